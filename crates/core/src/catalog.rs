@@ -1,0 +1,1217 @@
+//! The service catalog: every service of the seeds as data, versioned by the legal act
+//! that set it (`catalog/services/*.toml`, format in `catalog/SCHEMA.md`).
+//!
+//! The loader is pure: it takes file names and texts and returns a validated catalog or
+//! errors naming file and line.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use jiff::civil::Date;
+use jiff::SignedDuration;
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::calendar::WorkingDays;
+use crate::text::Text;
+
+/// Urgency category of an application (категория срочности): 1, 2, 3 or the general order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Urgency {
+    #[serde(rename = "1")]
+    One,
+    #[serde(rename = "2")]
+    Two,
+    #[serde(rename = "3")]
+    Three,
+    /// The general order (общий порядок).
+    #[serde(rename = "general")]
+    General,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 4] = [Urgency::One, Urgency::Two, Urgency::Three, Urgency::General];
+
+    pub fn parse(s: &str) -> Result<Urgency, CatalogError> {
+        match s.trim() {
+            "1" => Ok(Urgency::One),
+            "2" => Ok(Urgency::Two),
+            "3" => Ok(Urgency::Three),
+            "general" | "g" => Ok(Urgency::General),
+            other => Err(CatalogError::bare(format!(
+                "urgency must be 1, 2, 3 or general, got {other:?}"
+            ))),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Urgency::One => "1",
+            Urgency::Two => "2",
+            Urgency::Three => "3",
+            Urgency::General => "general",
+        }
+    }
+}
+
+impl fmt::Display for Urgency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The role of an organisational unit in a service. The seeds name these differently
+/// across years (see `unit_name` on each step); the engine works with the role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitRole {
+    /// The applicant, in the portal's processes.
+    Applicant,
+    /// The e-government portal (ПЭП) or mobile app, acting automatically.
+    Portal,
+    /// This system (ИС РП ДРН), acting automatically.
+    System,
+    /// Counter of the State Corporation (ЦОН, ХҚКО).
+    Counter,
+    /// District or city migration unit (ОМС ГОРРОВД, КҚПб).
+    District,
+    /// Regional migration directorate (УМС ДВД, КҚПБ).
+    Region,
+    /// Central migration body (КМС, КҚПД, ДМП).
+    Centre,
+    /// Document production (РГП «ИПЦ», «АӨО» РМК).
+    Production,
+}
+
+impl UnitRole {
+    pub fn code(self) -> &'static str {
+        match self {
+            UnitRole::Applicant => "applicant",
+            UnitRole::Portal => "portal",
+            UnitRole::System => "system",
+            UnitRole::Counter => "counter",
+            UnitRole::District => "district",
+            UnitRole::Region => "region",
+            UnitRole::Centre => "centre",
+            UnitRole::Production => "production",
+        }
+    }
+}
+
+/// A channel through which an application comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Counter,
+    Portal,
+    Mobile,
+    /// At the migration unit itself (live queue).
+    Unit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultForm {
+    Paper,
+    Electronic,
+    PaperAndElectronic,
+}
+
+/// What a branch does to the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BranchKind {
+    /// Motivated refusal (мотивированный отказ).
+    Refusal,
+    /// Annulment (аннулирование).
+    Annulment,
+    /// An error message (e.g. seed 004, step 5).
+    ErrorMessage,
+    /// Returned for correction to an earlier step.
+    Return,
+    /// The applicant is sent to a counter (ЦОН).
+    ToCounter,
+}
+
+/// A registry (реестр) a step forms or passes between units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistryKind {
+    /// District registry (реестр ГОРРОВД).
+    District,
+    /// Summary registry (сводный реестр).
+    Summary,
+    /// Registration in the book of incoming summary registries.
+    Incoming,
+    /// Cover letter (сопроводительное письмо) to production.
+    CoverLetter,
+    /// Registry of manufactured documents.
+    Manufactured,
+    /// Dispatch registry (реестр отправки).
+    Dispatch,
+    /// Accompanying registry (сопроводительный реестр).
+    Accompanying,
+}
+
+/// Where a rule comes from in the seeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cite {
+    pub seed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annex: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl fmt::Display for Cite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.seed)?;
+        for (label, v) in [
+            ("annex", &self.annex),
+            ("table", &self.table),
+            ("row", &self.row),
+            ("para.", &self.paragraph),
+        ] {
+            if let Some(v) = v {
+                write!(f, ", {label} {v}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The legal act that set a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Act {
+    pub title: Text,
+    pub number: String,
+    pub date: CatDate,
+    pub registration: Option<String>,
+    pub registered: Option<CatDate>,
+}
+
+/// A date in the catalog: a TOML string `"2018-02-23"` or a TOML local date `2018-02-23`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CatDate(pub Date);
+
+impl<'de> Deserialize<'de> for CatDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            S(String),
+            T(toml::value::Datetime),
+        }
+        let s = match Repr::deserialize(d)? {
+            Repr::S(s) => s,
+            Repr::T(t) => t.to_string(),
+        };
+        s.parse::<Date>()
+            .map(CatDate)
+            .map_err(|e| serde::de::Error::custom(format!("bad date {s:?}: {e}")))
+    }
+}
+
+impl Serialize for CatDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+/// The amount of a time limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Amount {
+    Seconds(u32),
+    Minutes(u32),
+    /// Hours of the unit's working time.
+    Hours(u32),
+    WorkingDays(WorkingDays),
+    CalendarDays(u16),
+}
+
+impl Amount {
+    /// The working time, for amounts that run within working hours.
+    pub fn working_time(self) -> Option<SignedDuration> {
+        match self {
+            Amount::Seconds(s) => Some(SignedDuration::from_secs(i64::from(s))),
+            Amount::Minutes(m) => Some(SignedDuration::from_mins(i64::from(m))),
+            Amount::Hours(h) => Some(SignedDuration::from_hours(i64::from(h))),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Amount::Seconds(s) => write!(f, "{s} s"),
+            Amount::Minutes(m) => write!(f, "{m} min"),
+            Amount::Hours(h) => write!(f, "{h} h"),
+            Amount::WorkingDays(d) => write!(f, "{} wd", d.0),
+            Amount::CalendarDays(d) => write!(f, "{d} cd"),
+        }
+    }
+}
+
+/// A step's time limit (срок исполнения).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Limit {
+    pub amount: Amount,
+    /// The first working day is the day of entry ("день оформления").
+    pub day_of_entry: bool,
+    /// Lower bound where the seed gives a range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<Amount>,
+    /// The seed's own words, where they are not a plain amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Text>,
+    /// False when the seed does not state this limit: `amount` is then the fallback.
+    pub stated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(min) = self.min {
+            write!(f, "{min} to ")?;
+        }
+        write!(f, "{}", self.amount)?;
+        if self.day_of_entry {
+            f.write_str(" (day of entry)")?;
+        }
+        if !self.stated {
+            f.write_str(" [not stated; fallback]")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimit {
+    seconds: Option<u32>,
+    minutes: Option<u32>,
+    hours: Option<u32>,
+    working_days: Option<u16>,
+    calendar_days: Option<u16>,
+    day_of_entry: Option<bool>,
+    min_seconds: Option<u32>,
+    min_minutes: Option<u32>,
+    text: Option<Text>,
+    stated: Option<bool>,
+    fallback: Option<String>,
+}
+
+impl RawLimit {
+    fn validate(self) -> Result<Limit, String> {
+        let amounts: Vec<Amount> = [
+            self.seconds.map(Amount::Seconds),
+            self.minutes.map(Amount::Minutes),
+            self.hours.map(Amount::Hours),
+            self.working_days
+                .map(|d| Amount::WorkingDays(WorkingDays(d))),
+            self.calendar_days.map(Amount::CalendarDays),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let amount = match amounts.as_slice() {
+            [a] => *a,
+            [] => return Err(
+                "a limit needs one amount (seconds, minutes, hours, working_days or calendar_days)"
+                    .into(),
+            ),
+            _ => return Err("a limit has more than one amount".into()),
+        };
+        let day_of_entry = self.day_of_entry.unwrap_or(false);
+        if day_of_entry && !matches!(amount, Amount::WorkingDays(_)) {
+            return Err("day_of_entry goes only with working_days".into());
+        }
+        let min = match (self.min_seconds, self.min_minutes) {
+            (Some(_), Some(_)) => return Err("give min_seconds or min_minutes, not both".into()),
+            (Some(s), None) => Some(Amount::Seconds(s)),
+            (None, Some(m)) => Some(Amount::Minutes(m)),
+            (None, None) => None,
+        };
+        if let (Some(min), Some(max)) = (min.and_then(Amount::working_time), amount.working_time())
+        {
+            if min > max {
+                return Err("the lower bound of the range exceeds the limit".into());
+            }
+        }
+        let stated = self.stated.unwrap_or(true);
+        if !stated && self.fallback.as_deref().is_none_or(|f| f.trim().is_empty()) {
+            return Err("a limit with stated = false needs a fallback reason".into());
+        }
+        if let Some(t) = &self.text {
+            if t.has_blank() {
+                return Err("the limit's text needs kk, ru and en".into());
+            }
+        }
+        Ok(Limit {
+            amount,
+            day_of_entry,
+            min,
+            text: self.text,
+            stated,
+            fallback: self.fallback,
+        })
+    }
+}
+
+/// A step's limit: one for every urgency, or one per urgency category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepLimit {
+    Single(Limit),
+    ByUrgency(BTreeMap<Urgency, Limit>),
+}
+
+impl StepLimit {
+    pub fn for_urgency(&self, u: Urgency) -> Option<&Limit> {
+        match self {
+            StepLimit::Single(l) => Some(l),
+            StepLimit::ByUrgency(m) => m.get(&u),
+        }
+    }
+}
+
+/// A branch out of a step: refusal, annulment, error message, return, or to the counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Branch {
+    pub kind: BranchKind,
+    /// The step it goes to; `None` ends the application.
+    pub to: Option<u32>,
+    pub when: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cite: Option<Cite>,
+}
+
+/// A numbered step (действие) of a process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub n: u32,
+    pub unit: UnitRole,
+    pub unit_name: Text,
+    pub action: Text,
+    /// Form of completion (форма завершения).
+    pub form: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryKind>,
+    pub limit: StepLimit,
+    pub cite: Cite,
+    pub branches: Vec<Branch>,
+    /// Set on a step that is itself an outcome (the portal "forms a refusal message"):
+    /// reached only through a branch, it ends the application with this outcome, and
+    /// the main path passes it by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<BranchKind>,
+}
+
+/// A channel's sequence of steps within a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Process {
+    pub id: String,
+    pub channel: Channel,
+    pub name: Text,
+    pub cite: Cite,
+    /// The limit of the whole process from acceptance, where the seed states one for the
+    /// service as a whole (seed 003: "Семь рабочих дней" in every row): no step is due
+    /// later than it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Limit>,
+    pub steps: Vec<Step>,
+}
+
+impl Process {
+    pub fn step(&self, n: u32) -> Option<&Step> {
+        self.steps.iter().find(|s| s.n == n)
+    }
+
+    /// The step that follows step `n` when it completes normally: the next step that is
+    /// not an outcome step; `None` after an outcome step or the last step.
+    pub fn next_after(&self, n: u32) -> Option<&Step> {
+        if self.step(n)?.outcome.is_some() {
+            return None;
+        }
+        self.steps.iter().find(|s| s.n > n && s.outcome.is_none())
+    }
+
+    /// The main path: from the first step through `next_after`.
+    pub fn main_path(&self) -> Vec<&Step> {
+        let mut out = Vec::new();
+        let mut cur = self.steps.iter().find(|s| s.outcome.is_none());
+        while let Some(s) = cur {
+            out.push(s);
+            cur = self.next_after(s.n);
+        }
+        out
+    }
+}
+
+/// A version of a service: the rules one legal act set, and when they applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Version {
+    pub id: String,
+    pub act: Act,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amends: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repealed_by: Option<String>,
+    pub effective_from: Date,
+    /// Last day it applies (inclusive); `None` while in force.
+    pub effective_to: Option<Date>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_note: Option<String>,
+    pub cite: Cite,
+    pub channels: Vec<Channel>,
+    pub result: Text,
+    pub result_form: ResultForm,
+    pub urgencies: Vec<Urgency>,
+    pub documents: Vec<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents_cite: Option<Cite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub documents_note: Option<String>,
+    pub processes: Vec<Process>,
+}
+
+impl Version {
+    pub fn in_force_on(&self, d: Date) -> bool {
+        d >= self.effective_from && self.effective_to.is_none_or(|to| d <= to)
+    }
+
+    pub fn process(&self, id: &str) -> Option<&Process> {
+        self.processes.iter().find(|p| p.id == id)
+    }
+
+    /// The first process of a channel.
+    pub fn process_for(&self, channel: Channel) -> Option<&Process> {
+        self.processes.iter().find(|p| p.channel == channel)
+    }
+
+    /// The units taking part, in the order they first act.
+    pub fn units(&self) -> Vec<UnitRole> {
+        let mut seen = Vec::new();
+        for s in self.processes.iter().flat_map(|p| &p.steps) {
+            if !seen.contains(&s.unit) {
+                seen.push(s.unit);
+            }
+        }
+        seen
+    }
+}
+
+/// A service (государственная услуга) and its versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Service {
+    pub code: String,
+    pub name: Text,
+    pub file: String,
+    pub versions: Vec<Version>,
+}
+
+impl Service {
+    /// The version in force on a date (Kazakhstan time).
+    pub fn version_on(&self, d: Date) -> Option<&Version> {
+        self.versions.iter().find(|v| v.in_force_on(d))
+    }
+
+    pub fn version(&self, id: &str) -> Option<&Version> {
+        self.versions.iter().find(|v| v.id == id)
+    }
+}
+
+/// The whole validated catalog.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Catalog {
+    pub services: BTreeMap<String, Service>,
+}
+
+/// A catalog error, located at a file and line where possible.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}{message}", file.as_deref().map(|f| format!("{f}:")).unwrap_or_default(), line.map(|l| format!("{l}: ")).unwrap_or_else(|| if file.is_some() { " ".into() } else { String::new() }))]
+pub struct CatalogError {
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl CatalogError {
+    pub fn bare(message: impl Into<String>) -> CatalogError {
+        CatalogError {
+            file: None,
+            line: None,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    service: RawService,
+    #[serde(default)]
+    version: Vec<RawVersion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    code: Spanned<String>,
+    name: Text,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVersion {
+    id: Spanned<String>,
+    act: Act,
+    amends: Option<String>,
+    repealed_by: Option<String>,
+    effective_from: Spanned<CatDate>,
+    effective_to: Option<CatDate>,
+    effective_note: Option<String>,
+    cite: Cite,
+    channels: Vec<Channel>,
+    result: Text,
+    result_form: ResultForm,
+    urgencies: Vec<Urgency>,
+    #[serde(default)]
+    documents: Vec<Text>,
+    documents_cite: Option<Cite>,
+    documents_note: Option<String>,
+    #[serde(default)]
+    process: Vec<RawProcess>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcess {
+    id: Spanned<String>,
+    channel: Spanned<Channel>,
+    name: Text,
+    cite: Cite,
+    total: Option<RawLimit>,
+    #[serde(default)]
+    step: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    n: Spanned<u32>,
+    unit: UnitRole,
+    unit_name: Text,
+    action: Text,
+    form: Text,
+    registry: Option<RegistryKind>,
+    limit: Option<RawLimit>,
+    limits: Option<BTreeMap<Urgency, RawLimit>>,
+    cite: Cite,
+    outcome: Option<BranchKind>,
+    #[serde(default)]
+    branch: Vec<RawBranch>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBranch {
+    kind: BranchKind,
+    to: Option<Spanned<u32>>,
+    when: Text,
+    cite: Option<Cite>,
+}
+
+/// Turns byte offsets into line numbers for one file.
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn err_at(&self, offset: usize, message: impl Into<String>) -> CatalogError {
+        let line = self.text[..offset.min(self.text.len())]
+            .bytes()
+            .filter(|b| *b == b'\n')
+            .count()
+            + 1;
+        CatalogError {
+            file: Some(self.file.to_string()),
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+
+    fn err<T>(&self, s: &Spanned<T>, message: impl Into<String>) -> CatalogError {
+        self.err_at(s.span().start, message)
+    }
+}
+
+fn check_text(loc: &Locator, at: usize, what: &str, t: &Text) -> Result<(), CatalogError> {
+    if t.has_blank() {
+        return Err(loc.err_at(at, format!("{what} needs kk, ru and en")));
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// Loads service files given as (file name, text). All errors are collected.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Catalog, Vec<CatalogError>> {
+        let mut cat = Catalog::default();
+        let mut errors = Vec::new();
+        let mut code_files: BTreeMap<String, String> = BTreeMap::new();
+        for (file, text) in sources {
+            let loc = Locator { file, text };
+            match load_file(&loc) {
+                Ok(service) => {
+                    if let Some(other) = code_files.insert(service.code.clone(), file.to_string()) {
+                        errors.push(loc.err_at(
+                            0,
+                            format!("service {} is also defined in {other}", service.code),
+                        ));
+                    } else {
+                        cat.services.insert(service.code.clone(), service);
+                    }
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        if errors.is_empty() {
+            Ok(cat)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn service(&self, code: &str) -> Option<&Service> {
+        self.services.get(code)
+    }
+
+    /// Resolves `SERVICE` or `SERVICE@VERSION`.
+    pub fn resolve(&self, spec: &str) -> Result<(&Service, Option<&Version>), CatalogError> {
+        let (code, version) = match spec.split_once('@') {
+            Some((c, v)) => (c, Some(v)),
+            None => (spec, None),
+        };
+        let service = self
+            .service(code)
+            .ok_or_else(|| CatalogError::bare(format!("no service {code:?} in the catalog")))?;
+        match version {
+            None => Ok((service, None)),
+            Some(v) => {
+                let ver = service.version(v).ok_or_else(|| {
+                    CatalogError::bare(format!("service {code} has no version {v:?}"))
+                })?;
+                Ok((service, Some(ver)))
+            }
+        }
+    }
+}
+
+fn load_file(loc: &Locator) -> Result<Service, Vec<CatalogError>> {
+    let raw: RawFile = toml::from_str(loc.text).map_err(|e| {
+        let at = e.span().map(|s| s.start).unwrap_or(0);
+        vec![loc.err_at(at, e.message().to_string())]
+    })?;
+    let mut errors = Vec::new();
+    let code = raw.service.code.get_ref().clone();
+    if let Err(e) = check_text(
+        loc,
+        raw.service.code.span().start,
+        "service name",
+        &raw.service.name,
+    ) {
+        errors.push(e);
+    }
+    let mut versions = Vec::new();
+    let mut seen_ids = BTreeSet::new();
+    for v in raw.version {
+        if !seen_ids.insert(v.id.get_ref().clone()) {
+            errors.push(loc.err(&v.id, format!("duplicate version id {:?}", v.id.get_ref())));
+            continue;
+        }
+        match load_version(loc, v) {
+            Ok(v) => versions.push(v),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if versions.is_empty() && errors.is_empty() {
+        errors.push(loc.err(&raw.service.code, format!("service {code} has no version")));
+    }
+    // Periods of one service must not overlap: an application is pinned to exactly one.
+    versions.sort_by_key(|(v, _): &(Version, usize)| v.effective_from);
+    for w in versions.windows(2) {
+        let (a, _) = &w[0];
+        let (b, at) = &w[1];
+        if a.effective_to.is_none_or(|to| to >= b.effective_from) {
+            errors.push(loc.err_at(
+                *at,
+                format!(
+                "version {} (from {}) overlaps version {} (from {} to {})",
+                b.id,
+                b.effective_from,
+                a.id,
+                a.effective_from,
+                a.effective_to.map(|d| d.to_string()).unwrap_or_else(|| "open end".into())
+            ),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Service {
+        code,
+        name: raw.service.name,
+        file: loc.file.to_string(),
+        versions: versions.into_iter().map(|(v, _)| v).collect(),
+    })
+}
+
+fn load_version(loc: &Locator, v: RawVersion) -> Result<(Version, usize), Vec<CatalogError>> {
+    let at = v.id.span().start;
+    let from_at = v.effective_from.span().start;
+    let mut errors = Vec::new();
+    let effective_from = v.effective_from.get_ref().0;
+    let effective_to = v.effective_to.map(|d| d.0);
+    if effective_to.is_some_and(|to| to < effective_from) {
+        errors.push(loc.err_at(from_at, "effective_to is before effective_from"));
+    }
+    for (what, t) in [("act title", &v.act.title), ("result", &v.result)] {
+        if let Err(e) = check_text(loc, at, what, t) {
+            errors.push(e);
+        }
+    }
+    for (i, d) in v.documents.iter().enumerate() {
+        if let Err(e) = check_text(loc, at, &format!("document {}", i + 1), d) {
+            errors.push(e);
+        }
+    }
+    let urgencies: BTreeSet<Urgency> = v.urgencies.iter().copied().collect();
+    if urgencies.is_empty() || urgencies.len() != v.urgencies.len() {
+        errors.push(loc.err_at(at, "urgencies must list each category once, at least one"));
+    }
+    if v.channels.is_empty() {
+        errors.push(loc.err_at(at, "a version needs at least one channel"));
+    }
+    if v.process.is_empty() {
+        errors.push(loc.err_at(at, "a version needs at least one process"));
+    }
+    let mut processes = Vec::new();
+    let mut pids = BTreeSet::new();
+    for p in v.process {
+        if !pids.insert(p.id.get_ref().clone()) {
+            errors.push(loc.err(&p.id, format!("duplicate process id {:?}", p.id.get_ref())));
+        }
+        if !v.channels.contains(p.channel.get_ref()) {
+            errors.push(loc.err(
+                &p.channel,
+                "the process's channel is not among the version's channels",
+            ));
+        }
+        match load_process(loc, p, &urgencies) {
+            Ok(p) => processes.push(p),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok((
+        Version {
+            id: v.id.into_inner(),
+            act: v.act,
+            amends: v.amends,
+            repealed_by: v.repealed_by,
+            effective_from,
+            effective_to,
+            effective_note: v.effective_note,
+            cite: v.cite,
+            channels: v.channels,
+            result: v.result,
+            result_form: v.result_form,
+            urgencies: v.urgencies,
+            documents: v.documents,
+            documents_cite: v.documents_cite,
+            documents_note: v.documents_note,
+            processes,
+        },
+        from_at,
+    ))
+}
+
+fn load_process(
+    loc: &Locator,
+    p: RawProcess,
+    urgencies: &BTreeSet<Urgency>,
+) -> Result<Process, Vec<CatalogError>> {
+    let mut errors = Vec::new();
+    let at = p.id.span().start;
+    if let Err(e) = check_text(loc, at, "process name", &p.name) {
+        errors.push(e);
+    }
+    if p.step.is_empty() {
+        errors.push(loc.err(&p.id, "a process needs at least one step"));
+    }
+    let total = match p.total.map(RawLimit::validate).transpose() {
+        Ok(t) => t,
+        Err(m) => {
+            errors.push(loc.err(&p.id, format!("total: {m}")));
+            None
+        }
+    };
+    let numbers: BTreeSet<u32> = p.step.iter().map(|s| *s.n.get_ref()).collect();
+    let mut steps = Vec::new();
+    for (i, s) in p.step.into_iter().enumerate() {
+        let n = *s.n.get_ref();
+        let expected = i as u32 + 1;
+        if n != expected {
+            errors.push(loc.err(
+                &s.n,
+                format!("step numbers must run 1, 2, 3 …: expected {expected}, found {n}"),
+            ));
+        }
+        for (what, t) in [
+            ("unit_name", &s.unit_name),
+            ("action", &s.action),
+            ("form", &s.form),
+        ] {
+            if let Err(e) = check_text(loc, s.n.span().start, &format!("step {n}: {what}"), t) {
+                errors.push(e);
+            }
+        }
+        let limit = match (s.limit, s.limits) {
+            (Some(l), None) => l.validate().map(StepLimit::Single),
+            (None, Some(m)) => {
+                let keys: BTreeSet<Urgency> = m.keys().copied().collect();
+                if let Some(missing) = urgencies.difference(&keys).next() {
+                    Err(format!("no limit for urgency {missing}"))
+                } else if let Some(extra) = keys.difference(urgencies).next() {
+                    Err(format!(
+                        "limit for urgency {extra}, which the version does not have"
+                    ))
+                } else {
+                    m.into_iter()
+                        .map(|(u, l)| l.validate().map(|l| (u, l)))
+                        .collect::<Result<BTreeMap<_, _>, _>>()
+                        .map(StepLimit::ByUrgency)
+                }
+            }
+            (Some(_), Some(_)) => Err("give `limit` or `limits`, not both".into()),
+            (None, None) => Err("a step needs a limit (`limit` or `limits`)".into()),
+        };
+        let limit = match limit {
+            Ok(l) => Some(l),
+            Err(m) => {
+                errors.push(loc.err(&s.n, format!("step {n}: {m}")));
+                None
+            }
+        };
+        let mut branches = Vec::new();
+        for b in s.branch {
+            if let Some(to) = &b.to {
+                if !numbers.contains(to.get_ref()) {
+                    errors.push(loc.err(
+                        to,
+                        format!(
+                            "step {n}: branch goes to step {}, which this process does not have",
+                            to.get_ref()
+                        ),
+                    ));
+                }
+            }
+            if let Err(e) = check_text(
+                loc,
+                s.n.span().start,
+                &format!("step {n}: branch `when`"),
+                &b.when,
+            ) {
+                errors.push(e);
+            }
+            branches.push(Branch {
+                kind: b.kind,
+                to: b.to.map(Spanned::into_inner),
+                when: b.when,
+                cite: b.cite,
+            });
+        }
+        if let Some(limit) = limit {
+            steps.push(Step {
+                n,
+                unit: s.unit,
+                unit_name: s.unit_name,
+                action: s.action,
+                form: s.form,
+                registry: s.registry,
+                limit,
+                cite: s.cite,
+                branches,
+                outcome: s.outcome,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Process {
+        id: p.id.into_inner(),
+        channel: *p.channel.get_ref(),
+        name: p.name,
+        cite: p.cite,
+        total,
+        steps,
+    })
+}
+
+/// One change between two versions of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    Act {
+        from: String,
+        to: String,
+    },
+    Channels {
+        from: Vec<Channel>,
+        to: Vec<Channel>,
+    },
+    UnitAdded {
+        unit: UnitRole,
+    },
+    UnitRemoved {
+        unit: UnitRole,
+    },
+    ProcessAdded {
+        process: String,
+    },
+    ProcessRemoved {
+        process: String,
+    },
+    StepAdded {
+        process: String,
+        n: u32,
+        unit: UnitRole,
+        action: String,
+    },
+    StepRemoved {
+        process: String,
+        n: u32,
+        unit: UnitRole,
+        action: String,
+    },
+    StepUnit {
+        process: String,
+        n: u32,
+        from: UnitRole,
+        to: UnitRole,
+    },
+    StepAction {
+        process: String,
+        n: u32,
+        from: String,
+        to: String,
+    },
+    StepForm {
+        process: String,
+        n: u32,
+        from: String,
+        to: String,
+    },
+    StepLimit {
+        process: String,
+        n: u32,
+        urgency: Urgency,
+        from: String,
+        to: String,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Act { from, to } => write!(f, "act: {from} -> {to}"),
+            Change::Channels { from, to } => write!(f, "channels: {from:?} -> {to:?}"),
+            Change::UnitAdded { unit } => write!(f, "+ unit {}", unit.code()),
+            Change::UnitRemoved { unit } => write!(f, "- unit {}", unit.code()),
+            Change::ProcessAdded { process } => write!(f, "+ process {process}"),
+            Change::ProcessRemoved { process } => write!(f, "- process {process}"),
+            Change::StepAdded {
+                process,
+                n,
+                unit,
+                action,
+            } => {
+                write!(f, "+ {process} step {n} ({}): {action}", unit.code())
+            }
+            Change::StepRemoved {
+                process,
+                n,
+                unit,
+                action,
+            } => {
+                write!(f, "- {process} step {n} ({}): {action}", unit.code())
+            }
+            Change::StepUnit {
+                process,
+                n,
+                from,
+                to,
+            } => {
+                write!(
+                    f,
+                    "~ {process} step {n} unit: {} -> {}",
+                    from.code(),
+                    to.code()
+                )
+            }
+            Change::StepAction {
+                process,
+                n,
+                from,
+                to,
+            } => {
+                write!(f, "~ {process} step {n} action: {from} -> {to}")
+            }
+            Change::StepForm {
+                process,
+                n,
+                from,
+                to,
+            } => {
+                write!(f, "~ {process} step {n} form: {from} -> {to}")
+            }
+            Change::StepLimit {
+                process,
+                n,
+                urgency,
+                from,
+                to,
+            } => {
+                write!(f, "~ {process} step {n} limit [{urgency}]: {from} -> {to}")
+            }
+        }
+    }
+}
+
+fn limit_text(l: Option<&Limit>) -> String {
+    l.map(|l| l.to_string()).unwrap_or_else(|| "none".into())
+}
+
+/// What changed from version `a` to version `b`: act, channels, units, and per process
+/// the steps (matched by number), their units, texts and limits per urgency.
+pub fn diff(a: &Version, b: &Version) -> Vec<Change> {
+    let mut out = Vec::new();
+    let act = |v: &Version| format!("No {} of {}", v.act.number, v.act.date.0);
+    if act(a) != act(b) {
+        out.push(Change::Act {
+            from: act(a),
+            to: act(b),
+        });
+    }
+    if a.channels != b.channels {
+        out.push(Change::Channels {
+            from: a.channels.clone(),
+            to: b.channels.clone(),
+        });
+    }
+    let (ua, ub) = (a.units(), b.units());
+    out.extend(
+        ub.iter()
+            .filter(|u| !ua.contains(u))
+            .map(|u| Change::UnitAdded { unit: *u }),
+    );
+    out.extend(
+        ua.iter()
+            .filter(|u| !ub.contains(u))
+            .map(|u| Change::UnitRemoved { unit: *u }),
+    );
+    for pa in &a.processes {
+        let Some(pb) = b.process(&pa.id) else {
+            out.push(Change::ProcessRemoved {
+                process: pa.id.clone(),
+            });
+            continue;
+        };
+        let process = pa.id.clone();
+        let ns: BTreeSet<u32> = pa.steps.iter().chain(&pb.steps).map(|s| s.n).collect();
+        for n in ns {
+            match (pa.step(n), pb.step(n)) {
+                (Some(sa), None) => out.push(Change::StepRemoved {
+                    process: process.clone(),
+                    n,
+                    unit: sa.unit,
+                    action: sa.action.en.clone(),
+                }),
+                (None, Some(sb)) => out.push(Change::StepAdded {
+                    process: process.clone(),
+                    n,
+                    unit: sb.unit,
+                    action: sb.action.en.clone(),
+                }),
+                (Some(sa), Some(sb)) => {
+                    if sa.unit != sb.unit {
+                        out.push(Change::StepUnit {
+                            process: process.clone(),
+                            n,
+                            from: sa.unit,
+                            to: sb.unit,
+                        });
+                    }
+                    if sa.action.en != sb.action.en {
+                        out.push(Change::StepAction {
+                            process: process.clone(),
+                            n,
+                            from: sa.action.en.clone(),
+                            to: sb.action.en.clone(),
+                        });
+                    }
+                    if sa.form.en != sb.form.en {
+                        out.push(Change::StepForm {
+                            process: process.clone(),
+                            n,
+                            from: sa.form.en.clone(),
+                            to: sb.form.en.clone(),
+                        });
+                    }
+                    for u in Urgency::ALL {
+                        let (la, lb) = (sa.limit.for_urgency(u), sb.limit.for_urgency(u));
+                        if la.map(|l| (l.amount, l.day_of_entry))
+                            != lb.map(|l| (l.amount, l.day_of_entry))
+                        {
+                            out.push(Change::StepLimit {
+                                process: process.clone(),
+                                n,
+                                urgency: u,
+                                from: limit_text(la),
+                                to: limit_text(lb),
+                            });
+                        }
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    out.extend(
+        b.processes
+            .iter()
+            .filter(|p| a.process(&p.id).is_none())
+            .map(|p| Change::ProcessAdded {
+                process: p.id.clone(),
+            }),
+    );
+    out
+}

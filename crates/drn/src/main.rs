@@ -1,0 +1,452 @@
+//! `drn`: the DRN command line.
+
+mod catalog_files;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use drn_core::catalog::{diff, StepLimit};
+use drn_core::{
+    kz_time, kz_tz, plan, Calendar, Catalog, Deadlines, Iin, Sex, Urgency, WorkingDays,
+    WorkingHours,
+};
+use jiff::civil::{Date, DateTime};
+use jiff::Timestamp;
+
+#[derive(Parser)]
+#[command(
+    name = "drn",
+    version,
+    about = "DRN: documenting and registration of the population"
+)]
+struct Cli {
+    /// The catalog directory (default: $DRN_CATALOG, ./catalog, or the source tree's).
+    #[arg(long, global = true)]
+    catalog: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Individual identification numbers (ИИН).
+    Iin {
+        #[command(subcommand)]
+        cmd: IinCmd,
+    },
+    /// The national working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        cmd: CalendarCmd,
+    },
+    /// The service catalog.
+    Catalog {
+        #[command(subcommand)]
+        cmd: CatalogCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum IinCmd {
+    /// Validate IINs: one line each; exit 0 only if all are valid.
+    Check { iins: Vec<String> },
+    /// Form a new valid IIN for a birth date and sex.
+    Form {
+        #[arg(long)]
+        birth: Date,
+        #[arg(long)]
+        sex: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCmd {
+    /// Each day from..to: working or not, and why.
+    Days {
+        #[arg(long)]
+        from: Date,
+        #[arg(long)]
+        to: Date,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The date N working days after a date.
+    Add {
+        #[arg(long)]
+        from: Date,
+        #[arg(long = "working-days")]
+        working_days: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Load and validate the whole catalog.
+    Check,
+    /// Every service and version.
+    List,
+    /// One service, or one version (SERVICE@VERSION).
+    Show {
+        spec: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed between two versions: SERVICE@V1 SERVICE@V2.
+    Diff {
+        a: String,
+        b: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The plan of an application: version in force, each step's due instant.
+    Plan {
+        service: String,
+        #[arg(long, default_value = "general")]
+        urgency: String,
+        /// Acceptance instant: RFC 3339 with offset, or Kazakhstan local time
+        /// (`2019-03-20 10:00`).
+        #[arg(long)]
+        accepted: String,
+        /// Process id within the version (default: the first, the counter's main process).
+        #[arg(long)]
+        process: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure of a command, printed once to stderr.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Msg(String),
+    #[error("catalog errors:\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Catalog(Vec<drn_core::CatalogError>),
+    #[error(transparent)]
+    CatalogOne(#[from] drn_core::CatalogError),
+    #[error(transparent)]
+    Calendar(#[from] drn_core::CalendarError),
+    #[error(transparent)]
+    Plan(#[from] drn_core::PlanError),
+    #[error(transparent)]
+    Iin(#[from] drn_core::IinError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("drn: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let dir = catalog_files::catalog_dir(cli.catalog.as_deref());
+    match cli.cmd {
+        Cmd::Iin { cmd } => iin(cmd),
+        Cmd::Calendar { cmd } => calendar(cmd, &catalog_files::load_calendar(&dir)?),
+        Cmd::Catalog { cmd } => {
+            let cat = catalog_files::load_catalog(&dir).map_err(CliError::Catalog)?;
+            match cmd {
+                CatalogCmd::Plan { .. } => {
+                    let cal = catalog_files::load_calendar(&dir)?;
+                    catalog(cmd, &cat, Some(&cal))
+                }
+                _ => catalog(cmd, &cat, None),
+            }
+        }
+    }
+}
+
+fn iin(cmd: IinCmd) -> Result<ExitCode, CliError> {
+    match cmd {
+        IinCmd::Check { iins } => {
+            if iins.is_empty() {
+                return Err(CliError::Msg("give at least one IIN".into()));
+            }
+            let mut all_ok = true;
+            for s in iins {
+                match Iin::parse(&s) {
+                    Ok(i) => {
+                        let w = i.warnings();
+                        if w.is_empty() {
+                            println!("{s} valid");
+                        } else {
+                            let w: Vec<String> = w.iter().map(|w| w.to_string()).collect();
+                            println!("{s} valid (warning: {})", w.join("; "));
+                        }
+                    }
+                    Err(e) => {
+                        all_ok = false;
+                        println!("{s} invalid: {e}");
+                    }
+                }
+            }
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        IinCmd::Form { birth, sex } => {
+            let iin = Iin::form(birth, Sex::parse(&sex)?, |_| false)?;
+            println!("{iin}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn calendar(cmd: CalendarCmd, cal: &Calendar) -> Result<ExitCode, CliError> {
+    match cmd {
+        CalendarCmd::Days { from, to, json } => {
+            let days = cal.days(from, to)?;
+            if json {
+                let arr: Vec<serde_json::Value> = days
+                    .iter()
+                    .map(|d| {
+                        let mut v = serde_json::json!({
+                            "date": d.date.to_string(),
+                            "weekday": d.date.weekday().to_monday_one_offset(),
+                            "working": d.working,
+                        });
+                        let reason = serde_json::to_value(&d.reason).unwrap_or_default();
+                        if let (Some(obj), serde_json::Value::Object(r)) =
+                            (v.as_object_mut(), reason)
+                        {
+                            for (k, val) in r {
+                                let key = match k.as_str() {
+                                    "kind" => "reason".to_string(),
+                                    "from" => "moved_from".to_string(),
+                                    "id" => "holiday".to_string(),
+                                    _ => k,
+                                };
+                                obj.insert(key, val);
+                            }
+                        }
+                        v
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&arr)?);
+            } else {
+                for d in days {
+                    println!(
+                        "{} {:<9} {:<11} {}",
+                        d.date,
+                        format!("{:?}", d.date.weekday()),
+                        if d.working { "working" } else { "non-working" },
+                        d.reason.describe()
+                    );
+                }
+            }
+        }
+        CalendarCmd::Add { from, working_days } => {
+            println!("{}", cal.add_working_days(from, WorkingDays(working_days))?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses an acceptance instant: RFC 3339 with an offset, or Kazakhstan civil time.
+fn parse_instant(s: &str) -> Result<Timestamp, CliError> {
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    let dt: DateTime = s
+        .replace(' ', "T")
+        .parse()
+        .map_err(|e| CliError::Msg(format!("--accepted {s:?}: {e}")))?;
+    dt.to_zoned(kz_tz()?)
+        .map(|z| z.timestamp())
+        .map_err(|e| CliError::Msg(format!("--accepted {s:?}: {e}")))
+}
+
+fn catalog(cmd: CatalogCmd, cat: &Catalog, cal: Option<&Calendar>) -> Result<ExitCode, CliError> {
+    match cmd {
+        CatalogCmd::Check => {
+            let versions: usize = cat.services.values().map(|s| s.versions.len()).sum();
+            let steps: usize = cat
+                .services
+                .values()
+                .flat_map(|s| &s.versions)
+                .flat_map(|v| &v.processes)
+                .map(|p| p.steps.len())
+                .sum();
+            println!(
+                "catalog ok: {} services, {versions} versions, {steps} steps",
+                cat.services.len()
+            );
+        }
+        CatalogCmd::List => {
+            for s in cat.services.values() {
+                println!("{} {}", s.code, s.name.en);
+                for v in &s.versions {
+                    println!(
+                        "  @{:<6} {} .. {}  act No {} of {}  channels {:?}  processes {}",
+                        v.id,
+                        v.effective_from,
+                        v.effective_to
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "open".into()),
+                        v.act.number,
+                        v.act.date.0,
+                        v.channels,
+                        v.processes
+                            .iter()
+                            .map(|p| p.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    );
+                }
+            }
+        }
+        CatalogCmd::Show { spec, json } => {
+            let (svc, ver) = cat.resolve(&spec)?;
+            if json {
+                let out = match ver {
+                    Some(v) => serde_json::to_string_pretty(v)?,
+                    None => serde_json::to_string_pretty(svc)?,
+                };
+                println!("{out}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{} {} / {} / {}",
+                svc.code, svc.name.en, svc.name.ru, svc.name.kk
+            );
+            for v in svc
+                .versions
+                .iter()
+                .filter(|v| ver.is_none_or(|x| x.id == v.id))
+            {
+                println!(
+                    "\n@{}: act No {} of {} ({}), in force {} .. {}",
+                    v.id,
+                    v.act.number,
+                    v.act.date.0,
+                    v.act.title.ru,
+                    v.effective_from,
+                    v.effective_to
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "open".into())
+                );
+                println!("  result: {} ({:?})", v.result.en, v.result_form);
+                println!(
+                    "  urgencies: {}",
+                    v.urgencies
+                        .iter()
+                        .map(|u| u.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                for p in &v.processes {
+                    println!(
+                        "  process {} ({:?}): {}  [{}]",
+                        p.id, p.channel, p.name.en, p.cite
+                    );
+                    for s in &p.steps {
+                        let limit = match &s.limit {
+                            StepLimit::Single(l) => l.to_string(),
+                            StepLimit::ByUrgency(m) => m
+                                .iter()
+                                .map(|(u, l)| format!("{u}: {l}"))
+                                .collect::<Vec<_>>()
+                                .join("; "),
+                        };
+                        println!(
+                            "    {:>2}. [{}] {} -> {} | {} | {}",
+                            s.n,
+                            s.unit.code(),
+                            s.action.en,
+                            s.form.en,
+                            limit,
+                            s.cite
+                        );
+                        for b in &s.branches {
+                            println!(
+                                "        {:?}{}: {}",
+                                b.kind,
+                                b.to.map(|t| format!(" -> step {t}")).unwrap_or_default(),
+                                b.when.en
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        CatalogCmd::Diff { a, b, json } => {
+            let (sa, va) = cat.resolve(&a)?;
+            let (sb, vb) = cat.resolve(&b)?;
+            let (Some(va), Some(vb)) = (va, vb) else {
+                return Err(CliError::Msg("diff takes SERVICE@VERSION twice".into()));
+            };
+            if sa.code != sb.code {
+                eprintln!("note: comparing versions of different services");
+            }
+            let changes = diff(va, vb);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&changes)?);
+            } else if changes.is_empty() {
+                println!("no changes");
+            } else {
+                for c in changes {
+                    println!("{c}");
+                }
+            }
+        }
+        CatalogCmd::Plan {
+            service,
+            urgency,
+            accepted,
+            process,
+            json,
+        } => {
+            let cal = cal.ok_or_else(|| CliError::Msg("no calendar".into()))?;
+            let tz = kz_tz()?;
+            let hours = WorkingHours::default();
+            let d = Deadlines {
+                calendar: cal,
+                hours: &hours,
+                tz: &tz,
+            };
+            let p = plan(
+                cat,
+                &service,
+                Urgency::parse(&urgency)?,
+                parse_instant(&accepted)?,
+                process.as_deref(),
+                &d,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&p)?);
+            } else {
+                println!(
+                    "{} @{} ({}), process {}, urgency {}, accepted {}",
+                    p.service,
+                    p.version,
+                    p.act,
+                    p.process,
+                    p.urgency,
+                    kz_time(&p.accepted)
+                );
+                for s in &p.steps {
+                    println!(
+                        "  {:>2}. {:<10} {:<26} due {}  {}",
+                        s.n,
+                        s.unit.code(),
+                        s.limit,
+                        kz_time(&s.due),
+                        s.action.en
+                    );
+                }
+                println!("  due {}", kz_time(&p.due));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
