@@ -1186,7 +1186,9 @@ pub fn diff(a: &Version, b: &Version) -> Vec<Change> {
                             to: sb.form.en.clone(),
                         });
                     }
-                    for u in Urgency::ALL {
+                    let urgencies: BTreeSet<Urgency> =
+                        a.urgencies.iter().chain(&b.urgencies).copied().collect();
+                    for u in urgencies {
                         let (la, lb) = (sa.limit.for_urgency(u), sb.limit.for_urgency(u));
                         if la.map(|l| (l.amount, l.day_of_entry))
                             != lb.map(|l| (l.amount, l.day_of_entry))
