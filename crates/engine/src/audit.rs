@@ -1,0 +1,221 @@
+//! The audit log: every command and every read of a person's data appends a record that
+//! carries the hash of the previous one, so a changed, deleted or reordered record breaks
+//! the chain.
+
+use drn_store::{next_counter, AnyConnection, Db, Row};
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::EngineError;
+
+/// The hash before the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn hash_of(
+    seq: i64,
+    at_us: i64,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+    prev: &str,
+) -> String {
+    let mut h = Sha256::new();
+    // Length-prefixed fields: no two different records share an encoding.
+    for part in [
+        seq.to_string().as_str(),
+        at_us.to_string().as_str(),
+        actor,
+        action,
+        subject,
+        detail,
+        prev,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// Appends a record inside the caller's transaction. The counter row's lock orders
+/// concurrent appenders on PostgreSQL; the last record's hash is read after taking it.
+pub async fn append(
+    tx: &mut AnyConnection,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+) -> Result<i64, EngineError> {
+    let seq = next_counter(tx, "audit").await?;
+    let prev: String = if seq == 1 {
+        GENESIS.to_string()
+    } else {
+        sqlx_scalar(tx, seq - 1).await?
+    };
+    let detail = detail.to_string();
+    let at_us = at.as_microsecond();
+    let hash = hash_of(seq, at_us, actor, action, subject, &detail, &prev);
+    drn_store::query(
+        "INSERT INTO audit (seq, at, actor, action, subject, detail_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(at_us)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail)
+    .bind(prev)
+    .bind(hash)
+    .execute(&mut *tx)
+    .await?;
+    Ok(seq)
+}
+
+async fn sqlx_scalar(tx: &mut AnyConnection, seq: i64) -> Result<String, EngineError> {
+    let row = drn_store::query("SELECT hash FROM audit WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match row {
+        Some(r) => Ok(r.try_get::<String, _>(0)?),
+        None => Err(EngineError::Corrupt(format!(
+            "audit record {seq} is missing"
+        ))),
+    }
+}
+
+/// The result of verifying the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub records: i64,
+    /// The first broken link, with what is wrong; `None` when the chain is whole.
+    pub broken_at: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// Walks the whole chain in order of `seq`, in pages.
+pub async fn verify(db: &Db) -> Result<Verification, EngineError> {
+    let expected_last: i64 = drn_store::query("SELECT value FROM counters WHERE name = 'audit'")
+        .fetch_optional(db.reader())
+        .await?
+        .map(|r| r.try_get::<i64, _>(0))
+        .transpose()?
+        .unwrap_or(0);
+    let mut prev_hash = GENESIS.to_string();
+    let mut expect_seq = 1i64;
+    let broken = |at: i64, p: String, n: i64| Verification {
+        records: n,
+        broken_at: Some(at),
+        problem: Some(p),
+    };
+    loop {
+        let rows = drn_store::query(
+            "SELECT seq, at, actor, action, subject, detail_json, prev_hash, hash FROM audit WHERE seq >= $1 ORDER BY seq LIMIT 5000",
+        )
+        .bind(expect_seq)
+        .fetch_all(db.reader())
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            let seq: i64 = r.try_get(0)?;
+            let at: i64 = r.try_get(1)?;
+            let actor: String = r.try_get(2)?;
+            let action: String = r.try_get(3)?;
+            let subject: String = r.try_get(4)?;
+            let detail: String = r.try_get(5)?;
+            let prev: String = r.try_get(6)?;
+            let hash: String = r.try_get(7)?;
+            if seq != expect_seq {
+                return Ok(broken(
+                    expect_seq,
+                    format!("record {expect_seq} is missing (next is {seq})"),
+                    expect_seq - 1,
+                ));
+            }
+            if prev != prev_hash {
+                return Ok(broken(
+                    seq,
+                    "its previous-hash does not match the record before it".into(),
+                    seq - 1,
+                ));
+            }
+            if hash_of(seq, at, &actor, &action, &subject, &detail, &prev) != hash {
+                return Ok(broken(
+                    seq,
+                    "its content does not match its hash (changed)".into(),
+                    seq - 1,
+                ));
+            }
+            prev_hash = hash;
+            expect_seq += 1;
+        }
+    }
+    let records = expect_seq - 1;
+    if records != expected_last {
+        return Ok(broken(
+            records + 1,
+            format!("the log ends at {records} but {expected_last} records were written (records removed from the end)"),
+            records,
+        ));
+    }
+    Ok(Verification {
+        records,
+        broken_at: None,
+        problem: None,
+    })
+}
+
+/// Reads audit records, newest first, optionally for one subject.
+pub async fn list(
+    db: &Db,
+    subject: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, EngineError> {
+    let rows = match subject {
+        Some(s) => drn_store::query(
+            "SELECT seq, at, actor, action, subject, detail_json, prev_hash, hash FROM audit WHERE subject = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(s.to_string())
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?,
+        None => drn_store::query(
+            "SELECT seq, at, actor, action, subject, detail_json, prev_hash, hash FROM audit ORDER BY seq DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(db.reader())
+        .await?,
+    };
+    rows.into_iter()
+        .map(|r| {
+            Ok(AuditRecord {
+                seq: r.try_get(0)?,
+                at: Timestamp::from_microsecond(r.try_get(1)?)
+                    .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+                actor: r.try_get(2)?,
+                action: r.try_get(3)?,
+                subject: r.try_get(4)?,
+                detail: r.try_get(5)?,
+                prev_hash: r.try_get(6)?,
+                hash: r.try_get(7)?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,1387 @@
+//! Commands. Each runs in one transaction: it checks the actor's role and unit, the
+//! application's status, step and revision and that the catalog version has the
+//! transition; writes the events and the current state; records the idempotency key's
+//! answer; and appends the audit record. A refused command changes nothing (its attempt is
+//! audited on its own).
+
+use drn_core::catalog::{BranchKind, Process, Step, UnitRole, Version};
+use drn_core::{plan, Channel, Deadlines, Iin, Urgency};
+use drn_store::{next_counter, AnyConnection, Row};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::rows::{self, insert_event, load_application, load_registry, load_unit};
+use crate::Engine;
+
+/// Intake of an application (приём заявления).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    pub service: String,
+    pub channel: Channel,
+    pub urgency: Urgency,
+    pub applicant: Iin,
+    /// Indices (from 0) of the catalog checklist's documents that were presented.
+    #[serde(default)]
+    pub documents_presented: Vec<usize>,
+    /// Documents the operator found missing or defective, in words (for the receipt).
+    #[serde(default)]
+    pub missing: Vec<String>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// Who receives a result in place of the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    pub iin: Iin,
+    /// The power of attorney or other document that allows it.
+    pub authority: String,
+}
+
+/// A command of the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Accept(Accept),
+    CompleteStep {
+        application: ApplicationId,
+        revision: i64,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Motivated refusal (мотивированный отказ).
+    Refuse {
+        application: ApplicationId,
+        revision: i64,
+        reason: String,
+    },
+    Annul {
+        application: ApplicationId,
+        revision: i64,
+        reason: String,
+    },
+    /// Return for correction to an earlier step.
+    Return {
+        application: ApplicationId,
+        revision: i64,
+        to_step: u32,
+        reason: String,
+    },
+    /// Hand the result to the applicant (the last step).
+    Issue {
+        application: ApplicationId,
+        revision: i64,
+        receiver: Iin,
+        #[serde(default)]
+        representative: Option<Representative>,
+    },
+    /// Form registries of the applications waiting at the actor's unit at a handover step,
+    /// one per destination unit.
+    FormRegistry {
+        service: String,
+        version: String,
+        process: String,
+        step: u32,
+    },
+    SignRegistry {
+        registry: RegistryId,
+        revision: i64,
+    },
+    SendRegistry {
+        registry: RegistryId,
+        revision: i64,
+    },
+    /// Receive a registry with an incoming number: its applications enter the next step.
+    ReceiveRegistry {
+        registry: RegistryId,
+        revision: i64,
+        #[serde(default)]
+        incoming_number: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Accept(_) => "accept",
+            Command::CompleteStep { .. } => "complete_step",
+            Command::Refuse { .. } => "refuse",
+            Command::Annul { .. } => "annul",
+            Command::Return { .. } => "return",
+            Command::Issue { .. } => "issue",
+            Command::FormRegistry { .. } => "form_registry",
+            Command::SignRegistry { .. } => "sign_registry",
+            Command::SendRegistry { .. } => "send_registry",
+            Command::ReceiveRegistry { .. } => "receive_registry",
+        }
+    }
+
+    fn subject(&self) -> String {
+        match self {
+            Command::Accept(a) => format!("person:{}", a.applicant),
+            Command::CompleteStep { application, .. }
+            | Command::Refuse { application, .. }
+            | Command::Annul { application, .. }
+            | Command::Return { application, .. }
+            | Command::Issue { application, .. } => format!("application:{application}"),
+            Command::FormRegistry { service, step, .. } => format!("registry:{service}:{step}"),
+            Command::SignRegistry { registry, .. }
+            | Command::SendRegistry { registry, .. }
+            | Command::ReceiveRegistry { registry, .. } => format!("registry:{registry}"),
+        }
+    }
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Accepted: the talon number is the application's number.
+    Accepted {
+        application: Application,
+    },
+    /// Refused at intake, with the receipt (расписка об отказе в приёме документов).
+    IntakeRefused {
+        application: Application,
+        receipt: String,
+        missing: Vec<String>,
+    },
+    Application {
+        application: Application,
+    },
+    Registries {
+        registries: Vec<Registry>,
+    },
+    Registry {
+        registry: Registry,
+    },
+}
+
+impl Outcome {
+    fn subject(&self) -> Option<String> {
+        match self {
+            Outcome::Accepted { application } | Outcome::IntakeRefused { application, .. } => {
+                Some(format!("application:{}", application.id))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn is_denial(e: &EngineError) -> bool {
+    matches!(
+        e,
+        EngineError::Forbidden { .. }
+            | EngineError::Conflict { .. }
+            | EngineError::WrongStep { .. }
+            | EngineError::Closed { .. }
+    )
+}
+
+impl Engine {
+    /// Runs a command as one transaction. With an idempotency key, a retry returns the
+    /// first answer without running it again.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        cmd: &Command,
+        key: Option<&str>,
+    ) -> Result<Outcome, EngineError> {
+        if let Some(k) = key {
+            if k.is_empty() || k.len() > 128 {
+                return Err(EngineError::invalid(
+                    "idempotency_key",
+                    "must be 1 to 128 characters",
+                ));
+            }
+        }
+        // Two rounds at most: a concurrent retry with the same key loses the race on the
+        // key's row, and the second round returns the winner's answer.
+        for _ in 0..2 {
+            let now = self.now();
+            let mut tx = self.db.begin().await?;
+            if let Some(k) = key {
+                if let Some(found) = lookup_key(&mut tx, k, actor, cmd).await? {
+                    return Ok(found);
+                }
+            }
+            let outcome = match self.apply(&mut tx, actor, cmd, now).await {
+                Ok(o) => o,
+                Err(e) => {
+                    drop(tx);
+                    if is_denial(&e) {
+                        self.audit_denied(actor, cmd, &e, now).await;
+                    }
+                    return Err(e);
+                }
+            };
+            if let Some(k) = key {
+                let saved = drn_store::query("INSERT INTO idempotency (key, actor, command, response_json, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(k.to_string())
+                    .bind(actor.id.clone())
+                    .bind(cmd.name())
+                    .bind(serde_json::to_string(&outcome).map_err(|e| EngineError::Corrupt(e.to_string()))?)
+                    .bind(now.as_microsecond())
+                    .execute(&mut *tx)
+                    .await;
+                if let Err(e) = saved {
+                    let e = drn_store::StoreError::Db(e);
+                    if e.is_unique_violation() {
+                        continue;
+                    }
+                    return Err(e.into());
+                }
+            }
+            let subject = outcome.subject().unwrap_or_else(|| cmd.subject());
+            let detail = serde_json::to_value(cmd).unwrap_or_default();
+            audit::append(&mut tx, now, &actor.id, cmd.name(), &subject, &detail).await?;
+            tx.commit().await.map_err(drn_store::StoreError::from)?;
+            return Ok(outcome);
+        }
+        Err(EngineError::KeyReused)
+    }
+
+    async fn audit_denied(&self, actor: &Actor, cmd: &Command, e: &EngineError, now: Timestamp) {
+        let result: Result<(), EngineError> = async {
+            let mut tx = self.db.begin().await?;
+            let detail = json!({ "command": cmd, "denied": e.code(), "reason": e.to_string() });
+            audit::append(
+                &mut tx,
+                now,
+                &actor.id,
+                &format!("denied:{}", cmd.name()),
+                &cmd.subject(),
+                &detail,
+            )
+            .await?;
+            tx.commit().await.map_err(drn_store::StoreError::from)?;
+            Ok(())
+        }
+        .await;
+        if let Err(err) = result {
+            tracing::error!(error = %err, "could not audit a denied command");
+        }
+    }
+
+    async fn apply(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        cmd: &Command,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        match cmd {
+            Command::Accept(a) => self.accept(c, actor, a, now).await,
+            Command::CompleteStep {
+                application,
+                revision,
+                note,
+            } => {
+                self.complete_step(c, actor, application, *revision, note.as_deref(), now)
+                    .await
+            }
+            Command::Refuse {
+                application,
+                revision,
+                reason,
+            } => {
+                self.close(
+                    c,
+                    actor,
+                    application,
+                    *revision,
+                    reason,
+                    BranchKind::Refusal,
+                    now,
+                )
+                .await
+            }
+            Command::Annul {
+                application,
+                revision,
+                reason,
+            } => {
+                self.close(
+                    c,
+                    actor,
+                    application,
+                    *revision,
+                    reason,
+                    BranchKind::Annulment,
+                    now,
+                )
+                .await
+            }
+            Command::Return {
+                application,
+                revision,
+                to_step,
+                reason,
+            } => {
+                self.return_to(c, actor, application, *revision, *to_step, reason, now)
+                    .await
+            }
+            Command::Issue {
+                application,
+                revision,
+                receiver,
+                representative,
+            } => {
+                self.issue(
+                    c,
+                    actor,
+                    application,
+                    *revision,
+                    receiver,
+                    representative.as_ref(),
+                    now,
+                )
+                .await
+            }
+            Command::FormRegistry {
+                service,
+                version,
+                process,
+                step,
+            } => {
+                self.form_registry(c, actor, service, version, process, *step, now)
+                    .await
+            }
+            Command::SignRegistry { registry, revision } => {
+                self.sign_or_send(c, actor, registry, *revision, true, now)
+                    .await
+            }
+            Command::SendRegistry { registry, revision } => {
+                self.sign_or_send(c, actor, registry, *revision, false, now)
+                    .await
+            }
+            Command::ReceiveRegistry {
+                registry,
+                revision,
+                incoming_number,
+            } => {
+                self.receive_registry(
+                    c,
+                    actor,
+                    registry,
+                    *revision,
+                    incoming_number.as_deref(),
+                    now,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The catalog version, process and step of an application.
+    pub(crate) fn locate(
+        &self,
+        service: &str,
+        version: &str,
+        process: &str,
+    ) -> Result<(&Version, &Process), EngineError> {
+        let svc = self.catalog.service(service).ok_or_else(|| {
+            EngineError::Corrupt(format!("service {service} is not in the catalog"))
+        })?;
+        let ver = svc
+            .version(version)
+            .ok_or_else(|| EngineError::Corrupt(format!("{service} has no version {version}")))?;
+        let p = ver.process(process).ok_or_else(|| {
+            EngineError::Corrupt(format!("{service}@{version} has no process {process}"))
+        })?;
+        Ok((ver, p))
+    }
+
+    /// The unit that performs a step of the given role for an application accepted at
+    /// `accepted`: the unit itself or its nearest ancestor of that kind; production is the
+    /// republic's production unit.
+    pub(crate) async fn resolve_holder(
+        &self,
+        c: &mut AnyConnection,
+        accepted: &UnitId,
+        role: UnitRole,
+    ) -> Result<UnitId, EngineError> {
+        let want = match role {
+            UnitRole::Counter | UnitRole::Applicant | UnitRole::Portal | UnitRole::System => {
+                return Ok(accepted.clone())
+            }
+            UnitRole::District => UnitKind::District,
+            UnitRole::Region => UnitKind::Region,
+            UnitRole::Centre => UnitKind::Centre,
+            UnitRole::Production => {
+                let r = drn_store::query(
+                    "SELECT id FROM units WHERE kind = 'production' ORDER BY id LIMIT 1",
+                )
+                .fetch_optional(&mut *c)
+                .await?
+                .ok_or_else(|| EngineError::not_found("unit", "production"))?;
+                return Ok(UnitId::from_db(r.try_get(0)?));
+            }
+        };
+        let mut cur = Some(accepted.clone());
+        while let Some(id) = cur {
+            let u = load_unit(c, &id).await?;
+            if u.kind == want {
+                return Ok(u.id);
+            }
+            cur = u.parent;
+        }
+        Err(EngineError::not_found(
+            "unit",
+            format!("{} above {accepted}", want.code()),
+        ))
+    }
+
+    /// When a step entered at `entered` by `unit` is due (capped by the process's total).
+    pub(crate) fn step_due(
+        &self,
+        p: &Process,
+        step: &Step,
+        urgency: Urgency,
+        unit: &Unit,
+        entered: Timestamp,
+        accepted: Timestamp,
+    ) -> Result<Option<Timestamp>, EngineError> {
+        let d = Deadlines {
+            calendar: &self.calendar,
+            hours: &unit.hours,
+            tz: &self.tz,
+        };
+        let Some(limit) = step.limit.for_urgency(urgency) else {
+            return Ok(None);
+        };
+        let mut due = d.due(limit, entered)?;
+        if let Some(total) = &p.total {
+            due = due.min(d.due(total, accepted)?);
+        }
+        Ok(Some(due))
+    }
+
+    /// Checks that the actor may act on the application's current step.
+    fn check_actor_at_step(
+        &self,
+        actor: &Actor,
+        app: &Application,
+        step: &Step,
+    ) -> Result<(), EngineError> {
+        let want = Role::for_step(step.unit);
+        if actor.role == Role::System {
+            return Ok(());
+        }
+        if want == Role::Citizen {
+            return match &actor.iin {
+                Some(i) if i.to_string() == app.applicant => Ok(()),
+                _ => Err(EngineError::forbidden(
+                    "only the applicant performs this step",
+                )),
+            };
+        }
+        if actor.role != want {
+            return Err(EngineError::forbidden(format!(
+                "step {} is done by a {}, you are a {}",
+                step.n,
+                want.code(),
+                actor.role.code()
+            )));
+        }
+        if actor.unit.as_ref() != Some(&app.holder_unit) {
+            return Err(EngineError::forbidden(format!(
+                "the application is held by unit {}, not yours",
+                app.holder_unit
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_open(app: &Application, revision: i64) -> Result<(), EngineError> {
+        // A stale revision first: the caller's view is out of date, whatever happened.
+        if app.revision != revision {
+            return Err(EngineError::Conflict {
+                what: "application",
+                current: app.revision,
+                expected: revision,
+            });
+        }
+        if !app.status.is_open() {
+            return Err(EngineError::Closed {
+                status: app.status.code().into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the application's new state if its revision is still `expected`.
+    async fn save_state(
+        &self,
+        c: &mut AnyConnection,
+        app: &Application,
+        expected: i64,
+    ) -> Result<(), EngineError> {
+        let done = drn_store::query(
+            "UPDATE applications SET status = $1, step = $2, holder_unit = $3, step_entered_at = $4, step_due_at = $5, registry_id = $6, revision = $7 WHERE id = $8 AND revision = $9",
+        )
+        .bind(app.status.code())
+        .bind(i64::from(app.step))
+        .bind(app.holder_unit.as_str().to_string())
+        .bind(app.step_entered_at.as_microsecond())
+        .bind(app.step_due_at.map(|t| t.as_microsecond()))
+        .bind(app.registry.as_ref().map(|r| r.as_str().to_string()))
+        .bind(app.revision)
+        .bind(app.id.as_str().to_string())
+        .bind(expected)
+        .execute(&mut *c)
+        .await?;
+        if done.rows_affected() != 1 {
+            let current = load_application(c, &app.id)
+                .await
+                .map(|a| a.revision)
+                .unwrap_or(-1);
+            return Err(EngineError::Conflict {
+                what: "application",
+                current,
+                expected,
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves an application into a step at its unit, with the step's due instant.
+    async fn enter_step(
+        &self,
+        c: &mut AnyConnection,
+        app: &mut Application,
+        p: &Process,
+        step: &Step,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let holder = self
+            .resolve_holder(c, &app.accepted_unit, step.unit)
+            .await?;
+        let unit = load_unit(c, &holder).await?;
+        let urgency =
+            Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        app.step = step.n;
+        app.holder_unit = holder;
+        app.step_entered_at = now;
+        app.step_due_at = self.step_due(p, step, urgency, &unit, now, app.accepted_at)?;
+        app.status = Status::InProgress;
+        app.registry = None;
+        insert_event(
+            c,
+            &app.id,
+            "step_entered",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            app.step_due_at,
+            &json!({ "unit_role": step.unit.code() }),
+        )
+        .await
+    }
+
+    async fn accept(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        a: &Accept,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let svc = self
+            .catalog
+            .service(&a.service)
+            .ok_or_else(|| EngineError::not_found("service", &a.service))?;
+        let today = now.to_zoned(self.tz.clone()).date();
+        let ver = svc
+            .version_on(today)
+            .ok_or(drn_core::PlanError::NoVersion {
+                service: a.service.clone(),
+                date: today,
+            })?;
+        if !ver.channels.contains(&a.channel) {
+            return Err(EngineError::invalid(
+                "channel",
+                format!(
+                    "{}@{} is not provided through {:?}",
+                    svc.code, ver.id, a.channel
+                ),
+            ));
+        }
+        let p = ver.process_for(a.channel).ok_or_else(|| {
+            EngineError::invalid(
+                "channel",
+                format!("{}@{} has no process for {:?}", svc.code, ver.id, a.channel),
+            )
+        })?;
+        if !ver.urgencies.contains(&a.urgency) {
+            return Err(EngineError::invalid(
+                "urgency",
+                format!("{}@{} has no urgency {}", svc.code, ver.id, a.urgency),
+            ));
+        }
+        if let Some(bad) = a
+            .documents_presented
+            .iter()
+            .find(|i| **i >= ver.documents.len())
+        {
+            return Err(EngineError::invalid(
+                "documents_presented",
+                format!(
+                    "the checklist has {} documents; {bad} is not one",
+                    ver.documents.len()
+                ),
+            ));
+        }
+        // Who may accept: a counter operator at a counter, a district officer at the unit's
+        // own intake, the applicant on the portal.
+        let unit_id = match (a.channel, actor.role) {
+            (Channel::Counter, Role::CounterOperator)
+            | (Channel::Unit, Role::DistrictOfficer)
+            | (_, Role::System) => actor
+                .unit
+                .clone()
+                .ok_or_else(|| EngineError::forbidden("you have no unit"))?,
+            (Channel::Portal | Channel::Mobile, Role::Citizen)
+                if actor.iin.as_ref() == Some(&a.applicant) =>
+            {
+                let u = a.data.get("unit").and_then(|v| v.as_str()).ok_or_else(|| {
+                    EngineError::invalid(
+                        "data.unit",
+                        "choose the unit where the result will be issued",
+                    )
+                })?;
+                UnitId::parse(u)?
+            }
+            _ => {
+                return Err(EngineError::forbidden(format!(
+                    "a {} cannot accept through {:?}",
+                    actor.role.code(),
+                    a.channel
+                )))
+            }
+        };
+        let unit = load_unit(c, &unit_id).await?;
+        let person = drn_store::query("SELECT iin FROM persons WHERE iin = $1")
+            .bind(a.applicant.to_string())
+            .fetch_optional(&mut *c)
+            .await?;
+        if person.is_none() {
+            return Err(EngineError::not_found("person", a.applicant.to_string()));
+        }
+        let first = p
+            .main_path()
+            .first()
+            .copied()
+            .ok_or_else(|| EngineError::Corrupt("empty process".into()))?;
+        let year = now.to_zoned(self.tz.clone()).year();
+        let seq = next_counter(c, &format!("application:{unit_id}:{year}")).await?;
+        let number = format!("{unit_id}-{year}-{seq:06}");
+        let mut missing: Vec<String> = ver
+            .documents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !a.documents_presented.contains(i))
+            .map(|(_, d)| d.ru.clone())
+            .collect();
+        missing.extend(
+            a.missing
+                .iter()
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty()),
+        );
+        let d = Deadlines {
+            calendar: &self.calendar,
+            hours: &unit.hours,
+            tz: &self.tz,
+        };
+        let overall = plan(&self.catalog, &svc.code, a.urgency, now, Some(&p.id), &d)?
+            .due
+            .timestamp();
+        let mut app = Application {
+            id: ApplicationId::new(),
+            number: number.clone(),
+            service: svc.code.clone(),
+            version: ver.id.clone(),
+            process: p.id.clone(),
+            channel: serde_json::to_value(a.channel)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            urgency: a.urgency.code().to_string(),
+            applicant: a.applicant.to_string(),
+            accepted_unit: unit_id.clone(),
+            accepted_at: now,
+            status: if missing.is_empty() {
+                Status::InProgress
+            } else {
+                Status::IntakeRefused
+            },
+            step: first.n,
+            holder_unit: unit_id.clone(),
+            step_entered_at: now,
+            step_due_at: None,
+            due_at: if missing.is_empty() {
+                Some(overall)
+            } else {
+                None
+            },
+            registry: None,
+            revision: 1,
+            data: json!({ "documents_presented": a.documents_presented, "missing": missing, "input": a.data }),
+        };
+        drn_store::query(&format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLS))
+            .bind(app.id.as_str().to_string())
+            .bind(app.number.clone())
+            .bind(app.service.clone())
+            .bind(app.version.clone())
+            .bind(app.process.clone())
+            .bind(app.channel.clone())
+            .bind(app.urgency.clone())
+            .bind(app.applicant.clone())
+            .bind(app.accepted_unit.as_str().to_string())
+            .bind(now.as_microsecond())
+            .bind(app.status.code())
+            .bind(i64::from(app.step))
+            .bind(app.holder_unit.as_str().to_string())
+            .bind(now.as_microsecond())
+            .bind(None::<i64>)
+            .bind(app.due_at.map(|t| t.as_microsecond()))
+            .bind(None::<String>)
+            .bind(app.revision)
+            .bind(app.data.to_string())
+            .execute(&mut *c)
+            .await?;
+        if !missing.is_empty() {
+            let receipt = format!("R-{number}");
+            insert_event(
+                c,
+                &app.id,
+                "intake_refused",
+                Some(first.n),
+                &actor.id,
+                Some(&unit_id),
+                now,
+                None,
+                &json!({ "receipt": receipt, "missing": missing }),
+            )
+            .await?;
+            return Ok(Outcome::IntakeRefused {
+                application: app,
+                receipt,
+                missing,
+            });
+        }
+        insert_event(c, &app.id, "accepted", Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
+        // Intake is the first step's action: it is done by accepting.
+        insert_event(
+            c,
+            &app.id,
+            "step_completed",
+            Some(first.n),
+            &actor.id,
+            Some(&unit_id),
+            now,
+            None,
+            &json!({}),
+        )
+        .await?;
+        if let Some(next) = p.next_after(first.n) {
+            self.enter_step(c, &mut app, p, next, actor, now).await?;
+        }
+        app.revision = 1;
+        self.save_state(c, &app, 1).await?;
+        Ok(Outcome::Accepted { application: app })
+    }
+
+    async fn complete_step(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let mut app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        if app.status == Status::InTransit {
+            return Err(EngineError::forbidden(
+                "the application is in a registry on its way to the next unit",
+            ));
+        }
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        self.check_actor_at_step(actor, &app, step)?;
+        let Some(next) = p.next_after(step.n) else {
+            return Err(EngineError::forbidden(
+                "this is the last step: issue the result",
+            ));
+        };
+        if step.registry.is_some() && next.unit != step.unit {
+            return Err(EngineError::forbidden(format!(
+                "step {} passes the application to the next unit by a registry: form, sign and send one",
+                step.n
+            )));
+        }
+        insert_event(
+            c,
+            &app.id,
+            "step_completed",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            app.step_due_at,
+            &json!({ "note": note }),
+        )
+        .await?;
+        self.enter_step(c, &mut app, p, next, actor, now).await?;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn close(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+        reason: &str,
+        kind: BranchKind,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        if reason.trim().len() < 5 {
+            return Err(EngineError::invalid(
+                "reason",
+                "a motivated reason is required (at least 5 characters)",
+            ));
+        }
+        let mut app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        // Refusal and annulment are decisions of the migration service, not of the counter
+        // (which refuses at intake) nor of production.
+        let may = match kind {
+            BranchKind::Annulment => matches!(
+                actor.role,
+                Role::RegionalOfficer | Role::CentralOfficer | Role::System
+            ),
+            _ => matches!(
+                actor.role,
+                Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer | Role::System
+            ),
+        };
+        if !may {
+            return Err(EngineError::forbidden(format!(
+                "a {} cannot {}",
+                actor.role.code(),
+                if kind == BranchKind::Annulment {
+                    "annul"
+                } else {
+                    "refuse"
+                }
+            )));
+        }
+        if actor.role != Role::System && actor.unit.as_ref() != Some(&app.holder_unit) {
+            return Err(EngineError::forbidden(format!(
+                "the application is held by unit {}, not yours",
+                app.holder_unit
+            )));
+        }
+        let (status, event) = match kind {
+            BranchKind::Annulment => (Status::Annulled, "annulled"),
+            _ => (Status::Refused, "refused"),
+        };
+        let branch = step
+            .branches
+            .iter()
+            .find(|b| b.kind == kind)
+            .map(|b| b.when.clone());
+        insert_event(
+            c,
+            &app.id,
+            event,
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            app.step_due_at,
+            &json!({ "reason": reason, "seed_branch": branch }),
+        )
+        .await?;
+        app.status = status;
+        app.registry = None;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn return_to(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+        to: u32,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        if reason.trim().len() < 5 {
+            return Err(EngineError::invalid(
+                "reason",
+                "say what is to be corrected (at least 5 characters)",
+            ));
+        }
+        let mut app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        if app.status == Status::InTransit {
+            return Err(EngineError::forbidden(
+                "the application is in a registry on its way to the next unit",
+            ));
+        }
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        self.check_actor_at_step(actor, &app, step)?;
+        let target = p
+            .main_path()
+            .into_iter()
+            .find(|s| s.n == to && s.n < step.n)
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    "to_step",
+                    format!("step {to} is not an earlier step of this application"),
+                )
+            })?;
+        insert_event(
+            c,
+            &app.id,
+            "returned",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            None,
+            &json!({ "to_step": to, "reason": reason }),
+        )
+        .await?;
+        self.enter_step(c, &mut app, p, target, actor, now).await?;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn issue(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+        receiver: &Iin,
+        rep: Option<&Representative>,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let mut app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        let (ver, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        if p.next_after(step.n).is_some() || app.status != Status::InProgress {
+            return Err(EngineError::WrongStep {
+                expected: "the last step".into(),
+                actual: app.step,
+            });
+        }
+        self.check_actor_at_step(actor, &app, step)?;
+        match rep {
+            None if receiver.to_string() == app.applicant => {}
+            None => return Err(EngineError::forbidden("the receiver is not the applicant")),
+            Some(_) if app.service == "S1E" => {
+                // Seed 001, para 3 subpara 19: issued in person only, never to a proxy.
+                return Err(EngineError::forbidden(
+                    "this result is issued to the applicant in person only",
+                ));
+            }
+            Some(r) if r.iin == *receiver && r.authority.trim().len() >= 5 => {}
+            Some(_) => {
+                return Err(EngineError::invalid(
+                    "representative",
+                    "the representative's IIN and their authority document are required",
+                ))
+            }
+        }
+        let year = now.to_zoned(self.tz.clone()).year();
+        let seq = next_counter(c, &format!("document:{}:{year}", app.service)).await?;
+        let number = format!("{}-{year}-{seq:07}", app.service);
+        drn_store::query("INSERT INTO issued_documents (id, application_id, kind, number, holder_iin, issued_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(app.id.as_str().to_string())
+            .bind(app.service.clone())
+            .bind(number.clone())
+            .bind(app.applicant.clone())
+            .bind(now.as_microsecond())
+            .bind(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string())
+            .execute(&mut *c)
+            .await?;
+        insert_event(
+            c,
+            &app.id,
+            "step_completed",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            app.step_due_at,
+            &json!({}),
+        )
+        .await?;
+        insert_event(
+            c,
+            &app.id,
+            "issued",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            None,
+            &json!({ "document": number, "receiver": receiver.to_string() }),
+        )
+        .await?;
+        app.status = Status::Issued;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn form_registry(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        service: &str,
+        version: &str,
+        process: &str,
+        n: u32,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let (_, p) = self.locate(service, version, process).map_err(|_| {
+            EngineError::invalid(
+                "process",
+                format!("{service}@{version}/{process} is not in the catalog"),
+            )
+        })?;
+        let step = p
+            .step(n)
+            .ok_or_else(|| EngineError::invalid("step", format!("no step {n}")))?;
+        let next = p
+            .next_after(n)
+            .filter(|nx| step.registry.is_some() && nx.unit != step.unit)
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    "step",
+                    format!("step {n} does not pass applications on by a registry"),
+                )
+            })?;
+        let unit = actor
+            .unit
+            .clone()
+            .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
+        if actor.role != Role::for_step(step.unit) {
+            return Err(EngineError::forbidden(format!(
+                "step {n} is done by a {}",
+                Role::for_step(step.unit).code()
+            )));
+        }
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND service = $2 AND version = $3 AND process = $4 AND step = $5 AND registry_id IS NULL ORDER BY id", rows::APP_COLS);
+        let found = drn_store::query(&sql)
+            .bind(unit.as_str().to_string())
+            .bind(service.to_string())
+            .bind(version.to_string())
+            .bind(process.to_string())
+            .bind(i64::from(n))
+            .fetch_all(&mut *c)
+            .await?;
+        if found.is_empty() {
+            return Err(EngineError::invalid(
+                "step",
+                format!("no applications wait at your unit at step {n}"),
+            ));
+        }
+        let apps = found
+            .iter()
+            .map(rows::application)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut by_dest: std::collections::BTreeMap<UnitId, Vec<Application>> = Default::default();
+        for a in apps {
+            let dest = self.resolve_holder(c, &a.accepted_unit, next.unit).await?;
+            by_dest.entry(dest).or_default().push(a);
+        }
+        let kind = step
+            .registry
+            .map(|k| {
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        let year = now.to_zoned(self.tz.clone()).year();
+        let mut out = Vec::new();
+        for (dest, apps) in by_dest {
+            let id = RegistryId::new();
+            let seq = next_counter(c, &format!("registry:{unit}:{year}")).await?;
+            let number = format!("{unit}-{year}-R{seq:05}");
+            drn_store::query("INSERT INTO registries (id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'formed', $10, $11, 1)")
+                .bind(id.as_str().to_string())
+                .bind(number.clone())
+                .bind(kind.clone())
+                .bind(service.to_string())
+                .bind(version.to_string())
+                .bind(process.to_string())
+                .bind(i64::from(n))
+                .bind(unit.as_str().to_string())
+                .bind(dest.as_str().to_string())
+                .bind(actor.id.clone())
+                .bind(now.as_microsecond())
+                .execute(&mut *c)
+                .await?;
+            for mut a in apps {
+                drn_store::query(
+                    "INSERT INTO registry_items (registry_id, application_id) VALUES ($1, $2)",
+                )
+                .bind(id.as_str().to_string())
+                .bind(a.id.as_str().to_string())
+                .execute(&mut *c)
+                .await?;
+                insert_event(
+                    c,
+                    &a.id,
+                    "in_registry",
+                    Some(n),
+                    &actor.id,
+                    Some(&unit),
+                    now,
+                    None,
+                    &json!({ "registry": number, "kind": kind }),
+                )
+                .await?;
+                let rev = a.revision;
+                a.registry = Some(id.clone());
+                a.revision = rev + 1;
+                self.save_state(c, &a, rev).await?;
+            }
+            out.push(load_registry(c, &id).await?);
+        }
+        Ok(Outcome::Registries { registries: out })
+    }
+
+    async fn sign_or_send(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &RegistryId,
+        revision: i64,
+        sign: bool,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let reg = load_registry(c, id).await?;
+        if reg.revision != revision {
+            return Err(EngineError::Conflict {
+                what: "registry",
+                current: reg.revision,
+                expected: revision,
+            });
+        }
+        let (_, p) = self.locate(&reg.service, &reg.version, &reg.process)?;
+        let step = p
+            .step(reg.step)
+            .ok_or_else(|| EngineError::Corrupt("registry step".into()))?;
+        if actor.unit.as_ref() != Some(&reg.from_unit) || actor.role != Role::for_step(step.unit) {
+            return Err(EngineError::forbidden(format!(
+                "only a {} of unit {} can do this",
+                Role::for_step(step.unit).code(),
+                reg.from_unit
+            )));
+        }
+        let from = if sign { "formed" } else { "signed" };
+        if reg.status != from {
+            return Err(EngineError::forbidden(format!(
+                "the registry is {}, it must be {from}",
+                reg.status
+            )));
+        }
+        let q = if sign {
+            drn_store::query("UPDATE registries SET status = 'signed', signed_by = $1, signed_at = $2, revision = revision + 1 WHERE id = $3 AND revision = $4")
+                .bind(actor.id.clone())
+        } else {
+            drn_store::query("UPDATE registries SET status = 'sent', sent_at = $1, revision = revision + 1 WHERE id = $2 AND revision = $3")
+        };
+        let q = q.bind(now.as_microsecond());
+        let done = q
+            .bind(id.as_str().to_string())
+            .bind(revision)
+            .execute(&mut *c)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(EngineError::Conflict {
+                what: "registry",
+                current: revision + 1,
+                expected: revision,
+            });
+        }
+        if !sign {
+            for app_id in &reg.applications {
+                let mut a = load_application(c, app_id).await?;
+                insert_event(
+                    c,
+                    &a.id,
+                    "step_completed",
+                    Some(reg.step),
+                    &actor.id,
+                    Some(&reg.from_unit),
+                    now,
+                    a.step_due_at,
+                    &json!({ "registry": reg.number }),
+                )
+                .await?;
+                let rev = a.revision;
+                a.status = Status::InTransit;
+                a.revision = rev + 1;
+                self.save_state(c, &a, rev).await?;
+            }
+        }
+        Ok(Outcome::Registry {
+            registry: load_registry(c, id).await?,
+        })
+    }
+
+    async fn receive_registry(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &RegistryId,
+        revision: i64,
+        incoming: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let reg = load_registry(c, id).await?;
+        if reg.revision != revision {
+            return Err(EngineError::Conflict {
+                what: "registry",
+                current: reg.revision,
+                expected: revision,
+            });
+        }
+        let (_, p) = self.locate(&reg.service, &reg.version, &reg.process)?;
+        let next = p
+            .next_after(reg.step)
+            .ok_or_else(|| EngineError::Corrupt("registry without a next step".into()))?;
+        if actor.unit.as_ref() != Some(&reg.to_unit) || actor.role != Role::for_step(next.unit) {
+            return Err(EngineError::forbidden(format!(
+                "only a {} of unit {} can receive it",
+                Role::for_step(next.unit).code(),
+                reg.to_unit
+            )));
+        }
+        if reg.status != "sent" {
+            return Err(EngineError::forbidden(format!(
+                "the registry is {}, it must be sent",
+                reg.status
+            )));
+        }
+        let year = now.to_zoned(self.tz.clone()).year();
+        let number = match incoming.map(str::trim) {
+            Some(n) if !n.is_empty() && n.len() <= 64 => n.to_string(),
+            Some(_) => {
+                return Err(EngineError::invalid(
+                    "incoming_number",
+                    "1 to 64 characters",
+                ))
+            }
+            None => format!(
+                "IN-{}-{year}-{:05}",
+                reg.to_unit,
+                next_counter(c, &format!("incoming:{}:{year}", reg.to_unit)).await?
+            ),
+        };
+        let done = drn_store::query("UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, revision = revision + 1 WHERE id = $4 AND revision = $5")
+            .bind(actor.id.clone())
+            .bind(now.as_microsecond())
+            .bind(number.clone())
+            .bind(id.as_str().to_string())
+            .bind(revision)
+            .execute(&mut *c)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(EngineError::Conflict {
+                what: "registry",
+                current: revision + 1,
+                expected: revision,
+            });
+        }
+        for app_id in &reg.applications {
+            let mut a = load_application(c, app_id).await?;
+            if a.status != Status::InTransit {
+                continue;
+            }
+            insert_event(
+                c,
+                &a.id,
+                "registry_received",
+                Some(reg.step),
+                &actor.id,
+                Some(&reg.to_unit),
+                now,
+                None,
+                &json!({ "registry": reg.number, "incoming_number": number }),
+            )
+            .await?;
+            let rev = a.revision;
+            self.enter_step(c, &mut a, p, next, actor, now).await?;
+            a.revision = rev + 1;
+            self.save_state(c, &a, rev).await?;
+        }
+        Ok(Outcome::Registry {
+            registry: load_registry(c, id).await?,
+        })
+    }
+}
+
+async fn lookup_key(
+    c: &mut AnyConnection,
+    key: &str,
+    actor: &Actor,
+    cmd: &Command,
+) -> Result<Option<Outcome>, EngineError> {
+    let row =
+        drn_store::query("SELECT actor, command, response_json FROM idempotency WHERE key = $1")
+            .bind(key.to_string())
+            .fetch_optional(&mut *c)
+            .await?;
+    let Some(r) = row else { return Ok(None) };
+    let (a, name, resp): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+    if a != actor.id || name != cmd.name() {
+        return Err(EngineError::KeyReused);
+    }
+    serde_json::from_str(&resp)
+        .map(Some)
+        .map_err(|e| EngineError::Corrupt(e.to_string()))
+}

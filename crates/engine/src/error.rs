@@ -1,0 +1,153 @@
+//! The engine's errors, with a stable code and a message in Kazakh, Russian and English.
+
+use drn_core::Lang;
+use drn_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("not allowed: {reason}")]
+    Forbidden { reason: String },
+    #[error("the {what} was changed by someone else (revision {current}, you had {expected})")]
+    Conflict {
+        what: &'static str,
+        current: i64,
+        expected: i64,
+    },
+    #[error("the application is at step {actual}, not at {expected}")]
+    WrongStep { expected: String, actual: u32 },
+    #[error("the application is {status}: no further action")]
+    Closed { status: String },
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error("the idempotency key was used for another command")]
+    KeyReused,
+    #[error(transparent)]
+    Plan(#[from] drn_core::PlanError),
+    #[error(transparent)]
+    Calendar(#[from] drn_core::CalendarError),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx_error::Error> for EngineError {
+    fn from(e: sqlx_error::Error) -> Self {
+        EngineError::Store(StoreError::Db(e))
+    }
+}
+
+/// Re-export of the database error type without depending on sqlx by name elsewhere.
+pub(crate) mod sqlx_error {
+    pub use drn_store::SqlxError as Error;
+}
+
+impl EngineError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> EngineError {
+        EngineError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn forbidden(reason: impl Into<String>) -> EngineError {
+        EngineError::Forbidden {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn not_found(what: &'static str, id: impl Into<String>) -> EngineError {
+        EngineError::NotFound {
+            what,
+            id: id.into(),
+        }
+    }
+
+    /// A stable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::NotFound { .. } => "not_found",
+            EngineError::Forbidden { .. } => "forbidden",
+            EngineError::Conflict { .. } => "conflict",
+            EngineError::WrongStep { .. } => "wrong_step",
+            EngineError::Closed { .. } => "closed",
+            EngineError::Invalid { .. } => "invalid",
+            EngineError::KeyReused => "idempotency_key_reused",
+            EngineError::Plan(_) => "not_applicable",
+            EngineError::Calendar(_) => "calendar",
+            EngineError::Store(_) | EngineError::Corrupt(_) => "internal",
+        }
+    }
+
+    /// The field at fault, where there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            EngineError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The message for a user, in their language. Details in English stay as they are
+    /// (identifiers, numbers); the sentence around them is translated.
+    pub fn message(&self, lang: Lang) -> String {
+        let t = |kk: String, ru: String, en: String| match lang {
+            Lang::Kk => kk,
+            Lang::Ru => ru,
+            Lang::En => en,
+        };
+        match self {
+            EngineError::NotFound { what, id } => t(
+                format!("Табылмады: {what} {id}"),
+                format!("Не найдено: {what} {id}"),
+                format!("Not found: {what} {id}"),
+            ),
+            EngineError::Forbidden { reason } => t(
+                format!("Бұл әрекетке рұқсат жоқ: {reason}"),
+                format!("Действие не разрешено: {reason}"),
+                format!("Not allowed: {reason}"),
+            ),
+            EngineError::Conflict { current, expected, .. } => t(
+                format!("Өтінішті басқа қызметкер өзгертті (нұсқа {current}, сізде {expected}). Жаңартып, қайталаңыз."),
+                format!("Заявление изменено другим сотрудником (версия {current}, у вас {expected}). Обновите и повторите."),
+                format!("Someone else changed this (revision {current}, you had {expected}). Reload and try again."),
+            ),
+            EngineError::WrongStep { expected, actual } => t(
+                format!("Өтініш {actual}-қадамда, {expected}-қадамда емес"),
+                format!("Заявление на шаге {actual}, а не {expected}"),
+                format!("The application is at step {actual}, not {expected}"),
+            ),
+            EngineError::Closed { status } => t(
+                format!("Өтініш жабылған ({status}): әрекет мүмкін емес"),
+                format!("Заявление закрыто ({status}): действие невозможно"),
+                format!("The application is closed ({status}): no further action"),
+            ),
+            EngineError::Invalid { field, reason } => t(
+                format!("Қате мән «{field}»: {reason}"),
+                format!("Неверное значение «{field}»: {reason}"),
+                format!("Invalid {field}: {reason}"),
+            ),
+            EngineError::KeyReused => t(
+                "Бұл сұрау кілті басқа әрекет үшін қолданылған".into(),
+                "Этот ключ запроса уже использован для другого действия".into(),
+                "This request key was already used for another command".into(),
+            ),
+            EngineError::Plan(e) => t(
+                format!("Қызмет бұл жағдайда көрсетілмейді: {e}"),
+                format!("Услуга в этом случае не оказывается: {e}"),
+                format!("The service does not apply here: {e}"),
+            ),
+            EngineError::Calendar(e) => t(
+                format!("Күнтізбе қатесі: {e}"),
+                format!("Ошибка календаря: {e}"),
+                format!("Calendar error: {e}"),
+            ),
+            EngineError::Store(_) | EngineError::Corrupt(_) => t(
+                "Ішкі қате. Әрекет сақталмады, қайталап көріңіз.".into(),
+                "Внутренняя ошибка. Действие не сохранено, повторите попытку.".into(),
+                "Internal error. Nothing was saved; please try again.".into(),
+            ),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Queries: an application and its timeline, a unit's queue, what is due soon or overdue,
+//! registries, and persons. A read of a person's data is audited (who, when, what).
+
+use drn_store::{AnyConnection, Row};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::rows::{self, load_application, load_registry, load_unit};
+use crate::Engine;
+
+/// An application in a queue, with whether it is overdue now.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueItem {
+    pub application: Application,
+    pub overdue: bool,
+}
+
+impl Engine {
+    /// Is `unit` the same as `root` or below it in the tree.
+    pub(crate) async fn in_area(
+        &self,
+        c: &mut AnyConnection,
+        root: &UnitId,
+        unit: &UnitId,
+    ) -> Result<bool, EngineError> {
+        let mut cur = Some(unit.clone());
+        while let Some(u) = cur {
+            if &u == root {
+                return Ok(true);
+            }
+            cur = load_unit(c, &u).await?.parent;
+        }
+        Ok(false)
+    }
+
+    /// May the actor see this application: the applicant; staff whose unit holds it or
+    /// whose area contains the unit that accepted it; the centre, auditors and the system.
+    async fn may_see(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        app: &Application,
+    ) -> Result<bool, EngineError> {
+        Ok(match actor.role {
+            Role::System | Role::Auditor | Role::CentralOfficer => true,
+            Role::Citizen => actor
+                .iin
+                .as_ref()
+                .is_some_and(|i| i.to_string() == app.applicant),
+            _ => match &actor.unit {
+                None => false,
+                Some(u) => &app.holder_unit == u || self.in_area(c, u, &app.accepted_unit).await?,
+            },
+        })
+    }
+
+    async fn audit_read(
+        &self,
+        actor: &Actor,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let mut tx = self.db.begin().await?;
+        audit::append(&mut tx, self.now(), &actor.id, action, subject, &detail).await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// One application; the read is audited against the applicant.
+    pub async fn application(
+        &self,
+        actor: &Actor,
+        id: &ApplicationId,
+        screen: &str,
+    ) -> Result<Application, EngineError> {
+        let mut c = self.db.reader().acquire().await?;
+        let app = load_application(&mut c, id).await?;
+        if !self.may_see(&mut c, actor, &app).await? {
+            return Err(EngineError::not_found("application", id.as_str()));
+        }
+        drop(c);
+        self.audit_read(
+            actor,
+            "read_application",
+            &format!("person:{}", app.applicant),
+            json!({ "application": id, "screen": screen }),
+        )
+        .await?;
+        Ok(app)
+    }
+
+    /// The application's history, oldest first.
+    pub async fn timeline(
+        &self,
+        actor: &Actor,
+        id: &ApplicationId,
+    ) -> Result<Vec<Event>, EngineError> {
+        let app = self.application(actor, id, "timeline").await?;
+        let rows = drn_store::query("SELECT seq, application_id, kind, step, actor, unit_id, at, due_at, data_json FROM events WHERE application_id = $1 ORDER BY seq")
+            .bind(app.id.as_str().to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Event {
+                    seq: r.try_get(0)?,
+                    application: ApplicationId::from_db(r.try_get(1)?),
+                    kind: r.try_get(2)?,
+                    step: r.try_get::<Option<i64>, _>(3)?.map(|s| s as u32),
+                    actor: r.try_get(4)?,
+                    unit: r.try_get::<Option<String>, _>(5)?.map(UnitId::from_db),
+                    at: rows::ts(r.try_get(6)?)?,
+                    due_at: rows::ts_opt(r.try_get(7)?)?,
+                    data: rows::json(&r.try_get::<String, _>(8)?)?,
+                })
+            })
+            .collect()
+    }
+
+    fn check_unit_scope(actor: &Actor, unit: &UnitId) -> Result<(), EngineError> {
+        match actor.role {
+            Role::System | Role::CentralOfficer | Role::Auditor => Ok(()),
+            Role::Citizen => Err(EngineError::forbidden("queues are for staff")),
+            _ if actor.unit.as_ref() == Some(unit) => Ok(()),
+            _ => Err(EngineError::forbidden(format!("unit {unit} is not yours"))),
+        }
+    }
+
+    /// The applications a unit holds now (in progress), earliest due first.
+    pub async fn queue(
+        &self,
+        actor: &Actor,
+        unit: &UnitId,
+        limit: i64,
+    ) -> Result<Vec<QueueItem>, EngineError> {
+        Self::check_unit_scope(actor, unit)?;
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
+        let rows = drn_store::query(&sql)
+            .bind(unit.as_str().to_string())
+            .bind(limit)
+            .fetch_all(self.db.reader())
+            .await?;
+        let now = self.now();
+        rows.iter()
+            .map(|r| {
+                let a = rows::application(r)?;
+                Ok(QueueItem {
+                    overdue: a.step_due_at.is_some_and(|d| d < now),
+                    application: a,
+                })
+            })
+            .collect()
+    }
+
+    /// Open applications whose current step is due before `before` (overdue ones when
+    /// `before` is now), for one unit or, for the centre and supervisors' areas, all.
+    pub async fn due_before(
+        &self,
+        actor: &Actor,
+        unit: Option<&UnitId>,
+        before: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<QueueItem>, EngineError> {
+        match unit {
+            Some(u) => Self::check_unit_scope(actor, u)?,
+            None if matches!(
+                actor.role,
+                Role::System | Role::CentralOfficer | Role::Auditor | Role::Supervisor
+            ) => {}
+            None => return Err(EngineError::forbidden("name your unit")),
+        }
+        let base = format!("SELECT {} FROM applications WHERE status IN ('in_progress', 'in_transit') AND step_due_at < $1", rows::APP_COLS);
+        let rows = match unit {
+            Some(u) => {
+                drn_store::query(&format!(
+                    "{base} AND holder_unit = $2 ORDER BY step_due_at LIMIT $3"
+                ))
+                .bind(before.as_microsecond())
+                .bind(u.as_str().to_string())
+                .bind(limit)
+                .fetch_all(self.db.reader())
+                .await?
+            }
+            None => {
+                drn_store::query(&format!("{base} ORDER BY step_due_at LIMIT $2"))
+                    .bind(before.as_microsecond())
+                    .bind(limit)
+                    .fetch_all(self.db.reader())
+                    .await?
+            }
+        };
+        let now = self.now();
+        let mut out = Vec::new();
+        let mut c = self.db.reader().acquire().await?;
+        for r in &rows {
+            let a = rows::application(r)?;
+            // A supervisor sees only the area of their unit.
+            if actor.role == Role::Supervisor && unit.is_none() {
+                let root = actor
+                    .unit
+                    .clone()
+                    .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
+                if !self.in_area(&mut c, &root, &a.holder_unit).await? {
+                    continue;
+                }
+            }
+            out.push(QueueItem {
+                overdue: a.step_due_at.is_some_and(|d| d < now),
+                application: a,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A registry, for its two units and the centre.
+    pub async fn registry(&self, actor: &Actor, id: &RegistryId) -> Result<Registry, EngineError> {
+        let mut c = self.db.reader().acquire().await?;
+        let r = load_registry(&mut c, id).await?;
+        let ok = matches!(
+            actor.role,
+            Role::System | Role::CentralOfficer | Role::Auditor
+        ) || actor
+            .unit
+            .as_ref()
+            .is_some_and(|u| u == &r.from_unit || u == &r.to_unit);
+        if !ok {
+            return Err(EngineError::not_found("registry", id.as_str()));
+        }
+        Ok(r)
+    }
+
+    /// Registries a unit sent or is to receive, newest first.
+    pub async fn registries(
+        &self,
+        actor: &Actor,
+        unit: &UnitId,
+        limit: i64,
+    ) -> Result<Vec<Registry>, EngineError> {
+        Self::check_unit_scope(actor, unit)?;
+        let rows = drn_store::query("SELECT id FROM registries WHERE from_unit = $1 OR to_unit = $2 ORDER BY formed_at DESC LIMIT $3")
+            .bind(unit.as_str().to_string())
+            .bind(unit.as_str().to_string())
+            .bind(limit)
+            .fetch_all(self.db.reader())
+            .await?;
+        let mut c = self.db.reader().acquire().await?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(load_registry(&mut c, &RegistryId::from_db(r.try_get(0)?)).await?);
+        }
+        Ok(out)
+    }
+
+    /// A person's record; the read is audited. Staff of any unit may look a person up
+    /// (the counter identifies applicants); a citizen only themself.
+    pub async fn person(
+        &self,
+        actor: &Actor,
+        iin: &drn_core::Iin,
+        screen: &str,
+    ) -> Result<Person, EngineError> {
+        if actor.role == Role::Citizen && actor.iin.as_ref() != Some(iin) {
+            return Err(EngineError::not_found("person", iin.to_string()));
+        }
+        let r = drn_store::query("SELECT iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json FROM persons WHERE iin = $1")
+            .bind(iin.to_string())
+            .fetch_optional(self.db.reader())
+            .await?
+            .ok_or_else(|| EngineError::not_found("person", iin.to_string()))?;
+        let person = Person {
+            iin: *iin,
+            surname: r.try_get(1)?,
+            given_name: r.try_get(2)?,
+            patronymic: r.try_get(3)?,
+            birth_date: r
+                .try_get::<String, _>(4)?
+                .parse()
+                .map_err(|e: jiff::Error| EngineError::Corrupt(e.to_string()))?,
+            sex: drn_core::Sex::parse(&r.try_get::<String, _>(5)?)
+                .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+            citizenship: r.try_get(6)?,
+            data: rows::json(&r.try_get::<String, _>(7)?)?,
+        };
+        self.audit_read(
+            actor,
+            "read_person",
+            &format!("person:{iin}"),
+            json!({ "screen": screen }),
+        )
+        .await?;
+        Ok(person)
+    }
+}

@@ -1,0 +1,164 @@
+//! Reading and writing the engine's rows.
+
+use drn_core::WorkingHours;
+use drn_store::{AnyConnection, AnyRow, Row};
+use jiff::Timestamp;
+
+use crate::error::EngineError;
+use crate::model::*;
+
+pub(crate) fn ts(us: i64) -> Result<Timestamp, EngineError> {
+    Timestamp::from_microsecond(us).map_err(|e| EngineError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn ts_opt(us: Option<i64>) -> Result<Option<Timestamp>, EngineError> {
+    us.map(ts).transpose()
+}
+
+pub(crate) fn json(s: &str) -> Result<serde_json::Value, EngineError> {
+    serde_json::from_str(s).map_err(|e| EngineError::Corrupt(e.to_string()))
+}
+
+pub(crate) const APP_COLS: &str = "id, number, service, version, process, channel, urgency, applicant_iin, accepted_unit, accepted_at, status, step, holder_unit, step_entered_at, step_due_at, due_at, registry_id, revision, data_json";
+
+pub(crate) fn application(r: &AnyRow) -> Result<Application, EngineError> {
+    Ok(Application {
+        id: ApplicationId::from_db(r.try_get(0)?),
+        number: r.try_get(1)?,
+        service: r.try_get(2)?,
+        version: r.try_get(3)?,
+        process: r.try_get(4)?,
+        channel: r.try_get(5)?,
+        urgency: r.try_get(6)?,
+        applicant: r.try_get(7)?,
+        accepted_unit: UnitId::from_db(r.try_get(8)?),
+        accepted_at: ts(r.try_get(9)?)?,
+        status: Status::parse(&r.try_get::<String, _>(10)?)?,
+        step: r.try_get::<i64, _>(11)? as u32,
+        holder_unit: UnitId::from_db(r.try_get(12)?),
+        step_entered_at: ts(r.try_get(13)?)?,
+        step_due_at: ts_opt(r.try_get(14)?)?,
+        due_at: ts_opt(r.try_get(15)?)?,
+        registry: r.try_get::<Option<String>, _>(16)?.map(RegistryId::from_db),
+        revision: r.try_get(17)?,
+        data: json(&r.try_get::<String, _>(18)?)?,
+    })
+}
+
+pub(crate) async fn load_application(
+    c: &mut AnyConnection,
+    id: &ApplicationId,
+) -> Result<Application, EngineError> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
+    let row = drn_store::query(&sql)
+        .bind(id.as_str().to_string())
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or_else(|| EngineError::not_found("application", id.as_str()))?;
+    application(&row)
+}
+
+pub(crate) const UNIT_COLS: &str =
+    "id, kind, parent_id, region_code, kato, name_kk, name_ru, name_en, hours_json";
+
+pub(crate) fn unit(r: &AnyRow) -> Result<Unit, EngineError> {
+    let hours: WorkingHours = serde_json::from_str(&r.try_get::<String, _>(8)?)
+        .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    Ok(Unit {
+        id: UnitId::from_db(r.try_get(0)?),
+        kind: UnitKind::parse(&r.try_get::<String, _>(1)?)?,
+        parent: r.try_get::<Option<String>, _>(2)?.map(UnitId::from_db),
+        region_code: r.try_get(3)?,
+        kato: r.try_get(4)?,
+        name: drn_core::Text {
+            kk: r.try_get(5)?,
+            ru: r.try_get(6)?,
+            en: r.try_get(7)?,
+        },
+        hours,
+    })
+}
+
+pub(crate) async fn load_unit(c: &mut AnyConnection, id: &UnitId) -> Result<Unit, EngineError> {
+    let sql = format!("SELECT {UNIT_COLS} FROM units WHERE id = $1");
+    let row = drn_store::query(&sql)
+        .bind(id.as_str().to_string())
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or_else(|| EngineError::not_found("unit", id.as_str()))?;
+    unit(&row)
+}
+
+pub(crate) const REG_COLS: &str = "id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, signed_by, signed_at, sent_at, received_by, received_at, incoming_number, revision";
+
+pub(crate) async fn load_registry(
+    c: &mut AnyConnection,
+    id: &RegistryId,
+) -> Result<Registry, EngineError> {
+    let sql = format!("SELECT {REG_COLS} FROM registries WHERE id = $1");
+    let r = drn_store::query(&sql)
+        .bind(id.as_str().to_string())
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or_else(|| EngineError::not_found("registry", id.as_str()))?;
+    let items = drn_store::query(
+        "SELECT application_id FROM registry_items WHERE registry_id = $1 ORDER BY application_id",
+    )
+    .bind(id.as_str().to_string())
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(Registry {
+        id: RegistryId::from_db(r.try_get(0)?),
+        number: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        service: r.try_get(3)?,
+        version: r.try_get(4)?,
+        process: r.try_get(5)?,
+        step: r.try_get::<i64, _>(6)? as u32,
+        from_unit: UnitId::from_db(r.try_get(7)?),
+        to_unit: UnitId::from_db(r.try_get(8)?),
+        status: r.try_get(9)?,
+        formed_by: r.try_get(10)?,
+        formed_at: ts(r.try_get(11)?)?,
+        signed_by: r.try_get(12)?,
+        signed_at: ts_opt(r.try_get(13)?)?,
+        sent_at: ts_opt(r.try_get(14)?)?,
+        received_by: r.try_get(15)?,
+        received_at: ts_opt(r.try_get(16)?)?,
+        incoming_number: r.try_get(17)?,
+        revision: r.try_get(18)?,
+        applications: items
+            .iter()
+            .map(|i| i.try_get::<String, _>(0).map(ApplicationId::from_db))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// Appends an event to an application's history.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_event(
+    c: &mut AnyConnection,
+    app: &ApplicationId,
+    kind: &str,
+    step: Option<u32>,
+    actor: &str,
+    unit: Option<&UnitId>,
+    at: Timestamp,
+    due_at: Option<Timestamp>,
+    data: &serde_json::Value,
+) -> Result<(), EngineError> {
+    drn_store::query(
+        "INSERT INTO events (application_id, kind, step, actor, unit_id, at, due_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(app.as_str().to_string())
+    .bind(kind.to_string())
+    .bind(step.map(i64::from))
+    .bind(actor.to_string())
+    .bind(unit.map(|u| u.as_str().to_string()))
+    .bind(at.as_microsecond())
+    .bind(due_at.map(|t| t.as_microsecond()))
+    .bind(data.to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! Setting up reference data: units, staff and persons (used by the demo, the
+//! administrator's screens and tests). Each call is one transaction and audited.
+
+use drn_core::{Text, WorkingHours};
+use serde_json::json;
+
+use crate::audit;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::Engine;
+
+/// A unit to create.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub id: UnitId,
+    pub kind: UnitKind,
+    pub parent: Option<UnitId>,
+    pub region_code: Option<String>,
+    pub kato: Option<String>,
+    pub name: Text,
+    pub hours: WorkingHours,
+}
+
+/// A staff user to create; the password is already hashed by the caller (the server).
+#[derive(Debug, Clone)]
+pub struct NewStaff {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    pub unit: UnitId,
+    pub iin: Option<String>,
+    pub password_hash: String,
+}
+
+impl Engine {
+    /// Creates units in one transaction (parents before children).
+    pub async fn create_units(&self, actor: &Actor, units: &[NewUnit]) -> Result<(), EngineError> {
+        if !matches!(actor.role, Role::Administrator | Role::System) {
+            return Err(EngineError::forbidden(
+                "only an administrator creates units",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        for u in units {
+            u.hours.validate()?;
+            if u.name.has_blank() {
+                return Err(EngineError::invalid(
+                    "name",
+                    "a unit needs its name in kk, ru and en",
+                ));
+            }
+            drn_store::query("INSERT INTO units (id, kind, parent_id, region_code, kato, name_kk, name_ru, name_en, hours_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(u.id.as_str().to_string())
+                .bind(u.kind.code())
+                .bind(u.parent.as_ref().map(|p| p.as_str().to_string()))
+                .bind(u.region_code.clone())
+                .bind(u.kato.clone())
+                .bind(u.name.kk.clone())
+                .bind(u.name.ru.clone())
+                .bind(u.name.en.clone())
+                .bind(serde_json::to_string(&u.hours).map_err(|e| EngineError::Corrupt(e.to_string()))?)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let ids: Vec<&str> = units.iter().map(|u| u.id.as_str()).collect();
+        audit::append(
+            &mut tx,
+            self.now(),
+            &actor.id,
+            "create_units",
+            "units",
+            &json!({ "units": ids }),
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Creates staff users in one transaction.
+    pub async fn create_staff(&self, actor: &Actor, staff: &[NewStaff]) -> Result<(), EngineError> {
+        if !matches!(actor.role, Role::Administrator | Role::System) {
+            return Err(EngineError::forbidden(
+                "only an administrator creates users",
+            ));
+        }
+        let mut tx = self.db.begin().await?;
+        for s in staff {
+            drn_store::query("INSERT INTO staff (id, username, full_name, role, unit_id, iin, password_hash, active) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)")
+                .bind(s.id.clone())
+                .bind(s.username.clone())
+                .bind(s.full_name.clone())
+                .bind(s.role.code())
+                .bind(s.unit.as_str().to_string())
+                .bind(s.iin.clone())
+                .bind(s.password_hash.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        let names: Vec<&str> = staff.iter().map(|s| s.username.as_str()).collect();
+        audit::append(
+            &mut tx,
+            self.now(),
+            &actor.id,
+            "create_staff",
+            "staff",
+            &json!({ "users": names }),
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Inserts or replaces persons in one transaction (demo data, registry imports).
+    pub async fn put_persons(&self, actor: &Actor, persons: &[Person]) -> Result<(), EngineError> {
+        if !matches!(actor.role, Role::Administrator | Role::System) {
+            return Err(EngineError::forbidden("only the system loads persons"));
+        }
+        let mut tx = self.db.begin().await?;
+        for p in persons {
+            drn_store::query("DELETE FROM persons WHERE iin = $1")
+                .bind(p.iin.to_string())
+                .execute(&mut *tx)
+                .await?;
+            drn_store::query("INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(p.iin.to_string())
+                .bind(p.surname.clone())
+                .bind(p.given_name.clone())
+                .bind(p.patronymic.clone())
+                .bind(p.birth_date.to_string())
+                .bind(p.sex.code())
+                .bind(p.citizenship.clone())
+                .bind(p.data.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::append(
+            &mut tx,
+            self.now(),
+            &actor.id,
+            "put_persons",
+            "persons",
+            &json!({ "count": persons.len() }),
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,239 @@
+//! DRN storage: one schema and one set of queries over SQLite (the embedded default) and
+//! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Both run
+//! through sqlx's `Any` driver, so every query is written once; the two backends differ
+//! only in connection setup and the auto-increment key type of the schema.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Connection, Executor};
+
+pub use sqlx::any::AnyRow;
+pub use sqlx::{AnyConnection, Row, Transaction};
+
+/// A transaction on either backend.
+pub type Tx<'a> = Transaction<'a, sqlx::Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
+    BadUrl(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration {version}: {source}")]
+    Migration { version: i64, source: sqlx::Error },
+}
+
+impl StoreError {
+    /// A unique-constraint violation (two writers raced for one key).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                e.is_unique_violation() || e.message().contains("UNIQUE constraint failed")
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database: a pool for writes and one for reads. On SQLite the write pool has one
+/// connection, so writers queue in the process instead of failing with SQLITE_BUSY, and
+/// WAL lets readers run beside the writer.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub backend: Backend,
+    write: AnyPool,
+    read: AnyPool,
+}
+
+/// Schema migrations, in order. Each is portable SQL with `@ID@` for the key type.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+impl Db {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Db, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let opts = AnyConnectOptions::from_str(&url)?;
+        let (writers, readers) = match backend {
+            Backend::Sqlite => (1, 4),
+            Backend::Postgres => (16, 16),
+        };
+        let make = |n: u32| {
+            AnyPoolOptions::new()
+                .max_connections(n)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL for readers beside the writer; synchronous=FULL so that a
+                            // committed (acknowledged) transaction survives a crash.
+                            conn.execute("PRAGMA journal_mode=WAL").await?;
+                            conn.execute("PRAGMA synchronous=FULL").await?;
+                            conn.execute("PRAGMA foreign_keys=ON").await?;
+                            conn.execute("PRAGMA busy_timeout=10000").await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let write = make(writers).connect_with(opts.clone()).await?;
+        let read = make(readers).connect_with(opts).await?;
+        Ok(Db {
+            backend,
+            write,
+            read,
+        })
+    }
+
+    /// Applies the migrations not yet applied; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.write.acquire().await?;
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
+        )
+        .await?;
+        let mut ran = 0;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            let id = match self.backend {
+                Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+                Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+            };
+            let sql = sql.replace("@ID@", id);
+            let mut tx = conn.begin().await?;
+            for stmt in split_statements(&sql) {
+                tx.execute(stmt.as_str())
+                    .await
+                    .map_err(|source| StoreError::Migration {
+                        version: *version,
+                        source,
+                    })?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(format!("{:?}", std::time::SystemTime::now()))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            tracing::info!(version, "migration applied");
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        Ok(self.write.begin().await?)
+    }
+
+    /// The pool for reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// The pool for writes (one connection on SQLite).
+    pub fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
+    /// True when the database has no units yet (a fresh database).
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(n == 0)
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Splits a migration into statements: on `;` at the end of a line, skipping comments.
+fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for line in sql.lines() {
+        let code = line.split("--").next().unwrap_or("").trim_end();
+        if code.trim().is_empty() {
+            continue;
+        }
+        cur.push_str(code);
+        cur.push('\n');
+        if code.ends_with(';') {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Takes the next value of a named counter inside a transaction. The row's update lock
+/// serialises writers of one counter on PostgreSQL; SQLite has one writer anyway.
+pub async fn next_counter(tx: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
+    let v: Option<i64> =
+        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if let Some(v) = v {
+        return Ok(v);
+    }
+    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1)")
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    Ok(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements_and_skips_comments() {
+        let s =
+            split_statements("-- c\nCREATE TABLE a (x TEXT); -- t\nCREATE INDEX i\n ON a (x);\n");
+        assert_eq!(s.len(), 2);
+        assert!(s[1].contains("ON a (x);"));
+    }
+}
+
+/// The underlying database error, for layers that convert it.
+pub use sqlx::Error as SqlxError;
+
+/// A query on either backend (`$1`, `$2` … placeholders on both).
+pub fn query(sql: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(sql)
+}
