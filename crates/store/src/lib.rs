@@ -217,6 +217,14 @@ pub async fn next_counter(tx: &mut AnyConnection, name: &str) -> Result<i64, Sto
     Ok(1)
 }
 
+/// The underlying database error, for layers that convert it.
+pub use sqlx::Error as SqlxError;
+
+/// A query on either backend (`$1`, `$2` … placeholders on both).
+pub fn query(sql: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
+    sqlx::query(sql)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,12 +236,4 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert!(s[1].contains("ON a (x);"));
     }
-}
-
-/// The underlying database error, for layers that convert it.
-pub use sqlx::Error as SqlxError;
-
-/// A query on either backend (`$1`, `$2` … placeholders on both).
-pub fn query(sql: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-    sqlx::query(sql)
 }
