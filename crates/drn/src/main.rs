@@ -1,7 +1,5 @@
 //! `drn`: the DRN command line.
 
-mod catalog_files;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,6 +9,7 @@ use drn_core::{
     kz_time, kz_tz, plan, Calendar, Catalog, Deadlines, Iin, Sex, Urgency, WorkingDays,
     WorkingHours,
 };
+use drn_engine::catalog_files;
 use jiff::civil::{Date, DateTime};
 use jiff::Timestamp;
 
@@ -44,6 +43,29 @@ enum Cmd {
     Catalog {
         #[command(subcommand)]
         cmd: CatalogCmd,
+    },
+    /// Create or update the database schema.
+    Migrate {
+        /// sqlite://FILE (default sqlite://drn.db) or postgres://…
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+/// The embedded database in the working directory.
+const DEFAULT_DB: &str = "sqlite://drn.db";
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Verify the hash chain: the first broken link, or that the chain is whole.
+    Verify {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
     },
 }
 
@@ -133,6 +155,18 @@ enum CliError {
     Iin(#[from] drn_core::IinError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Store(#[from] drn_store::StoreError),
+    #[error(transparent)]
+    Engine(#[from] drn_engine::EngineError),
+    #[error("runtime: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn main() -> ExitCode {
@@ -151,6 +185,31 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.cmd {
         Cmd::Iin { cmd } => iin(cmd),
         Cmd::Calendar { cmd } => calendar(cmd, &catalog_files::load_calendar(&dir)?),
+        Cmd::Migrate { db } => runtime()?.block_on(async {
+            let db = drn_store::Db::open(&db).await?;
+            let n = db.migrate().await?;
+            println!("migrations applied: {n}");
+            Ok(ExitCode::SUCCESS)
+        }),
+        Cmd::Audit {
+            cmd: AuditCmd::Verify { db },
+        } => runtime()?.block_on(async {
+            let db = drn_store::Db::open(&db).await?;
+            let v = drn_engine::audit::verify(&db).await?;
+            match (v.broken_at, v.problem) {
+                (None, _) => {
+                    println!("audit chain whole: {} records", v.records);
+                    Ok(ExitCode::SUCCESS)
+                }
+                (Some(at), p) => {
+                    println!(
+                        "audit chain broken at record {at}: {}",
+                        p.unwrap_or_default()
+                    );
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }),
         Cmd::Catalog { cmd } => {
             let cat = catalog_files::load_catalog(&dir).map_err(CliError::Catalog)?;
             match cmd {

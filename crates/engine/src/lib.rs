@@ -3,6 +3,7 @@
 //! with idempotency keys, optimistic concurrency, deadlines and registries.
 
 pub mod audit;
+pub mod catalog_files;
 pub mod commands;
 pub mod error;
 pub mod model;

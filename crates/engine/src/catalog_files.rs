@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use drn_core::{Calendar, Catalog, CatalogError};
 
 /// Where the catalog lives: `--catalog`, else `$DRN_CATALOG`, else `./catalog`, else the
-/// catalog of the source tree this binary was built from.
+/// catalog of the source tree this crate was built from.
 pub fn catalog_dir(arg: Option<&Path>) -> PathBuf {
     if let Some(p) = arg {
         return p.to_path_buf();
@@ -54,4 +54,11 @@ pub fn load_calendar(dir: &Path) -> Result<Calendar, CatalogError> {
         line: None,
         message: e.to_string(),
     })
+}
+
+/// Loads the catalog and the calendar from one directory.
+pub fn load(dir: &Path) -> Result<(Catalog, Calendar), Vec<CatalogError>> {
+    let cat = load_catalog(dir)?;
+    let cal = load_calendar(dir).map_err(|e| vec![e])?;
+    Ok((cat, cal))
 }
