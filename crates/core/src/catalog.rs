@@ -16,7 +16,19 @@ use crate::calendar::WorkingDays;
 use crate::text::Text;
 
 /// Urgency category of an application (категория срочности): 1, 2, 3 or the general order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum Urgency {
     #[serde(rename = "1")]
     One,
@@ -62,7 +74,19 @@ impl fmt::Display for Urgency {
 
 /// The role of an organisational unit in a service. The seeds name these differently
 /// across years (see `unit_name` on each step); the engine works with the role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitRole {
     /// The applicant, in the portal's processes.
@@ -99,7 +123,19 @@ impl UnitRole {
 }
 
 /// A channel through which an application comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Counter,

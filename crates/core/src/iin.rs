@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 /// Sex as the 7th digit of an IIN encodes it (odd: male, even: female).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Sex {
     #[serde(rename = "M")]
     Male,
@@ -295,6 +295,21 @@ impl std::str::FromStr for Iin {
         Iin::parse(s)
     }
 }
+
+impl utoipa::PartialSchema for Iin {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9]{12}$"))
+            .description(Some(
+                "Individual identification number (ИИН): 12 digits with a valid check digit",
+            ))
+            .examples(["871008401427"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Iin {}
 
 impl Serialize for Iin {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A language of the interface: Kazakh (state language), Russian, English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Kk,
@@ -50,7 +52,7 @@ impl Lang {
 }
 
 /// A text in Kazakh, Russian and English.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub kk: String,

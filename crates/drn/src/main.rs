@@ -44,6 +44,28 @@ enum Cmd {
         #[command(subcommand)]
         cmd: CatalogCmd,
     },
+    /// Run the server (JSON API, OpenAPI at /api/openapi.json).
+    Serve {
+        /// sqlite://FILE (default sqlite://drn.db in the working directory) or postgres://…
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Fill an empty database with demo data and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+        /// Synthetic persons for the demo.
+        #[arg(long, default_value_t = 10_000)]
+        persons: usize,
+        /// Run as of this instant (RFC 3339 or Kazakhstan local time), time passing from
+        /// there. Default with --demo: 2019-11-20 09:30, when the 2018 regulations of the
+        /// seeds were in force; all the seeds' acts are repealed by now.
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Mark cookies Secure (serve behind TLS).
+        #[arg(long)]
+        secure_cookies: bool,
+    },
     /// Create or update the database schema.
     Migrate {
         /// sqlite://FILE (default sqlite://drn.db) or postgres://…
@@ -185,6 +207,21 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.cmd {
         Cmd::Iin { cmd } => iin(cmd),
         Cmd::Calendar { cmd } => calendar(cmd, &catalog_files::load_calendar(&dir)?),
+        Cmd::Serve {
+            db,
+            addr,
+            demo,
+            persons,
+            as_of,
+            secure_cookies,
+        } => {
+            let as_of = match (as_of, demo) {
+                (Some(s), _) => Some(parse_instant(&s)?),
+                (None, true) => Some(parse_instant("2019-11-20 09:30")?),
+                (None, false) => None,
+            };
+            runtime()?.block_on(serve(&dir, &db, addr, demo, persons, as_of, secure_cookies))
+        }
         Cmd::Migrate { db } => runtime()?.block_on(async {
             let db = drn_store::Db::open(&db).await?;
             let n = db.migrate().await?;
@@ -221,6 +258,101 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             }
         }
     }
+}
+
+/// `drn serve`: migrate, optionally load the demo, and serve.
+async fn serve(
+    dir: &std::path::Path,
+    url: &str,
+    addr: std::net::SocketAddr,
+    demo: bool,
+    persons: usize,
+    as_of: Option<Timestamp>,
+    secure_cookies: bool,
+) -> Result<ExitCode, CliError> {
+    drn_server::init_logging();
+    let db = drn_store::Db::open(url).await?;
+    db.migrate().await?;
+    let (cat, cal) = catalog_files::load(dir).map_err(CliError::Catalog)?;
+    let clock: std::sync::Arc<dyn drn_engine::Clock> = match as_of {
+        Some(t) => std::sync::Arc::new(drn_engine::ShiftedClock::starting_at(t)),
+        None => std::sync::Arc::new(drn_engine::SystemClock),
+    };
+    let engine = drn_engine::Engine::new(db, cat, cal, clock)?;
+    let state = drn_server::AppState {
+        engine: engine.clone(),
+        config: drn_server::Config {
+            demo,
+            secure_cookies,
+        },
+    };
+    if demo {
+        if engine.db.is_empty().await? {
+            let started = std::time::Instant::now();
+            let opts = drn_engine::demo::DemoOptions {
+                persons,
+                ..Default::default()
+            };
+            let report =
+                drn_engine::demo::seed(&engine, &opts, &drn_server::auth::hash_password).await?;
+            for (iin, password, _) in &report.citizens {
+                let p = engine
+                    .person(&drn_engine::Actor::system(), iin, "demo")
+                    .await?;
+                let phone = p
+                    .data
+                    .get("phone")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("+7 700 000 00 00")
+                    .to_string();
+                drn_server::auth::create_citizen_account(&state, iin, password, &phone)
+                    .await
+                    .map_err(drn_store::StoreError::from)?;
+            }
+            let centre = drn_engine::UnitId::parse("KZ")?;
+            let token = drn_server::auth::create_api_client(
+                &state,
+                "demo-client",
+                drn_engine::Role::CentralOfficer,
+                &centre,
+            )
+            .await
+            .map_err(drn_store::StoreError::from)?;
+            println!(
+                "Demo data loaded in {:.1} s: {} units, {} persons.",
+                started.elapsed().as_secs_f64(),
+                report.units,
+                report.persons
+            );
+            println!("\nStaff accounts (username / password / role / unit):");
+            for a in &report.accounts {
+                println!(
+                    "  {:<22} {:<14} {:<20} {} ({})",
+                    a.username,
+                    a.password,
+                    a.role.code(),
+                    a.unit,
+                    a.unit_name
+                );
+            }
+            println!("\nCitizens for the portal (IIN / password; the one-time code appears at /api/v1/sandbox/sms):");
+            for (iin, pw, note) in &report.citizens {
+                println!("  {iin}  {pw:<14} {note}");
+            }
+            println!("\nAPI client (bearer token, central officer): {token}");
+        } else {
+            println!("The database already holds data: demo data is not loaded again (the accounts printed at its first start still work).");
+        }
+    }
+    if let Some(t) = as_of {
+        println!(
+            "Running as of {} (Kazakhstan time), the clock moving on from there.",
+            kz_time(&t.to_zoned(kz_tz()?))
+        );
+    }
+    println!("DRN listening on http://{addr}  (API: /api/v1, OpenAPI: /api/openapi.json)");
+    drn_server::serve(state, addr).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn iin(cmd: IinCmd) -> Result<ExitCode, CliError> {

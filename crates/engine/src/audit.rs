@@ -13,9 +13,10 @@ use crate::error::EngineError;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// One audit record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub seq: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     pub actor: String,
     pub action: String,
@@ -100,7 +101,7 @@ async fn sqlx_scalar(tx: &mut AnyConnection, seq: i64) -> Result<String, EngineE
 }
 
 /// The result of verifying the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Verification {
     pub records: i64,
     /// The first broken link, with what is wrong; `None` when the chain is whole.

@@ -18,7 +18,7 @@ use crate::rows::{self, insert_event, load_application, load_registry, load_unit
 use crate::Engine;
 
 /// Intake of an application (приём заявления).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Accept {
     pub service: String,
@@ -32,11 +32,12 @@ pub struct Accept {
     #[serde(default)]
     pub missing: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
 
 /// Who receives a result in place of the applicant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Representative {
     pub iin: Iin,
@@ -45,7 +46,7 @@ pub struct Representative {
 }
 
 /// A command of the engine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     Accept(Accept),
@@ -139,7 +140,7 @@ impl Command {
 }
 
 /// What a command produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Accepted: the talon number is the application's number.

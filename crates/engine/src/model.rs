@@ -12,7 +12,7 @@ use crate::error::EngineError;
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident, $what:literal) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -84,7 +84,7 @@ impl Default for RegistryId {
 }
 
 /// A kind of organisational unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitKind {
     /// Counter of the State Corporation (ЦОН).
@@ -128,7 +128,7 @@ impl UnitKind {
 }
 
 /// A role of a user. Permissions are scoped to the user's unit and what lies under it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     CounterOperator,
@@ -180,7 +180,7 @@ impl Role {
 }
 
 /// Who performs a command or a read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Actor {
     /// Staff username, `citizen:IIN`, `client:NAME` or `system`.
     pub id: String,
@@ -219,7 +219,7 @@ impl Actor {
 }
 
 /// An organisational unit with its place in the tree and its working hours.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unit {
     pub id: UnitId,
     pub kind: UnitKind,
@@ -228,11 +228,12 @@ pub struct Unit {
     pub region_code: Option<String>,
     pub kato: Option<String>,
     pub name: Text,
+    #[schema(value_type = Object)]
     pub hours: WorkingHours,
 }
 
 /// Status of an application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     InProgress,
@@ -268,7 +269,7 @@ impl Status {
 }
 
 /// An application as stored: its service version, where it is and when it is due.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Application {
     pub id: ApplicationId,
     /// The number on the talon.
@@ -280,20 +281,25 @@ pub struct Application {
     pub urgency: String,
     pub applicant: String,
     pub accepted_unit: UnitId,
+    #[schema(value_type = String, format = DateTime)]
     pub accepted_at: Timestamp,
     pub status: Status,
     pub step: u32,
     pub holder_unit: UnitId,
+    #[schema(value_type = String, format = DateTime)]
     pub step_entered_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub step_due_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
     pub registry: Option<RegistryId>,
     pub revision: i64,
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
 
 /// One event of an application's history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub seq: i64,
     pub application: ApplicationId,
@@ -301,13 +307,16 @@ pub struct Event {
     pub step: Option<u32>,
     pub actor: String,
     pub unit: Option<UnitId>,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
 
 /// A registry between two units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registry {
     pub id: RegistryId,
     pub number: String,
@@ -320,11 +329,15 @@ pub struct Registry {
     pub to_unit: UnitId,
     pub status: String,
     pub formed_by: String,
+    #[schema(value_type = String, format = DateTime)]
     pub formed_at: Timestamp,
     pub signed_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub signed_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub sent_at: Option<Timestamp>,
     pub received_by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub received_at: Option<Timestamp>,
     pub incoming_number: Option<String>,
     pub revision: i64,
@@ -332,15 +345,17 @@ pub struct Registry {
 }
 
 /// A person in the state database of individuals, as DRN keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Person {
     pub iin: Iin,
     pub surname: String,
     pub given_name: String,
     pub patronymic: Option<String>,
+    #[schema(value_type = String, format = Date)]
     pub birth_date: jiff::civil::Date,
     pub sex: drn_core::Sex,
     pub citizenship: String,
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }

@@ -13,7 +13,7 @@ use crate::rows::{self, load_application, load_registry, load_unit};
 use crate::Engine;
 
 /// An application in a queue, with whether it is overdue now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueItem {
     pub application: Application,
     pub overdue: bool,
@@ -294,5 +294,47 @@ impl Engine {
         )
         .await?;
         Ok(person)
+    }
+
+    /// A citizen's own applications (or any person's, for the system), newest first.
+    pub async fn applications_of(
+        &self,
+        actor: &Actor,
+        iin: &drn_core::Iin,
+    ) -> Result<Vec<Application>, EngineError> {
+        let own = actor.iin.as_ref() == Some(iin);
+        if !(own || matches!(actor.role, Role::System | Role::CentralOfficer)) {
+            return Err(EngineError::forbidden("only your own applications"));
+        }
+        let sql = format!("SELECT {} FROM applications WHERE applicant_iin = $1 ORDER BY accepted_at DESC LIMIT 200", rows::APP_COLS);
+        let rows = drn_store::query(&sql)
+            .bind(iin.to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        let out = rows
+            .iter()
+            .map(rows::application)
+            .collect::<Result<Vec<_>, _>>()?;
+        if !own {
+            self.audit_read(
+                actor,
+                "read_applications",
+                &format!("person:{iin}"),
+                json!({ "count": out.len() }),
+            )
+            .await?;
+        }
+        Ok(out)
+    }
+
+    /// All units.
+    pub async fn units(&self) -> Result<Vec<Unit>, EngineError> {
+        let rows = drn_store::query(&format!(
+            "SELECT {} FROM units ORDER BY id",
+            rows::UNIT_COLS
+        ))
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter().map(rows::unit).collect()
     }
 }

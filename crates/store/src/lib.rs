@@ -54,7 +54,10 @@ pub struct Db {
 }
 
 /// Schema migrations, in order. Each is portable SQL with `@ID@` for the key type.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_auth.sql")),
+];
 
 impl Db {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.

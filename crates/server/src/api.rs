@@ -1,0 +1,1033 @@
+//! The JSON API under /api/v1. Every handler is in the OpenAPI document (utoipa); the
+//! engine checks each command's unit scope, these handlers check the role first.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use drn_core::{Iin, Lang, Urgency};
+use drn_engine::audit::{AuditRecord, Verification};
+use drn_engine::commands::{Accept, Representative};
+use drn_engine::queries::QueueItem;
+use drn_engine::*;
+use drn_store::Row;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{self, Ctx, LangOf};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{Body, PathOf, QueryOf};
+use crate::AppState;
+
+const STAFF: &[Role] = &[
+    Role::CounterOperator,
+    Role::DistrictOfficer,
+    Role::RegionalOfficer,
+    Role::CentralOfficer,
+    Role::ProductionOperator,
+    Role::Supervisor,
+    Role::Auditor,
+    Role::Administrator,
+];
+/// Staff who act on applications.
+const OFFICERS: &[Role] = &[
+    Role::CounterOperator,
+    Role::DistrictOfficer,
+    Role::RegionalOfficer,
+    Role::CentralOfficer,
+    Role::ProductionOperator,
+];
+const AUDITORS: &[Role] = &[Role::Auditor, Role::Administrator];
+
+fn idem(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
+async fn run(
+    st: &AppState,
+    ctx: &Ctx,
+    cmd: Command,
+    key: Option<String>,
+) -> Result<Json<Outcome>, ApiError> {
+    st.engine
+        .execute(&ctx.actor, &cmd, key.as_deref())
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+fn app_id(ctx: &Ctx, s: &str) -> Result<ApplicationId, ApiError> {
+    ApplicationId::parse(s).map_err(|e| ctx.err(e))
+}
+
+fn reg_id(ctx: &Ctx, s: &str) -> Result<RegistryId, ApiError> {
+    RegistryId::parse(s).map_err(|e| ctx.err(e))
+}
+
+fn unit_id(ctx: &Ctx, s: &str) -> Result<UnitId, ApiError> {
+    UnitId::parse(s).map_err(|e| ctx.err(e))
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "op.astana.1")]
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionInfo {
+    /// Send it back in the `X-CSRF-Token` header with every POST made with the cookie.
+    pub csrf_token: String,
+    pub actor: Actor,
+}
+
+/// Staff sign-in: sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = SessionInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    Body(req): Body<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let key = format!("staff:{}", req.username);
+    let internal = |_| ApiError::internal(lang);
+    if let Some(min) = auth::locked_for(&st, &key).await.map_err(internal)? {
+        return Err(ApiError::locked(lang, min));
+    }
+    let row = drn_store::query(
+        "SELECT password_hash, role, unit_id, active FROM staff WHERE username = $1",
+    )
+    .bind(req.username.clone())
+    .fetch_optional(st.engine.db.reader())
+    .await
+    .map_err(internal)?;
+    let ok = row.as_ref().is_some_and(|r| {
+        r.try_get::<i64, _>(3).unwrap_or(0) == 1
+            && auth::verify_password(
+                &req.password,
+                &r.try_get::<String, _>(0).unwrap_or_default(),
+            )
+    });
+    let Some(row) = row.filter(|_| ok) else {
+        auth::record_failure(&st, &key).await.map_err(internal)?;
+        st.audit_event(&format!("staff:{}", req.username), "login_failed", &key)
+            .await;
+        return Err(ApiError::bad_credentials(lang));
+    };
+    auth::clear_failures(&st, &key).await.map_err(internal)?;
+    let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
+        .map_err(|e| ApiError::engine(e, lang))?;
+    let unit = UnitId::parse(&row.try_get::<String, _>(2).map_err(internal)?)
+        .map_err(|e| ApiError::engine(e, lang))?;
+    let (token, csrf) = auth::create_session(&st, "staff", &req.username, role, Some(&unit), None)
+        .await
+        .map_err(internal)?;
+    st.audit_event(&req.username, "login", &format!("staff:{}", req.username))
+        .await;
+    let actor = Actor::staff(&req.username, role, unit);
+    Ok((
+        [(
+            header::SET_COOKIE,
+            auth::session_cookie(&token, st.config.secure_cookies),
+        )],
+        Json(SessionInfo {
+            csrf_token: csrf,
+            actor,
+        }),
+    )
+        .into_response())
+}
+
+/// Sign out: ends the session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    if let Some(h) = &ctx.session {
+        drn_store::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(h.clone())
+            .execute(st.engine.db.writer())
+            .await
+            .map_err(|_| ApiError::internal(ctx.lang))?;
+    }
+    st.audit_event(&ctx.actor.id, "logout", &ctx.actor.id).await;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::clear_cookie())],
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenLogin {
+    pub iin: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OtpChallenge {
+    pub challenge: String,
+    /// The phone the code went to, masked.
+    pub phone: String,
+}
+
+/// Citizen sign-in, first factor: IIN and password; a one-time code goes to the phone.
+#[utoipa::path(post, path = "/api/v1/auth/citizen/login", tag = "auth", request_body = CitizenLogin,
+    responses((status = 200, body = OtpChallenge), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn citizen_login(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    Body(req): Body<CitizenLogin>,
+) -> Result<Json<OtpChallenge>, ApiError> {
+    let iin =
+        Iin::parse(&req.iin).map_err(|e| ApiError::bad_input(lang, Some("iin"), &e.to_string()))?;
+    let key = format!("citizen:{iin}");
+    let internal = |_| ApiError::internal(lang);
+    if let Some(min) = auth::locked_for(&st, &key).await.map_err(internal)? {
+        return Err(ApiError::locked(lang, min));
+    }
+    let row = drn_store::query("SELECT password_hash, phone FROM citizen_accounts WHERE iin = $1")
+        .bind(iin.to_string())
+        .fetch_optional(st.engine.db.reader())
+        .await
+        .map_err(internal)?;
+    let Some(row) = row.filter(|r| {
+        auth::verify_password(
+            &req.password,
+            &r.try_get::<String, _>(0).unwrap_or_default(),
+        )
+    }) else {
+        auth::record_failure(&st, &key).await.map_err(internal)?;
+        st.audit_event(&key, "login_failed", &format!("person:{iin}"))
+            .await;
+        return Err(ApiError::bad_credentials(lang));
+    };
+    let phone: String = row.try_get(1).map_err(internal)?;
+    let challenge = uuid::Uuid::new_v4().simple().to_string();
+    let code = format!("{:06}", uuid::Uuid::new_v4().as_u128() % 1_000_000);
+    let now = st.engine.now();
+    let mut tx = st.engine.db.writer().begin().await.map_err(internal)?;
+    drn_store::query("INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) VALUES ($1, $2, $3, $4, 0)")
+        .bind(challenge.clone())
+        .bind(iin.to_string())
+        .bind(auth::sha256_hex(&format!("{challenge}:{code}")))
+        .bind(now.as_microsecond() + 5 * 60 * 1_000_000)
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    // The sandbox SMS gateway: the message is stored in the outbox the demo shows.
+    drn_store::query("INSERT INTO sms_outbox (phone, text, at) VALUES ($1, $2, $3)")
+        .bind(phone.clone())
+        .bind(format!("DRN: кіру коды / код входа / sign-in code {code}"))
+        .bind(now.as_microsecond())
+        .execute(&mut *tx)
+        .await
+        .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
+    let masked = format!(
+        "{}****{}",
+        &phone[..phone.len().min(4)],
+        &phone[phone.len().saturating_sub(2)..]
+    );
+    Ok(Json(OtpChallenge {
+        challenge,
+        phone: masked,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenVerify {
+    pub challenge: String,
+    pub code: String,
+}
+
+/// Citizen sign-in, second factor: the one-time code. Sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/citizen/verify", tag = "auth", request_body = CitizenVerify,
+    responses((status = 200, body = SessionInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn citizen_verify(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    Body(req): Body<CitizenVerify>,
+) -> Result<Response, ApiError> {
+    let internal = |_| ApiError::internal(lang);
+    let row = drn_store::query(
+        "SELECT iin, code_hash, expires_at, attempts FROM otp_challenges WHERE id = $1",
+    )
+    .bind(req.challenge.clone())
+    .fetch_optional(st.engine.db.reader())
+    .await
+    .map_err(internal)?
+    .ok_or_else(|| ApiError::bad_credentials(lang))?;
+    let iin: String = row.try_get(0).map_err(internal)?;
+    let expires: i64 = row.try_get(2).map_err(internal)?;
+    let attempts: i64 = row.try_get(3).map_err(internal)?;
+    let good = row.try_get::<String, _>(1).map_err(internal)?
+        == auth::sha256_hex(&format!("{}:{}", req.challenge, req.code.trim()));
+    if !good || expires < st.engine.now().as_microsecond() || attempts >= 5 {
+        drn_store::query("UPDATE otp_challenges SET attempts = attempts + 1 WHERE id = $1")
+            .bind(req.challenge.clone())
+            .execute(st.engine.db.writer())
+            .await
+            .map_err(internal)?;
+        return Err(ApiError::bad_credentials(lang));
+    }
+    drn_store::query("DELETE FROM otp_challenges WHERE id = $1")
+        .bind(req.challenge.clone())
+        .execute(st.engine.db.writer())
+        .await
+        .map_err(internal)?;
+    let iin = Iin::parse(&iin).map_err(|_| ApiError::internal(lang))?;
+    auth::clear_failures(&st, &format!("citizen:{iin}"))
+        .await
+        .map_err(internal)?;
+    let (token, csrf) = auth::create_session(
+        &st,
+        "citizen",
+        &iin.to_string(),
+        Role::Citizen,
+        None,
+        Some(&iin),
+    )
+    .await
+    .map_err(internal)?;
+    let actor = Actor::citizen(iin);
+    st.audit_event(&actor.id, "login", &format!("person:{iin}"))
+        .await;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            auth::session_cookie(&token, st.config.secure_cookies),
+        )],
+        Json(SessionInfo {
+            csrf_token: csrf,
+            actor,
+        }),
+    )
+        .into_response())
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Actor), (status = 401, body = ErrorBody)))]
+pub async fn me(ctx: Ctx) -> Json<Actor> {
+    Json(ctx.actor)
+}
+
+// ---------------------------------------------------------------- catalog and calendar
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceSummary {
+    pub code: String,
+    pub name: drn_core::Text,
+    pub versions: Vec<VersionSummary>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummary {
+    pub id: String,
+    pub act: String,
+    #[schema(format = Date)]
+    pub effective_from: String,
+    #[schema(format = Date)]
+    pub effective_to: Option<String>,
+    pub channels: Vec<drn_core::Channel>,
+}
+
+/// Every service and its versions.
+#[utoipa::path(get, path = "/api/v1/catalog", tag = "catalog", responses((status = 200, body = Vec<ServiceSummary>)))]
+pub async fn catalog(State(st): State<AppState>) -> Json<Vec<ServiceSummary>> {
+    Json(
+        st.engine
+            .catalog
+            .services
+            .values()
+            .map(|s| ServiceSummary {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                versions: s
+                    .versions
+                    .iter()
+                    .map(|v| VersionSummary {
+                        id: v.id.clone(),
+                        act: format!("No {} of {}", v.act.number, v.act.date.0),
+                        effective_from: v.effective_from.to_string(),
+                        effective_to: v.effective_to.map(|d| d.to_string()),
+                        channels: v.channels.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    )
+}
+
+/// One service (`S1`) or one version (`S1@2018`) with its steps, units, limits and citations.
+#[utoipa::path(get, path = "/api/v1/catalog/{spec}", tag = "catalog", params(("spec" = String, Path, example = "S1@2018")),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)))]
+pub async fn catalog_show(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    PathOf(spec): PathOf<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (svc, ver) = st
+        .engine
+        .catalog
+        .resolve(&spec)
+        .map_err(|_| ApiError::not_found(lang))?;
+    let v = match ver {
+        Some(v) => serde_json::to_value(v),
+        None => serde_json::to_value(svc),
+    };
+    v.map(Json).map_err(|_| ApiError::internal(lang))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlanQuery {
+    /// 1, 2, 3 or general.
+    pub urgency: Option<String>,
+    /// RFC 3339 instant with offset, e.g. 2019-03-20T10:00:00+06:00.
+    pub accepted: String,
+    pub process: Option<String>,
+}
+
+/// The plan of an application: version in force, each step's due instant.
+#[utoipa::path(get, path = "/api/v1/catalog/{spec}/plan", tag = "catalog", params(("spec" = String, Path, example = "S1"), PlanQuery),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn catalog_plan(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    PathOf(spec): PathOf<String>,
+    QueryOf(q): QueryOf<PlanQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let urgency = Urgency::parse(q.urgency.as_deref().unwrap_or("general"))
+        .map_err(|e| ApiError::bad_input(lang, Some("urgency"), &e.to_string()))?;
+    let accepted: jiff::Timestamp = q
+        .accepted
+        .parse()
+        .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("accepted"), &e.to_string()))?;
+    let hours = drn_core::WorkingHours::default();
+    let d = drn_core::Deadlines {
+        calendar: &st.engine.calendar,
+        hours: &hours,
+        tz: &st.engine.tz,
+    };
+    let p = drn_core::plan(
+        &st.engine.catalog,
+        &spec,
+        urgency,
+        accepted,
+        q.process.as_deref(),
+        &d,
+    )
+    .map_err(|e| ApiError::engine(e.into(), lang))?;
+    serde_json::to_value(p)
+        .map(Json)
+        .map_err(|_| ApiError::internal(lang))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DaysQuery {
+    /// YYYY-MM-DD
+    pub from: String,
+    /// YYYY-MM-DD (at most 400 days after `from`)
+    pub to: String,
+}
+
+/// The national calendar: each day, working or not, and why.
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "catalog", params(DaysQuery),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn calendar(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    QueryOf(q): QueryOf<DaysQuery>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let from: jiff::civil::Date = q
+        .from
+        .parse()
+        .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("from"), &e.to_string()))?;
+    let to: jiff::civil::Date =
+        q.to.parse()
+            .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("to"), &e.to_string()))?;
+    if to < from || (to - from).get_days() > 400 {
+        return Err(ApiError::bad_input(
+            lang,
+            Some("to"),
+            "from <= to, at most 400 days",
+        ));
+    }
+    let days = st
+        .engine
+        .calendar
+        .days(from, to)
+        .map_err(|e| ApiError::engine(e.into(), lang))?;
+    Ok(Json(
+        days.into_iter()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect(),
+    ))
+}
+
+// ---------------------------------------------------------------- applications
+
+/// Accept an application (counter, the unit's own intake, or the applicant on the portal).
+/// An incomplete package is refused at intake with a receipt.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = Accept,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key returns the first answer")),
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn accept(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    Body(a): Body<Accept>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer, Role::Citizen])?;
+    run(&st, &ctx, Command::Accept(a), idem(&headers)).await
+}
+
+/// One application.
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications", params(("id" = String, Path)),
+    responses((status = 200, body = Application), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn application(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<Application>, ApiError> {
+    let id = app_id(&ctx, &id)?;
+    st.engine
+        .application(&ctx.actor, &id, "api:application")
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// The application's history: every step with actor, unit, instant, due and actual times.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/timeline", tag = "applications", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Event>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn timeline(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<Vec<Event>>, ApiError> {
+    let id = app_id(&ctx, &id)?;
+    st.engine
+        .timeline(&ctx.actor, &id)
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRequest {
+    /// The revision you saw (optimistic concurrency).
+    pub revision: i64,
+    pub note: Option<String>,
+}
+
+/// Complete the current step; the application enters the next one.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/complete", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = StepRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn complete(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<StepRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let cmd = Command::CompleteStep {
+        application: app_id(&ctx, &id)?,
+        revision: r.revision,
+        note: r.note,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    pub revision: i64,
+    /// The motivated reason.
+    pub reason: String,
+}
+
+/// Motivated refusal.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/refuse", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReasonRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn refuse(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<ReasonRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+    ])?;
+    let cmd = Command::Refuse {
+        application: app_id(&ctx, &id)?,
+        revision: r.revision,
+        reason: r.reason,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+/// Annulment.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/annul", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReasonRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn annul(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<ReasonRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[Role::RegionalOfficer, Role::CentralOfficer])?;
+    let cmd = Command::Annul {
+        application: app_id(&ctx, &id)?,
+        revision: r.revision,
+        reason: r.reason,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub revision: i64,
+    pub to_step: u32,
+    pub reason: String,
+}
+
+/// Return for correction to an earlier step.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/return", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReturnRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn return_to(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<ReturnRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let cmd = Command::Return {
+        application: app_id(&ctx, &id)?,
+        revision: r.revision,
+        to_step: r.to_step,
+        reason: r.reason,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    pub revision: i64,
+    /// Who receives the result (the applicant, or the representative).
+    pub receiver: Iin,
+    pub representative: Option<Representative>,
+}
+
+/// Hand the result over (the last step, at the counter).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/issue", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = IssueRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn issue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<IssueRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[Role::CounterOperator])?;
+    let cmd = Command::Issue {
+        application: app_id(&ctx, &id)?,
+        revision: r.revision,
+        receiver: r.receiver,
+        representative: r.representative,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+/// The signed-in citizen's applications.
+#[utoipa::path(get, path = "/api/v1/my/applications", tag = "portal", responses((status = 200, body = Vec<Application>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn my_applications(
+    State(st): State<AppState>,
+    ctx: Ctx,
+) -> Result<Json<Vec<Application>>, ApiError> {
+    ctx.require(&[Role::Citizen])?;
+    let iin = ctx
+        .actor
+        .iin
+        .ok_or_else(|| ApiError::forbidden_role(ctx.lang))?;
+    st.engine
+        .applications_of(&ctx.actor, &iin)
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// Who read the signed-in citizen's data, and when.
+#[utoipa::path(get, path = "/api/v1/my/reads", tag = "portal", responses((status = 200, body = Vec<AuditRecord>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn my_reads(
+    State(st): State<AppState>,
+    ctx: Ctx,
+) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+    ctx.require(&[Role::Citizen])?;
+    let iin = ctx
+        .actor
+        .iin
+        .ok_or_else(|| ApiError::forbidden_role(ctx.lang))?;
+    let all = audit::list(&st.engine.db, Some(&format!("person:{iin}")), 500)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|r| r.action.starts_with("read_"))
+            .collect(),
+    ))
+}
+
+// ---------------------------------------------------------------- units, queues, registries
+
+/// All units (the tree by region).
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", responses((status = 200, body = Vec<Unit>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn units(State(st): State<AppState>, ctx: Ctx) -> Result<Json<Vec<Unit>>, ApiError> {
+    ctx.require(STAFF)?;
+    st.engine.units().await.map(Json).map_err(|e| ctx.err(e))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitQuery {
+    /// At most this many (1 to 1000, default 200).
+    pub limit: Option<i64>,
+}
+
+fn limit_of(q: &LimitQuery) -> i64 {
+    q.limit.unwrap_or(200).clamp(1, 1000)
+}
+
+/// The unit's queue: applications it holds, earliest due first, overdue marked.
+#[utoipa::path(get, path = "/api/v1/units/{id}/queue", tag = "units", params(("id" = String, Path), LimitQuery),
+    responses((status = 200, body = Vec<QueueItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn queue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+    QueryOf(q): QueryOf<LimitQuery>,
+) -> Result<Json<Vec<QueueItem>>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let u = unit_id(&ctx, &id)?;
+    st.engine
+        .queue(&ctx.actor, &u, limit_of(&q))
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// Overdue applications held by the unit.
+#[utoipa::path(get, path = "/api/v1/units/{id}/overdue", tag = "units", params(("id" = String, Path), LimitQuery),
+    responses((status = 200, body = Vec<QueueItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn overdue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+    QueryOf(q): QueryOf<LimitQuery>,
+) -> Result<Json<Vec<QueueItem>>, ApiError> {
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+        Role::ProductionOperator,
+        Role::Supervisor,
+    ])?;
+    let u = unit_id(&ctx, &id)?;
+    let now = st.engine.now();
+    st.engine
+        .due_before(&ctx.actor, Some(&u), now, limit_of(&q))
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// Registries the unit sent or is to receive.
+#[utoipa::path(get, path = "/api/v1/units/{id}/registries", tag = "registries", params(("id" = String, Path), LimitQuery),
+    responses((status = 200, body = Vec<Registry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn unit_registries(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+    QueryOf(q): QueryOf<LimitQuery>,
+) -> Result<Json<Vec<Registry>>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let u = unit_id(&ctx, &id)?;
+    st.engine
+        .registries(&ctx.actor, &u, limit_of(&q))
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormRegistryRequest {
+    #[schema(example = "S1")]
+    pub service: String,
+    #[schema(example = "2018")]
+    pub version: String,
+    #[schema(example = "main")]
+    pub process: String,
+    #[schema(example = 3)]
+    pub step: u32,
+}
+
+/// Form registries of the applications waiting at your unit at a handover step.
+#[utoipa::path(post, path = "/api/v1/registries", tag = "registries", params(("Idempotency-Key" = Option<String>, Header)), request_body = FormRegistryRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn form_registry(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    Body(r): Body<FormRegistryRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let cmd = Command::FormRegistry {
+        service: r.service,
+        version: r.version,
+        process: r.process,
+        step: r.step,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+/// One registry.
+#[utoipa::path(get, path = "/api/v1/registries/{id}", tag = "registries", params(("id" = String, Path)),
+    responses((status = 200, body = Registry), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn registry(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<Registry>, ApiError> {
+    let id = reg_id(&ctx, &id)?;
+    st.engine
+        .registry(&ctx.actor, &id)
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionRequest {
+    pub revision: i64,
+}
+
+/// Sign a formed registry.
+#[utoipa::path(post, path = "/api/v1/registries/{id}/sign", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn sign_registry(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<RevisionRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(OFFICERS)?;
+    run(
+        &st,
+        &ctx,
+        Command::SignRegistry {
+            registry: reg_id(&ctx, &id)?,
+            revision: r.revision,
+        },
+        idem(&headers),
+    )
+    .await
+}
+
+/// Send a signed registry to the next unit.
+#[utoipa::path(post, path = "/api/v1/registries/{id}/send", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn send_registry(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<RevisionRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(OFFICERS)?;
+    run(
+        &st,
+        &ctx,
+        Command::SendRegistry {
+            registry: reg_id(&ctx, &id)?,
+            revision: r.revision,
+        },
+        idem(&headers),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveRequest {
+    pub revision: i64,
+    /// The incoming number; given by the system when absent.
+    pub incoming_number: Option<String>,
+}
+
+/// Receive a registry with an incoming number: its applications enter the next step.
+#[utoipa::path(post, path = "/api/v1/registries/{id}/receive", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReceiveRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn receive_registry(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<ReceiveRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let cmd = Command::ReceiveRegistry {
+        registry: reg_id(&ctx, &id)?,
+        revision: r.revision,
+        incoming_number: r.incoming_number,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+// ---------------------------------------------------------------- persons and audit
+
+/// A person's record (audited read).
+#[utoipa::path(get, path = "/api/v1/persons/{iin}", tag = "persons", params(("iin" = String, Path, example = "871008401427")),
+    responses((status = 200, body = Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn person(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(iin): PathOf<String>,
+) -> Result<Json<Person>, ApiError> {
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+        Role::Citizen,
+    ])?;
+    let iin =
+        Iin::parse(&iin).map_err(|e| ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()))?;
+    st.engine
+        .person(&ctx.actor, &iin, "api:person")
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// e.g. person:871008401427 or application:ID
+    pub subject: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditRecord>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit_log(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(q): QueryOf<AuditQuery>,
+) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+    ctx.require(AUDITORS)?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    audit::list(&st.engine.db, q.subject.as_deref(), limit)
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// Verify the audit chain.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = Verification), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit_verify(
+    State(st): State<AppState>,
+    ctx: Ctx,
+) -> Result<Json<Verification>, ApiError> {
+    ctx.require(AUDITORS)?;
+    audit::verify(&st.engine.db)
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Sms {
+    pub id: i64,
+    pub phone: String,
+    pub text: String,
+    #[schema(format = DateTime)]
+    pub at: String,
+}
+
+/// The sandbox SMS outbox (demo mode only): where one-time codes "arrive".
+#[utoipa::path(get, path = "/api/v1/sandbox/sms", tag = "sandbox", responses((status = 200, body = Vec<Sms>), (status = 404, body = ErrorBody)))]
+pub async fn sandbox_sms(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+) -> Result<Json<Vec<Sms>>, ApiError> {
+    if !st.config.demo {
+        return Err(ApiError::not_found(lang));
+    }
+    let rows =
+        drn_store::query("SELECT id, phone, text, at FROM sms_outbox ORDER BY id DESC LIMIT 50")
+            .fetch_all(st.engine.db.reader())
+            .await
+            .map_err(|_| ApiError::internal(lang))?;
+    Ok(Json(
+        rows.iter()
+            .filter_map(|r| {
+                Some(Sms {
+                    id: r.try_get(0).ok()?,
+                    phone: r.try_get(1).ok()?,
+                    text: r.try_get(2).ok()?,
+                    at: jiff::Timestamp::from_microsecond(r.try_get(3).ok()?)
+                        .ok()?
+                        .to_string(),
+                })
+            })
+            .collect(),
+    ))
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = String)))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = String), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError> {
+    drn_store::query("SELECT 1")
+        .fetch_one(st.engine.db.reader())
+        .await
+        .map(|_| "ready")
+        .map_err(|_| ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "not_ready".into(),
+            message: "database unavailable".into(),
+            field: None,
+        })
+}
+
+/// Unused parameter guard so the Lang import is used in docs builds.
+#[allow(dead_code)]
+fn _lang(_: Lang) {}

@@ -1,0 +1,173 @@
+//! DRN's HTTP server: the JSON API under /api/v1 with its OpenAPI document, sign-in,
+//! roles scoped by unit, security headers, limits and structured logs.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::http::{header, HeaderName, HeaderValue, Request};
+use axum::Router;
+use drn_engine::Engine;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// How the server runs.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Demo mode: the sandbox SMS outbox is readable.
+    pub demo: bool,
+    /// Mark cookies Secure (behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub config: Config,
+}
+
+impl AppState {
+    /// Appends an audit record outside a command (sign-in, sign-out); failures are logged,
+    /// not shown to the user.
+    pub async fn audit_event(&self, actor: &str, action: &str, subject: &str) {
+        let res: Result<(), drn_engine::EngineError> = async {
+            let mut tx = self.engine.db.begin().await?;
+            drn_engine::audit::append(
+                &mut tx,
+                self.engine.now(),
+                actor,
+                action,
+                subject,
+                &serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await.map_err(drn_store::StoreError::from)?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = res {
+            tracing::error!(error = %e, action, "audit append failed");
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "DRN API", description = "Documenting and registration of the population of Kazakhstan: applications through the units, registries, deadlines, the audit log.", version = "1"),
+    components(schemas(error::ErrorBody, error::ErrorDetail)),
+    tags((name = "auth"), (name = "catalog"), (name = "applications"), (name = "units"), (name = "registries"), (name = "persons"), (name = "portal"), (name = "audit"), (name = "sandbox"), (name = "health"))
+)]
+struct ApiDoc;
+
+/// The router and the OpenAPI document of every route in it.
+pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    use api::*;
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(citizen_login))
+        .routes(routes!(citizen_verify))
+        .routes(routes!(me))
+        .routes(routes!(catalog))
+        .routes(routes!(catalog_show))
+        .routes(routes!(catalog_plan))
+        .routes(routes!(calendar))
+        .routes(routes!(accept))
+        .routes(routes!(application))
+        .routes(routes!(timeline))
+        .routes(routes!(complete))
+        .routes(routes!(refuse))
+        .routes(routes!(annul))
+        .routes(routes!(return_to))
+        .routes(routes!(issue))
+        .routes(routes!(my_applications))
+        .routes(routes!(my_reads))
+        .routes(routes!(units))
+        .routes(routes!(queue))
+        .routes(routes!(overdue))
+        .routes(routes!(unit_registries))
+        .routes(routes!(form_registry))
+        .routes(routes!(registry))
+        .routes(routes!(sign_registry))
+        .routes(routes!(send_registry))
+        .routes(routes!(receive_registry))
+        .routes(routes!(person))
+        .routes(routes!(audit_log))
+        .routes(routes!(audit_verify))
+        .routes(routes!(sandbox_sms))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .with_state(state)
+        .split_for_parts();
+    let json = serde_json::to_string(&doc).unwrap_or_default();
+    let router = router.route(
+        "/api/openapi.json",
+        axum::routing::get(move || {
+            let json = json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+        }),
+    );
+    (with_layers(router), doc)
+}
+
+fn with_layers(router: Router) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(RequestBodyLimitLayer::new(256 * 1024))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+/// Binds and serves until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let (app, _) = router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Starts the server on an already bound listener (tests use a free port).
+pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let (app, _) = router(state);
+    axum::serve(listener, app).await
+}
+
+/// JSON logs with the request id, filtered by RUST_LOG (default info).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .try_init();
+}
