@@ -107,7 +107,7 @@ impl ApiError {
     pub fn forbidden_role(lang: Lang) -> ApiError {
         ApiError {
             status: StatusCode::FORBIDDEN,
-            code: "forbidden".into(),
+            code: "forbidden_role".into(),
             message: tr(
                 lang,
                 "Сіздің рөліңізге бұл әрекетке рұқсат жоқ",
