@@ -1194,15 +1194,17 @@ impl Engine {
         Ok(Outcome::Registries { registries: out })
     }
 
-    async fn sign_or_send(
+    /// Loads a registry at the revision the caller saw, checking that the actor is staff of
+    /// the sending unit (performing the registry's step) or, with `receiving`, of the
+    /// receiving unit (performing the next step).
+    async fn registry_for(
         &self,
         c: &mut AnyConnection,
         actor: &Actor,
         id: &RegistryId,
         revision: i64,
-        sign: bool,
-        now: Timestamp,
-    ) -> Result<Outcome, EngineError> {
+        receiving: bool,
+    ) -> Result<(Registry, &Process), EngineError> {
         let reg = load_registry(c, id).await?;
         if reg.revision != revision {
             return Err(EngineError::Conflict {
@@ -1212,16 +1214,39 @@ impl Engine {
             });
         }
         let (_, p) = self.locate(&reg.service, &reg.version, &reg.process)?;
-        let step = p
-            .step(reg.step)
-            .ok_or_else(|| EngineError::Corrupt("registry step".into()))?;
-        if actor.unit.as_ref() != Some(&reg.from_unit) || actor.role != Role::for_step(step.unit) {
+        let step = if receiving {
+            p.next_after(reg.step)
+        } else {
+            p.step(reg.step)
+        }
+        .ok_or_else(|| {
+            EngineError::Corrupt(format!("registry {} has no step to act on", reg.number))
+        })?;
+        let unit = if receiving {
+            &reg.to_unit
+        } else {
+            &reg.from_unit
+        };
+        let want = Role::for_step(step.unit);
+        if actor.unit.as_ref() != Some(unit) || actor.role != want {
             return Err(EngineError::forbidden(format!(
-                "only a {} of unit {} can do this",
-                Role::for_step(step.unit).code(),
-                reg.from_unit
+                "only a {} of unit {unit} can do this",
+                want.code()
             )));
         }
+        Ok((reg, p))
+    }
+
+    async fn sign_or_send(
+        &self,
+        c: &mut AnyConnection,
+        actor: &Actor,
+        id: &RegistryId,
+        revision: i64,
+        sign: bool,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let (reg, _) = self.registry_for(c, actor, id, revision, false).await?;
         let from = if sign { "formed" } else { "signed" };
         if reg.status != from {
             return Err(EngineError::forbidden(format!(
@@ -1283,25 +1308,10 @@ impl Engine {
         incoming: Option<&str>,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
-        let reg = load_registry(c, id).await?;
-        if reg.revision != revision {
-            return Err(EngineError::Conflict {
-                what: "registry",
-                current: reg.revision,
-                expected: revision,
-            });
-        }
-        let (_, p) = self.locate(&reg.service, &reg.version, &reg.process)?;
+        let (reg, p) = self.registry_for(c, actor, id, revision, true).await?;
         let next = p
             .next_after(reg.step)
             .ok_or_else(|| EngineError::Corrupt("registry without a next step".into()))?;
-        if actor.unit.as_ref() != Some(&reg.to_unit) || actor.role != Role::for_step(next.unit) {
-            return Err(EngineError::forbidden(format!(
-                "only a {} of unit {} can receive it",
-                Role::for_step(next.unit).code(),
-                reg.to_unit
-            )));
-        }
         if reg.status != "sent" {
             return Err(EngineError::forbidden(format!(
                 "the registry is {}, it must be sent",

@@ -113,16 +113,12 @@ pub async fn seed(
     }
     engine.create_staff(&sys, &staff).await?;
 
-    let mut persons = generate_persons(&mut rng, opts.persons, today, &tree)?;
+    let persons = generate_persons(&mut rng, opts.persons, today, &tree)?;
+    // The passwords go back to the caller only (the server keeps citizens' accounts):
+    // no credential goes into a person's data, which staff screens show.
     let mut citizens = Vec::new();
     for (index, note) in pick_citizens(&persons, today) {
         let pw = format!("citizen-{}", rng.token(6));
-        if let Some(obj) = persons[index].data.as_object_mut() {
-            obj.insert(
-                "portal".into(),
-                json!({ "password_hash": hash_password(&pw) }),
-            );
-        }
         citizens.push((persons[index].iin, pw, note));
     }
     for chunk in persons.chunks(CHUNK) {
@@ -488,10 +484,14 @@ fn staff_plan(tree: &Tree) -> Vec<(String, Role, UnitId)> {
         ("auditor".into(), Role::Auditor, id("KZ".into())),
         ("admin".into(), Role::Administrator, id("KZ".into())),
     ];
-    for (r, ds) in REGIONS.iter().zip(&tree.districts) {
-        if !STAFFED.contains(&r.code) {
+    for code in STAFFED {
+        let Some((r, ds)) = REGIONS
+            .iter()
+            .zip(&tree.districts)
+            .find(|(r, _)| r.code == *code)
+        else {
             continue;
-        }
+        };
         let slug = r.slug;
         plan.push((
             format!("region.{slug}"),
@@ -736,7 +736,7 @@ pub fn person_name(rng: &mut SplitMix64, sex: Sex) -> Name {
             None
         };
         Name {
-            surname: surname_for(*rng.pick(KK_SURNAMES), sex),
+            surname: surname_for(rng.pick::<&str>(KK_SURNAMES), sex),
             given: given.to_string(),
             patronymic,
         }
@@ -747,7 +747,7 @@ pub fn person_name(rng: &mut SplitMix64, sex: Sex) -> Name {
         };
         let (_, son, daughter) = *rng.pick(RU_MALE);
         Name {
-            surname: surname_for(*rng.pick(RU_SURNAMES), sex),
+            surname: surname_for(rng.pick::<&str>(RU_SURNAMES), sex),
             given: given.to_string(),
             patronymic: Some(match sex {
                 Sex::Male => son.to_string(),

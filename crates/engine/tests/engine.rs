@@ -21,27 +21,7 @@ fn load_catalog() -> (Catalog, Calendar) {
 
 /// Fresh databases: a SQLite file, and a new PostgreSQL database when configured.
 async fn fresh_urls(name: &str) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!(
-        "drn-test-{}-{name}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![format!("sqlite://{}", dir.join("drn.db").display())];
-    if let Ok(pg) = std::env::var("DRN_TEST_POSTGRES") {
-        if !pg.is_empty() {
-            let db = format!("drn_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::open(&pg).await.unwrap();
-            drn_store::query(&format!("CREATE DATABASE {db}"))
-                .execute(admin.writer())
-                .await
-                .unwrap();
-            admin.close().await;
-            let base = pg.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-            urls.push(format!("{base}/{db}"));
-        }
-    }
-    urls
+    drn_store::testkit::fresh_urls(name).await.unwrap()
 }
 
 fn at(s: &str) -> Timestamp {
@@ -616,7 +596,7 @@ macro_rules! on_both {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             for url in fresh_urls(stringify!($name)).await {
-                eprintln!("backend: {}", &url[..url.find(':').unwrap()]);
+                eprintln!("backend: {}", drn_store::testkit::backend_name(&url));
                 $scenario(&url).await;
             }
         }

@@ -21,26 +21,7 @@ struct App {
 }
 
 async fn fresh_urls(name: &str) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!(
-        "drn-api-{}-{name}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut urls = vec![format!("sqlite://{}", dir.join("drn.db").display())];
-    if let Ok(pg) = std::env::var("DRN_TEST_POSTGRES") {
-        if !pg.is_empty() {
-            let db = format!("drn_{}", uuid::Uuid::new_v4().simple());
-            let admin = Db::open(&pg).await.unwrap();
-            drn_store::query(&format!("CREATE DATABASE {db}"))
-                .execute(admin.writer())
-                .await
-                .unwrap();
-            admin.close().await;
-            urls.push(format!("{}/{db}", pg.rsplit_once('/').unwrap().0));
-        }
-    }
-    urls
+    drn_store::testkit::fresh_urls(name).await.unwrap()
 }
 
 /// Starts a real server on a free port over a fresh database filled with a small demo.
@@ -655,7 +636,7 @@ macro_rules! on_both {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             for url in fresh_urls(stringify!($name)).await {
-                eprintln!("backend: {}", &url[..url.find(':').unwrap()]);
+                eprintln!("backend: {}", drn_store::testkit::backend_name(&url));
                 $scenario(&url).await;
             }
         }

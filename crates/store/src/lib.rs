@@ -12,6 +12,8 @@ use sqlx::{AnyPool, Connection, Executor};
 pub use sqlx::any::AnyRow;
 pub use sqlx::{AnyConnection, Row, Transaction};
 
+pub mod testkit;
+
 /// A transaction on either backend.
 pub type Tx<'a> = Transaction<'a, sqlx::Any>;
 
