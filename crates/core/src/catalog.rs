@@ -483,6 +483,15 @@ impl Process {
         self.steps.iter().find(|s| s.n > n && s.outcome.is_none())
     }
 
+    /// The next step when step `n` hands the application over to another unit by a
+    /// registry (its `registry` is set and the next step is another unit's): such a step is
+    /// completed by forming, signing, sending and receiving a registry, not one by one.
+    pub fn handover_after(&self, n: u32) -> Option<&Step> {
+        let step = self.step(n)?;
+        self.next_after(n)
+            .filter(|next| step.registry.is_some() && next.unit != step.unit)
+    }
+
     /// The main path: from the first step through `next_after`.
     pub fn main_path(&self) -> Vec<&Step> {
         let mut out = Vec::new();

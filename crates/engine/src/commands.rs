@@ -381,7 +381,7 @@ impl Engine {
     }
 
     /// The catalog version, process and step of an application.
-    pub(crate) fn locate(
+    pub fn locate(
         &self,
         service: &str,
         version: &str,
@@ -827,7 +827,7 @@ impl Engine {
                 "this is the last step: issue the result",
             ));
         };
-        if step.registry.is_some() && next.unit != step.unit {
+        if p.handover_after(step.n).is_some() {
             return Err(EngineError::forbidden(format!(
                 "step {} passes the application to the next unit by a registry: form, sign and send one",
                 step.n
@@ -1092,15 +1092,12 @@ impl Engine {
         let step = p
             .step(n)
             .ok_or_else(|| EngineError::invalid("step", format!("no step {n}")))?;
-        let next = p
-            .next_after(n)
-            .filter(|nx| step.registry.is_some() && nx.unit != step.unit)
-            .ok_or_else(|| {
-                EngineError::invalid(
-                    "step",
-                    format!("step {n} does not pass applications on by a registry"),
-                )
-            })?;
+        let next = p.handover_after(n).ok_or_else(|| {
+            EngineError::invalid(
+                "step",
+                format!("step {n} does not pass applications on by a registry"),
+            )
+        })?;
         let unit = actor
             .unit
             .clone()

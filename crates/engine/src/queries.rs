@@ -337,4 +337,37 @@ impl Engine {
         .await?;
         rows.iter().map(rows::unit).collect()
     }
+
+    /// Groups of applications waiting at a unit at a step that passes them on by a
+    /// registry: (service, version, process, step, count).
+    pub async fn waiting_for_registry(
+        &self,
+        actor: &Actor,
+        unit: &UnitId,
+    ) -> Result<Vec<(String, String, String, u32, i64)>, EngineError> {
+        Self::check_unit_scope(actor, unit)?;
+        let rows = drn_store::query("SELECT service, version, process, step, COUNT(*) FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND registry_id IS NULL GROUP BY service, version, process, step ORDER BY service, step")
+            .bind(unit.as_str().to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (service, version, process): (String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let step = r.try_get::<i64, _>(3)? as u32;
+            let Ok((_, p)) = self.locate(&service, &version, &process) else {
+                continue;
+            };
+            if p.handover_after(step).is_some() {
+                out.push((service, version, process, step, r.try_get(4)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Does this step pass applications on by a registry (not one by one).
+    pub fn is_handover(&self, service: &str, version: &str, process: &str, step: u32) -> bool {
+        self.locate(service, version, process)
+            .is_ok_and(|(_, p)| p.handover_after(step).is_some())
+    }
 }

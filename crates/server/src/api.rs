@@ -96,42 +96,7 @@ pub async fn login(
     LangOf(lang): LangOf,
     Body(req): Body<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let key = format!("staff:{}", req.username);
-    let internal = |_| ApiError::internal(lang);
-    if let Some(min) = auth::locked_for(&st, &key).await.map_err(internal)? {
-        return Err(ApiError::locked(lang, min));
-    }
-    let row = drn_store::query(
-        "SELECT password_hash, role, unit_id, active FROM staff WHERE username = $1",
-    )
-    .bind(req.username.clone())
-    .fetch_optional(st.engine.db.reader())
-    .await
-    .map_err(internal)?;
-    let ok = row.as_ref().is_some_and(|r| {
-        r.try_get::<i64, _>(3).unwrap_or(0) == 1
-            && auth::verify_password(
-                &req.password,
-                &r.try_get::<String, _>(0).unwrap_or_default(),
-            )
-    });
-    let Some(row) = row.filter(|_| ok) else {
-        auth::record_failure(&st, &key).await.map_err(internal)?;
-        st.audit_event(&format!("staff:{}", req.username), "login_failed", &key)
-            .await;
-        return Err(ApiError::bad_credentials(lang));
-    };
-    auth::clear_failures(&st, &key).await.map_err(internal)?;
-    let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
-        .map_err(|e| ApiError::engine(e, lang))?;
-    let unit = UnitId::parse(&row.try_get::<String, _>(2).map_err(internal)?)
-        .map_err(|e| ApiError::engine(e, lang))?;
-    let (token, csrf) = auth::create_session(&st, "staff", &req.username, role, Some(&unit), None)
-        .await
-        .map_err(internal)?;
-    st.audit_event(&req.username, "login", &format!("staff:{}", req.username))
-        .await;
-    let actor = Actor::staff(&req.username, role, unit);
+    let (token, csrf, actor) = staff_login(&st, lang, &req.username, &req.password).await?;
     Ok((
         [(
             header::SET_COOKIE,
@@ -143,6 +108,47 @@ pub async fn login(
         }),
     )
         .into_response())
+}
+
+/// Checks a staff member's credentials (with the lockout) and opens a session:
+/// (cookie token, CSRF token, actor). Shared by the API and the sign-in page.
+pub async fn staff_login(
+    st: &AppState,
+    lang: Lang,
+    username: &str,
+    password: &str,
+) -> Result<(String, String, Actor), ApiError> {
+    let key = format!("staff:{username}");
+    let internal = |_| ApiError::internal(lang);
+    if let Some(min) = auth::locked_for(st, &key).await.map_err(internal)? {
+        return Err(ApiError::locked(lang, min));
+    }
+    let row = drn_store::query(
+        "SELECT password_hash, role, unit_id, active FROM staff WHERE username = $1",
+    )
+    .bind(username.to_string())
+    .fetch_optional(st.engine.db.reader())
+    .await
+    .map_err(internal)?;
+    let ok = row.as_ref().is_some_and(|r| {
+        r.try_get::<i64, _>(3).unwrap_or(0) == 1
+            && auth::verify_password(password, &r.try_get::<String, _>(0).unwrap_or_default())
+    });
+    let Some(row) = row.filter(|_| ok) else {
+        auth::record_failure(st, &key).await.map_err(internal)?;
+        st.audit_event(&key, "login_failed", &key).await;
+        return Err(ApiError::bad_credentials(lang));
+    };
+    auth::clear_failures(st, &key).await.map_err(internal)?;
+    let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
+        .map_err(|e| ApiError::engine(e, lang))?;
+    let unit = UnitId::parse(&row.try_get::<String, _>(2).map_err(internal)?)
+        .map_err(|e| ApiError::engine(e, lang))?;
+    let (token, csrf) = auth::create_session(st, "staff", username, role, Some(&unit), None)
+        .await
+        .map_err(internal)?;
+    st.audit_event(username, "login", &key).await;
+    Ok((token, csrf, Actor::staff(username, role, unit)))
 }
 
 /// Sign out: ends the session.
@@ -185,11 +191,24 @@ pub async fn citizen_login(
     LangOf(lang): LangOf,
     Body(req): Body<CitizenLogin>,
 ) -> Result<Json<OtpChallenge>, ApiError> {
+    citizen_first_factor(&st, lang, &req.iin, &req.password)
+        .await
+        .map(Json)
+}
+
+/// Checks a citizen's IIN and password (with the lockout) and sends a one-time code to
+/// their phone through the SMS gateway (the sandbox outbox). Shared by API and portal.
+pub async fn citizen_first_factor(
+    st: &AppState,
+    lang: Lang,
+    iin: &str,
+    password: &str,
+) -> Result<OtpChallenge, ApiError> {
     let iin =
-        Iin::parse(&req.iin).map_err(|e| ApiError::bad_input(lang, Some("iin"), &e.to_string()))?;
+        Iin::parse(iin).map_err(|e| ApiError::bad_input(lang, Some("iin"), &e.to_string()))?;
     let key = format!("citizen:{iin}");
     let internal = |_| ApiError::internal(lang);
-    if let Some(min) = auth::locked_for(&st, &key).await.map_err(internal)? {
+    if let Some(min) = auth::locked_for(st, &key).await.map_err(internal)? {
         return Err(ApiError::locked(lang, min));
     }
     let row = drn_store::query("SELECT password_hash, phone FROM citizen_accounts WHERE iin = $1")
@@ -198,12 +217,9 @@ pub async fn citizen_login(
         .await
         .map_err(internal)?;
     let Some(row) = row.filter(|r| {
-        auth::verify_password(
-            &req.password,
-            &r.try_get::<String, _>(0).unwrap_or_default(),
-        )
+        auth::verify_password(password, &r.try_get::<String, _>(0).unwrap_or_default())
     }) else {
-        auth::record_failure(&st, &key).await.map_err(internal)?;
+        auth::record_failure(st, &key).await.map_err(internal)?;
         st.audit_event(&key, "login_failed", &format!("person:{iin}"))
             .await;
         return Err(ApiError::bad_credentials(lang));
@@ -235,10 +251,10 @@ pub async fn citizen_login(
         &phone[..phone.len().min(4)],
         &phone[phone.len().saturating_sub(2)..]
     );
-    Ok(Json(OtpChallenge {
+    Ok(OtpChallenge {
         challenge,
         phone: masked,
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -256,6 +272,31 @@ pub async fn citizen_verify(
     LangOf(lang): LangOf,
     Body(req): Body<CitizenVerify>,
 ) -> Result<Response, ApiError> {
+    let (token, csrf, actor) = citizen_second_factor(&st, lang, &req.challenge, &req.code).await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            auth::session_cookie(&token, st.config.secure_cookies),
+        )],
+        Json(SessionInfo {
+            csrf_token: csrf,
+            actor,
+        }),
+    )
+        .into_response())
+}
+
+/// Checks the one-time code and opens the citizen's session. Shared by API and portal.
+pub async fn citizen_second_factor(
+    st: &AppState,
+    lang: Lang,
+    challenge: &str,
+    code: &str,
+) -> Result<(String, String, Actor), ApiError> {
+    let req = CitizenVerify {
+        challenge: challenge.to_string(),
+        code: code.to_string(),
+    };
     let internal = |_| ApiError::internal(lang);
     let row = drn_store::query(
         "SELECT iin, code_hash, expires_at, attempts FROM otp_challenges WHERE id = $1",
@@ -284,7 +325,7 @@ pub async fn citizen_verify(
         .await
         .map_err(internal)?;
     let iin = Iin::parse(&iin).map_err(|_| ApiError::internal(lang))?;
-    auth::clear_failures(&st, &format!("citizen:{iin}"))
+    auth::clear_failures(st, &format!("citizen:{iin}"))
         .await
         .map_err(internal)?;
     let (token, csrf) = auth::create_session(
@@ -300,17 +341,7 @@ pub async fn citizen_verify(
     let actor = Actor::citizen(iin);
     st.audit_event(&actor.id, "login", &format!("person:{iin}"))
         .await;
-    Ok((
-        [(
-            header::SET_COOKIE,
-            auth::session_cookie(&token, st.config.secure_cookies),
-        )],
-        Json(SessionInfo {
-            csrf_token: csrf,
-            actor,
-        }),
-    )
-        .into_response())
+    Ok((token, csrf, actor))
 }
 
 /// Who am I.
@@ -1027,7 +1058,3 @@ pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError
             field: None,
         })
 }
-
-/// Unused parameter guard so the Lang import is used in docs builds.
-#[allow(dead_code)]
-fn _lang(_: Lang) {}

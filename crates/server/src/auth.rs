@@ -111,6 +111,8 @@ pub struct Ctx {
     pub lang: Lang,
     /// The session's hash, for cookie sessions.
     pub session: Option<String>,
+    /// The session's CSRF token, for the forms of HTML pages.
+    pub csrf: Option<String>,
 }
 
 impl Ctx {
@@ -164,6 +166,7 @@ impl FromRequestParts<AppState> for Ctx {
                 },
                 lang,
                 session: None,
+                csrf: None,
             });
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or_else(|| ApiError::unauthenticated(lang))?;
@@ -189,11 +192,20 @@ impl FromRequestParts<AppState> for Ctx {
         let csrf: String = row.try_get(5).map_err(internal)?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
+            // The header (API clients, htmx) or, for plain HTML forms, the `_csrf` query
+            // parameter of the form's action.
+            let from_query = parts.uri.query().and_then(|q| {
+                q.split('&')
+                    .find_map(|kv| kv.strip_prefix("_csrf="))
+                    .map(String::from)
+            });
             let sent = parts
                 .headers
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+                .map(String::from)
+                .or(from_query)
+                .unwrap_or_default();
             if sent != csrf {
                 return Err(ApiError::csrf(lang));
             }
@@ -235,6 +247,7 @@ impl FromRequestParts<AppState> for Ctx {
             },
             lang,
             session: Some(hash),
+            csrf: Some(csrf),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -73,6 +74,7 @@ struct ApiDoc;
 /// The router and the OpenAPI document of every route in it.
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     use api::*;
+    let state_for_web = state.clone();
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -118,7 +120,64 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             async move { ([(header::CONTENT_TYPE, "application/json")], json) }
         }),
     );
+    let router = router.merge(web_routes(state_for_web));
     (with_layers(router), doc)
+}
+
+/// The pages (not in the API document: they are HTML for people, not an API).
+fn web_routes(state: AppState) -> Router {
+    use axum::routing::{get, post};
+    use web::{pages, portal};
+    Router::new()
+        .route("/", get(pages::root))
+        .route("/login", get(pages::login_form).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{code}", get(pages::set_lang))
+        .route("/ws", get(pages::workstation))
+        .route("/ws/person", get(pages::person))
+        .route("/ws/applications", post(pages::accept))
+        .route("/ws/applications/{id}", get(pages::application))
+        .route("/ws/applications/{id}/{action}", post(pages::act))
+        .route(
+            "/ws/registries",
+            get(pages::registries).post(pages::form_registry),
+        )
+        .route("/ws/registries/{id}/{action}", post(pages::registry_act))
+        .route("/portal", get(portal::home))
+        .route(
+            "/portal/login",
+            get(portal::login_form).post(portal::login_submit),
+        )
+        .route("/portal/verify", post(portal::verify_submit))
+        .route("/portal/reads", get(portal::reads))
+        .route(
+            "/static/app.css",
+            get(|| async {
+                static_file("text/css; charset=utf-8", include_str!("../static/app.css"))
+            }),
+        )
+        .route(
+            "/static/htmx.min.js",
+            get(|| async {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../static/htmx.min.js"),
+                )
+            }),
+        )
+        .with_state(state)
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 fn with_layers(router: Router) -> Router {

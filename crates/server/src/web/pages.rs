@@ -1,0 +1,918 @@
+//! Staff pages: sign-in, the counter's and the officers' workstation, the application
+//! card, registries.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use drn_core::{Channel, Iin, Lang, Urgency};
+use drn_engine::commands::{Accept, Representative};
+use drn_engine::{ApplicationId, Command, Outcome, RegistryId, Role, Status, UnitId};
+use serde::Deserialize;
+
+use super::{error_page, i18n, kz, redirect_with_cookie, render, to_login, Nav, Tr};
+use crate::auth::{self, Ctx, LangOf};
+use crate::error::ApiError;
+use crate::AppState;
+
+type Page = Result<Ctx, ApiError>;
+
+const STAFF_ACTING: &[Role] = &[
+    Role::CounterOperator,
+    Role::DistrictOfficer,
+    Role::RegionalOfficer,
+    Role::CentralOfficer,
+    Role::ProductionOperator,
+];
+
+fn signed_in(page: Page) -> Result<Ctx, Response> {
+    match page {
+        Ok(ctx) if ctx.actor.role != Role::Citizen => Ok(ctx),
+        _ => Err(to_login(false)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    tr: Tr,
+    nav: Nav,
+    error: Option<String>,
+}
+
+pub async fn root(page: Page) -> Response {
+    match page {
+        Ok(ctx) if ctx.actor.role == Role::Citizen => Redirect::to("/portal").into_response(),
+        Ok(ctx) => Redirect::to(home_of(ctx.actor.role)).into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
+fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Supervisor => "/ws/supervision",
+        Role::Auditor => "/ws/audit",
+        Role::Administrator => "/ws/admin",
+        Role::Citizen => "/portal",
+        _ => "/ws",
+    }
+}
+
+pub async fn login_form(LangOf(lang): LangOf) -> Response {
+    render(
+        &LoginPage {
+            tr: Tr { lang },
+            nav: Nav::anonymous("/login"),
+            error: None,
+        },
+        lang,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn login_submit(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    match crate::api::staff_login(&st, lang, &f.username, &f.password).await {
+        Ok((token, _, actor)) => redirect_with_cookie(
+            home_of(actor.role),
+            auth::session_cookie(&token, st.config.secure_cookies),
+        ),
+        Err(e) => {
+            let status = e.status;
+            (
+                status,
+                render(
+                    &LoginPage {
+                        tr: Tr { lang },
+                        nav: Nav::anonymous("/login"),
+                        error: Some(e.message),
+                    },
+                    lang,
+                ),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub async fn logout(State(st): State<AppState>, page: Page) -> Response {
+    let citizen = matches!(&page, Ok(c) if c.actor.role == Role::Citizen);
+    if let Ok(ctx) = page {
+        if let Some(h) = &ctx.session {
+            let _ = drn_store::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(h.clone())
+                .execute(st.engine.db.writer())
+                .await;
+        }
+        st.audit_event(&ctx.actor.id, "logout", &ctx.actor.id).await;
+    }
+    redirect_with_cookie(
+        if citizen { "/portal/login" } else { "/login" },
+        auth::clear_cookie(),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Back {
+    back: Option<String>,
+}
+
+/// Switches the language (remembered in a cookie) and returns to the page.
+pub async fn set_lang(Path(code): Path<String>, Query(q): Query<Back>) -> Response {
+    let code = match code.as_str() {
+        "kk" | "ru" | "en" => code,
+        _ => "ru".to_string(),
+    };
+    // Only local paths: never an open redirect.
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    redirect_with_cookie(
+        &back,
+        format!(
+            "{}={code}; Path=/; SameSite=Strict; Max-Age=31536000",
+            auth::LANG_COOKIE
+        ),
+    )
+}
+
+/// A row of a queue.
+pub struct QueueRow {
+    pub id: String,
+    pub number: String,
+    pub service: String,
+    pub step: u32,
+    pub step_action: String,
+    pub applicant: String,
+    pub due: String,
+    pub overdue: bool,
+    pub is_last: bool,
+    pub by_registry: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ws_home.html")]
+struct HomePage {
+    tr: Tr,
+    nav: Nav,
+    unit_name: String,
+    is_counter: bool,
+    rows: Vec<QueueRow>,
+}
+
+pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws");
+    if !STAFF_ACTING.contains(&ctx.actor.role) {
+        return Redirect::to(home_of(ctx.actor.role)).into_response();
+    }
+    let Some(unit) = ctx.actor.unit.clone() else {
+        return to_login(false);
+    };
+    let tr = Tr { lang: ctx.lang };
+    let items = match st.engine.queue(&ctx.actor, &unit, 300).await {
+        Ok(i) => i,
+        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/"),
+    };
+    let rows = items
+        .into_iter()
+        .map(|q| {
+            let a = q.application;
+            let step = st
+                .engine
+                .locate(&a.service, &a.version, &a.process)
+                .ok()
+                .map(|(_, p)| p);
+            QueueRow {
+                step_action: step
+                    .and_then(|p| p.step(a.step))
+                    .map(|s| tr.text(&s.action).to_string())
+                    .unwrap_or_default(),
+                is_last: step.is_some_and(|p| p.next_after(a.step).is_none()),
+                by_registry: step.is_some_and(|p| p.handover_after(a.step).is_some()),
+                id: a.id.to_string(),
+                number: a.number,
+                service: a.service,
+                step: a.step,
+                applicant: a.applicant,
+                due: a.step_due_at.map(kz).unwrap_or_default(),
+                overdue: q.overdue,
+            }
+        })
+        .collect();
+    let unit_name = st
+        .engine
+        .units()
+        .await
+        .ok()
+        .and_then(|us| us.into_iter().find(|u| u.id == unit))
+        .map(|u| tr.text(&u.name).to_string())
+        .unwrap_or_else(|| unit.to_string());
+    render(
+        &HomePage {
+            tr,
+            nav,
+            unit_name,
+            is_counter: ctx.actor.role == Role::CounterOperator,
+            rows,
+        },
+        ctx.lang,
+    )
+}
+
+pub struct PersonView {
+    pub iin: String,
+    pub name: String,
+    pub birth: String,
+    pub registration: String,
+    pub documents: Vec<String>,
+}
+
+pub struct ServiceOption {
+    pub code: String,
+    pub name: String,
+    pub version: String,
+    pub urgencies: Vec<(String, String)>,
+    pub documents: Vec<String>,
+    pub documents_note: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    tr: Tr,
+    nav: Nav,
+    p: PersonView,
+    services: Vec<ServiceOption>,
+}
+
+#[derive(Deserialize)]
+pub struct IinQuery {
+    iin: String,
+}
+
+/// The services a channel offers today, with their checklists.
+pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<ServiceOption> {
+    let tr = Tr { lang };
+    let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
+    st.engine
+        .catalog
+        .services
+        .values()
+        .filter_map(|s| {
+            let v = s.version_on(today)?;
+            v.process_for(channel)?;
+            Some(ServiceOption {
+                code: s.code.clone(),
+                name: tr.text(&s.name).to_string(),
+                version: format!("{} · No {} {}", v.id, v.act.number, v.act.date.0),
+                urgencies: v
+                    .urgencies
+                    .iter()
+                    .map(|u| {
+                        (
+                            u.code().to_string(),
+                            if *u == Urgency::General {
+                                tr.t("urgency_general").to_string()
+                            } else {
+                                u.code().to_string()
+                            },
+                        )
+                    })
+                    .collect(),
+                documents: v.documents.iter().map(|d| tr.text(d).to_string()).collect(),
+                documents_note: v.documents_note.clone().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQuery>) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws");
+    if let Err(e) = ctx.require(&[Role::CounterOperator, Role::DistrictOfficer]) {
+        return error_page(nav, ctx.lang, e, "/ws");
+    }
+    let iin = match Iin::parse(q.iin.trim()) {
+        Ok(i) => i,
+        Err(e) => {
+            return error_page(
+                nav,
+                ctx.lang,
+                ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()),
+                "/ws",
+            )
+        }
+    };
+    let p = match st.engine.person(&ctx.actor, &iin, "ws:person").await {
+        Ok(p) => p,
+        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/ws"),
+    };
+    let registration = p
+        .data
+        .pointer("/registration/address")
+        .and_then(|v| v.as_str())
+        .unwrap_or("—")
+        .to_string();
+    let documents = p
+        .data
+        .get("documents")
+        .and_then(|d| d.as_array())
+        .map(|ds| {
+            ds.iter()
+                .map(|d| {
+                    format!(
+                        "{} № {} · {} {}",
+                        d["kind"].as_str().unwrap_or(""),
+                        d["number"].as_str().unwrap_or(""),
+                        i18n::t(ctx.lang, "expires"),
+                        d["expires"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let view = PersonView {
+        iin: p.iin.to_string(),
+        name: [
+            p.surname.as_str(),
+            p.given_name.as_str(),
+            p.patronymic.as_deref().unwrap_or(""),
+        ]
+        .join(" ")
+        .trim()
+        .to_string(),
+        birth: p.birth_date.to_string(),
+        registration,
+        documents,
+    };
+    let channel = if ctx.actor.role == Role::DistrictOfficer {
+        Channel::Unit
+    } else {
+        Channel::Counter
+    };
+    let services = services_open(&st, channel, ctx.lang);
+    render(
+        &PersonPage {
+            tr: Tr { lang: ctx.lang },
+            nav,
+            p: view,
+            services,
+        },
+        ctx.lang,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "accepted.html")]
+struct AcceptedPage {
+    tr: Tr,
+    nav: Nav,
+    title: String,
+    refused: bool,
+    id: String,
+    number: String,
+    service: String,
+    applicant: String,
+    unit: String,
+    at: String,
+    expected: String,
+    missing: Vec<String>,
+}
+
+/// The form's fields; `doc` repeats, so the body is read as pairs.
+pub async fn accept(
+    State(st): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws");
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let lang = ctx.lang;
+    let applicant = match Iin::parse(&field("iin")) {
+        Ok(i) => i,
+        Err(e) => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("iin"), &e.to_string()),
+                "/ws",
+            )
+        }
+    };
+    let urgency = match Urgency::parse(&field("urgency")) {
+        Ok(u) => u,
+        Err(e) => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("urgency"), &e.to_string()),
+                "/ws",
+            )
+        }
+    };
+    let documents_presented = pairs
+        .iter()
+        .filter(|(n, _)| n == "doc")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let missing: Vec<String> = Some(field("missing"))
+        .filter(|m| !m.is_empty())
+        .into_iter()
+        .collect();
+    let channel = if ctx.actor.role == Role::DistrictOfficer {
+        Channel::Unit
+    } else {
+        Channel::Counter
+    };
+    let cmd = Command::Accept(Accept {
+        service: field("service"),
+        channel,
+        urgency,
+        applicant,
+        documents_presented,
+        missing,
+        data: serde_json::json!({}),
+    });
+    let back = format!("/ws/person?iin={applicant}");
+    match st.engine.execute(&ctx.actor, &cmd, None).await {
+        Ok(Outcome::Accepted { application: a }) => render(
+            &AcceptedPage {
+                tr: Tr { lang },
+                title: i18n::t(lang, "accepted").to_string(),
+                refused: false,
+                id: a.id.to_string(),
+                number: a.number.clone(),
+                service: service_name(&st, &a.service, lang),
+                applicant: a.applicant.clone(),
+                unit: a.accepted_unit.to_string(),
+                at: kz(a.accepted_at),
+                expected: a.due_at.map(kz).unwrap_or_default(),
+                missing: vec![],
+                nav,
+            },
+            lang,
+        ),
+        Ok(Outcome::IntakeRefused {
+            application: a,
+            receipt,
+            missing,
+        }) => render(
+            &AcceptedPage {
+                tr: Tr { lang },
+                title: i18n::t(lang, "intake_refused").to_string(),
+                refused: true,
+                id: a.id.to_string(),
+                number: receipt,
+                service: service_name(&st, &a.service, lang),
+                applicant: a.applicant.clone(),
+                unit: a.accepted_unit.to_string(),
+                at: kz(a.accepted_at),
+                expected: String::new(),
+                missing,
+                nav,
+            },
+            lang,
+        ),
+        Ok(_) => error_page(nav, lang, ApiError::internal(lang), &back),
+        Err(e) => error_page(nav, lang, ctx.err(e), &back),
+    }
+}
+
+fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
+    st.engine
+        .catalog
+        .service(code)
+        .map(|s| format!("{code} · {}", s.name.get(lang)))
+        .unwrap_or_else(|| code.to_string())
+}
+
+pub struct StepView {
+    pub n: u32,
+    pub unit_name: String,
+    pub action: String,
+    pub form: String,
+    pub limit: String,
+    pub cite: String,
+}
+
+pub struct TimelineRow {
+    pub at: String,
+    pub kind: String,
+    pub step: String,
+    pub actor: String,
+    pub unit: String,
+    pub due: String,
+    pub late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+struct ApplicationPage {
+    tr: Tr,
+    nav: Nav,
+    a: drn_engine::Application,
+    service_name: String,
+    act: String,
+    status: String,
+    overall_due: String,
+    step: Option<StepView>,
+    step_due: String,
+    overdue: bool,
+    open: bool,
+    can_act: bool,
+    is_last: bool,
+    by_registry: bool,
+    can_refuse: bool,
+    can_annul: bool,
+    earlier: Vec<u32>,
+    timeline: Vec<TimelineRow>,
+}
+
+pub async fn application(
+    State(st): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let path = format!("/ws/applications/{id}");
+    let nav = Nav::for_ctx(&ctx, &path);
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    let id = match ApplicationId::parse(&id) {
+        Ok(i) => i,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+    };
+    let a = match st.engine.application(&ctx.actor, &id, "ws:card").await {
+        Ok(a) => a,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+    };
+    let events = st
+        .engine
+        .timeline(&ctx.actor, &id)
+        .await
+        .unwrap_or_default();
+    let (ver, p) = match st.engine.locate(&a.service, &a.version, &a.process) {
+        Ok(x) => x,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+    };
+    let urgency = Urgency::parse(&a.urgency).unwrap_or(Urgency::General);
+    let cur = p.step(a.step);
+    let step = cur.map(|s| StepView {
+        n: s.n,
+        unit_name: tr.text(&s.unit_name).to_string(),
+        action: tr.text(&s.action).to_string(),
+        form: tr.text(&s.form).to_string(),
+        limit: s
+            .limit
+            .for_urgency(urgency)
+            .map(|l| l.to_string())
+            .unwrap_or_default(),
+        cite: s.cite.to_string(),
+    });
+    let now = st.engine.now();
+    let timeline = events
+        .iter()
+        .map(|e| TimelineRow {
+            at: kz(e.at),
+            kind: i18n::label(lang, "ev_", &e.kind),
+            step: e.step.map(|s| s.to_string()).unwrap_or_default(),
+            actor: e.actor.clone(),
+            unit: e.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+            due: e.due_at.map(kz).unwrap_or_default(),
+            late: e.kind == "step_completed" && e.due_at.is_some_and(|d| d < e.at),
+        })
+        .collect();
+    let holds = ctx.actor.unit.as_ref() == Some(&a.holder_unit);
+    let step_role_ok = cur.is_some_and(|s| Role::for_step(s.unit) == ctx.actor.role);
+    let open = a.status == Status::InProgress;
+    let page = ApplicationPage {
+        tr,
+        service_name: service_name(&st, &a.service, lang),
+        act: format!("{} · No {} {}", ver.id, ver.act.number, ver.act.date.0),
+        status: i18n::label(lang, "st_", a.status.code()),
+        overall_due: a.due_at.map(kz).unwrap_or_default(),
+        step_due: a.step_due_at.map(kz).unwrap_or_default(),
+        overdue: open && a.step_due_at.is_some_and(|d| d < now),
+        open,
+        can_act: holds && step_role_ok,
+        is_last: p.next_after(a.step).is_none(),
+        by_registry: p.handover_after(a.step).is_some(),
+        can_refuse: holds
+            && matches!(
+                ctx.actor.role,
+                Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer
+            ),
+        can_annul: holds && matches!(ctx.actor.role, Role::RegionalOfficer | Role::CentralOfficer),
+        earlier: p
+            .main_path()
+            .iter()
+            .map(|s| s.n)
+            .filter(|n| *n < a.step && *n > 1)
+            .collect(),
+        step,
+        timeline,
+        nav,
+        a,
+    };
+    render(&page, lang)
+}
+
+#[derive(Deserialize)]
+pub struct ActForm {
+    revision: i64,
+    reason: Option<String>,
+    to_step: Option<u32>,
+    receiver: Option<String>,
+    authority: Option<String>,
+}
+
+/// One of the card's buttons: complete, refuse, annul, return, issue.
+pub async fn act(
+    State(st): State<AppState>,
+    page: Page,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let back = format!("/ws/applications/{id}");
+    let nav = Nav::for_ctx(&ctx, &back);
+    let lang = ctx.lang;
+    let application = match ApplicationId::parse(&id) {
+        Ok(i) => i,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+    };
+    let reason = f.reason.unwrap_or_default();
+    let cmd = match action.as_str() {
+        "complete" => Command::CompleteStep {
+            application,
+            revision: f.revision,
+            note: None,
+        },
+        "refuse" => Command::Refuse {
+            application,
+            revision: f.revision,
+            reason,
+        },
+        "annul" => Command::Annul {
+            application,
+            revision: f.revision,
+            reason,
+        },
+        "return" => Command::Return {
+            application,
+            revision: f.revision,
+            to_step: f.to_step.unwrap_or(0),
+            reason,
+        },
+        "issue" => {
+            let receiver = match Iin::parse(f.receiver.as_deref().unwrap_or("").trim()) {
+                Ok(i) => i,
+                Err(e) => {
+                    return error_page(
+                        nav,
+                        lang,
+                        ApiError::bad_input(lang, Some("receiver"), &e.to_string()),
+                        &back,
+                    )
+                }
+            };
+            let authority = f.authority.unwrap_or_default();
+            let representative = (!authority.trim().is_empty()).then(|| Representative {
+                iin: receiver,
+                authority,
+            });
+            Command::Issue {
+                application,
+                revision: f.revision,
+                receiver,
+                representative,
+            }
+        }
+        _ => return error_page(nav, lang, ApiError::not_found(lang), &back),
+    };
+    match st.engine.execute(&ctx.actor, &cmd, None).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => error_page(nav, lang, ctx.err(e), &back),
+    }
+}
+
+pub struct PendingRow {
+    pub service: String,
+    pub version: String,
+    pub process: String,
+    pub step: u32,
+    pub action: String,
+    pub count: i64,
+}
+
+pub struct RegistryRow {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub from: String,
+    pub to: String,
+    pub count: usize,
+    pub status: String,
+    pub incoming: Option<String>,
+    pub revision: i64,
+    pub can_sign: bool,
+    pub can_send: bool,
+    pub can_receive: bool,
+}
+
+#[derive(Template)]
+#[template(path = "registries.html")]
+struct RegistriesPage {
+    tr: Tr,
+    nav: Nav,
+    pending: Vec<PendingRow>,
+    regs: Vec<RegistryRow>,
+}
+
+pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/registries");
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    let Some(unit) = ctx.actor.unit.clone() else {
+        return to_login(false);
+    };
+    if let Err(e) = ctx.require(STAFF_ACTING) {
+        return error_page(nav, lang, e, "/");
+    }
+    let pending = match st.engine.waiting_for_registry(&ctx.actor, &unit).await {
+        Ok(p) => p,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+    };
+    let pending = pending
+        .into_iter()
+        .map(|(service, version, process, step, count)| PendingRow {
+            action: st
+                .engine
+                .locate(&service, &version, &process)
+                .ok()
+                .and_then(|(_, p)| p.step(step))
+                .map(|s| tr.text(&s.action).chars().take(120).collect())
+                .unwrap_or_default(),
+            service,
+            version,
+            process,
+            step,
+            count,
+        })
+        .collect();
+    let regs = st
+        .engine
+        .registries(&ctx.actor, &unit, 100)
+        .await
+        .unwrap_or_default();
+    let regs = regs
+        .into_iter()
+        .map(|r| RegistryRow {
+            can_sign: r.from_unit == unit && r.status == "formed",
+            can_send: r.from_unit == unit && r.status == "signed",
+            can_receive: r.to_unit == unit && r.status == "sent",
+            id: r.id.to_string(),
+            number: r.number,
+            kind: r.kind,
+            from: r.from_unit.to_string(),
+            to: r.to_unit.to_string(),
+            count: r.applications.len(),
+            status: r.status,
+            incoming: r.incoming_number,
+            revision: r.revision,
+        })
+        .collect();
+    render(
+        &RegistriesPage {
+            tr,
+            nav,
+            pending,
+            regs,
+        },
+        lang,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct FormRegistry {
+    service: String,
+    version: String,
+    process: String,
+    step: u32,
+}
+
+pub async fn form_registry(
+    State(st): State<AppState>,
+    page: Page,
+    Form(f): Form<FormRegistry>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let cmd = Command::FormRegistry {
+        service: f.service,
+        version: f.version,
+        process: f.process,
+        step: f.step,
+    };
+    match st.engine.execute(&ctx.actor, &cmd, None).await {
+        Ok(_) => Redirect::to("/ws/registries").into_response(),
+        Err(e) => error_page(
+            Nav::for_ctx(&ctx, "/ws/registries"),
+            ctx.lang,
+            ctx.err(e),
+            "/ws/registries",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RegistryForm {
+    revision: i64,
+    incoming_number: Option<String>,
+}
+
+pub async fn registry_act(
+    State(st): State<AppState>,
+    page: Page,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<RegistryForm>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/registries");
+    let registry = match RegistryId::parse(&id) {
+        Ok(r) => r,
+        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/ws/registries"),
+    };
+    let cmd = match action.as_str() {
+        "sign" => Command::SignRegistry {
+            registry,
+            revision: f.revision,
+        },
+        "send" => Command::SendRegistry {
+            registry,
+            revision: f.revision,
+        },
+        "receive" => Command::ReceiveRegistry {
+            registry,
+            revision: f.revision,
+            incoming_number: f.incoming_number.filter(|n| !n.trim().is_empty()),
+        },
+        _ => {
+            return error_page(
+                nav,
+                ctx.lang,
+                ApiError::not_found(ctx.lang),
+                "/ws/registries",
+            )
+        }
+    };
+    match st.engine.execute(&ctx.actor, &cmd, None).await {
+        Ok(_) => Redirect::to("/ws/registries").into_response(),
+        Err(e) => error_page(nav, ctx.lang, ctx.err(e), "/ws/registries"),
+    }
+}
+
+/// Keeps a typed unit id in scope for pages that add unit filters later.
+pub fn unit_param(s: &str) -> Option<UnitId> {
+    UnitId::parse(s).ok()
+}

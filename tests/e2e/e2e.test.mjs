@@ -1,0 +1,159 @@
+// Browser tests: a demo server, Debian's chromium driven by playwright-core, the whole
+// passport application done by five staff users in the browser, a citizen following it,
+// an intake refusal with its receipt, and the language switch. Screenshots are kept in
+// tests/e2e/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const artifacts = join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+const port = Number(process.env.DRN_E2E_PORT || 18941);
+const base = `http://127.0.0.1:${port}`;
+let server;
+let browser;
+let out = '';
+const accounts = {};
+const citizens = [];
+
+async function waitFor(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`server did not start: ${url}\n${out}`);
+}
+
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drn-e2e-'));
+  const bin = join(root, 'target', 'debug', 'drn');
+  server = spawn(bin, ['serve', '--demo', '--persons', '500', '--db', `sqlite://${join(dir, 'drn.db')}`, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server.stdout.on('data', (d) => { out += d.toString(); });
+  await waitFor(`${base}/healthz`, 60000);
+  for (const line of out.split('\n')) {
+    const m = line.match(/^\s+(\S+)\s+(demo-\S+)\s+(\S+)\s+(\S+)/);
+    if (m) accounts[m[1]] = { password: m[2], role: m[3], unit: m[4] };
+    const c = line.match(/^\s+(\d{12})\s+(citizen-\S+)\s+(.*)$/);
+    if (c) citizens.push({ iin: c[1], password: c[2], note: c[3] });
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+async function staff(user) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(`${base}/login`);
+  await page.getByLabel(/Имя пользователя|Username|Пайдаланушы/).fill(user);
+  await page.getByLabel(/Пароль|Password|Құпиясөз/).fill(accounts[user].password);
+  await page.getByRole('button', { name: /Войти|Sign in|Кіру/ }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/// Forms, signs and sends a registry at `from`'s unit; receives it at `to`'s.
+async function handOver(from, to, label) {
+  await from.goto(`${base}/ws/registries`);
+  await from.getByRole('button', { name: /Сформировать реестр|Form registry/ }).first().click();
+  await from.getByRole('button', { name: /Подписать|Sign$/ }).first().click();
+  await from.getByRole('button', { name: /Отправить|Send$/ }).first().click();
+  await shot(from, `registry-${label}-sent`);
+  await to.goto(`${base}/ws/registries`);
+  await to.getByLabel(/Входящий номер|Incoming number/).first().fill(`ВХ-${label}`);
+  await to.getByRole('button', { name: /Принять реестр|Receive/ }).first().click();
+}
+
+test('a passport application from counter to issue, by five users, followed by the citizen', async () => {
+  assert.ok(citizens.length > 0, 'the demo printed citizens');
+  const citizen = citizens[0];
+  const counter = await staff('op.astana.1');
+  await shot(counter, 'counter-home');
+  await counter.getByLabel(/^ИИН$|^IIN$/).fill(citizen.iin);
+  await counter.getByRole('button', { name: /Поиск по ИИН|Find by IIN/ }).click();
+  await shot(counter, 'counter-person');
+  await counter.getByRole('button', { name: /Принять|Accept/ }).first().click();
+  await counter.getByRole('heading', { name: /Заявление принято|Application accepted/ }).waitFor();
+  await shot(counter, 'counter-talon');
+  const talon = await counter.locator('dd strong').first().innerText();
+  assert.match(talon, /C71-1-1-\d{4}-\d{6}/);
+  await counter.getByRole('link', { name: /^Заявление$|^Application$/ }).click();
+  await counter.getByRole('button', { name: /Завершить шаг|Complete step/ }).click();
+  const district = await staff('district.astana');
+  const region = await staff('region.astana');
+  const centre = await staff('centre');
+  const production = await staff('production');
+  await handOver(district, region, 'district');
+  await handOver(region, centre, 'summary');
+  await handOver(centre, production, 'cover');
+  await handOver(production, centre, 'manufactured');
+  await handOver(centre, region, 'dispatch');
+  await handOver(region, district, 'accompanying-1');
+  await handOver(district, counter, 'accompanying-2');
+  await counter.goto(`${base}/ws`);
+  await counter.getByRole('link', { name: /Готово к выдаче|Ready to issue/ }).first().click();
+  await shot(counter, 'counter-issue');
+  await counter.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await counter.getByText(/^(Выдано|Issued)$/).first().waitFor();
+  await shot(counter, 'counter-issued');
+  // The citizen signs in with password and one-time code and sees the application.
+  const cctx = await browser.newContext();
+  const portal = await cctx.newPage();
+  await portal.goto(`${base}/portal/login`);
+  await portal.getByLabel(/^ИИН$|^IIN$/).fill(citizen.iin);
+  await portal.getByLabel(/Пароль|Password/).fill(citizen.password);
+  await portal.getByRole('button', { name: /Войти|Sign in/ }).click();
+  const sms = await (await fetch(`${base}/api/v1/sandbox/sms`)).json();
+  const code = sms[0].text.split(' ').pop();
+  await portal.getByLabel(/Одноразовый код|One-time code/).fill(code);
+  await portal.getByRole('button', { name: /Войти|Sign in/ }).click();
+  await portal.getByRole('heading', { name: /Мои заявления|My applications/ }).waitFor();
+  await portal.getByText(talon).waitFor();
+  await shot(portal, 'citizen-applications');
+  await portal.getByRole('link', { name: /Кто смотрел мои данные|Who read my data/ }).click();
+  await portal.getByText('op.astana.1').first().waitFor();
+  await shot(portal, 'citizen-reads');
+});
+
+test('an intake refusal gives a printable receipt', async () => {
+  const counter = await staff('op.astana.2');
+  await counter.goto(`${base}/ws/person?iin=${citizens[1].iin}`);
+  await counter.getByLabel(/Иной недостающий|Other missing/).first().fill('Свидетельство о рождении (нет оригинала)');
+  await counter.getByRole('button', { name: /Принять|Accept/ }).first().click();
+  await counter.getByRole('heading', { name: /Отказ в приёме документов|Documents not accepted/ }).waitFor();
+  const receipt = await counter.locator('dd strong').first().innerText();
+  assert.match(receipt, /^R-/);
+  await counter.getByText('Свидетельство о рождении (нет оригинала)').waitFor();
+  await shot(counter, 'intake-refusal-receipt');
+});
+
+test('the language switch changes every word and is remembered', async () => {
+  const page = await staff('district.astana');
+  await page.getByRole('link', { name: 'Қазақша' }).click();
+  await page.getByRole('link', { name: 'Тізілімдер' }).waitFor();
+  await page.goto(`${base}/ws/registries`);
+  await page.getByRole('heading', { name: 'Тізілімдер' }).first().waitFor();
+  await shot(page, 'lang-kk');
+  await page.getByRole('link', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Registries' }).first().waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  await shot(page, 'lang-en');
+});
