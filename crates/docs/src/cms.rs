@@ -1,0 +1,304 @@
+//! CMS (PKCS#7) SignedData, detached: made with RustCrypto's `cms` types and ring's ECDSA,
+//! and checked the same way. One SignerInfo per signer, each with the signed attributes
+//! contentType (id-data), signingTime and messageDigest (SHA-256), and the signer's
+//! certificate in `certificates`.
+
+use crate::pki::{to_der, Signer};
+use crate::Error;
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use const_oid::db::rfc5911::{
+    ID_CONTENT_TYPE, ID_DATA, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME,
+};
+use const_oid::db::rfc5912::{ECDSA_WITH_SHA_256, ID_EC_PUBLIC_KEY, ID_SHA_256, SECP_256_R_1};
+use der::asn1::{OctetString, SetOfVec, UtcTime};
+use der::{Any, Decode, Encode};
+use sha2::{Digest, Sha256};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::attr::Attribute;
+use x509_cert::time::Time;
+use x509_cert::Certificate;
+
+fn sign_err(e: impl std::fmt::Display) -> Error {
+    Error::Sign(e.to_string())
+}
+
+fn attribute(oid: const_oid::ObjectIdentifier, value: Any) -> Result<Attribute, Error> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value]).map_err(sign_err)?,
+    })
+}
+
+/// A detached CMS SignedData (DER) over `content`, one SignerInfo per signer.
+pub fn sign_detached(content: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
+    let digest = Sha256::digest(content);
+    sign_digest(&digest, signers)
+}
+
+/// A detached CMS SignedData over content whose SHA-256 is `digest`.
+pub fn sign_digest(digest: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(sign_err)?;
+    let time = Time::UtcTime(
+        UtcTime::from_unix_duration(std::time::Duration::from_secs(now.as_secs()))
+            .map_err(sign_err)?,
+    );
+    let sha256 = AlgorithmIdentifierOwned {
+        oid: ID_SHA_256,
+        parameters: None,
+    };
+    let mut infos = Vec::with_capacity(signers.len());
+    let mut certs = Vec::with_capacity(signers.len());
+    for signer in signers {
+        let attrs = SetOfVec::try_from(vec![
+            attribute(
+                ID_CONTENT_TYPE,
+                Any::encode_from(&ID_DATA).map_err(sign_err)?,
+            )?,
+            attribute(ID_SIGNING_TIME, Any::encode_from(&time).map_err(sign_err)?)?,
+            attribute(
+                ID_MESSAGE_DIGEST,
+                Any::encode_from(&OctetString::new(digest).map_err(sign_err)?).map_err(sign_err)?,
+            )?,
+        ])
+        .map_err(sign_err)?;
+        // The signature covers the DER of the attributes as a SET OF (tag 0x31).
+        let signature = signer.sign(&to_der(&attrs)?)?;
+        let tbs = &signer.cert.tbs_certificate;
+        infos.push(SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: tbs.issuer.clone(),
+                serial_number: tbs.serial_number.clone(),
+            }),
+            digest_alg: sha256.clone(),
+            signed_attrs: Some(attrs),
+            signature_algorithm: AlgorithmIdentifierOwned {
+                oid: ECDSA_WITH_SHA_256,
+                parameters: None,
+            },
+            signature: OctetString::new(signature).map_err(sign_err)?,
+            unsigned_attrs: None,
+        });
+        let choice = CertificateChoices::Certificate(signer.cert.clone());
+        if !certs.contains(&choice) {
+            certs.push(choice);
+        }
+    }
+    let signed = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![sha256]).map_err(sign_err)?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: None,
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(sign_err)?)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(infos).map_err(sign_err)?),
+    };
+    let info = ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed).map_err(sign_err)?,
+    };
+    to_der(&info)
+}
+
+/// One SignerInfo as checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    pub cert: Option<Certificate>,
+    pub valid: bool,
+    pub trusted: bool,
+    pub signing_time: Option<String>,
+    pub error: Option<String>,
+}
+
+fn malformed(e: impl std::fmt::Display) -> Error {
+    Error::Malformed(e.to_string())
+}
+
+/// The length of the DER TLV at the start of `bytes` (to drop a PDF's zero padding).
+pub(crate) fn der_len(bytes: &[u8]) -> Option<usize> {
+    let first = *bytes.get(1)?;
+    if first < 0x80 {
+        return Some(2 + usize::from(first));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | usize::from(*bytes.get(2 + i)?);
+    }
+    Some(2 + n + len)
+}
+
+/// Verifies an ECDSA P-256 / SHA-256 signature by the key of `cert`.
+fn verify_by(cert: &Certificate, message: &[u8], signature: &[u8]) -> Result<(), String> {
+    let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
+        return Err(format!("unsupported key algorithm {}", spki.algorithm.oid));
+    }
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok());
+    if curve != Some(SECP_256_R_1) {
+        return Err("unsupported curve (P-256 only)".to_string());
+    }
+    let key = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::ECDSA_P256_SHA256_ASN1,
+        spki.subject_public_key.raw_bytes(),
+    );
+    key.verify(message, signature)
+        .map_err(|_| "signature does not verify".to_string())
+}
+
+/// Does `ca` vouch for `cert` (issuer name, signature, validity period now)?
+fn chain_ok(cert: &Certificate, ca: &Certificate) -> Result<(), String> {
+    if cert.tbs_certificate.issuer != ca.tbs_certificate.subject {
+        return Err("certificate not issued by the trusted CA".to_string());
+    }
+    if cert.signature_algorithm.oid != ECDSA_WITH_SHA_256 {
+        return Err("certificate signature algorithm not ecdsa-with-SHA256".to_string());
+    }
+    let tbs = cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
+    let sig = cert
+        .signature
+        .as_bytes()
+        .ok_or_else(|| "certificate signature bits".to_string())?;
+    verify_by(ca, &tbs, sig)
+        .map_err(|_| "certificate signature by the CA is invalid".to_string())?;
+    let now = std::time::SystemTime::now();
+    let validity = &cert.tbs_certificate.validity;
+    if now < validity.not_before.to_system_time() || now > validity.not_after.to_system_time() {
+        return Err("certificate outside its validity period".to_string());
+    }
+    Ok(())
+}
+
+/// Checks a CMS SignedData (DER, trailing bytes ignored) against the SHA-256 `digest` of
+/// the detached content, and each signer's certificate against `ca`.
+pub(crate) fn check(
+    cms_der: &[u8],
+    digest: &[u8],
+    ca: &Certificate,
+) -> Result<Vec<Checked>, Error> {
+    let len = der_len(cms_der).ok_or_else(|| malformed("CMS length"))?;
+    let der = cms_der
+        .get(..len)
+        .ok_or_else(|| malformed("CMS truncated"))?;
+    let info = ContentInfo::from_der(der).map_err(malformed)?;
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(malformed("not SignedData"));
+    }
+    let signed: SignedData = info.content.decode_as().map_err(malformed)?;
+    let certs: Vec<&Certificate> = signed
+        .certificates
+        .as_ref()
+        .map(|set| {
+            set.0
+                .iter()
+                .filter_map(|c| match c {
+                    CertificateChoices::Certificate(c) => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for si in signed.signer_infos.0.iter() {
+        let cert = match &si.sid {
+            SignerIdentifier::IssuerAndSerialNumber(ias) => certs.iter().find(|c| {
+                c.tbs_certificate.issuer == ias.issuer
+                    && c.tbs_certificate.serial_number == ias.serial_number
+            }),
+            SignerIdentifier::SubjectKeyIdentifier(_) => None,
+        };
+        let mut checked = Checked {
+            cert: cert.map(|c| (*c).clone()),
+            valid: false,
+            trusted: false,
+            signing_time: None,
+            error: None,
+        };
+        let Some(cert) = cert else {
+            checked.error = Some("signer certificate not in the signature".to_string());
+            out.push(checked);
+            continue;
+        };
+        let result = check_signer(si, cert, digest, &mut checked);
+        match result {
+            Ok(()) => checked.valid = true,
+            Err(e) => checked.error = Some(e),
+        }
+        match chain_ok(cert, ca) {
+            Ok(()) => checked.trusted = true,
+            Err(e) => {
+                if checked.error.is_none() {
+                    checked.error = Some(e);
+                }
+            }
+        }
+        out.push(checked);
+    }
+    Ok(out)
+}
+
+fn check_signer(
+    si: &SignerInfo,
+    cert: &Certificate,
+    digest: &[u8],
+    checked: &mut Checked,
+) -> Result<(), String> {
+    if si.digest_alg.oid != ID_SHA_256 {
+        return Err(format!("unsupported digest {}", si.digest_alg.oid));
+    }
+    if si.signature_algorithm.oid != ECDSA_WITH_SHA_256
+        && si.signature_algorithm.oid != ID_EC_PUBLIC_KEY
+    {
+        return Err(format!(
+            "unsupported signature algorithm {}",
+            si.signature_algorithm.oid
+        ));
+    }
+    let attrs = si
+        .signed_attrs
+        .as_ref()
+        .ok_or_else(|| "no signed attributes".to_string())?;
+    let mut md = None;
+    let mut content_type_ok = false;
+    for a in attrs.iter() {
+        let Some(v) = a.values.iter().next() else {
+            continue;
+        };
+        if a.oid == ID_MESSAGE_DIGEST {
+            md = v.decode_as::<OctetString>().ok();
+        } else if a.oid == ID_CONTENT_TYPE {
+            content_type_ok = v.decode_as::<const_oid::ObjectIdentifier>().ok() == Some(ID_DATA);
+        } else if a.oid == ID_SIGNING_TIME {
+            if let Ok(t) = v.to_der().and_then(|d| Time::from_der(&d)) {
+                let ts = t.to_unix_duration().as_secs();
+                checked.signing_time = jiff::Timestamp::from_second(ts as i64)
+                    .ok()
+                    .map(|t| t.to_string());
+            }
+        }
+    }
+    if !content_type_ok {
+        return Err("content type is not id-data".to_string());
+    }
+    let md = md.ok_or_else(|| "no message digest".to_string())?;
+    if md.as_bytes() != digest {
+        return Err("the document was changed after signing (digest mismatch)".to_string());
+    }
+    let message = attrs.to_der().map_err(|e| e.to_string())?;
+    verify_by(cert, &message, si.signature.as_bytes())
+}

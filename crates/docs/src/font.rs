@@ -1,0 +1,209 @@
+//! The vendored DejaVu Sans fonts (fonts/, Bitstream Vera licence), subset once per process
+//! to a fixed character set that holds every Kazakh and Russian letter, Latin (for foreign
+//! names), digits and punctuation. Every PDF embeds the same subset, so rendering a
+//! document costs no font work.
+
+use crate::Error;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
+
+/// The Kazakh letters beyond the Russian alphabet, both cases.
+pub const KAZAKH_LETTERS: &str = "ӘәҒғҚқҢңӨөҰұҮүҺһІі";
+
+/// The characters every embedded subset holds.
+fn charset() -> impl Iterator<Item = char> {
+    let ranges: [(u32, u32); 5] = [
+        (0x20, 0x7E),     // Basic Latin
+        (0xA0, 0x17F),    // Latin-1 Supplement, Latin Extended-A
+        (0x400, 0x4FF),   // Cyrillic, with every Kazakh letter
+        (0x2010, 0x2027), // dashes, quotes, bullet, ellipsis
+        (0x2116, 0x2116), // numero sign
+    ];
+    ranges
+        .into_iter()
+        .flat_map(|(a, b)| (a..=b).filter_map(char::from_u32))
+        .chain(['−', '€', '₸'])
+}
+
+/// One embedded font: the subset program and what the renderer needs to place text.
+pub struct Font {
+    pub base_name: String,
+    /// zlib-compressed subset program (FontFile2).
+    pub program: Vec<u8>,
+    /// Character -> CID (= glyph id in the subset).
+    cids: HashMap<char, u16>,
+    /// Advance width of each CID, in thousandths of an em.
+    pub widths: Vec<f32>,
+    /// The ToUnicode CMap.
+    pub to_unicode: Vec<u8>,
+    pub bbox: [f32; 4],
+    pub ascent: f32,
+    pub descent: f32,
+    pub cap_height: f32,
+    pub bold: bool,
+    fallback: u16,
+}
+
+impl Font {
+    fn load(data: &[u8], name: &str, tag: &str, bold: bool) -> Result<Font, Error> {
+        let face = ttf_parser::Face::parse(data, 0).map_err(|e| Error::Font(e.to_string()))?;
+        let upem = f32::from(face.units_per_em());
+        let scale = 1000.0 / upem;
+        let mut pairs: Vec<(char, u16)> = charset()
+            .filter_map(|c| face.glyph_index(c).map(|g| (c, g.0)))
+            .collect();
+        let mut gids: Vec<u16> = pairs.iter().map(|(_, g)| *g).collect();
+        gids.sort_unstable();
+        gids.dedup();
+        let remapper = subsetter::GlyphRemapper::new_from_glyphs_sorted(&gids);
+        let subset = subsetter::subset(data, 0, &remapper)
+            .map_err(|e| Error::Font(format!("subsetting {name}: {e}")))?;
+        let n = usize::from(remapper.num_gids());
+        let mut widths = vec![0.0f32; n];
+        for old in remapper.remapped_gids() {
+            if let Some(new) = remapper.get(old) {
+                let adv = face
+                    .glyph_hor_advance(ttf_parser::GlyphId(old))
+                    .unwrap_or(0);
+                if let Some(w) = widths.get_mut(usize::from(new)) {
+                    *w = f32::from(adv) * scale;
+                }
+            }
+        }
+        let mut cids = HashMap::with_capacity(pairs.len());
+        let mut cmap = pdf_writer::types::UnicodeCmap::new(
+            pdf_writer::Name(b"Custom"),
+            pdf_writer::types::SystemInfo {
+                registry: pdf_writer::Str(b"Adobe"),
+                ordering: pdf_writer::Str(b"Identity"),
+                supplement: 0,
+            },
+        );
+        // Several characters may share a glyph; the ToUnicode map takes the first.
+        pairs.sort_by_key(|(c, _)| *c);
+        let mut mapped = std::collections::HashSet::new();
+        for (c, g) in &pairs {
+            if let Some(cid) = remapper.get(*g) {
+                cids.insert(*c, cid);
+                if mapped.insert(cid) {
+                    cmap.pair(cid, *c);
+                }
+            }
+        }
+        let fallback = cids.get(&'?').copied().unwrap_or(0);
+        let bb = face.global_bounding_box();
+        let bbox = [
+            f32::from(bb.x_min) * scale,
+            f32::from(bb.y_min) * scale,
+            f32::from(bb.x_max) * scale,
+            f32::from(bb.y_max) * scale,
+        ];
+        Ok(Font {
+            base_name: format!("{tag}+{name}"),
+            program: miniz_oxide::deflate::compress_to_vec_zlib(&subset, 9),
+            cids,
+            widths,
+            to_unicode: cmap.finish().into_vec(),
+            bbox,
+            ascent: f32::from(face.ascender()) * scale,
+            descent: f32::from(face.descender()) * scale,
+            cap_height: face
+                .capital_height()
+                .map(|h| f32::from(h) * scale)
+                .unwrap_or(729.0),
+            bold,
+            fallback,
+        })
+    }
+
+    /// The CID of a character (the subset's `?` when the font lacks it).
+    pub fn cid(&self, c: char) -> u16 {
+        self.cids.get(&c).copied().unwrap_or(self.fallback)
+    }
+
+    /// True when the subset holds `c`.
+    pub fn has(&self, c: char) -> bool {
+        self.cids.contains_key(&c)
+    }
+
+    /// Width of a text at `size` points.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        let units: f32 = text
+            .chars()
+            .map(|c| {
+                self.widths
+                    .get(usize::from(self.cid(c)))
+                    .copied()
+                    .unwrap_or(0.0)
+            })
+            .sum();
+        units * size / 1000.0
+    }
+
+    /// The text as two-byte CIDs (Identity-H).
+    pub fn encode(&self, text: &str, out: &mut Vec<u8>) {
+        out.clear();
+        for c in text.chars() {
+            out.extend_from_slice(&self.cid(c).to_be_bytes());
+        }
+    }
+}
+
+pub struct Fonts {
+    pub regular: Font,
+    pub bold: Font,
+}
+
+static FONTS: OnceLock<Result<Fonts, Error>> = OnceLock::new();
+
+/// The two subset fonts, made on first use.
+pub fn fonts() -> Result<&'static Fonts, Error> {
+    FONTS
+        .get_or_init(|| {
+            Ok(Fonts {
+                regular: Font::load(REGULAR, "DejaVuSans", "DRNAAA", false)?,
+                bold: Font::load(BOLD, "DejaVuSans-Bold", "DRNAAB", true)?,
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Splits `text` into lines no wider than `max` at `size` (at spaces; a word wider than
+/// the line is cut).
+pub fn wrap(font: &Font, text: &str, size: f32, max: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split(' ') {
+            let candidate = if line.is_empty() {
+                word.to_string()
+            } else {
+                format!("{line} {word}")
+            };
+            if font.width(&candidate, size) <= max || line.is_empty() && word.is_empty() {
+                line = candidate;
+                continue;
+            }
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            // The word alone: cut it when it does not fit on a line.
+            let mut piece = String::new();
+            for c in word.chars() {
+                piece.push(c);
+                if font.width(&piece, size) > max && piece.chars().count() > 1 {
+                    piece.pop();
+                    lines.push(std::mem::take(&mut piece));
+                    piece.push(c);
+                }
+            }
+            line = piece;
+        }
+        lines.push(line);
+    }
+    lines
+}

@@ -1,0 +1,83 @@
+//! DRN's result documents: bilingual (Kazakh and Russian) A4 PDFs with embedded fonts and
+//! a QR code of the verification address; a demo PKI made at first start; a detached CMS
+//! signature (`openssl cms -verify`) and signatures inside the PDF (`pdfsig`); and a
+//! verifier for both.
+
+pub mod cms;
+pub mod font;
+pub mod model;
+pub mod pdfsig;
+pub mod pki;
+pub mod render;
+pub mod sample;
+pub mod verify;
+
+pub use model::{Authority, Column, Document, DocumentKind, Field, Signatory, Table};
+
+pub use pdfsig::sign_pdf;
+pub use pki::{check_key_permissions, Pki, Signer};
+pub use render::{render, Rendered};
+pub use verify::{verify, verify_detached, SignerInfo, Verification};
+
+/// Errors of rendering, signing, the PKI and verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("font: {0}")]
+    Font(String),
+    #[error("render: {0}")]
+    Render(String),
+    #[error("PKI: {0}")]
+    Pki(String),
+    #[error("private key {path} is readable by group or others (mode {mode:o}); chmod 600 it")]
+    KeyPermissions { path: String, mode: u32 },
+    #[error("I/O on {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("signing: {0}")]
+    Sign(String),
+    #[error("not a signed PDF or CMS: {0}")]
+    Malformed(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: &std::path::Path, e: std::io::Error) -> Error {
+        Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// An issued electronic document: the signed PDF and its detached CMS signature.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub pdf: Vec<u8>,
+    /// DER CMS SignedData over `pdf` (detached), one SignerInfo per signer.
+    pub p7s: Vec<u8>,
+}
+
+/// Renders `doc`, signs it inside the PDF once per authority of its kind (the address
+/// certificate: MVD, then Ministry of Justice, as two incremental updates), then signs the
+/// final bytes with one detached CMS signature holding the same signers.
+pub fn issue(doc: &Document, pki: &Pki, base_url: &str) -> Result<Issued, Error> {
+    let signers: Vec<&Signer> = doc
+        .kind
+        .authorities()
+        .iter()
+        .map(|a| pki.authority(*a))
+        .collect();
+    issue_with(doc, &signers, base_url)
+}
+
+/// [`issue`] with explicit signers (an officer's key, say).
+pub fn issue_with(doc: &Document, signers: &[&Signer], base_url: &str) -> Result<Issued, Error> {
+    let mut pdf = render(doc, base_url)?;
+    let reason = format!("{} № {}", doc.title().ru, doc.number);
+    for s in signers {
+        sign_pdf(&mut pdf, s, &reason)?;
+    }
+    let p7s = cms::sign_detached(pdf.bytes(), signers)?;
+    Ok(Issued {
+        pdf: pdf.into_bytes(),
+        p7s,
+    })
+}

@@ -1,0 +1,480 @@
+//! One renderer for every document: an A4 PDF with Kazakh and Russian side by side, the
+//! subset DejaVu fonts embedded, and a vector QR code with the verification address.
+//!
+//! The page's `/Annots` and the catalog's `/AcroForm` are indirect objects, so that a
+//! signature (see [`crate::pdfsig`]) is an incremental update that rewrites just those two.
+
+use crate::font::{fonts, wrap, Font};
+use crate::model::Document;
+use crate::Error;
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+
+pub const A4_WIDTH: f32 = 595.276;
+pub const A4_HEIGHT: f32 = 841.89;
+const MARGIN: f32 = 50.0;
+const BOTTOM: f32 = 70.0;
+const QR_SIZE: f32 = 92.0;
+
+/// A rendered PDF and where its signature-related objects are.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub(crate) layout: Layout,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub root: i32,
+    pub first_page: i32,
+    pub annots: i32,
+    pub acroform: i32,
+    /// The next free object number.
+    pub size: i32,
+    /// The signature fields added so far.
+    pub fields: Vec<i32>,
+}
+
+impl Rendered {
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// How many signatures were added.
+    pub fn signature_count(&self) -> usize {
+        self.layout.fields.len()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Face {
+    Regular,
+    Bold,
+}
+
+struct Writer<'f> {
+    regular: &'f Font,
+    bold: &'f Font,
+    pages: Vec<Content>,
+    y: f32,
+    buf: Vec<u8>,
+}
+
+impl<'f> Writer<'f> {
+    fn font(&self, face: Face) -> &'f Font {
+        match face {
+            Face::Regular => self.regular,
+            Face::Bold => self.bold,
+        }
+    }
+
+    fn page(&mut self) -> &mut Content {
+        if self.pages.is_empty() {
+            self.pages.push(Content::new());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Content::new());
+        self.y = A4_HEIGHT - MARGIN;
+    }
+
+    /// Makes room for `height` points, starting a new page when needed.
+    fn need(&mut self, height: f32) {
+        if self.y - height < BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn text_at(&mut self, face: Face, size: f32, x: f32, y: f32, text: &str) {
+        let font = self.font(face);
+        let mut buf = std::mem::take(&mut self.buf);
+        font.encode(text, &mut buf);
+        let name = match face {
+            Face::Regular => Name(b"F1"),
+            Face::Bold => Name(b"F2"),
+        };
+        self.page()
+            .begin_text()
+            .set_font(name, size)
+            .next_line(x, y)
+            .show(Str(&buf))
+            .end_text();
+        self.buf = buf;
+    }
+
+    /// Writes wrapped lines at the cursor, moving it down.
+    fn paragraph(&mut self, face: Face, size: f32, x: f32, width: f32, text: &str) {
+        let lead = size * 1.3;
+        for line in wrap(self.font(face), text, size, width) {
+            self.need(lead);
+            self.y -= lead;
+            self.text_at(face, size, x, self.y + size * 0.25, &line);
+        }
+    }
+
+    fn centered(&mut self, face: Face, size: f32, text: &str) {
+        let width = A4_WIDTH - 2.0 * MARGIN;
+        let lead = size * 1.3;
+        for line in wrap(self.font(face), text, size, width) {
+            self.need(lead);
+            self.y -= lead;
+            let w = self.font(face).width(&line, size);
+            self.text_at(
+                face,
+                size,
+                (A4_WIDTH - w) / 2.0,
+                self.y + size * 0.25,
+                &line,
+            );
+        }
+    }
+
+    fn rule(&mut self, y: f32) {
+        self.page()
+            .set_line_width(0.5)
+            .move_to(MARGIN, y)
+            .line_to(A4_WIDTH - MARGIN, y)
+            .stroke();
+    }
+}
+
+/// Draws the QR code of `data` as filled rectangles (one per run of dark modules in a row)
+/// with its top-left corner at (x, y_top).
+fn qr(content: &mut Content, data: &str, x: f32, y_top: f32, size: f32) -> Result<(), Error> {
+    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| Error::Render(format!("QR code: {e}")))?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let quiet = 2usize;
+    let module = size / (n + 2 * quiet) as f32;
+    content.save_state().set_fill_gray(0.0);
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] == qrcode::Color::Dark {
+                let start = col;
+                while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                    col += 1;
+                }
+                let rx = x + (start + quiet) as f32 * module;
+                let ry = y_top - (row + quiet + 1) as f32 * module;
+                content.rect(rx, ry, (col - start) as f32 * module, module);
+            } else {
+                col += 1;
+            }
+        }
+    }
+    content.fill_nonzero().restore_state();
+    Ok(())
+}
+
+fn date_text(d: jiff::civil::Date) -> String {
+    format!("{:02}.{:02}.{:04}", d.day(), d.month(), d.year())
+}
+
+/// Renders a document to an unsigned PDF; `base_url` is the verification service's
+/// address (the QR code carries `{base_url}/verify/{id}`).
+pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
+    let fonts = fonts()?;
+    let url = doc.verify_url(base_url);
+    let mut w = Writer {
+        regular: &fonts.regular,
+        bold: &fonts.bold,
+        pages: vec![Content::new()],
+        y: A4_HEIGHT - MARGIN,
+        buf: Vec::with_capacity(256),
+    };
+    let content_width = A4_WIDTH - 2.0 * MARGIN;
+
+    // Header: the issuing unit beside the QR code.
+    let top = A4_HEIGHT - MARGIN + 8.0;
+    qr(
+        w.page(),
+        &url,
+        A4_WIDTH - MARGIN - QR_SIZE + 6.0,
+        top,
+        QR_SIZE,
+    )?;
+    let header_width = content_width - QR_SIZE - 12.0;
+    w.y = top;
+    w.paragraph(Face::Bold, 9.0, MARGIN, header_width, &doc.issuer.kk);
+    w.y -= 2.0;
+    w.paragraph(Face::Regular, 9.0, MARGIN, header_width, &doc.issuer.ru);
+    w.y = w.y.min(top - QR_SIZE) - 10.0;
+
+    // Title in both languages.
+    let title = doc.title();
+    w.centered(Face::Bold, 14.0, &title.kk);
+    w.centered(Face::Bold, 14.0, &title.ru);
+    w.y -= 6.0;
+    let number_line = format!(
+        "Нөмірі / Номер: {}      Күні / Дата: {}",
+        doc.number,
+        date_text(doc.date)
+    );
+    w.centered(Face::Regular, 10.5, &number_line);
+    w.y -= 6.0;
+    let y = w.y;
+    w.rule(y);
+    w.y -= 6.0;
+
+    // Numbered fields.
+    for (i, field) in doc.fields.iter().enumerate() {
+        let label = format!("{}. {} / {}", i + 1, field.label.kk, field.label.ru);
+        w.need(30.0);
+        w.paragraph(Face::Bold, 9.0, MARGIN, content_width, &label);
+        w.paragraph(
+            Face::Regular,
+            11.0,
+            MARGIN + 14.0,
+            content_width - 14.0,
+            &field.value,
+        );
+        w.y -= 5.0;
+    }
+
+    // The table of a registry.
+    if let Some(table) = &doc.table {
+        w.y -= 4.0;
+        let total: f32 = table.columns.iter().map(|c| c.width.max(0.1)).sum();
+        let widths: Vec<f32> = table
+            .columns
+            .iter()
+            .map(|c| c.width.max(0.1) / total * content_width)
+            .collect();
+        let header: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| {
+                if c.title.kk == c.title.ru {
+                    c.title.kk.clone()
+                } else {
+                    format!("{} / {}", c.title.kk, c.title.ru)
+                }
+            })
+            .collect();
+        table_row(&mut w, Face::Bold, 8.0, &widths, &header);
+        for row in &table.rows {
+            table_row(&mut w, Face::Regular, 9.0, &widths, row);
+        }
+        let count = format!("Барлығы / Всего: {}", table.rows.len());
+        w.y -= 4.0;
+        w.paragraph(Face::Bold, 9.5, MARGIN, content_width, &count);
+    }
+
+    if let Some(note) = &doc.note {
+        w.y -= 6.0;
+        w.paragraph(Face::Regular, 9.0, MARGIN, content_width, &note.kk);
+        w.paragraph(Face::Regular, 9.0, MARGIN, content_width, &note.ru);
+    }
+
+    if let Some(s) = &doc.signatory {
+        w.y -= 14.0;
+        w.need(50.0);
+        let pos = format!("{} / {}", s.position.kk, s.position.ru);
+        w.paragraph(Face::Regular, 9.0, MARGIN, content_width, &pos);
+        let mut name = s.name.clone();
+        if let Some(iin) = &s.iin {
+            name.push_str(&format!("   (ЖСН / ИИН {iin})"));
+        }
+        w.paragraph(Face::Bold, 10.5, MARGIN, content_width, &name);
+    }
+
+    // Footer on every page: verification address and page number.
+    let pages = w.pages.len();
+    let footer_kk = "Құжат электрондық цифрлық қолтаңбамен қол қойылған. Түпнұсқалығын тексеру:";
+    let footer_ru = "Документ подписан электронной цифровой подписью. Проверка подлинности:";
+    for i in 0..pages {
+        let mut enc = Vec::new();
+        let mut line = |c: &mut Content, font: &Font, name: &[u8], size: f32, y: f32, t: &str| {
+            font.encode(t, &mut enc);
+            c.begin_text()
+                .set_font(Name(name), size)
+                .next_line(MARGIN, y)
+                .show(Str(&enc))
+                .end_text();
+        };
+        let c = &mut w.pages[i];
+        c.set_line_width(0.5)
+            .move_to(MARGIN, 58.0)
+            .line_to(A4_WIDTH - MARGIN, 58.0)
+            .stroke();
+        line(c, &fonts.regular, b"F1", 7.5, 48.0, footer_kk);
+        line(c, &fonts.regular, b"F1", 7.5, 39.0, footer_ru);
+        line(c, &fonts.bold, b"F2", 8.0, 29.0, &url);
+        let page_no = format!("{} / {}", i + 1, pages);
+        let pw = fonts.regular.width(&page_no, 8.0);
+        fonts.regular.encode(&page_no, &mut enc);
+        c.begin_text()
+            .set_font(Name(b"F1"), 8.0)
+            .next_line(A4_WIDTH - MARGIN - pw, 29.0)
+            .show(Str(&enc))
+            .end_text();
+    }
+
+    write_pdf(doc, &title.ru, w.pages, fonts)
+}
+
+fn table_row(w: &mut Writer, face: Face, size: f32, widths: &[f32], cells: &[String]) {
+    let pad = 3.0;
+    let lead = size * 1.25;
+    let font = w.font(face);
+    let wrapped: Vec<Vec<String>> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, cw)| {
+            let text = cells.get(i).map(String::as_str).unwrap_or("");
+            wrap(font, text, size, cw - 2.0 * pad)
+        })
+        .collect();
+    let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let height = lines as f32 * lead + 2.0 * pad;
+    w.need(height);
+    let top = w.y;
+    let mut x = MARGIN;
+    for (i, cw) in widths.iter().enumerate() {
+        w.page()
+            .set_line_width(0.5)
+            .rect(x, top - height, *cw, height)
+            .stroke();
+        if let Some(cell) = wrapped.get(i) {
+            for (j, line) in cell.iter().enumerate() {
+                let y = top - pad - (j as f32 + 1.0) * lead + size * 0.25;
+                w.text_at(face, size, x + pad, y, line);
+            }
+        }
+        x += cw;
+    }
+    w.y = top - height;
+}
+
+fn write_font(pdf: &mut Pdf, font: &Font, first: i32) {
+    let type0 = Ref::new(first);
+    let cid = Ref::new(first + 1);
+    let descriptor = Ref::new(first + 2);
+    let program = Ref::new(first + 3);
+    let cmap = Ref::new(first + 4);
+    let name = Name(font.base_name.as_bytes());
+    pdf.type0_font(type0)
+        .base_font(name)
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid)
+        .to_unicode(cmap);
+    let mut cid_font = pdf.cid_font(cid);
+    cid_font
+        .subtype(CidFontType::Type2)
+        .base_font(name)
+        .system_info(SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        })
+        .font_descriptor(descriptor)
+        .default_width(0.0)
+        .cid_to_gid_map_predefined(Name(b"Identity"));
+    cid_font
+        .widths()
+        .consecutive(0, font.widths.iter().copied());
+    cid_font.finish();
+    let mut flags = FontFlags::NON_SYMBOLIC;
+    if font.bold {
+        flags |= FontFlags::FORCE_BOLD;
+    }
+    let [x0, y0, x1, y1] = font.bbox;
+    pdf.font_descriptor(descriptor)
+        .name(name)
+        .flags(flags)
+        .bbox(Rect::new(x0, y0, x1, y1))
+        .italic_angle(0.0)
+        .ascent(font.ascent)
+        .descent(font.descent)
+        .cap_height(font.cap_height)
+        .stem_v(if font.bold { 140.0 } else { 80.0 })
+        .font_file2(program);
+    pdf.stream(program, &font.program)
+        .filter(Filter::FlateDecode);
+    pdf.cmap(cmap, &font.to_unicode);
+}
+
+fn write_pdf(
+    doc: &Document,
+    title_ru: &str,
+    pages: Vec<Content>,
+    fonts: &crate::font::Fonts,
+) -> Result<Rendered, Error> {
+    const ROOT: i32 = 1;
+    const PAGES: i32 = 2;
+    const F1: i32 = 3;
+    const F2: i32 = 8;
+    const ANNOTS: i32 = 13;
+    const ACROFORM: i32 = 14;
+    const INFO: i32 = 15;
+    const FIRST_PAGE: i32 = 16;
+    let mut pdf = Pdf::with_capacity(64 * 1024);
+    pdf.set_version(1, 7);
+    let page_ids: Vec<Ref> = (0..pages.len() as i32)
+        .map(|i| Ref::new(FIRST_PAGE + 2 * i))
+        .collect();
+    {
+        let mut catalog = pdf.catalog(Ref::new(ROOT));
+        catalog.pages(Ref::new(PAGES));
+        catalog.pair(Name(b"AcroForm"), Ref::new(ACROFORM));
+        catalog.pair(Name(b"Lang"), TextStr("kk-KZ"));
+    }
+    pdf.pages(Ref::new(PAGES))
+        .kids(page_ids.iter().copied())
+        .count(pages.len() as i32);
+    for (i, content) in pages.into_iter().enumerate() {
+        let page_id = page_ids[i];
+        let content_id = Ref::new(page_id.get() + 1);
+        let mut page = pdf.page(page_id);
+        page.media_box(Rect::new(0.0, 0.0, A4_WIDTH, A4_HEIGHT))
+            .parent(Ref::new(PAGES))
+            .contents(content_id);
+        if i == 0 {
+            page.pair(Name(b"Annots"), Ref::new(ANNOTS));
+        }
+        {
+            let mut resources = page.resources();
+            let mut f = resources.fonts();
+            f.pair(Name(b"F1"), Ref::new(F1));
+            f.pair(Name(b"F2"), Ref::new(F2));
+        }
+        page.finish();
+        let raw = content.finish();
+        let packed = miniz_oxide::deflate::compress_to_vec_zlib(raw.as_slice(), 3);
+        pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
+    }
+    write_font(&mut pdf, &fonts.regular, F1);
+    write_font(&mut pdf, &fonts.bold, F2);
+    pdf.indirect(Ref::new(ANNOTS)).array();
+    {
+        let mut form = pdf.indirect(Ref::new(ACROFORM)).dict();
+        form.insert(Name(b"Fields")).array();
+    }
+    let title = format!("{} № {}", title_ru, doc.number);
+    pdf.document_info(Ref::new(INFO))
+        .title(TextStr(&title))
+        .producer(TextStr("DRN"))
+        .subject(TextStr(doc.kind.code()));
+    let size = FIRST_PAGE + 2 * page_ids.len() as i32;
+    let bytes = pdf.finish();
+    Ok(Rendered {
+        bytes,
+        layout: Layout {
+            root: ROOT,
+            first_page: FIRST_PAGE,
+            annots: ANNOTS,
+            acroform: ACROFORM,
+            size,
+            fields: Vec::new(),
+        },
+    })
+}

@@ -1,0 +1,407 @@
+//! Result documents end to end: render every kind, read it back with pdftotext, verify the
+//! signatures with openssl, pdfsig and the Rust verifier, tampering, key permissions.
+//! A missing external tool skips its check with a printed message (.ci/run installs
+//! poppler-utils and openssl).
+
+use drn_docs::font::{fonts, KAZAKH_LETTERS};
+use drn_docs::sample::{sample, sample_iin};
+use drn_docs::{
+    check_key_permissions, issue, issue_with, verify, verify_detached, Document, DocumentKind,
+    Error, Pki,
+};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BASE: &str = "https://drn.example.kz";
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("drn-docs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg(if tool == "openssl" { "version" } else { "-v" })
+        .output()
+        .is_ok();
+    if !ok {
+        println!("SKIP: `{tool}` is not installed; its checks are skipped (apt-get install poppler-utils openssl)");
+    }
+    ok
+}
+
+fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn openssl_verify(pdf: &Path, p7s: &Path, ca: &Path) -> bool {
+    let out = Command::new("openssl")
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
+        .arg(p7s)
+        .arg("-content")
+        .arg(pdf)
+        .arg("-CAfile")
+        .arg(ca)
+        .args(["-purpose", "any", "-out", "/dev/null"])
+        .output()
+        .unwrap();
+    out.status.success()
+}
+
+/// An NSS database trusting the demo CA (when certutil is there), so that pdfsig also
+/// reports the certificates as trusted.
+fn nss_db(dir: &Path, ca: &Path) -> Option<PathBuf> {
+    let db = dir.join("nssdb");
+    std::fs::create_dir_all(&db).ok()?;
+    let spec = format!("sql:{}", db.display());
+    let made = Command::new("certutil")
+        .args(["-N", "-d", &spec, "--empty-password"])
+        .output()
+        .ok()?;
+    if !made.status.success() {
+        return None;
+    }
+    let added = Command::new("certutil")
+        .args(["-A", "-d", &spec, "-n", "drn-demo-ca", "-t", "CT,C,C", "-i"])
+        .arg(ca)
+        .output()
+        .ok()?;
+    added.status.success().then_some(db)
+}
+
+/// pdfsig's report: (signatures reported valid, certificates reported trusted, total).
+fn pdfsig(pdf: &Path, nss: Option<&Path>) -> (usize, usize, usize, String) {
+    let mut cmd = Command::new("pdfsig");
+    if let Some(db) = nss {
+        cmd.arg("-nssdir").arg(format!("sql:{}", db.display()));
+    }
+    let out = cmd.arg(pdf).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let valid = text
+        .matches("Signature Validation: Signature is Valid")
+        .count();
+    let trusted = text
+        .matches("Certificate Validation: Certificate is Trusted")
+        .count();
+    let total = text.matches("Signature Field Name").count();
+    (valid, trusted, total, text)
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn doc(kind: DocumentKind, n: usize) -> Document {
+    sample(
+        kind,
+        &format!("0197a3c1-7e55-7000-8000-{n:012}"),
+        &format!("AS-2025-{n:06}"),
+    )
+}
+
+#[test]
+fn every_kind_renders_signs_and_reads_back() {
+    let dir = TempDir::new("kinds");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let text_tool = have("pdftotext");
+    let openssl = have("openssl");
+    let pdfsig_tool = have("pdfsig");
+    let nss = if pdfsig_tool {
+        nss_db(dir.path(), &pki.ca_path())
+    } else {
+        None
+    };
+    for (n, kind) in DocumentKind::ALL.into_iter().enumerate() {
+        let d = doc(kind, n + 1);
+        let issued = issue(&d, &pki, BASE).unwrap();
+        assert!(issued.pdf.starts_with(b"%PDF-1.7"));
+        let pdf = write(dir.path(), &format!("{}.pdf", kind.code()), &issued.pdf);
+        let p7s = write(dir.path(), &format!("{}.p7s", kind.code()), &issued.p7s);
+
+        let signers = kind.authorities().len();
+        let v = verify(&issued.pdf, pki.ca_der()).unwrap();
+        assert!(v.genuine, "{kind:?}: {v:?}");
+        assert_eq!(v.signatures.len(), signers, "{kind:?}");
+        let vd = verify_detached(&issued.pdf, &issued.p7s, pki.ca_pem().as_bytes()).unwrap();
+        assert!(vd.genuine, "{kind:?}: {vd:?}");
+        assert_eq!(vd.signatures.len(), signers);
+
+        if text_tool {
+            let text = pdftotext(&pdf);
+            let title = kind.title();
+            // pdftotext may break a long centred title across lines.
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains(&title.kk),
+                "{kind:?}: no Kazakh title in\n{text}"
+            );
+            assert!(
+                flat.contains(&title.ru),
+                "{kind:?}: no Russian title in\n{text}"
+            );
+            assert!(flat.contains(&d.number), "{kind:?}: no number");
+            assert!(
+                flat.contains(&d.verify_url(BASE)),
+                "{kind:?}: no verification URL"
+            );
+            for f in &d.fields {
+                assert!(
+                    flat.contains(&f.label.kk),
+                    "{kind:?}: no label {}",
+                    f.label.kk
+                );
+                assert!(
+                    flat.contains(&f.label.ru),
+                    "{kind:?}: no label {}",
+                    f.label.ru
+                );
+            }
+            if let Some(t) = &d.table {
+                for row in &t.rows {
+                    assert!(flat.contains(&row[2]), "{kind:?}: no row {}", row[2]);
+                }
+            }
+        }
+        if openssl {
+            assert!(
+                openssl_verify(&pdf, &p7s, &pki.ca_path()),
+                "{kind:?}: openssl cms -verify failed"
+            );
+        }
+        if pdfsig_tool {
+            let (valid, trusted, total, text) = pdfsig(&pdf, nss.as_deref());
+            assert_eq!(total, signers, "{kind:?}:\n{text}");
+            assert_eq!(valid, signers, "{kind:?}:\n{text}");
+            if nss.is_some() {
+                assert_eq!(trusted, signers, "{kind:?}:\n{text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_kazakh_letter_is_embedded_and_extractable() {
+    let f = fonts().unwrap();
+    for c in KAZAKH_LETTERS.chars() {
+        assert!(f.regular.has(c) && f.bold.has(c), "font lacks {c}");
+    }
+    for c in "АаБбЁёЯяЩщЪъ№«»–".chars() {
+        assert!(f.regular.has(c), "font lacks {c}");
+    }
+    if !have("pdftotext") {
+        return;
+    }
+    let dir = TempDir::new("letters");
+    let mut d = doc(DocumentKind::IinCertificate, 7);
+    d.fields.push(drn_docs::Field::new(
+        "Әріптер",
+        "Буквы",
+        "Letters",
+        KAZAKH_LETTERS,
+    ));
+    let pdf = drn_docs::render(&d, BASE).unwrap();
+    let path = write(dir.path(), "letters.pdf", pdf.bytes());
+    let text = pdftotext(&path);
+    assert!(text.contains(KAZAKH_LETTERS), "{text}");
+    let fonts_out = Command::new("pdffonts").arg(&path).output();
+    if let Ok(out) = fonts_out {
+        let listing = String::from_utf8_lossy(&out.stdout).to_string();
+        // name, type, encoding, emb, sub, uni: every font embedded with a ToUnicode map.
+        let rows: Vec<&str> = listing.lines().skip(2).collect();
+        assert_eq!(rows.len(), 2, "{listing}");
+        for r in rows {
+            assert!(
+                r.contains("CID TrueType") && r.contains("yes yes yes"),
+                "{listing}"
+            );
+        }
+    }
+}
+
+#[test]
+fn address_certificate_carries_mvd_and_justice_signatures() {
+    let dir = TempDir::new("address");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let d = doc(DocumentKind::AddressCertificate, 42);
+    let issued = issue(&d, &pki, BASE).unwrap();
+    let v = verify(&issued.pdf, pki.ca_der()).unwrap();
+    assert!(v.genuine);
+    let names: Vec<String> = v
+        .signatures
+        .iter()
+        .map(|s| s.common_name.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "Министерство внутренних дел Республики Казахстан".to_string(),
+            "Министерство юстиции Республики Казахстан".to_string()
+        ]
+    );
+    // The first signature is followed by the second's update; the second covers all.
+    assert!(!v.signatures[0].covers_whole_document);
+    assert!(v.signatures[1].covers_whole_document);
+    assert!(v.signatures.iter().all(|s| s.valid && s.trusted));
+    if have("pdfsig") {
+        let pdf = write(dir.path(), "address.pdf", &issued.pdf);
+        let (valid, _, total, text) = pdfsig(&pdf, None);
+        assert_eq!((valid, total), (2, 2), "{text}");
+        assert!(text.contains("Total document signed"), "{text}");
+    }
+}
+
+#[test]
+fn one_changed_byte_fails_every_verifier() {
+    let dir = TempDir::new("tamper");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let d = doc(DocumentKind::AddressCertificate, 9);
+    let issued = issue(&d, &pki, BASE).unwrap();
+    let mut bad = issued.pdf.clone();
+    let at = bad.windows(9).position(|w| w == b"/MediaBox").unwrap() + 12;
+    bad[at] ^= 1;
+    assert_ne!(bad, issued.pdf);
+
+    let v = verify(&bad, pki.ca_der()).unwrap();
+    assert!(!v.genuine);
+    assert!(v.signatures.iter().all(|s| !s.valid), "{v:?}");
+    assert!(v.signatures[0]
+        .error
+        .as_deref()
+        .unwrap_or("")
+        .contains("changed"));
+    let vd = verify_detached(&bad, &issued.p7s, pki.ca_der()).unwrap();
+    assert!(!vd.genuine);
+
+    // A byte appended after the last signature: still valid, but not the whole file.
+    let mut appended = issued.pdf.clone();
+    appended.extend_from_slice(b"% appended\n");
+    let va = verify(&appended, pki.ca_der()).unwrap();
+    assert!(va.signatures.iter().all(|s| s.valid));
+    assert!(!va.genuine);
+
+    // Another CA does not vouch for the signers.
+    let other = Pki::open_or_create(&dir.path().join("other")).unwrap();
+    let vo = verify(&issued.pdf, other.ca_der()).unwrap();
+    assert!(!vo.genuine && vo.signatures.iter().all(|s| s.valid && !s.trusted));
+
+    let bad_pdf = write(dir.path(), "bad.pdf", &bad);
+    let p7s = write(dir.path(), "doc.p7s", &issued.p7s);
+    if have("openssl") {
+        let good_pdf = write(dir.path(), "good.pdf", &issued.pdf);
+        assert!(openssl_verify(&good_pdf, &p7s, &pki.ca_path()));
+        assert!(!openssl_verify(&bad_pdf, &p7s, &pki.ca_path()));
+    }
+    if have("pdfsig") {
+        let (valid, _, total, text) = pdfsig(&bad_pdf, None);
+        assert_eq!(total, 2, "{text}");
+        assert_eq!(valid, 0, "{text}");
+        assert!(text.contains("Digest Mismatch"), "{text}");
+    }
+}
+
+#[test]
+fn officer_certificate_has_iin_serial_number() {
+    let dir = TempDir::new("officer");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin = sample_iin(jiff::civil::date(1985, 3, 2), drn_core::Sex::Female).unwrap();
+    let officer = pki.officer(&iin, "Сәрсенбаева Ұлжан Қуанышқызы").unwrap();
+    assert!(officer
+        .subject()
+        .contains(&format!("SERIALNUMBER=IIN{iin}")));
+    // Issued once, loaded after.
+    let again = pki.officer(&iin, "ignored").unwrap();
+    assert_eq!(officer.certificate_der(), again.certificate_der());
+    let d = doc(DocumentKind::ERegistrationTalon, 5);
+    let issued = issue_with(&d, &[&officer], BASE).unwrap();
+    let v = verify(&issued.pdf, pki.ca_der()).unwrap();
+    assert!(v.genuine);
+    assert_eq!(
+        v.signatures[0].serial_number.as_deref(),
+        Some(&*format!("IIN{iin}"))
+    );
+    if have("openssl") {
+        let pdf = write(dir.path(), "talon.pdf", &issued.pdf);
+        let p7s = write(dir.path(), "talon.p7s", &issued.p7s);
+        assert!(openssl_verify(&pdf, &p7s, &pki.ca_path()));
+        let subject = Command::new("openssl")
+            .args(["x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in"])
+            .arg(pki.dir().join(format!("officers/IIN{iin}.pem")))
+            .output()
+            .unwrap();
+        let s = String::from_utf8_lossy(&subject.stdout).to_string();
+        assert!(s.contains(&format!("serialNumber=IIN{iin}")), "{s}");
+    }
+}
+
+#[test]
+fn readable_private_key_is_refused() {
+    let dir = TempDir::new("perms");
+    let pki_dir = dir.path().join("pki");
+    let pki = Pki::open_or_create(&pki_dir).unwrap();
+    drop(pki);
+    for entry in std::fs::read_dir(&pki_dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "key") {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", p.display());
+        }
+    }
+    assert_eq!(check_key_permissions(&pki_dir), Ok(()));
+    let key = pki_dir.join("mvd.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    match check_key_permissions(&pki_dir) {
+        Err(Error::KeyPermissions { path, mode }) => {
+            assert!(path.ends_with("mvd.key"));
+            assert_eq!(mode, 0o644);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(matches!(
+        Pki::open_or_create(&pki_dir),
+        Err(Error::KeyPermissions { .. })
+    ));
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(check_key_permissions(&pki_dir).is_err());
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(Pki::open_or_create(&pki_dir).is_ok());
+}
+
+#[test]
+fn unsigned_pdf_is_not_genuine() {
+    let dir = TempDir::new("unsigned");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let pdf = drn_docs::render(&doc(DocumentKind::Invitation, 3), BASE).unwrap();
+    let v = verify(pdf.bytes(), pki.ca_der()).unwrap();
+    assert!(!v.genuine);
+    assert!(v.signatures.is_empty());
+    assert!(v.error.is_some());
+}
