@@ -1,0 +1,153 @@
+//! The `drn` command as a user runs it: exit codes and the documented JSON formats.
+
+use std::process::Command;
+
+fn drn(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_drn"))
+        .args(args)
+        .env(
+            "DRN_CATALOG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog"),
+        )
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn iin_check_lines_and_exit_status() {
+    let (code, out, _) = drn(&["iin", "check", "871008401427", "760212350620"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["871008401427 valid", "760212350620 valid"]
+    );
+    let (code, out, _) = drn(&["iin", "check", "871008401427", "821214240092"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("821214240092 invalid: not issued"), "{out}");
+}
+
+#[test]
+fn iin_form_prints_a_valid_iin() {
+    let (code, out, _) = drn(&["iin", "form", "--birth", "2001-12-31", "--sex", "F"]);
+    assert_eq!(code, 0);
+    let iin = drn_core::Iin::parse(out.trim()).unwrap();
+    assert_eq!(iin.encoded_birth(), Some(jiff::civil::date(2001, 12, 31)));
+    assert_eq!(iin.encoded_sex(), Some(drn_core::Sex::Female));
+}
+
+#[test]
+fn calendar_days_json_format() {
+    let (code, out, _) = drn(&[
+        "calendar",
+        "days",
+        "--from",
+        "2020-03-20",
+        "--to",
+        "2020-03-27",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let days = v.as_array().unwrap();
+    assert_eq!(days.len(), 8);
+    let d24 = &days[4];
+    assert_eq!(d24["date"], "2020-03-24");
+    assert_eq!(d24["working"], false);
+    assert_eq!(d24["reason"], "moved_holiday");
+    assert_eq!(d24["moved_from"], "2020-03-21");
+    assert_eq!(days[0]["reason"], "weekday");
+    assert_eq!(days[1]["reason"], "holiday");
+    let (code, out, _) = drn(&[
+        "calendar",
+        "add",
+        "--from",
+        "2019-03-20",
+        "--working-days",
+        "2",
+    ]);
+    assert_eq!((code, out.trim()), (0, "2019-03-27"));
+}
+
+#[test]
+fn catalog_check_list_show_diff_plan() {
+    let (code, out, _) = drn(&["catalog", "check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("catalog ok: 10 services"), "{out}");
+    let (code, out, _) = drn(&["catalog", "show", "S1@2018", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["processes"][0]["steps"].as_array().unwrap().len(), 10);
+    let (code, out, _) = drn(&["catalog", "diff", "S1@2014", "S1@2018", "--json"]);
+    assert_eq!(code, 0);
+    let changes: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["change"] == "step_limit"));
+    let (code, out, _) = drn(&[
+        "catalog",
+        "plan",
+        "S1",
+        "--urgency",
+        "general",
+        "--accepted",
+        "2019-03-20 10:00",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let p: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["version"], "2018");
+    assert_eq!(p["steps"][2]["due"], "2019-03-27T18:00:00+06:00");
+    assert_eq!(p["due"], "2019-04-25T09:10:00+06:00");
+    let (code, _, err) = drn(&["catalog", "plan", "S1", "--accepted", "2016-06-01 10:00"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no version of S1 was in force on 2016-06-01"),
+        "{err}"
+    );
+}
+
+#[test]
+fn verify_a_signed_document_and_a_changed_one() {
+    let dir = std::env::temp_dir().join(format!("drn-cli-verify-{}", std::process::id()));
+    let pki = drn_docs::Pki::open_or_create(&dir.join("pki")).unwrap();
+    let doc = drn_docs::sample::sample(
+        drn_docs::DocumentKind::AddressCertificate,
+        "doc-1",
+        "AC-2019-0000001",
+    );
+    let issued = drn_docs::issue(&doc, &pki, "http://127.0.0.1:8080").unwrap();
+    let pdf = dir.join("ac.pdf");
+    std::fs::write(&pdf, &issued.pdf).unwrap();
+    std::fs::write(dir.join("ac.p7s"), &issued.p7s).unwrap();
+    let ca = pki.ca_path();
+    let (code, out, _) = drn(&[
+        "verify",
+        pdf.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("genuine, unchanged") && out.contains("detached signature valid"),
+        "{out}"
+    );
+    let mut bytes = issued.pdf.clone();
+    let i = bytes.len() / 3;
+    bytes[i] ^= 0x20;
+    std::fs::write(&pdf, &bytes).unwrap();
+    let (code, out, _) = drn(&[
+        "verify",
+        pdf.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NOT genuine"), "{out}");
+}
