@@ -131,6 +131,8 @@ pub struct Calendar {
     to: i16,
     /// Days that are not plain weekdays or weekends.
     special: BTreeMap<Date, (bool, DayReason)>,
+    /// The government's transfers as the data file lists them.
+    transfers: Vec<TransferDef>,
 }
 
 fn is_weekend(d: Date) -> bool {
@@ -280,7 +282,18 @@ impl Calendar {
                 );
             }
         }
-        Ok(Calendar { from, to, special })
+        Ok(Calendar {
+            from,
+            to,
+            special,
+            transfers: transfers.to_vec(),
+        })
+    }
+
+    /// The government's transfers of days off, in the order of the data file (each with
+    /// the decree it cites).
+    pub fn transfers(&self) -> &[TransferDef] {
+        &self.transfers
     }
 
     /// The first and last year covered.

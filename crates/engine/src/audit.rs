@@ -87,6 +87,94 @@ pub async fn append(
     Ok(seq)
 }
 
+/// An audit record to append.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    /// The detail, as JSON text.
+    pub detail: String,
+}
+
+/// Audit rows per INSERT statement in `append_all` (8 parameters each).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Appends records in order, inside a writer's batch: takes `entries.len()` numbers of the
+/// audit counter at once (its row lock orders this batch after other appenders on
+/// PostgreSQL until the batch commits), reads the head's hash under it and inserts the
+/// records with multi-row statements.
+pub(crate) async fn append_all(
+    ctx: &mut crate::writer::Ctx<'_>,
+    entries: &[Entry],
+) -> Result<(), EngineError> {
+    use drn_store::Value;
+    let n = entries.len() as i64;
+    let last = ctx
+        .fetch_optional(
+            "UPDATE counters SET value = value + $1 WHERE name = 'audit' RETURNING value",
+            vec![Value::from(n)],
+        )
+        .await?;
+    let last: i64 = match last {
+        Some(r) => r.try_get(0)?,
+        None => {
+            drn_store::query("INSERT INTO counters (name, value) VALUES ('audit', $1)")
+                .bind(n)
+                .execute(ctx.conn().await?)
+                .await?;
+            n
+        }
+    };
+    let first = last - n + 1;
+    let mut prev = if first == 1 {
+        GENESIS.to_string()
+    } else {
+        sqlx_scalar(ctx.conn().await?, first - 1).await?
+    };
+    for (chunk_no, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut sql = String::from(
+            "INSERT INTO audit (seq, at, actor, action, subject, detail_json, prev_hash, hash) VALUES ",
+        );
+        let mut args = Vec::with_capacity(chunk.len() * 8);
+        for (i, e) in chunk.iter().enumerate() {
+            let seq = first + (chunk_no * ROWS_PER_INSERT + i) as i64;
+            let at_us = e.at.as_microsecond();
+            let hash = hash_of(
+                seq, at_us, &e.actor, &e.action, &e.subject, &e.detail, &prev,
+            );
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 8;
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+            args.extend([
+                Value::from(seq),
+                Value::from(at_us),
+                Value::from(e.actor.as_str()),
+                Value::from(e.action.as_str()),
+                Value::from(e.subject.as_str()),
+                Value::from(e.detail.as_str()),
+                Value::from(std::mem::replace(&mut prev, hash.clone())),
+                Value::from(hash),
+            ]);
+        }
+        ctx.push(sql, args);
+    }
+    ctx.flush().await
+}
+
 async fn sqlx_scalar(tx: &mut AnyConnection, seq: i64) -> Result<String, EngineError> {
     let row = drn_store::query("SELECT hash FROM audit WHERE seq = $1")
         .bind(seq)

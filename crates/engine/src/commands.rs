@@ -1,20 +1,22 @@
-//! Commands. Each runs in one transaction: it checks the actor's role and unit, the
+//! Commands. Each is all-or-nothing: it checks the actor's role and unit, the
 //! application's status, step and revision and that the catalog version has the
 //! transition; writes the events and the current state; records the idempotency key's
 //! answer; and appends the audit record. A refused command changes nothing (its attempt is
-//! audited on its own).
+//! audited on its own). Commands run in a writer's batch (see `writer`), each inside its
+//! own savepoint of the batch's transaction, and are answered after that commits.
 
 use drn_core::catalog::{BranchKind, Process, Step, UnitRole, Version};
 use drn_core::{plan, Channel, Deadlines, Iin, Urgency};
-use drn_store::{next_counter, AnyConnection, Row};
+use drn_store::{next_counter, Row, Value};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit;
+use crate::audit::Entry;
 use crate::error::EngineError;
 use crate::model::*;
-use crate::rows::{self, insert_event, load_application, load_registry, load_unit};
+use crate::rows::{self, insert_event, load_application, load_registry};
+use crate::writer::{entry, Ctx, Guard, Work};
 use crate::Engine;
 
 /// Intake of an application (приём заявления).
@@ -186,8 +188,9 @@ fn is_denial(e: &EngineError) -> bool {
 }
 
 impl Engine {
-    /// Runs a command as one transaction. With an idempotency key, a retry returns the
-    /// first answer without running it again.
+    /// Runs a command, all-or-nothing, and answers once it is durable. With an
+    /// idempotency key, a retry returns the first answer without running it again (also
+    /// when both are in one batch: the second sees the first's key).
     pub async fn execute(
         &self,
         actor: &Actor,
@@ -202,77 +205,110 @@ impl Engine {
                 ));
             }
         }
-        // Two rounds at most: a concurrent retry with the same key loses the race on the
-        // key's row, and the second round returns the winner's answer.
-        for _ in 0..2 {
-            let now = self.now();
-            let mut tx = self.db.begin().await?;
-            if let Some(k) = key {
-                if let Some(found) = lookup_key(&mut tx, k, actor, cmd).await? {
-                    return Ok(found);
-                }
-            }
-            let outcome = match self.apply(&mut tx, actor, cmd, now).await {
-                Ok(o) => o,
-                Err(e) => {
-                    drop(tx);
-                    if is_denial(&e) {
-                        self.audit_denied(actor, cmd, &e, now).await;
-                    }
-                    return Err(e);
-                }
-            };
-            if let Some(k) = key {
-                let saved = drn_store::query("INSERT INTO idempotency (key, actor, command, response_json, at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(k.to_string())
-                    .bind(actor.id.clone())
-                    .bind(cmd.name())
-                    .bind(serde_json::to_string(&outcome).map_err(|e| EngineError::Corrupt(e.to_string()))?)
-                    .bind(now.as_microsecond())
-                    .execute(&mut *tx)
-                    .await;
-                if let Err(e) = saved {
-                    let e = drn_store::StoreError::Db(e);
-                    if e.is_unique_violation() {
-                        continue;
-                    }
-                    return Err(e.into());
-                }
-            }
-            let subject = outcome.subject().unwrap_or_else(|| cmd.subject());
-            let detail = serde_json::to_value(cmd).unwrap_or_default();
-            audit::append(&mut tx, now, &actor.id, cmd.name(), &subject, &detail).await?;
-            tx.commit().await.map_err(drn_store::StoreError::from)?;
-            return Ok(outcome);
-        }
-        Err(EngineError::KeyReused)
+        let work = Work::Command {
+            actor: actor.clone(),
+            cmd: cmd.clone(),
+            key: key.map(String::from),
+        };
+        self.submit(work)
+            .await?
+            .ok_or_else(|| EngineError::Corrupt("a command without an outcome".into()))
     }
 
-    async fn audit_denied(&self, actor: &Actor, cmd: &Command, e: &EngineError, now: Timestamp) {
-        let result: Result<(), EngineError> = async {
-            let mut tx = self.db.begin().await?;
-            let detail = json!({ "command": cmd, "denied": e.code(), "reason": e.to_string() });
-            audit::append(
-                &mut tx,
-                now,
-                &actor.id,
-                &format!("denied:{}", cmd.name()),
-                &cmd.subject(),
-                &detail,
-            )
-            .await?;
-            tx.commit().await.map_err(drn_store::StoreError::from)?;
-            Ok(())
+    /// Runs a command inside the batch's transaction, in its own savepoint. The outer
+    /// `Err` means the batch cannot go on; the inner result is the command's. Its audit
+    /// record (or, when it was refused, its denial's) goes to `audit`.
+    pub(crate) async fn run_command(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        cmd: &Command,
+        key: Option<&str>,
+        now: Timestamp,
+        audit: &mut Vec<Entry>,
+    ) -> Result<Result<Outcome, EngineError>, EngineError> {
+        // Two rounds at most: a concurrent retry with the same key (another batch on
+        // PostgreSQL) loses the race on the key's row, and the second round returns the
+        // winner's answer.
+        for round in 0..2 {
+            c.begin_command();
+            match self.attempt(c, actor, cmd, key, now).await {
+                Ok((outcome, fresh)) => {
+                    c.keep_command();
+                    if fresh {
+                        let subject = outcome.subject().unwrap_or_else(|| cmd.subject());
+                        let detail = serde_json::to_value(cmd).unwrap_or_default();
+                        audit.push(entry(
+                            now,
+                            &actor.id,
+                            cmd.name().to_string(),
+                            subject,
+                            &detail,
+                        ));
+                    }
+                    return Ok(Ok(outcome));
+                }
+                Err(e) => {
+                    c.undo_command().await?;
+                    let raced = matches!(&e, EngineError::Store(s) if s.is_unique_violation());
+                    if key.is_some() && raced && round == 0 {
+                        continue;
+                    }
+                    if is_denial(&e) {
+                        let detail =
+                            json!({ "command": cmd, "denied": e.code(), "reason": e.to_string() });
+                        audit.push(entry(
+                            now,
+                            &actor.id,
+                            format!("denied:{}", cmd.name()),
+                            cmd.subject(),
+                            &detail,
+                        ));
+                    }
+                    return Ok(Err(e));
+                }
+            }
         }
-        .await;
-        if let Err(err) = result {
-            tracing::error!(error = %err, "could not audit a denied command");
+        Ok(Err(EngineError::KeyReused))
+    }
+
+    /// The command's work: the key's first answer, or the command run and its writes sent
+    /// and checked. `true` when it ran now.
+    async fn attempt(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        cmd: &Command,
+        key: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(Outcome, bool), EngineError> {
+        if let Some(k) = key {
+            if let Some(found) = lookup_key(c, k, actor, cmd).await? {
+                return Ok((found, false));
+            }
         }
+        let outcome = self.apply(c, actor, cmd, now).await?;
+        if let Some(k) = key {
+            let json =
+                serde_json::to_string(&outcome).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+            c.push(
+                "INSERT INTO idempotency (key, actor, command, response_json, at) VALUES ($1, $2, $3, $4, $5)",
+                vec![
+                    Value::from(k),
+                    Value::from(actor.id.as_str()),
+                    Value::from(cmd.name()),
+                    Value::from(json),
+                    Value::from(now.as_microsecond()),
+                ],
+            );
+        }
+        c.flush().await?;
+        Ok((outcome, true))
     }
 
     async fn apply(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         cmd: &Command,
         now: Timestamp,
@@ -404,7 +440,7 @@ impl Engine {
     /// republic's production unit.
     pub(crate) async fn resolve_holder(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         accepted: &UnitId,
         role: UnitRole,
     ) -> Result<UnitId, EngineError> {
@@ -415,19 +451,11 @@ impl Engine {
             UnitRole::District => UnitKind::District,
             UnitRole::Region => UnitKind::Region,
             UnitRole::Centre => UnitKind::Centre,
-            UnitRole::Production => {
-                let r = drn_store::query(
-                    "SELECT id FROM units WHERE kind = 'production' ORDER BY id LIMIT 1",
-                )
-                .fetch_optional(&mut *c)
-                .await?
-                .ok_or_else(|| EngineError::not_found("unit", "production"))?;
-                return Ok(UnitId::from_db(r.try_get(0)?));
-            }
+            UnitRole::Production => return self.production_unit(c).await,
         };
         let mut cur = Some(accepted.clone());
         while let Some(id) = cur {
-            let u = load_unit(c, &id).await?;
+            let u = self.unit_in(c, &id).await?;
             if u.kind == want {
                 return Ok(u.id);
             }
@@ -517,45 +545,39 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes the application's new state if its revision is still `expected`.
+    /// Writes the application's new state if its revision is still `expected` (checked
+    /// when the command's writes are sent).
     async fn save_state(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         app: &Application,
         expected: i64,
     ) -> Result<(), EngineError> {
-        let done = drn_store::query(
+        c.push_guarded(
             "UPDATE applications SET status = $1, step = $2, holder_unit = $3, step_entered_at = $4, step_due_at = $5, registry_id = $6, revision = $7 WHERE id = $8 AND revision = $9",
-        )
-        .bind(app.status.code())
-        .bind(i64::from(app.step))
-        .bind(app.holder_unit.as_str().to_string())
-        .bind(app.step_entered_at.as_microsecond())
-        .bind(app.step_due_at.map(|t| t.as_microsecond()))
-        .bind(app.registry.as_ref().map(|r| r.as_str().to_string()))
-        .bind(app.revision)
-        .bind(app.id.as_str().to_string())
-        .bind(expected)
-        .execute(&mut *c)
-        .await?;
-        if done.rows_affected() != 1 {
-            let current = load_application(c, &app.id)
-                .await
-                .map(|a| a.revision)
-                .unwrap_or(-1);
-            return Err(EngineError::Conflict {
-                what: "application",
-                current,
+            vec![
+                Value::from(app.status.code()),
+                Value::from(i64::from(app.step)),
+                Value::from(app.holder_unit.as_str()),
+                Value::from(app.step_entered_at.as_microsecond()),
+                Value::from(app.step_due_at.map(|t| t.as_microsecond())),
+                Value::from(app.registry.as_ref().map(|r| r.as_str().to_string())),
+                Value::from(app.revision),
+                Value::from(app.id.as_str()),
+                Value::from(expected),
+            ],
+            Guard::Application {
+                id: app.id.clone(),
                 expected,
-            });
-        }
+            },
+        );
         Ok(())
     }
 
     /// Moves an application into a step at its unit, with the step's due instant.
     async fn enter_step(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         app: &mut Application,
         p: &Process,
         step: &Step,
@@ -565,7 +587,7 @@ impl Engine {
         let holder = self
             .resolve_holder(c, &app.accepted_unit, step.unit)
             .await?;
-        let unit = load_unit(c, &holder).await?;
+        let unit = self.unit_in(c, &holder).await?;
         let urgency =
             Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         app.step = step.n;
@@ -590,7 +612,7 @@ impl Engine {
 
     async fn accept(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         a: &Accept,
         now: Timestamp,
@@ -668,10 +690,10 @@ impl Engine {
                 )))
             }
         };
-        let unit = load_unit(c, &unit_id).await?;
+        let unit = self.unit_in(c, &unit_id).await?;
         let person = drn_store::query("SELECT iin FROM persons WHERE iin = $1")
             .bind(a.applicant.to_string())
-            .fetch_optional(&mut *c)
+            .fetch_optional(c.conn().await?)
             .await?;
         if person.is_none() {
             return Err(EngineError::not_found("person", a.applicant.to_string()));
@@ -682,7 +704,7 @@ impl Engine {
             .copied()
             .ok_or_else(|| EngineError::Corrupt("empty process".into()))?;
         let year = now.to_zoned(self.tz.clone()).year();
-        let seq = next_counter(c, &format!("application:{unit_id}:{year}")).await?;
+        let seq = next_counter(c.conn().await?, &format!("application:{unit_id}:{year}")).await?;
         let number = format!("{unit_id}-{year}-{seq:06}");
         let mut missing: Vec<String> = ver
             .documents
@@ -757,7 +779,7 @@ impl Engine {
             .bind(None::<String>)
             .bind(app.revision)
             .bind(app.data.to_string())
-            .execute(&mut *c)
+            .execute(c.conn().await?)
             .await?;
         if !missing.is_empty() {
             let receipt = format!("R-{number}");
@@ -803,7 +825,7 @@ impl Engine {
 
     async fn complete_step(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &ApplicationId,
         revision: i64,
@@ -854,7 +876,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn close(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &ApplicationId,
         revision: i64,
@@ -934,7 +956,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn return_to(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &ApplicationId,
         revision: i64,
@@ -991,7 +1013,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn issue(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &ApplicationId,
         revision: i64,
@@ -1030,7 +1052,8 @@ impl Engine {
             }
         }
         let year = now.to_zoned(self.tz.clone()).year();
-        let seq = next_counter(c, &format!("document:{}:{year}", app.service)).await?;
+        let seq =
+            next_counter(c.conn().await?, &format!("document:{}:{year}", app.service)).await?;
         let number = format!("{}-{year}-{seq:07}", app.service);
         drn_store::query("INSERT INTO issued_documents (id, application_id, kind, number, holder_iin, issued_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(uuid::Uuid::now_v7().to_string())
@@ -1040,7 +1063,7 @@ impl Engine {
             .bind(app.applicant.clone())
             .bind(now.as_microsecond())
             .bind(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string())
-            .execute(&mut *c)
+            .execute(c.conn().await?)
             .await?;
         insert_event(
             c,
@@ -1075,7 +1098,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     async fn form_registry(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         service: &str,
         version: &str,
@@ -1115,7 +1138,7 @@ impl Engine {
             .bind(version.to_string())
             .bind(process.to_string())
             .bind(i64::from(n))
-            .fetch_all(&mut *c)
+            .fetch_all(c.conn().await?)
             .await?;
         if found.is_empty() {
             return Err(EngineError::invalid(
@@ -1145,7 +1168,7 @@ impl Engine {
         let mut out = Vec::new();
         for (dest, apps) in by_dest {
             let id = RegistryId::new();
-            let seq = next_counter(c, &format!("registry:{unit}:{year}")).await?;
+            let seq = next_counter(c.conn().await?, &format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
             drn_store::query("INSERT INTO registries (id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'formed', $10, $11, 1)")
                 .bind(id.as_str().to_string())
@@ -1159,7 +1182,7 @@ impl Engine {
                 .bind(dest.as_str().to_string())
                 .bind(actor.id.clone())
                 .bind(now.as_microsecond())
-                .execute(&mut *c)
+                .execute(c.conn().await?)
                 .await?;
             for mut a in apps {
                 drn_store::query(
@@ -1167,7 +1190,7 @@ impl Engine {
                 )
                 .bind(id.as_str().to_string())
                 .bind(a.id.as_str().to_string())
-                .execute(&mut *c)
+                .execute(c.conn().await?)
                 .await?;
                 insert_event(
                     c,
@@ -1186,7 +1209,7 @@ impl Engine {
                 a.revision = rev + 1;
                 self.save_state(c, &a, rev).await?;
             }
-            out.push(load_registry(c, &id).await?);
+            out.push(load_registry(c.conn().await?, &id).await?);
         }
         Ok(Outcome::Registries { registries: out })
     }
@@ -1196,13 +1219,13 @@ impl Engine {
     /// receiving unit (performing the next step).
     async fn registry_for(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &RegistryId,
         revision: i64,
         receiving: bool,
     ) -> Result<(Registry, &Process), EngineError> {
-        let reg = load_registry(c, id).await?;
+        let reg = load_registry(c.conn().await?, id).await?;
         if reg.revision != revision {
             return Err(EngineError::Conflict {
                 what: "registry",
@@ -1236,7 +1259,7 @@ impl Engine {
 
     async fn sign_or_send(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &RegistryId,
         revision: i64,
@@ -1261,7 +1284,7 @@ impl Engine {
         let done = q
             .bind(id.as_str().to_string())
             .bind(revision)
-            .execute(&mut *c)
+            .execute(c.conn().await?)
             .await?;
         if done.rows_affected() != 1 {
             return Err(EngineError::Conflict {
@@ -1292,13 +1315,13 @@ impl Engine {
             }
         }
         Ok(Outcome::Registry {
-            registry: load_registry(c, id).await?,
+            registry: load_registry(c.conn().await?, id).await?,
         })
     }
 
     async fn receive_registry(
         &self,
-        c: &mut AnyConnection,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         id: &RegistryId,
         revision: i64,
@@ -1327,7 +1350,7 @@ impl Engine {
             None => format!(
                 "IN-{}-{year}-{:05}",
                 reg.to_unit,
-                next_counter(c, &format!("incoming:{}:{year}", reg.to_unit)).await?
+                next_counter(c.conn().await?, &format!("incoming:{}:{year}", reg.to_unit)).await?
             ),
         };
         let done = drn_store::query("UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, revision = revision + 1 WHERE id = $4 AND revision = $5")
@@ -1336,7 +1359,7 @@ impl Engine {
             .bind(number.clone())
             .bind(id.as_str().to_string())
             .bind(revision)
-            .execute(&mut *c)
+            .execute(c.conn().await?)
             .await?;
         if done.rows_affected() != 1 {
             return Err(EngineError::Conflict {
@@ -1368,22 +1391,23 @@ impl Engine {
             self.save_state(c, &a, rev).await?;
         }
         Ok(Outcome::Registry {
-            registry: load_registry(c, id).await?,
+            registry: load_registry(c.conn().await?, id).await?,
         })
     }
 }
 
 async fn lookup_key(
-    c: &mut AnyConnection,
+    c: &mut Ctx<'_>,
     key: &str,
     actor: &Actor,
     cmd: &Command,
 ) -> Result<Option<Outcome>, EngineError> {
-    let row =
-        drn_store::query("SELECT actor, command, response_json FROM idempotency WHERE key = $1")
-            .bind(key.to_string())
-            .fetch_optional(&mut *c)
-            .await?;
+    let row = c
+        .fetch_optional(
+            "SELECT actor, command, response_json FROM idempotency WHERE key = $1",
+            vec![Value::from(key)],
+        )
+        .await?;
     let Some(r) = row else { return Ok(None) };
     let (a, name, resp): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
     if a != actor.id || name != cmd.name() {

@@ -132,6 +132,123 @@ pub async fn seed(
     })
 }
 
+/// Regions whose counters get demo applications accepted in the past (not Astana, whose
+/// queues the walkthrough starts empty).
+const HISTORY_REGIONS: &[&str] = &["75", "35"];
+
+/// Days before today that each region's demo applications were accepted, and how many
+/// counter steps were completed after intake: one waits overdue at the counter, the others
+/// went on to the district (with the demo's default date, one is due today and two are
+/// overdue).
+const HISTORY: &[(i64, usize)] = &[(1, 0), (2, 5), (7, 5), (12, 5)];
+
+/// Adds a short history to a freshly seeded demo: passport applications (S1) accepted at
+/// counters of two regions on earlier days, with a simulated clock, so that the
+/// supervisor's screens show open, due-today and overdue work. The records carry the
+/// days they were made (so the audit log's times go back after the seed's own records).
+/// Returns how many applications were accepted; none when S1 has no counter process in
+/// force on those days.
+pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize, EngineError> {
+    use crate::commands::Accept;
+    use crate::{Command, ManualClock, Outcome};
+    use drn_core::{Channel, UnitRole, Urgency};
+    use drn_store::Row;
+
+    let today = engine.now().to_zoned(engine.tz.clone()).date();
+    let skip: std::collections::HashSet<Iin> = report.citizens.iter().map(|c| c.0).collect();
+    let Some(svc) = engine.catalog.service("S1") else {
+        return Ok(0);
+    };
+    let mut accepted = 0;
+    for code in HISTORY_REGIONS {
+        let counters: Vec<&DemoAccount> = report
+            .accounts
+            .iter()
+            .filter(|a| {
+                a.role == Role::CounterOperator && a.unit.as_str().starts_with(&format!("C{code}-"))
+            })
+            .collect();
+        if counters.is_empty() {
+            continue;
+        }
+        let rows = drn_store::query(
+            "SELECT iin, data_json FROM persons WHERE birth_date < $1 ORDER BY iin LIMIT 2000",
+        )
+        .bind(add_years(today, -18)?.to_string())
+        .fetch_all(engine.db.reader())
+        .await?;
+        let mut applicants = Vec::new();
+        for r in &rows {
+            let data: serde_json::Value =
+                serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
+            if data["registration"]["region"] != *code {
+                continue;
+            }
+            if let Ok(iin) = Iin::parse(&r.try_get::<String, _>(0)?) {
+                if !skip.contains(&iin) {
+                    applicants.push(iin);
+                }
+            }
+        }
+        for (i, ((days_ago, steps), applicant)) in HISTORY.iter().zip(applicants).enumerate() {
+            let day = add_days(today, -days_ago)?;
+            let Some(ver) = svc.version_on(day) else {
+                continue;
+            };
+            if ver.process_for(Channel::Counter).is_none() {
+                continue;
+            }
+            let at = day
+                .at(10, 0, 0, 0)
+                .to_zoned(engine.tz.clone())
+                .map_err(date_err)?
+                .timestamp();
+            let clock = std::sync::Arc::new(ManualClock::new(at));
+            let past = Engine {
+                clock: clock.clone(),
+                ..engine.clone()
+            };
+            let op = counters[i % counters.len()];
+            let actor = Actor::staff(&op.username, Role::CounterOperator, op.unit.clone());
+            let cmd = Command::Accept(Accept {
+                service: svc.code.clone(),
+                channel: Channel::Counter,
+                urgency: Urgency::General,
+                applicant,
+                documents_presented: (0..ver.documents.len()).collect(),
+                missing: vec![],
+                data: json!({}),
+            });
+            let Outcome::Accepted { application } = past.execute(&actor, &cmd, None).await? else {
+                continue;
+            };
+            accepted += 1;
+            let mut app = application;
+            for _ in 0..*steps {
+                clock.advance(jiff::SignedDuration::from_mins(20));
+                let at_counter = past
+                    .locate(&app.service, &app.version, &app.process)
+                    .ok()
+                    .and_then(|(_, p)| p.step(app.step).map(|s| s.unit))
+                    .is_some_and(|u| u == UnitRole::Counter);
+                if !at_counter || app.holder_unit != op.unit {
+                    break;
+                }
+                let cmd = Command::CompleteStep {
+                    application: app.id.clone(),
+                    revision: app.revision,
+                    note: None,
+                };
+                match past.execute(&actor, &cmd, None).await? {
+                    Outcome::Application { application } => app = application,
+                    _ => break,
+                }
+            }
+        }
+    }
+    Ok(accepted)
+}
+
 /// Rows in the tables `is_empty` does not look at (staff, persons, applications, audit).
 async fn holds_rows(engine: &Engine) -> Result<bool, EngineError> {
     for table in ["staff", "persons", "applications", "audit"] {

@@ -1,6 +1,8 @@
 //! DRN's engine: applications moved by units through the steps of their catalog version,
-//! as commands that each run in one transaction (checks, events, current state, audit),
-//! with idempotency keys, optimistic concurrency, deadlines and registries.
+//! as commands that are each all-or-nothing (checks, events, current state, audit), with
+//! idempotency keys, optimistic concurrency, deadlines and registries. Commands are
+//! committed in groups by writer tasks (see [`writer`]): one durable commit for many
+//! commands, each inside its own savepoint.
 
 pub mod audit;
 pub mod catalog_files;
@@ -11,8 +13,11 @@ pub mod model;
 pub mod queries;
 mod rows;
 pub mod setup;
+pub mod supervision;
+mod writer;
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use drn_core::{Calendar, Catalog};
 use drn_store::Db;
@@ -103,7 +108,16 @@ pub struct Engine {
     pub calendar: Arc<Calendar>,
     pub tz: TimeZone,
     pub clock: Arc<dyn Clock>,
+    /// The queue to the writer tasks, started on first use.
+    writer: Arc<OnceLock<writer::Queue>>,
+    /// All units, loaded on first use and dropped when units are created (units are never
+    /// changed or deleted, so a unit once read stays right; one that another process
+    /// created is found by reloading on a miss).
+    units: Arc<RwLock<Option<Arc<UnitMap>>>>,
 }
+
+/// Units by id.
+pub(crate) type UnitMap = HashMap<UnitId, Unit>;
 
 impl Engine {
     pub fn new(
@@ -118,7 +132,93 @@ impl Engine {
             calendar: Arc::new(calendar),
             tz: drn_core::kz_tz()?,
             clock,
+            writer: Default::default(),
+            units: Default::default(),
         })
+    }
+
+    /// The cached units, if loaded.
+    fn cached_units(&self) -> Option<Arc<UnitMap>> {
+        match self.units.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Forgets the cached units (after units were created).
+    pub(crate) fn forget_units(&self) {
+        match self.units.write() {
+            Ok(mut g) => *g = None,
+            Err(p) => *p.into_inner() = None,
+        }
+    }
+
+    /// Loads all units into the cache.
+    async fn load_units(
+        &self,
+        c: &mut drn_store::AnyConnection,
+    ) -> Result<Arc<UnitMap>, EngineError> {
+        let rows = drn_store::query(&format!("SELECT {} FROM units", rows::UNIT_COLS))
+            .fetch_all(&mut *c)
+            .await?;
+        let mut map = UnitMap::with_capacity(rows.len());
+        for r in &rows {
+            let u = rows::unit(r)?;
+            map.insert(u.id.clone(), u);
+        }
+        let map = Arc::new(map);
+        match self.units.write() {
+            Ok(mut g) => *g = Some(map.clone()),
+            Err(p) => *p.into_inner() = Some(map.clone()),
+        }
+        Ok(map)
+    }
+
+    /// A unit, from the cache when it is there.
+    pub(crate) async fn unit_on(
+        &self,
+        c: &mut drn_store::AnyConnection,
+        id: &UnitId,
+    ) -> Result<Unit, EngineError> {
+        if let Some(u) = self.cached_units().and_then(|m| m.get(id).cloned()) {
+            return Ok(u);
+        }
+        self.load_units(c)
+            .await?
+            .get(id)
+            .cloned()
+            .ok_or_else(|| EngineError::not_found("unit", id.as_str()))
+    }
+
+    /// A unit inside a writer's batch, from the cache when it is there (no call to the
+    /// database then).
+    pub(crate) async fn unit_in(
+        &self,
+        c: &mut writer::Ctx<'_>,
+        id: &UnitId,
+    ) -> Result<Unit, EngineError> {
+        if let Some(u) = self.cached_units().and_then(|m| m.get(id).cloned()) {
+            return Ok(u);
+        }
+        self.unit_on(c.conn().await?, id).await
+    }
+
+    /// The republic's production unit (the first by id).
+    pub(crate) async fn production_unit(
+        &self,
+        c: &mut writer::Ctx<'_>,
+    ) -> Result<UnitId, EngineError> {
+        let pick = |m: &UnitMap| {
+            m.values()
+                .filter(|u| u.kind == UnitKind::Production)
+                .map(|u| u.id.clone())
+                .min()
+        };
+        if let Some(id) = self.cached_units().as_deref().and_then(pick) {
+            return Ok(id);
+        }
+        let m = self.load_units(c.conn().await?).await?;
+        pick(&m).ok_or_else(|| EngineError::not_found("unit", "production"))
     }
 
     /// Now, to the microsecond the store keeps (so an answer replayed from storage and

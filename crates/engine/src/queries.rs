@@ -6,10 +6,10 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit;
 use crate::error::EngineError;
 use crate::model::*;
-use crate::rows::{self, load_application, load_registry, load_unit};
+use crate::rows::{self, load_registry, read_application};
+use crate::writer::Work;
 use crate::Engine;
 
 /// An application in a queue, with whether it is overdue now.
@@ -32,7 +32,7 @@ impl Engine {
             if &u == root {
                 return Ok(true);
             }
-            cur = load_unit(c, &u).await?.parent;
+            cur = self.unit_on(c, &u).await?.parent;
         }
         Ok(false)
     }
@@ -65,10 +65,15 @@ impl Engine {
         subject: &str,
         detail: serde_json::Value,
     ) -> Result<(), EngineError> {
-        let mut tx = self.db.begin().await?;
-        audit::append(&mut tx, self.now(), &actor.id, action, subject, &detail).await?;
-        tx.commit().await.map_err(drn_store::StoreError::from)?;
-        Ok(())
+        // A write: through the writers, committed with their batch.
+        self.submit(Work::Audit {
+            actor: actor.id.clone(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            detail,
+        })
+        .await
+        .map(|_| ())
     }
 
     /// One application; the read is audited against the applicant.
@@ -79,7 +84,7 @@ impl Engine {
         screen: &str,
     ) -> Result<Application, EngineError> {
         let mut c = self.db.reader().acquire().await?;
-        let app = load_application(&mut c, id).await?;
+        let app = read_application(&mut c, id).await?;
         if !self.may_see(&mut c, actor, &app).await? {
             return Err(EngineError::not_found("application", id.as_str()));
         }

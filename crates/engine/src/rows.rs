@@ -1,11 +1,12 @@
 //! Reading and writing the engine's rows.
 
 use drn_core::WorkingHours;
-use drn_store::{AnyConnection, AnyRow, Row};
+use drn_store::{AnyConnection, AnyRow, Row, Value};
 use jiff::Timestamp;
 
 use crate::error::EngineError;
 use crate::model::*;
+use crate::writer::Ctx;
 
 pub(crate) fn ts(us: i64) -> Result<Timestamp, EngineError> {
     Timestamp::from_microsecond(us).map_err(|e| EngineError::Corrupt(e.to_string()))
@@ -46,6 +47,19 @@ pub(crate) fn application(r: &AnyRow) -> Result<Application, EngineError> {
 }
 
 pub(crate) async fn load_application(
+    c: &mut Ctx<'_>,
+    id: &ApplicationId,
+) -> Result<Application, EngineError> {
+    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
+    let row = c
+        .fetch_optional(&sql, vec![Value::from(id.as_str())])
+        .await?
+        .ok_or_else(|| EngineError::not_found("application", id.as_str()))?;
+    application(&row)
+}
+
+/// The same, on a plain connection (reads).
+pub(crate) async fn read_application(
     c: &mut AnyConnection,
     id: &ApplicationId,
 ) -> Result<Application, EngineError> {
@@ -77,16 +91,6 @@ pub(crate) fn unit(r: &AnyRow) -> Result<Unit, EngineError> {
         },
         hours,
     })
-}
-
-pub(crate) async fn load_unit(c: &mut AnyConnection, id: &UnitId) -> Result<Unit, EngineError> {
-    let sql = format!("SELECT {UNIT_COLS} FROM units WHERE id = $1");
-    let row = drn_store::query(&sql)
-        .bind(id.as_str().to_string())
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or_else(|| EngineError::not_found("unit", id.as_str()))?;
-    unit(&row)
 }
 
 pub(crate) const REG_COLS: &str = "id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, signed_by, signed_at, sent_at, received_by, received_at, incoming_number, revision";
@@ -134,10 +138,10 @@ pub(crate) async fn load_registry(
     })
 }
 
-/// Appends an event to an application's history.
+/// Appends an event to an application's history (buffered with the command's writes).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_event(
-    c: &mut AnyConnection,
+    c: &mut Ctx<'_>,
     app: &ApplicationId,
     kind: &str,
     step: Option<u32>,
@@ -147,18 +151,18 @@ pub(crate) async fn insert_event(
     due_at: Option<Timestamp>,
     data: &serde_json::Value,
 ) -> Result<(), EngineError> {
-    drn_store::query(
+    c.push(
         "INSERT INTO events (application_id, kind, step, actor, unit_id, at, due_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(app.as_str().to_string())
-    .bind(kind.to_string())
-    .bind(step.map(i64::from))
-    .bind(actor.to_string())
-    .bind(unit.map(|u| u.as_str().to_string()))
-    .bind(at.as_microsecond())
-    .bind(due_at.map(|t| t.as_microsecond()))
-    .bind(data.to_string())
-    .execute(&mut *c)
-    .await?;
+        vec![
+            Value::from(app.as_str()),
+            Value::from(kind),
+            Value::from(step.map(i64::from)),
+            Value::from(actor),
+            Value::from(unit.map(|u| u.as_str().to_string())),
+            Value::from(at.as_microsecond()),
+            Value::from(due_at.map(|t| t.as_microsecond())),
+            Value::from(data.to_string()),
+        ],
+    );
     Ok(())
 }

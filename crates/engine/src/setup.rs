@@ -74,6 +74,7 @@ impl Engine {
         )
         .await?;
         tx.commit().await.map_err(drn_store::StoreError::from)?;
+        self.forget_units();
         Ok(())
     }
 
@@ -86,6 +87,17 @@ impl Engine {
         }
         let mut tx = self.db.begin().await?;
         for s in staff {
+            let taken = drn_store::query("SELECT id FROM staff WHERE username = $1 OR id = $2")
+                .bind(s.username.clone())
+                .bind(s.id.clone())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if taken.is_some() {
+                return Err(EngineError::invalid(
+                    "username",
+                    format!("the username {} is taken", s.username),
+                ));
+            }
             drn_store::query("INSERT INTO staff (id, username, full_name, role, unit_id, iin, password_hash, active) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)")
                 .bind(s.id.clone())
                 .bind(s.username.clone())
@@ -105,6 +117,45 @@ impl Engine {
             "create_staff",
             "staff",
             &json!({ "users": names }),
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Deactivates a staff user: they can no longer sign in, and their open sessions end.
+    /// An administrator cannot deactivate themself.
+    pub async fn deactivate_staff(&self, actor: &Actor, username: &str) -> Result<(), EngineError> {
+        if !matches!(actor.role, Role::Administrator | Role::System) {
+            return Err(EngineError::forbidden(
+                "only an administrator deactivates users",
+            ));
+        }
+        if actor.id == username {
+            return Err(EngineError::forbidden("you cannot deactivate yourself"));
+        }
+        let mut tx = self.db.begin().await?;
+        let done =
+            drn_store::query("UPDATE staff SET active = 0 WHERE username = $1 AND active = 1")
+                .bind(username.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if done == 0 {
+            return Err(EngineError::not_found("active user", username));
+        }
+        let ended = drn_store::query("DELETE FROM sessions WHERE kind = 'staff' AND subject = $1")
+            .bind(username.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        audit::append(
+            &mut tx,
+            self.now(),
+            &actor.id,
+            "deactivate_staff",
+            &format!("staff:{username}"),
+            &json!({ "sessions_ended": ended }),
         )
         .await?;
         tx.commit().await.map_err(drn_store::StoreError::from)?;

@@ -29,6 +29,17 @@ pub enum StoreError {
 
 impl StoreError {
     /// A unique-constraint violation (two writers raced for one key).
+    /// A deadlock or serialization failure (PostgreSQL): the same work may succeed when
+    /// run again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("40P01") | Some("40001"))
+            }
+            _ => false,
+        }
+    }
+
     pub fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => {
@@ -222,6 +233,152 @@ pub async fn next_counter(tx: &mut AnyConnection, name: &str) -> Result<i64, Sto
     Ok(1)
 }
 
+/// A value bound to a parameter of a [`Statement`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(Some(s.to_string()))
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Text(Some(s))
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(s: Option<String>) -> Value {
+        Value::Text(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Value {
+        Value::Int(Some(i))
+    }
+}
+
+impl From<Option<i64>> for Value {
+    fn from(i: Option<i64>) -> Value {
+        Value::Int(i)
+    }
+}
+
+/// One statement with its own parameters `$1`, `$2` …
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub args: Vec<Value>,
+}
+
+impl Statement {
+    pub fn new(sql: impl Into<String>, args: Vec<Value>) -> Statement {
+        Statement {
+            sql: sql.into(),
+            args,
+        }
+    }
+}
+
+/// What [`run_many`] returns: the rows each statement changed, in order (one entry per
+/// statement that completed), and the rows the statements returned.
+#[derive(Default)]
+pub struct RunResult {
+    pub changed: Vec<u64>,
+    pub rows: Vec<AnyRow>,
+}
+
+/// Runs statements in order on one connection (inside the caller's transaction).
+///
+/// On SQLite they go to the database as one multi-statement text with the parameters
+/// renumbered (`$1` of the second statement becomes `$k+1`, and so on): sqlx runs every
+/// SQLite call on a worker thread, and the hop there and back costs more than a small
+/// statement itself, so this is one hop instead of one per statement. PostgreSQL prepares
+/// one statement at a time, so there they run one by one. When a statement fails, the ones
+/// before it have run: the caller rolls back (to a savepoint).
+pub async fn run_many(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    stmts: &[Statement],
+) -> Result<RunResult, StoreError> {
+    let mut out = RunResult::default();
+    match backend {
+        Backend::Sqlite => {
+            let mut sql = String::new();
+            let mut offset = 0;
+            for s in stmts {
+                sql.push_str(&renumber(s.sql.trim_end().trim_end_matches(';'), offset));
+                sql.push_str(";\n");
+                offset += s.args.len();
+            }
+            let args = stmts.iter().flat_map(|s| s.args.iter());
+            run_one(conn, &sql, args, &mut out).await?;
+        }
+        Backend::Postgres => {
+            for s in stmts {
+                run_one(conn, &s.sql, s.args.iter(), &mut out).await?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn run_one<'a>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    args: impl Iterator<Item = &'a Value>,
+    out: &mut RunResult,
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let mut q = sqlx::query(sql);
+    for a in args {
+        q = match a {
+            Value::Text(t) => q.bind(t.clone()),
+            Value::Int(i) => q.bind(*i),
+        };
+    }
+    let mut steps = conn.fetch_many(q);
+    while let Some(step) = steps.try_next().await? {
+        match step {
+            sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
+            sqlx::Either::Right(row) => out.rows.push(row),
+        }
+    }
+    Ok(())
+}
+
+/// Adds `offset` to every `$N` parameter of `sql` (the engine's SQL has no `$` in its
+/// literals).
+fn renumber(sql: &str, offset: usize) -> String {
+    if offset == 0 {
+        return sql.to_string();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, ch)) = chars.next() {
+        out.push(ch);
+        if ch != '$' {
+            continue;
+        }
+        let mut n = String::new();
+        while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+            n.push(d);
+            chars.next();
+        }
+        match n.parse::<usize>() {
+            Ok(v) => out.push_str(&(v + offset).to_string()),
+            Err(_) => out.push_str(&n),
+        }
+    }
+    out
+}
+
 /// The underlying database error, for layers that convert it.
 pub use sqlx::Error as SqlxError;
 
@@ -240,5 +397,14 @@ mod tests {
             split_statements("-- c\nCREATE TABLE a (x TEXT); -- t\nCREATE INDEX i\n ON a (x);\n");
         assert_eq!(s.len(), 2);
         assert!(s[1].contains("ON a (x);"));
+    }
+
+    #[test]
+    fn renumbers_parameters() {
+        assert_eq!(
+            renumber("UPDATE t SET a = $1, b = $12 WHERE c = $2", 3),
+            "UPDATE t SET a = $4, b = $15 WHERE c = $5"
+        );
+        assert_eq!(renumber("SELECT $1", 0), "SELECT $1");
     }
 }

@@ -1,0 +1,445 @@
+//! Reads for the supervisor, the auditor, the administrator and the citizen's documents:
+//! open and overdue applications by unit and by step within a supervisor's area, one
+//! unit's open applications, the audit log searched and paged, the staff list, and the
+//! documents issued to a person.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use drn_store::Row;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::audit::AuditRecord;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::queries::QueueItem;
+use crate::rows;
+use crate::Engine;
+
+/// Counts of open applications (in progress or in a registry on the way).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub open: i64,
+    /// Not yet overdue, but the current step is due before the end of today.
+    pub due_today: i64,
+    pub overdue: i64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.open += o.open;
+        self.due_today += o.due_today;
+        self.overdue += o.overdue;
+    }
+}
+
+/// One unit's open applications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitLoad {
+    pub unit: Unit,
+    pub counts: Counts,
+}
+
+/// Open applications at one step of one process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepLoad {
+    pub service: String,
+    pub version: String,
+    pub process: String,
+    pub step: u32,
+    pub counts: Counts,
+}
+
+/// What a supervisor sees: their area's open applications by unit and by step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Supervision {
+    /// The root of the area (the supervisor's unit).
+    pub root: Unit,
+    pub total: Counts,
+    /// Units holding open applications, most overdue first.
+    pub by_unit: Vec<UnitLoad>,
+    /// Steps with open applications, by service and step.
+    pub by_step: Vec<StepLoad>,
+}
+
+/// What the audit log is searched by; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// The subject, or its beginning (`person:` finds every person).
+    pub subject: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// From this day (Kazakhstan time) inclusive.
+    pub from: Option<Date>,
+    /// To this day (Kazakhstan time) inclusive.
+    pub to: Option<Date>,
+}
+
+/// A staff user as the administrator sees them (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffUser {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    pub unit: UnitId,
+    pub active: bool,
+}
+
+/// A document issued to a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedDocument {
+    pub number: String,
+    /// The service whose result it is.
+    pub kind: String,
+    pub application: ApplicationId,
+    pub issued_at: Timestamp,
+}
+
+const OPEN: &str = "status IN ('in_progress', 'in_transit')";
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_prefix(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl Engine {
+    /// The units of the area under `root` (itself included).
+    async fn area(&self, root: &UnitId) -> Result<(Vec<Unit>, HashSet<UnitId>), EngineError> {
+        let units = self.units().await?;
+        let mut children: HashMap<&UnitId, Vec<&UnitId>> = HashMap::new();
+        for u in &units {
+            if let Some(p) = &u.parent {
+                children.entry(p).or_default().push(&u.id);
+            }
+        }
+        let mut area = HashSet::new();
+        let mut stack = vec![root];
+        while let Some(u) = stack.pop() {
+            if area.insert(u.clone()) {
+                stack.extend(children.get(u).into_iter().flatten().copied());
+            }
+        }
+        if !units.iter().any(|u| &u.id == root) {
+            return Err(EngineError::not_found("unit", root.as_str()));
+        }
+        Ok((units, area))
+    }
+
+    /// The root of the actor's supervision area: a supervisor's own unit (the centre's
+    /// supervisor sees the whole country); the system sees from the centre down too.
+    fn supervision_root(actor: &Actor) -> Result<UnitId, EngineError> {
+        if !matches!(actor.role, Role::Supervisor | Role::System) {
+            return Err(EngineError::forbidden("supervision is for supervisors"));
+        }
+        actor
+            .unit
+            .clone()
+            .ok_or_else(|| EngineError::forbidden("you have no unit"))
+    }
+
+    /// The end of today (Kazakhstan time): the next midnight.
+    fn end_of_today(&self) -> Result<Timestamp, EngineError> {
+        let today = self.now().to_zoned(self.tz.clone()).date();
+        let tomorrow = today
+            .tomorrow()
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        Ok(tomorrow
+            .to_zoned(self.tz.clone())
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?
+            .timestamp())
+    }
+
+    /// Open applications of the supervisor's area by unit and by step, with how many are
+    /// due today and how many are overdue.
+    pub async fn supervision(&self, actor: &Actor) -> Result<Supervision, EngineError> {
+        let root = Self::supervision_root(actor)?;
+        let (units, area) = self.area(&root).await?;
+        let now = self.now();
+        let eod = self.end_of_today()?;
+        let rows = drn_store::query(&format!(
+            "SELECT holder_unit, service, version, process, step, COUNT(*), \
+             CAST(SUM(CASE WHEN step_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN step_due_at >= $2 AND step_due_at < $3 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM applications WHERE {OPEN} GROUP BY holder_unit, service, version, process, step"
+        ))
+        .bind(now.as_microsecond())
+        .bind(now.as_microsecond())
+        .bind(eod.as_microsecond())
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut by_unit: HashMap<UnitId, Counts> = HashMap::new();
+        let mut by_step: BTreeMap<(String, String, String, u32), Counts> = BTreeMap::new();
+        let mut total = Counts::default();
+        for r in &rows {
+            let unit = UnitId::from_db(r.try_get(0)?);
+            if !area.contains(&unit) {
+                continue;
+            }
+            let c = Counts {
+                open: r.try_get(5)?,
+                overdue: r.try_get::<Option<i64>, _>(6)?.unwrap_or(0),
+                due_today: r.try_get::<Option<i64>, _>(7)?.unwrap_or(0),
+            };
+            let key = (
+                r.try_get::<String, _>(1)?,
+                r.try_get::<String, _>(2)?,
+                r.try_get::<String, _>(3)?,
+                r.try_get::<i64, _>(4)? as u32,
+            );
+            by_unit.entry(unit).or_default().add(&c);
+            by_step.entry(key).or_default().add(&c);
+            total.add(&c);
+        }
+        let root_unit = units
+            .iter()
+            .find(|u| u.id == root)
+            .cloned()
+            .ok_or_else(|| EngineError::not_found("unit", root.as_str()))?;
+        let mut by_unit: Vec<UnitLoad> = units
+            .into_iter()
+            .filter_map(|u| {
+                by_unit
+                    .remove(&u.id)
+                    .map(|counts| UnitLoad { unit: u, counts })
+            })
+            .collect();
+        by_unit.sort_by(|a, b| {
+            (b.counts.overdue, b.counts.due_today, b.counts.open)
+                .cmp(&(a.counts.overdue, a.counts.due_today, a.counts.open))
+                .then_with(|| a.unit.id.cmp(&b.unit.id))
+        });
+        let by_step = by_step
+            .into_iter()
+            .map(|((service, version, process, step), counts)| StepLoad {
+                service,
+                version,
+                process,
+                step,
+                counts,
+            })
+            .collect();
+        Ok(Supervision {
+            root: root_unit,
+            total,
+            by_unit,
+            by_step,
+        })
+    }
+
+    /// The open applications a unit of the supervisor's area holds, earliest due first,
+    /// with the unit itself.
+    pub async fn supervised_unit(
+        &self,
+        actor: &Actor,
+        unit: &UnitId,
+        limit: i64,
+    ) -> Result<(Unit, Vec<QueueItem>), EngineError> {
+        let root = Self::supervision_root(actor)?;
+        let (units, area) = self.area(&root).await?;
+        let Some(u) = units.into_iter().find(|u| &u.id == unit) else {
+            return Err(EngineError::not_found("unit", unit.as_str()));
+        };
+        if !area.contains(unit) {
+            return Err(EngineError::forbidden(format!(
+                "unit {unit} is not in your area"
+            )));
+        }
+        let sql = format!(
+            "SELECT {} FROM applications WHERE holder_unit = $1 AND {OPEN} ORDER BY step_due_at LIMIT $2",
+            rows::APP_COLS
+        );
+        let rows = drn_store::query(&sql)
+            .bind(unit.as_str().to_string())
+            .bind(limit)
+            .fetch_all(self.db.reader())
+            .await?;
+        let now = self.now();
+        let items = rows
+            .iter()
+            .map(|r| {
+                let a = rows::application(r)?;
+                Ok(QueueItem {
+                    overdue: a.step_due_at.is_some_and(|d| d < now),
+                    application: a,
+                })
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        Ok((u, items))
+    }
+
+    /// The audit log, newest first, filtered and paged; for auditors and administrators.
+    /// Returns the page and whether more records follow it.
+    pub async fn audit_search(
+        &self,
+        actor: &Actor,
+        f: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditRecord>, bool), EngineError> {
+        if !matches!(
+            actor.role,
+            Role::Auditor | Role::Administrator | Role::System
+        ) {
+            return Err(EngineError::forbidden(
+                "the audit log is for auditors and administrators",
+            ));
+        }
+        let limit = limit.clamp(1, 500);
+        let offset = offset.max(0);
+        let mut sql = String::from(
+            "SELECT seq, at, actor, action, subject, detail_json, prev_hash, hash FROM audit WHERE 1 = 1",
+        );
+        let mut text: Vec<String> = Vec::new();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if let Some(s) = f
+            .subject
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            sql.push_str(&format!(" AND subject LIKE ${} ESCAPE '\\'", next()));
+            text.push(like_prefix(s));
+        }
+        if let Some(a) = f.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            sql.push_str(&format!(" AND actor = ${}", next()));
+            text.push(a.to_string());
+        }
+        if let Some(a) = f.action.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            sql.push_str(&format!(" AND action = ${}", next()));
+            text.push(a.to_string());
+        }
+        let bad = |e: jiff::Error| EngineError::invalid("date", e.to_string());
+        let mut bounds: Vec<i64> = Vec::new();
+        if let Some(d) = f.from {
+            sql.push_str(&format!(" AND at >= ${}", next()));
+            bounds.push(
+                d.to_zoned(self.tz.clone())
+                    .map_err(bad)?
+                    .timestamp()
+                    .as_microsecond(),
+            );
+        }
+        if let Some(d) = f.to {
+            sql.push_str(&format!(" AND at < ${}", next()));
+            bounds.push(
+                d.tomorrow()
+                    .and_then(|t| t.to_zoned(self.tz.clone()))
+                    .map_err(bad)?
+                    .timestamp()
+                    .as_microsecond(),
+            );
+        }
+        let (l, o) = (next(), next());
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${l} OFFSET ${o}"));
+        let mut q = drn_store::query(&sql);
+        for t in text {
+            q = q.bind(t);
+        }
+        for b in bounds {
+            q = q.bind(b);
+        }
+        let rows = q
+            .bind(limit + 1)
+            .bind(offset)
+            .fetch_all(self.db.reader())
+            .await?;
+        let more = rows.len() as i64 > limit;
+        let out = rows
+            .iter()
+            .take(limit as usize)
+            .map(|r| {
+                Ok(AuditRecord {
+                    seq: r.try_get(0)?,
+                    at: rows::ts(r.try_get(1)?)?,
+                    actor: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    subject: r.try_get(4)?,
+                    detail: r.try_get(5)?,
+                    prev_hash: r.try_get(6)?,
+                    hash: r.try_get(7)?,
+                })
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        Ok((out, more))
+    }
+
+    /// Every staff user, by username; for administrators.
+    pub async fn staff_users(&self, actor: &Actor) -> Result<Vec<StaffUser>, EngineError> {
+        if !matches!(actor.role, Role::Administrator | Role::System) {
+            return Err(EngineError::forbidden(
+                "the user list is for administrators",
+            ));
+        }
+        let rows = drn_store::query(
+            "SELECT id, username, full_name, role, unit_id, active FROM staff ORDER BY username",
+        )
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StaffUser {
+                    id: r.try_get(0)?,
+                    username: r.try_get(1)?,
+                    full_name: r.try_get(2)?,
+                    role: Role::parse(&r.try_get::<String, _>(3)?)?,
+                    unit: UnitId::from_db(r.try_get(4)?),
+                    active: r.try_get::<i64, _>(5)? == 1,
+                })
+            })
+            .collect()
+    }
+
+    /// The documents issued to a person, newest first: for the person themself (the
+    /// portal) and the system.
+    pub async fn documents_of(
+        &self,
+        actor: &Actor,
+        iin: &drn_core::Iin,
+    ) -> Result<Vec<IssuedDocument>, EngineError> {
+        let own = actor.iin.as_ref() == Some(iin);
+        if !(own || actor.role == Role::System) {
+            return Err(EngineError::forbidden("only your own documents"));
+        }
+        let rows = drn_store::query(
+            "SELECT number, kind, application_id, issued_at FROM issued_documents WHERE holder_iin = $1 ORDER BY issued_at DESC LIMIT 200",
+        )
+        .bind(iin.to_string())
+        .fetch_all(self.db.reader())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IssuedDocument {
+                    number: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    application: ApplicationId::from_db(r.try_get(2)?),
+                    issued_at: rows::ts(r.try_get(3)?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_prefix_escapes_wildcards() {
+        assert_eq!(like_prefix("person:"), "person:%");
+        assert_eq!(like_prefix("a_b%c\\"), "a\\_b\\%c\\\\%");
+    }
+}

@@ -1,0 +1,460 @@
+//! Group commit: every write of the engine's commands and audited reads goes through a
+//! queue to writer tasks, each of which takes what is queued and runs it as one
+//! transaction:
+//!
+//! * each command runs inside its own `SAVEPOINT`; a command that fails is rolled back to
+//!   it (so it changes nothing) and, when it was refused, its `denied:` audit record is
+//!   written in the same batch;
+//! * the audit records of the batch are appended at its end, in the order of the batch:
+//!   one counter update, one read of the chain's head and multi-row inserts;
+//! * the transaction commits once (one fsync for the batch, `synchronous=FULL` as before),
+//!   and only then is any caller answered: an acknowledged command is on disk.
+//!
+//! If the batch fails as a whole (the audit append or `COMMIT` fails), nothing of it is
+//! kept, and each of its jobs is run again alone, so that one job's trouble is not every
+//! job's error.
+//!
+//! Why this shape. A durable commit costs an fsync, and every statement on SQLite costs a
+//! hop to sqlx's worker thread; per command there were about a dozen of those and one
+//! commit. Batching shares the commit, and [`Ctx`] buffers a command's writes and sends
+//! them, with the savepoint statements, in as few calls as it can (on SQLite one call for
+//! several statements, see [`drn_store::run_many`]). A hot command (complete a step,
+//! return) is two calls: savepoint + read, then its writes (units come from a cache).
+//!
+//! SQLite has one write connection, so one writer task. PostgreSQL has several server
+//! processes and a pool: a few writer tasks there, each with its own batch on its own
+//! connection. The audit chain stays one chain on both: a batch takes the audit counter's
+//! row lock only at its end (the same lock `audit::append` takes), reads the head under
+//! it and commits right after, so batches and other appenders are ordered by that lock.
+
+use std::sync::Arc;
+
+use drn_store::{run_many, AnyConnection, AnyRow, Backend, Row, Statement, Value};
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use crate::audit::{self, Entry};
+use crate::commands::{Command, Outcome};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::Engine;
+
+/// What a writer does for a caller.
+pub(crate) enum Work {
+    Command {
+        actor: Actor,
+        cmd: Command,
+        key: Option<String>,
+    },
+    /// An audited read: only its audit record is written.
+    Audit {
+        actor: String,
+        action: String,
+        subject: String,
+        detail: serde_json::Value,
+    },
+}
+
+type Answer = Result<Option<Outcome>, EngineError>;
+
+pub(crate) struct Job {
+    work: Work,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// The queue to the writer tasks.
+pub(crate) type Queue = mpsc::Sender<Job>;
+
+/// Jobs waiting in the queue at most (callers wait to enqueue beyond it).
+const QUEUE: usize = 4096;
+
+/// Jobs per batch at most. On PostgreSQL each command's savepoint is a subtransaction and
+/// a backend caches 64 of them, so batches stay below that there.
+fn max_batch(b: Backend) -> usize {
+    match b {
+        Backend::Sqlite => 256,
+        Backend::Postgres => 48,
+    }
+}
+
+fn writers(b: Backend) -> usize {
+    match b {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 4,
+    }
+}
+
+fn stopped() -> EngineError {
+    EngineError::Store(drn_store::StoreError::Db(
+        drn_store::SqlxError::WorkerCrashed,
+    ))
+}
+
+impl Engine {
+    /// Runs `work` through a writer, starting the writers on first use (they live on the
+    /// tokio runtime of that first call, and end when the last clone of the engine is
+    /// dropped).
+    pub(crate) async fn submit(&self, work: Work) -> Answer {
+        let queue = match self.writer.get() {
+            Some(q) => q.clone(),
+            None => {
+                let rt = tokio::runtime::Handle::try_current().map_err(|_| stopped())?;
+                self.writer.get_or_init(|| self.start_writers(&rt)).clone()
+            }
+        };
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Job { work, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    fn start_writers(&self, rt: &tokio::runtime::Handle) -> Queue {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..writers(self.db.backend) {
+            // The writers' engine has no queue of its own: it must not keep the queue
+            // open, or the writers would never end.
+            let engine = Engine {
+                writer: Default::default(),
+                ..self.clone()
+            };
+            rt.spawn(writer_loop(engine, rx.clone()));
+        }
+        tx
+    }
+
+    /// Runs a batch and answers its jobs; when the batch fails as a whole, runs each job
+    /// alone.
+    async fn run_jobs(&self, jobs: Vec<Job>) {
+        let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
+        match self.run_batch(&works).await {
+            Ok(answers) => {
+                let mut again = Vec::new();
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    match answer {
+                        Err(e) if is_transient(&e) => again.push(job),
+                        a => {
+                            let _ = job.reply.send(a);
+                        }
+                    }
+                }
+                // A deadlock or serialization failure (PostgreSQL: another batch held
+                // the rows): run those again, alone, now that this batch has committed.
+                for job in again {
+                    self.run_alone(job).await;
+                }
+            }
+            Err((e, _)) if jobs.len() > 1 => {
+                tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; running its jobs one by one");
+                for job in jobs {
+                    self.run_alone(job).await;
+                }
+            }
+            Err((e, partial)) => {
+                if let Some(job) = jobs.into_iter().next() {
+                    let _ = job.reply.send(Err(lone_failure(e, partial)));
+                }
+            }
+        }
+    }
+
+    async fn run_alone(&self, job: Job) {
+        let mut last = None;
+        for _ in 0..3 {
+            match self.run_batch(&[&job.work]).await {
+                Ok(mut a) => match a.pop() {
+                    Some(Err(e)) if is_transient(&e) => last = Some(Err(e)),
+                    Some(a) => {
+                        let _ = job.reply.send(a);
+                        return;
+                    }
+                    None => last = Some(Err(stopped())),
+                },
+                Err((e, partial)) => {
+                    let _ = job.reply.send(Err(lone_failure(e, partial)));
+                    return;
+                }
+            }
+        }
+        let _ = job.reply.send(last.unwrap_or_else(|| Err(stopped())));
+    }
+
+    /// One transaction for the batch. `Err` when it failed as a whole (nothing kept), with
+    /// the answers the jobs had before it failed.
+    async fn run_batch(&self, works: &[&Work]) -> Result<Vec<Answer>, (EngineError, Vec<Answer>)> {
+        let mut answers = Vec::with_capacity(works.len());
+        let mut tx = match self.db.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return Err((e.into(), answers)),
+        };
+        let mut entries = Vec::new();
+        let mut ctx = Ctx::new(&mut tx, self.db.backend);
+        for w in works {
+            let now = self.now();
+            match w {
+                Work::Audit {
+                    actor,
+                    action,
+                    subject,
+                    detail,
+                } => {
+                    entries.push(Entry {
+                        at: now,
+                        actor: actor.clone(),
+                        action: action.clone(),
+                        subject: subject.clone(),
+                        detail: detail.to_string(),
+                    });
+                    answers.push(Ok(None));
+                }
+                Work::Command { actor, cmd, key } => {
+                    match self
+                        .run_command(&mut ctx, actor, cmd, key.as_deref(), now, &mut entries)
+                        .await
+                    {
+                        Ok(a) => answers.push(a.map(Some)),
+                        Err(e) => return Err((e, answers)),
+                    }
+                }
+            }
+        }
+        if !entries.is_empty() {
+            if let Err(e) = audit::append_all(&mut ctx, &entries).await {
+                return Err((e, answers));
+            }
+        }
+        drop(ctx);
+        if let Err(e) = tx.commit().await {
+            return Err((drn_store::StoreError::from(e).into(), answers));
+        }
+        Ok(answers)
+    }
+}
+
+/// What a job that ran alone answers when its transaction failed: a refused or failed
+/// command its own error (only its denial record is lost, as before when that failed), a
+/// command that had succeeded the transaction's error.
+fn lone_failure(e: EngineError, partial: Vec<Answer>) -> EngineError {
+    match partial.into_iter().next() {
+        Some(Err(own)) => {
+            tracing::error!(error = %e, "could not record a refused or failed command");
+            own
+        }
+        _ => e,
+    }
+}
+
+fn is_transient(e: &EngineError) -> bool {
+    matches!(e, EngineError::Store(s) if s.is_transient())
+}
+
+async fn writer_loop(engine: Engine, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    let max = max_batch(engine.db.backend);
+    loop {
+        let mut jobs = Vec::new();
+        {
+            let mut rx = rx.lock().await;
+            match rx.recv().await {
+                Some(j) => jobs.push(j),
+                None => return,
+            }
+            // Let callers woken by the previous batch's answers enqueue their next job.
+            tokio::task::yield_now().await;
+            while jobs.len() < max {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+        }
+        engine.run_jobs(jobs).await;
+    }
+}
+
+/// A savepoint's place: queued (not yet sent; its index in `pending`) or open on the
+/// connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sp {
+    None,
+    Queued(usize),
+    Open,
+}
+
+/// A write whose effect is checked: it must change exactly one row, or the command fails.
+#[derive(Debug, Clone)]
+pub(crate) enum Guard {
+    /// The application's row at the expected revision (optimistic concurrency).
+    Application { id: ApplicationId, expected: i64 },
+}
+
+/// A command's view of the batch's transaction: reads go to the connection at once (with
+/// the writes buffered before them), writes are buffered and sent together.
+pub(crate) struct Ctx<'a> {
+    c: &'a mut AnyConnection,
+    backend: Backend,
+    pending: Vec<(Statement, Option<Guard>)>,
+    sp: Sp,
+    /// Set when a call that carried savepoint statements failed, or a rollback to the
+    /// savepoint did: the transaction's state is then unknown and the batch must stop.
+    broken: bool,
+}
+
+const SAVEPOINT: &str = "SAVEPOINT drn_cmd";
+const RELEASE: &str = "RELEASE SAVEPOINT drn_cmd";
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(c: &'a mut AnyConnection, backend: Backend) -> Ctx<'a> {
+        Ctx {
+            c,
+            backend,
+            pending: Vec::new(),
+            sp: Sp::None,
+            broken: false,
+        }
+    }
+
+    /// Buffers a write.
+    pub(crate) fn push(&mut self, sql: impl Into<String>, args: Vec<Value>) {
+        self.pending.push((Statement::new(sql, args), None));
+    }
+
+    /// Buffers a write that must change exactly one row.
+    pub(crate) fn push_guarded(&mut self, sql: impl Into<String>, args: Vec<Value>, g: Guard) {
+        self.pending.push((Statement::new(sql, args), Some(g)));
+    }
+
+    /// The connection, after sending the buffered writes.
+    pub(crate) async fn conn(&mut self) -> Result<&mut AnyConnection, EngineError> {
+        self.run(None).await?;
+        Ok(&mut *self.c)
+    }
+
+    /// Sends the buffered writes.
+    pub(crate) async fn flush(&mut self) -> Result<(), EngineError> {
+        self.run(None).await.map(|_| ())
+    }
+
+    /// A read, sent together with the writes buffered before it.
+    pub(crate) async fn fetch_optional(
+        &mut self,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> Result<Option<AnyRow>, EngineError> {
+        Ok(self
+            .run(Some(Statement::new(sql, args)))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn run(&mut self, read: Option<Statement>) -> Result<Vec<AnyRow>, EngineError> {
+        if self.pending.is_empty() && read.is_none() {
+            return Ok(Vec::new());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let carries_sp = pending
+            .iter()
+            .any(|(s, _)| s.sql == SAVEPOINT || s.sql == RELEASE);
+        if let Sp::Queued(_) = self.sp {
+            self.sp = Sp::Open;
+        }
+        let mut stmts = Vec::with_capacity(pending.len() + 1);
+        let mut guards = Vec::with_capacity(pending.len());
+        for (s, g) in pending {
+            stmts.push(s);
+            guards.push(g);
+        }
+        stmts.extend(read);
+        let done = match run_many(self.c, self.backend, &stmts).await {
+            Ok(d) => d,
+            Err(e) => {
+                if carries_sp {
+                    self.broken = true;
+                }
+                return Err(e.into());
+            }
+        };
+        for (i, g) in guards.iter().enumerate() {
+            let Some(Guard::Application { id, expected }) = g else {
+                continue;
+            };
+            if done.changed.get(i).copied() != Some(1) {
+                let current = drn_store::query("SELECT revision FROM applications WHERE id = $1")
+                    .bind(id.as_str().to_string())
+                    .fetch_optional(&mut *self.c)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>(0))
+                    .transpose()?
+                    .unwrap_or(-1);
+                return Err(EngineError::Conflict {
+                    what: "application",
+                    current,
+                    expected: *expected,
+                });
+            }
+        }
+        Ok(done.rows)
+    }
+
+    /// Starts a command: its savepoint goes with its first call to the database.
+    pub(crate) fn begin_command(&mut self) {
+        self.sp = Sp::Queued(self.pending.len());
+        self.push(SAVEPOINT, Vec::new());
+    }
+
+    /// Ends a command whose writes were all sent and checked: it is kept.
+    pub(crate) fn keep_command(&mut self) {
+        match self.sp {
+            Sp::Open => self.push(RELEASE, Vec::new()),
+            // It never reached the database.
+            Sp::Queued(mark) => self.pending.truncate(mark),
+            Sp::None => {}
+        }
+        self.sp = Sp::None;
+    }
+
+    /// Undoes a failed command. `Err` when the transaction cannot go on.
+    pub(crate) async fn undo_command(&mut self) -> Result<(), EngineError> {
+        if self.broken {
+            return Err(EngineError::Corrupt(
+                "the batch's transaction failed while it set a savepoint".into(),
+            ));
+        }
+        match self.sp {
+            Sp::Queued(mark) => self.pending.truncate(mark),
+            Sp::Open => {
+                self.pending.clear();
+                let r = drn_store::query("ROLLBACK TO SAVEPOINT drn_cmd")
+                    .execute(&mut *self.c)
+                    .await;
+                if let Err(e) = r {
+                    self.broken = true;
+                    return Err(e.into());
+                }
+                self.push(RELEASE, Vec::new());
+            }
+            Sp::None => {}
+        }
+        self.sp = Sp::None;
+        Ok(())
+    }
+}
+
+/// An audit record's fields, for a command.
+pub(crate) fn entry(
+    at: Timestamp,
+    actor: &str,
+    action: String,
+    subject: String,
+    detail: &serde_json::Value,
+) -> Entry {
+    Entry {
+        at,
+        actor: actor.to_string(),
+        action,
+        subject,
+        detail: detail.to_string(),
+    }
+}
