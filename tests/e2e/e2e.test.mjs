@@ -157,3 +157,94 @@ test('the language switch changes every word and is remembered', async () => {
   assert.equal(await page.locator('html').getAttribute('lang'), 'en');
   await shot(page, 'lang-en');
 });
+
+test('the supervisor sees overdue applications by unit and step and drills down to a card', async () => {
+  const page = await staff('supervisor');
+  await page.getByRole('heading', { name: /Контроль сроков|Deadline supervision/ }).waitFor();
+  await shot(page, 'supervisor-overview');
+  // The demo's history leaves applications overdue in Almaty and Karaganda.
+  const row = page.locator('table[aria-labelledby="by-unit"] tbody tr').filter({ has: page.locator('.overdue') }).first();
+  const link = row.getByRole('link');
+  const unit = (await link.innerText()).split(' ')[0];
+  await link.click();
+  await page.waitForURL(`**/ws/supervision/unit/${unit}`);
+  await page.getByText(/\((Просрочено|Overdue)\)/).first().waitFor();
+  await shot(page, 'supervisor-unit');
+  const number = await page.locator('tbody th a').first().innerText();
+  await page.locator('tbody th a').first().click();
+  await page.getByRole('heading', { name: new RegExp(number) }).waitFor();
+  // Read-only for the supervisor: no action buttons on the card.
+  assert.equal(await page.getByRole('button', { name: /Завершить шаг|Complete step|Отказать|Refuse/ }).count(), 0);
+  await shot(page, 'supervisor-card');
+});
+
+test('the auditor filters the log and sees the chain whole', async () => {
+  const page = await staff('auditor');
+  await page.getByText(/Цепочка целостна|Chain whole/).waitFor();
+  await page.getByLabel(/^Исполнитель$|^Actor$/).fill('supervisor');
+  await page.getByRole('button', { name: /Применить фильтр|Filter/ }).click();
+  await page.waitForURL(/actor=supervisor/);
+  const actors = await page.locator('tbody tr td:nth-child(3)').allInnerTexts();
+  assert.ok(actors.length > 0, 'the supervisor has records');
+  assert.ok(actors.every((a) => a === 'supervisor'), actors.join(','));
+  await page.getByText(/Цепочка целостна|Chain whole/).waitFor();
+  await shot(page, 'auditor-log');
+});
+
+test('the administrator creates a user who can then sign in, and deactivates them', async () => {
+  const admin = await staff('admin');
+  await admin.getByRole('heading', { name: /Переносы выходных дней|Transfers of days off/ }).waitFor();
+  await admin.getByText('catalog/calendar/kz.toml').first().waitFor();
+  await admin.getByLabel(/^Имя пользователя$|^Username$/).fill('op.astana.new');
+  await admin.getByLabel(/^ФИО$|^Name$/).fill('Сериков Арман');
+  await admin.getByLabel(/^Роль$|^Role$/).selectOption('counter_operator');
+  await admin.getByLabel(/^Подразделение$|^Unit$/).selectOption('C71-1-1');
+  await admin.locator('#nu-password').fill('new-user-pass-1');
+  await admin.getByRole('button', { name: /Создать пользователя|Create user/ }).click();
+  await admin.getByText(/Пользователь создан: op.astana.new|User created: op.astana.new/).waitFor();
+  await shot(admin, 'admin');
+  accounts['op.astana.new'] = { password: 'new-user-pass-1' };
+  const user = await staff('op.astana.new');
+  await user.getByRole('heading', { name: /Рабочее место|Workstation/ }).waitFor();
+  await shot(user, 'admin-new-user-signed-in');
+  await admin.goto(`${base}/ws/admin`);
+  await admin.getByRole('button', { name: /(Деактивировать|Deactivate): op.astana.new/ }).click();
+  await admin.getByText(/Пользователь деактивирован|User deactivated/).waitFor();
+  // Their session ended with the deactivation.
+  await user.goto(`${base}/ws`);
+  assert.match(new URL(user.url()).pathname, /^\/login/);
+});
+
+test('a citizen applies on the portal and sees the application in "my applications"', async () => {
+  const citizen = citizens[2];
+  const ctx = await browser.newContext();
+  const portal = await ctx.newPage();
+  await portal.goto(`${base}/portal/login`);
+  await portal.getByLabel(/^ИИН$|^IIN$/).fill(citizen.iin);
+  await portal.getByLabel(/Пароль|Password/).fill(citizen.password);
+  await portal.getByRole('button', { name: /Войти|Sign in/ }).click();
+  const sms = await (await fetch(`${base}/api/v1/sandbox/sms`)).json();
+  const code = sms[0].text.split(' ').pop();
+  await portal.getByLabel(/Одноразовый код|One-time code/).fill(code);
+  await portal.getByRole('button', { name: /Войти|Sign in/ }).click();
+  await portal.getByRole('heading', { name: /Мои заявления|My applications/ }).waitFor();
+  await portal.getByRole('link', { name: /^Подать заявление$|^Apply$/ }).click();
+  await portal.getByRole('heading', { name: /Подать заявление|Apply/ }).waitFor();
+  await shot(portal, 'portal-apply');
+  const open = await portal.getByRole('button', { name: /Подать заявление|Submit the application/ }).count();
+  if (open === 0) {
+    await portal.getByText(/Сегодня через портал услуги не оказываются|No services are open/).waitFor();
+    return;
+  }
+  await portal.getByRole('button', { name: /Подать заявление|Submit the application/ }).first().click();
+  await portal.getByRole('heading', { name: /Заявление подано|Application submitted/ }).waitFor();
+  const talon = await portal.locator('dd strong').first().innerText();
+  assert.match(talon, /^C\d+-\d+-\d+-\d{4}-\d{6}$/);
+  await shot(portal, 'portal-applied');
+  await portal.getByRole('link', { name: /Мои заявления|My applications/ }).first().click();
+  await portal.getByText(talon).waitFor();
+  await shot(portal, 'portal-my-applications');
+  await portal.getByRole('link', { name: /Мои документы|My documents/ }).click();
+  await portal.getByRole('heading', { name: /Мои документы|My documents/ }).waitFor();
+  await shot(portal, 'portal-documents');
+});

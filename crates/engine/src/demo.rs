@@ -204,8 +204,12 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
                 .map_err(date_err)?
                 .timestamp();
             let clock = std::sync::Arc::new(ManualClock::new(at));
+            // Its own writers: the writer tasks stamp commands with the clock of the
+            // engine that started them, so sharing the server's would either date these
+            // in the present or, started here first, leave the server in the past.
             let past = Engine {
                 clock: clock.clone(),
+                writer: Default::default(),
                 ..engine.clone()
             };
             let op = counters[i % counters.len()];

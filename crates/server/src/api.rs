@@ -329,7 +329,7 @@ pub async fn citizen_second_factor(
         .await
         .map_err(internal)?;
     let (token, csrf) = auth::create_session(
-        &st,
+        st,
         "citizen",
         &iin.to_string(),
         Role::Citizen,

@@ -127,7 +127,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// The pages (not in the API document: they are HTML for people, not an API).
 fn web_routes(state: AppState) -> Router {
     use axum::routing::{get, post};
-    use web::{pages, portal};
+    use web::{pages, portal, roles};
     Router::new()
         .route("/", get(pages::root))
         .route("/login", get(pages::login_form).post(pages::login_submit))
@@ -143,7 +143,21 @@ fn web_routes(state: AppState) -> Router {
             get(pages::registries).post(pages::form_registry),
         )
         .route("/ws/registries/{id}/{action}", post(pages::registry_act))
+        .route("/ws/supervision", get(roles::supervision))
+        .route("/ws/supervision/unit/{id}", get(roles::supervision_unit))
+        .route("/ws/audit", get(roles::audit))
+        .route("/ws/admin", get(roles::admin))
+        .route("/ws/admin/users", post(roles::create_user))
+        .route(
+            "/ws/admin/users/{username}/deactivate",
+            post(roles::deactivate_user),
+        )
         .route("/portal", get(portal::home))
+        .route(
+            "/portal/apply",
+            get(portal::apply_form).post(portal::apply_submit),
+        )
+        .route("/portal/documents", get(portal::documents))
         .route(
             "/portal/login",
             get(portal::login_form).post(portal::login_submit),
@@ -154,6 +168,15 @@ fn web_routes(state: AppState) -> Router {
             "/static/app.css",
             get(|| async {
                 static_file("text/css; charset=utf-8", include_str!("../static/app.css"))
+            }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../static/app.js"),
+                )
             }),
         )
         .route(

@@ -5,6 +5,7 @@
 pub mod i18n;
 pub mod pages;
 pub mod portal;
+pub mod roles;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -61,9 +62,13 @@ impl Nav {
             }
             Role::Supervisor => vec![("/ws/supervision", "supervision")],
             Role::Auditor => vec![("/ws/audit", "audit_log")],
-            Role::Administrator => vec![("/ws/admin", "units"), ("/ws/audit", "audit_log")],
+            Role::Administrator => {
+                vec![("/ws/admin", "administration"), ("/ws/audit", "audit_log")]
+            }
             Role::Citizen => vec![
                 ("/portal", "my_applications"),
+                ("/portal/apply", "apply"),
+                ("/portal/documents", "my_documents"),
                 ("/portal/reads", "data_reads"),
             ],
             Role::System => vec![],

@@ -24,6 +24,8 @@ const STAFF_ACTING: &[Role] = &[
     Role::ProductionOperator,
 ];
 
+// A redirect to the sign-in page; boxing it would only move the cost to every caller.
+#[allow(clippy::result_large_err)]
 fn signed_in(page: Page) -> Result<Ctx, Response> {
     match page {
         Ok(ctx) if ctx.actor.role != Role::Citizen => Ok(ctx),
@@ -708,7 +710,7 @@ pub async fn act(
                 }
             };
             let authority = f.authority.unwrap_or_default();
-            let representative = (!authority.trim().is_empty()).then(|| Representative {
+            let representative = (!authority.trim().is_empty()).then_some(Representative {
                 iin: receiver,
                 authority,
             });

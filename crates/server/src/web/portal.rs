@@ -1,11 +1,13 @@
 //! The citizen portal: sign-in with password and one-time code, my applications with
-//! status and expected date, and who read my data.
+//! status and expected date, applying for the services open to the portal, my documents,
+//! and who read my data.
 
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::response::{IntoResponse, Response};
-use drn_core::Lang;
-use drn_engine::Role;
+use drn_core::{Channel, Iin, Lang, Urgency};
+use drn_engine::commands::Accept;
+use drn_engine::{Command, Outcome, Role, UnitKind};
 use serde::Deserialize;
 
 use super::{error_page, kz, redirect_with_cookie, render, to_login, Nav, Tr};
@@ -90,6 +92,8 @@ pub async fn verify_submit(
     }
 }
 
+// A redirect to the sign-in page; boxing it would only move the cost to every caller.
+#[allow(clippy::result_large_err)]
 fn citizen(page: Result<Ctx, ApiError>) -> Result<Ctx, Response> {
     match page {
         Ok(c) if c.actor.role == Role::Citizen => Ok(c),
@@ -186,4 +190,267 @@ pub async fn reads(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
         },
         ctx.lang,
     )
+}
+
+pub struct DocumentRow {
+    pub number: String,
+    pub kind: String,
+    pub date: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_documents.html")]
+struct Documents {
+    tr: Tr,
+    nav: Nav,
+    rows: Vec<DocumentRow>,
+}
+
+/// My documents: what DRN issued to me.
+pub async fn documents(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/portal/documents");
+    let Some(iin) = ctx.actor.iin else {
+        return to_login(true);
+    };
+    let docs = match st.engine.documents_of(&ctx.actor, &iin).await {
+        Ok(d) => d,
+        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/portal"),
+    };
+    let rows = docs
+        .into_iter()
+        .map(|d| DocumentRow {
+            kind: st
+                .engine
+                .catalog
+                .service(&d.kind)
+                .map(|s| format!("{} · {}", d.kind, s.name.get(ctx.lang)))
+                .unwrap_or_else(|| d.kind.clone()),
+            number: d.number,
+            date: kz(d.issued_at),
+        })
+        .collect();
+    render(
+        &Documents {
+            tr: Tr { lang: ctx.lang },
+            nav,
+            rows,
+        },
+        ctx.lang,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "portal_apply.html")]
+struct Apply {
+    tr: Tr,
+    nav: Nav,
+    services: Vec<super::pages::ServiceOption>,
+    counters: Vec<(String, String)>,
+}
+
+/// The counters where a citizen may collect a result: those of the region they are
+/// registered in (all counters when the registration names no region).
+async fn counters_for(
+    st: &AppState,
+    ctx: &Ctx,
+    iin: &Iin,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let person = st
+        .engine
+        .person(&ctx.actor, iin, "portal:apply")
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let region = person
+        .data
+        .pointer("/registration/region")
+        .and_then(|v| v.as_str())
+        .map(String::from);
+    let units = st.engine.units().await.map_err(|e| ctx.err(e))?;
+    let tr = Tr { lang: ctx.lang };
+    let of_kind = |u: &&drn_engine::Unit| u.kind == UnitKind::Counter;
+    let mut out: Vec<(String, String)> = units
+        .iter()
+        .filter(of_kind)
+        .filter(|u| region.is_none() || u.region_code == region)
+        .map(|u| (u.id.to_string(), tr.text(&u.name).to_string()))
+        .collect();
+    if out.is_empty() {
+        out = units
+            .iter()
+            .filter(of_kind)
+            .map(|u| (u.id.to_string(), tr.text(&u.name).to_string()))
+            .collect();
+    }
+    Ok(out)
+}
+
+/// Apply: the services the catalog opens to the portal today.
+pub async fn apply_form(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/portal/apply");
+    let Some(iin) = ctx.actor.iin else {
+        return to_login(true);
+    };
+    let services = super::pages::services_open(&st, Channel::Portal, ctx.lang);
+    let counters = if services.is_empty() {
+        Vec::new()
+    } else {
+        match counters_for(&st, &ctx, &iin).await {
+            Ok(c) => c,
+            Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
+        }
+    };
+    render(
+        &Apply {
+            tr: Tr { lang: ctx.lang },
+            nav,
+            services,
+            counters,
+        },
+        ctx.lang,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "portal_applied.html")]
+struct Applied {
+    tr: Tr,
+    nav: Nav,
+    title: String,
+    refused: bool,
+    number: String,
+    service: String,
+    unit: String,
+    at: String,
+    expected: String,
+    missing: Vec<String>,
+}
+
+async fn unit_name(st: &AppState, id: &drn_engine::UnitId, lang: Lang) -> String {
+    st.engine
+        .units()
+        .await
+        .ok()
+        .and_then(|us| us.into_iter().find(|u| &u.id == id))
+        .map(|u| format!("{} · {}", u.id, u.name.get(lang)))
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// Submits an application through the portal as the citizen; `doc` repeats, so the body
+/// is read as pairs.
+pub async fn apply_submit(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/portal/apply");
+    let lang = ctx.lang;
+    let Some(iin) = ctx.actor.iin else {
+        return to_login(true);
+    };
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let urgency = match Urgency::parse(&field("urgency")) {
+        Ok(u) => u,
+        Err(e) => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("urgency"), &e.to_string()),
+                "/portal/apply",
+            )
+        }
+    };
+    let unit = field("unit");
+    // Only a counter the form offered: one of the citizen's region.
+    match counters_for(&st, &ctx, &iin).await {
+        Ok(cs) if cs.iter().any(|(id, _)| *id == unit) => {}
+        Ok(_) => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(
+                    lang,
+                    Some("unit"),
+                    "choose a counter of the region you are registered in",
+                ),
+                "/portal/apply",
+            )
+        }
+        Err(e) => return error_page(nav, lang, e, "/portal/apply"),
+    }
+    let cmd = Command::Accept(Accept {
+        service: field("service"),
+        channel: Channel::Portal,
+        urgency,
+        applicant: iin,
+        documents_presented: pairs
+            .iter()
+            .filter(|(n, _)| n == "doc")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
+        missing: vec![],
+        data: serde_json::json!({ "unit": unit }),
+    });
+    let service_name = |code: &str| {
+        st.engine
+            .catalog
+            .service(code)
+            .map(|s| format!("{code} · {}", s.name.get(lang)))
+            .unwrap_or_else(|| code.to_string())
+    };
+    match st.engine.execute(&ctx.actor, &cmd, None).await {
+        Ok(Outcome::Accepted { application: a }) => render(
+            &Applied {
+                tr: Tr { lang },
+                title: super::i18n::t(lang, "applied").to_string(),
+                refused: false,
+                number: a.number.clone(),
+                service: service_name(&a.service),
+                unit: unit_name(&st, &a.accepted_unit, lang).await,
+                at: kz(a.accepted_at),
+                expected: a.due_at.map(kz).unwrap_or_default(),
+                missing: vec![],
+                nav,
+            },
+            lang,
+        ),
+        Ok(Outcome::IntakeRefused {
+            application: a,
+            receipt,
+            missing,
+        }) => render(
+            &Applied {
+                tr: Tr { lang },
+                title: super::i18n::t(lang, "intake_refused").to_string(),
+                refused: true,
+                number: receipt,
+                service: service_name(&a.service),
+                unit: unit_name(&st, &a.accepted_unit, lang).await,
+                at: kz(a.accepted_at),
+                expected: String::new(),
+                missing,
+                nav,
+            },
+            lang,
+        ),
+        Ok(_) => error_page(nav, lang, ApiError::internal(lang), "/portal/apply"),
+        Err(e) => error_page(nav, lang, ctx.err(e), "/portal/apply"),
+    }
 }

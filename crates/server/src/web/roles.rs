@@ -1,0 +1,665 @@
+//! The supervisor's, the auditor's and the administrator's pages: open and overdue
+//! applications by unit and by step with drill-down; the audit log with filters and the
+//! chain's verification; units, users and the calendar's transfers of days off.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use drn_engine::setup::NewStaff;
+use drn_engine::supervision::AuditFilter;
+use drn_engine::{Role, Unit, UnitId, UnitKind};
+use serde::Deserialize;
+
+use super::{error_page, i18n, kz, render, to_login, Nav, Tr};
+use crate::auth::{self, Ctx};
+use crate::error::ApiError;
+use crate::AppState;
+
+type Page = Result<Ctx, ApiError>;
+
+// A redirect to the sign-in page; boxing it would only move the cost to every caller.
+#[allow(clippy::result_large_err)]
+fn staff(page: Page) -> Result<Ctx, Response> {
+    match page {
+        Ok(ctx) if ctx.actor.role != Role::Citizen => Ok(ctx),
+        _ => Err(to_login(false)),
+    }
+}
+
+/// Counts in a table row.
+pub struct CountRow {
+    pub id: String,
+    pub label: String,
+    pub detail: String,
+    pub open: i64,
+    pub due_today: i64,
+    pub overdue: i64,
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    tr: Tr,
+    nav: Nav,
+    area: String,
+    total: CountRow,
+    units: Vec<CountRow>,
+    steps: Vec<CountRow>,
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn unit_label(tr: Tr, u: &Unit) -> String {
+    format!("{} · {}", u.id, tr.text(&u.name))
+}
+
+pub async fn supervision(State(st): State<AppState>, page: Page) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/supervision");
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    if let Err(e) = ctx.require(&[Role::Supervisor]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let s = match st.engine.supervision(&ctx.actor).await {
+        Ok(s) => s,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    };
+    let units = s
+        .by_unit
+        .iter()
+        .map(|l| CountRow {
+            id: l.unit.id.to_string(),
+            label: unit_label(tr, &l.unit),
+            detail: i18n::label(lang, "kind_", l.unit.kind.code()),
+            open: l.counts.open,
+            due_today: l.counts.due_today,
+            overdue: l.counts.overdue,
+        })
+        .collect();
+    let steps = s
+        .by_step
+        .iter()
+        .map(|l| CountRow {
+            id: String::new(),
+            label: format!("{} ({}, {})", l.service, l.version, l.process),
+            detail: format!(
+                "{}. {}",
+                l.step,
+                st.engine
+                    .locate(&l.service, &l.version, &l.process)
+                    .ok()
+                    .and_then(|(_, p)| p.step(l.step))
+                    .map(|x| clip(tr.text(&x.action), 140))
+                    .unwrap_or_default()
+            ),
+            open: l.counts.open,
+            due_today: l.counts.due_today,
+            overdue: l.counts.overdue,
+        })
+        .collect();
+    render(
+        &SupervisionPage {
+            tr,
+            nav,
+            area: unit_label(tr, &s.root),
+            total: CountRow {
+                id: String::new(),
+                label: tr.t("total").to_string(),
+                detail: String::new(),
+                open: s.total.open,
+                due_today: s.total.due_today,
+                overdue: s.total.overdue,
+            },
+            units,
+            steps,
+        },
+        lang,
+    )
+}
+
+pub struct OpenRow {
+    pub id: String,
+    pub number: String,
+    pub service: String,
+    pub step: String,
+    pub status: String,
+    pub applicant: String,
+    pub due: String,
+    pub overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "supervision_unit.html")]
+struct SupervisionUnitPage {
+    tr: Tr,
+    nav: Nav,
+    unit: String,
+    rows: Vec<OpenRow>,
+}
+
+pub async fn supervision_unit(
+    State(st): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let path = format!("/ws/supervision/unit/{id}");
+    let nav = Nav::for_ctx(&ctx, &path);
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    if let Err(e) = ctx.require(&[Role::Supervisor]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let unit = match UnitId::parse(&id) {
+        Ok(u) => u,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/supervision"),
+    };
+    let (u, items) = match st.engine.supervised_unit(&ctx.actor, &unit, 500).await {
+        Ok(x) => x,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/supervision"),
+    };
+    let rows = items
+        .into_iter()
+        .map(|q| {
+            let a = q.application;
+            let action = st
+                .engine
+                .locate(&a.service, &a.version, &a.process)
+                .ok()
+                .and_then(|(_, p)| p.step(a.step))
+                .map(|s| clip(tr.text(&s.action), 140))
+                .unwrap_or_default();
+            OpenRow {
+                id: a.id.to_string(),
+                number: a.number,
+                service: a.service,
+                step: format!("{}. {action}", a.step),
+                status: i18n::label(lang, "st_", a.status.code()),
+                applicant: a.applicant,
+                due: a.step_due_at.map(kz).unwrap_or_default(),
+                overdue: q.overdue,
+            }
+        })
+        .collect();
+    render(
+        &SupervisionUnitPage {
+            tr,
+            nav,
+            unit: unit_label(tr, &u),
+            rows,
+        },
+        lang,
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditQuery {
+    subject: Option<String>,
+    actor: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    tr: Tr,
+    nav: Nav,
+    whole: bool,
+    records: i64,
+    problem: String,
+    subject: String,
+    actor: String,
+    action: String,
+    from: String,
+    to: String,
+    limits: Vec<(i64, bool)>,
+    shown: String,
+    rows: Vec<AuditRow>,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+/// The query string of the audit page with another offset.
+fn audit_link(q: &AuditQuery, limit: i64, offset: i64) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [
+        ("subject", &q.subject),
+        ("actor", &q.actor),
+        ("action", &q.action),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+            parts.push(format!("{k}={}", urlencode(v.trim())));
+        }
+    }
+    parts.push(format!("limit={limit}"));
+    parts.push(format!("offset={offset}"));
+    format!("/ws/audit?{}", parts.join("&"))
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub async fn audit(
+    State(st): State<AppState>,
+    page: Page,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/audit");
+    let lang = ctx.lang;
+    if let Err(e) = ctx.require(&[Role::Auditor, Role::Administrator]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let date = |field: &str, v: &Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
+        match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some(field), &e.to_string())),
+        }
+    };
+    let (from, to) = match (date("from", &q.from), date("to", &q.to)) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => return error_page(nav, lang, e, "/ws/audit"),
+    };
+    let filter = AuditFilter {
+        subject: q.subject.clone(),
+        actor: q.actor.clone(),
+        action: q.action.clone(),
+        from,
+        to,
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0).max(0);
+    let verification = match drn_engine::audit::verify(&st.engine.db).await {
+        Ok(v) => v,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    };
+    let (records, more) = match st
+        .engine
+        .audit_search(&ctx.actor, &filter, limit, offset)
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/audit"),
+    };
+    let rows: Vec<AuditRow> = records
+        .into_iter()
+        .map(|r| AuditRow {
+            seq: r.seq,
+            at: kz(r.at),
+            actor: r.actor,
+            action: r.action,
+            subject: r.subject,
+            detail: clip(&r.detail, 300),
+        })
+        .collect();
+    let page = AuditPage {
+        tr: Tr { lang },
+        whole: verification.broken_at.is_none(),
+        records: verification.records,
+        problem: match (verification.broken_at, verification.problem) {
+            (Some(at), Some(p)) => format!("{at}: {p}"),
+            (Some(at), None) => at.to_string(),
+            _ => String::new(),
+        },
+        subject: q.subject.clone().unwrap_or_default(),
+        actor: q.actor.clone().unwrap_or_default(),
+        action: q.action.clone().unwrap_or_default(),
+        from: from.map(|d| d.to_string()).unwrap_or_default(),
+        to: to.map(|d| d.to_string()).unwrap_or_default(),
+        limits: [20, 50, 100, 200]
+            .into_iter()
+            .map(|n| (n, n == limit))
+            .collect(),
+        shown: format!("{}–{}", offset + 1, offset + rows.len() as i64),
+        rows,
+        newer: (offset > 0).then(|| audit_link(&q, limit, (offset - limit).max(0))),
+        older: more.then(|| audit_link(&q, limit, offset + limit)),
+        nav,
+    };
+    render(&page, lang)
+}
+
+pub struct UnitRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub parent: String,
+    pub depth: usize,
+}
+
+pub struct RegionGroup {
+    pub title: String,
+    pub units: Vec<UnitRow>,
+}
+
+pub struct UserRow {
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub unit: String,
+    pub active: bool,
+    pub is_me: bool,
+}
+
+pub struct TransferRow {
+    pub year: i16,
+    pub off: String,
+    pub work: String,
+    pub cite: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage {
+    tr: Tr,
+    nav: Nav,
+    regions: Vec<RegionGroup>,
+    users: Vec<UserRow>,
+    roles: Vec<(String, String)>,
+    unit_options: Vec<(String, String)>,
+    transfers: Vec<TransferRow>,
+    years: String,
+}
+
+/// The roles an administrator may give (not citizens, not the system).
+const STAFF_ROLES: &[Role] = &[
+    Role::CounterOperator,
+    Role::DistrictOfficer,
+    Role::RegionalOfficer,
+    Role::CentralOfficer,
+    Role::ProductionOperator,
+    Role::Supervisor,
+    Role::Auditor,
+    Role::Administrator,
+];
+
+/// The unit tree: one group for the units above the regions (the centre, production),
+/// then one per region with its units depth first.
+fn unit_groups(tr: Tr, units: &[Unit]) -> Vec<RegionGroup> {
+    fn walk(tr: Tr, units: &[Unit], at: &Unit, depth: usize, out: &mut Vec<UnitRow>) {
+        out.push(UnitRow {
+            id: at.id.to_string(),
+            kind: i18n::label(tr.lang, "kind_", at.kind.code()),
+            name: tr.text(&at.name).to_string(),
+            parent: at
+                .parent
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            depth,
+        });
+        for c in units.iter().filter(|u| u.parent.as_ref() == Some(&at.id)) {
+            if c.kind != UnitKind::Region {
+                walk(tr, units, c, depth + 1, out);
+            }
+        }
+    }
+    let mut top = Vec::new();
+    for root in units.iter().filter(|u| u.parent.is_none()) {
+        walk(tr, units, root, 0, &mut top);
+    }
+    let mut groups = vec![RegionGroup {
+        title: tr.t("centre_units").to_string(),
+        units: top,
+    }];
+    for r in units.iter().filter(|u| u.kind == UnitKind::Region) {
+        let mut rows = Vec::new();
+        walk(tr, units, r, 0, &mut rows);
+        groups.push(RegionGroup {
+            title: format!("{} · {}", r.id, tr.text(&r.name)),
+            units: rows,
+        });
+    }
+    groups
+}
+
+#[derive(Deserialize, Default)]
+pub struct AdminQuery {
+    created: Option<String>,
+    deactivated: Option<String>,
+}
+
+pub async fn admin(
+    State(st): State<AppState>,
+    page: Page,
+    Query(q): Query<AdminQuery>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut nav = Nav::for_ctx(&ctx, "/ws/admin");
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    if let Err(e) = ctx.require(&[Role::Administrator]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let units = match st.engine.units().await {
+        Ok(u) => u,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    };
+    let users = match st.engine.staff_users(&ctx.actor).await {
+        Ok(u) => u,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    };
+    nav.flash = match (q.created, q.deactivated) {
+        (Some(u), _) => Some(format!("{}: {u}", tr.t("user_created"))),
+        (_, Some(u)) => Some(format!("{}: {u}", tr.t("user_deactivated"))),
+        _ => None,
+    };
+    let users = users
+        .into_iter()
+        .map(|u| UserRow {
+            is_me: u.username == ctx.actor.id,
+            username: u.username,
+            name: u.full_name,
+            role: i18n::label(lang, "role_", u.role.code()),
+            unit: u.unit.to_string(),
+            active: u.active,
+        })
+        .collect();
+    let (y0, y1) = st.engine.calendar.years();
+    let transfers = st
+        .engine
+        .calendar
+        .transfers()
+        .iter()
+        .map(|t| TransferRow {
+            year: t.year,
+            off: t.off.map(|d| d.to_string()).unwrap_or_default(),
+            work: t.work.map(|d| d.to_string()).unwrap_or_default(),
+            cite: t.cite.clone(),
+        })
+        .collect();
+    let page = AdminPage {
+        tr,
+        regions: unit_groups(tr, &units),
+        users,
+        roles: STAFF_ROLES
+            .iter()
+            .map(|r| (r.code().to_string(), i18n::label(lang, "role_", r.code())))
+            .collect(),
+        unit_options: units
+            .iter()
+            .map(|u| (u.id.to_string(), unit_label(tr, u)))
+            .collect(),
+        transfers,
+        years: format!("{y0}–{y1}"),
+        nav,
+    };
+    render(&page, lang)
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    username: String,
+    full_name: String,
+    role: String,
+    unit: String,
+    password: String,
+}
+
+/// The shortest password an administrator may set.
+pub const MIN_PASSWORD: usize = 10;
+
+fn valid_username(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+}
+
+pub async fn create_user(
+    State(st): State<AppState>,
+    page: Page,
+    Form(f): Form<NewUserForm>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/admin");
+    let lang = ctx.lang;
+    if let Err(e) = ctx.require(&[Role::Administrator]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let bad = |field: &str, why: &str| {
+        error_page(
+            nav.clone(),
+            lang,
+            ApiError::bad_input(lang, Some(field), why),
+            "/ws/admin#new-user",
+        )
+    };
+    let username = f.username.trim().to_string();
+    if !valid_username(&username) {
+        return bad(
+            "username",
+            "3 to 64 characters: lower-case Latin letters, digits, '.', '_', '-'",
+        );
+    }
+    let full_name = f.full_name.trim().to_string();
+    if full_name.is_empty() {
+        return bad("full_name", "the name is required");
+    }
+    let role = match Role::parse(&f.role) {
+        Ok(r) if STAFF_ROLES.contains(&r) => r,
+        _ => return bad("role", "choose a staff role"),
+    };
+    let unit = match UnitId::parse(f.unit.trim()) {
+        Ok(u) => u,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/admin#new-user"),
+    };
+    match st.engine.units().await {
+        Ok(us) if us.iter().any(|u| u.id == unit) => {}
+        Ok(_) => return bad("unit", "no such unit"),
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/admin"),
+    }
+    if f.password.chars().count() < MIN_PASSWORD {
+        return bad("password", "at least 10 characters");
+    }
+    let new = NewStaff {
+        id: username.clone(),
+        username: username.clone(),
+        full_name,
+        role,
+        unit,
+        iin: None,
+        password_hash: auth::hash_password(&f.password),
+    };
+    match st.engine.create_staff(&ctx.actor, &[new]).await {
+        Ok(()) => {
+            Redirect::to(&format!("/ws/admin?created={}", urlencode(&username))).into_response()
+        }
+        Err(e) => error_page(nav, lang, ctx.err(e), "/ws/admin#new-user"),
+    }
+}
+
+pub async fn deactivate_user(
+    State(st): State<AppState>,
+    page: Page,
+    Path(username): Path<String>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/admin");
+    let lang = ctx.lang;
+    if let Err(e) = ctx.require(&[Role::Administrator]) {
+        return error_page(nav, lang, e, "/");
+    }
+    match st.engine.deactivate_staff(&ctx.actor, &username).await {
+        Ok(()) => {
+            Redirect::to(&format!("/ws/admin?deactivated={}", urlencode(&username))).into_response()
+        }
+        Err(e) => error_page(nav, lang, ctx.err(e), "/ws/admin"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_links() {
+        assert!(valid_username("op.astana.9"));
+        assert!(!valid_username("Op Astana"));
+        assert!(!valid_username("ab"));
+        assert_eq!(urlencode("person:1 2/ж"), "person:1%202%2F%D0%B6");
+        let q = AuditQuery {
+            actor: Some("admin".into()),
+            subject: Some(" ".into()),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            audit_link(&q, 50, 100),
+            "/ws/audit?actor=admin&limit=50&offset=100"
+        );
+    }
+}
