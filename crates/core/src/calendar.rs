@@ -133,6 +133,8 @@ pub struct Calendar {
     special: BTreeMap<Date, (bool, DayReason)>,
     /// The government's transfers as the data file lists them.
     transfers: Vec<TransferDef>,
+    /// The holidays it was built from, to rebuild it with more transfers.
+    holidays: Vec<HolidayDef>,
 }
 
 fn is_weekend(d: Date) -> bool {
@@ -287,7 +289,15 @@ impl Calendar {
             to,
             special,
             transfers: transfers.to_vec(),
+            holidays: holidays.to_vec(),
         })
+    }
+
+    /// This calendar with more transfers (an administrator's, kept in the database):
+    /// validated like the data file's.
+    pub fn with_transfers(&self, extra: &[TransferDef]) -> Result<Calendar, CalendarError> {
+        let all: Vec<TransferDef> = self.transfers.iter().chain(extra).cloned().collect();
+        Calendar::build(&self.holidays, &all)
     }
 
     /// The government's transfers of days off, in the order of the data file (each with

@@ -346,6 +346,8 @@ async fn serve(
     let db = drn_store::Db::open(url).await?;
     db.migrate().await?;
     let (cat, cal) = catalog_files::load(dir).map_err(CliError::Catalog)?;
+    // Transfers of days off an administrator added are merged with the data file's.
+    let cal = drn_engine::calendar_admin::with_stored_transfers(&db, &cal).await?;
     let clock: std::sync::Arc<dyn drn_engine::Clock> = match as_of {
         Some(t) => std::sync::Arc::new(drn_engine::ShiftedClock::starting_at(t)),
         None => std::sync::Arc::new(drn_engine::SystemClock),

@@ -5,6 +5,7 @@
 //! commands, each inside its own savepoint.
 
 pub mod audit;
+pub mod calendar_admin;
 pub mod catalog_files;
 pub mod commands;
 pub mod demo;

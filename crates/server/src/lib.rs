@@ -148,6 +148,7 @@ fn web_routes(state: AppState) -> Router {
         .route("/ws/audit", get(roles::audit))
         .route("/ws/admin", get(roles::admin))
         .route("/ws/admin/users", post(roles::create_user))
+        .route("/ws/admin/transfers", post(roles::add_transfer))
         .route(
             "/ws/admin/users/{username}/deactivate",
             post(roles::deactivate_user),

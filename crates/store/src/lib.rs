@@ -70,6 +70,7 @@ pub struct Db {
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_auth.sql")),
+    (6, include_str!("../migrations/0006_calendar.sql")),
 ];
 
 impl Db {

@@ -50,11 +50,18 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "По подразделениям",
         "By unit",
     ),
+    ("calendar_add", "Ауыстыруды қосу", "Добавить перенос", "Add a transfer"),
+    (
+        "calendar_added",
+        "Әкімші қосқан ауыстырулар (сервер қайта іске қосылғаннан кейін күшіне енеді)",
+        "Переносы, добавленные администратором (вступают в силу после перезапуска сервера)",
+        "Transfers added by an administrator (in force after the server restarts)",
+    ),
     (
         "calendar_note",
-        "Ауыстырулар catalog/calendar/kz.toml файлында сақталады және сервер қайта іске қосылғанда күшіне енеді; оларды осы жерде өзгертуге болмайды.",
-        "Переносы хранятся в файле catalog/calendar/kz.toml и вступают в силу после перезапуска сервера; здесь они не редактируются.",
-        "Transfers are kept in catalog/calendar/kz.toml and take effect when the server restarts; they are not edited here.",
+        "Ауыстырулар catalog/calendar/kz.toml файлынан және осы жерде қосылғандардан алынады; өзгерістер сервер қайта іске қосылғанда күшіне енеді.",
+        "Переносы берутся из файла catalog/calendar/kz.toml и из добавленных здесь; изменения вступают в силу после перезапуска сервера.",
+        "Transfers come from catalog/calendar/kz.toml and from those added here; changes take effect when the server restarts.",
     ),
     (
         "calendar_transfers",

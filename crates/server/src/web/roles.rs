@@ -404,6 +404,8 @@ struct AdminPage {
     roles: Vec<(String, String)>,
     unit_options: Vec<(String, String)>,
     transfers: Vec<TransferRow>,
+    /// Transfers an administrator added (in force from the next start).
+    stored: Vec<TransferRow>,
     years: String,
 }
 
@@ -530,10 +532,78 @@ pub async fn admin(
             .map(|u| (u.id.to_string(), unit_label(tr, u)))
             .collect(),
         transfers,
+        stored: drn_engine::calendar_admin::stored_transfers(&st.engine.db)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|t| TransferRow {
+                year: t.year,
+                off: t.off.map(|d| d.to_string()).unwrap_or_default(),
+                work: t.work.map(|d| d.to_string()).unwrap_or_default(),
+                cite: t.cite.clone(),
+            })
+            .collect(),
         years: format!("{y0}–{y1}"),
         nav,
     };
     render(&page, lang)
+}
+
+#[derive(Deserialize)]
+pub struct TransferForm {
+    year: String,
+    off: Option<String>,
+    work: Option<String>,
+    cite: String,
+}
+
+/// An administrator adds a transfer of a day off (a new decree); it applies from the next
+/// start of the server, like an edit of catalog/calendar/kz.toml.
+pub async fn add_transfer(
+    State(st): State<AppState>,
+    page: Page,
+    Form(f): Form<TransferForm>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/admin");
+    let lang = ctx.lang;
+    let back = "/ws/admin#new-transfer";
+    if let Err(e) = ctx.require(&[Role::Administrator]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let date = |field: &str, v: Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
+        match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => s
+                .parse()
+                .map(Some)
+                .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some(field), &e.to_string())),
+        }
+    };
+    let parsed = (|| {
+        let year: i16 = f
+            .year
+            .trim()
+            .parse()
+            .map_err(|_| ApiError::bad_input(lang, Some("year"), "a year like 2027"))?;
+        Ok::<_, ApiError>(drn_core::calendar::TransferDef {
+            year,
+            off: date("off", f.off)?,
+            work: date("work", f.work)?,
+            cite: f.cite.trim().to_string(),
+        })
+    })();
+    let t = match parsed {
+        Ok(t) => t,
+        Err(e) => return error_page(nav, lang, e, back),
+    };
+    match st.engine.add_transfer(&ctx.actor, t).await {
+        Ok(()) => Redirect::to("/ws/admin#calendar").into_response(),
+        Err(e) => error_page(nav, lang, ctx.err(e), back),
+    }
 }
 
 #[derive(Deserialize)]
