@@ -35,7 +35,7 @@ async function waitFor(url, ms) {
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'drn-e2e-'));
   const bin = join(root, 'target', 'debug', 'drn');
-  server = spawn(bin, ['serve', '--demo', '--persons', '500', '--db', `sqlite://${join(dir, 'drn.db')}`, '--addr', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(bin, ['serve', '--demo', '--persons', '500', '--db', `sqlite://${join(dir, 'drn.db')}`, '--addr', `127.0.0.1:${port}`, '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
   server.stdout.on('data', (d) => { out += d.toString(); });
   await waitFor(`${base}/healthz`, 60000);
   for (const line of out.split('\n')) {
@@ -143,6 +143,42 @@ test('an intake refusal gives a printable receipt', async () => {
   assert.match(receipt, /^R-/);
   await counter.getByText('Свидетельство о рождении (нет оригинала)').waitFor();
   await shot(counter, 'intake-refusal-receipt');
+});
+
+test('the talon is a signed PDF whose QR page verifies it for anyone', async () => {
+  const citizen = citizens[3] ?? citizens[1];
+  const counter = await staff('op.astana.1');
+  await counter.goto(`${base}/ws/person?iin=${citizen.iin}`);
+  await counter.getByRole('button', { name: /Принять|Accept/ }).first().click();
+  await counter.getByRole('heading', { name: /Заявление принято|Application accepted/ }).waitFor();
+  const pdfLink = counter.getByRole('link', { name: /^PDF · / }).first();
+  const href = await pdfLink.getAttribute('href');
+  assert.match(href, /^\/api\/v1\/documents\/[0-9a-f-]{36}\.pdf$/);
+  const res = await counter.request.get(`${base}${href}`);
+  assert.equal(res.status(), 200);
+  assert.equal(res.headers()['content-type'], 'application/pdf');
+  const pdf = await res.body();
+  assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+  await shot(counter, 'talon-with-pdf');
+  await counter.getByRole('link', { name: /Проверить подлинность|Verify/ }).first().click();
+  await counter.waitForURL(/\/verify\/[0-9a-f-]{36}$/);
+  const verifyUrl = counter.url();
+  await counter.locator('[data-verdict="valid"]').waitFor();
+  // Anyone, without signing in: genuine, and no personal data beyond the document's.
+  const ctx = await browser.newContext();
+  const anon = await ctx.newPage();
+  await anon.goto(verifyUrl);
+  await anon.getByText(/Документ подлинный, не изменён и не отозван|genuine, unchanged and not revoked/).waitFor();
+  assert.ok(!(await anon.content()).includes(citizen.iin), 'the verification page shows no IIN');
+  await anon.locator('#verify-file').setInputFiles({ name: 'talon.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await anon.getByText(/Файл подлинный и совпадает|genuine and identical/).waitFor();
+  await shot(anon, 'verify-genuine');
+  const changed = Buffer.from(pdf);
+  changed[Math.floor(changed.length / 3)] ^= 1;
+  await anon.locator('#verify-file').setInputFiles({ name: 'changed.pdf', mimeType: 'application/pdf', buffer: changed });
+  await anon.getByText(/Файл не совпадает|NOT the registered document/).waitFor();
+  await shot(anon, 'verify-changed');
+  await ctx.close();
 });
 
 test('the language switch changes every word and is remembered', async () => {

@@ -452,6 +452,11 @@ pub struct Step {
     /// the main path passes it by.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<BranchKind>,
+    /// Set on a detour step (S5: the district corrects the address data): reached only
+    /// through a branch (`to = N`) of an earlier step, and when it is completed the
+    /// application goes back to the step that branched to it. The main path passes it by.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub detour: bool,
 }
 
 /// A channel's sequence of steps within a version.
@@ -477,10 +482,35 @@ impl Process {
     /// The step that follows step `n` when it completes normally: the next step that is
     /// not an outcome step; `None` after an outcome step or the last step.
     pub fn next_after(&self, n: u32) -> Option<&Step> {
-        if self.step(n)?.outcome.is_some() {
+        let step = self.step(n)?;
+        if step.outcome.is_some() {
             return None;
         }
-        self.steps.iter().find(|s| s.n > n && s.outcome.is_none())
+        if step.detour {
+            return self.detour_origin(n);
+        }
+        self.steps
+            .iter()
+            .find(|s| s.n > n && s.outcome.is_none() && !s.detour)
+    }
+
+    /// The step a detour step was branched to from (where the application goes back).
+    pub fn detour_origin(&self, n: u32) -> Option<&Step> {
+        self.steps
+            .iter()
+            .find(|s| s.n != n && s.branches.iter().any(|b| b.to == Some(n)))
+    }
+
+    /// The detour step that step `from` may branch to as `to`.
+    pub fn detour_from(&self, from: u32, to: u32) -> Option<&Step> {
+        let origin = self.step(from)?;
+        self.step(to).filter(|d| {
+            d.detour
+                && origin
+                    .branches
+                    .iter()
+                    .any(|b| b.to == Some(to) && b.kind == BranchKind::Return)
+        })
     }
 
     /// The next step when step `n` hands the application over to another unit by a
@@ -495,8 +525,11 @@ impl Process {
     /// The main path: from the first step through `next_after`.
     pub fn main_path(&self) -> Vec<&Step> {
         let mut out = Vec::new();
-        let mut cur = self.steps.iter().find(|s| s.outcome.is_none());
+        let mut cur = self.steps.iter().find(|s| s.outcome.is_none() && !s.detour);
         while let Some(s) = cur {
+            if out.iter().any(|o: &&Step| o.n == s.n) {
+                break;
+            }
             out.push(s);
             cur = self.next_after(s.n);
         }
@@ -665,6 +698,8 @@ struct RawStep {
     limits: Option<BTreeMap<Urgency, RawLimit>>,
     cite: Cite,
     outcome: Option<BranchKind>,
+    #[serde(default)]
+    detour: bool,
     #[serde(default)]
     branch: Vec<RawBranch>,
 }
@@ -1005,7 +1040,33 @@ fn load_process(
                 cite: s.cite,
                 branches,
                 outcome: s.outcome,
+                detour: s.detour,
             });
+        }
+    }
+    // A detour step: not an outcome, reached by a `return` branch of an earlier main
+    // step, and no main step comes after it only through it.
+    for d in steps.iter().filter(|s| s.detour) {
+        let from: Vec<&Step> = steps
+            .iter()
+            .filter(|s| s.n < d.n && s.branches.iter().any(|b| b.to == Some(d.n)))
+            .collect();
+        let what = if d.outcome.is_some() {
+            Some("a detour step cannot also be an outcome step")
+        } else if from.is_empty() {
+            Some("a detour step must be the `to` of a branch of an earlier step")
+        } else if from.iter().any(|s| {
+            s.detour
+                || s.branches
+                    .iter()
+                    .any(|b| b.to == Some(d.n) && b.kind != BranchKind::Return)
+        }) {
+            Some("a detour step is reached only by `return` branches of main-path steps")
+        } else {
+            None
+        };
+        if let Some(m) = what {
+            errors.push(loc.err_at(at, format!("step {}: {m}", d.n)));
         }
     }
     if !errors.is_empty() {

@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod catalog;
 pub mod deadline;
+pub mod duty;
 pub mod iin;
 pub mod text;
 

@@ -65,6 +65,14 @@ enum Cmd {
         /// Mark cookies Secure (serve behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// The data directory: the demo PKI's keys and certificates under DIR/pki (made at
+        /// first start; the server refuses to start if a private key there is readable
+        /// by others).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The public address printed in documents' QR codes (default http://ADDR).
+        #[arg(long)]
+        base_url: Option<String>,
     },
     /// Create or update the database schema.
     Migrate {
@@ -225,13 +233,20 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             persons,
             as_of,
             secure_cookies,
+            data,
+            base_url,
         } => {
             let as_of = match (as_of, demo) {
                 (Some(s), _) => Some(parse_instant(&s)?),
                 (None, true) => Some(parse_instant("2019-11-20 09:30")?),
                 (None, false) => None,
             };
-            runtime()?.block_on(serve(&dir, &db, addr, demo, persons, as_of, secure_cookies))
+            let config = drn_server::Config {
+                demo,
+                secure_cookies,
+                base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
+            };
+            runtime()?.block_on(serve(&dir, &db, addr, persons, as_of, config, &data))
         }
         Cmd::Verify { file, p7s, ca } => verify_file(&file, p7s, &ca),
         Cmd::Migrate { db } => runtime()?.block_on(async {
@@ -337,12 +352,18 @@ async fn serve(
     dir: &std::path::Path,
     url: &str,
     addr: std::net::SocketAddr,
-    demo: bool,
     persons: usize,
     as_of: Option<Timestamp>,
-    secure_cookies: bool,
+    config: drn_server::Config,
+    data: &std::path::Path,
 ) -> Result<ExitCode, CliError> {
     drn_server::init_logging();
+    let demo = config.demo;
+    // The keys first: a private key readable by others stops the server before anything.
+    let pki_dir = data.join("pki");
+    let pki = drn_docs::check_key_permissions(&pki_dir)
+        .and_then(|()| drn_docs::Pki::open_or_create(&pki_dir))
+        .map_err(|e| CliError::Msg(format!("refusing to start: {e}")))?;
     let db = drn_store::Db::open(url).await?;
     db.migrate().await?;
     let (cat, cal) = catalog_files::load(dir).map_err(CliError::Catalog)?;
@@ -355,10 +376,8 @@ async fn serve(
     let engine = drn_engine::Engine::new(db, cat, cal, clock)?;
     let state = drn_server::AppState {
         engine: engine.clone(),
-        config: drn_server::Config {
-            demo,
-            secure_cookies,
-        },
+        config,
+        pki: std::sync::Arc::new(pki),
     };
     if demo {
         if engine.db.is_empty().await? {
@@ -430,12 +449,21 @@ async fn serve(
             println!("The database already holds data: demo data is not loaded again (the accounts printed at its first start still work).");
         }
     }
+    // The state systems of the online renewal (issue 6): the sandbox over DRN's persons,
+    // or the HTTP clients when DRN_REGISTRIES_URL is set; citizens sign with the demo CA.
+    drn_server::renewal::install(&engine, state.pki.ca_der().to_vec()).await?;
     if let Some(t) = as_of {
         println!(
             "Running as of {} (Kazakhstan time), the clock moving on from there.",
             kz_time(&t.to_zoned(kz_tz()?))
         );
     }
+    println!(
+        "Documents are signed with the PKI in {} (CA certificate: {}); verify at {}/verify/ID.",
+        state.pki.dir().display(),
+        state.pki.ca_path().display(),
+        state.config.base_url.trim_end_matches('/')
+    );
     println!("DRN listening on http://{addr}  (API: /api/v1, OpenAPI: /api/openapi.json)");
     drn_server::serve(state, addr).await?;
     Ok(ExitCode::SUCCESS)

@@ -52,6 +52,14 @@ pub struct Representative {
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     Accept(Accept),
+    /// Intake for a foreigner without an IIN (S9), identified by passport.
+    AcceptForeigner(crate::services::AcceptForeigner),
+    /// Runs the service's check at the application's current step (S5 address data, S6-S8
+    /// special records) and records its outcome.
+    Check {
+        application: ApplicationId,
+        revision: i64,
+    },
     CompleteStep {
         application: ApplicationId,
         revision: i64,
@@ -113,6 +121,8 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Accept(_) => "accept",
+            Command::AcceptForeigner(_) => "accept_foreigner",
+            Command::Check { .. } => "check",
             Command::CompleteStep { .. } => "complete_step",
             Command::Refuse { .. } => "refuse",
             Command::Annul { .. } => "annul",
@@ -128,6 +138,8 @@ impl Command {
     fn subject(&self) -> String {
         match self {
             Command::Accept(a) => format!("person:{}", a.applicant),
+            Command::AcceptForeigner(f) => format!("foreigner:{}", f.foreigner.key()),
+            Command::Check { application, .. } => format!("application:{application}"),
             Command::CompleteStep { application, .. }
             | Command::Refuse { application, .. }
             | Command::Annul { application, .. }
@@ -314,7 +326,15 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
         match cmd {
-            Command::Accept(a) => self.accept(c, actor, a, now).await,
+            Command::Accept(a) => {
+                let o = self.accept(c, actor, a, now).await?;
+                self.service_after_accept(c, o, now).await
+            }
+            Command::AcceptForeigner(f) => self.accept_foreigner(c, actor, f, now).await,
+            Command::Check {
+                application,
+                revision,
+            } => self.check(c, actor, application, *revision, now).await,
             Command::CompleteStep {
                 application,
                 revision,
@@ -493,7 +513,7 @@ impl Engine {
     }
 
     /// Checks that the actor may act on the application's current step.
-    fn check_actor_at_step(
+    pub(crate) fn check_actor_at_step(
         &self,
         actor: &Actor,
         app: &Application,
@@ -528,7 +548,7 @@ impl Engine {
         Ok(())
     }
 
-    fn check_open(app: &Application, revision: i64) -> Result<(), EngineError> {
+    pub(crate) fn check_open(app: &Application, revision: i64) -> Result<(), EngineError> {
         // A stale revision first: the caller's view is out of date, whatever happened.
         if app.revision != revision {
             return Err(EngineError::Conflict {
@@ -547,7 +567,7 @@ impl Engine {
 
     /// Writes the application's new state if its revision is still `expected` (checked
     /// when the command's writes are sent).
-    async fn save_state(
+    pub(crate) async fn save_state(
         &self,
         c: &mut Ctx<'_>,
         app: &Application,
@@ -575,7 +595,7 @@ impl Engine {
     }
 
     /// Moves an application into a step at its unit, with the step's due instant.
-    async fn enter_step(
+    pub(crate) async fn enter_step(
         &self,
         c: &mut Ctx<'_>,
         app: &mut Application,
@@ -615,6 +635,19 @@ impl Engine {
         c: &mut Ctx<'_>,
         actor: &Actor,
         a: &Accept,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        self.accept_as(c, actor, a, None, now).await
+    }
+
+    /// Intake; `foreigner` names an applicant who has no IIN (S9: then `a.applicant` is
+    /// not used).
+    pub(crate) async fn accept_as(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        a: &Accept,
+        foreigner: Option<&str>,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
         let svc = self
@@ -695,9 +728,15 @@ impl Engine {
             .bind(a.applicant.to_string())
             .fetch_optional(c.conn().await?)
             .await?;
-        if person.is_none() {
+        if person.is_none() && foreigner.is_none() {
             return Err(EngineError::not_found("person", a.applicant.to_string()));
         }
+        let applicant = foreigner
+            .map(String::from)
+            .unwrap_or_else(|| a.applicant.to_string());
+        let mut input = a.data.clone();
+        self.service_intake(c, actor, &svc.code, ver, p, &applicant, &mut input)
+            .await?;
         let first = p
             .main_path()
             .first()
@@ -738,7 +777,7 @@ impl Engine {
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default(),
             urgency: a.urgency.code().to_string(),
-            applicant: a.applicant.to_string(),
+            applicant,
             accepted_unit: unit_id.clone(),
             accepted_at: now,
             status: if missing.is_empty() {
@@ -757,7 +796,7 @@ impl Engine {
             },
             registry: None,
             revision: 1,
-            data: json!({ "documents_presented": a.documents_presented, "missing": missing, "input": a.data }),
+            data: json!({ "documents_presented": a.documents_presented, "missing": missing, "input": input }),
         };
         drn_store::query(&format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLS))
             .bind(app.id.as_str().to_string())
@@ -802,28 +841,32 @@ impl Engine {
             });
         }
         insert_event(c, &app.id, "accepted", Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
-        // Intake is the first step's action: it is done by accepting.
-        insert_event(
-            c,
-            &app.id,
-            "step_completed",
-            Some(first.n),
-            &actor.id,
-            Some(&unit_id),
-            now,
-            None,
-            &json!({}),
-        )
-        .await?;
         if let Some(next) = p.next_after(first.n) {
+            // Intake is the first step's action: it is done by accepting.
+            insert_event(
+                c,
+                &app.id,
+                "step_completed",
+                Some(first.n),
+                &actor.id,
+                Some(&unit_id),
+                now,
+                None,
+                &json!({}),
+            )
+            .await?;
             self.enter_step(c, &mut app, p, next, actor, now).await?;
+        } else {
+            // A process of one step: it waits, with its due time, at the unit that
+            // performs it, and completes when the result is issued.
+            self.enter_step(c, &mut app, p, first, actor, now).await?;
         }
         app.revision = 1;
         self.save_state(c, &app, 1).await?;
         Ok(Outcome::Accepted { application: app })
     }
 
-    async fn complete_step(
+    pub(crate) async fn complete_step(
         &self,
         c: &mut Ctx<'_>,
         actor: &Actor,
@@ -854,6 +897,28 @@ impl Engine {
                 "step {} passes the application to the next unit by a registry: form, sign and send one",
                 step.n
             )));
+        }
+        if let Some(end) = self
+            .service_step_done(c, actor, &mut app, step, note, now)
+            .await?
+        {
+            // The service's check ended the application here (S9: an error message).
+            insert_event(
+                c,
+                &app.id,
+                &end.event,
+                Some(step.n),
+                &actor.id,
+                Some(&app.holder_unit),
+                now,
+                app.step_due_at,
+                &end.data,
+            )
+            .await?;
+            app.status = Status::Refused;
+            app.revision = revision + 1;
+            self.save_state(c, &app, revision).await?;
+            return Ok(Outcome::Application { application: app });
         }
         insert_event(
             c,
@@ -903,10 +968,16 @@ impl Engine {
                 actor.role,
                 Role::RegionalOfficer | Role::CentralOfficer | Role::System
             ),
-            _ => matches!(
-                actor.role,
-                Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer | Role::System
-            ),
+            _ => {
+                matches!(
+                    actor.role,
+                    Role::DistrictOfficer
+                        | Role::RegionalOfficer
+                        | Role::CentralOfficer
+                        | Role::System
+                ) || (step.branches.iter().any(|b| b.kind == BranchKind::Refusal)
+                    && actor.role == Role::for_step(step.unit))
+            }
         };
         if !may {
             return Err(EngineError::forbidden(format!(
@@ -986,6 +1057,7 @@ impl Engine {
             .main_path()
             .into_iter()
             .find(|s| s.n == to && s.n < step.n)
+            .or_else(|| p.detour_from(step.n, to))
             .ok_or_else(|| {
                 EngineError::invalid(
                     "to_step",
@@ -1011,7 +1083,7 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn issue(
+    pub(crate) async fn issue(
         &self,
         c: &mut Ctx<'_>,
         actor: &Actor,
@@ -1051,6 +1123,8 @@ impl Engine {
                 ))
             }
         }
+        self.service_step_done(c, actor, &mut app, step, None, now)
+            .await?;
         let year = now.to_zoned(self.tz.clone()).year();
         let seq =
             next_counter(c.conn().await?, &format!("document:{}:{year}", app.service)).await?;
@@ -1077,6 +1151,7 @@ impl Engine {
             &json!({}),
         )
         .await?;
+        let result = self.service_issued(c, actor, &app, &number, now).await?;
         insert_event(
             c,
             &app.id,
@@ -1086,7 +1161,7 @@ impl Engine {
             Some(&app.holder_unit),
             now,
             None,
-            &json!({ "document": number, "receiver": receiver.to_string() }),
+            &json!({ "document": number, "receiver": receiver.to_string(), "result": result }),
         )
         .await?;
         app.status = Status::Issued;

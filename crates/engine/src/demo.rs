@@ -124,12 +124,36 @@ pub async fn seed(
     for chunk in persons.chunks(CHUNK) {
         engine.insert_persons(&sys, chunk).await?;
     }
+    seed_address_register(engine, &sys).await?;
     Ok(DemoReport {
         accounts,
         citizens,
         units: tree.units.len(),
         persons: persons.len(),
     })
+}
+
+/// The address register (issue 7) for every district of the demo: the district's
+/// settlement, three streets, four buildings on each, three flats in each.
+async fn seed_address_register(engine: &Engine, sys: &Actor) -> Result<(), EngineError> {
+    let tree = unit_tree();
+    let mut districts = Vec::new();
+    for (r, ds) in REGIONS.iter().zip(&tree.districts) {
+        for (i, ((unit, _), dd)) in ds.iter().zip(r.districts).enumerate() {
+            districts.push(crate::services::DistrictAddresses {
+                unit: unit.clone(),
+                region_kato: format!("{}0000000", r.code),
+                region_name: r.name[1].to_string(),
+                kato: format!("{}{:02}00000", r.code, (i + 1) * 2),
+                name: dd.name[1].to_string(),
+                settlement: dd.place.to_string(),
+            });
+        }
+    }
+    engine
+        .seed_addresses(sys, &districts, &STREETS[..3], 4, 3)
+        .await?;
+    Ok(())
 }
 
 /// Regions whose counters get demo applications accepted in the past (not Astana, whose

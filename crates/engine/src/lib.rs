@@ -11,8 +11,10 @@ pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod model;
+pub mod online_renewal;
 pub mod queries;
 mod rows;
+pub mod services;
 pub mod setup;
 pub mod supervision;
 mod writer;
@@ -115,6 +117,8 @@ pub struct Engine {
     /// changed or deleted, so a unit once read stays right; one that another process
     /// created is found by reloading on a miss).
     units: Arc<RwLock<Option<Arc<UnitMap>>>>,
+    /// The state systems of the online renewal (see [`online_renewal`]).
+    online: Arc<RwLock<Option<Arc<online_renewal::Setup>>>>,
 }
 
 /// Units by id.
@@ -135,6 +139,7 @@ impl Engine {
             clock,
             writer: Default::default(),
             units: Default::default(),
+            online: Default::default(),
         })
     }
 

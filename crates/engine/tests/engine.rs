@@ -865,3 +865,1517 @@ async fn demo_seed(url: &str) {
 }
 
 on_both!(demo_seed_fills_an_empty_database_only, demo_seed);
+
+// ---------------------------------------------------------------------------------------
+// Issue 7: the services other than passports.
+
+use drn_engine::services::{AcceptForeigner, DistrictAddresses, Foreigner};
+
+/// Seeds D71-1's addresses; returns premises' codes.
+async fn addresses(w: &World) -> Vec<String> {
+    w.engine
+        .seed_addresses(
+            &Actor::system(),
+            &[DistrictAddresses {
+                unit: uid("D71-1"),
+                region_kato: "710000000".into(),
+                region_name: "Город Астана".into(),
+                kato: "710200000".into(),
+                name: "Район Алматы".into(),
+                settlement: "г. Астана".into(),
+            }],
+            &["ул. Абая", "ул. Кенесары"],
+            3,
+            2,
+        )
+        .await
+        .unwrap()
+}
+
+fn accept_cmd(service: &str, channel: Channel, applicant: Iin, data: serde_json::Value) -> Command {
+    Command::Accept(Accept {
+        service: service.into(),
+        channel,
+        urgency: Urgency::General,
+        applicant,
+        documents_presented: vec![],
+        missing: vec![],
+        data,
+    })
+}
+
+async fn run(w: &World, actor: &Actor, cmd: Command) -> Application {
+    app_of(&w.engine.execute(actor, &cmd, None).await.unwrap())
+}
+
+async fn run_err(w: &World, actor: &Actor, cmd: Command) -> EngineError {
+    w.engine.execute(actor, &cmd, None).await.unwrap_err()
+}
+
+async fn issue_to(
+    w: &World,
+    actor: &Actor,
+    a: &Application,
+    to: Iin,
+) -> Result<Outcome, EngineError> {
+    w.engine
+        .execute(
+            actor,
+            &Command::Issue {
+                application: a.id.clone(),
+                revision: a.revision,
+                receiver: to,
+                representative: None,
+            },
+            None,
+        )
+        .await
+}
+
+async fn check(w: &World, actor: &Actor, a: &Application) -> Application {
+    run(
+        w,
+        actor,
+        Command::Check {
+            application: a.id.clone(),
+            revision: a.revision,
+        },
+    )
+    .await
+}
+
+async fn refuse(w: &World, actor: &Actor, a: &Application, reason: &str) -> Application {
+    run(
+        w,
+        actor,
+        Command::Refuse {
+            application: a.id.clone(),
+            revision: a.revision,
+            reason: reason.into(),
+        },
+    )
+    .await
+}
+
+async fn complete_note(
+    w: &World,
+    actor: &Actor,
+    a: &Application,
+    note: &str,
+) -> Result<Outcome, EngineError> {
+    w.engine
+        .execute(
+            actor,
+            &Command::CompleteStep {
+                application: a.id.clone(),
+                revision: a.revision,
+                note: Some(note.into()),
+            },
+            None,
+        )
+        .await
+}
+
+fn owner() -> Iin {
+    Iin::parse("760212350620").unwrap()
+}
+
+async fn s3_counter(w: &World, who: Iin, rka: &str) -> Application {
+    let a = run(
+        w,
+        &w.counter,
+        accept_cmd(
+            "S3",
+            Channel::Counter,
+            who,
+            serde_json::json!({ "kind": "permanent", "rka": rka, "owner_iin": owner().to_string(), "owner_consent": true, "owner_id_document": "045678123" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (a.version.as_str(), a.step, a.holder_unit.as_str()),
+        ("2018", 2, "D71-1")
+    );
+    let Outcome::Application { application: done } =
+        issue_to(w, &w.district, &a, who).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(done.status, Status::Issued);
+    done
+}
+
+async fn residence(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let rka = addresses(&w).await;
+    // Search by text and by code.
+    let found = e
+        .search_addresses(&w.counter, "Абая, д. 2, кв. 1", 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, "premise");
+    assert_eq!(
+        e.address(&w.counter, &found[0].rka).await.unwrap(),
+        found[0]
+    );
+    assert!(!e
+        .search_addresses(&w.counter, &rka[0][..12], 50)
+        .await
+        .unwrap()
+        .is_empty());
+    let words = e
+        .search_addresses(&w.counter, "кенесары кв.", 50)
+        .await
+        .unwrap();
+    assert_eq!(words.len(), 6);
+    assert!(words.iter().all(|a| a.full.contains("Кенесары")));
+    assert!(e.search_addresses(&w.production, "абая", 5).await.is_err());
+    // Without the owner's consent: not accepted.
+    let bad = run_err(&w, &w.counter, accept_cmd("S3", Channel::Counter, w.applicant, serde_json::json!({ "kind": "permanent", "rka": rka[0], "owner_iin": owner().to_string() }))).await;
+    assert_eq!(bad.code(), "invalid");
+    // Temporary needs its end.
+    let bad = run_err(&w, &w.counter, accept_cmd("S3", Channel::Counter, w.applicant, serde_json::json!({ "kind": "temporary", "rka": rka[0], "owner_iin": w.applicant.to_string() }))).await;
+    assert_eq!(bad.code(), "invalid");
+    // Registration, then at a new address: the first ends by itself.
+    s3_counter(&w, w.applicant, &rka[0]).await;
+    w.clock.advance(SignedDuration::from_hours(1));
+    let second = s3_counter(&w, w.applicant, &rka[3]).await;
+    let regs = e.registrations(&w.counter, &w.applicant).await.unwrap();
+    assert_eq!(regs.len(), 2);
+    assert_eq!(regs[0].rka.as_deref(), Some(rka[3].as_str()));
+    assert!(regs[0].ended_at.is_none());
+    assert!(regs[1].ended_at.is_some());
+    assert!(regs[1]
+        .ended_by
+        .as_deref()
+        .unwrap()
+        .contains(&second.number));
+    let p = e.person(&w.counter, &w.applicant, "test").await.unwrap();
+    assert_eq!(p.data["registration"]["rka"], rka[3].as_str());
+    // 2018: the status "not established at a place of residence".
+    let who = Iin::parse("800416300257").unwrap();
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S3",
+            Channel::Counter,
+            who,
+            serde_json::json!({ "kind": "not_established" }),
+        ),
+    )
+    .await;
+    issue_to(&w, &w.district, &a, who).await.unwrap();
+    assert_eq!(
+        e.registrations(&w.counter, &who).await.unwrap()[0].kind,
+        "not_established"
+    );
+    // Refusal by the district, with a motivated reason.
+    let a = run(&w, &w.counter, accept_cmd("S3", Channel::Counter, who, serde_json::json!({ "kind": "permanent", "rka": rka[1], "owner_iin": owner().to_string(), "owner_consent": true, "owner_id_document": "045678123" }))).await;
+    let r = refuse(&w, &w.district, &a, "the owner's consent was withdrawn").await;
+    assert_eq!(r.status, Status::Refused);
+    // The portal: only with a chip ID card; the result is a notice and a chip task.
+    let citizen = Actor::citizen(who);
+    let portal = |rka: &str| {
+        accept_cmd(
+            "S3",
+            Channel::Portal,
+            who,
+            serde_json::json!({ "unit": "C71-1", "kind": "permanent", "rka": rka }),
+        )
+    };
+    assert_eq!(
+        run_err(&w, &citizen, portal(&rka[2])).await.code(),
+        "forbidden"
+    );
+    let mut person = e.person(&w.counter, &who, "test").await.unwrap();
+    person.data["documents"] =
+        serde_json::json!([{ "kind": "id_card", "number": "040000001", "expires": "2025-01-01" }]);
+    e.put_persons(&Actor::system(), &[person]).await.unwrap();
+    let a = run(&w, &citizen, portal(&rka[2])).await;
+    assert_eq!(a.status, Status::Issued, "{a:?}");
+    let tl = e.timeline(&citizen, &a.id).await.unwrap();
+    let issued = tl.iter().find(|x| x.kind == "issued").unwrap();
+    assert!(issued.data["result"]["notice"]["ru"]
+        .as_str()
+        .unwrap()
+        .contains("ЦОН"));
+    let regs = e.registrations(&citizen, &who).await.unwrap();
+    assert_eq!(
+        (regs[0].kind.as_str(), regs[0].ended_at),
+        ("permanent", None)
+    );
+    assert!(regs[1].ended_at.is_some(), "the status ended too");
+    let tasks = e.counter_tasks(&w.counter, &who).await.unwrap();
+    assert_eq!((tasks.len(), tasks[0].kind.as_str()), (1, "chip_rewrite"));
+    assert!(e
+        .complete_counter_task(&w.district, &tasks[0].id)
+        .await
+        .is_err());
+    e.complete_counter_task(&w.counter, &tasks[0].id)
+        .await
+        .unwrap();
+    assert!(e
+        .complete_counter_task(&w.counter, &tasks[0].id)
+        .await
+        .is_err());
+    assert!(e.counter_tasks(&w.counter, &who).await.unwrap()[0]
+        .done_at
+        .is_some());
+    let j = e
+        .journal(&w.counter, "chip_rewrite", Some(&uid("C71-1")), 10)
+        .await
+        .unwrap();
+    assert_eq!(j.len(), 1);
+    assert_eq!(audit::verify(&e.db).await.unwrap().broken_at, None);
+}
+
+async fn residence_2014_and_deregistration(url: &str) {
+    // 2014: no "not established" status; deregistration also on a prison sentence.
+    let w = world(url, "2014-06-02T10:00").await;
+    let rka = addresses(&w).await;
+    let bad = run_err(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S3",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "kind": "not_established" }),
+        ),
+    )
+    .await;
+    assert_eq!(bad.code(), "invalid");
+    let a = run(&w, &w.counter, accept_cmd("S3", Channel::Counter, w.applicant, serde_json::json!({ "kind": "permanent", "rka": rka[0], "owner_iin": w.applicant.to_string() }))).await;
+    assert_eq!((a.version.as_str(), a.step), ("2014", 2));
+    // The step limit comes from the 2014 table: 20 minutes.
+    assert_eq!(
+        a.step_due_at.unwrap().duration_since(a.step_entered_at),
+        SignedDuration::from_mins(20)
+    );
+    issue_to(&w, &w.district, &a, w.applicant).await.unwrap();
+    let d = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S4",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "ground": "prison" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (d.version.as_str(), d.step, d.holder_unit.as_str()),
+        ("2014", 2, "D71-1")
+    );
+    let Outcome::Application { application: done } =
+        issue_to(&w, &w.district, &d, w.applicant).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(done.status, Status::Issued);
+    let regs = w
+        .engine
+        .registrations(&w.counter, &w.applicant)
+        .await
+        .unwrap();
+    assert!(regs.iter().all(|r| r.ended_at.is_some()));
+    let sheets = w
+        .engine
+        .journal(&w.district, "departure_sheets", Some(&uid("D71-1")), 10)
+        .await
+        .unwrap();
+    assert_eq!(sheets.len(), 1);
+    assert_eq!(sheets[0].data["ground"], "prison");
+    assert!(sheets[0].data["from"].as_str().unwrap().contains("Абая"));
+    // Not registered any more: no second deregistration.
+    let bad = run_err(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S4",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "ground": "abroad" }),
+        ),
+    )
+    .await;
+    assert_eq!(bad.code(), "invalid");
+}
+
+async fn deregistration_2018(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let rka = addresses(&w).await;
+    s3_counter(&w, w.applicant, &rka[0]).await;
+    // 2018: the prison ground is gone; a court decision needs its number.
+    for (data, code) in [
+        (serde_json::json!({ "ground": "prison" }), "invalid"),
+        (serde_json::json!({ "ground": "court" }), "invalid"),
+        (serde_json::json!({}), "invalid"),
+    ] {
+        assert_eq!(
+            run_err(
+                &w,
+                &w.counter,
+                accept_cmd("S4", Channel::Counter, w.applicant, data)
+            )
+            .await
+            .code(),
+            code
+        );
+    }
+    let d = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S4",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "ground": "court", "court_decision": "No 2-1234 of 01.03.2019" }),
+        ),
+    )
+    .await;
+    // One step, the district's: it waits there with its due time.
+    assert_eq!(
+        (d.version.as_str(), d.step, d.holder_unit.as_str()),
+        ("2018", 1, "D71-1")
+    );
+    assert!(d.step_due_at.is_some());
+    assert!(issue_to(&w, &w.counter, &d, w.applicant).await.is_err());
+    issue_to(&w, &w.district, &d, w.applicant).await.unwrap();
+    let sheets = w
+        .engine
+        .journal(&w.centre, "departure_sheets", None, 10)
+        .await
+        .unwrap();
+    assert_eq!(sheets[0].data["ground"], "court");
+    assert!(w
+        .engine
+        .registrations(&w.counter, &w.applicant)
+        .await
+        .unwrap()[0]
+        .ended_at
+        .is_some());
+    // Refusal.
+    let other = Iin::parse("800416300257").unwrap();
+    s3_counter(&w, other, &rka[1]).await;
+    let d = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S4",
+            Channel::Counter,
+            other,
+            serde_json::json!({ "ground": "abroad" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        refuse(&w, &w.district, &d, "no proof of departure abroad")
+            .await
+            .status,
+        Status::Refused
+    );
+    assert!(w.engine.registrations(&w.counter, &other).await.unwrap()[0]
+        .ended_at
+        .is_none());
+}
+
+fn a_bin() -> String {
+    (0..10)
+        .map(|c| format!("18044000012{c}"))
+        .find(|s| drn_core::Bin::parse(s).is_ok())
+        .or_else(|| {
+            (0..10)
+                .map(|c| format!("18044000013{c}"))
+                .find(|s| drn_core::Bin::parse(s).is_ok())
+        })
+        .unwrap()
+}
+
+async fn address_certificate(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let rka = addresses(&w).await;
+    s3_counter(&w, w.applicant, &rka[0]).await;
+    // Immediate: accepted and issued at the counter, after the check.
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd("S5", Channel::Counter, w.applicant, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (1, "C71-1"));
+    assert_eq!(
+        issue_to(&w, &w.counter, &a, w.applicant)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let a = check(&w, &w.counter, &a).await;
+    let Outcome::Application { application: done } =
+        issue_to(&w, &w.counter, &a, w.applicant).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(done.status, Status::Issued);
+    let certs = e
+        .journal(&w.counter, "address_certificates", Some(&uid("C71-1")), 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        certs[0].data["signatures"],
+        serde_json::json!(["MVD", "MoJ"])
+    );
+    assert_eq!(certs[0].data["rka"], rka[0].as_str());
+    // A mismatch (no valid code for the person's address): the detour to the district.
+    let other = Iin::parse("800416300257").unwrap();
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd("S5", Channel::Counter, other, serde_json::json!({})),
+    )
+    .await;
+    let a = check(&w, &w.counter, &a).await;
+    assert_eq!(
+        issue_to(&w, &w.counter, &a, other)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    let a = run(
+        &w,
+        &w.counter,
+        Command::Return {
+            application: a.id.clone(),
+            revision: a.revision,
+            to_step: 2,
+            reason: "address data do not match".into(),
+        },
+    )
+    .await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (2, "D71-1"));
+    assert_eq!(
+        complete_note(&w, &w.district, &a, "corrected")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid"
+    );
+    let Outcome::Application { application: a } =
+        complete_note(&w, &w.district, &a, &format!("RKA {}", rka[5]))
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (a.step, a.holder_unit.as_str()),
+        (1, "C71-1"),
+        "back to the counter"
+    );
+    let a = check(&w, &w.counter, &a).await;
+    issue_to(&w, &w.counter, &a, other).await.unwrap();
+    assert_eq!(
+        e.registrations(&w.counter, &other).await.unwrap()[0]
+            .rka
+            .as_deref(),
+        Some(rka[5].as_str())
+    );
+    // A legal entity (BIN) at an address that is not in the register: refused at the counter.
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S5",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "bin": a_bin(), "rka": "7102000009999999" }),
+        ),
+    )
+    .await;
+    let a = check(&w, &w.counter, &a).await;
+    let r = refuse(
+        &w,
+        &w.counter,
+        &a,
+        "the legal entity's address is not in the register",
+    )
+    .await;
+    assert_eq!(r.status, Status::Refused);
+    // A BIN at a registered address.
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S5",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "bin": a_bin(), "rka": rka[1] }),
+        ),
+    )
+    .await;
+    let a = check(&w, &w.counter, &a).await;
+    issue_to(&w, &w.counter, &a, w.applicant).await.unwrap();
+    assert_eq!(
+        run_err(
+            &w,
+            &w.counter,
+            accept_cmd(
+                "S5",
+                Channel::Counter,
+                w.applicant,
+                serde_json::json!({ "bin": "123" })
+            )
+        )
+        .await
+        .code(),
+        "invalid"
+    );
+}
+
+async fn temporary_id(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S2",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "reason": "ID card lost" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (a.version.as_str(), a.step, a.holder_unit.as_str()),
+        ("2018", 2, "D71-1")
+    );
+    let a = complete(&w, &w.district, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (3, "C71-1"));
+    issue_to(&w, &w.counter, &a, w.applicant).await.unwrap();
+    let j = e
+        .journal(&w.district, "temporary_id", Some(&uid("D71-1")), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (j.len(), j[0].subject.as_str()),
+        (1, w.applicant.to_string().as_str())
+    );
+    assert!(e
+        .journal(&w.district, "temporary_id", Some(&uid("D75-1")), 10)
+        .await
+        .is_err());
+    let b = run(
+        &w,
+        &w.counter,
+        accept_cmd("S2", Channel::Counter, w.applicant, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(
+        refuse(&w, &w.district, &b, "the identity could not be established")
+            .await
+            .status,
+        Status::Refused
+    );
+    assert_eq!(
+        e.journal(&w.centre, "temporary_id", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+fn foreigner(passport: &str) -> Foreigner {
+    Foreigner {
+        surname: "Ivanov".into(),
+        given_name: "Petr".into(),
+        birth_date: jiff::civil::date(1990, 5, 17),
+        sex: Sex::Male,
+        citizenship: "RU".into(),
+        passport: passport.into(),
+    }
+}
+
+async fn foreigners_services(url: &str) {
+    let w = world(url, "2014-06-02T10:00").await;
+    let e = &w.engine;
+    for (service, journal, extra) in [
+        (
+            "S6",
+            "border_passes",
+            serde_json::json!({ "zone": "Кордай, участок 3" }),
+        ),
+        (
+            "S7",
+            "invitations",
+            serde_json::json!({ "purpose": "family reunification" }),
+        ),
+        (
+            "S8",
+            "foreigner_registration",
+            serde_json::json!({ "until": "2014-08-01" }),
+        ),
+    ] {
+        let mut data = extra.clone();
+        data["foreigner"] = serde_json::to_value(foreigner("75 1234567")).unwrap();
+        // Bad passport data first.
+        assert_eq!(
+            run_err(
+                &w,
+                &w.district,
+                accept_cmd(service, Channel::Unit, w.applicant, data.clone())
+            )
+            .await
+            .code(),
+            "invalid"
+        );
+        data["foreigner"] = serde_json::to_value(foreigner(&format!("{service}0001"))).unwrap();
+        // Only a district officer accepts at the unit.
+        assert_eq!(
+            run_err(
+                &w,
+                &w.counter,
+                accept_cmd(service, Channel::Unit, w.applicant, data.clone())
+            )
+            .await
+            .code(),
+            "forbidden"
+        );
+        let a = run(
+            &w,
+            &w.district,
+            accept_cmd(service, Channel::Unit, w.applicant, data.clone()),
+        )
+        .await;
+        assert_eq!(
+            (a.version.as_str(), a.step, a.holder_unit.as_str()),
+            ("2014", 2, "D71-1")
+        );
+        // Limits in working days, capped by the whole-process limit.
+        assert!(a.step_due_at.unwrap() <= a.due_at.unwrap());
+        let a = complete(&w, &w.district, &a).await;
+        assert_eq!(a.step, 3);
+        assert_eq!(
+            issue_to(&w, &w.district, &a, w.applicant)
+                .await
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        let a = check(&w, &w.district, &a).await;
+        issue_to(&w, &w.district, &a, w.applicant).await.unwrap();
+        let j = e
+            .journal(&w.district, journal, Some(&uid("D71-1")), 10)
+            .await
+            .unwrap();
+        assert_eq!(j.len(), 1, "{service}");
+        // The special records hold the next one: the check records it, a motivated refusal.
+        data["foreigner"] = serde_json::to_value(foreigner(&format!("{service}0002"))).unwrap();
+        e.add_special_record(
+            &Actor::system(),
+            &format!("{service}0002"),
+            "entry banned until 2016",
+        )
+        .await
+        .unwrap();
+        let b = run(
+            &w,
+            &w.district,
+            accept_cmd(service, Channel::Unit, w.applicant, data),
+        )
+        .await;
+        let b = complete(&w, &w.district, &b).await;
+        let b = check(&w, &w.district, &b).await;
+        assert_eq!(
+            issue_to(&w, &w.district, &b, w.applicant)
+                .await
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        let b = refuse(
+            &w,
+            &w.district,
+            &b,
+            "special records: entry banned until 2016",
+        )
+        .await;
+        assert_eq!(b.status, Status::Refused);
+        let tl = e.timeline(&w.district, &b.id).await.unwrap();
+        let checked = tl.iter().find(|x| x.kind == "checked").unwrap();
+        assert_eq!(checked.data["passed"], false);
+        assert_eq!(checked.data["detail"]["reason"], "entry banned until 2016");
+    }
+    // S8 through the portal: the e-signed insert to the passport.
+    let citizen = Actor::citizen(w.applicant);
+    let a = run(
+        &w,
+        &citizen,
+        accept_cmd(
+            "S8",
+            Channel::Portal,
+            w.applicant,
+            serde_json::json!({ "unit": "C71-1", "foreigner": foreigner("P0000777") }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (a.process.as_str(), a.step, a.holder_unit.as_str()),
+        ("portal", 2, "D71-1")
+    );
+    issue_to(&w, &w.district, &a, w.applicant).await.unwrap();
+    let tl = e.timeline(&citizen, &a.id).await.unwrap();
+    let issued = tl.iter().find(|x| x.kind == "issued").unwrap();
+    assert_eq!(issued.data["result"]["insert"]["electronic"], true);
+    // The two at the unit were entered at step 2 (the refused one too), and the portal's.
+    assert_eq!(
+        e.journal(&w.centre, "foreigner_registration", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+async fn s9_to_step5(w: &World, f: Foreigner, data: serde_json::Value) -> Application {
+    let a = run(
+        w,
+        &w.counter,
+        Command::AcceptForeigner(AcceptForeigner {
+            service: "S9".into(),
+            channel: Channel::Counter,
+            urgency: Urgency::General,
+            foreigner: f,
+            documents_presented: vec![],
+            missing: vec![],
+            data,
+        }),
+    )
+    .await;
+    assert_eq!(a.step, 2);
+    let a = complete(w, &w.counter, &a).await;
+    assert_eq!(a.step, 3);
+    // Step 3: the written consent must be recorded.
+    assert_eq!(
+        complete_note(w, &w.counter, &a, "")
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid"
+    );
+    let Outcome::Application { application: a } =
+        complete_note(w, &w.counter, &a, "consent form No 17")
+            .await
+            .unwrap()
+    else {
+        panic!()
+    };
+    let a = complete(w, &w.counter, &a).await;
+    assert_eq!(a.step, 5);
+    a
+}
+
+async fn iin_for_foreigners(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let sys = Actor::system();
+    let a = s9_to_step5(&w, foreigner("AB1234567"), serde_json::json!({})).await;
+    assert!(a.applicant.starts_with("F:RU:"));
+    // The operator's processing within 4 hours.
+    // (4 working hours of the unit: the lunch break does not count)
+    let took = a.step_due_at.unwrap().duration_since(a.step_entered_at);
+    assert!(
+        took >= SignedDuration::from_hours(4) && took <= SignedDuration::from_hours(5),
+        "{took:?}"
+    );
+    // Only the system (the MVD operator) processes it.
+    assert!(w
+        .engine
+        .execute(
+            &w.counter,
+            &Command::CompleteStep {
+                application: a.id.clone(),
+                revision: a.revision,
+                note: None
+            },
+            None
+        )
+        .await
+        .is_err());
+    let a = e.application(&sys, &a.id, "test").await.unwrap();
+    let a = complete(&w, &sys, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (6, "D71-1"));
+    let iin = Iin::parse(&a.applicant).unwrap();
+    assert_eq!(iin.encoded_birth(), Some(jiff::civil::date(1990, 5, 17)));
+    let Outcome::Application { application: done } =
+        issue_to(&w, &w.district, &a, iin).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(done.status, Status::Issued);
+    let p = e.person(&w.counter, &iin, "test").await.unwrap();
+    assert_eq!(
+        (p.surname.as_str(), p.citizenship.as_str()),
+        ("Ivanov", "RU")
+    );
+    assert_eq!(
+        e.journal(&w.centre, "iin_formed", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // The same person again: an error message, the application ends.
+    let b = s9_to_step5(&w, foreigner("AB1234567"), serde_json::json!({})).await;
+    let b = complete(&w, &sys, &b).await;
+    assert_eq!(b.status, Status::Refused);
+    let tl = e.timeline(&w.counter, &b.id).await.unwrap();
+    assert_eq!(tl.last().unwrap().kind, "error_message");
+    assert_eq!(tl.last().unwrap().data["ground"], "has_iin");
+    // Data that do not match the questionnaire: an error message.
+    let mut f = foreigner("CD7654321");
+    f.given_name = "Pavel".into();
+    let c = s9_to_step5(
+        &w,
+        f,
+        serde_json::json!({ "questionnaire": { "surname": "Ivanov", "given_name": "Pyotr" } }),
+    )
+    .await;
+    let c = complete(&w, &sys, &c).await;
+    assert_eq!(c.status, Status::Refused);
+    let tl = e.timeline(&w.counter, &c.id).await.unwrap();
+    assert_eq!(tl.last().unwrap().data["ground"], "mismatch");
+    // Incomplete documents: the counter refuses (step 1's refusal branch is the counter's).
+    let d = run(
+        &w,
+        &w.counter,
+        Command::AcceptForeigner(AcceptForeigner {
+            service: "S9".into(),
+            channel: Channel::Counter,
+            urgency: Urgency::General,
+            foreigner: foreigner("EF0000001"),
+            documents_presented: vec![],
+            missing: vec!["migration card".into()],
+            data: serde_json::json!({}),
+        }),
+    )
+    .await;
+    assert_eq!(d.status, Status::IntakeRefused);
+    // At the unit: the district accepts.
+    let u = run(
+        &w,
+        &w.district,
+        Command::AcceptForeigner(AcceptForeigner {
+            service: "S9".into(),
+            channel: Channel::Unit,
+            urgency: Urgency::General,
+            foreigner: foreigner("GH0000002"),
+            documents_presented: vec![],
+            missing: vec![],
+            data: serde_json::json!({}),
+        }),
+    )
+    .await;
+    assert_eq!((u.process.as_str(), u.step), ("unit", 2));
+}
+
+/// Many tasks form IINs for one birth date and sex at once: never one IIN twice.
+async fn iin_forming_concurrency(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let sys = Actor::system();
+    let n = 24;
+    let mut apps = Vec::new();
+    for i in 0..n {
+        let mut f = foreigner(&format!("ZZ{i:07}"));
+        f.surname = format!("Person{i}");
+        apps.push(s9_to_step5(&w, f, serde_json::json!({})).await);
+    }
+    let mut tasks = Vec::new();
+    for a in apps {
+        let e = w.engine.clone();
+        let sys = sys.clone();
+        tasks.push(tokio::spawn(async move {
+            let cmd = Command::CompleteStep {
+                application: a.id.clone(),
+                revision: a.revision,
+                note: None,
+            };
+            app_of(&e.execute(&sys, &cmd, None).await.unwrap())
+        }));
+    }
+    let mut iins = std::collections::BTreeSet::new();
+    for t in tasks {
+        let a = t.await.unwrap();
+        assert_eq!(a.step, 6);
+        assert!(
+            iins.insert(a.applicant.clone()),
+            "IIN {} formed twice",
+            a.applicant
+        );
+    }
+    assert_eq!(iins.len(), n);
+    let rows = drn_store::query("SELECT COUNT(*) FROM persons WHERE citizenship = 'RU'")
+        .fetch_one(w.engine.db.reader())
+        .await
+        .unwrap();
+    use drn_store::Row;
+    assert_eq!(rows.try_get::<i64, _>(0).unwrap(), n as i64);
+}
+
+on_both!(s3_registration_counter_portal_history_status, residence);
+on_both!(
+    s3_2014_and_s4_deregistration_with_prison_ground,
+    residence_2014_and_deregistration
+);
+on_both!(
+    s4_deregistration_2018_grounds_and_refusal,
+    deregistration_2018
+);
+on_both!(
+    s5_address_certificate_detour_and_refusal,
+    address_certificate
+);
+on_both!(s2_temporary_id_with_journal, temporary_id);
+on_both!(
+    s6_s7_s8_special_records_journals_and_portal_insert,
+    foreigners_services
+);
+on_both!(
+    s9_iin_for_foreigners_consent_forming_errors,
+    iin_for_foreigners
+);
+on_both!(
+    s9_concurrent_forming_gives_unique_iins,
+    iin_forming_concurrency
+);
+
+// ---------------------------------------------------------------------------------------
+// Issue 6: the 2025 pilot, online renewal of an ID card (S1E, seed 001 п. 3 steps 1-19),
+// through the sandboxed state systems on a simulated clock.
+
+mod pilot {
+    use super::*;
+    use base64::Engine as _;
+    use drn_engine::online_renewal::{self as orn, photo, RenewalRequest, RenewalStatus, Review};
+    use drn_registries::{BranchCases, InvoiceStatus, Port, Sandbox, SandboxPerson};
+    use jiff::civil::{date, Date};
+    use jiff::ToSpan;
+
+    pub struct Pilot {
+        pub w: World,
+        pub sandbox: Sandbox,
+        pub cases: BranchCases,
+        pub pki: drn_docs::Pki,
+        /// Plain persons no case took, in DRN.
+        pub spare: Vec<Iin>,
+        /// A plain person the sandbox knows and DRN does not.
+        pub unknown_to_drn: Iin,
+        pub photo: Vec<u8>,
+    }
+
+    fn b64(b: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(b)
+    }
+
+    pub const TODAY: (i16, i8, i8) = (2025, 11, 20);
+
+    pub fn today() -> Date {
+        date(TODAY.0, TODAY.1, TODAY.2)
+    }
+
+    pub async fn pilot(url: &str) -> Pilot {
+        let w = world(url, "2025-11-20T10:00").await;
+        let mut persons = drn_registries::sandbox::sample_persons(today(), 24);
+        for p in &mut persons {
+            if let Some(c) = p.id_card.as_mut() {
+                c.expires = today().checked_add(5.days()).unwrap();
+                c.issued = c.expires.checked_sub(10.years()).unwrap();
+            }
+        }
+        let clock = orn::bridge_clock(w.clock.clone());
+        let (sandbox, cases) = Sandbox::with_branch_cases(persons, today(), clock);
+        let taken: Vec<Iin> = cases.all().into_iter().map(|(_, i)| i).collect();
+        let mut spare: Vec<Iin> = sandbox
+            .persons()
+            .into_iter()
+            .filter(|p| !taken.contains(&p.iin) && p.is_plain())
+            .map(|p| p.iin)
+            .collect();
+        let unknown_to_drn = spare.pop().unwrap();
+        let drn: Vec<Person> = sandbox
+            .persons()
+            .into_iter()
+            .filter(|p| p.iin != unknown_to_drn)
+            .map(|p| Person {
+                iin: p.iin,
+                surname: p.surname,
+                given_name: p.given_name,
+                patronymic: p.patronymic,
+                birth_date: p.birth_date,
+                sex: p.sex,
+                citizenship: "KZ".into(),
+                data: serde_json::json!({}),
+            })
+            .collect();
+        w.engine.put_persons(&Actor::system(), &drn).await.unwrap();
+        let dir = std::env::temp_dir().join(format!("drn-pilot-pki-{}", uuid::Uuid::now_v7()));
+        let pki = drn_docs::Pki::open_or_create(&dir).unwrap();
+        w.engine.set_online_renewal(
+            orn::Setup::sandboxed(sandbox.clone()).with_citizen_ca(pki.ca_der().to_vec()),
+        );
+        let photo = photo::synthetic_photo(360, 480, [245, 245, 245], 0.0);
+        sandbox.override_photo(&photo, true);
+        Pilot {
+            w,
+            sandbox,
+            cases,
+            pki,
+            spare,
+            unknown_to_drn,
+            photo,
+        }
+    }
+
+    impl Pilot {
+        pub fn person(&self, iin: Iin) -> SandboxPerson {
+            self.sandbox.person(iin).unwrap()
+        }
+
+        /// A request signed by `signer`'s certificate (the applicant's by default).
+        pub fn request_by(&self, iin: Iin, photo: &[u8], signer: Iin) -> RenewalRequest {
+            let sig = photo::synthetic_signature();
+            let phone = self
+                .person(iin)
+                .phone
+                .unwrap_or_else(|| "+7 701 000 00 00".into());
+            let content = orn::request_to_sign(&iin, "C71-1", &phone, photo, &sig);
+            let cert = self.pki.officer(&signer, "Citizen").unwrap();
+            let cms = drn_docs::cms::sign_detached(&content, &[&cert]).unwrap();
+            RenewalRequest {
+                channel: Channel::Portal,
+                reason: "expiry".into(),
+                phone,
+                unit: "C71-1".into(),
+                photo: b64(photo),
+                signature_sample: b64(&sig),
+                selfie: None,
+                request_signature: b64(&cms),
+            }
+        }
+
+        pub fn request(&self, iin: Iin) -> RenewalRequest {
+            self.request_by(iin, &self.photo, iin)
+        }
+
+        pub async fn submit(&self, req: RenewalRequest, iin: Iin) -> orn::Renewal {
+            self.w
+                .engine
+                .renewal_submit(&Actor::citizen(iin), req)
+                .await
+                .unwrap()
+        }
+
+        pub fn set_expiry(&self, iin: Iin, days: i64) {
+            let mut p = self.person(iin);
+            let c = p.id_card.as_mut().unwrap();
+            c.expires = today().checked_add(days.days()).unwrap();
+            self.sandbox.upsert(p);
+        }
+    }
+
+    /// Sent to the counter at `step`, nothing charged, no application.
+    pub fn at_counter(r: &orn::Renewal, step: u32) {
+        assert_eq!(r.status, RenewalStatus::ToCounter, "{r:?}");
+        assert_eq!(r.step, step, "{r:?}");
+        assert!(r.duty.is_none(), "charged: {r:?}");
+        assert!(r.application.is_none());
+        assert!(r.reason.as_ref().is_some_and(|t| !t.ru.is_empty()));
+        let last = r.checks.last().unwrap();
+        assert_eq!((last.step, last.outcome), (step, orn::CheckOutcome::Failed));
+    }
+
+    pub async fn happy_path_and_every_branch(url: &str) {
+        let p = pilot(url).await;
+        let e = &p.w.engine;
+        let c = &p.cases;
+
+        // Happy path: steps 1-16 online, the duty 0.2 МРП of 2025 = 786 ₸ paid.
+        let iin = c.plain.unwrap();
+        let who = Actor::citizen(iin);
+        let el = e.renewal_eligibility(&who, &iin).await.unwrap();
+        assert!(el.available && el.duty_tenge == Some(786), "{el:?}");
+        let r = p.submit(p.request(iin), iin).await;
+        assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
+        assert_eq!(r.step, 15);
+        let duty = r.duty.clone().unwrap();
+        assert_eq!((duty.amount_tenge, duty.mrp, duty.year), (786, 3932, 2025));
+        assert!(r.talon.as_deref().unwrap().starts_with("C71-1-2025-"));
+        // A second renewal cannot start beside it.
+        let again = e.renewal_submit(&who, p.request(iin)).await.unwrap_err();
+        assert_eq!(again.code(), "forbidden");
+        let r = e.renewal_pay_in_sandbox(&who, &r.id).await.unwrap();
+        assert_eq!(
+            (r.status, r.step),
+            (RenewalStatus::UnderReview, 17),
+            "{r:?}"
+        );
+        assert_eq!(r.duty.as_ref().unwrap().status, "paid");
+        let app_id = r.application.clone().unwrap();
+        let app = e.application(&p.w.region, &app_id, "test").await.unwrap();
+        assert_eq!(
+            (app.service.as_str(), app.holder_unit.as_str()),
+            ("S1E", "R71")
+        );
+        // Only the regional officer reviews.
+        let wrong = e
+            .renewal_review(
+                &p.w.counter,
+                &app_id,
+                &Review::Approve {
+                    revision: app.revision,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(wrong.code(), "forbidden");
+        let app = app_of(
+            &e.renewal_review(
+                &p.w.region,
+                &app_id,
+                &Review::Approve {
+                    revision: app.revision,
+                },
+            )
+            .await
+            .unwrap(),
+        );
+        assert_eq!((app.step, app.holder_unit.as_str()), (18, "IPC"));
+        let app = complete(&p.w, &p.w.production, &app).await;
+        assert_eq!((app.step, app.holder_unit.as_str()), (19, "C71-1"));
+        assert_eq!(
+            e.renewal(&who, &r.id).await.unwrap().status,
+            RenewalStatus::ReadyForIssue
+        );
+        // No proxy in the pilot; in person at the chosen point.
+        let proxy = Command::Issue {
+            application: app.id.clone(),
+            revision: app.revision,
+            receiver: p.spare[0],
+            representative: Some(Representative {
+                iin: p.spare[0],
+                authority: "доверенность № 1".into(),
+            }),
+        };
+        assert_eq!(
+            e.execute(&p.w.counter, &proxy, None)
+                .await
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        let issue = Command::Issue {
+            application: app.id.clone(),
+            revision: app.revision,
+            receiver: iin,
+            representative: None,
+        };
+        e.execute(&p.w.counter, &issue, None).await.unwrap();
+        assert_eq!(
+            e.renewal(&who, &r.id).await.unwrap().status,
+            RenewalStatus::Issued
+        );
+        // Every one of the 19 steps is on the timeline.
+        let tl = e.timeline(&p.w.centre, &app_id).await.unwrap();
+        for n in 1..=19u32 {
+            assert!(
+                tl.iter()
+                    .any(|ev| ev.step == Some(n) && ev.kind == "step_completed"),
+                "step {n} not completed on the timeline: {tl:?}"
+            );
+        }
+        assert!(tl.iter().any(|ev| ev.kind == "issued"));
+
+        // Each failed check: to the counter at its step, nothing charged.
+        at_counter(
+            &p.submit(
+                p.request(c.consent_denied.unwrap()),
+                c.consent_denied.unwrap(),
+            )
+            .await,
+            1,
+        );
+        at_counter(
+            &p.submit(
+                p.request(c.phone_not_in_bmg.unwrap()),
+                c.phone_not_in_bmg.unwrap(),
+            )
+            .await,
+            2,
+        );
+        at_counter(
+            &p.submit(
+                p.request(c.liveness_fails.unwrap()),
+                c.liveness_fails.unwrap(),
+            )
+            .await,
+            3,
+        );
+        at_counter(
+            &p.submit(p.request(c.incapable.unwrap()), c.incapable.unwrap())
+                .await,
+            4,
+        );
+        let r = p
+            .submit(p.request(c.name_change.unwrap()), c.name_change.unwrap())
+            .await;
+        at_counter(&r, 5);
+        assert!(r.checks.last().unwrap().detail["changes"][0] == "surname");
+        at_counter(
+            &p.submit(
+                p.request(c.no_registration.unwrap()),
+                c.no_registration.unwrap(),
+            )
+            .await,
+            6,
+        );
+
+        // The reason must be expiry (п. 7).
+        let s = p.spare[0];
+        let mut other = p.request(s);
+        other.reason = "loss".into();
+        let r = p.submit(other, s).await;
+        assert_eq!(r.status, RenewalStatus::ToCounter);
+        assert_eq!(
+            r.reason.unwrap().ru,
+            "оформление не доступно, обратитесь в ЦОН"
+        );
+
+        // Step 9: an unusable signature sample.
+        let mut bad_sig = p.request(s);
+        bad_sig.signature_sample = b64(&p.photo);
+        at_counter(&p.submit(bad_sig, s).await, 9);
+        // Step 10: the photo fails the requirements (subject off-centre).
+        let off = photo::synthetic_photo(360, 480, [245, 245, 245], 0.3);
+        p.sandbox.override_photo(&off, true);
+        let r = p.submit(p.request_by(s, &off, s), s).await;
+        at_counter(&r, 10);
+        let issues = r.checks.last().unwrap().detail["issues"].clone();
+        assert!(
+            issues
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["code"] == "face"),
+            "{issues}"
+        );
+        // Step 11: Digital-ID identifies the selfie, but the photo is not ГБД ФЛ's.
+        let other_photo = photo::synthetic_photo(360, 480, [238, 238, 238], 0.0);
+        p.sandbox.override_photo(&other_photo, false);
+        let mut req = p.request_by(s, &other_photo, s);
+        req.selfie = Some(b64(&p.photo));
+        at_counter(&p.submit(req, s).await, 11);
+        // Step 12: signed with another person's certificate; a broken signature.
+        at_counter(
+            &p.submit(p.request_by(s, &p.photo, p.spare[1]), s).await,
+            12,
+        );
+        let mut broken = p.request(s);
+        broken.request_signature = b64(b"not a CMS");
+        at_counter(&p.submit(broken, s).await, 12);
+        // Step 13: DRN has no such person: the registration is refused.
+        let u = p.unknown_to_drn;
+        let r = p.submit(p.request(u), u).await;
+        assert_eq!((r.status, r.step), (RenewalStatus::Refused, 13), "{r:?}");
+        assert!(r.duty.is_none());
+        // Step 14: a social status exempts: no invoice, straight to the review.
+        let x = c.social_status.unwrap();
+        let r = p.submit(p.request(x), x).await;
+        assert_eq!(
+            (r.status, r.step),
+            (RenewalStatus::UnderReview, 17),
+            "{r:?}"
+        );
+        let d = r.duty.unwrap();
+        assert_eq!((d.status.as_str(), d.invoice), ("exempt", None));
+        // Place of birth: no ЗАГС record, the historical one.
+        let h = c.no_zags_birthplace.unwrap();
+        let r = p.submit(p.request(h), h).await;
+        assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
+        assert_eq!(
+            r.place_of_birth.unwrap().source,
+            drn_registries::PlaceSource::Historical
+        );
+    }
+
+    /// п. 7's window, at its edges: 30 days ahead and 10 days expired are in; 31 and 11
+    /// are not.
+    pub async fn window_edges(url: &str) {
+        let p = pilot(url).await;
+        let s = &p.spare;
+        for (iin, days, ok) in [
+            (s[0], 30, true),
+            (s[1], 31, false),
+            (s[2], -10, true),
+            (s[3], -11, false),
+        ] {
+            p.set_expiry(iin, days);
+            let el =
+                p.w.engine
+                    .renewal_eligibility(&Actor::citizen(iin), &iin)
+                    .await
+                    .unwrap();
+            assert_eq!(el.available, ok, "{days}: {el:?}");
+            let r = p.submit(p.request(iin), iin).await;
+            if ok {
+                assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{days}: {r:?}");
+            } else {
+                at_counter(&r, 7);
+                assert_eq!(
+                    r.reason.unwrap().ru,
+                    "оформление не доступно, обратитесь в ЦОН"
+                );
+            }
+        }
+        // Outside the pilot's period (after 31 March 2026): not available online.
+        p.w.clock.set(at("2026-04-01T10:00"));
+        let iin = s[4];
+        let el =
+            p.w.engine
+                .renewal_eligibility(&Actor::citizen(iin), &iin)
+                .await
+                .unwrap();
+        assert!(!el.available);
+        assert_eq!(
+            el.message.unwrap().en,
+            "The service is not available online."
+        );
+        let r = p.submit(p.request(iin), iin).await;
+        assert_eq!(r.status, RenewalStatus::NotAvailable);
+    }
+
+    /// Annulment at the review refunds the paid duty; the person applies and pays again.
+    pub async fn annulment_refunds(url: &str) {
+        let p = pilot(url).await;
+        let e = &p.w.engine;
+        let iin = p.spare[0];
+        let who = Actor::citizen(iin);
+        let r = p.submit(p.request(iin), iin).await;
+        let first_invoice = r.duty.as_ref().unwrap().invoice.clone().unwrap();
+        let r = e.renewal_pay_in_sandbox(&who, &r.id).await.unwrap();
+        let app = e
+            .application(&p.w.region, r.application.as_ref().unwrap(), "test")
+            .await
+            .unwrap();
+        let out = e
+            .renewal_review(
+                &p.w.region,
+                &app.id,
+                &Review::Annul {
+                    revision: app.revision,
+                    ground: orn::AnnulGround::PhotoOrSignature,
+                    reason: "фото не соответствует требованиям".into(),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(app_of(&out).status, Status::Annulled);
+        let r = e.renewal(&who, &r.id).await.unwrap();
+        assert_eq!(r.status, RenewalStatus::Annulled);
+        assert_eq!(r.duty.as_ref().unwrap().status, "refunded");
+        let inv = drn_registries::Payments::invoice(&p.sandbox, first_invoice.clone())
+            .await
+            .unwrap();
+        assert_eq!(inv.status, InvoiceStatus::Refunded);
+        // Again, paying again.
+        let r2 = p.submit(p.request(iin), iin).await;
+        assert_eq!(r2.status, RenewalStatus::AwaitingPayment);
+        assert_ne!(r2.duty.unwrap().invoice.unwrap(), first_invoice);
+    }
+
+    /// п. 12 on the simulated clock: Digital-ID down 11 minutes sends the person to the
+    /// counter; down 2 minutes, the retry succeeds.
+    pub async fn digital_id_outages(url: &str) {
+        let p = pilot(url).await;
+        let e = &p.w.engine;
+        // Down for 11 minutes.
+        let iin = p.spare[0];
+        p.sandbox
+            .set_outage_for(Port::DigitalId, SignedDuration::from_mins(11));
+        let r = p.submit(p.request(iin), iin).await;
+        assert_eq!((r.status, r.step), (RenewalStatus::Retry, 3), "{r:?}");
+        p.w.clock.advance(SignedDuration::from_mins(5));
+        let r = e.renewal_retry(&Actor::citizen(iin), &r.id).await.unwrap();
+        assert_eq!((r.status, r.step), (RenewalStatus::Retry, 3), "{r:?}");
+        p.w.clock.advance(SignedDuration::from_secs(5 * 60 + 30));
+        let r = e.renewal_retry(&Actor::citizen(iin), &r.id).await.unwrap();
+        at_counter(&r, 3);
+        assert!(r.reason.unwrap().en.contains("more than 10 minutes"));
+        // Back up: the next session goes through and closes the breaker.
+        p.w.clock.advance(SignedDuration::from_mins(1));
+        let up = p.spare[2];
+        let r = p.submit(p.request(up), up).await;
+        assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
+        // Down for 2 minutes: the retry after it succeeds and the session goes on.
+        let iin = p.spare[1];
+        p.sandbox
+            .set_outage_for(Port::DigitalId, SignedDuration::from_mins(2));
+        let r = p.submit(p.request(iin), iin).await;
+        assert_eq!((r.status, r.step), (RenewalStatus::Retry, 3), "{r:?}");
+        p.w.clock.advance(SignedDuration::from_mins(2));
+        let r = e.renewal_retry(&Actor::citizen(iin), &r.id).await.unwrap();
+        assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
+        assert!(r
+            .checks
+            .iter()
+            .any(|c| c.step == 3 && c.outcome == orn::CheckOutcome::Technical));
+    }
+}
+
+use pilot::{annulment_refunds, digital_id_outages, happy_path_and_every_branch, window_edges};
+on_both!(
+    s1e_online_renewal_19_steps_and_branches,
+    happy_path_and_every_branch
+);
+on_both!(s1e_window_edges_and_pilot_period, window_edges);
+on_both!(s1e_annulment_refunds_and_reapply, annulment_refunds);
+on_both!(s1e_digital_id_outage_11_and_2_minutes, digital_id_outages);
+
+/// The photo checks on committed image files (a JPEG that passes, a PNG on a dark
+/// background that fails). `DRN_WRITE_FIXTURES=1` writes them again.
+#[test]
+fn s1e_photo_checks_on_fixture_files() {
+    use drn_engine::online_renewal::photo;
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    if std::env::var_os("DRN_WRITE_FIXTURES").is_some() {
+        let ok = photo::synthetic_photo(300, 400, [242, 242, 242], 0.0);
+        let img = image::load_from_memory(&ok).unwrap();
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+        std::fs::write(dir.join("photo_ok.jpg"), jpeg.into_inner()).unwrap();
+        std::fs::write(
+            dir.join("photo_dark_background.png"),
+            photo::synthetic_photo(300, 400, [30, 30, 40], 0.0),
+        )
+        .unwrap();
+        std::fs::write(dir.join("signature.png"), photo::synthetic_signature()).unwrap();
+    }
+    let ok = std::fs::read(dir.join("photo_ok.jpg")).unwrap();
+    assert!(
+        photo::check_photo(&ok).is_ok(),
+        "{:?}",
+        photo::check_photo(&ok)
+    );
+    let dark = std::fs::read(dir.join("photo_dark_background.png")).unwrap();
+    let issues = photo::check_photo(&dark).unwrap_err();
+    assert!(issues.iter().any(|i| i.code == "background"), "{issues:?}");
+    let sig = std::fs::read(dir.join("signature.png")).unwrap();
+    assert!(photo::check_signature(&sig).is_ok());
+}

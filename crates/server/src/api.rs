@@ -52,8 +52,7 @@ async fn run(
     cmd: Command,
     key: Option<String>,
 ) -> Result<Json<Outcome>, ApiError> {
-    st.engine
-        .execute(&ctx.actor, &cmd, key.as_deref())
+    st.execute(&ctx.actor, &cmd, key.as_deref())
         .await
         .map(Json)
         .map_err(|e| ctx.err(e))
@@ -599,7 +598,9 @@ pub async fn refuse(
     PathOf(id): PathOf<String>,
     Body(r): Body<ReasonRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
+    // The counter refuses where its step has a refusal branch (S5, S9).
     ctx.require(&[
+        Role::CounterOperator,
         Role::DistrictOfficer,
         Role::RegionalOfficer,
         Role::CentralOfficer,
@@ -678,7 +679,8 @@ pub async fn issue(
     PathOf(id): PathOf<String>,
     Body(r): Body<IssueRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    ctx.require(&[Role::CounterOperator])?;
+    // The district issues where its step is the last (S3, S4, S6-S9).
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
     let cmd = Command::Issue {
         application: app_id(&ctx, &id)?,
         revision: r.revision,
@@ -1057,4 +1059,131 @@ pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError
             message: "database unavailable".into(),
             field: None,
         })
+}
+
+// ---------------------------------------------------------------- issue 7: registers
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AddressQuery {
+    /// Words of the address ("Абая 12 кв. 5") or a code (РКА) prefix.
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Search the address register by text or by code.
+#[utoipa::path(get, path = "/api/v1/addresses", tag = "addresses", params(AddressQuery),
+    responses((status = 200, body = Vec<drn_engine::services::Address>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn addresses(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    QueryOf(q): QueryOf<AddressQuery>,
+) -> Result<Json<Vec<drn_engine::services::Address>>, ApiError> {
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+        Role::Supervisor,
+        Role::Citizen,
+    ])?;
+    st.engine
+        .search_addresses(
+            &ctx.actor,
+            q.q.as_deref().unwrap_or(""),
+            q.limit.unwrap_or(20),
+        )
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// One address by its registration code (РКА).
+#[utoipa::path(get, path = "/api/v1/addresses/{rka}", tag = "addresses", params(("rka" = String, Path, example = "7102000000000005")),
+    responses((status = 200, body = drn_engine::services::Address), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn address(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(rka): PathOf<String>,
+) -> Result<Json<drn_engine::services::Address>, ApiError> {
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+        Role::Supervisor,
+        Role::Citizen,
+    ])?;
+    st.engine
+        .address(&ctx.actor, &rka)
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
+}
+
+/// Run the service's check at the current step (S5 address data, S6-S8 special records);
+/// its outcome is recorded in the timeline.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/check", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn check(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<RevisionRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
+    let cmd = Command::Check {
+        application: app_id(&ctx, &id)?,
+        revision: r.revision,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
+/// Accept an application of a foreigner who has no IIN (S9).
+#[utoipa::path(post, path = "/api/v1/foreigners/applications", tag = "applications", request_body = drn_engine::services::AcceptForeigner,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn accept_foreigner(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    Body(a): Body<drn_engine::services::AcceptForeigner>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
+    run(&st, &ctx, Command::AcceptForeigner(a), idem(&headers)).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct JournalQuery {
+    /// The unit (your own); the centre, supervisors and auditors may leave it out.
+    pub unit: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// A service journal: temporary_id, chip_rewrite, departure_sheets, address_certificates,
+/// border_passes, invitations, foreigner_registration, iin_formed.
+#[utoipa::path(get, path = "/api/v1/journals/{journal}", tag = "units", params(("journal" = String, Path, example = "temporary_id"), JournalQuery),
+    responses((status = 200, body = Vec<drn_engine::services::JournalEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn journal(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(journal): PathOf<String>,
+    QueryOf(q): QueryOf<JournalQuery>,
+) -> Result<Json<Vec<drn_engine::services::JournalEntry>>, ApiError> {
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+        Role::Supervisor,
+        Role::Auditor,
+    ])?;
+    let unit = q.unit.as_deref().map(|u| unit_id(&ctx, u)).transpose()?;
+    st.engine
+        .journal(&ctx.actor, &journal, unit.as_ref(), q.limit.unwrap_or(100))
+        .await
+        .map(Json)
+        .map_err(|e| ctx.err(e))
 }

@@ -3,8 +3,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod renewal;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -29,6 +31,9 @@ pub struct Config {
     pub demo: bool,
     /// Mark cookies Secure (behind TLS).
     pub secure_cookies: bool,
+    /// The public address of the server, printed in documents' QR codes as
+    /// `{base_url}/verify/{id}` (default `http://ADDR`).
+    pub base_url: String,
 }
 
 /// What every handler shares.
@@ -36,9 +41,24 @@ pub struct Config {
 pub struct AppState {
     pub engine: Engine,
     pub config: Config,
+    /// The PKI of the data directory that signs result documents.
+    pub pki: std::sync::Arc<drn_docs::Pki>,
 }
 
 impl AppState {
+    /// Runs a command through the engine, then makes the documents its outcome produces
+    /// (talon, receipt, electronic result, signed registry): see [`documents`].
+    pub async fn execute(
+        &self,
+        actor: &drn_engine::Actor,
+        cmd: &drn_engine::Command,
+        key: Option<&str>,
+    ) -> Result<drn_engine::Outcome, drn_engine::EngineError> {
+        let outcome = self.engine.execute(actor, cmd, key).await?;
+        documents::after_command(self, actor, &outcome).await;
+        Ok(outcome)
+    }
+
     /// Appends an audit record outside a command (sign-in, sign-out); failures are logged,
     /// not shown to the user.
     pub async fn audit_event(&self, actor: &str, action: &str, subject: &str) {
@@ -67,7 +87,7 @@ impl AppState {
 #[openapi(
     info(title = "DRN API", description = "Documenting and registration of the population of Kazakhstan: applications through the units, registries, deadlines, the audit log.", version = "1"),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
-    tags((name = "auth"), (name = "catalog"), (name = "applications"), (name = "units"), (name = "registries"), (name = "persons"), (name = "portal"), (name = "audit"), (name = "sandbox"), (name = "health"))
+    tags((name = "auth"), (name = "catalog"), (name = "applications"), (name = "units"), (name = "registries"), (name = "persons"), (name = "addresses"), (name = "portal"), (name = "audit"), (name = "documents"), (name = "sandbox"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -105,9 +125,22 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(send_registry))
         .routes(routes!(receive_registry))
         .routes(routes!(person))
+        .routes(routes!(addresses))
+        .routes(routes!(address))
+        .routes(routes!(check))
+        .routes(routes!(accept_foreigner))
+        .routes(routes!(journal))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
         .routes(routes!(sandbox_sms))
+        .routes(routes!(documents::application_documents))
+        .routes(routes!(documents::download))
+        .routes(routes!(documents::verify_api))
+        .routes(routes!(renewal::overview, renewal::submit))
+        .routes(routes!(renewal::status))
+        .routes(routes!(renewal::retry))
+        .routes(routes!(renewal::pay))
+        .routes(routes!(renewal::review))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .with_state(state)
@@ -120,6 +153,17 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             async move { ([(header::CONTENT_TYPE, "application/json")], json) }
         }),
     );
+    // Demo: the sandboxed state systems over HTTP under /sandbox (faults from outside).
+    let sandbox = state_for_web
+        .engine
+        .online_renewal()
+        .ok()
+        .and_then(|s| s.sandbox.clone())
+        .filter(|_| state_for_web.config.demo);
+    let router = match sandbox {
+        Some(sb) => router.merge(drn_registries::server::router(sb)),
+        None => router,
+    };
     let router = router.merge(web_routes(state_for_web));
     (with_layers(router), doc)
 }
@@ -165,6 +209,10 @@ fn web_routes(state: AppState) -> Router {
         )
         .route("/portal/verify", post(portal::verify_submit))
         .route("/portal/reads", get(portal::reads))
+        .route(
+            "/verify/{id}",
+            get(crate::documents::verify_page).post(crate::documents::verify_upload),
+        )
         .route(
             "/static/app.css",
             get(|| async {

@@ -70,6 +70,9 @@ pub struct Db {
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_auth.sql")),
+    (3, include_str!("../migrations/0003_documents.sql")),
+    (4, include_str!("../migrations/0004_online_renewal.sql")),
+    (5, include_str!("../migrations/0005_addresses.sql")),
     (6, include_str!("../migrations/0006_calendar.sql")),
 ];
 
@@ -144,7 +147,11 @@ impl Db {
                 Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
                 Backend::Postgres => "BIGSERIAL PRIMARY KEY",
             };
-            let sql = sql.replace("@ID@", id);
+            let blob = match self.backend {
+                Backend::Sqlite => "BLOB",
+                Backend::Postgres => "BYTEA",
+            };
+            let sql = sql.replace("@ID@", id).replace("@BLOB@", blob);
             let mut tx = conn.begin().await?;
             for stmt in split_statements(&sql) {
                 tx.execute(stmt.as_str())

@@ -394,6 +394,7 @@ struct AcceptedPage {
     at: String,
     expected: String,
     missing: Vec<String>,
+    docs: Vec<crate::documents::DocLink>,
 }
 
 /// The form's fields; `doc` repeats, so the body is read as pairs.
@@ -458,12 +459,13 @@ pub async fn accept(
         applicant,
         documents_presented,
         missing,
-        data: serde_json::json!({}),
+        data: form_data(&pairs),
     });
     let back = format!("/ws/person?iin={applicant}");
-    match st.engine.execute(&ctx.actor, &cmd, None).await {
+    match st.execute(&ctx.actor, &cmd, None).await {
         Ok(Outcome::Accepted { application: a }) => render(
             &AcceptedPage {
+                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
                 tr: Tr { lang },
                 title: i18n::t(lang, "accepted").to_string(),
                 refused: false,
@@ -485,6 +487,7 @@ pub async fn accept(
             missing,
         }) => render(
             &AcceptedPage {
+                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
                 tr: Tr { lang },
                 title: i18n::t(lang, "intake_refused").to_string(),
                 refused: true,
@@ -553,6 +556,7 @@ struct ApplicationPage {
     can_annul: bool,
     earlier: Vec<u32>,
     timeline: Vec<TimelineRow>,
+    docs: Vec<crate::documents::DocLink>,
 }
 
 pub async fn application(
@@ -615,7 +619,9 @@ pub async fn application(
     let holds = ctx.actor.unit.as_ref() == Some(&a.holder_unit);
     let step_role_ok = cur.is_some_and(|s| Role::for_step(s.unit) == ctx.actor.role);
     let open = a.status == Status::InProgress;
+    let docs = crate::documents::links(&st, a.id.as_str(), lang).await;
     let page = ApplicationPage {
+        docs,
         tr,
         service_name: service_name(&st, &a.service, lang),
         act: format!("{} · No {} {}", ver.id, ver.act.number, ver.act.date.0),
@@ -723,7 +729,7 @@ pub async fn act(
         }
         _ => return error_page(nav, lang, ApiError::not_found(lang), &back),
     };
-    match st.engine.execute(&ctx.actor, &cmd, None).await {
+    match st.execute(&ctx.actor, &cmd, None).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => error_page(nav, lang, ctx.err(e), &back),
     }
@@ -853,7 +859,7 @@ pub async fn form_registry(
         process: f.process,
         step: f.step,
     };
-    match st.engine.execute(&ctx.actor, &cmd, None).await {
+    match st.execute(&ctx.actor, &cmd, None).await {
         Ok(_) => Redirect::to("/ws/registries").into_response(),
         Err(e) => error_page(
             Nav::for_ctx(&ctx, "/ws/registries"),
@@ -908,7 +914,7 @@ pub async fn registry_act(
             )
         }
     };
-    match st.engine.execute(&ctx.actor, &cmd, None).await {
+    match st.execute(&ctx.actor, &cmd, None).await {
         Ok(_) => Redirect::to("/ws/registries").into_response(),
         Err(e) => error_page(nav, ctx.lang, ctx.err(e), "/ws/registries"),
     }
@@ -917,4 +923,34 @@ pub async fn registry_act(
 /// Keeps a typed unit id in scope for pages that add unit filters later.
 pub fn unit_param(s: &str) -> Option<UnitId> {
     UnitId::parse(s).ok()
+}
+
+/// The service-specific fields of the accept form (`d.KEY`, `d.KEY.SUB`) as the intake's
+/// data; empty fields are left out, "true" is a yes.
+fn form_data(pairs: &[(String, String)]) -> serde_json::Value {
+    let mut data = serde_json::json!({});
+    for (name, value) in pairs {
+        let Some(path) = name.strip_prefix("d.") else {
+            continue;
+        };
+        let v = value.trim();
+        if v.is_empty() {
+            continue;
+        }
+        let v = if v == "true" {
+            serde_json::Value::Bool(true)
+        } else {
+            serde_json::Value::String(v.to_string())
+        };
+        match path.split_once('.') {
+            Some((outer, inner)) => {
+                if !data[outer].is_object() {
+                    data[outer] = serde_json::json!({});
+                }
+                data[outer][inner] = v;
+            }
+            None => data[path] = v,
+        }
+    }
+    data
 }

@@ -204,6 +204,7 @@ struct Documents {
     tr: Tr,
     nav: Nav,
     rows: Vec<DocumentRow>,
+    docs: Vec<crate::documents::DocLink>,
 }
 
 /// My documents: what DRN issued to me.
@@ -233,11 +234,20 @@ pub async fn documents(State(st): State<AppState>, page: Result<Ctx, ApiError>) 
             date: kz(d.issued_at),
         })
         .collect();
+    // The signed PDFs of the citizen's applications (talons, receipts, results).
+    let docs = match crate::documents::of_person(&st, &iin.to_string()).await {
+        Ok(ds) => ds
+            .iter()
+            .map(|d| crate::documents::DocLink::of(d, ctx.lang))
+            .collect(),
+        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/portal"),
+    };
     render(
         &Documents {
             tr: Tr { lang: ctx.lang },
             nav,
             rows,
+            docs,
         },
         ctx.lang,
     )
@@ -331,6 +341,7 @@ struct Applied {
     at: String,
     expected: String,
     missing: Vec<String>,
+    docs: Vec<crate::documents::DocLink>,
 }
 
 async fn unit_name(st: &AppState, id: &drn_engine::UnitId, lang: Lang) -> String {
@@ -415,9 +426,10 @@ pub async fn apply_submit(
             .map(|s| format!("{code} · {}", s.name.get(lang)))
             .unwrap_or_else(|| code.to_string())
     };
-    match st.engine.execute(&ctx.actor, &cmd, None).await {
+    match st.execute(&ctx.actor, &cmd, None).await {
         Ok(Outcome::Accepted { application: a }) => render(
             &Applied {
+                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
                 tr: Tr { lang },
                 title: super::i18n::t(lang, "applied").to_string(),
                 refused: false,
@@ -437,6 +449,7 @@ pub async fn apply_submit(
             missing,
         }) => render(
             &Applied {
+                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
                 tr: Tr { lang },
                 title: super::i18n::t(lang, "intake_refused").to_string(),
                 refused: true,

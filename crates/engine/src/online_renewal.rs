@@ -1,0 +1,1594 @@
+//! The 2025 pilot: online renewal of an ID card on expiry (service S1E, seed 001
+//! `001_052b1371f3c073b6.txt`, п. 3 steps 1-19 and п. 4-12), run through the ports of
+//! `drn_registries` and the engine's normal commands.
+//!
+//! A **renewal** is the citizen's online session. Steps 1-12 are checks made before DRN
+//! knows of an application; when they pass, step 13 registers the application in DRN
+//! (an [`Accept`](crate::commands::Accept) through [`Engine::execute`], so the application,
+//! its talon number, its timeline and its audit exist), and steps 2-16 are then completed
+//! on the application with what each check found (the timeline holds every step, 1-19).
+//!
+//! | step | what runs | failure |
+//! |------|-----------|---------|
+//! | - | the pilot is in force (the catalog's S1E version on today) | "the service is not available online" |
+//! | - | the reason is expiry of the ID card (п. 7) | "оформление не доступно, обратитесь в ЦОН" |
+//! | 1 | [`ConsentService`](drn_registries::ConsentService) | to the counter |
+//! | 2 | ГБД ФЛ record; БМГ: the phone is the person's | to the counter |
+//! | 3 | Digital-ID identification (the selfie, or the photo when none) | to the counter |
+//! | 4 | legal capacity is full | to the counter |
+//! | 5 | no change of surname, name, patronymic, birth date, nationality in ИС ЗАГС since the card was issued; place of birth from ИС ЗАГС or the historical record (п. 5 4)) | to the counter |
+//! | 6 | permanent registration | to the counter |
+//! | 7 | the ID card expires in ≤ 30 calendar days or expired ≤ 10 days ago | "оформление не доступно, обратитесь в ЦОН" |
+//! | 8 | the application's fields (phone, registration point) | to the counter |
+//! | 9 | photo and signature sample attached; the signature sample usable ([`photo::check_signature`]) | to the counter |
+//! | 10 | the photo meets the document-photo requirements ([`photo::check_photo`]) | to the counter |
+//! | 11 | Digital-ID: the photo matches ГБД ФЛ's | to the counter |
+//! | 12 | the request's CMS signature verifies against the citizen CA, and its certificate's IIN is the applicant's | to the counter |
+//! | 13 | registration in DRN: the application and its talon | refused (step 13's branch) |
+//! | 14 | АИС СИК: a social status that exempts from the duty | - |
+//! | 15 | the duty, 0.2 МРП of the year ([`drn_core::duty`]), invoiced and paid through [`Payments`](drn_registries::Payments) unless exempt | - |
+//! | 16 | the portal receives the result of the registration | - |
+//! | 17 | review by the regional directorate of the chosen registration point: approve ([`Engine::renewal_review`]) or annul (the paid duty is refunded; the person may apply and pay again) | annulled |
+//! | 18 | production ([`Command::CompleteStep`](crate::Command) by production) | - |
+//! | 19 | issue at the chosen registration point to the applicant in person (the engine's `Issue` refuses a representative for S1E) | - |
+//!
+//! Every failed check ends the session with the seed's outcome and charges nothing (the
+//! duty is invoiced at step 15, after every check).
+//!
+//! **Technical failures** (п. 12): a port call that fails technically (unavailable, timed
+//! out, circuit open) records a failure on that port's circuit breaker, kept here on the
+//! engine's clock ([`bridge_clock`]); the session waits at the step and may be retried
+//! ([`Engine::renewal_retry`]). When the breaker has been open for more than 10 minutes
+//! ([`drn_registries::failure_sends_to_counter`]) the session is sent to the counter. The
+//! rule applies to every system the portal calls during the session: the portal's calls
+//! are its work.
+
+pub mod photo;
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use drn_core::{Channel, Iin, Text, Urgency};
+use drn_registries::{
+    failure_sends_to_counter, BreakerConfig, CircuitBreaker, ConsentRequest, GbdPerson,
+    InvoiceRequest, InvoiceStatus, LegalCapacity, PlaceOfBirth, PlaceSource, Port, Registries,
+    RegistryError, Sandbox, SandboxPerson,
+};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::commands::Accept;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::{rows, Command, Engine, Outcome};
+
+/// The service code of the pilot.
+pub const SERVICE: &str = "S1E";
+/// п. 7: the window of the ID card's expiry, in calendar days from today.
+pub const WINDOW_AHEAD_DAYS: i64 = 30;
+pub const WINDOW_EXPIRED_DAYS: i64 = 10;
+
+/// п. 7's message, verbatim in Russian.
+pub fn not_available_here() -> Text {
+    Text::new(
+        "ресімдеу қолжетімді емес, ХҚКО-ға жүгініңіз",
+        "оформление не доступно, обратитесь в ЦОН",
+        "processing is not available online, please apply at a ЦОН (public service centre)",
+    )
+}
+
+/// Outside the pilot's period.
+pub fn not_online() -> Text {
+    Text::new(
+        "Қызмет онлайн форматта қолжетімді емес.",
+        "Услуга не доступна в онлайн формате.",
+        "The service is not available online.",
+    )
+}
+
+fn to_counter(detail_kk: &str, detail_ru: &str, detail_en: &str) -> Text {
+    Text::new(
+        format!("{detail_kk} Өтінішті ХҚКО арқылы беріңіз."),
+        format!("{detail_ru} Подайте заявление через ЦОН."),
+        format!("{detail_en} Please apply at a ЦОН counter."),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Clock bridge and the wiring
+
+/// The engine's clock as the ports' clock, so the breakers, the sandbox's outages and the
+/// application's steps run on one time.
+pub fn bridge_clock(c: Arc<dyn crate::Clock>) -> Arc<dyn drn_registries::Clock> {
+    Arc::new(Bridged(c))
+}
+
+struct Bridged(Arc<dyn crate::Clock>);
+
+impl std::fmt::Debug for Bridged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bridged(engine clock)")
+    }
+}
+
+impl drn_registries::Clock for Bridged {
+    fn now(&self) -> Timestamp {
+        self.0.now()
+    }
+}
+
+/// The ports and the trust the pilot runs with.
+pub struct Setup {
+    pub registries: Registries,
+    /// The sandbox behind the ports, when they are sandboxed (the demo's "pay" button).
+    pub sandbox: Option<Sandbox>,
+    /// The CA that issues citizens' signing certificates (DER or PEM).
+    pub citizen_ca: Option<Vec<u8>>,
+    breakers: Vec<CircuitBreaker>,
+}
+
+impl Setup {
+    /// `clock`: the engine's clock through [`bridge_clock`].
+    pub fn new(registries: Registries, clock: Arc<dyn drn_registries::Clock>) -> Setup {
+        // One failed call starts the failure; every later call is a probe.
+        let cfg = BreakerConfig {
+            failure_threshold: 1,
+            cool_down: std::time::Duration::ZERO,
+        };
+        Setup {
+            registries,
+            sandbox: None,
+            citizen_ca: None,
+            breakers: Port::ALL
+                .iter()
+                .map(|_| CircuitBreaker::new(cfg, clock.clone()))
+                .collect(),
+        }
+    }
+
+    /// Every port answered by `sandbox`.
+    pub fn sandboxed(sandbox: Sandbox) -> Setup {
+        let mut s = Setup::new(
+            Registries::from_one(Arc::new(sandbox.clone())),
+            sandbox.clock(),
+        );
+        s.sandbox = Some(sandbox);
+        s
+    }
+
+    pub fn with_citizen_ca(mut self, ca: Vec<u8>) -> Setup {
+        self.citizen_ca = Some(ca);
+        self
+    }
+
+    /// The engine-side breaker of a port (failures as the pilot saw them).
+    pub fn breaker(&self, port: Port) -> Option<&CircuitBreaker> {
+        self.breakers.get(port as usize)
+    }
+}
+
+/// The sandbox's record of a DRN person (`data.registration`, `data.documents`,
+/// `data.phone`); what the demo lacks defaults to a person with no special story.
+pub fn sandbox_person(p: &Person) -> SandboxPerson {
+    let mut s = SandboxPerson::new(
+        p.iin,
+        &p.surname,
+        &p.given_name,
+        p.patronymic.as_deref(),
+        p.birth_date,
+        p.sex,
+    );
+    s.citizenship = p.citizenship.clone();
+    s.phone = p.data["phone"].as_str().map(String::from);
+    let reg = &p.data["registration"];
+    if let (Some(region), Some(address)) = (reg["region"].as_str(), reg["address"].as_str()) {
+        s.registration = Some(drn_registries::Registration {
+            region: region.into(),
+            district: reg["district"].as_str().unwrap_or_default().into(),
+            address: address.into(),
+            since: reg["since"]
+                .as_str()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(p.birth_date),
+        });
+    }
+    if let Some(card) = p.data["documents"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["kind"] == "id_card"))
+    {
+        let date = |k: &str| card[k].as_str().and_then(|d| d.parse::<Date>().ok());
+        if let (Some(issued), Some(expires)) = (date("issued"), date("expires")) {
+            s.id_card = Some(drn_registries::IdCard {
+                number: card["number"].as_str().unwrap_or_default().into(),
+                issued,
+                expires,
+                issuer: card["issuer"].as_str().unwrap_or_default().into(),
+            });
+        }
+    }
+    if p.citizenship == "KZ" {
+        s.place_of_birth = Some(drn_registries::sandbox::kazakhstan());
+    }
+    s
+}
+
+/// Every DRN person as a sandbox record.
+pub async fn sandbox_persons(engine: &Engine) -> Result<Vec<SandboxPerson>, EngineError> {
+    let rows = drn_store::query("SELECT iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json FROM persons")
+        .fetch_all(engine.db.reader())
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        use drn_store::Row;
+        let iin: String = r.try_get(0)?;
+        let Ok(iin) = Iin::parse(&iin) else { continue };
+        let p = Person {
+            iin,
+            surname: r.try_get(1)?,
+            given_name: r.try_get(2)?,
+            patronymic: r.try_get(3)?,
+            birth_date: r
+                .try_get::<String, _>(4)?
+                .parse()
+                .map_err(|e: jiff::Error| EngineError::Corrupt(e.to_string()))?,
+            sex: drn_core::Sex::parse(&r.try_get::<String, _>(5)?)
+                .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+            citizenship: r.try_get(6)?,
+            data: rows::json(&r.try_get::<String, _>(7)?)?,
+        };
+        out.push(sandbox_person(&p));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// The session
+
+/// What the citizen sends (step 8's fields, step 9's attachments, step 12's signature).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenewalRequest {
+    /// `portal` or `mobile`.
+    pub channel: Channel,
+    /// The reason for a new ID card; online only `expiry` (п. 7).
+    #[serde(default = "expiry")]
+    pub reason: String,
+    /// The mobile phone registered in БМГ.
+    pub phone: String,
+    /// The registration point (a counter unit) where the card will be issued; its region's
+    /// directorate reviews the application.
+    pub unit: String,
+    /// The photo, JPEG or PNG, base64.
+    pub photo: String,
+    /// The signature sample, JPEG or PNG, base64.
+    pub signature_sample: String,
+    /// A live selfie for Digital-ID, base64; the photo is used when absent.
+    #[serde(default)]
+    pub selfie: Option<String>,
+    /// Detached CMS signature (DER, base64) over [`request_to_sign`].
+    pub request_signature: String,
+}
+
+fn expiry() -> String {
+    "expiry".into()
+}
+
+/// The bytes the citizen signs at step 12: the applicant, the registration point, the
+/// phone and SHA-256 of the photo and of the signature sample.
+pub fn request_to_sign(
+    applicant: &Iin,
+    unit: &str,
+    phone: &str,
+    photo: &[u8],
+    signature: &[u8],
+) -> Vec<u8> {
+    format!(
+        "DRN S1E online renewal\napplicant: {applicant}\nunit: {unit}\nphone: {phone}\nphoto-sha256: {}\nsignature-sha256: {}\n",
+        hex::encode(Sha256::digest(photo)),
+        hex::encode(Sha256::digest(signature)),
+    )
+    .into_bytes()
+}
+
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalStatus {
+    /// Outside the pilot's period.
+    NotAvailable,
+    /// A system failed technically; the step may be retried (within 10 minutes).
+    Retry,
+    /// A check failed: apply at a ЦОН counter (`reason` says why).
+    ToCounter,
+    /// DRN refused to register the application (step 13).
+    Refused,
+    /// The duty is invoiced and waits to be paid (step 15).
+    AwaitingPayment,
+    /// With the regional directorate (step 17).
+    UnderReview,
+    /// Being manufactured (step 18).
+    InProduction,
+    /// Ready at the registration point (step 19).
+    ReadyForIssue,
+    Issued,
+    /// Annulled at the review; a paid duty is refunded.
+    Annulled,
+}
+
+impl RenewalStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            RenewalStatus::NotAvailable => "not_available",
+            RenewalStatus::Retry => "retry",
+            RenewalStatus::ToCounter => "to_counter",
+            RenewalStatus::Refused => "refused",
+            RenewalStatus::AwaitingPayment => "awaiting_payment",
+            RenewalStatus::UnderReview => "under_review",
+            RenewalStatus::InProduction => "in_production",
+            RenewalStatus::ReadyForIssue => "ready_for_issue",
+            RenewalStatus::Issued => "issued",
+            RenewalStatus::Annulled => "annulled",
+        }
+    }
+
+    fn parse(s: &str) -> Result<RenewalStatus, EngineError> {
+        serde_json::from_value(serde_json::Value::String(s.into()))
+            .map_err(|_| EngineError::Corrupt(format!("renewal status {s:?}")))
+    }
+
+    /// Still going (a new renewal cannot start beside it).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            RenewalStatus::Retry
+                | RenewalStatus::AwaitingPayment
+                | RenewalStatus::UnderReview
+                | RenewalStatus::InProduction
+                | RenewalStatus::ReadyForIssue
+        )
+    }
+}
+
+/// How a step's check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckOutcome {
+    Passed,
+    Failed,
+    /// A technical failure of a system.
+    Technical,
+}
+
+/// One step's check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StepCheck {
+    pub step: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub outcome: CheckOutcome,
+    /// What was found, in words (and data).
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// The state duty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Duty {
+    pub year: i16,
+    pub mrp: u64,
+    pub amount_tenge: u64,
+    /// Exempt by a social status in АИС СИК (its code).
+    pub exempt_by: Option<String>,
+    pub invoice: Option<String>,
+    /// `unpaid`, `paid`, `refunded`, or `exempt`.
+    pub status: String,
+}
+
+/// A renewal session as the citizen (and staff) see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Renewal {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub applicant: Iin,
+    pub channel: Channel,
+    pub unit: UnitId,
+    pub status: RenewalStatus,
+    /// The step reached.
+    pub step: u32,
+    /// Why it stopped (to the counter, refused, not available, retry), in three languages.
+    #[schema(value_type = Option<Object>)]
+    pub reason: Option<Text>,
+    pub checks: Vec<StepCheck>,
+    pub application: Option<ApplicationId>,
+    /// The registration talon (the application's number).
+    pub talon: Option<String>,
+    pub duty: Option<Duty>,
+    #[schema(value_type = Option<Object>)]
+    pub place_of_birth: Option<PlaceOfBirth>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+    pub revision: i64,
+}
+
+/// The session's inputs and what the checks brought, kept with it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    view: Renewal,
+    request: RenewalRequest,
+    #[serde(default)]
+    gbd: Option<GbdPerson>,
+}
+
+/// Can this citizen renew online today, before they fill anything in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Eligibility {
+    pub available: bool,
+    #[schema(value_type = Option<Object>)]
+    pub message: Option<Text>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub card_expires: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub pilot_until: Option<Date>,
+    /// The duty today (tenge).
+    pub duty_tenge: Option<u64>,
+}
+
+/// The regional officer's decision at step 17.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Review {
+    /// Certify and send to production.
+    Approve { revision: i64 },
+    /// Annul (п. 11): the photo or signature does not meet the requirements, or further
+    /// checks are needed.
+    Annul {
+        revision: i64,
+        ground: AnnulGround,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AnnulGround {
+    PhotoOrSignature,
+    FurtherChecks,
+}
+
+/// Why a step stopped.
+enum Halt {
+    Counter(Text, serde_json::Value),
+    Retry(Text, serde_json::Value),
+    Engine(EngineError),
+}
+
+impl From<EngineError> for Halt {
+    fn from(e: EngineError) -> Halt {
+        Halt::Engine(e)
+    }
+}
+
+fn b64(field: &str, s: &str) -> Result<Vec<u8>, EngineError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|_| EngineError::invalid(field, "not base64"))
+}
+
+/// Days from `today` to `expires` (negative: expired).
+pub fn days_to_expiry(today: Date, expires: Date) -> i64 {
+    today
+        .until(expires)
+        .map(|s| i64::from(s.get_days()))
+        .unwrap_or(i64::MIN)
+}
+
+/// п. 7: is a card expiring on `expires` in the window on `today`.
+pub fn in_window(today: Date, expires: Date) -> bool {
+    (-WINDOW_EXPIRED_DAYS..=WINDOW_AHEAD_DAYS).contains(&days_to_expiry(today, expires))
+}
+
+impl Engine {
+    /// Installs the ports the pilot runs with.
+    pub fn set_online_renewal(&self, setup: Setup) {
+        let s = Some(Arc::new(setup));
+        match self.online.write() {
+            Ok(mut g) => *g = s,
+            Err(p) => *p.into_inner() = s,
+        }
+    }
+
+    /// The ports the pilot runs with.
+    pub fn online_renewal(&self) -> Result<Arc<Setup>, EngineError> {
+        let g = match self.online.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        g.ok_or_else(|| {
+            EngineError::forbidden("the online renewal has no state systems configured")
+        })
+    }
+
+    fn today(&self) -> Date {
+        self.now().to_zoned(self.tz.clone()).date()
+    }
+
+    /// The pilot's version in force today, with its last day.
+    fn pilot_in_force(&self) -> Option<(String, Option<Date>)> {
+        self.catalog
+            .service(SERVICE)?
+            .version_on(self.today())
+            .map(|v| (v.id.clone(), v.effective_to))
+    }
+
+    /// Whether `iin` may renew online today (the pilot's period and п. 7's window), asked
+    /// of ГБД ФЛ.
+    pub async fn renewal_eligibility(
+        &self,
+        actor: &Actor,
+        iin: &Iin,
+    ) -> Result<Eligibility, EngineError> {
+        own(actor, iin)?;
+        let year = self.now().to_zoned(self.tz.clone()).year();
+        let Some((_, until)) = self.pilot_in_force() else {
+            return Ok(Eligibility {
+                available: false,
+                message: Some(not_online()),
+                card_expires: None,
+                pilot_until: None,
+                duty_tenge: None,
+            });
+        };
+        let setup = self.online_renewal()?;
+        let expires = match setup.registries.gbd_fl.person(*iin).await {
+            Ok(p) => p.id_card.map(|c| c.expires),
+            Err(e) if e.is_technical() => {
+                return Ok(Eligibility {
+                    available: false,
+                    message: Some(e.message()),
+                    card_expires: None,
+                    pilot_until: until,
+                    duty_tenge: drn_core::duty::id_card_duty(year),
+                })
+            }
+            Err(_) => None,
+        };
+        let ok = expires.is_some_and(|e| in_window(self.today(), e));
+        Ok(Eligibility {
+            available: ok,
+            message: (!ok).then(not_available_here),
+            card_expires: expires,
+            pilot_until: until,
+            duty_tenge: drn_core::duty::id_card_duty(year),
+        })
+    }
+
+    /// Starts a renewal and runs it as far as it goes (to the review, the payment, a
+    /// retry, or the counter).
+    pub async fn renewal_submit(
+        &self,
+        actor: &Actor,
+        req: RenewalRequest,
+    ) -> Result<Renewal, EngineError> {
+        let iin = actor
+            .iin
+            .filter(|_| actor.role == Role::Citizen)
+            .ok_or_else(|| EngineError::forbidden("only the citizen applies online"))?;
+        if !matches!(req.channel, Channel::Portal | Channel::Mobile) {
+            return Err(EngineError::invalid("channel", "portal or mobile"));
+        }
+        let unit = UnitId::parse(&req.unit)?;
+        for (f, v) in [
+            ("photo", &req.photo),
+            ("signature_sample", &req.signature_sample),
+            ("request_signature", &req.request_signature),
+        ] {
+            b64(f, v)?;
+        }
+        if let Some(s) = &req.selfie {
+            b64("selfie", s)?;
+        }
+        for r in self.renewals_of(actor, &iin).await? {
+            if r.status.is_active() {
+                return Err(EngineError::forbidden(format!(
+                    "renewal {} is still going ({})",
+                    r.id,
+                    r.status.code()
+                )));
+            }
+        }
+        let now = self.now();
+        let mut view = Renewal {
+            id: uuid::Uuid::now_v7().to_string(),
+            applicant: iin,
+            channel: req.channel,
+            unit,
+            status: RenewalStatus::Retry,
+            step: 1,
+            reason: None,
+            checks: Vec::new(),
+            application: None,
+            talon: None,
+            duty: None,
+            place_of_birth: None,
+            created_at: now,
+            updated_at: now,
+            revision: 0,
+        };
+        if self.pilot_in_force().is_none() {
+            view.status = RenewalStatus::NotAvailable;
+            view.reason = Some(not_online());
+        } else if req.reason != "expiry" {
+            view.status = RenewalStatus::ToCounter;
+            view.reason = Some(not_available_here());
+        }
+        let mut st = Stored {
+            view,
+            request: req,
+            gbd: None,
+        };
+        self.save_renewal(&mut st, true).await?;
+        if st.view.status == RenewalStatus::Retry {
+            self.advance(actor, &mut st).await?;
+        }
+        Ok(st.view)
+    }
+
+    /// Runs a renewal waiting after a technical failure again from its step.
+    pub async fn renewal_retry(&self, actor: &Actor, id: &str) -> Result<Renewal, EngineError> {
+        let mut st = self.load_renewal(id).await?;
+        own(actor, &st.view.applicant)?;
+        if st.view.status != RenewalStatus::Retry {
+            return Err(EngineError::forbidden(format!(
+                "the renewal is {}, not waiting for a retry",
+                st.view.status.code()
+            )));
+        }
+        self.advance(actor, &mut st).await?;
+        Ok(st.view)
+    }
+
+    /// Step 15: the invoice is paid (asked of the payment port); the application goes on
+    /// to the regional directorate.
+    pub async fn renewal_confirm_payment(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Renewal, EngineError> {
+        let mut st = self.load_renewal(id).await?;
+        own(actor, &st.view.applicant)?;
+        if st.view.status != RenewalStatus::AwaitingPayment {
+            return Err(EngineError::forbidden(format!(
+                "the renewal is {}, not awaiting payment",
+                st.view.status.code()
+            )));
+        }
+        self.advance(actor, &mut st).await?;
+        Ok(st.view)
+    }
+
+    /// Demo and tests: the citizen pays the invoice at the sandbox's bank, then the
+    /// payment is confirmed.
+    pub async fn renewal_pay_in_sandbox(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Renewal, EngineError> {
+        let st = self.load_renewal(id).await?;
+        own(actor, &st.view.applicant)?;
+        let setup = self.online_renewal()?;
+        let (Some(sandbox), Some(inv)) = (
+            setup.sandbox.as_ref(),
+            st.view.duty.as_ref().and_then(|d| d.invoice.clone()),
+        ) else {
+            return Err(EngineError::forbidden(
+                "no sandbox invoice to pay: pay through your bank",
+            ));
+        };
+        sandbox
+            .pay(&inv)
+            .await
+            .map_err(|e| EngineError::invalid("invoice", e.message().en))?;
+        self.renewal_confirm_payment(actor, id).await
+    }
+
+    /// A renewal, with its status brought up to date from its application (and a refund
+    /// made when it was annulled with the duty paid).
+    pub async fn renewal(&self, actor: &Actor, id: &str) -> Result<Renewal, EngineError> {
+        let mut st = self.load_renewal(id).await?;
+        may_see(actor, &st.view)?;
+        self.settle(&mut st).await?;
+        Ok(st.view)
+    }
+
+    /// The renewal of an application, if it came from one.
+    pub async fn renewal_of_application(
+        &self,
+        actor: &Actor,
+        app: &ApplicationId,
+    ) -> Result<Option<Renewal>, EngineError> {
+        let row = drn_store::query("SELECT id FROM online_renewals WHERE application_id = $1")
+            .bind(app.as_str().to_string())
+            .fetch_optional(self.db.reader())
+            .await?;
+        match row {
+            Some(r) => {
+                use drn_store::Row;
+                let id: String = r.try_get(0)?;
+                self.renewal(actor, &id).await.map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// A citizen's renewals, newest first.
+    pub async fn renewals_of(&self, actor: &Actor, iin: &Iin) -> Result<Vec<Renewal>, EngineError> {
+        own(actor, iin)?;
+        let rows = drn_store::query("SELECT id FROM online_renewals WHERE applicant_iin = $1 ORDER BY created_at DESC, id DESC LIMIT 50")
+            .bind(iin.to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            use drn_store::Row;
+            let id: String = r.try_get(0)?;
+            let mut st = self.load_renewal(&id).await?;
+            self.settle(&mut st).await?;
+            out.push(st.view);
+        }
+        Ok(out)
+    }
+
+    /// Step 17: the regional officer approves (the application goes to production) or
+    /// annuls (п. 11; a paid duty is refunded).
+    pub async fn renewal_review(
+        &self,
+        actor: &Actor,
+        app: &ApplicationId,
+        review: &Review,
+    ) -> Result<Outcome, EngineError> {
+        if !matches!(actor.role, Role::RegionalOfficer | Role::System) {
+            return Err(EngineError::forbidden(
+                "the regional directorate reviews online applications",
+            ));
+        }
+        let a = self.load_app(app).await?;
+        if a.service != SERVICE || a.step != 17 {
+            return Err(EngineError::WrongStep {
+                expected: "an S1E application at step 17".into(),
+                actual: a.step,
+            });
+        }
+        let out = match review {
+            Review::Approve { revision } => {
+                let cmd = Command::CompleteStep {
+                    application: app.clone(),
+                    revision: *revision,
+                    note: Some("certified with EDS and sent to production (п. 3.17)".into()),
+                };
+                self.execute(actor, &cmd, None).await?
+            }
+            Review::Annul {
+                revision,
+                ground,
+                reason,
+            } => {
+                let g = match ground {
+                    AnnulGround::PhotoOrSignature => {
+                        "photo or signature does not meet the requirements"
+                    }
+                    AnnulGround::FurtherChecks => "further verification needed",
+                };
+                let cmd = Command::Annul {
+                    application: app.clone(),
+                    revision: *revision,
+                    reason: format!("{g}: {reason}"),
+                };
+                self.execute(actor, &cmd, None).await?
+            }
+        };
+        if let Some(r) = self.renewal_of_application(&Actor::system(), app).await? {
+            let mut st = self.load_renewal(&r.id).await?;
+            self.settle(&mut st).await?;
+        }
+        Ok(out)
+    }
+
+    // -- the steps --------------------------------------------------------------------
+
+    async fn advance(&self, actor: &Actor, st: &mut Stored) -> Result<(), EngineError> {
+        let setup = self.online_renewal()?;
+        while st.view.step <= 12 {
+            let n = st.view.step;
+            match self.check_step(&setup, st, n).await {
+                Ok(detail) => {
+                    self.record(st, n, CheckOutcome::Passed, detail);
+                    st.view.step = n + 1;
+                }
+                Err(Halt::Counter(why, detail)) => {
+                    self.record(st, n, CheckOutcome::Failed, detail);
+                    st.view.status = RenewalStatus::ToCounter;
+                    st.view.reason = Some(why);
+                    return self.save_renewal(st, false).await;
+                }
+                Err(Halt::Retry(why, detail)) => {
+                    self.record(st, n, CheckOutcome::Technical, detail);
+                    st.view.status = RenewalStatus::Retry;
+                    st.view.reason = Some(why);
+                    return self.save_renewal(st, false).await;
+                }
+                Err(Halt::Engine(e)) => return Err(e),
+            }
+        }
+        match self.after_checks(&setup, actor, st).await {
+            Ok(()) => {}
+            Err(Halt::Counter(why, detail)) => {
+                let n = st.view.step;
+                self.record(st, n, CheckOutcome::Failed, detail);
+                st.view.status = if n == 13 {
+                    RenewalStatus::Refused
+                } else {
+                    RenewalStatus::ToCounter
+                };
+                st.view.reason = Some(why);
+            }
+            Err(Halt::Retry(why, detail)) => {
+                let n = st.view.step;
+                self.record(st, n, CheckOutcome::Technical, detail);
+                st.view.status = RenewalStatus::Retry;
+                st.view.reason = Some(why);
+            }
+            Err(Halt::Engine(e)) => {
+                self.save_renewal(st, false).await?;
+                return Err(e);
+            }
+        }
+        self.save_renewal(st, false).await
+    }
+
+    fn record(&self, st: &mut Stored, step: u32, outcome: CheckOutcome, detail: serde_json::Value) {
+        st.view.checks.push(StepCheck {
+            step,
+            at: self.now(),
+            outcome,
+            detail,
+        });
+    }
+
+    /// A port's answer, its technical failure judged by п. 12.
+    async fn port<T>(
+        &self,
+        setup: &Setup,
+        port: Port,
+        call: drn_registries::PortFuture<'_, T>,
+    ) -> Result<T, Halt> {
+        let breaker = setup.breaker(port);
+        match call.await {
+            Ok(v) => {
+                if let Some(b) = breaker {
+                    b.record_success();
+                }
+                Ok(v)
+            }
+            Err(e) if e.is_technical() => {
+                let now = self.now();
+                let snap = breaker.map(|b| {
+                    b.record_failure();
+                    b.snapshot_at(now)
+                });
+                let since = snap.and_then(|s| s.opened_at);
+                let detail =
+                    json!({ "system": port.code(), "error": e.kind(), "failing_since": since });
+                if snap.is_some_and(|s| failure_sends_to_counter(&s, now)) {
+                    let n = port.name();
+                    Err(Halt::Counter(
+                        Text::new(
+                            format!("«{}» 10 минуттан астам жұмыс істемейді. Өтінішті ХҚКО арқылы беріңіз.", n.kk),
+                            format!("Технический сбой «{}» длится более 10 минут. Подайте заявление через ЦОН.", n.ru),
+                            format!("The {} has been failing for more than 10 minutes. Please apply at a ЦОН counter.", n.en),
+                        ),
+                        detail,
+                    ))
+                } else {
+                    Err(Halt::Retry(e.message(), detail))
+                }
+            }
+            Err(e @ RegistryError::NotFound { .. }) => Err(Halt::Counter(
+                to_counter(&e.message().kk, &e.message().ru, &e.message().en),
+                json!({ "system": port.code(), "error": e.kind() }),
+            )),
+            Err(e) => Err(Halt::Counter(
+                to_counter(&e.message().kk, &e.message().ru, &e.message().en),
+                json!({ "system": port.code(), "error": e.kind(), "detail": e.to_string() }),
+            )),
+        }
+    }
+
+    async fn gbd(&self, setup: &Setup, st: &mut Stored) -> Result<GbdPerson, Halt> {
+        if let Some(p) = &st.gbd {
+            return Ok(p.clone());
+        }
+        let iin = st.view.applicant;
+        let p = self
+            .port(setup, Port::GbdFl, setup.registries.gbd_fl.person(iin))
+            .await?;
+        st.gbd = Some(p.clone());
+        Ok(p)
+    }
+
+    async fn check_step(
+        &self,
+        setup: &Setup,
+        st: &mut Stored,
+        n: u32,
+    ) -> Result<serde_json::Value, Halt> {
+        let iin = st.view.applicant;
+        let r = &setup.registries;
+        let today = self.today();
+        let photo = b64("photo", &st.request.photo)?;
+        match n {
+            1 => {
+                let c = self
+                    .port(
+                        setup,
+                        Port::Consent,
+                        r.consent.request_consent(ConsentRequest {
+                            iin,
+                            purpose: "S1E: online renewal of the ID card (seed 001 п. 3)".into(),
+                        }),
+                    )
+                    .await?;
+                match c {
+                    drn_registries::Consent::Granted { consent_id, .. } => {
+                        Ok(json!({ "consent": consent_id }))
+                    }
+                    drn_registries::Consent::Denied { reason } => Err(Halt::Counter(
+                        to_counter(&reason.kk, &reason.ru, &reason.en),
+                        json!({ "consent": "denied" }),
+                    )),
+                }
+            }
+            2 => {
+                st.gbd = None;
+                let p = self.gbd(setup, st).await?;
+                let phone = st.request.phone.clone();
+                let c = self
+                    .port(setup, Port::Bmg, r.bmg.phone_registered(iin, phone))
+                    .await?;
+                if !c.registered {
+                    return Err(Halt::Counter(
+                        to_counter(
+                            "Телефон нөмірі азаматтардың мобильді базасында сіздің атыңызға тіркелмеген.",
+                            "Номер телефона не зарегистрирован на вас в базе мобильных граждан.",
+                            "The phone number is not registered to you in the citizens' mobile database.",
+                        ),
+                        json!({ "gbd_fl": "found", "bmg": "not_registered" }),
+                    ));
+                }
+                Ok(json!({ "gbd_fl": "found", "surname": p.surname, "bmg": "registered" }))
+            }
+            3 => {
+                let selfie = match &st.request.selfie {
+                    Some(s) => b64("selfie", s)?,
+                    None => photo,
+                };
+                let id = self
+                    .port(setup, Port::DigitalId, r.digital_id.identify(iin, selfie))
+                    .await?;
+                if !(id.liveness && id.identified) {
+                    return Err(Halt::Counter(
+                        to_counter(
+                            "Digital-ID арқылы тұлғаны сәйкестендіру мүмкін болмады.",
+                            "Не удалось идентифицировать личность посредством Digital-ID.",
+                            "Digital-ID could not identify you.",
+                        ),
+                        json!({ "liveness": id.liveness, "identified": id.identified }),
+                    ));
+                }
+                Ok(json!({ "session": id.session_id }))
+            }
+            4 => {
+                let c = self
+                    .port(
+                        setup,
+                        Port::LegalCapacity,
+                        r.legal_capacity.legal_capacity(iin),
+                    )
+                    .await?;
+                if c.capacity != LegalCapacity::Full {
+                    return Err(Halt::Counter(
+                        to_counter(
+                            "Әрекет қабілеттілігі туралы мәліметтер онлайн ресімдеуге мүмкіндік бермейді.",
+                            "Сведения о дееспособности не позволяют оформление в онлайн формате.",
+                            "Your legal capacity record does not allow online processing.",
+                        ),
+                        json!({ "capacity": c.capacity }),
+                    ));
+                }
+                Ok(json!({ "capacity": "full" }))
+            }
+            5 => {
+                let p = self.gbd(setup, st).await?;
+                let since = p.id_card.as_ref().map(|c| c.issued).unwrap_or(p.birth_date);
+                let changes = self
+                    .port(setup, Port::Zags, r.zags.changes_since(iin, since))
+                    .await?;
+                if !changes.is_empty() {
+                    return Err(Halt::Counter(
+                        to_counter(
+                            "АХАЖ АЖ-да тегінің, атының, әкесінің атының, туған күнінің немесе ұлтының ауысуы бар.",
+                            "В ИС ЗАГС есть перемена фамилии, имени, отчества, даты рождения или национальности.",
+                            "ИС ЗАГС records a change of surname, name, patronymic, date of birth or nationality.",
+                        ),
+                        json!({ "changes": changes.iter().map(|c| c.field).collect::<Vec<_>>() }),
+                    ));
+                }
+                let place = match r.zags.place_of_birth(iin).await {
+                    Ok(pl) => pl,
+                    Err(RegistryError::NotFound { .. }) => historical_place(&p),
+                    Err(e) => {
+                        self.port::<PlaceOfBirth>(
+                            setup,
+                            Port::Zags,
+                            Box::pin(async move { Err(e) }),
+                        )
+                        .await?
+                    }
+                };
+                let detail = json!({ "changes": 0, "place_of_birth": place.country, "source": place.source });
+                st.view.place_of_birth = Some(place);
+                Ok(detail)
+            }
+            6 => {
+                let p = self.gbd(setup, st).await?;
+                match p.registration {
+                    Some(reg) => Ok(json!({ "region": reg.region })),
+                    None => Err(Halt::Counter(
+                        to_counter(
+                            "Тұрғылықты жері бойынша тұрақты тіркеу жоқ.",
+                            "Отсутствует постоянная регистрация по месту жительства.",
+                            "You have no permanent registration at a place of residence.",
+                        ),
+                        json!({ "registration": null }),
+                    )),
+                }
+            }
+            7 => {
+                let p = self.gbd(setup, st).await?;
+                match p.id_card {
+                    Some(c) if in_window(today, c.expires) => Ok(json!({
+                        "expires": c.expires, "days": days_to_expiry(today, c.expires)
+                    })),
+                    c => Err(Halt::Counter(
+                        not_available_here(),
+                        json!({ "expires": c.as_ref().map(|c| c.expires),
+                                "days": c.map(|c| days_to_expiry(today, c.expires)) }),
+                    )),
+                }
+            }
+            8 => {
+                let unit = self.load_unit(&st.view.unit).await;
+                let phone_ok =
+                    drn_registries::sandbox::normalize_phone(&st.request.phone).is_some();
+                match unit {
+                    Some(u) if u.kind == UnitKind::Counter && phone_ok => {
+                        Ok(json!({ "unit": u.id, "phone": "ok" }))
+                    }
+                    _ => Err(Halt::Counter(
+                        to_counter(
+                            "Өтініш жолдары дұрыс толтырылмаған (тіркеу пункті немесе телефон).",
+                            "Поля заявления заполнены неверно (регистрационный пункт или телефон).",
+                            "The application's fields are wrong (registration point or phone).",
+                        ),
+                        json!({ "unit": st.view.unit, "phone_ok": phone_ok }),
+                    )),
+                }
+            }
+            9 => {
+                let sig = b64("signature_sample", &st.request.signature_sample)?;
+                if photo.is_empty() {
+                    return Err(Halt::Counter(
+                        to_counter(
+                            "Фото бекітілмеген.",
+                            "Фото не прикреплено.",
+                            "No photo attached.",
+                        ),
+                        json!({ "photo": 0 }),
+                    ));
+                }
+                match photo::check_signature(&sig) {
+                    Ok(()) => {
+                        Ok(json!({ "photo_bytes": photo.len(), "signature_bytes": sig.len() }))
+                    }
+                    Err(issues) => Err(Halt::Counter(
+                        to_counter(
+                            &issues[0].message.kk,
+                            &issues[0].message.ru,
+                            &issues[0].message.en,
+                        ),
+                        json!({ "issues": issues }),
+                    )),
+                }
+            }
+            10 => match photo::check_photo(&photo) {
+                Ok(m) => Ok(json!({ "measured": m })),
+                Err(issues) => {
+                    let join = |f: fn(&Text) -> &String| {
+                        issues
+                            .iter()
+                            .map(|i| f(&i.message).as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    };
+                    Err(Halt::Counter(
+                        to_counter(&join(|t| &t.kk), &join(|t| &t.ru), &join(|t| &t.en)),
+                        json!({ "issues": issues }),
+                    ))
+                }
+            },
+            11 => {
+                let m = self
+                    .port(
+                        setup,
+                        Port::DigitalId,
+                        r.digital_id.photo_matches(iin, photo),
+                    )
+                    .await?;
+                if !m.matched {
+                    return Err(Halt::Counter(
+                        to_counter(
+                            "Фото ЖТ МДҚ-дағы фотосуретке сәйкес келмейді.",
+                            "Фото не соответствует фотоизображению в ГБД ФЛ.",
+                            "The photo does not match your photo in ГБД ФЛ.",
+                        ),
+                        json!({ "matched": false }),
+                    ));
+                }
+                Ok(json!({ "matched": true, "photo_sha256": m.photo_sha256 }))
+            }
+            12 => {
+                let sig = b64("signature_sample", &st.request.signature_sample)?;
+                let cms = b64("request_signature", &st.request.request_signature)?;
+                let content =
+                    request_to_sign(&iin, st.view.unit.as_str(), &st.request.phone, &photo, &sig);
+                check_request_signature(setup, &iin, &content, &cms)
+            }
+            _ => Err(Halt::Engine(EngineError::Corrupt(format!(
+                "no check for step {n}"
+            )))),
+        }
+    }
+
+    /// Steps 13-16: registration, the exemption, the duty, the result to the portal.
+    async fn after_checks(
+        &self,
+        setup: &Setup,
+        actor: &Actor,
+        st: &mut Stored,
+    ) -> Result<(), Halt> {
+        let sys = Actor::system();
+        let citizen = Actor::citizen(st.view.applicant);
+        let rid = st.view.id.clone();
+        let key = |n: u32| format!("s1e:{rid}:{n}");
+        // 13: registration in DRN.
+        let mut app = match &st.view.application {
+            Some(id) => self.load_app(id).await?,
+            None => {
+                let accept = Command::Accept(Accept {
+                    service: SERVICE.into(),
+                    channel: st.view.channel,
+                    urgency: Urgency::General,
+                    applicant: st.view.applicant,
+                    documents_presented: vec![0, 1, 2, 3],
+                    missing: vec![],
+                    data: json!({
+                        "unit": st.view.unit,
+                        "online_renewal": st.view.id,
+                        "phone": st.request.phone,
+                        "place_of_birth": st.view.place_of_birth,
+                    }),
+                });
+                let acting = if actor.role == Role::Citizen {
+                    actor
+                } else {
+                    &citizen
+                };
+                match self.execute(acting, &accept, Some(&key(0))).await {
+                    Ok(Outcome::Accepted { application }) => {
+                        st.view.application = Some(application.id.clone());
+                        st.view.talon = Some(application.number.clone());
+                        application
+                    }
+                    Ok(_) => {
+                        return Err(Halt::Counter(
+                            refused_text(),
+                            json!({ "registered": false }),
+                        ))
+                    }
+                    Err(e) if matches!(e, EngineError::Store(_) | EngineError::Corrupt(_)) => {
+                        return Err(Halt::Engine(e))
+                    }
+                    Err(e) => {
+                        return Err(Halt::Counter(
+                            refused_text(),
+                            json!({ "registered": false, "error": e.code(), "detail": e.to_string() }),
+                        ))
+                    }
+                }
+            }
+        };
+        // Steps 2-12 on the application: what each check found.
+        while app.status == Status::InProgress && app.step <= 16 {
+            let n = app.step;
+            let note = match n {
+                2..=12 => st
+                    .view
+                    .checks
+                    .iter()
+                    .rev()
+                    .find(|c| c.step == n && c.outcome == CheckOutcome::Passed)
+                    .map(|c| json!({ "checked_at": c.at, "found": c.detail }).to_string()),
+                13 => Some(format!("registered, talon {}", app.number)),
+                14 => {
+                    st.view.step = 14;
+                    let on = self.today();
+                    let statuses = self
+                        .port(
+                            setup,
+                            Port::Sik,
+                            setup.registries.sik.social_statuses(app_iin(&app)?, on),
+                        )
+                        .await?;
+                    let exempt = statuses.iter().find(|s| exempts(s)).map(|s| s.code.clone());
+                    let year = self.now().to_zoned(self.tz.clone()).year();
+                    let mrp = drn_core::duty::mrp(year).unwrap_or(0);
+                    let amount = drn_core::duty::id_card_duty(year).unwrap_or(0);
+                    st.view.duty = Some(Duty {
+                        year,
+                        mrp,
+                        amount_tenge: amount,
+                        exempt_by: exempt.clone(),
+                        invoice: None,
+                        status: if exempt.is_some() {
+                            "exempt".into()
+                        } else {
+                            "unpaid".into()
+                        },
+                    });
+                    self.record(st, 14, CheckOutcome::Passed, json!({ "exempt_by": exempt }));
+                    Some(json!({ "exempt_by": exempt, "statuses": statuses.len() }).to_string())
+                }
+                15 => {
+                    st.view.step = 15;
+                    let duty = st.view.duty.clone().ok_or_else(|| {
+                        Halt::Engine(EngineError::Corrupt("no duty computed at step 14".into()))
+                    })?;
+                    if duty.exempt_by.is_some() {
+                        self.record(st, 15, CheckOutcome::Passed, json!({ "duty": "exempt" }));
+                        Some("exempt from the state duty (АИС СИК)".into())
+                    } else {
+                        if duty.amount_tenge == 0 {
+                            return Err(Halt::Engine(EngineError::Corrupt(format!(
+                                "no МРП for {}",
+                                duty.year
+                            ))));
+                        }
+                        let inv = match &duty.invoice {
+                            Some(id) => {
+                                self.port(
+                                    setup,
+                                    Port::Payments,
+                                    setup.registries.payments.invoice(id.clone()),
+                                )
+                                .await?
+                            }
+                            None => {
+                                let inv = self
+                                    .port(
+                                        setup,
+                                        Port::Payments,
+                                        setup.registries.payments.create_invoice(InvoiceRequest {
+                                            iin: st.view.applicant,
+                                            amount_tenge: duty.amount_tenge,
+                                            purpose: format!(
+                                                "S1E state duty, 0.2 МРП of {}",
+                                                duty.year
+                                            ),
+                                            reference: format!("s1e:{}", st.view.id),
+                                        }),
+                                    )
+                                    .await?;
+                                if let Some(d) = st.view.duty.as_mut() {
+                                    d.invoice = Some(inv.id.clone());
+                                }
+                                inv
+                            }
+                        };
+                        if inv.status != InvoiceStatus::Paid {
+                            st.view.status = RenewalStatus::AwaitingPayment;
+                            st.view.reason = None;
+                            return Ok(());
+                        }
+                        if let Some(d) = st.view.duty.as_mut() {
+                            d.status = "paid".into();
+                        }
+                        self.record(
+                            st,
+                            15,
+                            CheckOutcome::Passed,
+                            json!({ "invoice": inv.id, "paid": inv.amount_tenge }),
+                        );
+                        Some(format!("paid {} ₸, invoice {}", inv.amount_tenge, inv.id))
+                    }
+                }
+                16 => Some("the portal received the registration's result".into()),
+                _ => None,
+            };
+            let acting = if matches!(n, 8 | 9 | 12 | 15) {
+                &citizen
+            } else {
+                &sys
+            };
+            let cmd = Command::CompleteStep {
+                application: app.id.clone(),
+                revision: app.revision,
+                note,
+            };
+            app = match self.execute(acting, &cmd, Some(&key(n))).await? {
+                Outcome::Application { application } => application,
+                _ => return Err(Halt::Engine(EngineError::Corrupt("complete_step".into()))),
+            };
+            // A replayed key answers with the old state: read the current one.
+            app = self.load_app(&app.id).await?;
+        }
+        st.view.step = app.step;
+        st.view.status = status_of(&app);
+        st.view.reason = None;
+        Ok(())
+    }
+
+    /// Brings the status up to date from the application; refunds a paid duty of an
+    /// annulled application (п. 11).
+    async fn settle(&self, st: &mut Stored) -> Result<(), EngineError> {
+        let Some(id) = st.view.application.clone() else {
+            return Ok(());
+        };
+        if matches!(
+            st.view.status,
+            RenewalStatus::Retry
+                | RenewalStatus::AwaitingPayment
+                | RenewalStatus::Refused
+                | RenewalStatus::ToCounter
+        ) {
+            return Ok(());
+        }
+        let app = self.load_app(&id).await?;
+        let status = status_of(&app);
+        let mut changed = status != st.view.status || app.step != st.view.step;
+        st.view.status = status;
+        st.view.step = app.step;
+        if status == RenewalStatus::Annulled {
+            let inv = st
+                .view
+                .duty
+                .as_ref()
+                .filter(|d| d.status == "paid")
+                .and_then(|d| d.invoice.clone());
+            if let Some(inv) = inv {
+                let setup = self.online_renewal()?;
+                match setup.registries.payments.refund(inv.clone()).await {
+                    Ok(i) if i.status == InvoiceStatus::Refunded => {
+                        if let Some(d) = st.view.duty.as_mut() {
+                            d.status = "refunded".into();
+                        }
+                        self.record(
+                            st,
+                            17,
+                            CheckOutcome::Passed,
+                            json!({ "refunded": inv, "amount": i.amount_tenge }),
+                        );
+                        changed = true;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, invoice = %inv, "refund failed; retried on the next read")
+                    }
+                }
+            }
+            if st.view.reason.is_none() {
+                st.view.reason = Some(Text::new(
+                    "Өтінім жойылды. Жаңа өтінім ресімдеп, бажды қайта төлей аласыз; бұрын төленген баж қайтарылады.",
+                    "Заявка аннулирована. Вы можете оформить новую заявку и повторно оплатить пошлину; ранее оплаченная пошлина возвращается.",
+                    "The application was annulled. You may apply again and pay the duty again; the duty paid earlier is refunded.",
+                ));
+                changed = true;
+            }
+        }
+        if changed {
+            self.save_renewal(st, false).await?;
+        }
+        Ok(())
+    }
+
+    // -- storage ----------------------------------------------------------------------
+
+    async fn save_renewal(&self, st: &mut Stored, new: bool) -> Result<(), EngineError> {
+        let now = self.now();
+        st.view.updated_at = now;
+        let expected = st.view.revision;
+        st.view.revision = expected + 1;
+        let json = serde_json::to_string(&*st).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let done = if new {
+            drn_store::query("INSERT INTO online_renewals (id, applicant_iin, status, step, application_id, created_at, updated_at, revision, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                .bind(st.view.id.clone())
+                .bind(st.view.applicant.to_string())
+                .bind(st.view.status.code())
+                .bind(i64::from(st.view.step))
+                .bind(st.view.application.as_ref().map(|a| a.as_str().to_string()))
+                .bind(st.view.created_at.as_microsecond())
+                .bind(now.as_microsecond())
+                .bind(st.view.revision)
+                .bind(json)
+                .execute(self.db.writer())
+                .await?
+        } else {
+            drn_store::query("UPDATE online_renewals SET status = $1, step = $2, application_id = $3, updated_at = $4, revision = $5, data_json = $6 WHERE id = $7 AND revision = $8")
+                .bind(st.view.status.code())
+                .bind(i64::from(st.view.step))
+                .bind(st.view.application.as_ref().map(|a| a.as_str().to_string()))
+                .bind(now.as_microsecond())
+                .bind(st.view.revision)
+                .bind(json)
+                .bind(st.view.id.clone())
+                .bind(expected)
+                .execute(self.db.writer())
+                .await?
+        };
+        if done.rows_affected() != 1 {
+            return Err(EngineError::Conflict {
+                what: "online renewal",
+                current: expected + 1,
+                expected,
+            });
+        }
+        Ok(())
+    }
+
+    async fn load_renewal(&self, id: &str) -> Result<Stored, EngineError> {
+        use drn_store::Row;
+        let r = drn_store::query(
+            "SELECT data_json, status, revision FROM online_renewals WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(self.db.reader())
+        .await?
+        .ok_or_else(|| EngineError::not_found("online renewal", id))?;
+        let mut st: Stored = serde_json::from_str(&r.try_get::<String, _>(0)?)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        st.view.status = RenewalStatus::parse(&r.try_get::<String, _>(1)?)?;
+        st.view.revision = r.try_get(2)?;
+        Ok(st)
+    }
+
+    async fn load_app(&self, id: &ApplicationId) -> Result<Application, EngineError> {
+        let mut c = self.db.reader().acquire().await?;
+        rows::read_application(&mut c, id).await
+    }
+
+    async fn load_unit(&self, id: &UnitId) -> Option<Unit> {
+        self.units().await.ok()?.into_iter().find(|u| &u.id == id)
+    }
+}
+
+fn app_iin(app: &Application) -> Result<Iin, Halt> {
+    Iin::parse(&app.applicant).map_err(|e| Halt::Engine(EngineError::Corrupt(e.to_string())))
+}
+
+/// The Tax Code's exempting statuses (art. 622), as dated data would hold them; the
+/// sandbox's label stands in for the list.
+fn exempts(s: &drn_registries::SocialStatus) -> bool {
+    s.exempts_state_duty
+}
+
+fn refused_text() -> Text {
+    to_counter(
+        "Өтінім ХҚТ ТП ҚБҚ-да тіркелмеді.",
+        "Заявка не зарегистрирована в ППО РП ДРН.",
+        "DRN did not register the application.",
+    )
+}
+
+/// п. 5 4): without a ЗАГС record, the historical record: the country of citizenship
+/// (the blank prints the country only).
+fn historical_place(p: &GbdPerson) -> PlaceOfBirth {
+    let mut k = drn_registries::sandbox::kazakhstan();
+    if p.citizenship != "KZ" {
+        k.country = p.citizenship.clone();
+        k.country_name = Text::new(
+            p.citizenship.clone(),
+            p.citizenship.clone(),
+            p.citizenship.clone(),
+        );
+    }
+    k.region = None;
+    k.locality = None;
+    k.source = PlaceSource::Historical;
+    k
+}
+
+fn status_of(app: &Application) -> RenewalStatus {
+    match app.status {
+        Status::Annulled => RenewalStatus::Annulled,
+        Status::Refused | Status::IntakeRefused => RenewalStatus::Refused,
+        Status::Issued => RenewalStatus::Issued,
+        Status::InProgress | Status::InTransit => match app.step {
+            0..=15 => RenewalStatus::AwaitingPayment,
+            16 | 17 => RenewalStatus::UnderReview,
+            18 => RenewalStatus::InProduction,
+            _ => RenewalStatus::ReadyForIssue,
+        },
+    }
+}
+
+fn own(actor: &Actor, iin: &Iin) -> Result<(), EngineError> {
+    match actor.role {
+        Role::System => Ok(()),
+        Role::Citizen if actor.iin.as_ref() == Some(iin) => Ok(()),
+        _ => Err(EngineError::forbidden("only the applicant")),
+    }
+}
+
+fn may_see(actor: &Actor, r: &Renewal) -> Result<(), EngineError> {
+    match actor.role {
+        Role::Citizen if actor.iin.as_ref() != Some(&r.applicant) => {
+            Err(EngineError::not_found("online renewal", r.id.clone()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Step 12: the CMS signature verifies over `content` against the citizen CA, and the
+/// signer certificate's subject serialNumber is `IIN` + the applicant's IIN.
+fn check_request_signature(
+    setup: &Setup,
+    iin: &Iin,
+    content: &[u8],
+    cms: &[u8],
+) -> Result<serde_json::Value, Halt> {
+    let fail = |why: &str, detail: serde_json::Value| {
+        Halt::Counter(
+            to_counter(
+                &format!("Сұрау салуға ЭЦҚ-мен қол қою тексерілмеді ({why})."),
+                &format!("Подпись запроса ЭЦП не прошла проверку ({why})."),
+                &format!("The EDS signature of the request did not verify ({why})."),
+            ),
+            detail,
+        )
+    };
+    let Some(ca) = &setup.citizen_ca else {
+        return Err(fail("no CA", json!({ "ca": null })));
+    };
+    let v = drn_docs::verify_detached(content, cms, ca)
+        .map_err(|e| fail("malformed", json!({ "error": e.to_string() })))?;
+    let Some(s) = v.signatures.first() else {
+        return Err(fail("no signature", json!({ "error": v.error })));
+    };
+    if !v.genuine {
+        return Err(fail(
+            "invalid",
+            json!({ "valid": s.valid, "trusted": s.trusted, "error": s.error }),
+        ));
+    }
+    let want = format!("IIN{iin}");
+    if s.serial_number.as_deref() != Some(want.as_str()) {
+        return Err(fail(
+            "another person's certificate",
+            json!({ "signer": s.serial_number }),
+        ));
+    }
+    Ok(json!({ "signer": s.subject, "certificate": s.certificate_serial }))
+}
