@@ -22,6 +22,13 @@ let browser;
 let out = '';
 const accounts = {};
 const citizens = [];
+// A second demo server on 20 November 2025, inside the online renewal pilot (issue 6).
+const port2 = Number(process.env.DRN_E2E_PORT2 || port + 1);
+const base2 = `http://127.0.0.1:${port2}`;
+let server2;
+let out2 = '';
+const accounts2 = {};
+const citizens2 = [];
 
 async function waitFor(url, ms) {
   const end = Date.now() + ms;
@@ -44,6 +51,16 @@ before(async () => {
     const c = line.match(/^\s+(\d{12})\s+(citizen-\S+)\s+(.*)$/);
     if (c) citizens.push({ iin: c[1], password: c[2], note: c[3] });
   }
+  const dir2 = mkdtempSync(join(tmpdir(), 'drn-e2e-pilot-'));
+  server2 = spawn(bin, ['serve', '--demo', '--persons', '300', '--as-of', '2025-11-20 10:00', '--db', `sqlite://${join(dir2, 'drn.db')}`, '--addr', `127.0.0.1:${port2}`, '--data', join(dir2, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server2.stdout.on('data', (d) => { out2 += d.toString(); });
+  await waitFor(`${base2}/healthz`, 60000);
+  for (const line of out2.split('\n')) {
+    const m = line.match(/^\s+(\S+)\s+(demo-\S+)\s+(\S+)\s+(\S+)/);
+    if (m) accounts2[m[1]] = { password: m[2], role: m[3], unit: m[4] };
+    const c = line.match(/^\s+(\d{12})\s+(citizen-\S+)\s+(.*)$/);
+    if (c) citizens2.push({ iin: c[1], password: c[2], note: c[3] });
+  }
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -53,6 +70,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill('SIGTERM');
+  server2?.kill('SIGTERM');
 });
 
 async function staff(user) {
@@ -283,4 +301,209 @@ test('a citizen applies on the portal and sees the application in "my applicatio
   await portal.getByRole('link', { name: /Мои документы|My documents/ }).click();
   await portal.getByRole('heading', { name: /Мои документы|My documents/ }).waitFor();
   await shot(portal, 'portal-documents');
+});
+
+// ---------------------------------------------------------------- issue 7: the other services
+
+/// Signs a citizen in through the API (password, then the sandbox SMS code); returns the
+/// cookie and CSRF token for JSON calls.
+async function citizenApi(c) {
+  const r1 = await fetch(`${base}/api/v1/auth/citizen/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ iin: c.iin, password: c.password }) });
+  assert.equal(r1.status, 200, await r1.clone().text());
+  const { challenge } = await r1.json();
+  const sms = await (await fetch(`${base}/api/v1/sandbox/sms`)).json();
+  const code = sms[0].text.split(' ').pop();
+  const r2 = await fetch(`${base}/api/v1/auth/citizen/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ challenge, code }) });
+  assert.equal(r2.status, 200, await r2.clone().text());
+  const cookie = r2.headers.get('set-cookie').split(';')[0];
+  const { csrf_token: csrf } = await r2.json();
+  return { cookie, csrf };
+}
+
+/// At the counter: finds an address by text and chooses a premise; returns its РКА.
+async function chooseAddress(counter, iin) {
+  await counter.goto(`${base}/ws/person?iin=${iin}`);
+  await counter.getByLabel(/Адрес или РКА|Address or РКА/).fill('Абая');
+  await counter.getByRole('button', { name: /Найти адрес|Find the address/ }).click();
+  await counter.locator('#addr-results tbody tr').first().waitFor();
+  await shot(counter, 'counter-address-search');
+  const rows = counter.locator('#addr-results tbody tr');
+  const n = await rows.count();
+  let row = rows.first();
+  for (let i = 0; i < n; i++) {
+    if (/кв\.|кв /.test(await rows.nth(i).innerText())) { row = rows.nth(i); break; }
+  }
+  const rka = (await row.locator('code').innerText()).trim();
+  assert.match(rka, /^\d{16}$/);
+  await row.getByRole('link', { name: /Выбрать|Choose/ }).click();
+  await counter.getByText(rka).first().waitFor();
+  return rka;
+}
+
+test('S3 registration at the counter with the address search, then S5 address certificate: check, issue, PDF', async () => {
+  const citizen = citizens[3] || citizens[0];
+  const counter = await staff('op.astana.1');
+  const rka = await chooseAddress(counter, citizen.iin);
+  const s3 = counter.locator('details', { has: counter.locator('input[name="service"][value="S3"]') });
+  assert.equal(await s3.locator('input[name="d.rka"]').inputValue(), rka);
+  await s3.getByLabel(/ИИН собственника|The owner's IIN/).fill(citizen.iin);
+  await s3.getByLabel(/Согласие собственника|The owner's consent/).check();
+  await s3.getByRole('button', { name: /^Принять$|^Accept$/ }).click();
+  await counter.getByRole('heading', { name: /Заявление принято|Application accepted/ }).waitFor();
+  await counter.getByRole('link', { name: /^Заявление$|^Application$/ }).click();
+  const s3url = counter.url();
+  const district = await staff('district.astana');
+  await district.goto(s3url);
+  await district.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await district.getByText(/^(Выдано|Issued)$/).first().waitFor();
+  await shot(district, 's3-issued');
+  // S5 for the same person: the check finds the address in the register; immediate issue.
+  await counter.goto(`${base}/ws/person?iin=${citizen.iin}`);
+  const s5 = counter.locator('details', { has: counter.locator('input[name="service"][value="S5"]') });
+  await s5.locator('summary').click();
+  await s5.getByRole('button', { name: /^Принять$|^Accept$/ }).click();
+  await counter.getByRole('heading', { name: /Заявление принято|Application accepted/ }).waitFor();
+  await counter.getByRole('link', { name: /^Заявление$|^Application$/ }).click();
+  await counter.getByText(/Перед завершением шага выполните проверку|Run the check before/).waitFor();
+  await counter.getByRole('button', { name: /^Проверить$|^Check$/ }).click();
+  await counter.locator('#check-result').getByText(/Проверка пройдена|Check passed/).waitFor();
+  assert.match(await counter.locator('#check-result').innerText(), new RegExp(rka));
+  await shot(counter, 's5-checked');
+  await counter.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await counter.getByText(/^(Выдано|Issued)$/).first().waitFor();
+  const pdf = counter.locator('a[data-doc-pdf]').last();
+  await pdf.waitFor();
+  const href = await pdf.getAttribute('href');
+  const res = await counter.request.get(`${base}${href}`);
+  assert.equal(res.status(), 200);
+  assert.equal((await res.body()).subarray(0, 5).toString(), '%PDF-');
+  await shot(counter, 's5-issued');
+  await counter.getByRole('link', { name: /Журналы: |Journals: / }).click();
+  await counter.getByRole('heading', { name: /^Журналы$|^Journals$/ }).waitFor();
+  await counter.locator('tbody tr').first().waitFor();
+  await shot(counter, 'journal-address-certificates');
+});
+
+test('S3 through the portal leaves the chip rewrite as a task the counter completes', async () => {
+  const citizen = citizens.find((c) => c !== citizens[3]) || citizens[1];
+  const counter = await staff('op.astana.1');
+  const rka = await chooseAddress(counter, citizen.iin);
+  const { cookie, csrf } = await citizenApi(citizen);
+  const r = await fetch(`${base}/api/v1/applications`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrf },
+    body: JSON.stringify({ service: 'S3', channel: 'portal', urgency: 'general', applicant: citizen.iin, data: { unit: accounts['op.astana.1'].unit, kind: 'permanent', rka } }),
+  });
+  const body = await r.text();
+  assert.equal(r.status, 200, body);
+  await counter.goto(`${base}/ws/person?iin=${citizen.iin}`);
+  await counter.getByRole('heading', { name: /Задачи в ЦОН|Counter tasks/ }).waitFor();
+  await shot(counter, 's3-chip-task');
+  await counter.getByRole('button', { name: /Перезаписать чип|Rewrite the chip/ }).first().click();
+  await counter.getByText(/^(Выполнено|Done)$/).first().waitFor();
+  await counter.goto(`${base}/ws/journals?journal=chip_rewrite`);
+  await counter.getByText(citizen.iin).first().waitFor();
+  await shot(counter, 'journal-chip-rewrite');
+});
+
+test('S9: an IIN formed for a foreigner at the counter, issued by the district', async () => {
+  const counter = await staff('op.astana.1');
+  await counter.goto(`${base}/ws`);
+  await counter.locator('summary', { hasText: 'S9' }).click();
+  await counter.getByLabel(/^Фамилия$|^Surname$/).fill('Müller');
+  await counter.getByLabel(/^Имя$|^Given name$/).fill('Hans');
+  await shot(counter, 's9-form');
+  await counter.getByLabel(/Дата рождения|Date of birth/).fill('1985-03-14');
+  await counter.getByLabel(/^Пол$|^Sex$/).selectOption('M');
+  await counter.getByLabel(/Гражданство|Citizenship/).fill('DE');
+  await counter.getByLabel(/^Паспорт$|^Passport$/).fill('C4F8K2L9M');
+  await counter.getByLabel(/Миграционная карточка|Migration card/).fill('MK 0012345');
+  await shot(counter, 's9-intake');
+  await counter.getByRole('button', { name: /^Принять$|^Accept$/ }).click();
+  await counter.getByRole('heading', { name: /Заявление принято|Application accepted/ }).waitFor();
+  await counter.getByRole('link', { name: /^Заявление$|^Application$/ }).click();
+  await counter.getByRole('button', { name: /Завершить шаг|Complete step/ }).click();
+  await counter.getByLabel(/Письменное согласие|Written consent/).fill('согласие № 17');
+  await counter.getByRole('button', { name: /Завершить шаг|Complete step/ }).click();
+  await counter.getByRole('button', { name: /Завершить шаг|Complete step/ }).click();
+  await counter.getByRole('button', { name: /Выполнить обработку оператором|Run the operator's processing/ }).click();
+  const card = counter.url();
+  const district = await staff('district.astana');
+  await district.goto(card);
+  const iin = await district.locator('#receiver').inputValue();
+  assert.match(iin, /^\d{12}$/);
+  assert.equal(iin.slice(0, 6), '850314');
+  await district.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await district.getByText(/^(Выдано|Issued)$/).first().waitFor();
+  await shot(district, 's9-issued');
+});
+
+/// Signs a citizen in on `b` with password and the one-time code from the sandbox SMS.
+async function citizenOn(b, citizen) {
+  const ctx = await browser.newContext();
+  const portal = await ctx.newPage();
+  await portal.goto(`${b}/lang/ru?back=/portal/login`);
+  await portal.getByLabel(/^ИИН$|^IIN$/).fill(citizen.iin);
+  await portal.getByLabel(/Пароль|Password/).fill(citizen.password);
+  await portal.getByRole('button', { name: /Войти|Sign in/ }).click();
+  const sms = await (await fetch(`${b}/api/v1/sandbox/sms`)).json();
+  const code = sms[0].text.split(' ').pop();
+  await portal.getByLabel(/Одноразовый код|One-time code/).fill(code);
+  await portal.getByRole('button', { name: /Войти|Sign in/ }).click();
+  await portal.getByRole('heading', { name: /Мои заявления|My applications/ }).waitFor();
+  return portal;
+}
+
+test('the online ID-card renewal: upload, signed request, payment, regional approval', async () => {
+  const citizen = citizens2.find((c) => /online renewal window/.test(c.note));
+  assert.ok(citizen, `the pilot demo printed a citizen in the window:\n${out2}`);
+  const portal = await citizenOn(base2, citizen);
+  await portal.getByRole('link', { name: /Заменить удостоверение личности онлайн|Renew my ID card online/ }).click();
+  await portal.getByRole('heading', { name: /Заменить удостоверение личности онлайн|Renew my ID card online/ }).waitFor();
+  await portal.getByText(/Онлайн заменить удостоверение личности можно только/).waitFor();
+  await portal.getByText(/сервер подписывает ваш запрос сертификатом/).waitFor();
+  const fixtures = join(root, 'crates', 'engine', 'tests', 'fixtures');
+  await portal.getByLabel(/^Фото/).setInputFiles(join(fixtures, 'photo_ok.jpg'));
+  await portal.getByLabel(/^Образец подписи/).setInputFiles(join(fixtures, 'signature.png'));
+  await portal.getByLabel(/Даю согласие/).check();
+  await shot(portal, 'renewal-form');
+  await portal.getByRole('button', { name: /Подписать и отправить/ }).click();
+  await portal.getByRole('heading', { name: /Онлайн-замена удостоверения/ }).waitFor();
+  await portal.getByText('Ожидает оплаты пошлины').first().waitFor();
+  await shot(portal, 'renewal-awaiting-payment');
+  await portal.getByRole('button', { name: /^Оплатить$/ }).click();
+  await portal.getByText('На рассмотрении в региональном управлении').first().waitFor();
+  await portal.locator('[data-duty="Оплачена"]').waitFor();
+  const id = new URL(portal.url()).pathname.split('/').pop();
+  const renewal = await (await portal.request.get(`${base2}/api/v1/online-renewal/${id}`)).json();
+  assert.equal(renewal.status, 'under_review');
+  assert.equal(renewal.step, 17);
+  // The regional officer of the chosen registration point's region reviews on the card.
+  const app = await (await portal.request.get(`${base2}/api/v1/applications/${renewal.application}`)).json();
+  const officer = Object.keys(accounts2).find((u) => accounts2[u].role === 'regional_officer' && accounts2[u].unit === app.holder_unit) || 'region.astana';
+  const ctx = await browser.newContext();
+  const region = await ctx.newPage();
+  await region.goto(`${base2}/lang/ru?back=/login`);
+  await region.getByLabel(/Имя пользователя|Username/).fill(officer);
+  await region.getByLabel(/Пароль|Password/).fill(accounts2[officer].password);
+  await region.getByRole('button', { name: /Войти|Sign in/ }).click();
+  await region.waitForURL((u) => !u.pathname.startsWith('/login'));
+  await region.goto(`${base2}/ws/applications/${renewal.application}`);
+  await region.getByRole('heading', { name: /Рассмотрение онлайн-заявки/ }).waitFor();
+  await shot(region, 'renewal-regional-review');
+  await region.getByRole('button', { name: /Утвердить и направить на изготовление/ }).click();
+  await region.getByText('Изготавливается').first().waitFor();
+  await portal.reload();
+  await portal.getByText('Изготавливается').first().waitFor();
+  await shot(portal, 'renewal-status');
+});
+
+test('a citizen outside the window is told to apply at a ЦОН', async () => {
+  const citizen = citizens2.find((c) => /counter only/.test(c.note));
+  assert.ok(citizen, 'the pilot demo printed a citizen outside the window');
+  const portal = await citizenOn(base2, citizen);
+  await portal.getByRole('link', { name: /Заменить удостоверение личности онлайн/ }).click();
+  await portal.getByText('оформление не доступно, обратитесь в ЦОН').waitFor();
+  assert.equal(await portal.getByRole('button', { name: /Подписать и отправить/ }).count(), 0);
+  await shot(portal, 'renewal-not-available');
 });

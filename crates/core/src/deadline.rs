@@ -149,12 +149,25 @@ pub fn plan(
     let svc = catalog
         .service(service)
         .ok_or_else(|| PlanError::NoService(service.to_string()))?;
-    let accepted_z = accepted.to_zoned(d.tz.clone());
-    let day = accepted_z.date();
+    let day = accepted.to_zoned(d.tz.clone()).date();
     let ver = svc.version_on(day).ok_or_else(|| PlanError::NoVersion {
         service: service.to_string(),
         date: day,
     })?;
+    plan_version(ver, service, urgency, accepted, process, d)
+}
+
+/// Plans an application accepted at `accepted` under a given version of `service` (one
+/// applied beyond its catalog period, such as a pilot an administrator extended).
+pub fn plan_version(
+    ver: &crate::catalog::Version,
+    service: &str,
+    urgency: Urgency,
+    accepted: Timestamp,
+    process: Option<&str>,
+    d: &Deadlines,
+) -> Result<Plan, PlanError> {
+    let accepted_z = accepted.to_zoned(d.tz.clone());
     if !ver.urgencies.contains(&urgency) {
         return Err(PlanError::NoUrgency {
             service: service.to_string(),
@@ -212,7 +225,7 @@ pub fn plan(
         at = due;
     }
     Ok(Plan {
-        service: svc.code.clone(),
+        service: service.to_string(),
         version: ver.id.clone(),
         act: format!("No {} of {}", ver.act.number, ver.act.date.0),
         process: proc_.id.clone(),

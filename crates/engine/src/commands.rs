@@ -6,7 +6,7 @@
 //! own savepoint of the batch's transaction, and are answered after that commits.
 
 use drn_core::catalog::{BranchKind, Process, Step, UnitRole, Version};
-use drn_core::{plan, Channel, Deadlines, Iin, Urgency};
+use drn_core::{plan_version, Channel, Deadlines, Iin, Urgency};
 use drn_store::{next_counter, Row, Value};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -655,12 +655,16 @@ impl Engine {
             .service(&a.service)
             .ok_or_else(|| EngineError::not_found("service", &a.service))?;
         let today = now.to_zoned(self.tz.clone()).date();
-        let ver = svc
-            .version_on(today)
-            .ok_or(drn_core::PlanError::NoVersion {
-                service: a.service.clone(),
-                date: today,
-            })?;
+        let ver = match svc.version_on(today) {
+            Some(v) => v,
+            // The pilot's period extended by an administrator (issue 6).
+            None => crate::online_renewal::extended_version(c.conn().await?, svc, today)
+                .await?
+                .ok_or(drn_core::PlanError::NoVersion {
+                    service: a.service.clone(),
+                    date: today,
+                })?,
+        };
         if !ver.channels.contains(&a.channel) {
             return Err(EngineError::invalid(
                 "channel",
@@ -763,7 +767,7 @@ impl Engine {
             hours: &unit.hours,
             tz: &self.tz,
         };
-        let overall = plan(&self.catalog, &svc.code, a.urgency, now, Some(&p.id), &d)?
+        let overall = plan_version(ver, &svc.code, a.urgency, now, Some(&p.id), &d)?
             .due
             .timestamp();
         let mut app = Application {

@@ -1110,21 +1110,39 @@ fn pick_citizens(persons: &[Person], today: Date) -> Vec<(usize, String)> {
             .find_map(|(i, p)| pred(p).map(|n| (i, n)))
         {
             out.push((i, note));
+            return true;
         }
+        false
     };
-    take(&|p| match offset(p) {
+    // The window's citizens preferably where the demo has a regional officer to review
+    // their online renewal (Astana, Almaty, Karaganda).
+    let staffed = |p: &Person| {
+        matches!(
+            p.data["registration"]["region"].as_str(),
+            Some("71" | "75" | "35")
+        )
+    };
+    let expires_soon = |p: &Person| match offset(p) {
         Some(d) if (1..=30).contains(&d) => Some(format!(
             "ID card expires in {d} days: online renewal window"
         )),
         _ => None,
-    });
-    take(&|p| match offset(p) {
+    };
+    let expired_lately = |p: &Person| match offset(p) {
         Some(d) if (-10..=0).contains(&d) => Some(format!(
             "ID card expired {} days ago: still in the online renewal window",
             -d
         )),
         _ => None,
-    });
+    };
+    for pick in [
+        &expires_soon as &dyn Fn(&Person) -> Option<String>,
+        &expired_lately,
+    ] {
+        if !take(&|p| pick(p).filter(|_| staffed(p))) {
+            take(pick);
+        }
+    }
     take(&|p| match offset(p) {
         Some(d) if d < -365 => Some(format!(
             "ID card expired {} days ago: renewal at a counter only",

@@ -479,6 +479,72 @@ fn b64(field: &str, s: &str) -> Result<Vec<u8>, EngineError> {
         .map_err(|_| EngineError::invalid(field, "not base64"))
 }
 
+/// An administrator's extension of the pilot's period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PilotExtension {
+    #[schema(value_type = String, format = Date)]
+    pub until: Date,
+    pub cite: String,
+    pub added_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub added_at: Timestamp,
+}
+
+/// The latest day an administrator extended `service` to.
+async fn extended_until(
+    c: &mut drn_store::AnyConnection,
+    service: &str,
+) -> Result<Option<Date>, EngineError> {
+    use drn_store::Row;
+    let rows = drn_store::query("SELECT until_day FROM service_extensions WHERE service = $1")
+        .bind(service.to_string())
+        .fetch_all(&mut *c)
+        .await?;
+    let mut best: Option<Date> = None;
+    for r in &rows {
+        let d: Date = r
+            .try_get::<String, _>(0)?
+            .parse()
+            .map_err(|e: jiff::Error| EngineError::Corrupt(e.to_string()))?;
+        best = best.max(Some(d));
+    }
+    Ok(best)
+}
+
+fn is_last(svc: &drn_core::Service, v: &drn_core::Version) -> bool {
+    svc.versions
+        .iter()
+        .max_by_key(|x| x.effective_from)
+        .is_some_and(|x| x.id == v.id)
+}
+
+/// The version of `svc` that applies on `today` only through an administrator's extension
+/// of the pilot's period (the catalog's last version, ended before `today`); `None` for
+/// other services and outside any extension. The engine's intake uses it when the catalog
+/// has no version in force.
+pub(crate) async fn extended_version<'a>(
+    c: &mut drn_store::AnyConnection,
+    svc: &'a drn_core::Service,
+    today: Date,
+) -> Result<Option<&'a drn_core::Version>, EngineError> {
+    if svc.code != SERVICE {
+        return Ok(None);
+    }
+    let Some(last) = svc.versions.iter().max_by_key(|v| v.effective_from) else {
+        return Ok(None);
+    };
+    let Some(to) = last.effective_to else {
+        return Ok(None);
+    };
+    if today <= to {
+        return Ok(None);
+    }
+    Ok(extended_until(c, SERVICE)
+        .await?
+        .filter(|x| today <= *x)
+        .map(|_| last))
+}
+
 /// Days from `today` to `expires` (negative: expired).
 pub fn days_to_expiry(today: Date, expires: Date) -> i64 {
     today
@@ -517,12 +583,117 @@ impl Engine {
         self.now().to_zoned(self.tz.clone()).date()
     }
 
-    /// The pilot's version in force today, with its last day.
-    fn pilot_in_force(&self) -> Option<(String, Option<Date>)> {
-        self.catalog
-            .service(SERVICE)?
-            .version_on(self.today())
-            .map(|v| (v.id.clone(), v.effective_to))
+    /// The pilot's version in force today, with its last day (an administrator's
+    /// extension, when there is one, moves the last day).
+    async fn pilot_in_force(&self) -> Result<Option<(String, Option<Date>)>, EngineError> {
+        let Some(svc) = self.catalog.service(SERVICE) else {
+            return Ok(None);
+        };
+        let mut c = self.db.reader().acquire().await?;
+        let ext = extended_until(&mut c, SERVICE).await?;
+        let today = self.today();
+        if let Some(v) = svc.version_on(today) {
+            let until = match (v.effective_to, ext) {
+                (Some(to), Some(x)) if x > to && is_last(svc, v) => Some(x),
+                (to, _) => to,
+            };
+            return Ok(Some((v.id.clone(), until)));
+        }
+        Ok(extended_version(&mut c, svc, today)
+            .await?
+            .map(|v| (v.id.clone(), ext)))
+    }
+
+    /// The extensions of the pilot's period an administrator stored, oldest first.
+    pub async fn pilot_extensions(&self) -> Result<Vec<PilotExtension>, EngineError> {
+        use drn_store::Row;
+        let rows = drn_store::query("SELECT until_day, cite, added_by, added_at FROM service_extensions WHERE service = $1 ORDER BY id")
+            .bind(SERVICE)
+            .fetch_all(self.db.reader())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(PilotExtension {
+                until: r
+                    .try_get::<String, _>(0)?
+                    .parse()
+                    .map_err(|e: jiff::Error| EngineError::Corrupt(e.to_string()))?,
+                cite: r.try_get(1)?,
+                added_by: r.try_get(2)?,
+                added_at: Timestamp::from_microsecond(r.try_get(3)?)
+                    .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The pilot's last day from the catalog, and with the administrator's extensions.
+    pub async fn pilot_period(&self) -> Result<(Option<Date>, Option<Date>), EngineError> {
+        let catalog = self
+            .catalog
+            .service(SERVICE)
+            .and_then(|s| s.versions.iter().max_by_key(|v| v.effective_from))
+            .and_then(|v| v.effective_to);
+        let mut c = self.db.reader().acquire().await?;
+        let ext = extended_until(&mut c, SERVICE).await?;
+        Ok((catalog, ext.filter(|x| catalog.is_some_and(|c| x > &c))))
+    }
+
+    /// An administrator extends the pilot's period to `until` (inclusive): the catalog's
+    /// last version of S1E goes on applying. `until` must be later than the period's end
+    /// (the catalog's or an earlier extension's); `cite` names the act. Audited.
+    pub async fn extend_pilot(
+        &self,
+        actor: &Actor,
+        until: Date,
+        cite: &str,
+    ) -> Result<(), EngineError> {
+        if actor.role != Role::Administrator {
+            return Err(EngineError::forbidden(
+                "only an administrator extends the pilot's period",
+            ));
+        }
+        if cite.trim().chars().count() < 5 {
+            return Err(EngineError::invalid(
+                "cite",
+                "cite the act that extends the pilot (at least 5 characters)",
+            ));
+        }
+        let (catalog, ext) = self.pilot_period().await?;
+        let Some(end) = ext.or(catalog) else {
+            return Err(EngineError::invalid(
+                "until",
+                "the pilot's version has no end in the catalog",
+            ));
+        };
+        if until <= end {
+            return Err(EngineError::invalid(
+                "until",
+                format!("the pilot already runs to {end}; extend it past that day"),
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        drn_store::query("INSERT INTO service_extensions (service, until_day, cite, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(SERVICE)
+            .bind(until.to_string())
+            .bind(cite.trim().to_string())
+            .bind(actor.id.clone())
+            .bind(now.as_microsecond())
+            .execute(&mut *tx)
+            .await?;
+        let detail = json!({ "service": SERVICE, "until": until.to_string(), "was": end.to_string(), "cite": cite.trim() });
+        crate::audit::append(
+            &mut tx,
+            now,
+            &actor.id,
+            "extend_pilot",
+            &format!("service:{SERVICE}"),
+            &detail,
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
     }
 
     /// Whether `iin` may renew online today (the pilot's period and п. 7's window), asked
@@ -534,7 +705,7 @@ impl Engine {
     ) -> Result<Eligibility, EngineError> {
         own(actor, iin)?;
         let year = self.now().to_zoned(self.tz.clone()).year();
-        let Some((_, until)) = self.pilot_in_force() else {
+        let Some((_, until)) = self.pilot_in_force().await? else {
             return Ok(Eligibility {
                 available: false,
                 message: Some(not_online()),
@@ -619,7 +790,7 @@ impl Engine {
             updated_at: now,
             revision: 0,
         };
-        if self.pilot_in_force().is_none() {
+        if self.pilot_in_force().await?.is_none() {
             view.status = RenewalStatus::NotAvailable;
             view.reason = Some(not_online());
         } else if req.reason != "expiry" {
@@ -703,6 +874,21 @@ impl Engine {
         may_see(actor, &st.view)?;
         self.settle(&mut st).await?;
         Ok(st.view)
+    }
+
+    /// The photo and the signature sample of a renewal (base64, as sent), for the
+    /// regional officer's review at step 17 (and the applicant).
+    pub async fn renewal_attachments(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(String, String), EngineError> {
+        let st = self.load_renewal(id).await?;
+        match actor.role {
+            Role::RegionalOfficer | Role::System => {}
+            _ => own(actor, &st.view.applicant)?,
+        }
+        Ok((st.request.photo, st.request.signature_sample))
     }
 
     /// The renewal of an application, if it came from one.

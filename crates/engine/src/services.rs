@@ -236,6 +236,15 @@ fn check_kind(service: &str, p: &Process, step: &Step) -> Option<&'static str> {
 }
 
 impl Engine {
+    /// The check the application's current step needs before it is done: "address_data"
+    /// (S5 at the counter) or "special_records" (S6-S8 at the unit); `None` when it needs none.
+    pub fn check_needed(&self, app: &Application) -> Option<&'static str> {
+        let (_, p) = self.locate(&app.service, &app.version, &app.process).ok()?;
+        check_kind(&app.service, p, p.step(app.step)?)
+    }
+}
+
+impl Engine {
     async fn person_row(
         &self,
         c: &mut Ctx<'_>,

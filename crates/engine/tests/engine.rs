@@ -1777,7 +1777,10 @@ async fn iin_for_foreigners(url: &str) {
             service: "S9".into(),
             channel: Channel::Unit,
             urgency: Urgency::General,
-            foreigner: foreigner("GH0000002"),
+            foreigner: Foreigner {
+                surname: "Sidorov".into(),
+                ..foreigner("GH0000002")
+            },
             documents_presented: vec![],
             missing: vec![],
             data: serde_json::json!({}),
@@ -1785,6 +1788,21 @@ async fn iin_for_foreigners(url: &str) {
     )
     .await;
     assert_eq!((u.process.as_str(), u.step), ("unit", 2));
+    // Para 6 is the provider's own sequence: the district that holds the application passes
+    // the request to the MVD system itself (the step did not stop at a counter that does not
+    // hold it), the operator forms the IIN and the district issues the certificate.
+    assert_eq!(u.holder_unit.as_str(), "D71-1");
+    let u = complete(&w, &w.district, &u).await;
+    assert_eq!((u.step, u.holder_unit.as_str()), (3, "D71-1"));
+    let u = complete(&w, &sys, &u).await;
+    assert_eq!((u.step, u.holder_unit.as_str()), (4, "D71-1"));
+    let iin = Iin::parse(&u.applicant).unwrap();
+    let Outcome::Application { application: done } =
+        issue_to(&w, &w.district, &u, iin).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(done.status, Status::Issued);
 }
 
 /// Many tasks form IINs for one birth date and sex at once: never one IIN twice.
@@ -2261,6 +2279,103 @@ mod pilot {
         assert_eq!(r.status, RenewalStatus::NotAvailable);
     }
 
+    /// An administrator extends the pilot's period past the catalog's 31 March 2026; the
+    /// renewal runs through the extension (the intake uses the catalog's last version) and
+    /// stops after it. Only an administrator, only later days, audited.
+    pub async fn pilot_extension(url: &str) {
+        let p = pilot(url).await;
+        let e = &p.w.engine;
+        let admin = Actor::staff("admin", Role::Administrator, uid("KZ"));
+        let until = date(2026, 6, 30);
+        // Not a clerk's business; not a day inside the period; a cite is needed.
+        assert_eq!(
+            e.extend_pilot(&p.w.region, until, "Приказ № 1 от 01.03.2026")
+                .await
+                .unwrap_err()
+                .code(),
+            "forbidden"
+        );
+        for (day, cite) in [
+            (date(2026, 3, 31), "Приказ № 1 от 01.03.2026"),
+            (until, "x"),
+        ] {
+            assert_eq!(
+                e.extend_pilot(&admin, day, cite).await.unwrap_err().code(),
+                "invalid",
+                "{day} {cite}"
+            );
+        }
+        assert_eq!(
+            e.pilot_period().await.unwrap(),
+            (Some(date(2026, 3, 31)), None)
+        );
+        // Before the extension, 1 April 2026 is outside the pilot.
+        p.w.clock.set(at("2026-04-01T10:00"));
+        let iin = p.spare[0];
+        p.set_expiry(iin, -130);
+        let el = e
+            .renewal_eligibility(&Actor::citizen(iin), &iin)
+            .await
+            .unwrap();
+        assert_eq!(
+            el.message.unwrap().en,
+            "The service is not available online."
+        );
+        p.w.clock.set(at("2025-11-20T10:00"));
+        e.extend_pilot(&admin, until, "Совместный приказ МВД № 100 от 20.03.2026")
+            .await
+            .unwrap();
+        assert_eq!(
+            e.pilot_period().await.unwrap(),
+            (Some(date(2026, 3, 31)), Some(until))
+        );
+        let ext = e.pilot_extensions().await.unwrap();
+        assert_eq!(
+            (ext.len(), ext[0].until, ext[0].added_by.as_str()),
+            (1, until, "admin")
+        );
+        let audit = audit::list(&e.db, Some("service:S1E"), 10).await.unwrap();
+        assert_eq!(audit[0].action, "extend_pilot");
+        // Inside the catalog's period the extension shows as the last day.
+        let el = e
+            .renewal_eligibility(&Actor::citizen(iin), &iin)
+            .await
+            .unwrap();
+        assert_eq!(el.pilot_until, Some(until));
+        // In the extension: available, and the application is registered and paid.
+        p.w.clock.set(at("2026-04-15T10:00"));
+        let mut pp = p.person(iin);
+        pp.id_card.as_mut().unwrap().expires = date(2026, 4, 20);
+        p.sandbox.upsert(pp);
+        let el = e
+            .renewal_eligibility(&Actor::citizen(iin), &iin)
+            .await
+            .unwrap();
+        assert!(el.available, "{el:?}");
+        assert_eq!(el.pilot_until, Some(until));
+        let r = p.submit(p.request(iin), iin).await;
+        assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
+        let r = e
+            .renewal_pay_in_sandbox(&Actor::citizen(iin), &r.id)
+            .await
+            .unwrap();
+        assert_eq!(r.status, RenewalStatus::UnderReview, "{r:?}");
+        // After the extension: not available online again.
+        p.w.clock.set(at("2026-07-01T10:00"));
+        let other = p.spare[1];
+        let el = e
+            .renewal_eligibility(&Actor::citizen(other), &other)
+            .await
+            .unwrap();
+        assert!(!el.available);
+        assert_eq!(
+            el.message.unwrap().en,
+            "The service is not available online."
+        );
+        let r = p.submit(p.request(other), other).await;
+        assert_eq!(r.status, RenewalStatus::NotAvailable);
+    }
+
     /// Annulment at the review refunds the paid duty; the person applies and pays again.
     pub async fn annulment_refunds(url: &str) {
         let p = pilot(url).await;
@@ -2339,13 +2454,17 @@ mod pilot {
     }
 }
 
-use pilot::{annulment_refunds, digital_id_outages, happy_path_and_every_branch, window_edges};
+use pilot::{
+    annulment_refunds, digital_id_outages, happy_path_and_every_branch, pilot_extension,
+    window_edges,
+};
 on_both!(
     s1e_online_renewal_19_steps_and_branches,
     happy_path_and_every_branch
 );
 on_both!(s1e_window_edges_and_pilot_period, window_edges);
 on_both!(s1e_annulment_refunds_and_reapply, annulment_refunds);
+on_both!(s1e_administrator_extends_the_pilot, pilot_extension);
 on_both!(s1e_digital_id_outage_11_and_2_minutes, digital_id_outages);
 
 /// The photo checks on committed image files (a JPEG that passes, a PNG on a dark

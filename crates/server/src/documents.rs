@@ -1,6 +1,6 @@
 //! Result documents and receipts in the running system: what the engine's commands
 //! produce (the e-registration talon on acceptance, the receipt of refusal at intake, the
-//! electronic result on issue, the registries when signed or sent) rendered by `drn_docs`,
+//! service's result on issue, paper or electronic, the registries when signed or sent) rendered by `drn_docs`,
 //! signed with the PKI of the data directory, stored byte for byte in `documents`, served
 //! to those who may see the application, and verified publicly at /verify/{id}.
 //!
@@ -20,7 +20,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use drn_core::catalog::ResultForm;
 use drn_core::{Lang, Text};
 use drn_docs::{Column, Document, DocumentKind, Field, Table};
 use drn_engine::{
@@ -51,9 +50,10 @@ const SIGNED_IN: &[Role] = &[
     Role::Citizen,
 ];
 
-/// The largest PDF accepted for comparison at POST /verify/{id} (the server-wide body
-/// limit is the same).
-pub const MAX_UPLOAD: usize = 256 * 1024;
+/// The largest PDF accepted for comparison at POST /verify/{id}: a registry of many
+/// applications exceeds the server-wide body limit ([`crate::BODY_LIMIT`]), so this route
+/// has its own.
+pub const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 
 const COLS: &str = "id, application_id, registry_id, kind, number, doc_date, issuer_json, sha256, issued_at, revoked_at, revoked_reason";
 
@@ -264,7 +264,11 @@ fn service_text(st: &AppState, code: &str) -> Text {
         .unwrap_or_else(|| Text::new(code, code, code))
 }
 
-/// The kind of an electronic result of a service, when it has one.
+/// The kind of the result document of a service, when it has one. A paper result (the
+/// temporary ID card, the departure sheet, the invitation, the pass, the IIN certificate)
+/// gets its PDF too, signed by the issuing authority like an electronic one: the paper
+/// the person carries away is printed from it, and it is still a document the system
+/// produced, so its QR code and /verify/{id} prove it genuine and not revoked.
 fn result_kind(service: &str) -> Option<DocumentKind> {
     Some(match service {
         "S2" => DocumentKind::TemporaryIdCard,
@@ -309,16 +313,8 @@ async fn expected_for(
     };
     out.push((talon, app.number.clone()));
     if app.status == Status::Issued {
-        let electronic = st
-            .engine
-            .locate(&app.service, &app.version, &app.process)
-            .is_ok_and(|(v, _)| {
-                matches!(
-                    v.result_form,
-                    ResultForm::Electronic | ResultForm::PaperAndElectronic
-                )
-            });
-        if let (true, Some(kind)) = (electronic, result_kind(&app.service)) {
+        // Every result gets its PDF, paper ones too: see [`result_kind`].
+        if let Some(kind) = result_kind(&app.service) {
             let number = drn_store::query(
                 "SELECT number FROM issued_documents WHERE application_id = $1 ORDER BY issued_at DESC LIMIT 1",
             )
@@ -342,36 +338,32 @@ async fn application_document(
     number: &str,
     id: &str,
 ) -> Result<Document, EngineError> {
-    let person = person_line(st, &app.applicant).await?;
     let service = service_text(st, &app.service);
     let unit = unit_name(st, app.accepted_unit.as_str()).await?;
-    let mut fields = vec![
-        f("ЖСН", "ИИН", "IIN", app.applicant.clone()),
-        f(
-            "Тегі, аты, әкесінің аты",
-            "Фамилия, имя, отчество",
-            "Full name",
-            person.name.clone(),
-        ),
-        f(
-            "Туған күні",
-            "Дата рождения",
-            "Date of birth",
-            person.birth.clone(),
-        ),
-        f(
-            "Мемлекеттік қызмет",
-            "Государственная услуга",
-            "Service",
-            format!("{} · {}", app.service, both(&service)),
-        ),
-        f(
-            "Өтініш нөмірі",
-            "Номер заявления",
-            "Application number",
-            app.number.clone(),
-        ),
-    ];
+    let is_result = result_kind(&app.service) == Some(kind);
+    let mut fields = Vec::new();
+    if !is_result {
+        // Talons and receipts: who applied (a foreigner without an IIN: the passport data).
+        let foreigner = &app.data["input"]["foreigner"];
+        if app.applicant.starts_with("F:") && foreigner.is_object() {
+            fields.extend(foreigner_fields(foreigner));
+        } else {
+            let person = person_line(st, &app.applicant).await?;
+            fields.extend(person_fields(&app.applicant, &person));
+        }
+    }
+    fields.push(f(
+        "Мемлекеттік қызмет",
+        "Государственная услуга",
+        "Service",
+        format!("{} · {}", app.service, both(&service)),
+    ));
+    fields.push(f(
+        "Өтініш нөмірі",
+        "Номер заявления",
+        "Application number",
+        app.number.clone(),
+    ));
     let mut note = None;
     let mut issuer = unit.clone();
     let mut date = local(st, app.accepted_at).date();
@@ -437,33 +429,14 @@ async fn application_document(
             }
         }
         _ => {
-            // The electronic result: the service's result, issued by the unit that holds it.
+            // The service's result, issued by the unit that holds it on the day of issue.
             issuer = unit_name(st, app.holder_unit.as_str()).await?;
-            date = local(st, st.engine.now()).date();
-            if let Ok((ver, _)) = st.engine.locate(&app.service, &app.version, &app.process) {
-                fields.push(f("Нәтиже", "Результат", "Result", both(&ver.result)));
-            }
-            if let Some(addr) = &person.address {
-                fields.push(f(
-                    "Тұрғылықты мекенжайы",
-                    "Адрес места жительства",
-                    "Address",
-                    addr.clone(),
-                ));
-            }
-            fields.push(f(
-                "Берілген күні",
-                "Дата выдачи",
-                "Issued",
-                date.strftime("%d.%m.%Y").to_string(),
-            ));
-            if kind == DocumentKind::AddressCertificate {
-                note = Some(Text::new(
-                    "Анықтама ІІМ мен Әділет министрлігінің электрондық цифрлық қолтаңбаларымен куәландырылған.",
-                    "Справка удостоверена электронными цифровыми подписями МВД и Министерства юстиции.",
-                    "Signed by the MVD and the Ministry of Justice.",
-                ));
-            }
+            let issued = issued_event(st, app)
+                .await?
+                .0
+                .unwrap_or_else(|| st.engine.now());
+            date = local(st, issued).date();
+            fields.extend(result_fields(st, app, kind, issued, &mut note).await?);
         }
     }
     Ok(Document {
@@ -478,6 +451,561 @@ async fn application_document(
         signatory: None,
         note,
     })
+}
+
+// ---------------------------------------------------------------- result contents
+
+/// The `issued` event of an application: its time and the service's result details.
+async fn issued_event(
+    st: &AppState,
+    app: &Application,
+) -> Result<(Option<Timestamp>, serde_json::Value), EngineError> {
+    let r = drn_store::query(
+        "SELECT at, data_json FROM events WHERE application_id = $1 AND kind = 'issued' ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(app.id.as_str().to_string())
+    .fetch_optional(st.engine.db.reader())
+    .await?;
+    let Some(r) = r else {
+        return Ok((None, json!(null)));
+    };
+    let at = Timestamp::from_microsecond(r.try_get::<i64, _>(0)?).map_err(corrupt)?;
+    let data: serde_json::Value =
+        serde_json::from_str(&r.try_get::<String, _>(1)?).map_err(corrupt)?;
+    Ok((Some(at), data["result"].clone()))
+}
+
+/// The application's entry in a service journal: its number, time and data.
+async fn journal_entry(
+    st: &AppState,
+    app: &Application,
+    journal: &str,
+) -> Result<Option<(String, Timestamp, serde_json::Value)>, EngineError> {
+    let r = drn_store::query(
+        "SELECT number, at, data_json FROM journal_entries WHERE application_id = $1 AND journal = $2 ORDER BY at DESC LIMIT 1",
+    )
+    .bind(app.id.as_str().to_string())
+    .bind(journal.to_string())
+    .fetch_optional(st.engine.db.reader())
+    .await?;
+    r.map(|r| {
+        Ok((
+            r.try_get::<String, _>(0)?,
+            Timestamp::from_microsecond(r.try_get::<i64, _>(1)?).map_err(corrupt)?,
+            serde_json::from_str(&r.try_get::<String, _>(2)?).map_err(corrupt)?,
+        ))
+    })
+    .transpose()
+}
+
+/// A registration row: kind, РКА, valid from, valid to.
+type RegRow = (String, Option<String>, Timestamp, Option<Timestamp>);
+
+async fn registration_where(
+    st: &AppState,
+    sql: &str,
+    binds: &[String],
+) -> Result<Option<RegRow>, EngineError> {
+    let mut q = drn_store::query(sql);
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    let r = q.fetch_optional(st.engine.db.reader()).await?;
+    let ts = |v: i64| Timestamp::from_microsecond(v).map_err(corrupt);
+    r.map(|r| {
+        Ok((
+            r.try_get::<String, _>(0)?,
+            r.try_get::<Option<String>, _>(1)?,
+            ts(r.try_get::<i64, _>(2)?)?,
+            r.try_get::<Option<i64>, _>(3)?.map(ts).transpose()?,
+        ))
+    })
+    .transpose()
+}
+
+/// The full text of an address of the register.
+async fn address_text(st: &AppState, rka: &str) -> Result<Option<String>, EngineError> {
+    Ok(
+        drn_store::query("SELECT full_text FROM ar_addresses WHERE rka = $1")
+            .bind(rka.to_string())
+            .fetch_optional(st.engine.db.reader())
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?,
+    )
+}
+
+fn js(v: &serde_json::Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(|x| x.as_str())
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+}
+
+/// A `YYYY-MM-DD` date as printed (`DD.MM.YYYY`), anything else as it is.
+fn civil(s: &str) -> String {
+    s.parse::<jiff::civil::Date>()
+        .map(|d| d.strftime("%d.%m.%Y").to_string())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+fn sex_text(code: &str) -> &'static str {
+    match code {
+        "M" | "male" => "ер / мужской",
+        "F" | "female" => "әйел / женский",
+        _ => "—",
+    }
+}
+
+fn ground_text(ground: &str) -> String {
+    match ground {
+        "abroad" => "шетелге тұрақты тұруға кетуі / выезд на постоянное жительство за пределы Республики Казахстан".into(),
+        "court" => "сот шешімі / решение суда".into(),
+        "prison" => "бас бостандығынан айыруға сотталуы / осуждение к лишению свободы".into(),
+        other => other.to_string(),
+    }
+}
+
+fn registration_kind_text(kind: &str) -> String {
+    match kind {
+        "permanent" => {
+            "тұрақты (тұрғылықты жері бойынша) / постоянная (по месту жительства)".into()
+        }
+        "temporary" => "уақытша (болу орны бойынша) / временная (по месту пребывания)".into(),
+        "not_established" => {
+            "тұрғылықты жері анықталмаған / место жительства не установлено".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn address_field(value: String) -> Field {
+    f("Мекенжайы", "Адрес", "Address", value)
+}
+
+fn rka_field(rka: &str) -> Field {
+    f(
+        "Мекенжайдың тіркеу коды (МТК)",
+        "Регистрационный код адреса (РКА)",
+        "Address registration code",
+        rka,
+    )
+}
+
+fn journal_field(number: &str) -> Field {
+    f(
+        "Есепке алу журналындағы нөмірі",
+        "Номер записи в журнале учёта",
+        "Journal entry",
+        number,
+    )
+}
+
+/// A foreigner's passport data as printed (S6-S9).
+fn foreigner_fields(v: &serde_json::Value) -> Vec<Field> {
+    let name = [js(v, "surname"), js(v, "given_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
+    vec![
+        f("Тегі, аты", "Фамилия, имя", "Name", name),
+        f(
+            "Туған күні",
+            "Дата рождения",
+            "Date of birth",
+            js(v, "birth_date").map(|d| civil(&d)).unwrap_or_default(),
+        ),
+        f(
+            "Жынысы",
+            "Пол",
+            "Sex",
+            sex_text(js(v, "sex").as_deref().unwrap_or("")),
+        ),
+        f(
+            "Азаматтығы",
+            "Гражданство",
+            "Citizenship",
+            js(v, "citizenship").unwrap_or_default().to_uppercase(),
+        ),
+        f(
+            "Паспорт нөмірі",
+            "Номер паспорта",
+            "Passport",
+            js(v, "passport").unwrap_or_default().to_uppercase(),
+        ),
+    ]
+}
+
+fn person_fields(iin: &str, p: &PersonLine) -> Vec<Field> {
+    vec![
+        f("ЖСН", "ИИН", "IIN", iin),
+        f(
+            "Тегі, аты, әкесінің аты",
+            "Фамилия, имя, отчество",
+            "Full name",
+            p.name.clone(),
+        ),
+        f(
+            "Туған күні",
+            "Дата рождения",
+            "Date of birth",
+            p.birth.clone(),
+        ),
+    ]
+}
+
+/// The person's open permanent registration (or the one the application made).
+async fn open_registration(st: &AppState, iin: &str) -> Result<Option<RegRow>, EngineError> {
+    registration_where(
+        st,
+        "SELECT kind, rka, valid_from, valid_to FROM registrations WHERE person_iin = $1 AND ended_at IS NULL ORDER BY valid_from DESC LIMIT 1",
+        &[iin.to_string()],
+    )
+    .await
+}
+
+/// The fields of a service's result: what the engine recorded on issue (the registers,
+/// journals and the `issued` event), dates in Kazakhstan time.
+async fn result_fields(
+    st: &AppState,
+    app: &Application,
+    kind: DocumentKind,
+    issued: Timestamp,
+    note: &mut Option<Text>,
+) -> Result<Vec<Field>, EngineError> {
+    let input = &app.data["input"];
+    let (_, result) = issued_event(st, app).await?;
+    let mut out = Vec::new();
+    let issued_on = f("Берілген күні", "Дата выдачи", "Issued", dmy(st, issued));
+    match kind {
+        DocumentKind::TemporaryIdCard => {
+            let p = person_line(st, &app.applicant).await?;
+            out.extend(person_fields(&app.applicant, &p));
+            if let Some(a) = &p.address {
+                out.push(address_field(a.clone()));
+            }
+            if let Some(r) = js(input, "reason") {
+                out.push(f("Беру негізі", "Основание выдачи", "Reason", r));
+            }
+            if let Some((n, _, _)) = journal_entry(st, app, "temporary_id").await? {
+                out.push(journal_field(&n));
+            }
+            out.push(issued_on);
+            if let Some(u) = js(input, "valid_until") {
+                out.push(f(
+                    "Жарамдылық мерзімі",
+                    "Действительно до",
+                    "Valid until",
+                    civil(&u),
+                ));
+            }
+        }
+        DocumentKind::ResidenceRegistrationNotice => {
+            let p = person_line(st, &app.applicant).await?;
+            out.extend(person_fields(&app.applicant, &p));
+            let reg = registration_where(
+                st,
+                "SELECT kind, rka, valid_from, valid_to FROM registrations WHERE application_id = $1 ORDER BY valid_from DESC LIMIT 1",
+                &[app.id.as_str().to_string()],
+            )
+            .await?;
+            let kind_code = reg
+                .as_ref()
+                .map(|r| r.0.clone())
+                .or_else(|| js(&result, "kind"))
+                .unwrap_or_else(|| "permanent".into());
+            out.push(f(
+                "Тіркеу түрі",
+                "Вид регистрации",
+                "Registration",
+                registration_kind_text(&kind_code),
+            ));
+            if let Some((_, rka, from, to)) = &reg {
+                if let Some(rka) = rka {
+                    let addr = address_text(st, rka)
+                        .await?
+                        .or_else(|| js(&result, "address"));
+                    out.push(address_field(addr.unwrap_or_default()));
+                    out.push(rka_field(rka));
+                }
+                out.push(f(
+                    "Тіркелген күні",
+                    "Дата регистрации",
+                    "Registered on",
+                    dmy(st, *from),
+                ));
+                if let Some(to) = to {
+                    out.push(f(
+                        "Тіркеу мерзімі",
+                        "Срок регистрации до",
+                        "Until",
+                        dmy(st, *to),
+                    ));
+                }
+            }
+            if result["ended_previous"].as_i64().unwrap_or(0) > 0 {
+                out.push(f(
+                    "Бұрынғы тіркеу",
+                    "Прежняя регистрация",
+                    "Previous registration",
+                    "тоқтатылды / прекращена",
+                ));
+            }
+            if let Some(n) = result.get("notice").filter(|n| n.is_object()) {
+                *note = Some(Text::new(
+                    n["kk"].as_str().unwrap_or(""),
+                    n["ru"].as_str().unwrap_or(""),
+                    n["en"].as_str().unwrap_or(""),
+                ));
+            }
+        }
+        DocumentKind::DepartureSheet => {
+            let p = person_line(st, &app.applicant).await?;
+            out.extend(person_fields(&app.applicant, &p));
+            let entry = journal_entry(st, app, "departure_sheets").await?;
+            let data = entry.as_ref().map(|e| e.2.clone()).unwrap_or(json!(null));
+            let from = js(&data, "from").or_else(|| js(&result, "from"));
+            let ended = registration_where(
+                st,
+                "SELECT kind, rka, valid_from, valid_to FROM registrations WHERE person_iin = $1 AND ended_by = $2 ORDER BY valid_from DESC LIMIT 1",
+                &[app.applicant.clone(), format!("application:{}", app.number)],
+            )
+            .await?;
+            let rka = ended.as_ref().and_then(|r| r.1.clone());
+            let from = match (from, &rka) {
+                (Some(a), _) => Some(a),
+                (None, Some(r)) => address_text(st, r).await?,
+                _ => None,
+            };
+            out.push(f(
+                "Тіркеуден шығарылған мекенжай",
+                "Адрес, с которого снят с регистрации",
+                "Deregistered from",
+                from.unwrap_or_else(|| "—".into()),
+            ));
+            if let Some(r) = &rka {
+                out.push(rka_field(r));
+            }
+            let ground = js(input, "ground").or_else(|| js(&result, "ground"));
+            out.push(f(
+                "Тіркеуден шығару негізі",
+                "Основание снятия с регистрации",
+                "Ground",
+                ground.as_deref().map(ground_text).unwrap_or_default(),
+            ));
+            if let Some(c) = js(input, "court_decision") {
+                out.push(f("Сот шешімі", "Решение суда", "Court decision", c));
+            }
+            if let Some(d) = js(input, "destination") {
+                out.push(f("Кету орны", "Место убытия", "Destination", d));
+            }
+            out.push(f(
+                "Тіркеуден шығарылған күні",
+                "Дата снятия с регистрации",
+                "Deregistered on",
+                dmy(st, issued),
+            ));
+            if let Some((n, _, _)) = &entry {
+                out.push(journal_field(n));
+            }
+        }
+        DocumentKind::AddressCertificate => {
+            let entry = journal_entry(st, app, "address_certificates").await?;
+            let data = entry.as_ref().map(|e| e.2.clone()).unwrap_or(json!(null));
+            let subject = js(&data, "subject")
+                .or_else(|| js(input, "bin"))
+                .or_else(|| js(input, "iin"))
+                .unwrap_or_else(|| app.applicant.clone());
+            let rka = js(&data, "rka");
+            if js(input, "bin").is_some() {
+                out.push(f("БСН", "БИН", "BIN", subject.clone()));
+            } else {
+                let p = person_line(st, &subject).await?;
+                out.extend(person_fields(&subject, &p));
+                if let Some((kind_code, _, from, _)) = open_registration(st, &subject).await? {
+                    out.push(f(
+                        "Тіркеу түрі",
+                        "Вид регистрации",
+                        "Registration",
+                        registration_kind_text(&kind_code),
+                    ));
+                    out.push(f(
+                        "Тіркелген күні",
+                        "Дата регистрации",
+                        "Registered on",
+                        dmy(st, from),
+                    ));
+                }
+            }
+            let addr = match (js(&data, "address"), &rka) {
+                (Some(a), _) => Some(a),
+                (None, Some(r)) => address_text(st, r).await?,
+                _ => None,
+            };
+            out.push(address_field(addr.unwrap_or_else(|| "—".into())));
+            if let Some(r) = &rka {
+                out.push(rka_field(r));
+            }
+            if let Some((n, _, _)) = &entry {
+                out.push(journal_field(n));
+            }
+            out.push(issued_on);
+            *note = Some(Text::new(
+                "Анықтама ІІМ мен Әділет министрлігінің электрондық цифрлық қолтаңбаларымен куәландырылған.",
+                "Справка удостоверена электронными цифровыми подписями МВД и Министерства юстиции.",
+                "Signed by the MVD and the Ministry of Justice.",
+            ));
+        }
+        DocumentKind::BorderZonePass => {
+            out.extend(foreigner_fields(&input["foreigner"]));
+            out.push(f(
+                "Шекаралық аймақ",
+                "Пограничная зона",
+                "Border zone",
+                js(input, "zone").unwrap_or_default(),
+            ));
+            let until = js(input, "until").or_else(|| js(input, "valid_until"));
+            out.push(f(
+                "Жарамдылық мерзімі",
+                "Срок действия",
+                "Valid",
+                match until {
+                    Some(u) => format!("{} – {}", dmy(st, issued), civil(&u)),
+                    None => format!("{} –", dmy(st, issued)),
+                },
+            ));
+            if let Some(pu) = js(input, "purpose") {
+                out.push(f("Кіру мақсаты", "Цель въезда", "Purpose", pu));
+            }
+            if let Some((n, _, _)) = journal_entry(st, app, "border_passes").await? {
+                out.push(journal_field(&n));
+            }
+            out.push(issued_on);
+        }
+        DocumentKind::Invitation => {
+            let mut invitee = foreigner_fields(&input["foreigner"]);
+            for fl in &mut invitee {
+                fl.label = Text::new(
+                    format!("Шақырылатын адам: {}", fl.label.kk),
+                    format!("Приглашаемое лицо: {}", fl.label.ru),
+                    format!("Invitee: {}", fl.label.en),
+                );
+            }
+            out.extend(invitee);
+            let host = person_line(st, &app.applicant).await?;
+            out.push(f(
+                "Шақырушы тарап",
+                "Приглашающая сторона",
+                "Inviting party",
+                format!("{}, ЖСН / ИИН {}", host.name, app.applicant),
+            ));
+            if let Some(a) = &host.address {
+                out.push(f(
+                    "Шақырушының мекенжайы",
+                    "Адрес приглашающей стороны",
+                    "Host's address",
+                    a.clone(),
+                ));
+            }
+            if let Some(pu) = js(input, "purpose") {
+                out.push(f("Сапар мақсаты", "Цель поездки", "Purpose", pu));
+            }
+            match (js(input, "from"), js(input, "until")) {
+                (None, None) => {}
+                (a, b) => out.push(f(
+                    "Болу мерзімі",
+                    "Срок пребывания",
+                    "Period",
+                    format!(
+                        "{} – {}",
+                        a.map(|x| civil(&x)).unwrap_or_else(|| dmy(st, issued)),
+                        b.map(|x| civil(&x)).unwrap_or_default()
+                    ),
+                )),
+            }
+            if let Some((n, _, _)) = journal_entry(st, app, "invitations").await? {
+                out.push(journal_field(&n));
+            }
+            out.push(issued_on);
+        }
+        DocumentKind::ForeignerRegistrationInsert => {
+            out.extend(foreigner_fields(&input["foreigner"]));
+            let host = person_line(st, &app.applicant).await?;
+            let stay = match js(input, "rka") {
+                Some(r) => address_text(st, &r).await?,
+                None => None,
+            }
+            .or_else(|| js(input, "address"))
+            .or_else(|| host.address.clone());
+            if let Some(a) = stay {
+                out.push(f(
+                    "Болу мекенжайы",
+                    "Адрес пребывания",
+                    "Address of stay",
+                    a,
+                ));
+            }
+            out.push(f(
+                "Қабылдаушы тарап",
+                "Принимающая сторона",
+                "Host",
+                format!("{}, ЖСН / ИИН {}", host.name, app.applicant),
+            ));
+            let entry = journal_entry(st, app, "foreigner_registration").await?;
+            let since = entry.as_ref().map(|e| e.1).unwrap_or(issued);
+            let until = js(input, "until");
+            out.push(f(
+                "Тіркелген мерзімі",
+                "Срок регистрации",
+                "Registered",
+                format!(
+                    "{} – {}",
+                    dmy(st, since),
+                    until.map(|u| civil(&u)).unwrap_or_default()
+                ),
+            ));
+            if let Some((n, _, _)) = &entry {
+                out.push(journal_field(n));
+            }
+            out.push(issued_on);
+            if app.process == "portal" {
+                *note = Some(Text::new(
+                    "Қосымша парақ электрондық түрде ресімделіп, қол қойылды.",
+                    "Вкладыш оформлен и подписан в электронной форме.",
+                    "The insert was made and signed electronically.",
+                ));
+            }
+        }
+        DocumentKind::IinCertificate => {
+            let entry = journal_entry(st, app, "iin_formed").await?;
+            let iin = app.data["formed_iin"]
+                .as_str()
+                .map(String::from)
+                .or_else(|| entry.as_ref().and_then(|e| js(&e.2, "iin")))
+                .unwrap_or_else(|| app.applicant.clone());
+            out.push(f(
+                "Жеке сәйкестендіру нөмірі (ЖСН)",
+                "Индивидуальный идентификационный номер (ИИН)",
+                "IIN",
+                iin,
+            ));
+            out.extend(foreigner_fields(&input["foreigner"]));
+            if let Some((n, at, _)) = &entry {
+                out.push(f(
+                    "ЖСН қалыптастырылған күні",
+                    "Дата формирования ИИН",
+                    "IIN formed on",
+                    dmy(st, *at),
+                ));
+                out.push(journal_field(n));
+            }
+            out.push(issued_on);
+        }
+        _ => out.push(issued_on),
+    }
+    Ok(out)
 }
 
 /// The content of a registry's document.
@@ -1163,4 +1691,135 @@ pub async fn links(st: &AppState, application: &str, lang: Lang) -> Vec<DocLink>
             Vec::new()
         }
     }
+}
+
+// ---------------------------------------------------------------- revocation
+
+/// Who may revoke a document: a central officer any, an officer of the issuing unit
+/// (the unit that accepted or holds the application, the registry's sender) its own.
+const REVOKERS: &[Role] = &[
+    Role::CounterOperator,
+    Role::DistrictOfficer,
+    Role::RegionalOfficer,
+    Role::CentralOfficer,
+];
+
+/// Why a document is revoked.
+#[derive(Debug, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// The reason, kept with the document and in the audit log.
+    pub reason: String,
+}
+
+/// The issuing units of a stored document.
+async fn issuing_units(st: &AppState, d: &Stored) -> Result<Vec<String>, EngineError> {
+    let (sql, id) = match (&d.application, &d.registry) {
+        (Some(a), _) => (
+            "SELECT accepted_unit, holder_unit FROM applications WHERE id = $1",
+            a,
+        ),
+        (None, Some(r)) => (
+            "SELECT from_unit, from_unit FROM registries WHERE id = $1",
+            r,
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    let r = drn_store::query(sql)
+        .bind(id.clone())
+        .fetch_optional(st.engine.db.reader())
+        .await?;
+    Ok(match r {
+        Some(r) => vec![r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?],
+        None => Vec::new(),
+    })
+}
+
+/// Revokes a document with a reason (audited `document_revoked`); /verify/{id} then says
+/// it is revoked. A central officer revokes any document, an officer of the issuing unit
+/// that unit's; revoking twice is a conflict.
+pub async fn revoke(
+    st: &AppState,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<Stored, EngineError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 5 || reason.chars().count() > 500 {
+        return Err(EngineError::invalid(
+            "reason",
+            "the reason of revocation, 5 to 500 characters",
+        ));
+    }
+    let d = match uuid::Uuid::parse_str(id) {
+        Ok(_) => load(st, id).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| EngineError::not_found("document", id))?;
+    if actor.role != Role::CentralOfficer {
+        let units = issuing_units(st, &d).await?;
+        let own = actor
+            .unit
+            .as_ref()
+            .is_some_and(|u| units.iter().any(|x| x == u.as_str()));
+        if !(REVOKERS.contains(&actor.role) && own) {
+            return Err(EngineError::forbidden(
+                "only the issuing unit or the central office revokes a document",
+            ));
+        }
+    }
+    let now = st.engine.now();
+    let mut tx = st.engine.db.begin().await?;
+    let done = drn_store::query(
+        "UPDATE documents SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now.as_microsecond())
+    .bind(reason.to_string())
+    .bind(d.id.clone())
+    .execute(&mut *tx)
+    .await
+    .map_err(drn_store::StoreError::from)?;
+    if done.rows_affected() == 0 {
+        return Err(EngineError::invalid(
+            "document",
+            "the document is already revoked",
+        ));
+    }
+    let subject = match (&d.application, &d.registry) {
+        (Some(a), _) => format!("application:{a}"),
+        (None, Some(r)) => format!("registry:{r}"),
+        _ => format!("document:{}", d.id),
+    };
+    drn_engine::audit::append(
+        &mut tx,
+        now,
+        &actor.id,
+        "document_revoked",
+        &subject,
+        &json!({ "document": d.id, "kind": d.kind, "number": d.number, "reason": reason }),
+    )
+    .await?;
+    tx.commit().await.map_err(drn_store::StoreError::from)?;
+    Ok(Stored {
+        revoked_at: Some(now),
+        revoked_reason: Some(reason.to_string()),
+        ..d
+    })
+}
+
+/// Revokes a document (a central officer, or an officer of the issuing unit), with a
+/// reason kept in the audit log; its verification then says revoked.
+#[utoipa::path(post, path = "/api/v1/documents/{file}/revoke", tag = "documents", params(("file" = String, Path, description = "the document's id")), request_body = RevokeRequest,
+    responses((status = 200, body = DocumentInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn revoke_api(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(file): PathOf<String>,
+    crate::extract::Body(r): crate::extract::Body<RevokeRequest>,
+) -> Result<Json<DocumentInfo>, ApiError> {
+    ctx.require(REVOKERS)?;
+    let d = revoke(&st, &ctx.actor, &file, &r.reason)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    Ok(Json(DocumentInfo::of(&d, &st.config.base_url)))
 }

@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(sandbox_sms))
         .routes(routes!(documents::application_documents))
         .routes(routes!(documents::download))
+        .routes(routes!(documents::revoke_api))
         .routes(routes!(documents::verify_api))
         .routes(routes!(renewal::overview, renewal::submit))
         .routes(routes!(renewal::status))
@@ -164,14 +165,38 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         Some(sb) => router.merge(drn_registries::server::router(sb)),
         None => router,
     };
-    let router = router.merge(web_routes(state_for_web));
+    let router = router
+        .merge(web_routes(state_for_web.clone()))
+        // The server-wide body limit, for every route so far ...
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // ... and a larger one for the copy of a document checked at /verify/{id}
+        // (registries can exceed the server-wide limit).
+        .merge(verify_routes(state_for_web));
     (with_layers(router), doc)
+}
+
+/// The server-wide limit of a request body.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// /verify/{id}: the public page, and the upload of a copy to compare (up to
+/// [`documents::MAX_UPLOAD`], larger than [`BODY_LIMIT`]: a registry's PDF can be).
+fn verify_routes(state: AppState) -> Router {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::get;
+    Router::new()
+        .route(
+            "/verify/{id}",
+            get(crate::documents::verify_page).post(crate::documents::verify_upload),
+        )
+        .layer(DefaultBodyLimit::max(documents::MAX_UPLOAD))
+        .layer(RequestBodyLimitLayer::new(documents::MAX_UPLOAD))
+        .with_state(state)
 }
 
 /// The pages (not in the API document: they are HTML for people, not an API).
 fn web_routes(state: AppState) -> Router {
     use axum::routing::{get, post};
-    use web::{pages, portal, roles};
+    use web::{pages, portal, renewal as orn_pages, roles, services};
     Router::new()
         .route("/", get(pages::root))
         .route("/login", get(pages::login_form).post(pages::login_submit))
@@ -182,6 +207,9 @@ fn web_routes(state: AppState) -> Router {
         .route("/ws/applications", post(pages::accept))
         .route("/ws/applications/{id}", get(pages::application))
         .route("/ws/applications/{id}/{action}", post(pages::act))
+        .route("/ws/foreigners", post(pages::accept_foreigner))
+        .route("/ws/journals", get(services::journals))
+        .route("/ws/tasks/{id}/complete", post(services::complete_task))
         .route(
             "/ws/registries",
             get(pages::registries).post(pages::form_registry),
@@ -193,6 +221,8 @@ fn web_routes(state: AppState) -> Router {
         .route("/ws/admin", get(roles::admin))
         .route("/ws/admin/users", post(roles::create_user))
         .route("/ws/admin/transfers", post(roles::add_transfer))
+        .route("/ws/admin/pilot", post(roles::extend_pilot))
+        .route("/ws/online-review/{id}", post(orn_pages::review))
         .route(
             "/ws/admin/users/{username}/deactivate",
             post(roles::deactivate_user),
@@ -204,15 +234,17 @@ fn web_routes(state: AppState) -> Router {
         )
         .route("/portal/documents", get(portal::documents))
         .route(
+            "/portal/renewal",
+            get(orn_pages::entry).post(orn_pages::submit),
+        )
+        .route("/portal/renewal/{id}", get(orn_pages::status))
+        .route("/portal/renewal/{id}/{action}", post(orn_pages::act))
+        .route(
             "/portal/login",
             get(portal::login_form).post(portal::login_submit),
         )
         .route("/portal/verify", post(portal::verify_submit))
         .route("/portal/reads", get(portal::reads))
-        .route(
-            "/verify/{id}",
-            get(crate::documents::verify_page).post(crate::documents::verify_upload),
-        )
         .route(
             "/static/app.css",
             get(|| async {
@@ -255,7 +287,6 @@ fn static_file(content_type: &'static str, body: &'static str) -> axum::response
 fn with_layers(router: Router) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     router
-        .layer(RequestBodyLimitLayer::new(256 * 1024))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

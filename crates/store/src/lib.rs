@@ -74,6 +74,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_online_renewal.sql")),
     (5, include_str!("../migrations/0005_addresses.sql")),
     (6, include_str!("../migrations/0006_calendar.sql")),
+    (7, include_str!("../migrations/0007_pilot_extension.sql")),
 ];
 
 impl Db {

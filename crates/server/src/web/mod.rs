@@ -5,7 +5,9 @@
 pub mod i18n;
 pub mod pages;
 pub mod portal;
+pub mod renewal;
 pub mod roles;
+pub mod services;
 
 use askama::Template;
 use axum::http::{header, StatusCode};
@@ -53,21 +55,31 @@ impl Nav {
     /// The frame for a signed-in user: the menu their role has.
     pub fn for_ctx(ctx: &Ctx, path: &str) -> Nav {
         let links: Vec<(&str, &'static str)> = match ctx.actor.role {
-            Role::CounterOperator => vec![("/ws", "workstation"), ("/ws/registries", "registries")],
-            Role::DistrictOfficer
-            | Role::RegionalOfficer
-            | Role::CentralOfficer
-            | Role::ProductionOperator => {
+            Role::CounterOperator => vec![
+                ("/ws", "workstation"),
+                ("/ws/registries", "registries"),
+                ("/ws/journals", "journals"),
+            ],
+            Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer => vec![
+                ("/ws", "queue"),
+                ("/ws/registries", "registries"),
+                ("/ws/journals", "journals"),
+            ],
+            Role::ProductionOperator => {
                 vec![("/ws", "queue"), ("/ws/registries", "registries")]
             }
-            Role::Supervisor => vec![("/ws/supervision", "supervision")],
-            Role::Auditor => vec![("/ws/audit", "audit_log")],
+            Role::Supervisor => vec![
+                ("/ws/supervision", "supervision"),
+                ("/ws/journals", "journals"),
+            ],
+            Role::Auditor => vec![("/ws/audit", "audit_log"), ("/ws/journals", "journals")],
             Role::Administrator => {
                 vec![("/ws/admin", "administration"), ("/ws/audit", "audit_log")]
             }
             Role::Citizen => vec![
                 ("/portal", "my_applications"),
                 ("/portal/apply", "apply"),
+                ("/portal/renewal", "renew_online"),
                 ("/portal/documents", "my_documents"),
                 ("/portal/reads", "data_reads"),
             ],

@@ -167,6 +167,8 @@ struct HomePage {
     nav: Nav,
     unit_name: String,
     is_counter: bool,
+    /// S9 is open on this desk's channel: the intake form of a foreigner without an IIN.
+    foreigners: bool,
     rows: Vec<QueueRow>,
 }
 
@@ -227,6 +229,16 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
             nav,
             unit_name,
             is_counter: ctx.actor.role == Role::CounterOperator,
+            foreigners: match ctx.actor.role {
+                Role::CounterOperator => Some(Channel::Counter),
+                Role::DistrictOfficer => Some(Channel::Unit),
+                _ => None,
+            }
+            .is_some_and(|ch| {
+                services_open(&st, ch, ctx.lang)
+                    .iter()
+                    .any(|s| s.code == "S9")
+            }),
             rows,
         },
         ctx.lang,
@@ -257,11 +269,26 @@ struct PersonPage {
     nav: Nav,
     p: PersonView,
     services: Vec<ServiceOption>,
+    /// The address search of the S3 and S5 forms: the query, its matches or its error.
+    addr_q: String,
+    addresses: Vec<super::services::AddressRow>,
+    addr_error: Option<String>,
+    /// The address chosen from the matches: its РКА fills the forms' code fields.
+    picked: String,
+    /// Whether S3 or S5 is offered here (the search is shown then).
+    address_services: bool,
+    /// The person's waiting and done counter tasks (the chip rewrite).
+    tasks: Vec<super::services::TaskView>,
+    can_rewrite: bool,
 }
 
 #[derive(Deserialize)]
 pub struct IinQuery {
     iin: String,
+    /// The address search field (a GET form: works without JavaScript).
+    addr_q: Option<String>,
+    /// The РКА chosen from the search's matches.
+    rka: Option<String>,
 }
 
 /// The services a channel offers today, with their checklists.
@@ -272,6 +299,8 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
         .catalog
         .services
         .values()
+        // The online renewal has its own pages (issue 6).
+        .filter(|s| s.code != drn_engine::online_renewal::SERVICE)
         .filter_map(|s| {
             let v = s.version_on(today)?;
             v.process_for(channel)?;
@@ -368,12 +397,29 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         Channel::Counter
     };
     let services = services_open(&st, channel, ctx.lang);
+    let addr_q = q.addr_q.unwrap_or_default().trim().to_string();
+    let (addresses, addr_error) = match super::services::search_addresses(&st, &ctx, &addr_q).await
+    {
+        Ok(v) => (v, None),
+        Err(m) => (vec![], Some(m)),
+    };
+    let tasks = super::services::tasks_of(&st, &ctx.actor, ctx.lang, &view.iin, None).await;
     render(
         &PersonPage {
             tr: Tr { lang: ctx.lang },
+            address_services: services.iter().any(|s| s.code == "S3" || s.code == "S5"),
             nav,
             p: view,
             services,
+            picked: q
+                .rka
+                .filter(|r| r.len() == 16 && r.chars().all(|c| c.is_ascii_digit()))
+                .unwrap_or_default(),
+            addr_q,
+            addresses,
+            addr_error,
+            tasks,
+            can_rewrite: ctx.actor.role == Role::CounterOperator,
         },
         ctx.lang,
     )
@@ -462,16 +508,29 @@ pub async fn accept(
         data: form_data(&pairs),
     });
     let back = format!("/ws/person?iin={applicant}");
-    match st.execute(&ctx.actor, &cmd, None).await {
+    let result = st.execute(&ctx.actor, &cmd, None).await;
+    accepted(&st, &ctx, nav, result, &back).await
+}
+
+/// The talon of an accepted application, or the receipt of an intake refusal.
+async fn accepted(
+    st: &AppState,
+    ctx: &Ctx,
+    nav: Nav,
+    result: Result<Outcome, drn_engine::EngineError>,
+    back: &str,
+) -> Response {
+    let lang = ctx.lang;
+    match result {
         Ok(Outcome::Accepted { application: a }) => render(
             &AcceptedPage {
-                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
+                docs: crate::documents::links(st, a.id.as_str(), lang).await,
                 tr: Tr { lang },
                 title: i18n::t(lang, "accepted").to_string(),
                 refused: false,
                 id: a.id.to_string(),
                 number: a.number.clone(),
-                service: service_name(&st, &a.service, lang),
+                service: service_name(st, &a.service, lang),
                 applicant: a.applicant.clone(),
                 unit: a.accepted_unit.to_string(),
                 at: kz(a.accepted_at),
@@ -487,13 +546,13 @@ pub async fn accept(
             missing,
         }) => render(
             &AcceptedPage {
-                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
+                docs: crate::documents::links(st, a.id.as_str(), lang).await,
                 tr: Tr { lang },
                 title: i18n::t(lang, "intake_refused").to_string(),
                 refused: true,
                 id: a.id.to_string(),
                 number: receipt,
-                service: service_name(&st, &a.service, lang),
+                service: service_name(st, &a.service, lang),
                 applicant: a.applicant.clone(),
                 unit: a.accepted_unit.to_string(),
                 at: kz(a.accepted_at),
@@ -503,9 +562,76 @@ pub async fn accept(
             },
             lang,
         ),
-        Ok(_) => error_page(nav, lang, ApiError::internal(lang), &back),
-        Err(e) => error_page(nav, lang, ctx.err(e), &back),
+        Ok(_) => error_page(nav, lang, ApiError::internal(lang), back),
+        Err(e) => error_page(nav, lang, ctx.err(e), back),
     }
+}
+
+/// S9: intake of a foreigner who has no IIN (at a counter, or at the migration unit).
+pub async fn accept_foreigner(
+    State(st): State<AppState>,
+    page: Page,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws");
+    let lang = ctx.lang;
+    if let Err(e) = ctx.require(&[Role::CounterOperator, Role::DistrictOfficer]) {
+        return error_page(nav, lang, e, "/ws");
+    }
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let bad = |nav: Nav, f: &str, m: &str| {
+        error_page(nav, lang, ApiError::bad_input(lang, Some(f), m), "/ws")
+    };
+    let birth_date: jiff::civil::Date = match field("birth_date").parse() {
+        Ok(d) => d,
+        Err(e) => return bad(nav, "birth_date", &e.to_string()),
+    };
+    let sex = match field("sex").as_str() {
+        "M" => drn_core::Sex::Male,
+        "F" => drn_core::Sex::Female,
+        _ => return bad(nav, "sex", "M or F"),
+    };
+    let channel = if ctx.actor.role == Role::DistrictOfficer {
+        Channel::Unit
+    } else {
+        Channel::Counter
+    };
+    let mut data = serde_json::json!({});
+    let card = field("migration_card");
+    if !card.is_empty() {
+        data["migration_card"] = serde_json::json!(card);
+    }
+    let cmd = Command::AcceptForeigner(drn_engine::services::AcceptForeigner {
+        service: "S9".into(),
+        channel,
+        urgency: Urgency::General,
+        foreigner: drn_engine::services::Foreigner {
+            surname: field("surname"),
+            given_name: field("given_name"),
+            birth_date,
+            sex,
+            citizenship: field("citizenship").to_uppercase(),
+            passport: field("passport").to_uppercase(),
+        },
+        documents_presented: vec![],
+        missing: Some(field("missing"))
+            .filter(|m| !m.is_empty())
+            .into_iter()
+            .collect(),
+        data,
+    });
+    let result = st.execute(&ctx.actor, &cmd, None).await;
+    accepted(&st, &ctx, nav, result, "/ws").await
 }
 
 fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
@@ -557,6 +683,103 @@ struct ApplicationPage {
     earlier: Vec<u32>,
     timeline: Vec<TimelineRow>,
     docs: Vec<crate::documents::DocLink>,
+    extra: CardExtra,
+    /// An online renewal's photo, signature and the regional review (issue 6).
+    online: Option<super::renewal::OnlineReview>,
+}
+
+/// The service-specific part of the card (issue 7): the step's check and its last result,
+/// the detour to the district, the note a step records, the MVD operator's step, the
+/// counter's tasks of the application, the service's journal.
+#[derive(Default)]
+pub struct CardExtra {
+    /// "address_data" or "special_records" when the step needs a check before it is done.
+    pub check: &'static str,
+    /// The last check at this step: passed, and what it found.
+    pub checked: Option<(bool, String)>,
+    /// The detour step a `return` branch of this step leads to (S5: the district corrects).
+    pub detour: Option<u32>,
+    /// The i18n key of the note the step records (S5 correction: the РКА; S9: the consent).
+    pub note: &'static str,
+    /// The step is the MVD information system operator's (S9), done from the holder's desk.
+    pub operator: bool,
+    pub tasks: Vec<super::services::TaskView>,
+    /// A counter operator may do the tasks (rewrite the chip).
+    pub can_rewrite: bool,
+    /// The service's journal: its code and name.
+    pub journal: Option<(&'static str, &'static str)>,
+}
+
+/// The card's service-specific part for the application at its current step.
+async fn card_extra(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &drn_engine::Application,
+    p: &drn_core::catalog::Process,
+    events: &[drn_engine::Event],
+    holds: bool,
+) -> CardExtra {
+    let cur = p.step(a.step);
+    let open = a.status == Status::InProgress;
+    let checked = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "checked" && e.step == Some(a.step) && e.at >= a.step_entered_at)
+        .map(|e| {
+            let d = &e.data["detail"];
+            let text = ["address", "rka", "mismatch", "reason", "iin", "bin"]
+                .iter()
+                .filter_map(|k| d[*k].as_str().map(|v| format!("{k}: {v}")))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            (e.data["passed"].as_bool().unwrap_or(false), text)
+        });
+    let detour = cur.and_then(|s| {
+        s.branches
+            .iter()
+            .filter(|b| b.kind == drn_core::catalog::BranchKind::Return)
+            .filter_map(|b| b.to)
+            .find(|to| p.step(*to).is_some_and(|d| d.detour))
+    });
+    let note = match (a.service.as_str(), cur) {
+        ("S5", Some(s)) if s.detour => "corrected_rka",
+        ("S9", Some(s))
+            if s.unit == drn_core::catalog::UnitRole::Counter
+                && s.n == 3
+                && p.channel == Channel::Counter =>
+        {
+            "written_consent"
+        }
+        _ => "",
+    };
+    let operator = open
+        && holds
+        && a.service == "S9"
+        && cur.is_some_and(|s| s.unit == drn_core::catalog::UnitRole::System)
+        && matches!(
+            ctx.actor.role,
+            Role::CounterOperator | Role::DistrictOfficer
+        );
+    let tasks = if a.service == "S3" {
+        super::services::tasks_of(st, &ctx.actor, ctx.lang, &a.applicant, Some(&a.id)).await
+    } else {
+        vec![]
+    };
+    CardExtra {
+        check: if open {
+            st.engine.check_needed(a).unwrap_or("")
+        } else {
+            ""
+        },
+        checked,
+        detour: if open { detour } else { None },
+        note,
+        operator,
+        tasks,
+        can_rewrite: ctx.actor.role == Role::CounterOperator,
+        journal: super::services::journal_of(&a.service)
+            .map(|j| (j, i18n::t(ctx.lang, &format!("journal_{j}")))),
+    }
 }
 
 pub async fn application(
@@ -620,7 +843,19 @@ pub async fn application(
     let step_role_ok = cur.is_some_and(|s| Role::for_step(s.unit) == ctx.actor.role);
     let open = a.status == Status::InProgress;
     let docs = crate::documents::links(&st, a.id.as_str(), lang).await;
+    let extra = card_extra(&st, &ctx, &a, p, &events, holds).await;
+    let online = super::renewal::card_review(&st, &ctx, &a).await;
+    // A counter refuses at a step whose catalog gives it a refusal (S5's motivated refusal).
+    let step_refuses = cur.is_some_and(|s| {
+        s.branches
+            .iter()
+            .any(|b| b.kind == drn_core::catalog::BranchKind::Refusal)
+    });
     let page = ApplicationPage {
+        // S1E's step 17 is decided by the online review, not by "complete step".
+        can_act: holds && step_role_ok && !online.as_ref().is_some_and(|o| o.can_review),
+        online,
+        extra,
         docs,
         tr,
         service_name: service_name(&st, &a.service, lang),
@@ -630,14 +865,13 @@ pub async fn application(
         step_due: a.step_due_at.map(kz).unwrap_or_default(),
         overdue: open && a.step_due_at.is_some_and(|d| d < now),
         open,
-        can_act: holds && step_role_ok,
         is_last: p.next_after(a.step).is_none(),
         by_registry: p.handover_after(a.step).is_some(),
         can_refuse: holds
-            && matches!(
+            && (matches!(
                 ctx.actor.role,
                 Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer
-            ),
+            ) || (step_role_ok && step_refuses)),
         can_annul: holds && matches!(ctx.actor.role, Role::RegionalOfficer | Role::CentralOfficer),
         earlier: p
             .main_path()
@@ -660,6 +894,7 @@ pub struct ActForm {
     to_step: Option<u32>,
     receiver: Option<String>,
     authority: Option<String>,
+    note: Option<String>,
 }
 
 /// One of the card's buttons: complete, refuse, annul, return, issue.
@@ -681,12 +916,60 @@ pub async fn act(
         Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
     };
     let reason = f.reason.unwrap_or_default();
+    let note = f
+        .note
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    let mut actor = ctx.actor.clone();
     let cmd = match action.as_str() {
         "complete" => Command::CompleteStep {
             application,
             revision: f.revision,
-            note: None,
+            note,
         },
+        "check" => Command::Check {
+            application,
+            revision: f.revision,
+        },
+        "operator" => {
+            // S9 para 6.3 / 9.5: the application is passed to the MVD information system,
+            // whose operator processes it. The demo has no separate operator's desk: the
+            // holder's staff run the system's processing, recorded as the system's under
+            // their name, and only for the system's step of an application their unit holds.
+            let ok = match st
+                .engine
+                .application(&ctx.actor, &application, "ws:operator")
+                .await
+            {
+                Ok(a) => {
+                    ctx.actor.unit.as_ref() == Some(&a.holder_unit)
+                        && a.service == "S9"
+                        && st
+                            .engine
+                            .locate(&a.service, &a.version, &a.process)
+                            .ok()
+                            .and_then(|(_, p)| p.step(a.step))
+                            .is_some_and(|s| s.unit == drn_core::catalog::UnitRole::System)
+                        && matches!(
+                            ctx.actor.role,
+                            Role::CounterOperator | Role::DistrictOfficer
+                        )
+                }
+                Err(e) => return error_page(nav, lang, ctx.err(e), &back),
+            };
+            if !ok {
+                return error_page(nav, lang, ApiError::forbidden_role(lang), &back);
+            }
+            actor = drn_engine::Actor {
+                id: format!("system:mvd-operator:{}", ctx.actor.id),
+                ..drn_engine::Actor::system()
+            };
+            Command::CompleteStep {
+                application,
+                revision: f.revision,
+                note: None,
+            }
+        }
         "refuse" => Command::Refuse {
             application,
             revision: f.revision,
@@ -729,7 +1012,7 @@ pub async fn act(
         }
         _ => return error_page(nav, lang, ApiError::not_found(lang), &back),
     };
-    match st.execute(&ctx.actor, &cmd, None).await {
+    match st.execute(&actor, &cmd, None).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => error_page(nav, lang, ctx.err(e), &back),
     }

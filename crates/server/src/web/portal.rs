@@ -94,7 +94,7 @@ pub async fn verify_submit(
 
 // A redirect to the sign-in page; boxing it would only move the cost to every caller.
 #[allow(clippy::result_large_err)]
-fn citizen(page: Result<Ctx, ApiError>) -> Result<Ctx, Response> {
+pub(super) fn citizen(page: Result<Ctx, ApiError>) -> Result<Ctx, Response> {
     match page {
         Ok(c) if c.actor.role == Role::Citizen => Ok(c),
         _ => Err(to_login(true)),
@@ -264,7 +264,7 @@ struct Apply {
 
 /// The counters where a citizen may collect a result: those of the region they are
 /// registered in (all counters when the registration names no region).
-async fn counters_for(
+pub(super) async fn counters_for(
     st: &AppState,
     ctx: &Ctx,
     iin: &Iin,

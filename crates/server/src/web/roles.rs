@@ -407,6 +407,11 @@ struct AdminPage {
     /// Transfers an administrator added (in force from the next start).
     stored: Vec<TransferRow>,
     years: String,
+    /// The online renewal pilot's last day in the catalog, and as extended.
+    pilot_catalog_until: String,
+    pilot_until: String,
+    /// (until, cite, by, at) of each extension.
+    pilot_extensions: Vec<(String, String, String, String)>,
 }
 
 /// The roles an administrator may give (not citizens, not the system).
@@ -507,6 +512,17 @@ pub async fn admin(
         })
         .collect();
     let (y0, y1) = st.engine.calendar.years();
+    let pilot = match st.engine.pilot_period().await {
+        Ok(p) => p,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    };
+    let pilot_extensions = match st.engine.pilot_extensions().await {
+        Ok(x) => x
+            .into_iter()
+            .map(|x| (x.until.to_string(), x.cite, x.added_by, kz(x.added_at)))
+            .collect(),
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    };
     let transfers = st
         .engine
         .calendar
@@ -544,9 +560,56 @@ pub async fn admin(
             })
             .collect(),
         years: format!("{y0}–{y1}"),
+        pilot_catalog_until: pilot.0.map(|d| d.to_string()).unwrap_or_default(),
+        pilot_until: pilot
+            .1
+            .or(pilot.0)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        pilot_extensions,
         nav,
     };
     render(&page, lang)
+}
+
+#[derive(Deserialize)]
+pub struct PilotForm {
+    until: String,
+    cite: String,
+}
+
+/// An administrator extends the online renewal pilot's period (issue 6); audited.
+pub async fn extend_pilot(
+    State(st): State<AppState>,
+    page: Page,
+    Form(f): Form<PilotForm>,
+) -> Response {
+    let ctx = match staff(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/admin");
+    let lang = ctx.lang;
+    let back = "/ws/admin#pilot";
+    if let Err(e) = ctx.require(&[Role::Administrator]) {
+        return error_page(nav, lang, e, "/");
+    }
+    let until: jiff::civil::Date = match f.until.trim().parse() {
+        Ok(d) => d,
+        Err(e) => {
+            let e: jiff::Error = e;
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("until"), &e.to_string()),
+                back,
+            );
+        }
+    };
+    match st.engine.extend_pilot(&ctx.actor, until, &f.cite).await {
+        Ok(()) => Redirect::to("/ws/admin#pilot").into_response(),
+        Err(e) => error_page(nav, lang, ctx.err(e), back),
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,521 @@
+//! The pages of the 2025 pilot's online ID-card renewal (issue 6; the steps are in
+//! [`drn_engine::online_renewal`]): the entry with the window and the pilot's period, the
+//! form (a `multipart/form-data` upload of the photo and the signature sample, which works
+//! without JavaScript), the status of a renewal with its steps, the duty and its payment,
+//! the retry; and the regional officer's review on the application card (step 17).
+
+use askama::Template;
+use axum::extract::{Form, Multipart, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use drn_core::{Channel, Lang};
+use drn_engine::online_renewal::{
+    self as orn, AnnulGround, CheckOutcome, RenewalRequest, RenewalStatus, Review,
+};
+use drn_engine::{ApplicationId, Role, Status};
+use serde::Deserialize;
+
+use super::portal::{citizen, counters_for};
+use super::{error_page, i18n, kz, render, to_login, Nav, Tr};
+use crate::auth::Ctx;
+use crate::error::ApiError;
+use crate::AppState;
+
+const HOME: &str = "/portal/renewal";
+
+pub struct RenewalRow {
+    pub id: String,
+    pub created: String,
+    pub status: String,
+    pub talon: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_renewal.html")]
+struct Entry {
+    tr: Tr,
+    nav: Nav,
+    /// The form is offered (in the window, in the pilot, nothing under way).
+    available: bool,
+    /// Why not, in the page's language.
+    message: String,
+    card_expires: String,
+    pilot_until: String,
+    duty: String,
+    active: Option<String>,
+    counters: Vec<(String, String)>,
+    phone: String,
+    demo: bool,
+    renewals: Vec<RenewalRow>,
+}
+
+fn status_label(lang: Lang, s: RenewalStatus) -> String {
+    i18n::label(lang, "orn_st_", s.code())
+}
+
+/// The entry: the window, the pilot's period, whether the citizen may renew today, the
+/// form, and their renewals.
+pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, HOME);
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    let Some(iin) = ctx.actor.iin else {
+        return to_login(true);
+    };
+    let e = &st.engine;
+    let el = match e.renewal_eligibility(&ctx.actor, &iin).await {
+        Ok(el) => el,
+        Err(x) => return error_page(nav, lang, ctx.err(x), "/portal"),
+    };
+    let renewals = match e.renewals_of(&ctx.actor, &iin).await {
+        Ok(r) => r,
+        Err(x) => return error_page(nav, lang, ctx.err(x), "/portal"),
+    };
+    let active = renewals
+        .iter()
+        .find(|r| r.status.is_active())
+        .map(|r| r.id.clone());
+    let (counters, phone) = if el.available && active.is_none() {
+        let counters = match counters_for(&st, &ctx, &iin).await {
+            Ok(c) => c,
+            Err(x) => return error_page(nav, lang, x, "/portal"),
+        };
+        let phone = e
+            .person(&ctx.actor, &iin, "portal:renewal")
+            .await
+            .ok()
+            .and_then(|p| p.data["phone"].as_str().map(String::from))
+            .unwrap_or_default();
+        (counters, phone)
+    } else {
+        (Vec::new(), String::new())
+    };
+    let page = Entry {
+        tr,
+        available: el.available && active.is_none(),
+        message: el
+            .message
+            .as_ref()
+            .map(|m| tr.text(m).to_string())
+            .unwrap_or_default(),
+        card_expires: el.card_expires.map(|d| d.to_string()).unwrap_or_default(),
+        pilot_until: el.pilot_until.map(|d| d.to_string()).unwrap_or_default(),
+        duty: el.duty_tenge.map(|d| d.to_string()).unwrap_or_default(),
+        active,
+        counters,
+        phone,
+        demo: st.config.demo,
+        renewals: renewals
+            .iter()
+            .map(|r| RenewalRow {
+                id: r.id.clone(),
+                created: kz(r.created_at),
+                status: status_label(lang, r.status),
+                talon: r.talon.clone().unwrap_or_default(),
+            })
+            .collect(),
+        nav,
+    };
+    render(&page, lang)
+}
+
+/// The form's fields, read from `multipart/form-data`.
+#[derive(Default)]
+struct Upload {
+    photo: Vec<u8>,
+    signature: Vec<u8>,
+    request_signature: Vec<u8>,
+    unit: String,
+    phone: String,
+    consent: bool,
+}
+
+async fn read_upload(mut m: Multipart, lang: Lang) -> Result<Upload, ApiError> {
+    let bad = |f: &str, e: String| ApiError::bad_input(lang, Some(f), &e);
+    let mut u = Upload::default();
+    while let Some(field) = m
+        .next_field()
+        .await
+        .map_err(|e| bad("form", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| bad(&name, e.body_text()))?
+            .to_vec();
+        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
+        match name.as_str() {
+            "photo" => u.photo = bytes,
+            "signature_sample" => u.signature = bytes,
+            "request_signature" => u.request_signature = bytes,
+            "unit" => u.unit = text(),
+            "phone" => u.phone = text(),
+            "consent" => u.consent = !bytes.is_empty(),
+            _ => {}
+        }
+    }
+    Ok(u)
+}
+
+/// The citizen's signed request: the uploaded CMS (DER, or its base64), or in the demo the
+/// server's signature with the sandbox citizen CA ([`crate::renewal::demo_sign`]).
+fn request_signature(st: &AppState, iin: &drn_core::Iin, u: &Upload) -> Result<String, String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if !u.request_signature.is_empty() {
+        let s = String::from_utf8_lossy(&u.request_signature);
+        return Ok(match b64.decode(s.trim()) {
+            Ok(_) => s.trim().to_string(),
+            Err(_) => b64.encode(&u.request_signature),
+        });
+    }
+    if st.config.demo {
+        return crate::renewal::demo_sign(st, iin, &u.unit, &u.phone, &u.photo, &u.signature)
+            .map_err(|e| e.to_string());
+    }
+    Err("attach the CMS signature of the request".into())
+}
+
+/// Submits the renewal (steps 1-16 run at once) and shows its status.
+pub async fn submit(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    m: Multipart,
+) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, HOME);
+    let lang = ctx.lang;
+    let Some(iin) = ctx.actor.iin else {
+        return to_login(true);
+    };
+    let u = match read_upload(m, lang).await {
+        Ok(u) => u,
+        Err(e) => return error_page(nav, lang, e, HOME),
+    };
+    if !u.consent {
+        return error_page(
+            nav,
+            lang,
+            ApiError::bad_input(lang, Some("consent"), i18n::t(lang, "renewal_consent")),
+            HOME,
+        );
+    }
+    match counters_for(&st, &ctx, &iin).await {
+        Ok(cs) if cs.iter().any(|(id, _)| *id == u.unit) => {}
+        Ok(_) => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("unit"), i18n::t(lang, "renewal_unit")),
+                HOME,
+            )
+        }
+        Err(e) => return error_page(nav, lang, e, HOME),
+    }
+    let signature = match request_signature(&st, &iin, &u) {
+        Ok(s) => s,
+        Err(e) => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("request_signature"), &e),
+                HOME,
+            )
+        }
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let req = RenewalRequest {
+        channel: Channel::Portal,
+        reason: "expiry".into(),
+        phone: u.phone.clone(),
+        unit: u.unit.clone(),
+        photo: b64.encode(&u.photo),
+        signature_sample: b64.encode(&u.signature),
+        selfie: None,
+        request_signature: signature,
+    };
+    match st.engine.renewal_submit(&ctx.actor, req).await {
+        Ok(r) => Redirect::to(&format!("{HOME}/{}", r.id)).into_response(),
+        Err(e) => error_page(nav, lang, ctx.err(e), HOME),
+    }
+}
+
+pub struct CheckRow {
+    pub step: u32,
+    pub action: String,
+    pub outcome: String,
+    pub passed: bool,
+    pub at: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_renewal_status.html")]
+struct StatusPage {
+    tr: Tr,
+    nav: Nav,
+    id: String,
+    code: &'static str,
+    status: String,
+    step: u32,
+    reason: String,
+    to_counter: bool,
+    retry: bool,
+    pay: bool,
+    demo: bool,
+    talon: String,
+    unit: String,
+    /// (year, МРП, amount, status, invoice, exempt by)
+    duty: Option<(i16, u64, u64, String, String, String)>,
+    checks: Vec<CheckRow>,
+}
+
+/// The action of step `n` of S1E's portal process, from the catalog.
+fn step_action(st: &AppState, n: u32, lang: Lang) -> String {
+    st.engine
+        .catalog
+        .service(orn::SERVICE)
+        .and_then(|s| s.versions.iter().max_by_key(|v| v.effective_from))
+        .and_then(|v| v.process_for(Channel::Portal))
+        .and_then(|p| p.step(n))
+        .map(|s| s.action.get(lang).to_string())
+        .unwrap_or_default()
+}
+
+fn short(v: &serde_json::Value) -> String {
+    // Spaces after the separators, so a long detail wraps in its cell.
+    let s = v.to_string().replace(",\"", ", \"").replace("\":", "\": ");
+    if s.chars().count() > 240 {
+        format!("{}…", s.chars().take(240).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// A renewal's status: each step with its result, the duty and the payment, the reason.
+pub async fn status(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let path = format!("{HOME}/{id}");
+    let nav = Nav::for_ctx(&ctx, &path);
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    let r = match st.engine.renewal(&ctx.actor, &id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(nav, lang, ctx.err(e), HOME),
+    };
+    let unit = st
+        .engine
+        .units()
+        .await
+        .ok()
+        .and_then(|us| us.into_iter().find(|u| u.id == r.unit))
+        .map(|u| format!("{} · {}", u.id, tr.text(&u.name)))
+        .unwrap_or_else(|| r.unit.to_string());
+    let checks = r
+        .checks
+        .iter()
+        .map(|c| CheckRow {
+            step: c.step,
+            action: step_action(&st, c.step, lang),
+            outcome: i18n::label(
+                lang,
+                "orn_",
+                match c.outcome {
+                    CheckOutcome::Passed => "passed",
+                    CheckOutcome::Failed => "failed",
+                    CheckOutcome::Technical => "technical",
+                },
+            ),
+            passed: c.outcome == CheckOutcome::Passed,
+            at: kz(c.at),
+            detail: short(&c.detail),
+        })
+        .collect();
+    let page = StatusPage {
+        tr,
+        id: r.id.clone(),
+        code: r.status.code(),
+        status: status_label(lang, r.status),
+        step: r.step,
+        reason: r
+            .reason
+            .as_ref()
+            .map(|t| tr.text(t).to_string())
+            .unwrap_or_default(),
+        to_counter: matches!(r.status, RenewalStatus::ToCounter | RenewalStatus::Refused),
+        retry: r.status == RenewalStatus::Retry,
+        pay: r.status == RenewalStatus::AwaitingPayment,
+        demo: st.config.demo,
+        talon: r.talon.clone().unwrap_or_default(),
+        unit,
+        duty: r.duty.as_ref().map(|d| {
+            (
+                d.year,
+                d.mrp,
+                d.amount_tenge,
+                i18n::label(lang, "orn_duty_", &d.status),
+                d.invoice.clone().unwrap_or_default(),
+                d.exempt_by.clone().unwrap_or_default(),
+            )
+        }),
+        checks,
+        nav,
+    };
+    render(&page, lang)
+}
+
+/// Pays the duty (in the demo at the sandbox's bank) or confirms the payment, or retries
+/// the step that failed technically; back to the status.
+pub async fn act(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    Path((id, action)): Path<(String, String)>,
+) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let path = format!("{HOME}/{id}");
+    let nav = Nav::for_ctx(&ctx, &path);
+    let lang = ctx.lang;
+    let e = &st.engine;
+    let done = match action.as_str() {
+        "pay" if st.config.demo => e.renewal_pay_in_sandbox(&ctx.actor, &id).await,
+        "pay" => e.renewal_confirm_payment(&ctx.actor, &id).await,
+        "retry" => e.renewal_retry(&ctx.actor, &id).await,
+        _ => return error_page(nav, lang, ApiError::not_found(lang), &path),
+    };
+    match done {
+        Ok(_) => Redirect::to(&path).into_response(),
+        Err(x) => error_page(nav, lang, ctx.err(x), &path),
+    }
+}
+
+/// The review part of an S1E application's card for the regional officer (step 17).
+pub struct OnlineReview {
+    pub revision: i64,
+    /// The officer may decide now.
+    pub can_review: bool,
+    pub photo: String,
+    pub signature: String,
+    pub renewal_status: String,
+    pub grounds: Vec<(&'static str, &'static str)>,
+}
+
+fn data_uri(b64: &str) -> String {
+    let mime = if b64.starts_with("iVBOR") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    format!("data:{mime};base64,{b64}")
+}
+
+/// What the card shows of an online renewal: the photo and the signature sample, and the
+/// review's form to the regional officer while the application is at step 17.
+pub async fn card_review(
+    st: &AppState,
+    ctx: &Ctx,
+    a: &drn_engine::Application,
+) -> Option<OnlineReview> {
+    if a.service != orn::SERVICE || ctx.actor.role != Role::RegionalOfficer {
+        return None;
+    }
+    let r = st
+        .engine
+        .renewal_of_application(&ctx.actor, &a.id)
+        .await
+        .ok()??;
+    let (photo, signature) = st
+        .engine
+        .renewal_attachments(&ctx.actor, &r.id)
+        .await
+        .ok()?;
+    Some(OnlineReview {
+        revision: a.revision,
+        can_review: a.status == Status::InProgress
+            && a.step == 17
+            && ctx.actor.unit.as_ref() == Some(&a.holder_unit),
+        photo: data_uri(&photo),
+        signature: data_uri(&signature),
+        renewal_status: status_label(ctx.lang, r.status),
+        grounds: vec![
+            (
+                "photo_or_signature",
+                i18n::t(ctx.lang, "online_ground_photo_or_signature"),
+            ),
+            (
+                "further_checks",
+                i18n::t(ctx.lang, "online_ground_further_checks"),
+            ),
+        ],
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    decision: String,
+    revision: i64,
+    ground: Option<String>,
+    reason: Option<String>,
+}
+
+/// The regional officer's decision at step 17: approve to production, or annul with a
+/// reason (a paid duty is refunded).
+pub async fn review(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    Path(id): Path<String>,
+    Form(f): Form<ReviewForm>,
+) -> Response {
+    let ctx = match page {
+        Ok(c) if c.actor.role != Role::Citizen => c,
+        _ => return to_login(false),
+    };
+    let back = format!("/ws/applications/{id}");
+    let nav = Nav::for_ctx(&ctx, &back);
+    let lang = ctx.lang;
+    let app = match ApplicationId::parse(&id) {
+        Ok(a) => a,
+        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+    };
+    let r = match f.decision.as_str() {
+        "approve" => Review::Approve {
+            revision: f.revision,
+        },
+        "annul" => Review::Annul {
+            revision: f.revision,
+            ground: match f.ground.as_deref() {
+                Some("further_checks") => AnnulGround::FurtherChecks,
+                _ => AnnulGround::PhotoOrSignature,
+            },
+            reason: f.reason.unwrap_or_default().trim().to_string(),
+        },
+        _ => {
+            return error_page(
+                nav,
+                lang,
+                ApiError::bad_input(lang, Some("decision"), "approve or annul"),
+                &back,
+            )
+        }
+    };
+    match st.engine.renewal_review(&ctx.actor, &app, &r).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => error_page(nav, lang, ctx.err(e), &back),
+    }
+}
