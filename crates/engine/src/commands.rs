@@ -548,6 +548,30 @@ impl Engine {
         Ok(())
     }
 
+    /// Loads an application at the revision the caller saw, open and not in a registry in
+    /// transit, with its process and current step, checking that the actor performs that step.
+    async fn at_current_step(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+    ) -> Result<(Application, &Process, &Step), EngineError> {
+        let app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        if app.status == Status::InTransit {
+            return Err(EngineError::forbidden(
+                "the application is in a registry on its way to the next unit",
+            ));
+        }
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        self.check_actor_at_step(actor, &app, step)?;
+        Ok((app, p, step))
+    }
+
     pub(crate) fn check_open(app: &Application, revision: i64) -> Result<(), EngineError> {
         // A stale revision first: the caller's view is out of date, whatever happened.
         if app.revision != revision {
@@ -879,18 +903,7 @@ impl Engine {
         note: Option<&str>,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
-        let mut app = load_application(c, id).await?;
-        Self::check_open(&app, revision)?;
-        if app.status == Status::InTransit {
-            return Err(EngineError::forbidden(
-                "the application is in a registry on its way to the next unit",
-            ));
-        }
-        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
-        let step = p
-            .step(app.step)
-            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        self.check_actor_at_step(actor, &app, step)?;
+        let (mut app, p, step) = self.at_current_step(c, actor, id, revision).await?;
         let Some(next) = p.next_after(step.n) else {
             return Err(EngineError::forbidden(
                 "this is the last step: issue the result",
@@ -1045,18 +1058,7 @@ impl Engine {
                 "say what is to be corrected (at least 5 characters)",
             ));
         }
-        let mut app = load_application(c, id).await?;
-        Self::check_open(&app, revision)?;
-        if app.status == Status::InTransit {
-            return Err(EngineError::forbidden(
-                "the application is in a registry on its way to the next unit",
-            ));
-        }
-        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
-        let step = p
-            .step(app.step)
-            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        self.check_actor_at_step(actor, &app, step)?;
+        let (mut app, p, step) = self.at_current_step(c, actor, id, revision).await?;
         let target = p
             .main_path()
             .into_iter()
