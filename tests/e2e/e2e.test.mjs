@@ -232,6 +232,42 @@ test('the supervisor sees overdue applications by unit and step and drills down 
   await shot(page, 'supervisor-card');
 });
 
+test('the supervisor dashboard draws its trend and step times as SVG with the same numbers in tables, and exports CSV', async () => {
+  const page = await staff('supervisor');
+  await page.getByRole('heading', { name: /Контроль сроков|Deadline supervision/ }).waitFor();
+  const trend = page.locator('svg#trend-chart');
+  await trend.waitFor();
+  assert.equal(await trend.getAttribute('role'), 'img');
+  assert.match(await trend.locator('title#trend-chart-t').textContent(), /Динамика по дням|Trend by day|Күндер бойынша/);
+  assert.equal(await trend.locator('polyline').count(), 3);
+  // The chart's numbers are in the table below it: 30 days, and the demo history's
+  // applications accepted on them.
+  const rows = page.locator('table[aria-labelledby="trend"] tbody tr');
+  assert.equal(await rows.count(), 30);
+  const accepted = (await rows.locator('td:nth-child(2)').allInnerTexts()).map(Number).reduce((a, b) => a + b, 0);
+  assert.ok(accepted > 0, 'the demo history accepted applications in the last 30 days');
+  await trend.screenshot({ path: join(artifacts, 'supervisor-trend-chart.png') });
+  const times = page.locator('svg#times-chart');
+  await times.waitFor();
+  assert.ok(await times.locator('rect.bar.mean').count() > 0);
+  assert.ok(await page.locator('table[aria-labelledby="step-times"] tbody tr').count() > 0);
+  await times.screenshot({ path: join(artifacts, 'supervisor-times-chart.png') });
+  await shot(page, 'supervisor-dashboard');
+  // CSV of the trend: UTF-8 with a BOM, a header and a row a day.
+  const href = await page.locator('a[href^="/ws/supervision.csv?table=trend"]').getAttribute('href');
+  const r = await page.request.get(`${base}${href}`);
+  assert.equal(r.status(), 200);
+  const body = await r.body();
+  assert.deepEqual([...body.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  const lines = body.subarray(3).toString('utf8').split('\r\n').filter((l) => l);
+  assert.equal(lines.length, 31);
+  // Narrowed to a region: the filter keeps the unit.
+  await page.locator('select[name="unit"]').selectOption({ index: 1 });
+  await page.getByRole('button', { name: /Применить фильтр|Filter|Сүзу/ }).click();
+  await page.waitForURL(/unit=/);
+  await page.locator('svg#trend-chart').waitFor();
+});
+
 test('the auditor filters the log and sees the chain whole', async () => {
   const page = await staff('auditor');
   await page.getByText(/Цепочка целостна|Chain whole/).waitFor();

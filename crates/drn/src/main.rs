@@ -96,6 +96,66 @@ enum Cmd {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// Demo data at national scale.
+    Demo {
+        #[command(subcommand)]
+        cmd: DemoCmd,
+    },
+    /// A workload over simulated days through the real engine and storage: counters
+    /// accepting, units working with a given staff, registries sent daily; reports
+    /// throughput, deadline compliance and growing queues.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Subcommand)]
+enum DemoCmd {
+    /// Load N synthetic persons in bulk (valid unique IINs, the demo's shapes) into an
+    /// empty or a demo database; an empty one gets the demo first. Not durable until it
+    /// finishes; run again to go on after an interruption.
+    Seed {
+        #[arg(long)]
+        persons: u64,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// The data directory (the demo PKI, for an empty database's demo).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct SimulateArgs {
+    /// Simulated calendar days (non-working days pass without work).
+    #[arg(long, default_value_t = 5)]
+    days: u32,
+    /// Applications accepted per working day, over all counters.
+    #[arg(long = "per-day", default_value_t = 100)]
+    per_day: u32,
+    /// sqlite://FILE or postgres://… (an empty database gets the demo first).
+    #[arg(long, default_value = "sqlite://drn-sim.db")]
+    db: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The first simulated day (the 2018 regulations are in force).
+    #[arg(long, default_value = "2019-01-09")]
+    start: Date,
+    /// Officers per unit.
+    #[arg(long = "staff-per-unit", default_value_t = 2)]
+    staff_per_unit: u32,
+    /// Steps an officer completes per hour at most.
+    #[arg(long = "steps-per-hour", default_value_t = 6)]
+    steps_per_hour: u32,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// The data directory (the demo PKI, for an empty database's demo).
+    #[arg(long, default_value = "data")]
+    data: PathBuf,
 }
 
 /// The embedded database in the working directory.
@@ -238,7 +298,7 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } => {
             let as_of = match (as_of, demo) {
                 (Some(s), _) => Some(parse_instant(&s)?),
-                (None, true) => Some(parse_instant("2019-11-20 09:30")?),
+                (None, true) => Some(parse_instant(DEMO_AS_OF)?),
                 (None, false) => None,
             };
             let config = drn_server::Config {
@@ -274,6 +334,17 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
             }
         }),
+        Cmd::Demo {
+            cmd:
+                DemoCmd::Seed {
+                    persons,
+                    db,
+                    seed,
+                    data,
+                    quiet,
+                },
+        } => runtime()?.block_on(demo_seed(&dir, &db, persons, seed, &data, quiet)),
+        Cmd::Simulate(args) => runtime()?.block_on(simulate(&dir, args)),
         Cmd::Catalog { cmd } => {
             let cat = catalog_files::load_catalog(&dir).map_err(CliError::Catalog)?;
             match cmd {
@@ -381,70 +452,7 @@ async fn serve(
     };
     if demo {
         if engine.db.is_empty().await? {
-            let started = std::time::Instant::now();
-            let opts = drn_engine::demo::DemoOptions {
-                persons,
-                ..Default::default()
-            };
-            let report =
-                drn_engine::demo::seed(&engine, &opts, &drn_server::auth::hash_password).await?;
-            for (iin, password, _) in &report.citizens {
-                let p = engine
-                    .person(&drn_engine::Actor::system(), iin, "demo")
-                    .await?;
-                let phone = p
-                    .data
-                    .get("phone")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("+7 700 000 00 00")
-                    .to_string();
-                drn_server::auth::create_citizen_account(&state, iin, password, &phone)
-                    .await
-                    .map_err(drn_store::StoreError::from)?;
-            }
-            // A few applications accepted on earlier days, so the supervisor has open and
-            // overdue work to look at; the demo still runs without them.
-            let history = match drn_engine::demo::seed_history(&engine, &report).await {
-                Ok(n) => n,
-                Err(e) => {
-                    eprintln!("drn: demo history not loaded: {e}");
-                    0
-                }
-            };
-            let centre = drn_engine::UnitId::parse("KZ")?;
-            let token = drn_server::auth::create_api_client(
-                &state,
-                "demo-client",
-                drn_engine::Role::CentralOfficer,
-                &centre,
-            )
-            .await
-            .map_err(drn_store::StoreError::from)?;
-            println!(
-                "Demo data loaded in {:.1} s: {} units, {} persons.",
-                started.elapsed().as_secs_f64(),
-                report.units,
-                report.persons
-            );
-            if history > 0 {
-                println!("{history} applications accepted on earlier days (regions 75 and 35), some of them overdue.");
-            }
-            println!("\nStaff accounts (username / password / role / unit):");
-            for a in &report.accounts {
-                println!(
-                    "  {:<22} {:<14} {:<20} {} ({})",
-                    a.username,
-                    a.password,
-                    a.role.code(),
-                    a.unit,
-                    a.unit_name
-                );
-            }
-            println!("\nCitizens for the portal (IIN / password; the one-time code appears at /api/v1/sandbox/sms):");
-            for (iin, pw, note) in &report.citizens {
-                println!("  {iin}  {pw:<14} {note}");
-            }
-            println!("\nAPI client (bearer token, central officer): {token}");
+            load_demo(&state, persons).await?;
         } else {
             println!("The database already holds data: demo data is not loaded again (the accounts printed at its first start still work).");
         }
@@ -467,6 +475,260 @@ async fn serve(
     println!("DRN listening on http://{addr}  (API: /api/v1, OpenAPI: /api/openapi.json)");
     drn_server::serve(state, addr).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The engine over a migrated database, with the catalog and the calendar.
+async fn open_engine(
+    dir: &std::path::Path,
+    url: &str,
+    clock: std::sync::Arc<dyn drn_engine::Clock>,
+) -> Result<drn_engine::Engine, CliError> {
+    let db = drn_store::Db::open(url).await?;
+    db.migrate().await?;
+    let (cat, cal) = catalog_files::load(dir).map_err(CliError::Catalog)?;
+    let cal = drn_engine::calendar_admin::with_stored_transfers(&db, &cal).await?;
+    Ok(drn_engine::Engine::new(db, cat, cal, clock)?)
+}
+
+/// Loads the demo into an empty database (for `demo seed` and `simulate`), with the demo
+/// PKI under `data` and the serve's default demo date.
+async fn demo_if_empty(
+    engine: &drn_engine::Engine,
+    data: &std::path::Path,
+) -> Result<(), CliError> {
+    if !engine.db.is_empty().await? {
+        return Ok(());
+    }
+    let pki_dir = data.join("pki");
+    let pki = drn_docs::check_key_permissions(&pki_dir)
+        .and_then(|()| drn_docs::Pki::open_or_create(&pki_dir))
+        .map_err(|e| CliError::Msg(format!("demo PKI: {e}")))?;
+    let state = drn_server::AppState {
+        engine: engine.clone(),
+        config: drn_server::Config {
+            demo: true,
+            secure_cookies: false,
+            base_url: "http://127.0.0.1:8080".into(),
+        },
+        pki: std::sync::Arc::new(pki),
+    };
+    eprintln!("drn: the database is empty: loading the demo first");
+    load_demo(&state, 10_000).await
+}
+
+/// `drn demo seed`: bulk persons (see `drn_engine::scale`).
+async fn demo_seed(
+    dir: &std::path::Path,
+    url: &str,
+    persons: u64,
+    seed: u64,
+    data: &std::path::Path,
+    quiet: bool,
+) -> Result<ExitCode, CliError> {
+    let as_of = parse_instant(DEMO_AS_OF)?;
+    let clock = std::sync::Arc::new(drn_engine::ShiftedClock::starting_at(as_of));
+    let engine = open_engine(dir, url, clock).await?;
+    demo_if_empty(&engine, data).await?;
+    eprintln!("drn: loading {persons} persons (not durable until the load finishes; run again to go on after an interruption)");
+    let opts = drn_engine::scale::BulkOptions { persons, seed };
+    let r = engine.seed_persons_bulk(&opts, !quiet).await?;
+    println!(
+        "{} persons inserted in {:.1} s ({:.0}/s){}{}; the load is durable now.",
+        r.inserted,
+        r.seconds,
+        r.inserted as f64 / r.seconds.max(1e-9),
+        if r.resumed_at > 0 {
+            format!(", going on from person {} of {}", r.resumed_at, r.requested)
+        } else {
+            String::new()
+        },
+        if r.already_there > 0 {
+            format!(", {} already there", r.already_there)
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `drn simulate`: see `drn_engine::simulate`.
+async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, CliError> {
+    let start = a
+        .start
+        .at(9, 0, 0, 0)
+        .to_zoned(kz_tz()?)
+        .map_err(|e| CliError::Msg(format!("--start: {e}")))?
+        .timestamp();
+    let clock = std::sync::Arc::new(drn_engine::ManualClock::new(start));
+    let engine = open_engine(dir, &a.db, clock.clone()).await?;
+    if engine.db.is_empty().await? {
+        // Units, staff and persons of the demo, without its history (so that every
+        // application in the database is the simulation's).
+        let opts = drn_engine::demo::DemoOptions::default();
+        drn_engine::demo::seed(&engine, &opts, &drn_server::auth::hash_password).await?;
+    }
+    let opts = drn_engine::simulate::SimOptions {
+        start: a.start,
+        days: a.days,
+        per_day: a.per_day,
+        staff_per_unit: a.staff_per_unit,
+        steps_per_hour: a.steps_per_hour,
+        seed: a.seed,
+    };
+    let r = drn_engine::simulate::run(&engine, clock, &opts).await?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "Simulated {} days ({} working) from {} at {} applications a day, {} officers a unit doing {} steps an hour each.",
+        r.days, r.working_days, r.start, r.per_day, r.staff_per_unit, r.steps_per_hour
+    );
+    println!(
+        "Wall time {:.1} s: {} commands ({:.0}/s), {:.0} applications/s.",
+        r.wall_seconds, r.commands, r.commands_per_second, r.applications_per_second
+    );
+    println!(
+        "Applications: {} submitted, {} accepted, {} refused at intake, {} issued, {} refused, {} open ({} overdue at the end){}.",
+        r.submitted,
+        r.accepted,
+        r.intake_refused,
+        r.issued,
+        r.refused,
+        r.open,
+        r.overdue,
+        if r.preexisting_open > 0 {
+            format!("; {} open ones were there before", r.preexisting_open)
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "Registries: {} formed, {} signed, {} sent, {} received.",
+        r.registries.formed, r.registries.signed, r.registries.sent, r.registries.received
+    );
+    println!(
+        "\n{:<4} {:>9} {:>9} {:>9} {:>9}",
+        "", "accepted", "intake-x", "issued", "refused"
+    );
+    for (s, c) in &r.by_service {
+        println!(
+            "{:<4} {:>9} {:>9} {:>9} {:>9}",
+            s, c.accepted, c.intake_refused, c.issued, c.refused
+        );
+    }
+    println!("\nDeadline compliance by unit and step (least compliant first):");
+    println!(
+        "{:<12} {:<4} {:>4} {:>9} {:>9} {:>7}",
+        "unit", "svc", "step", "completed", "on time", "share"
+    );
+    for c in r.compliance.iter().take(25) {
+        println!(
+            "{:<12} {:<4} {:>4} {:>9} {:>9} {:>6.1}%",
+            c.unit,
+            c.service,
+            c.step,
+            c.completed,
+            c.on_time,
+            c.share_on_time * 100.0
+        );
+    }
+    if r.compliance.len() > 25 {
+        println!("... {} more (--json for all)", r.compliance.len() - 25);
+    }
+    if r.growing_queues.is_empty() {
+        println!("\nNo unit's queue grew over the run.");
+    } else {
+        println!(
+            "\nGrowing queues (backlog at the end of the first, middle and last working day):"
+        );
+        for b in r.growing_queues.iter().take(15) {
+            println!(
+                "  {:<12} {:>7} {:>7} {:>7}  (peak {})",
+                b.unit, b.first_day, b.middle_day, b.last_day, b.peak
+            );
+        }
+    }
+    if r.errors > 0 {
+        println!("\n{} commands failed; first ones:", r.errors);
+        for e in &r.error_samples {
+            println!("  {e}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The instant the demo runs as of, by default.
+const DEMO_AS_OF: &str = "2019-11-20 09:30";
+
+/// Fills an empty database with the demo (units, staff, persons, citizens' accounts, a
+/// short history, an API client) and prints how to sign in.
+async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), CliError> {
+    let engine = &state.engine;
+    let started = std::time::Instant::now();
+    let opts = drn_engine::demo::DemoOptions {
+        persons,
+        ..Default::default()
+    };
+    let report = drn_engine::demo::seed(engine, &opts, &drn_server::auth::hash_password).await?;
+    for (iin, password, _) in &report.citizens {
+        let p = engine
+            .person(&drn_engine::Actor::system(), iin, "demo")
+            .await?;
+        let phone = p
+            .data
+            .get("phone")
+            .and_then(|v| v.as_str())
+            .unwrap_or("+7 700 000 00 00")
+            .to_string();
+        drn_server::auth::create_citizen_account(state, iin, password, &phone)
+            .await
+            .map_err(drn_store::StoreError::from)?;
+    }
+    // A few applications accepted on earlier days, so the supervisor has open and
+    // overdue work to look at; the demo still runs without them.
+    let history = match drn_engine::demo::seed_history(engine, &report).await {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("drn: demo history not loaded: {e}");
+            0
+        }
+    };
+    let centre = drn_engine::UnitId::parse("KZ")?;
+    let token = drn_server::auth::create_api_client(
+        state,
+        "demo-client",
+        drn_engine::Role::CentralOfficer,
+        &centre,
+    )
+    .await
+    .map_err(drn_store::StoreError::from)?;
+    println!(
+        "Demo data loaded in {:.1} s: {} units, {} persons.",
+        started.elapsed().as_secs_f64(),
+        report.units,
+        report.persons
+    );
+    if history > 0 {
+        println!("{history} applications accepted on earlier days (regions 75 and 35), some of them overdue.");
+    }
+    println!("\nStaff accounts (username / password / role / unit):");
+    for a in &report.accounts {
+        println!(
+            "  {:<22} {:<14} {:<20} {} ({})",
+            a.username,
+            a.password,
+            a.role.code(),
+            a.unit,
+            a.unit_name
+        );
+    }
+    println!("\nCitizens for the portal (IIN / password; the one-time code appears at /api/v1/sandbox/sms):");
+    for (iin, pw, note) in &report.citizens {
+        println!("  {iin}  {pw:<14} {note}");
+    }
+    println!("\nAPI client (bearer token, central officer): {token}");
+    Ok(())
 }
 
 fn iin(cmd: IinCmd) -> Result<ExitCode, CliError> {

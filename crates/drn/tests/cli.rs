@@ -151,3 +151,89 @@ fn verify_a_signed_document_and_a_changed_one() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("NOT genuine"), "{out}");
 }
+
+/// `drn simulate --json`: the counts add up, and the supervisor's dashboard over the same
+/// database at the simulation's end agrees with the simulation's own open and overdue.
+#[test]
+fn simulate_counts_agree_with_supervision() {
+    let r = simulate_and_compare("a", &["--per-day", "50"]);
+    assert_eq!(r["per_day"], 50);
+    // Too few officers (one a unit, one step an hour): some steps end up overdue, and
+    // the dashboard counts the same ones.
+    let r = simulate_and_compare(
+        "b",
+        &[
+            "--per-day",
+            "150",
+            "--staff-per-unit",
+            "1",
+            "--steps-per-hour",
+            "1",
+        ],
+    );
+    assert!(r["overdue"].as_u64().unwrap() > 0, "{r}");
+}
+
+/// Runs `drn simulate --days 5 … --json` on a fresh database, checks its counts and
+/// compares them with the supervisor's dashboard; returns the report.
+fn simulate_and_compare(name: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = std::env::temp_dir().join(format!("drn-sim-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("sim.db").display());
+    let data = dir.join("data");
+    let mut args = vec![
+        "simulate",
+        "--days",
+        "5",
+        "--db",
+        &db,
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = drn(&args);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let n = |k: &str| r[k].as_u64().unwrap_or_else(|| panic!("{k} in {r}"));
+    assert_eq!(n("errors"), 0, "{}", r["error_samples"]);
+    assert_eq!(n("preexisting_open"), 0);
+    assert!(n("working_days") >= 3, "{r}");
+    assert_eq!(n("submitted"), n("working_days") * n("per_day"));
+    assert_eq!(n("submitted"), n("accepted") + n("intake_refused"));
+    assert_eq!(n("accepted"), n("issued") + n("refused") + n("open"));
+    assert_eq!(n("open"), n("open_tracked"));
+    assert!(n("issued") > 0 && n("open") > 0, "{r}");
+    assert!(n("overdue") <= n("open"));
+    let reg = &r["registries"];
+    assert!(reg["sent"].as_u64().unwrap() > 0, "{r}");
+    assert!(reg["received"].as_u64().unwrap() <= reg["sent"].as_u64().unwrap());
+    let by: u64 = r["by_service"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["accepted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by, n("accepted"));
+
+    // The dashboard at the simulation's end, read-only over the same database.
+    let end: jiff::Timestamp = r["end"].as_str().unwrap().parse().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(async {
+        let cat_dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog"));
+        let (cat, cal) = drn_engine::catalog_files::load(cat_dir).unwrap();
+        let db = drn_store::Db::open(&db).await.unwrap();
+        let clock = std::sync::Arc::new(drn_engine::ManualClock::new(end));
+        let engine = drn_engine::Engine::new(db, cat, cal, clock).unwrap();
+        let sup = drn_engine::Actor::staff(
+            "supervisor",
+            drn_engine::Role::Supervisor,
+            drn_engine::UnitId::parse("KZ").unwrap(),
+        );
+        engine.supervision(&sup).await.unwrap()
+    });
+    assert_eq!(s.total.open as u64, n("open"), "{r}");
+    assert_eq!(s.total.overdue as u64, n("overdue"), "{r}");
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}

@@ -516,7 +516,7 @@ const REGIONS: &[RegionDef] = &[
 /// Regions whose whole chain (counters, districts, region) gets staff.
 const STAFFED: &[&str] = &["71", "75", "35"];
 
-struct Tree {
+pub(crate) struct Tree {
     units: Vec<NewUnit>,
     /// Per region (in `REGIONS` order): its districts, each with its unit id and counters.
     districts: Vec<Vec<(UnitId, Vec<UnitId>)>>,
@@ -531,7 +531,7 @@ fn text(n: &[&str; 3]) -> Text {
     Text::new(n[0], n[1], n[2])
 }
 
-fn unit_tree() -> Tree {
+pub(crate) fn unit_tree() -> Tree {
     let centre = id("KZ".into());
     let mut units = vec![
         NewUnit {
@@ -1002,7 +1002,7 @@ fn generate_persons(
 ) -> Result<Vec<Person>, EngineError> {
     let first = jiff::civil::date(1940, 1, 1);
     let span = days_between(first, jiff::civil::date(2010, 12, 31))?;
-    let total_weight: u64 = REGIONS.iter().map(|r| u64::from(r.weight)).sum();
+    let total_weight = total_region_weight();
     let mut iins = IinForm::default();
     let mut persons = Vec::with_capacity(count);
     for n in 0..count {
@@ -1013,76 +1013,103 @@ fn generate_persons(
         };
         let birth = add_days(first, rng.between(0, span))?;
         let iin = iins.next(rng, birth, sex)?;
-        let name = person_name(rng, sex);
-
-        let mut w = rng.below(total_weight);
-        let mut ri = 0;
-        for (i, r) in REGIONS.iter().enumerate() {
-            if w < u64::from(r.weight) {
-                ri = i;
-                break;
-            }
-            w -= u64::from(r.weight);
-        }
-        let region = &REGIONS[ri];
-        let di = rng.below(region.districts.len() as u64) as usize;
-        let district_id = tree.districts[ri]
-            .get(di)
-            .map(|(d, _)| d.as_str().to_string())
-            .unwrap_or_default();
-        let address = format!(
-            "{}, {} {}, кв. {}",
-            region.districts[di].place,
-            rng.pick(STREETS),
-            rng.between(1, 180),
-            rng.between(1, 240)
-        );
-        let since = add_days(birth, rng.between(0, days_between(birth, today)?.max(0)))?;
-
-        let mut documents = Vec::new();
-        if let Some(expires) = card_expiry(rng, birth, today)? {
-            let issued = add_years(expires, -10)?;
-            // A bijection of 0..10^9 (the multiplier is prime to 10): unique numbers.
-            let number = (n as u64)
-                .wrapping_mul(387_420_489)
-                .wrapping_add(41_000_000)
-                % 1_000_000_000;
-            documents.push(json!({
-                "kind": "id_card",
-                "number": format!("{number:09}"),
-                "issued": issued.to_string(),
-                "expires": expires.to_string(),
-                "issuer": "МВД РК",
-            }));
-        }
-        let phone = format!(
-            "+7 {} {:03} {:02} {:02}",
-            rng.pick(MOBILE_CODES),
-            rng.below(1000),
-            rng.below(100),
-            rng.below(100)
-        );
-        persons.push(Person {
+        persons.push(fill_person(
+            rng,
+            n as u64,
             iin,
-            surname: name.surname,
-            given_name: name.given,
-            patronymic: name.patronymic,
-            birth_date: birth,
+            birth,
             sex,
-            citizenship: "KZ".into(),
-            data: json!({
-                "registration": {
-                    "region": region.code,
-                    "district": district_id,
-                    "address": address,
-                    "since": since.to_string(),
-                },
-                "documents": documents,
-                "phone": phone,
-            }),
-        });
+            today,
+            tree,
+            total_weight,
+        )?);
     }
     Ok(persons)
+}
+
+/// A person's details after their IIN, birth date and sex: name, registration, ID card and
+/// phone (the demo's shapes). `n` makes the ID card number unique.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fill_person(
+    rng: &mut SplitMix64,
+    n: u64,
+    iin: Iin,
+    birth: Date,
+    sex: Sex,
+    today: Date,
+    tree: &Tree,
+    total_weight: u64,
+) -> Result<Person, EngineError> {
+    let name = person_name(rng, sex);
+
+    let mut w = rng.below(total_weight);
+    let mut ri = 0;
+    for (i, r) in REGIONS.iter().enumerate() {
+        if w < u64::from(r.weight) {
+            ri = i;
+            break;
+        }
+        w -= u64::from(r.weight);
+    }
+    let region = &REGIONS[ri];
+    let di = rng.below(region.districts.len() as u64) as usize;
+    let district_id = tree.districts[ri]
+        .get(di)
+        .map(|(d, _)| d.as_str().to_string())
+        .unwrap_or_default();
+    let address = format!(
+        "{}, {} {}, кв. {}",
+        region.districts[di].place,
+        rng.pick(STREETS),
+        rng.between(1, 180),
+        rng.between(1, 240)
+    );
+    let since = add_days(birth, rng.between(0, days_between(birth, today)?.max(0)))?;
+
+    let mut documents = Vec::new();
+    if let Some(expires) = card_expiry(rng, birth, today)? {
+        let issued = add_years(expires, -10)?;
+        // A bijection of 0..10^9 (the multiplier is prime to 10): unique numbers.
+        let number = n.wrapping_mul(387_420_489).wrapping_add(41_000_000) % 1_000_000_000;
+        documents.push(json!({
+            "kind": "id_card",
+            "number": format!("{number:09}"),
+            "issued": issued.to_string(),
+            "expires": expires.to_string(),
+            "issuer": "МВД РК",
+        }));
+    }
+    let phone = format!(
+        "+7 {} {:03} {:02} {:02}",
+        rng.pick(MOBILE_CODES),
+        rng.below(1000),
+        rng.below(100),
+        rng.below(100)
+    );
+    Ok(Person {
+        iin,
+        surname: name.surname,
+        given_name: name.given,
+        patronymic: name.patronymic,
+        birth_date: birth,
+        sex,
+        citizenship: "KZ".into(),
+        data: json!({
+            "registration": {
+                "region": region.code,
+                "district": district_id,
+                "address": address,
+                "since": since.to_string(),
+            },
+            "documents": documents,
+            "phone": phone,
+        }),
+    })
+}
+
+/// The sum of the regions' weights (for [`fill_person`]).
+pub(crate) fn total_region_weight() -> u64 {
+    REGIONS.iter().map(|r| u64::from(r.weight)).sum()
 }
 
 /// The expiry date of a person's ID card, if any.

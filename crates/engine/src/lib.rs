@@ -10,12 +10,15 @@ pub mod catalog_files;
 pub mod commands;
 pub mod demo;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod online_renewal;
 pub mod queries;
 mod rows;
+pub mod scale;
 pub mod services;
 pub mod setup;
+pub mod simulate;
 pub mod supervision;
 mod writer;
 

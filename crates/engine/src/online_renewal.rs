@@ -1053,7 +1053,15 @@ impl Engine {
         call: drn_registries::PortFuture<'_, T>,
     ) -> Result<T, Halt> {
         let breaker = setup.breaker(port);
-        match call.await {
+        let call = call.await;
+        crate::metrics::port_call(
+            port.code(),
+            match &call {
+                Ok(_) => "ok",
+                Err(e) => e.kind(),
+            },
+        );
+        match call {
             Ok(v) => {
                 if let Some(b) = breaker {
                     b.record_success();

@@ -57,6 +57,9 @@ pub struct Supervision {
     /// The root of the area (the supervisor's unit).
     pub root: Unit,
     pub total: Counts,
+    /// The regions (or the root, for units above the regions) the area's open
+    /// applications are in, most overdue first.
+    pub by_region: Vec<UnitLoad>,
     /// Units holding open applications, most overdue first.
     pub by_unit: Vec<UnitLoad>,
     /// Steps with open applications, by service and step.
@@ -98,6 +101,56 @@ pub struct IssuedDocument {
 }
 
 const OPEN: &str = "status IN ('in_progress', 'in_transit')";
+
+/// Most overdue first, then most due today, then most open, then by id.
+fn sort_loads(v: &mut [UnitLoad]) {
+    v.sort_by(|a, b| {
+        (b.counts.overdue, b.counts.due_today, b.counts.open)
+            .cmp(&(a.counts.overdue, a.counts.due_today, a.counts.open))
+            .then_with(|| a.unit.id.cmp(&b.unit.id))
+    });
+}
+
+/// How long one step of one process took, over the steps completed in a date range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepTime {
+    pub service: String,
+    pub version: String,
+    pub process: String,
+    pub step: u32,
+    /// Steps completed in the range (re-entries after a return count again).
+    pub completed: i64,
+    /// Of them, completed by their due instant (the catalog's limit on the calendar).
+    pub within_limit: i64,
+    /// Mean time from entering the step to completing it, in seconds (wall clock).
+    pub mean_secs: i64,
+    /// The 90th percentile of it (nearest rank), in seconds.
+    pub p90_secs: i64,
+    /// The mean limit, entering to due instant, in seconds (wall clock: the catalog's
+    /// working days and hours laid on the calendar).
+    pub mean_limit_secs: i64,
+}
+
+/// One day of the area's work (Kazakhstan time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayTrend {
+    pub day: Date,
+    /// Applications accepted that day.
+    pub accepted: i64,
+    /// Results issued that day (applications completed).
+    pub issued: i64,
+    /// Steps completed that day after their due instant.
+    pub late: i64,
+}
+
+/// The nearest-rank percentile `p` (0..=100) of sorted values.
+pub fn percentile(sorted: &[i64], p: u32) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (u64::from(p) * sorted.len() as u64).div_ceil(100).max(1) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 fn like_prefix(s: &str) -> String {
@@ -159,11 +212,46 @@ impl Engine {
             .timestamp())
     }
 
+    /// The units and the area a supervisor looks at: their own area, or the part of it
+    /// under `unit` (which must be in it).
+    async fn scope(
+        &self,
+        actor: &Actor,
+        unit: Option<&UnitId>,
+    ) -> Result<(Vec<Unit>, HashSet<UnitId>, UnitId), EngineError> {
+        let root = Self::supervision_root(actor)?;
+        let (units, area) = self.area(&root).await?;
+        match unit {
+            Some(u) if u != &root => {
+                if !area.contains(u) {
+                    if units.iter().any(|x| &x.id == u) {
+                        return Err(EngineError::forbidden(format!(
+                            "unit {u} is not in your area"
+                        )));
+                    }
+                    return Err(EngineError::not_found("unit", u.as_str()));
+                }
+                let (units, sub) = self.area(u).await?;
+                Ok((units, sub, u.clone()))
+            }
+            _ => Ok((units, area, root)),
+        }
+    }
+
     /// Open applications of the supervisor's area by unit and by step, with how many are
     /// due today and how many are overdue.
     pub async fn supervision(&self, actor: &Actor) -> Result<Supervision, EngineError> {
-        let root = Self::supervision_root(actor)?;
-        let (units, area) = self.area(&root).await?;
+        self.supervision_at(actor, None).await
+    }
+
+    /// [`Engine::supervision`] for the part of the area under `unit` (a region, a
+    /// district...), or the whole area.
+    pub async fn supervision_at(
+        &self,
+        actor: &Actor,
+        unit: Option<&UnitId>,
+    ) -> Result<Supervision, EngineError> {
+        let (units, area, root) = self.scope(actor, unit).await?;
         let now = self.now();
         let eod = self.end_of_today()?;
         let rows = drn_store::query(&format!(
@@ -205,6 +293,36 @@ impl Engine {
             .find(|u| u.id == root)
             .cloned()
             .ok_or_else(|| EngineError::not_found("unit", root.as_str()))?;
+        let by_region = {
+            let parent: HashMap<&UnitId, &Unit> = units.iter().map(|u| (&u.id, u)).collect();
+            let mut sums: BTreeMap<UnitId, Counts> = BTreeMap::new();
+            for (id, c) in &by_unit {
+                // The nearest region at or above the unit; the area's root if none is.
+                let mut at = parent.get(id).copied();
+                let mut region = None;
+                while let Some(u) = at {
+                    if u.kind == UnitKind::Region || u.id == root {
+                        region = Some(u.id.clone());
+                        break;
+                    }
+                    at = u.parent.as_ref().and_then(|p| parent.get(p).copied());
+                }
+                sums.entry(region.unwrap_or_else(|| root.clone()))
+                    .or_default()
+                    .add(c);
+            }
+            let mut v: Vec<UnitLoad> = units
+                .iter()
+                .filter_map(|u| {
+                    sums.remove(&u.id).map(|counts| UnitLoad {
+                        unit: u.clone(),
+                        counts,
+                    })
+                })
+                .collect();
+            sort_loads(&mut v);
+            v
+        };
         let mut by_unit: Vec<UnitLoad> = units
             .into_iter()
             .filter_map(|u| {
@@ -213,11 +331,7 @@ impl Engine {
                     .map(|counts| UnitLoad { unit: u, counts })
             })
             .collect();
-        by_unit.sort_by(|a, b| {
-            (b.counts.overdue, b.counts.due_today, b.counts.open)
-                .cmp(&(a.counts.overdue, a.counts.due_today, a.counts.open))
-                .then_with(|| a.unit.id.cmp(&b.unit.id))
-        });
+        sort_loads(&mut by_unit);
         let by_step = by_step
             .into_iter()
             .map(|((service, version, process, step), counts)| StepLoad {
@@ -231,9 +345,213 @@ impl Engine {
         Ok(Supervision {
             root: root_unit,
             total,
+            by_region,
             by_unit,
             by_step,
         })
+    }
+
+    /// The units of the supervisor's area, its root first, then by id.
+    pub async fn supervision_area(&self, actor: &Actor) -> Result<Vec<Unit>, EngineError> {
+        let (units, area, root) = self.scope(actor, None).await?;
+        let mut v: Vec<Unit> = units.into_iter().filter(|u| area.contains(&u.id)).collect();
+        v.sort_by(|a, b| (a.id != root, &a.id).cmp(&(b.id != root, &b.id)));
+        Ok(v)
+    }
+
+    /// The start of a day (Kazakhstan time), in microseconds.
+    fn day_start(&self, d: Date) -> Result<i64, EngineError> {
+        Ok(d.to_zoned(self.tz.clone())
+            .map_err(|e| EngineError::invalid("date", e.to_string()))?
+            .timestamp()
+            .as_microsecond())
+    }
+
+    /// The range `from..=to` as microseconds `[start, end)`, checked.
+    fn day_range(&self, from: Date, to: Date) -> Result<(i64, i64), EngineError> {
+        if to < from {
+            return Err(EngineError::invalid("to", "before from"));
+        }
+        if from.until(to).map_or(true, |s| s.get_days() > 366) {
+            return Err(EngineError::invalid("from", "a range of at most 366 days"));
+        }
+        let end = to
+            .tomorrow()
+            .map_err(|e| EngineError::invalid("to", e.to_string()))?;
+        Ok((self.day_start(from)?, self.day_start(end)?))
+    }
+
+    /// Step times in the area (or the part under `unit`) over the steps completed from
+    /// `from` to `to` inclusive (Kazakhstan days): for each completion, the time since the
+    /// application last entered that step (from the events `step_entered` →
+    /// `step_completed`). The intake step, done by accepting, has no time and is left out.
+    pub async fn step_times(
+        &self,
+        actor: &Actor,
+        unit: Option<&UnitId>,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<StepTime>, EngineError> {
+        let (_, area, _) = self.scope(actor, unit).await?;
+        let (start, end) = self.day_range(from, to)?;
+        let rows = drn_store::query(
+            "SELECT a.service, a.version, a.process, c.step, c.unit_id, c.at, c.due_at, \
+             (SELECT MAX(e.at) FROM events e WHERE e.application_id = c.application_id \
+              AND e.kind = 'step_entered' AND e.step = c.step AND e.seq < c.seq) \
+             FROM events c JOIN applications a ON a.id = c.application_id \
+             WHERE c.kind = 'step_completed' AND c.at >= $1 AND c.at < $2",
+        )
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.db.reader())
+        .await?;
+        type StepKey = (String, String, String, u32);
+        // (durations, limits, within)
+        let mut acc: BTreeMap<StepKey, (Vec<i64>, Vec<i64>, i64)> = BTreeMap::new();
+        for r in &rows {
+            let Some(unit) = r.try_get::<Option<String>, _>(4)? else {
+                continue;
+            };
+            if !area.contains(&UnitId::from_db(unit)) {
+                continue;
+            }
+            let Some(entered) = r.try_get::<Option<i64>, _>(7)? else {
+                continue;
+            };
+            let at: i64 = r.try_get(5)?;
+            let due: Option<i64> = r.try_get(6)?;
+            let key = (
+                r.try_get::<String, _>(0)?,
+                r.try_get::<String, _>(1)?,
+                r.try_get::<String, _>(2)?,
+                r.try_get::<Option<i64>, _>(3)?.unwrap_or(0) as u32,
+            );
+            let e = acc.entry(key).or_default();
+            e.0.push((at - entered) / 1_000_000);
+            if let Some(d) = due {
+                e.1.push((d - entered) / 1_000_000);
+            }
+            if due.is_none_or(|d| at <= d) {
+                e.2 += 1;
+            }
+        }
+        let mean = |v: &[i64]| {
+            if v.is_empty() {
+                0
+            } else {
+                v.iter().sum::<i64>() / v.len() as i64
+            }
+        };
+        Ok(acc
+            .into_iter()
+            .map(
+                |((service, version, process, step), (mut times, limits, within))| {
+                    times.sort_unstable();
+                    StepTime {
+                        service,
+                        version,
+                        process,
+                        step,
+                        completed: times.len() as i64,
+                        within_limit: within,
+                        mean_secs: mean(&times),
+                        p90_secs: percentile(&times, 90),
+                        mean_limit_secs: mean(&limits),
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// The area's work by day from `from` to `to` inclusive: applications accepted,
+    /// results issued and steps completed late, every day of the range present. Days are
+    /// counted as 24 hours from the start of `from` in Kazakhstan time.
+    pub async fn trend(
+        &self,
+        actor: &Actor,
+        unit: Option<&UnitId>,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<DayTrend>, EngineError> {
+        let (_, area, _) = self.scope(actor, unit).await?;
+        let (start, end) = self.day_range(from, to)?;
+        let rows = drn_store::query(
+            "SELECT kind, unit_id, CAST((at - $1) / 86400000000 AS BIGINT), \
+             CAST(SUM(CASE WHEN kind = 'step_completed' AND due_at IS NOT NULL AND at > due_at THEN 1 ELSE 0 END) AS BIGINT), \
+             COUNT(*) FROM events \
+             WHERE kind IN ('accepted', 'issued', 'step_completed') AND at >= $2 AND at < $3 \
+             GROUP BY kind, unit_id, 3",
+        )
+        .bind(start)
+        .bind(start)
+        .bind(end)
+        .fetch_all(self.db.reader())
+        .await?;
+        let mut days = Vec::new();
+        let mut d = from;
+        while d <= to {
+            days.push(DayTrend {
+                day: d,
+                accepted: 0,
+                issued: 0,
+                late: 0,
+            });
+            d = d
+                .tomorrow()
+                .map_err(|e| EngineError::invalid("to", e.to_string()))?;
+        }
+        for r in &rows {
+            let Some(unit) = r.try_get::<Option<String>, _>(1)? else {
+                continue;
+            };
+            if !area.contains(&UnitId::from_db(unit)) {
+                continue;
+            }
+            let i: i64 = r.try_get(2)?;
+            let Some(day) = usize::try_from(i).ok().and_then(|i| days.get_mut(i)) else {
+                continue;
+            };
+            let n: i64 = r.try_get(4)?;
+            match r.try_get::<String, _>(0)?.as_str() {
+                "accepted" => day.accepted += n,
+                "issued" => day.issued += n,
+                _ => day.late += r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
+            }
+        }
+        Ok(days)
+    }
+
+    /// Open overdue applications by the kind of unit holding them, the whole country (for
+    /// the metrics).
+    pub async fn overdue_by_unit_kind(&self) -> Result<Vec<(UnitKind, i64)>, EngineError> {
+        let rows = drn_store::query(&format!(
+            "SELECT holder_unit, COUNT(*) FROM applications WHERE {OPEN} AND step_due_at < $1 GROUP BY holder_unit"
+        ))
+        .bind(self.now().as_microsecond())
+        .fetch_all(self.db.reader())
+        .await?;
+        let units = self.units().await?;
+        let kind: HashMap<&UnitId, UnitKind> = units.iter().map(|u| (&u.id, u.kind)).collect();
+        let mut by: BTreeMap<&'static str, (UnitKind, i64)> = BTreeMap::new();
+        for k in [
+            UnitKind::Counter,
+            UnitKind::District,
+            UnitKind::Region,
+            UnitKind::Centre,
+            UnitKind::Production,
+        ] {
+            by.insert(k.code(), (k, 0));
+        }
+        for r in &rows {
+            let id = UnitId::from_db(r.try_get(0)?);
+            let n: i64 = r.try_get(1)?;
+            if let Some(k) = kind.get(&id) {
+                if let Some(e) = by.get_mut(k.code()) {
+                    e.1 += n;
+                }
+            }
+        }
+        Ok(by.into_values().collect())
     }
 
     /// The open applications a unit of the supervisor's area holds, earliest due first,
@@ -436,6 +754,16 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        assert_eq!(percentile(&[], 90), 0);
+        assert_eq!(percentile(&[5], 90), 5);
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(percentile(&v, 90), 9);
+        assert_eq!(percentile(&v, 100), 10);
+        assert_eq!(percentile(&v, 50), 5);
+    }
 
     #[test]
     fn like_prefix_escapes_wildcards() {

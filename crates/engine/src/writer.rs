@@ -102,12 +102,21 @@ impl Engine {
                 self.writer.get_or_init(|| self.start_writers(&rt)).clone()
             }
         };
+        let command = match &work {
+            Work::Command { cmd, .. } => Some(cmd.name()),
+            Work::Audit { .. } => None,
+        };
+        let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         queue
             .send(Job { work, reply })
             .await
             .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let answer = answer.await.map_err(|_| stopped())?;
+        if let Some(name) = command {
+            crate::metrics::command(name, answer.as_ref().map(|_| ()), started.elapsed());
+        }
+        answer
     }
 
     fn start_writers(&self, rt: &tokio::runtime::Handle) -> Queue {

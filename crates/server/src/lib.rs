@@ -6,6 +6,7 @@ pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod renewal;
 pub mod web;
 
@@ -216,6 +217,8 @@ fn web_routes(state: AppState) -> Router {
         )
         .route("/ws/registries/{id}/{action}", post(pages::registry_act))
         .route("/ws/supervision", get(roles::supervision))
+        .route("/ws/supervision.csv", get(roles::supervision_csv))
+        .route("/metrics", get(crate::metrics::scrape))
         .route("/ws/supervision/unit/{id}", get(roles::supervision_unit))
         .route("/ws/audit", get(roles::audit))
         .route("/ws/admin", get(roles::admin))
@@ -288,6 +291,8 @@ fn with_layers(router: Router) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     router
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        // Outside the timeout, so requests that timed out are counted (as 408).
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
@@ -309,17 +314,24 @@ pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let (app, _) = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 /// Starts the server on an already bound listener (tests use a free port).
 pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let (app, _) = router(state);
-    axum::serve(listener, app).await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
 }
 
 /// JSON logs with the request id, filtered by RUST_LOG (default info).

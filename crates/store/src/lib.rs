@@ -75,6 +75,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_addresses.sql")),
     (6, include_str!("../migrations/0006_calendar.sql")),
     (7, include_str!("../migrations/0007_pilot_extension.sql")),
+    (8, include_str!("../migrations/0008_supervision.sql")),
 ];
 
 impl Db {

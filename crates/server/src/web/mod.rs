@@ -2,6 +2,7 @@
 //! with htmx where it helps. The operator workstation by role, and the sign-in pages.
 //! Each page calls the same engine commands and queries as the JSON API.
 
+pub mod charts;
 pub mod i18n;
 pub mod pages;
 pub mod portal;

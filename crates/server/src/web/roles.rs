@@ -10,7 +10,7 @@ use drn_engine::supervision::AuditFilter;
 use drn_engine::{Role, Unit, UnitId, UnitKind};
 use serde::Deserialize;
 
-use super::{error_page, i18n, kz, render, to_login, Nav, Tr};
+use super::{charts, error_page, i18n, kz, render, to_login, Nav, Tr};
 use crate::auth::{self, Ctx};
 use crate::error::ApiError;
 use crate::AppState;
@@ -41,10 +41,51 @@ pub struct CountRow {
 struct SupervisionPage {
     tr: Tr,
     nav: Nav,
-    area: String,
-    total: CountRow,
-    units: Vec<CountRow>,
-    steps: Vec<CountRow>,
+    d: Dash,
+    /// The query string of the filters, for the CSV links.
+    query: String,
+    trend_svg: String,
+    times_svg: String,
+}
+
+/// Step times in a table row.
+pub struct TimeRow {
+    pub label: String,
+    pub detail: String,
+    pub completed: i64,
+    pub within: i64,
+    pub share: String,
+    pub mean: String,
+    pub p90: String,
+    pub limit: String,
+    pub mean_limit: String,
+    pub mean_secs: i64,
+    pub p90_secs: i64,
+    pub limit_secs: i64,
+}
+
+/// What the supervisor's dashboard shows (and its CSV files export).
+pub struct Dash {
+    pub area: String,
+    /// (id, label, selected) of the area's units, to narrow the view.
+    pub unit_options: Vec<(String, String, bool)>,
+    pub from: String,
+    pub to: String,
+    pub total: CountRow,
+    pub regions: Vec<CountRow>,
+    pub units: Vec<CountRow>,
+    pub steps: Vec<CountRow>,
+    pub times: Vec<TimeRow>,
+    pub trend: Vec<drn_engine::supervision::DayTrend>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SupervisionQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    /// For the CSV: regions, units, steps, times or trend.
+    table: Option<String>,
 }
 
 /// At most `n` characters, with an ellipsis when cut.
@@ -62,7 +103,202 @@ fn unit_label(tr: Tr, u: &Unit) -> String {
     format!("{} · {}", u.id, tr.text(&u.name))
 }
 
-pub async fn supervision(State(st): State<AppState>, page: Page) -> Response {
+/// A duration for people: hours below two days, days from there.
+fn span(tr: Tr, secs: i64) -> String {
+    if secs >= 2 * 86_400 {
+        format!("{:.1} {}", secs as f64 / 86_400.0, tr.t("days_short"))
+    } else {
+        format!("{:.1} {}", secs as f64 / 3_600.0, tr.t("hours_short"))
+    }
+}
+
+/// A catalog step's limit as the catalog states it (by urgency where it differs).
+fn limit_text(st: &AppState, service: &str, version: &str, process: &str, n: u32) -> String {
+    use drn_core::catalog::StepLimit;
+    let Some(step) = st
+        .engine
+        .locate(service, version, process)
+        .ok()
+        .and_then(|(_, p)| p.step(n).cloned())
+    else {
+        return String::new();
+    };
+    match &step.limit {
+        StepLimit::Single(l) => l.amount.to_string(),
+        StepLimit::ByUrgency(m) => m
+            .iter()
+            .map(|(u, l)| format!("{}: {}", u.code(), l.amount))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn step_detail(
+    st: &AppState,
+    tr: Tr,
+    service: &str,
+    version: &str,
+    process: &str,
+    n: u32,
+) -> String {
+    format!(
+        "{n}. {}",
+        st.engine
+            .locate(service, version, process)
+            .ok()
+            .and_then(|(_, p)| p.step(n))
+            .map(|x| clip(tr.text(&x.action), 140))
+            .unwrap_or_default()
+    )
+}
+
+fn count_row(
+    id: String,
+    label: String,
+    detail: String,
+    c: &drn_engine::supervision::Counts,
+) -> CountRow {
+    CountRow {
+        id,
+        label,
+        detail,
+        open: c.open,
+        due_today: c.due_today,
+        overdue: c.overdue,
+    }
+}
+
+/// The days shown when the filters give none: the last 30 days, today included.
+const DEFAULT_DAYS: i64 = 30;
+
+/// Everything the dashboard shows, for the supervisor's area or the part under `unit`.
+async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Dash, ApiError> {
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    let date = |field: &str, v: &Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
+        match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some(field), &e.to_string())),
+        }
+    };
+    let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
+    let to = date("to", &q.to)?.unwrap_or(today);
+    let from = match date("from", &q.from)? {
+        Some(f) => f,
+        None => to
+            .checked_sub(jiff::Span::new().days(DEFAULT_DAYS - 1))
+            .map_err(|e| ApiError::bad_input(lang, Some("to"), &e.to_string()))?,
+    };
+    let unit = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) => Some(UnitId::parse(u).map_err(|e| ctx.err(e))?),
+        None => None,
+    };
+    let e = &st.engine;
+    let s = e
+        .supervision_at(&ctx.actor, unit.as_ref())
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let area_units = e
+        .supervision_area(&ctx.actor)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let times = e
+        .step_times(&ctx.actor, unit.as_ref(), from, to)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let trend = e
+        .trend(&ctx.actor, unit.as_ref(), from, to)
+        .await
+        .map_err(|e| ctx.err(e))?;
+    let loads = |v: &[drn_engine::supervision::UnitLoad]| -> Vec<CountRow> {
+        v.iter()
+            .map(|l| {
+                count_row(
+                    l.unit.id.to_string(),
+                    unit_label(tr, &l.unit),
+                    i18n::label(lang, "kind_", l.unit.kind.code()),
+                    &l.counts,
+                )
+            })
+            .collect()
+    };
+    let steps = s
+        .by_step
+        .iter()
+        .map(|l| {
+            count_row(
+                String::new(),
+                format!("{} ({}, {})", l.service, l.version, l.process),
+                step_detail(st, tr, &l.service, &l.version, &l.process, l.step),
+                &l.counts,
+            )
+        })
+        .collect();
+    let times = times
+        .iter()
+        .map(|t| TimeRow {
+            label: format!("{} ({}, {})", t.service, t.version, t.process),
+            detail: step_detail(st, tr, &t.service, &t.version, &t.process, t.step),
+            completed: t.completed,
+            within: t.within_limit,
+            share: if t.completed > 0 {
+                format!("{:.1}%", 100.0 * t.within_limit as f64 / t.completed as f64)
+            } else {
+                String::new()
+            },
+            mean: span(tr, t.mean_secs),
+            p90: span(tr, t.p90_secs),
+            limit: limit_text(st, &t.service, &t.version, &t.process, t.step),
+            mean_limit: span(tr, t.mean_limit_secs),
+            mean_secs: t.mean_secs,
+            p90_secs: t.p90_secs,
+            limit_secs: t.mean_limit_secs,
+        })
+        .collect();
+    let selected = unit.as_ref().map(|u| u.to_string()).unwrap_or_default();
+    Ok(Dash {
+        area: unit_label(tr, &s.root),
+        unit_options: area_units
+            .iter()
+            .map(|u| {
+                let id = u.id.to_string();
+                let sel = id == selected;
+                (id, unit_label(tr, u), sel)
+            })
+            .collect(),
+        from: from.to_string(),
+        to: to.to_string(),
+        total: count_row(
+            String::new(),
+            tr.t("total").to_string(),
+            String::new(),
+            &s.total,
+        ),
+        regions: loads(&s.by_region),
+        units: loads(&s.by_unit),
+        steps,
+        times,
+        trend,
+    })
+}
+
+/// The filters as a query string (for the CSV links).
+fn dash_query(d: &Dash, unit: Option<&str>) -> String {
+    let mut q = format!("from={}&to={}", d.from, d.to);
+    if let Some(u) = unit.map(str::trim).filter(|u| !u.is_empty()) {
+        q.push_str(&format!("&unit={}", urlencode(u)));
+    }
+    q
+}
+
+pub async fn supervision(
+    State(st): State<AppState>,
+    page: Page,
+    Query(q): Query<SupervisionQuery>,
+) -> Response {
     let ctx = match staff(page) {
         Ok(c) => c,
         Err(r) => return r,
@@ -73,61 +309,217 @@ pub async fn supervision(State(st): State<AppState>, page: Page) -> Response {
     if let Err(e) = ctx.require(&[Role::Supervisor]) {
         return error_page(nav, lang, e, "/");
     }
-    let s = match st.engine.supervision(&ctx.actor).await {
-        Ok(s) => s,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+    let d = match dashboard(&st, &ctx, &q).await {
+        Ok(d) => d,
+        Err(e) => return error_page(nav, lang, e, "/ws/supervision"),
     };
-    let units = s
-        .by_unit
+    let days: Vec<String> = d.trend.iter().map(|t| t.day.to_string()).collect();
+    let trend_svg = charts::lines(
+        "trend-chart",
+        &format!("{}: {} – {}", tr.t("trend_by_day"), d.from, d.to),
+        tr.t("trend_desc"),
+        &days,
+        &[
+            charts::Series {
+                name: tr.t("accepted_n"),
+                class: "s1",
+                values: d.trend.iter().map(|t| t.accepted).collect(),
+            },
+            charts::Series {
+                name: tr.t("issued_n"),
+                class: "s2",
+                values: d.trend.iter().map(|t| t.issued).collect(),
+            },
+            charts::Series {
+                name: tr.t("late_steps"),
+                class: "s3",
+                values: d.trend.iter().map(|t| t.late).collect(),
+            },
+        ],
+    );
+    let bars: Vec<charts::TimeBar> = d
+        .times
         .iter()
-        .map(|l| CountRow {
-            id: l.unit.id.to_string(),
-            label: unit_label(tr, &l.unit),
-            detail: i18n::label(lang, "kind_", l.unit.kind.code()),
-            open: l.counts.open,
-            due_today: l.counts.due_today,
-            overdue: l.counts.overdue,
-        })
-        .collect();
-    let steps = s
-        .by_step
-        .iter()
-        .map(|l| CountRow {
-            id: String::new(),
-            label: format!("{} ({}, {})", l.service, l.version, l.process),
-            detail: format!(
-                "{}. {}",
-                l.step,
-                st.engine
-                    .locate(&l.service, &l.version, &l.process)
-                    .ok()
-                    .and_then(|(_, p)| p.step(l.step))
-                    .map(|x| clip(tr.text(&x.action), 140))
-                    .unwrap_or_default()
+        .map(|t| charts::TimeBar {
+            label: format!("{} · {}", t.label, t.detail),
+            mean_secs: t.mean_secs,
+            p90_secs: t.p90_secs,
+            limit_secs: t.limit_secs,
+            text: format!(
+                "{} · {}: {} {}, {} {}, {} {}",
+                t.label,
+                t.detail,
+                tr.t("mean_time"),
+                t.mean,
+                tr.t("p90_time"),
+                t.p90,
+                tr.t("mean_limit"),
+                t.mean_limit
             ),
-            open: l.counts.open,
-            due_today: l.counts.due_today,
-            overdue: l.counts.overdue,
         })
         .collect();
+    let times_svg = charts::time_bars(
+        "times-chart",
+        &format!("{}: {} – {}", tr.t("step_times"), d.from, d.to),
+        tr.t("step_times_desc"),
+        [tr.t("mean_time"), tr.t("p90_time"), tr.t("mean_limit")],
+        &bars,
+    );
+    let query = dash_query(&d, q.unit.as_deref());
     render(
         &SupervisionPage {
             tr,
             nav,
-            area: unit_label(tr, &s.root),
-            total: CountRow {
-                id: String::new(),
-                label: tr.t("total").to_string(),
-                detail: String::new(),
-                open: s.total.open,
-                due_today: s.total.due_today,
-                overdue: s.total.overdue,
-            },
-            units,
-            steps,
+            d,
+            query,
+            trend_svg,
+            times_svg,
         },
         lang,
     )
+}
+
+/// A CSV field: quoted when it must be, and a leading `=`, `+`, `-` or `@` of a text
+/// defused (a spreadsheet would take it for a formula).
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    // A BOM first: Excel then reads the file as UTF-8 (Cyrillic names).
+    let mut out = String::from("\u{FEFF}");
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .map(|c| csv_field(c))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    out.push_str(&line(head.iter().map(|h| h.to_string()).collect()));
+    out.push_str("\r\n");
+    for r in rows {
+        out.push_str(&line(r));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// GET /ws/supervision.csv?table=regions|units|steps|times|trend&unit=&from=&to=: one
+/// table of the dashboard as CSV (UTF-8 with a BOM), headers in the session's language.
+pub async fn supervision_csv(
+    State(st): State<AppState>,
+    page: Page,
+    Query(q): Query<SupervisionQuery>,
+) -> Response {
+    let ctx = match page {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    if let Err(e) = ctx.require(&[Role::Supervisor]) {
+        return e.into_response();
+    }
+    let table = q.table.clone().unwrap_or_else(|| "units".into());
+    if !["regions", "units", "steps", "times", "trend"].contains(&table.as_str()) {
+        return ApiError::bad_input(lang, Some("table"), "regions, units, steps, times or trend")
+            .into_response();
+    }
+    let d = match dashboard(&st, &ctx, &q).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let counts = |rows: &[CountRow], first: &str, second: &str| {
+        csv(
+            &[
+                first,
+                second,
+                tr.t("open"),
+                tr.t("due_today"),
+                tr.t("overdue"),
+            ],
+            rows.iter().map(|r| {
+                vec![
+                    r.label.clone(),
+                    r.detail.clone(),
+                    r.open.to_string(),
+                    r.due_today.to_string(),
+                    r.overdue.to_string(),
+                ]
+            }),
+        )
+    };
+    let body = match table.as_str() {
+        "regions" => counts(&d.regions, tr.t("unit"), tr.t("kind")),
+        "units" => counts(&d.units, tr.t("unit"), tr.t("kind")),
+        "steps" => counts(&d.steps, tr.t("service"), tr.t("step")),
+        "times" => csv(
+            &[
+                tr.t("service"),
+                tr.t("step"),
+                tr.t("completed_n"),
+                tr.t("within_limit"),
+                tr.t("share_within"),
+                tr.t("mean_hours"),
+                tr.t("p90_hours"),
+                tr.t("limit"),
+                tr.t("mean_limit_hours"),
+            ],
+            d.times.iter().map(|t| {
+                vec![
+                    t.label.clone(),
+                    t.detail.clone(),
+                    t.completed.to_string(),
+                    t.within.to_string(),
+                    t.share.clone(),
+                    format!("{:.2}", t.mean_secs as f64 / 3600.0),
+                    format!("{:.2}", t.p90_secs as f64 / 3600.0),
+                    t.limit.clone(),
+                    format!("{:.2}", t.limit_secs as f64 / 3600.0),
+                ]
+            }),
+        ),
+        _ => csv(
+            &[
+                tr.t("day"),
+                tr.t("accepted_n"),
+                tr.t("issued_n"),
+                tr.t("late_steps"),
+            ],
+            d.trend.iter().map(|t| {
+                vec![
+                    t.day.to_string(),
+                    t.accepted.to_string(),
+                    t.issued.to_string(),
+                    t.late.to_string(),
+                ]
+            }),
+        ),
+    };
+    let name = format!("supervision-{table}-{}-{}.csv", d.from, d.to);
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 pub struct OpenRow {

@@ -1,0 +1,862 @@
+//! A workload over simulated time through the real engine and storage (`drn simulate`):
+//! counters accept applications, units work their queues with a given staff, registries
+//! are formed, signed and sent each evening and received the next working morning. The
+//! clock is a [`ManualClock`] moved through the working hours of each simulated day.
+//!
+//! The day: registries sent on earlier days are received at 09:00; then the working day
+//! (09:00 to 18:00) goes in slots of the time an officer takes for a step (60 / steps per
+//! hour minutes): at a slot's start the counters accept its share of the day's
+//! applications (a mix of the services in force on the day with a counter process), in
+//! its middle every unit that may hold work reads its queue (the workstation's query) and
+//! its officers do one step each, earliest due first: completing a step, checking and
+//! issuing, a district refusing one application in a hundred. At 17:59 every unit forms
+//! the registries of the applications waiting at its handover steps, signs and sends them.
+//!
+//! The simulation keeps its own counts from the engine's answers (accepted, refused at
+//! intake, issued, refused; the due instant of every open application as last seen), so
+//! that they can be compared with the supervisor's dashboard over the same database.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use drn_core::catalog::UnitRole;
+use drn_core::{Channel, Iin, Urgency};
+use drn_store::Row;
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::commands::{Accept, Command, Outcome};
+use crate::demo::SplitMix64;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::{Clock, Engine, ManualClock};
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    pub start: Date,
+    pub days: u32,
+    pub per_day: u32,
+    pub staff_per_unit: u32,
+    pub steps_per_hour: u32,
+    pub seed: u64,
+}
+
+/// Steps completed at one unit and step, and how many within their due instant.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Compliance {
+    pub unit: String,
+    pub service: String,
+    pub step: u32,
+    pub completed: u64,
+    pub on_time: u64,
+    pub share_on_time: f64,
+}
+
+/// A unit's backlog (open applications it holds in progress) at the end of working days.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Backlog {
+    pub unit: String,
+    pub first_day: u64,
+    pub middle_day: u64,
+    pub last_day: u64,
+    pub peak: u64,
+}
+
+/// Counts by service.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ServiceCounts {
+    pub accepted: u64,
+    pub intake_refused: u64,
+    pub issued: u64,
+    pub refused: u64,
+}
+
+/// Registries handled.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct RegistryCounts {
+    pub formed: u64,
+    pub signed: u64,
+    pub sent: u64,
+    pub received: u64,
+}
+
+/// What the simulation did and saw.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SimReport {
+    pub start: String,
+    /// The simulated instant at the end (the supervisor's "now" to compare with).
+    pub end: Timestamp,
+    pub days: u32,
+    pub working_days: u32,
+    pub per_day: u32,
+    pub staff_per_unit: u32,
+    pub steps_per_hour: u32,
+    pub wall_seconds: f64,
+    /// Engine commands run (successful or refused).
+    pub commands: u64,
+    pub commands_per_second: f64,
+    pub applications_per_second: f64,
+    /// Applications submitted at counters: accepted + refused at intake.
+    pub submitted: u64,
+    pub accepted: u64,
+    pub intake_refused: u64,
+    pub issued: u64,
+    pub refused: u64,
+    /// Accepted and neither issued nor refused (accepted - issued - refused).
+    pub open: u64,
+    /// Open applications whose current step was due before `end` (as last seen).
+    pub overdue: u64,
+    /// Open applications the simulation tracks (equal to `open` when all is well).
+    pub open_tracked: u64,
+    /// Open applications in the database before the simulation (not in the counts).
+    pub preexisting_open: u64,
+    pub by_service: BTreeMap<String, ServiceCounts>,
+    pub registries: RegistryCounts,
+    /// By unit and step, the least compliant first.
+    pub compliance: Vec<Compliance>,
+    /// Units whose backlog grew over the run, the most first.
+    pub growing_queues: Vec<Backlog>,
+    pub errors: u64,
+    pub error_samples: Vec<String>,
+}
+
+/// An open application as the simulation last saw it.
+struct Open {
+    due: Option<Timestamp>,
+}
+
+/// What one task of the simulation reports back.
+enum Done {
+    Accepted(Application),
+    IntakeRefused(String),
+    /// A step completed (or the application closed) by a unit's officer.
+    Step {
+        unit: UnitId,
+        service: String,
+        step: u32,
+        due: Option<Timestamp>,
+        at: Timestamp,
+        after: Application,
+        commands: u64,
+    },
+    Formed(Vec<Registry>),
+    Sent(Registry, u64),
+    Received(UnitId),
+    /// A command that had nothing to do (no applications wait at a step).
+    Nothing,
+    Failed(String, u64),
+}
+
+/// The simulation's state.
+struct Sim {
+    engine: Engine,
+    clock: Arc<ManualClock>,
+    opts: SimOptions,
+    rng: SplitMix64,
+    units: Vec<Unit>,
+    counters: Vec<UnitId>,
+    applicants: Vec<Iin>,
+    /// Persons taken by S4 so far.
+    s4_next: usize,
+    open: HashMap<ApplicationId, Open>,
+    /// Units that may hold work (their queue is read each slot).
+    active: std::collections::BTreeSet<UnitId>,
+    /// Sent registries not yet received.
+    in_transit: Vec<Registry>,
+    commands: u64,
+    by_service: BTreeMap<String, ServiceCounts>,
+    registries: RegistryCounts,
+    compliance: BTreeMap<(String, String, u32), (u64, u64)>,
+    backlog: BTreeMap<UnitId, Vec<u64>>,
+    errors: u64,
+    error_samples: Vec<String>,
+}
+
+fn date_err(e: jiff::Error) -> EngineError {
+    EngineError::invalid("date", e.to_string())
+}
+
+fn actor_for(unit: &Unit) -> Actor {
+    let role = match unit.kind {
+        UnitKind::Counter => Role::CounterOperator,
+        UnitKind::District => Role::DistrictOfficer,
+        UnitKind::Region => Role::RegionalOfficer,
+        UnitKind::Centre => Role::CentralOfficer,
+        UnitKind::Production => Role::ProductionOperator,
+    };
+    Actor::staff(&format!("sim.{}", unit.id), role, unit.id.clone())
+}
+
+fn unit_role(kind: UnitKind) -> UnitRole {
+    match kind {
+        UnitKind::Counter => UnitRole::Counter,
+        UnitKind::District => UnitRole::District,
+        UnitKind::Region => UnitRole::Region,
+        UnitKind::Centre => UnitRole::Centre,
+        UnitKind::Production => UnitRole::Production,
+    }
+}
+
+/// Runs tasks concurrently (so the writers commit them in groups) and collects their
+/// reports.
+async fn all(tasks: Vec<tokio::task::JoinHandle<Vec<Done>>>) -> Vec<Done> {
+    let mut out = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(d) => out.extend(d),
+            Err(e) => out.push(Done::Failed(format!("task: {e}"), 0)),
+        }
+    }
+    out
+}
+
+/// The services accepted at counters on a day, with their weights in the mix.
+/// (S5, the address certificate, is left out: its check compares the person's address
+/// with the address register, which the demo's persons do not match, so every one would
+/// be refused.)
+const MIX: &[(&str, u64)] = &[("S1", 70), ("S2", 15), ("S4", 15)];
+
+impl Sim {
+    fn at(&self, d: Date, h: i8, m: i8) -> Result<Timestamp, EngineError> {
+        Ok(d.at(h, m, 0, 0)
+            .to_zoned(self.engine.tz.clone())
+            .map_err(date_err)?
+            .timestamp())
+    }
+
+    fn record(&mut self, done: Vec<Done>) {
+        for d in done {
+            match d {
+                Done::Accepted(app) => {
+                    self.commands += 1;
+                    self.by_service
+                        .entry(app.service.clone())
+                        .or_default()
+                        .accepted += 1;
+                    self.active.insert(app.holder_unit.clone());
+                    self.open.insert(
+                        app.id.clone(),
+                        Open {
+                            due: app.step_due_at,
+                        },
+                    );
+                }
+                Done::IntakeRefused(service) => {
+                    self.commands += 1;
+                    self.by_service.entry(service).or_default().intake_refused += 1;
+                }
+                Done::Step {
+                    unit,
+                    service,
+                    step,
+                    due,
+                    at,
+                    after,
+                    commands,
+                } => {
+                    self.commands += commands;
+                    let c = self
+                        .compliance
+                        .entry((unit.to_string(), service.clone(), step))
+                        .or_default();
+                    c.0 += 1;
+                    if due.is_none_or(|d| at <= d) {
+                        c.1 += 1;
+                    }
+                    match after.status {
+                        Status::Issued => {
+                            self.open.remove(&after.id);
+                            self.by_service.entry(service).or_default().issued += 1;
+                        }
+                        Status::Refused | Status::Annulled => {
+                            self.open.remove(&after.id);
+                            self.by_service.entry(service).or_default().refused += 1;
+                        }
+                        _ => {
+                            self.active.insert(after.holder_unit.clone());
+                            if let Some(o) = self.open.get_mut(&after.id) {
+                                o.due = after.step_due_at;
+                            }
+                        }
+                    }
+                }
+                Done::Formed(regs) => {
+                    self.commands += 1;
+                    self.registries.formed += regs.len() as u64;
+                }
+                Done::Sent(reg, commands) => {
+                    self.commands += commands;
+                    self.registries.signed += 1;
+                    self.registries.sent += 1;
+                    let at = reg.sent_at.unwrap_or(reg.formed_at);
+                    for a in &reg.applications {
+                        let due = self.open.get(a).and_then(|o| o.due);
+                        let c = self
+                            .compliance
+                            .entry((reg.from_unit.to_string(), reg.service.clone(), reg.step))
+                            .or_default();
+                        c.0 += 1;
+                        if due.is_none_or(|d| at <= d) {
+                            c.1 += 1;
+                        }
+                    }
+                    self.in_transit.push(reg);
+                }
+                Done::Received(unit) => {
+                    self.commands += 1;
+                    self.active.insert(unit);
+                    self.registries.received += 1;
+                }
+                Done::Nothing => self.commands += 1,
+                Done::Failed(e, commands) => {
+                    self.commands += commands;
+                    self.errors += 1;
+                    if self.error_samples.len() < 10 {
+                        self.error_samples.push(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The morning: registries sent on earlier days are received.
+    async fn receive(&mut self) {
+        let regs = std::mem::take(&mut self.in_transit);
+        let mut tasks = Vec::new();
+        for reg in regs {
+            let Some(unit) = self.units.iter().find(|u| u.id == reg.to_unit) else {
+                continue;
+            };
+            let actor = actor_for(unit);
+            let engine = self.engine.clone();
+            tasks.push(tokio::spawn(async move {
+                let cmd = Command::ReceiveRegistry {
+                    registry: reg.id.clone(),
+                    revision: reg.revision,
+                    incoming_number: None,
+                };
+                vec![match engine.execute(&actor, &cmd, None).await {
+                    Ok(Outcome::Registry { registry }) => Done::Received(registry.to_unit),
+                    Ok(_) => Done::Nothing,
+                    Err(e) => Done::Failed(format!("receive {}: {e}", reg.number), 1),
+                }]
+            }));
+        }
+        let done = all(tasks).await;
+        let receivers: std::collections::BTreeSet<UnitId> = done
+            .iter()
+            .filter_map(|d| match d {
+                Done::Received(u) => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        self.record(done);
+        // The received applications entered their next step with new due instants: the
+        // receiving units' whole queues, once.
+        for id in receivers {
+            let Some(unit) = self.units.iter().find(|u| u.id == id) else {
+                continue;
+            };
+            if let Ok(queue) = self.engine.queue(&actor_for(unit), &id, 1_000_000).await {
+                for item in queue {
+                    if let Some(o) = self.open.get_mut(&item.application.id) {
+                        o.due = item.application.step_due_at;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Each unit's backlog (applications in progress it holds) at the end of the day.
+    async fn count_backlog(&mut self) -> Result<(), EngineError> {
+        let rows = drn_store::query(
+            "SELECT holder_unit, COUNT(*) FROM applications WHERE status = 'in_progress' GROUP BY holder_unit",
+        )
+        .fetch_all(self.engine.db.reader())
+        .await?;
+        let mut counts = HashMap::new();
+        for r in &rows {
+            counts.insert(
+                UnitId::from_db(r.try_get::<String, _>(0)?),
+                r.try_get::<i64, _>(1)?.max(0) as u64,
+            );
+        }
+        for u in &self.units {
+            let n = counts.get(&u.id).copied().unwrap_or(0);
+            self.backlog.entry(u.id.clone()).or_default().push(n);
+        }
+        Ok(())
+    }
+
+    /// One slot's intake at the counters.
+    async fn intake(&mut self, n: u32, day: Date) {
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            let service = self.pick_service(day);
+            let Some(service) = service else { continue };
+            let counter = self.rng.pick(&self.counters).clone();
+            // A deregistration (S4) ends the person's registration: each takes a person of
+            // its own (from the end of the list), the others anyone.
+            let applicant = if service == "S4" {
+                self.s4_next += 1;
+                self.applicants
+                    [self.applicants.len() - 1 - (self.s4_next - 1) % self.applicants.len()]
+            } else {
+                *self.rng.pick(&self.applicants)
+            };
+            let Some(unit) = self.units.iter().find(|u| u.id == counter) else {
+                continue;
+            };
+            let actor = actor_for(unit);
+            let ver = self
+                .engine
+                .catalog
+                .service(&service)
+                .and_then(|s| s.version_on(day));
+            let docs = ver.map(|v| v.documents.len()).unwrap_or(0);
+            // One package in fifty lacks a document: refused at intake with a receipt.
+            let incomplete = self.rng.chance(0.02);
+            let data = match service.as_str() {
+                "S2" => json!({ "reason": "passport lost" }),
+                "S4" => json!({ "ground": "abroad", "destination": "Germany" }),
+                _ => json!({}),
+            };
+            let cmd = Command::Accept(Accept {
+                service: service.clone(),
+                channel: Channel::Counter,
+                urgency: Urgency::General,
+                applicant,
+                documents_presented: (0..docs).collect(),
+                missing: if incomplete {
+                    vec!["Фотография не соответствует требованиям".into()]
+                } else {
+                    vec![]
+                },
+                data,
+            });
+            let engine = self.engine.clone();
+            tasks.push(tokio::spawn(async move {
+                vec![match engine.execute(&actor, &cmd, None).await {
+                    Ok(Outcome::Accepted { application }) => Done::Accepted(application),
+                    Ok(Outcome::IntakeRefused { .. }) => Done::IntakeRefused(service),
+                    Ok(_) => Done::Nothing,
+                    Err(e) => Done::Failed(format!("accept {service}: {e}"), 1),
+                }]
+            }));
+        }
+        let done = all(tasks).await;
+        self.record(done);
+    }
+
+    fn pick_service(&mut self, day: Date) -> Option<String> {
+        let in_force: Vec<(&str, u64)> = MIX
+            .iter()
+            .copied()
+            .filter(|(s, _)| {
+                self.engine
+                    .catalog
+                    .service(s)
+                    .and_then(|s| s.version_on(day))
+                    .is_some_and(|v| v.process_for(Channel::Counter).is_some())
+            })
+            .collect();
+        let total: u64 = in_force.iter().map(|(_, w)| w).sum();
+        let mut r = self.rng.below(total);
+        for (s, w) in in_force {
+            if r < w {
+                return Some(s.to_string());
+            }
+            r -= w;
+        }
+        None
+    }
+
+    /// One hour's work of every unit: its queue read, then up to its capacity of steps.
+    async fn work(&mut self) -> Result<(), EngineError> {
+        // Each officer does one step per slot.
+        let capacity = self.opts.staff_per_unit as usize;
+        let mut tasks = Vec::new();
+        let active: Vec<UnitId> = self.active.iter().cloned().collect();
+        for id in active {
+            let Some(unit) = self.units.iter().find(|u| u.id == id).cloned() else {
+                continue;
+            };
+            let actor = actor_for(&unit);
+            // The head of the queue is enough for the slot's work (steps done one by one
+            // are due in minutes or hours, before the handover steps' days).
+            let limit = (capacity * 3 + 50) as i64;
+            let queue = self.engine.queue(&actor, &unit.id, limit).await?;
+            if queue.is_empty() {
+                self.active.remove(&unit.id);
+            }
+            let mut todo = Vec::new();
+            for item in queue {
+                let a = item.application;
+                if let Some(o) = self.open.get_mut(&a.id) {
+                    o.due = a.step_due_at;
+                }
+                if todo.len() >= capacity || a.registry.is_some() {
+                    continue;
+                }
+                let Ok((_, p)) = self.engine.locate(&a.service, &a.version, &a.process) else {
+                    continue;
+                };
+                let Some(step) = p.step(a.step) else { continue };
+                if step.unit != unit_role(unit.kind) || p.handover_after(step.n).is_some() {
+                    continue;
+                }
+                let last = p.next_after(step.n).is_none();
+                let refuse = !last && unit.kind == UnitKind::District && self.rng.chance(0.01);
+                todo.push((a, last, refuse));
+            }
+            for (a, last, refuse) in todo {
+                let engine = self.engine.clone();
+                let actor = actor.clone();
+                let unit = unit.id.clone();
+                let at = self.clock.now();
+                tasks.push(tokio::spawn(async move {
+                    vec![do_step(&engine, &actor, unit, a, last, refuse, at).await]
+                }));
+            }
+        }
+        let done = all(tasks).await;
+        self.record(done);
+        Ok(())
+    }
+
+    /// The evening: registries of the applications waiting at handover steps.
+    async fn registries(&mut self, day: Date) {
+        let mut tasks = Vec::new();
+        for unit in self.units.clone() {
+            let role = unit_role(unit.kind);
+            for svc in self.engine.catalog.services.values() {
+                let Some(ver) = svc.version_on(day) else {
+                    continue;
+                };
+                for p in &ver.processes {
+                    for step in &p.steps {
+                        if step.unit != role || p.handover_after(step.n).is_none() {
+                            continue;
+                        }
+                        let cmd = Command::FormRegistry {
+                            service: svc.code.clone(),
+                            version: ver.id.clone(),
+                            process: p.id.clone(),
+                            step: step.n,
+                        };
+                        let engine = self.engine.clone();
+                        let actor = actor_for(&unit);
+                        tasks.push(tokio::spawn(async move {
+                            form_sign_send(&engine, &actor, &cmd).await
+                        }));
+                    }
+                }
+            }
+        }
+        let done = all(tasks).await;
+        self.record(done);
+    }
+}
+
+async fn do_step(
+    engine: &Engine,
+    actor: &Actor,
+    unit: UnitId,
+    a: Application,
+    last: bool,
+    refuse: bool,
+    at: Timestamp,
+) -> Done {
+    let (service, step, due) = (a.service.clone(), a.step, a.step_due_at);
+    let mut commands = 0;
+    let mut app = a;
+    if last && engine.check_needed(&app).is_some() {
+        commands += 1;
+        let cmd = Command::Check {
+            application: app.id.clone(),
+            revision: app.revision,
+        };
+        match engine.execute(actor, &cmd, None).await {
+            Ok(Outcome::Application { application }) => app = application,
+            Ok(_) => {}
+            Err(e) => return Done::Failed(format!("check {}: {e}", app.number), commands),
+        }
+    }
+    let cmd = if refuse {
+        Command::Refuse {
+            application: app.id.clone(),
+            revision: app.revision,
+            reason: "Документы не соответствуют требованиям".into(),
+        }
+    } else if last {
+        let Ok(receiver) = Iin::parse(&app.applicant) else {
+            return Done::Failed(format!("applicant of {}", app.number), commands);
+        };
+        Command::Issue {
+            application: app.id.clone(),
+            revision: app.revision,
+            receiver,
+            representative: None,
+        }
+    } else {
+        Command::CompleteStep {
+            application: app.id.clone(),
+            revision: app.revision,
+            note: None,
+        }
+    };
+    commands += 1;
+    let mut result = engine.execute(actor, &cmd, None).await;
+    if last && matches!(result, Err(EngineError::Forbidden { .. })) {
+        // The check found a ground to refuse (S5: the address does not match).
+        commands += 1;
+        let cmd = Command::Refuse {
+            application: app.id.clone(),
+            revision: app.revision,
+            reason: "Адресные данные не совпадают с регистром".into(),
+        };
+        result = engine.execute(actor, &cmd, None).await;
+    }
+    match result {
+        Ok(Outcome::Application { application }) => Done::Step {
+            unit,
+            service,
+            step,
+            due,
+            at,
+            after: application,
+            commands,
+        },
+        Ok(_) => Done::Nothing,
+        Err(e) => Done::Failed(format!("{} {}: {e}", cmd.name(), app.number), commands),
+    }
+}
+
+async fn form_sign_send(engine: &Engine, actor: &Actor, cmd: &Command) -> Vec<Done> {
+    let regs = match engine.execute(actor, cmd, None).await {
+        Ok(Outcome::Registries { registries }) => registries,
+        Ok(_) => return vec![Done::Nothing],
+        // No applications wait at this step.
+        Err(EngineError::Invalid { .. }) => return vec![Done::Nothing],
+        Err(e) => return vec![Done::Failed(format!("form registry: {e}"), 1)],
+    };
+    let mut out = vec![Done::Formed(regs.clone())];
+    for reg in regs {
+        let sign = Command::SignRegistry {
+            registry: reg.id.clone(),
+            revision: reg.revision,
+        };
+        let signed = match engine.execute(actor, &sign, None).await {
+            Ok(Outcome::Registry { registry }) => registry,
+            Ok(_) => continue,
+            Err(e) => {
+                out.push(Done::Failed(format!("sign {}: {e}", reg.number), 1));
+                continue;
+            }
+        };
+        let send = Command::SendRegistry {
+            registry: signed.id.clone(),
+            revision: signed.revision,
+        };
+        match engine.execute(actor, &send, None).await {
+            Ok(Outcome::Registry { registry }) => out.push(Done::Sent(registry, 2)),
+            Ok(_) => {}
+            Err(e) => out.push(Done::Failed(format!("send {}: {e}", reg.number), 2)),
+        }
+    }
+    out
+}
+
+/// Runs the simulation on the engine's database (units and persons must be there: the
+/// demo's). `engine` must run on `clock`.
+pub async fn run(
+    engine: &Engine,
+    clock: Arc<ManualClock>,
+    opts: &SimOptions,
+) -> Result<SimReport, EngineError> {
+    let started = Instant::now();
+    let units = engine.units().await?;
+    let counters: Vec<UnitId> = units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Counter)
+        .map(|u| u.id.clone())
+        .collect();
+    if counters.is_empty() {
+        return Err(EngineError::invalid(
+            "db",
+            "the database has no counters: load the demo first",
+        ));
+    }
+    let adult = opts
+        .start
+        .checked_sub(18.years())
+        .map_err(date_err)?
+        .to_string();
+    let rows = drn_store::query(
+        "SELECT iin FROM persons WHERE birth_date < $1 AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT 50000",
+    )
+    .bind(adult)
+    .fetch_all(engine.db.reader())
+    .await?;
+    let mut applicants = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if let Ok(i) = Iin::parse(&r.try_get::<String, _>(0)?) {
+            applicants.push(i);
+        }
+    }
+    if applicants.is_empty() {
+        return Err(EngineError::invalid(
+            "db",
+            "the database has no adult persons",
+        ));
+    }
+    let pre = drn_store::query(
+        "SELECT COUNT(*) FROM applications WHERE status IN ('in_progress', 'in_transit')",
+    )
+    .fetch_one(engine.db.reader())
+    .await?;
+    let preexisting_open = pre.try_get::<i64, _>(0)?.max(0) as u64;
+    let mut sim = Sim {
+        engine: engine.clone(),
+        clock,
+        opts: opts.clone(),
+        rng: SplitMix64::new(opts.seed),
+        units,
+        counters,
+        applicants,
+        s4_next: 0,
+        open: HashMap::new(),
+        active: Default::default(),
+        in_transit: Vec::new(),
+        commands: 0,
+        by_service: BTreeMap::new(),
+        registries: RegistryCounts::default(),
+        compliance: BTreeMap::new(),
+        backlog: BTreeMap::new(),
+        errors: 0,
+        error_samples: Vec::new(),
+    };
+    let mut working_days = 0;
+    let mut day = opts.start;
+    let mut end = sim.at(day, 9, 0)?;
+    for _ in 0..opts.days {
+        if engine.calendar.is_working(day)? {
+            working_days += 1;
+            sim.clock.set(sim.at(day, 9, 0)?);
+            sim.receive().await;
+            // Slots of the time an officer takes for a step, 09:00 to 18:00: the slot's
+            // share of intake at its start, the units' work in its middle.
+            let slot = (60 / opts.steps_per_hour.max(1)).max(1);
+            let slots = 9 * 60 / slot;
+            for i in 0..slots {
+                let t = 9 * 60 + i * slot;
+                sim.clock.set(sim.at(day, (t / 60) as i8, (t % 60) as i8)?);
+                let n = opts.per_day * (i + 1) / slots - opts.per_day * i / slots;
+                sim.intake(n, day).await;
+                let t = t + slot / 2;
+                sim.clock.set(sim.at(day, (t / 60) as i8, (t % 60) as i8)?);
+                sim.work().await?;
+            }
+            sim.clock.set(sim.at(day, 17, 59)?);
+            sim.registries(day).await;
+            sim.count_backlog().await?;
+            end = sim.at(day, 18, 0)?;
+        }
+        day = day.checked_add(1.day()).map_err(date_err)?;
+    }
+    sim.clock.set(end);
+    Ok(sim.report(
+        opts,
+        end,
+        working_days,
+        started.elapsed().as_secs_f64(),
+        preexisting_open,
+    ))
+}
+
+impl Sim {
+    fn report(
+        self,
+        opts: &SimOptions,
+        end: Timestamp,
+        working_days: u32,
+        wall: f64,
+        preexisting_open: u64,
+    ) -> SimReport {
+        let sum = |f: fn(&ServiceCounts) -> u64| self.by_service.values().map(f).sum::<u64>();
+        let accepted = sum(|c| c.accepted);
+        let intake_refused = sum(|c| c.intake_refused);
+        let issued = sum(|c| c.issued);
+        let refused = sum(|c| c.refused);
+        let overdue = self
+            .open
+            .values()
+            .filter(|o| o.due.is_some_and(|d| d < end))
+            .count() as u64;
+        let mut compliance: Vec<Compliance> = self
+            .compliance
+            .iter()
+            .map(|((unit, service, step), (n, ok))| Compliance {
+                unit: unit.clone(),
+                service: service.clone(),
+                step: *step,
+                completed: *n,
+                on_time: *ok,
+                share_on_time: if *n == 0 { 1.0 } else { *ok as f64 / *n as f64 },
+            })
+            .collect();
+        compliance.sort_by(|a, b| {
+            a.share_on_time
+                .total_cmp(&b.share_on_time)
+                .then(b.completed.cmp(&a.completed))
+        });
+        let mut growing: Vec<Backlog> = self
+            .backlog
+            .iter()
+            .filter_map(|(u, v)| {
+                let (first, last) = (*v.first()?, *v.last()?);
+                let b = Backlog {
+                    unit: u.to_string(),
+                    first_day: first,
+                    middle_day: v[v.len() / 2],
+                    last_day: last,
+                    peak: v.iter().copied().max().unwrap_or(0),
+                };
+                (v.len() >= 2 && last > first && last >= b.middle_day).then_some(b)
+            })
+            .collect();
+        growing.sort_by_key(|b| std::cmp::Reverse(b.last_day - b.first_day));
+        SimReport {
+            start: opts.start.to_string(),
+            end,
+            days: opts.days,
+            working_days,
+            per_day: opts.per_day,
+            staff_per_unit: opts.staff_per_unit,
+            steps_per_hour: opts.steps_per_hour,
+            wall_seconds: wall,
+            commands: self.commands,
+            commands_per_second: self.commands as f64 / wall.max(1e-9),
+            applications_per_second: (accepted + intake_refused) as f64 / wall.max(1e-9),
+            submitted: accepted + intake_refused,
+            accepted,
+            intake_refused,
+            issued,
+            refused,
+            open: accepted.saturating_sub(issued + refused),
+            overdue,
+            open_tracked: self.open.len() as u64,
+            preexisting_open,
+            by_service: self.by_service,
+            registries: self.registries,
+            compliance,
+            growing_queues: growing,
+            errors: self.errors,
+            error_samples: self.error_samples,
+        }
+    }
+}

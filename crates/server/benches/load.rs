@@ -1,0 +1,393 @@
+//! Load over HTTP: a demo server on SQLite (started here, on loopback) and a mixed
+//! workload of virtual users, each on its own keep-alive connection: intake (S1 at a
+//! counter), step completions (the counter's step 2 of an application the user accepted),
+//! queue queries (a counter's queue, 20 items) and portal status checks (a citizen's
+//! applications), a quarter each. Prints throughput and p50/p99 latency per request kind
+//! for 64 and 512 connections.
+//!
+//!     cargo bench -p drn-server --bench load
+//!
+//! Knobs: DRN_BENCH_SECONDS (per cell, default 10), DRN_BENCH_CONNECTIONS (default
+//! "64,512"), DRN_BENCH_DIR (the SQLite file's directory, default the system temp dir).
+//! The driver and the server share this machine's cores.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drn_core::Iin;
+use drn_engine::demo::{DemoOptions, SplitMix64};
+use drn_engine::{catalog_files, Engine, Role, ShiftedClock, UnitId};
+use drn_server::{AppState, Config};
+use drn_store::Db;
+use serde_json::{json, Value};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+type Res<T> = Result<T, BoxError>;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Kind {
+    Intake,
+    Complete,
+    Queue,
+    Portal,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Intake => "intake",
+            Kind::Complete => "step completion",
+            Kind::Queue => "queue query",
+            Kind::Portal => "portal status",
+        }
+    }
+}
+
+/// The server and what the users need.
+struct Setup {
+    base: String,
+    /// Bearer tokens of counter operators (API clients) and their counters.
+    operators: Vec<(String, UnitId)>,
+    /// Session cookies of citizens.
+    citizens: Vec<String>,
+    applicants: Vec<Iin>,
+    documents: usize,
+    /// The database file and PKI directory, removed at the end.
+    files: (std::path::PathBuf, std::path::PathBuf),
+}
+
+async fn setup(dir: &Path) -> Res<Setup> {
+    let file = dir.join(format!("drn-load-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", file.display());
+    let db = Db::open(&url).await?;
+    db.migrate().await?;
+    let (cat, cal) = catalog_files::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../catalog"
+    )))
+    .map_err(|e| format!("catalog: {e:?}"))?;
+    // The demo's date: S1 of the 2018 regulations is in force.
+    let start: jiff::Timestamp = "2019-11-20T09:30:00+06:00".parse()?;
+    let engine = Engine::new(db, cat, cal, Arc::new(ShiftedClock::starting_at(start)))?;
+    let report = drn_engine::demo::seed(
+        &engine,
+        &DemoOptions {
+            persons: 10_000,
+            seed: 7,
+        },
+        &drn_server::auth::hash_password,
+    )
+    .await?;
+    let pki_dir = dir.join(format!("drn-load-pki-{}", std::process::id()));
+    let pki = drn_docs::Pki::open_or_create(&pki_dir).map_err(|e| format!("pki: {e}"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState {
+        engine: engine.clone(),
+        config: Config {
+            demo: true,
+            secure_cookies: false,
+            base_url: base.clone(),
+        },
+        pki: Arc::new(pki),
+    };
+    let mut operators = Vec::new();
+    for (i, a) in report
+        .accounts
+        .iter()
+        .filter(|a| a.role == Role::CounterOperator)
+        .enumerate()
+    {
+        let token = drn_server::auth::create_api_client(
+            &state,
+            &format!("load-op-{i}"),
+            Role::CounterOperator,
+            &a.unit,
+        )
+        .await?;
+        operators.push((token, a.unit.clone()));
+    }
+    let rows = drn_store::query(
+        "SELECT iin FROM persons WHERE birth_date < '2001-01-01' ORDER BY iin LIMIT 2000",
+    )
+    .fetch_all(engine.db.reader())
+    .await?;
+    let mut applicants = Vec::new();
+    for r in &rows {
+        applicants.push(Iin::parse(&drn_store::Row::try_get::<String, _>(r, 0)?)?);
+    }
+    let mut citizens = Vec::new();
+    for iin in applicants.iter().take(512) {
+        let (token, _) = drn_server::auth::create_session(
+            &state,
+            "citizen",
+            &iin.to_string(),
+            Role::Citizen,
+            None,
+            Some(iin),
+        )
+        .await?;
+        citizens.push(format!("{}={token}", drn_server::auth::SESSION_COOKIE));
+    }
+    let documents = engine
+        .catalog
+        .service("S1")
+        .and_then(|s| s.version("2018"))
+        .map(|v| v.documents.len())
+        .unwrap_or(0);
+    tokio::spawn(drn_server::serve_on(state, listener));
+    Ok(Setup {
+        base,
+        operators,
+        citizens,
+        applicants,
+        documents,
+        files: (file, pki_dir),
+    })
+}
+
+/// One virtual user: its own connection, its applications waiting at step 2.
+struct User {
+    http: reqwest::Client,
+    token: String,
+    unit: UnitId,
+    cookie: String,
+    waiting: Vec<(String, i64)>,
+    rng: SplitMix64,
+}
+
+async fn send(req: reqwest::RequestBuilder) -> Option<Value> {
+    let r = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            note(format!("request: {e}"));
+            return None;
+        }
+    };
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        note(format!("{status}: {body}"));
+        return None;
+    }
+    Some(body)
+}
+
+/// The first few errors, printed once.
+static NOTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn note(e: String) {
+    if NOTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 3 {
+        eprintln!("error: {e}");
+    }
+}
+
+impl User {
+    async fn one(&mut self, s: &Setup) -> (Kind, bool) {
+        let mut kind = match self.rng.below(4) {
+            0 => Kind::Intake,
+            1 => Kind::Complete,
+            2 => Kind::Queue,
+            _ => Kind::Portal,
+        };
+        if kind == Kind::Complete && self.waiting.is_empty() {
+            kind = Kind::Intake;
+        }
+        let ok = match kind {
+            Kind::Intake => {
+                let applicant = *self.rng.pick(&s.applicants);
+                let body = json!({
+                    "service": "S1", "channel": "counter", "urgency": "general",
+                    "applicant": applicant.to_string(),
+                    "documents_presented": (0..s.documents).collect::<Vec<_>>(),
+                });
+                let req = self
+                    .http
+                    .post(format!("{}/api/v1/applications", s.base))
+                    .bearer_auth(&self.token)
+                    .json(&body);
+                match send(req).await {
+                    Some(v) => {
+                        let a = &v["application"];
+                        if let (Some(id), Some(rev)) = (a["id"].as_str(), a["revision"].as_i64()) {
+                            self.waiting.push((id.to_string(), rev));
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Kind::Complete => {
+                let Some((id, rev)) = self.waiting.pop() else {
+                    return (kind, false);
+                };
+                let req = self
+                    .http
+                    .post(format!("{}/api/v1/applications/{id}/complete", s.base))
+                    .bearer_auth(&self.token)
+                    .json(&json!({ "revision": rev }));
+                send(req).await.is_some()
+            }
+            Kind::Queue => {
+                let req = self
+                    .http
+                    .get(format!(
+                        "{}/api/v1/units/{}/queue?limit=20",
+                        s.base, self.unit
+                    ))
+                    .bearer_auth(&self.token);
+                send(req).await.is_some()
+            }
+            Kind::Portal => {
+                let req = self
+                    .http
+                    .get(format!("{}/api/v1/my/applications", s.base))
+                    .header("cookie", &self.cookie);
+                send(req).await.is_some()
+            }
+        };
+        (kind, ok)
+    }
+}
+
+struct Cell {
+    connections: usize,
+    secs: f64,
+    lat: BTreeMap<Kind, Vec<Duration>>,
+    errors: usize,
+}
+
+fn pct(v: &[Duration], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+}
+
+async fn cell(s: Arc<Setup>, connections: usize, secs: f64) -> Res<Cell> {
+    let mut users = Vec::new();
+    for i in 0..connections {
+        let (token, unit) = s.operators[i % s.operators.len()].clone();
+        users.push(User {
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()?,
+            token,
+            unit,
+            cookie: s.citizens[i % s.citizens.len()].clone(),
+            waiting: Vec::new(),
+            rng: SplitMix64::new(i as u64 + 1),
+        });
+    }
+    // Warm up: every user opens its connection.
+    for u in &mut users {
+        let _ = u.one(&s).await;
+    }
+    let start = Instant::now();
+    let end = start + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::new();
+    for mut u in users {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat: BTreeMap<Kind, Vec<Duration>> = BTreeMap::new();
+            let mut errors = 0;
+            while Instant::now() < end {
+                let t = Instant::now();
+                let (k, ok) = u.one(&s).await;
+                if ok {
+                    lat.entry(k).or_default().push(t.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut lat: BTreeMap<Kind, Vec<Duration>> = BTreeMap::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        for (k, v) in l {
+            lat.entry(k).or_default().extend(v);
+        }
+        errors += e;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    for v in lat.values_mut() {
+        v.sort_unstable();
+    }
+    Ok(Cell {
+        connections,
+        secs,
+        lat,
+        errors,
+    })
+}
+
+fn main() -> Res<()> {
+    let secs: f64 = std::env::var("DRN_BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10.0);
+    let conns: Vec<usize> = std::env::var("DRN_BENCH_CONNECTIONS")
+        .unwrap_or_else(|_| "64,512".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let dir = std::env::var("DRN_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        eprintln!("setting up the demo server (10,000 persons) ...");
+        let s = Arc::new(setup(&dir).await?);
+        let mut cells = Vec::new();
+        for &c in &conns {
+            eprintln!("{c} connections, {secs} s ...");
+            cells.push(cell(s.clone(), c, secs).await?);
+        }
+        println!();
+        println!("HTTP load on SQLite (loopback, driver and server on the same {} cores), {secs} s per cell", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+        println!(
+            "{:>5}  {:<16} {:>8} {:>9} {:>8} {:>8} {:>8}",
+            "conns", "request", "count", "req/s", "p50 ms", "p99 ms", "errors"
+        );
+        for c in &cells {
+            let mut all: Vec<Duration> = c.lat.values().flatten().copied().collect();
+            all.sort_unstable();
+            for (k, v) in &c.lat {
+                println!(
+                    "{:>5}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
+                    c.connections,
+                    k.name(),
+                    v.len(),
+                    v.len() as f64 / c.secs,
+                    pct(v, 0.5),
+                    pct(v, 0.99),
+                    ""
+                );
+            }
+            println!(
+                "{:>5}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
+                c.connections,
+                "all",
+                all.len(),
+                all.len() as f64 / c.secs,
+                pct(&all, 0.5),
+                pct(&all, 0.99),
+                c.errors
+            );
+        }
+        let (file, pki) = &s.files;
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
+        }
+        let _ = std::fs::remove_dir_all(pki);
+        Ok::<(), BoxError>(())
+    })
+}
