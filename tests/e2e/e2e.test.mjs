@@ -41,7 +41,7 @@ async function waitFor(url, ms) {
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'drn-e2e-'));
-  const bin = join(root, 'target', 'debug', 'drn');
+  const bin = join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'drn');
   server = spawn(bin, ['serve', '--demo', '--persons', '500', '--db', `sqlite://${join(dir, 'drn.db')}`, '--addr', `127.0.0.1:${port}`, '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
   server.stdout.on('data', (d) => { out += d.toString(); });
   await waitFor(`${base}/healthz`, 60000);
