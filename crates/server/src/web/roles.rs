@@ -869,16 +869,12 @@ pub async fn admin(
     page: Page,
     Query(q): Query<AdminQuery>,
 ) -> Response {
-    let ctx = match staff(page) {
-        Ok(c) => c,
+    let (ctx, mut nav) = match administrator(page) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let mut nav = Nav::for_ctx(&ctx, "/ws/admin");
     let lang = ctx.lang;
     let tr = Tr { lang };
-    if let Err(e) = ctx.require(&[Role::Administrator]) {
-        return error_page(nav, lang, e, "/");
-    }
     let units = match st.engine.units().await {
         Ok(u) => u,
         Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
@@ -964,6 +960,17 @@ pub async fn admin(
     render(&page, lang)
 }
 
+/// The administrator's pages: a staff session with the administrator's role, and its frame.
+#[allow(clippy::result_large_err)] // the Err is the page to send, built once
+fn administrator(page: Page) -> Result<(Ctx, Nav), Response> {
+    let ctx = staff(page)?;
+    let nav = Nav::for_ctx(&ctx, "/ws/admin");
+    match ctx.require(&[Role::Administrator]) {
+        Ok(()) => Ok((ctx, nav)),
+        Err(e) => Err(error_page(nav, ctx.lang, e, "/")),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct PilotForm {
     until: String,
@@ -976,16 +983,12 @@ pub async fn extend_pilot(
     page: Page,
     Form(f): Form<PilotForm>,
 ) -> Response {
-    let ctx = match staff(page) {
-        Ok(c) => c,
+    let (ctx, nav) = match administrator(page) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/ws/admin");
     let lang = ctx.lang;
     let back = "/ws/admin#pilot";
-    if let Err(e) = ctx.require(&[Role::Administrator]) {
-        return error_page(nav, lang, e, "/");
-    }
     let until: jiff::civil::Date = match f.until.trim().parse() {
         Ok(d) => d,
         Err(e) => {
@@ -1019,16 +1022,12 @@ pub async fn add_transfer(
     page: Page,
     Form(f): Form<TransferForm>,
 ) -> Response {
-    let ctx = match staff(page) {
-        Ok(c) => c,
+    let (ctx, nav) = match administrator(page) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/ws/admin");
     let lang = ctx.lang;
     let back = "/ws/admin#new-transfer";
-    if let Err(e) = ctx.require(&[Role::Administrator]) {
-        return error_page(nav, lang, e, "/");
-    }
     let date = |field: &str, v: Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
         match v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()) {
             None => Ok(None),
@@ -1084,15 +1083,11 @@ pub async fn create_user(
     page: Page,
     Form(f): Form<NewUserForm>,
 ) -> Response {
-    let ctx = match staff(page) {
-        Ok(c) => c,
+    let (ctx, nav) = match administrator(page) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/ws/admin");
     let lang = ctx.lang;
-    if let Err(e) = ctx.require(&[Role::Administrator]) {
-        return error_page(nav, lang, e, "/");
-    }
     let bad = |field: &str, why: &str| {
         error_page(
             nav.clone(),
@@ -1150,15 +1145,11 @@ pub async fn deactivate_user(
     page: Page,
     Path(username): Path<String>,
 ) -> Response {
-    let ctx = match staff(page) {
-        Ok(c) => c,
+    let (ctx, nav) = match administrator(page) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/ws/admin");
     let lang = ctx.lang;
-    if let Err(e) = ctx.require(&[Role::Administrator]) {
-        return error_page(nav, lang, e, "/");
-    }
     match st.engine.deactivate_staff(&ctx.actor, &username).await {
         Ok(()) => {
             Redirect::to(&format!("/ws/admin?deactivated={}", urlencode(&username))).into_response()
