@@ -103,7 +103,7 @@ impl Font {
         ];
         Ok(Font {
             base_name: format!("{tag}+{name}"),
-            program: miniz_oxide::deflate::compress_to_vec_zlib(&subset, 9),
+            program: miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6),
             cids,
             widths,
             to_unicode: cmap.finish().into_vec(),

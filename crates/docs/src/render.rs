@@ -145,13 +145,30 @@ impl<'f> Writer<'f> {
     }
 }
 
+/// The QR code of `data` (level M): its width in modules and the modules row by row.
+///
+/// One fixed mask pattern, not the best of eight: choosing scores all eight masks, which
+/// cost as much as the rest of a talon, and a reader decodes any mask (the format
+/// information names it). The address is short, so the code stays small and clean.
+fn qr_modules(data: &str) -> Result<(usize, Vec<qrcode::Color>), Error> {
+    use qrcode::canvas::{Canvas, MaskPattern};
+    let err = |e: qrcode::types::QrError| Error::Render(format!("QR code: {e}"));
+    let level = qrcode::EcLevel::M;
+    let bits = qrcode::bits::encode_auto(data.as_bytes(), level).map_err(err)?;
+    let version = bits.version();
+    let (encoded, ec) =
+        qrcode::ec::construct_codewords(&bits.into_bytes(), version, level).map_err(err)?;
+    let mut canvas = Canvas::new(version, level);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&encoded, &ec);
+    canvas.apply_mask(MaskPattern::Checkerboard);
+    Ok((version.width() as usize, canvas.into_colors()))
+}
+
 /// Draws the QR code of `data` as filled rectangles (one per run of dark modules in a row)
 /// with its top-left corner at (x, y_top).
 fn qr(content: &mut Content, data: &str, x: f32, y_top: f32, size: f32) -> Result<(), Error> {
-    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| Error::Render(format!("QR code: {e}")))?;
-    let n = code.width();
-    let colors = code.to_colors();
+    let (n, colors) = qr_modules(data)?;
     let quiet = 2usize;
     let module = size / (n + 2 * quiet) as f32;
     content.save_state().set_fill_gray(0.0);
@@ -477,4 +494,35 @@ fn write_pdf(
             fields: Vec::new(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::qr_modules;
+
+    /// The talon's QR code with its fixed mask is read back by an independent decoder
+    /// (rqrr), for addresses as long as the verification page's.
+    #[test]
+    fn qr_codes_read_back() {
+        for data in [
+            "https://drn.example.kz/verify/3f2c1a9e-0d4b-4c3e-9f1a-2b6c7d8e9f00",
+            "http://127.0.0.1:8080/verify/00000000-0000-4000-8000-000000000000",
+            "x",
+        ] {
+            let (n, colors) = qr_modules(data).unwrap();
+            assert_eq!(colors.len(), n * n);
+            let (scale, quiet) = (4, 4);
+            let side = (n + 2 * quiet) * scale;
+            let mut img = rqrr::PreparedImage::prepare_from_bitmap(side, side, |x, y| {
+                let (mx, my) = (x / scale, y / scale);
+                (quiet..n + quiet).contains(&mx)
+                    && (quiet..n + quiet).contains(&my)
+                    && colors[(my - quiet) * n + (mx - quiet)] == qrcode::Color::Dark
+            });
+            let grids = img.detect_grids();
+            assert_eq!(grids.len(), 1, "{data}");
+            let (_, content) = grids[0].decode().unwrap();
+            assert_eq!(content, data);
+        }
+    }
 }

@@ -156,12 +156,16 @@ fn verify_a_signed_document_and_a_changed_one() {
 /// database at the simulation's end agrees with the simulation's own open and overdue.
 #[test]
 fn simulate_counts_agree_with_supervision() {
-    let r = simulate_and_compare("a", &["--per-day", "50"]);
-    assert_eq!(r["per_day"], 50);
+    // A simulated month (January 2019: the New Year and Christmas holidays at its start).
+    let r = simulate_and_compare("a", 31, &["--start", "2019-01-01", "--per-day", "30"]);
+    assert_eq!(r["per_day"], 30);
+    // 31 days less 8 weekend days and 1, 2 and 7 January (catalog/calendar/EXPECTED.md).
+    assert_eq!(r["working_days"], 20, "{r}");
     // Too few officers (one a unit, one step an hour): some steps end up overdue, and
     // the dashboard counts the same ones.
     let r = simulate_and_compare(
         "b",
+        5,
         &[
             "--per-day",
             "150",
@@ -174,9 +178,11 @@ fn simulate_counts_agree_with_supervision() {
     assert!(r["overdue"].as_u64().unwrap() > 0, "{r}");
 }
 
-/// Runs `drn simulate --days 5 … --json` on a fresh database, checks its counts and
-/// compares them with the supervisor's dashboard; returns the report.
-fn simulate_and_compare(name: &str, extra: &[&str]) -> serde_json::Value {
+/// Runs `drn simulate --days N … --json` on a fresh database, checks its counts and
+/// compares them with the supervisor's dashboard (totals, open by unit, accepted and
+/// issued by day); returns the report.
+fn simulate_and_compare(name: &str, days: u32, extra: &[&str]) -> serde_json::Value {
+    let days = days.to_string();
     let dir = std::env::temp_dir().join(format!("drn-sim-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = format!("sqlite://{}", dir.join("sim.db").display());
@@ -184,7 +190,7 @@ fn simulate_and_compare(name: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
         "simulate",
         "--days",
-        "5",
+        &days,
         "--db",
         &db,
         "--data",
@@ -230,10 +236,43 @@ fn simulate_and_compare(name: &str, extra: &[&str]) -> serde_json::Value {
             drn_engine::Role::Supervisor,
             drn_engine::UnitId::parse("KZ").unwrap(),
         );
-        engine.supervision(&sup).await.unwrap()
+        let from: jiff::civil::Date = r["start"].as_str().unwrap().parse().unwrap();
+        let to = end.to_zoned(engine.tz.clone()).date();
+        let trend = engine.trend(&sup, None, from, to).await.unwrap();
+        (engine.supervision(&sup).await.unwrap(), trend)
     });
+    let (s, trend) = s;
     assert_eq!(s.total.open as u64, n("open"), "{r}");
     assert_eq!(s.total.overdue as u64, n("overdue"), "{r}");
+    // Open work by unit: the dashboard's rows against the simulation's last sight.
+    let mut dashboard_open = std::collections::BTreeMap::new();
+    for u in &s.by_unit {
+        if u.counts.open > 0 {
+            dashboard_open.insert(u.unit.id.to_string(), u.counts.open as u64);
+        }
+    }
+    let sim_open: std::collections::BTreeMap<String, u64> =
+        serde_json::from_value(r["open_by_unit"].clone()).unwrap();
+    assert_eq!(dashboard_open, sim_open, "{r}");
+    // The daily trend: every simulated day's accepted and issued, and nothing on others.
+    let by_day = r["by_day"].as_array().unwrap();
+    assert!(!by_day.is_empty());
+    for t in &trend {
+        let sim = by_day
+            .iter()
+            .find(|d| d["day"].as_str() == Some(&t.day.to_string()));
+        let (a, i) = sim.map_or((0, 0), |d| {
+            (
+                d["accepted"].as_u64().unwrap(),
+                d["issued"].as_u64().unwrap(),
+            )
+        });
+        assert_eq!((t.accepted as u64, t.issued as u64), (a, i), "{}", t.day);
+    }
+    let trend_accepted: i64 = trend.iter().map(|t| t.accepted).sum();
+    let trend_issued: i64 = trend.iter().map(|t| t.issued).sum();
+    assert_eq!(trend_accepted as u64, n("accepted"));
+    assert_eq!(trend_issued as u64, n("issued"));
     let _ = std::fs::remove_dir_all(&dir);
     r
 }

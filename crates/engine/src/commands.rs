@@ -15,7 +15,9 @@ use serde_json::json;
 use crate::audit::Entry;
 use crate::error::EngineError;
 use crate::model::*;
-use crate::rows::{self, insert_event, load_application, load_registry};
+use crate::rows::{
+    self, insert_event, load_application, load_registry, load_registry_applications,
+};
 use crate::writer::{entry, Ctx, Guard, Work};
 use crate::Engine;
 
@@ -222,9 +224,10 @@ impl Engine {
             cmd: cmd.clone(),
             key: key.map(String::from),
         };
-        self.submit(work)
-            .await?
-            .ok_or_else(|| EngineError::Corrupt("a command without an outcome".into()))
+        match self.submit(work).await? {
+            crate::writer::Reply::Outcome(o) => Ok(*o),
+            _ => Err(EngineError::Corrupt("a command without an outcome".into())),
+        }
     }
 
     /// Runs a command inside the batch's transaction, in its own savepoint. The outer
@@ -1251,28 +1254,30 @@ impl Engine {
             let id = RegistryId::new();
             let seq = next_counter(c.conn().await?, &format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
-            drn_store::query("INSERT INTO registries (id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'formed', $10, $11, 1)")
-                .bind(id.as_str().to_string())
-                .bind(number.clone())
-                .bind(kind.clone())
-                .bind(service.to_string())
-                .bind(version.to_string())
-                .bind(process.to_string())
-                .bind(i64::from(n))
-                .bind(unit.as_str().to_string())
-                .bind(dest.as_str().to_string())
-                .bind(actor.id.clone())
-                .bind(now.as_microsecond())
-                .execute(c.conn().await?)
-                .await?;
+            // Buffered: the registry, and for each application its item, event and
+            // state, go to the database in a few calls (see `Ctx`).
+            c.push(
+                "INSERT INTO registries (id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'formed', $10, $11, 1)",
+                vec![
+                    Value::from(id.as_str()),
+                    Value::from(number.clone()),
+                    Value::from(kind.clone()),
+                    Value::from(service),
+                    Value::from(version),
+                    Value::from(process),
+                    Value::from(i64::from(n)),
+                    Value::from(unit.as_str()),
+                    Value::from(dest.as_str()),
+                    Value::from(actor.id.clone()),
+                    Value::from(now.as_microsecond()),
+                ],
+            );
             for mut a in apps {
-                drn_store::query(
+                c.flush_if_many().await?;
+                c.push(
                     "INSERT INTO registry_items (registry_id, application_id) VALUES ($1, $2)",
-                )
-                .bind(id.as_str().to_string())
-                .bind(a.id.as_str().to_string())
-                .execute(c.conn().await?)
-                .await?;
+                    vec![Value::from(id.as_str()), Value::from(a.id.as_str())],
+                );
                 insert_event(
                     c,
                     &a.id,
@@ -1375,8 +1380,8 @@ impl Engine {
             });
         }
         if !sign {
-            for app_id in &reg.applications {
-                let mut a = load_application(c, app_id).await?;
+            for mut a in load_registry_applications(c, id).await? {
+                c.flush_if_many().await?;
                 insert_event(
                     c,
                     &a.id,
@@ -1449,11 +1454,11 @@ impl Engine {
                 expected: revision,
             });
         }
-        for app_id in &reg.applications {
-            let mut a = load_application(c, app_id).await?;
+        for mut a in load_registry_applications(c, id).await? {
             if a.status != Status::InTransit {
                 continue;
             }
+            c.flush_if_many().await?;
             insert_event(
                 c,
                 &a.id,

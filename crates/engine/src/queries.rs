@@ -76,6 +76,31 @@ impl Engine {
         .map(|_| ())
     }
 
+    /// Writes one row made outside a command (a signed document) with its audit record,
+    /// through the writers' group commit: durable when this returns. `insert` must be an
+    /// `INSERT … ON CONFLICT DO NOTHING`; false when its row was already there (then no
+    /// audit record is written).
+    pub async fn record_made(
+        &self,
+        insert: drn_store::Statement,
+        actor: &Actor,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<bool, EngineError> {
+        let entry = crate::writer::entry(
+            self.now(),
+            &actor.id,
+            action.to_string(),
+            subject.to_string(),
+            &detail,
+        );
+        match self.submit(Work::Record { insert, entry }).await? {
+            crate::writer::Reply::Recorded(inserted) => Ok(inserted),
+            _ => Err(EngineError::Corrupt("a record without its answer".into())),
+        }
+    }
+
     /// One application; the read is audited against the applicant.
     pub async fn application(
         &self,

@@ -58,6 +58,24 @@ pub(crate) async fn load_application(
     application(&row)
 }
 
+/// The applications of a registry, in its order, in one read (a registry may carry
+/// thousands: one query for them, not one each).
+pub(crate) async fn load_registry_applications(
+    c: &mut Ctx<'_>,
+    registry: &RegistryId,
+) -> Result<Vec<Application>, EngineError> {
+    let cols: Vec<String> = APP_COLS.split(", ").map(|c| format!("a.{c}")).collect();
+    let sql = format!(
+        "SELECT {} FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 ORDER BY i.application_id",
+        cols.join(", ")
+    );
+    c.fetch_all(&sql, vec![Value::from(registry.as_str())])
+        .await?
+        .iter()
+        .map(application)
+        .collect()
+}
+
 /// The same, on a plain connection (reads).
 pub(crate) async fn read_application(
     c: &mut AnyConnection,

@@ -75,6 +75,14 @@ pub struct ServiceCounts {
     pub refused: u64,
 }
 
+/// One simulated day's intake and results.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DayCounts {
+    pub day: Date,
+    pub accepted: u64,
+    pub issued: u64,
+}
+
 /// Registries handled.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct RegistryCounts {
@@ -115,6 +123,10 @@ pub struct SimReport {
     /// Open applications in the database before the simulation (not in the counts).
     pub preexisting_open: u64,
     pub by_service: BTreeMap<String, ServiceCounts>,
+    /// Accepted and issued by day (Kazakhstan time), as the engine answered.
+    pub by_day: Vec<DayCounts>,
+    /// Open applications at the end by the unit holding them (as last seen).
+    pub open_by_unit: BTreeMap<String, u64>,
     pub registries: RegistryCounts,
     /// By unit and step, the least compliant first.
     pub compliance: Vec<Compliance>,
@@ -127,6 +139,8 @@ pub struct SimReport {
 /// An open application as the simulation last saw it.
 struct Open {
     due: Option<Timestamp>,
+    /// The unit holding it.
+    unit: UnitId,
 }
 
 /// What one task of the simulation reports back.
@@ -169,6 +183,8 @@ struct Sim {
     in_transit: Vec<Registry>,
     commands: u64,
     by_service: BTreeMap<String, ServiceCounts>,
+    /// (accepted, issued) by day.
+    by_day: BTreeMap<Date, (u64, u64)>,
     registries: RegistryCounts,
     compliance: BTreeMap<(String, String, u32), (u64, u64)>,
     backlog: BTreeMap<UnitId, Vec<u64>>,
@@ -229,6 +245,7 @@ impl Sim {
     }
 
     fn record(&mut self, done: Vec<Done>) {
+        let today = self.clock.now().to_zoned(self.engine.tz.clone()).date();
         for d in done {
             match d {
                 Done::Accepted(app) => {
@@ -237,11 +254,13 @@ impl Sim {
                         .entry(app.service.clone())
                         .or_default()
                         .accepted += 1;
+                    self.by_day.entry(today).or_default().0 += 1;
                     self.active.insert(app.holder_unit.clone());
                     self.open.insert(
                         app.id.clone(),
                         Open {
                             due: app.step_due_at,
+                            unit: app.holder_unit.clone(),
                         },
                     );
                 }
@@ -271,6 +290,7 @@ impl Sim {
                         Status::Issued => {
                             self.open.remove(&after.id);
                             self.by_service.entry(service).or_default().issued += 1;
+                            self.by_day.entry(today).or_default().1 += 1;
                         }
                         Status::Refused | Status::Annulled => {
                             self.open.remove(&after.id);
@@ -280,6 +300,7 @@ impl Sim {
                             self.active.insert(after.holder_unit.clone());
                             if let Some(o) = self.open.get_mut(&after.id) {
                                 o.due = after.step_due_at;
+                                o.unit = after.holder_unit.clone();
                             }
                         }
                     }
@@ -365,6 +386,7 @@ impl Sim {
                 for item in queue {
                     if let Some(o) = self.open.get_mut(&item.application.id) {
                         o.due = item.application.step_due_at;
+                        o.unit = item.application.holder_unit.clone();
                     }
                 }
             }
@@ -475,21 +497,33 @@ impl Sim {
         None
     }
 
-    /// One hour's work of every unit: its queue read, then up to its capacity of steps.
+    /// One slot's work of every unit: its queue read, then up to its capacity of steps.
+    /// The units read their queues at the same time (as their workstations do), then
+    /// their officers do their steps at the same time.
     async fn work(&mut self) -> Result<(), EngineError> {
         // Each officer does one step per slot.
         let capacity = self.opts.staff_per_unit as usize;
-        let mut tasks = Vec::new();
-        let active: Vec<UnitId> = self.active.iter().cloned().collect();
-        for id in active {
+        // The head of the queue is enough for the slot's work (steps done one by one are
+        // due in minutes or hours, before the handover steps' days).
+        let limit = (capacity * 3 + 50) as i64;
+        let mut reads = Vec::new();
+        for id in self.active.iter().cloned().collect::<Vec<_>>() {
             let Some(unit) = self.units.iter().find(|u| u.id == id).cloned() else {
                 continue;
             };
-            let actor = actor_for(&unit);
-            // The head of the queue is enough for the slot's work (steps done one by one
-            // are due in minutes or hours, before the handover steps' days).
-            let limit = (capacity * 3 + 50) as i64;
-            let queue = self.engine.queue(&actor, &unit.id, limit).await?;
+            let engine = self.engine.clone();
+            reads.push(tokio::spawn(async move {
+                let actor = actor_for(&unit);
+                let queue = engine.queue(&actor, &unit.id, limit).await;
+                (unit, actor, queue)
+            }));
+        }
+        let mut tasks = Vec::new();
+        for read in reads {
+            let (unit, actor, queue) = read
+                .await
+                .map_err(|e| EngineError::Corrupt(format!("queue task: {e}")))?;
+            let queue = queue?;
             if queue.is_empty() {
                 self.active.remove(&unit.id);
             }
@@ -498,6 +532,7 @@ impl Sim {
                 let a = item.application;
                 if let Some(o) = self.open.get_mut(&a.id) {
                     o.due = a.step_due_at;
+                    o.unit = a.holder_unit.clone();
                 }
                 if todo.len() >= capacity || a.registry.is_some() {
                     continue;
@@ -528,37 +563,43 @@ impl Sim {
         Ok(())
     }
 
-    /// The evening: registries of the applications waiting at handover steps.
-    async fn registries(&mut self, day: Date) {
-        let mut tasks = Vec::new();
+    /// The evening: every unit looks at what waits for a registry (the workstation's
+    /// list) and forms, signs and sends the registries of those steps.
+    async fn registries(&mut self) -> Result<(), EngineError> {
+        let mut reads = Vec::new();
         for unit in self.units.clone() {
-            let role = unit_role(unit.kind);
-            for svc in self.engine.catalog.services.values() {
-                let Some(ver) = svc.version_on(day) else {
+            let engine = self.engine.clone();
+            reads.push(tokio::spawn(async move {
+                let actor = actor_for(&unit);
+                let waiting = engine.waiting_for_registry(&actor, &unit.id).await;
+                (actor, waiting)
+            }));
+        }
+        let mut tasks = Vec::new();
+        for read in reads {
+            let (actor, waiting) = read
+                .await
+                .map_err(|e| EngineError::Corrupt(format!("registry task: {e}")))?;
+            for (service, version, process, step, n) in waiting? {
+                if n == 0 {
                     continue;
-                };
-                for p in &ver.processes {
-                    for step in &p.steps {
-                        if step.unit != role || p.handover_after(step.n).is_none() {
-                            continue;
-                        }
-                        let cmd = Command::FormRegistry {
-                            service: svc.code.clone(),
-                            version: ver.id.clone(),
-                            process: p.id.clone(),
-                            step: step.n,
-                        };
-                        let engine = self.engine.clone();
-                        let actor = actor_for(&unit);
-                        tasks.push(tokio::spawn(async move {
-                            form_sign_send(&engine, &actor, &cmd).await
-                        }));
-                    }
                 }
+                let cmd = Command::FormRegistry {
+                    service,
+                    version,
+                    process,
+                    step,
+                };
+                let engine = self.engine.clone();
+                let actor = actor.clone();
+                tasks.push(tokio::spawn(async move {
+                    form_sign_send(&engine, &actor, &cmd).await
+                }));
             }
         }
         let done = all(tasks).await;
         self.record(done);
+        Ok(())
     }
 }
 
@@ -734,6 +775,7 @@ pub async fn run(
         in_transit: Vec::new(),
         commands: 0,
         by_service: BTreeMap::new(),
+        by_day: BTreeMap::new(),
         registries: RegistryCounts::default(),
         compliance: BTreeMap::new(),
         backlog: BTreeMap::new(),
@@ -762,7 +804,7 @@ pub async fn run(
                 sim.work().await?;
             }
             sim.clock.set(sim.at(day, 17, 59)?);
-            sim.registries(day).await;
+            sim.registries().await?;
             sim.count_backlog().await?;
             end = sim.at(day, 18, 0)?;
         }
@@ -797,6 +839,10 @@ impl Sim {
             .values()
             .filter(|o| o.due.is_some_and(|d| d < end))
             .count() as u64;
+        let mut open_by_unit = BTreeMap::new();
+        for o in self.open.values() {
+            *open_by_unit.entry(o.unit.to_string()).or_insert(0) += 1;
+        }
         let mut compliance: Vec<Compliance> = self
             .compliance
             .iter()
@@ -852,6 +898,16 @@ impl Sim {
             open_tracked: self.open.len() as u64,
             preexisting_open,
             by_service: self.by_service,
+            by_day: self
+                .by_day
+                .iter()
+                .map(|(day, (accepted, issued))| DayCounts {
+                    day: *day,
+                    accepted: *accepted,
+                    issued: *issued,
+                })
+                .collect(),
+            open_by_unit,
             registries: self.registries,
             compliance,
             growing_queues: growing,

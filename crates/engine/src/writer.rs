@@ -53,9 +53,22 @@ pub(crate) enum Work {
         subject: String,
         detail: serde_json::Value,
     },
+    /// A row made outside a command (a signed document): an insert that may find its row
+    /// already there (`ON CONFLICT DO NOTHING`), and the audit record written only when it
+    /// did not. Answers `Some(Outcome::Recorded { inserted })`.
+    Record { insert: Statement, entry: Entry },
 }
 
-type Answer = Result<Option<Outcome>, EngineError>;
+/// A writer's answer to one job.
+pub(crate) enum Reply {
+    Outcome(Box<Outcome>),
+    /// An audited read's record was written.
+    Audited,
+    /// A [`Work::Record`]: whether its row was inserted (false: it was there).
+    Recorded(bool),
+}
+
+type Answer = Result<Reply, EngineError>;
 
 pub(crate) struct Job {
     work: Work,
@@ -104,7 +117,7 @@ impl Engine {
         };
         let command = match &work {
             Work::Command { cmd, .. } => Some(cmd.name()),
-            Work::Audit { .. } => None,
+            Work::Audit { .. } | Work::Record { .. } => None,
         };
         let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
@@ -216,14 +229,29 @@ impl Engine {
                         subject: subject.clone(),
                         detail: detail.to_string(),
                     });
-                    answers.push(Ok(None));
+                    answers.push(Ok(Reply::Audited));
+                }
+                Work::Record { insert, entry } => {
+                    // One statement, no savepoint: on conflict it changes nothing, and any
+                    // other failure fails the batch (its jobs are then run alone).
+                    let inserted = match ctx.execute_counted(insert.clone()).await {
+                        Ok(n) => n == 1,
+                        Err(e) => return Err((e, answers)),
+                    };
+                    if inserted {
+                        entries.push(Entry {
+                            at: now,
+                            ..entry.clone()
+                        });
+                    }
+                    answers.push(Ok(Reply::Recorded(inserted)));
                 }
                 Work::Command { actor, cmd, key } => {
                     match self
                         .run_command(&mut ctx, actor, cmd, key.as_deref(), now, &mut entries)
                         .await
                     {
-                        Ok(a) => answers.push(a.map(Some)),
+                        Ok(a) => answers.push(a.map(|o| Reply::Outcome(Box::new(o)))),
                         Err(e) => return Err((e, answers)),
                     }
                 }
@@ -358,9 +386,39 @@ impl<'a> Ctx<'a> {
             .next())
     }
 
+    /// Sends the buffered writes and `stmt`; returns the rows `stmt` changed.
+    pub(crate) async fn execute_counted(&mut self, stmt: Statement) -> Result<u64, EngineError> {
+        self.pending.push((stmt, None));
+        let n = self.pending.len();
+        let done = self.send(None).await?;
+        Ok(done.changed.get(n - 1).copied().unwrap_or(0))
+    }
+
+    /// A read of many rows, sent together with the writes buffered before it.
+    pub(crate) async fn fetch_all(
+        &mut self,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> Result<Vec<AnyRow>, EngineError> {
+        self.run(Some(Statement::new(sql, args))).await
+    }
+
+    /// Sends the buffered writes when there are many (a command that writes for each of
+    /// thousands of applications keeps its calls few but bounded in size).
+    pub(crate) async fn flush_if_many(&mut self) -> Result<(), EngineError> {
+        if self.pending.len() >= 1024 {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
     async fn run(&mut self, read: Option<Statement>) -> Result<Vec<AnyRow>, EngineError> {
+        Ok(self.send(read).await?.rows)
+    }
+
+    async fn send(&mut self, read: Option<Statement>) -> Result<drn_store::RunResult, EngineError> {
         if self.pending.is_empty() && read.is_none() {
-            return Ok(Vec::new());
+            return Ok(Default::default());
         }
         let pending = std::mem::take(&mut self.pending);
         let carries_sp = pending
@@ -404,7 +462,7 @@ impl<'a> Ctx<'a> {
                 });
             }
         }
-        Ok(done.rows)
+        Ok(done)
     }
 
     /// Starts a command: its savepoint goes with its first call to the database.

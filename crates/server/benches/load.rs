@@ -3,12 +3,19 @@
 //! counter), step completions (the counter's step 2 of an application the user accepted),
 //! queue queries (a counter's queue, 20 items) and portal status checks (a citizen's
 //! applications), a quarter each. Prints throughput and p50/p99 latency per request kind
-//! for 64 and 512 connections.
+//! for 64 and 512 connections, two ways:
+//!
+//! * closed loop: each user sends its next request when the last is answered, so the
+//!   table shows the most the server does (and latency grows with the connections);
+//! * open loop at a fixed rate (as wrk2 does): the users together send `rate` requests a
+//!   second on a schedule, and latency counts from the scheduled instant, so a server
+//!   that falls behind shows it in p99 instead of slowing the driver down.
 //!
 //!     cargo bench -p drn-server --bench load
 //!
 //! Knobs: DRN_BENCH_SECONDS (per cell, default 10), DRN_BENCH_CONNECTIONS (default
-//! "64,512"), DRN_BENCH_DIR (the SQLite file's directory, default the system temp dir).
+//! "64,512"), DRN_BENCH_RATES (open-loop rates, default "500,1000,2000"; "" for none),
+//! DRN_BENCH_DIR (the SQLite file's directory, default the system temp dir).
 //! The driver and the server share this machine's cores.
 
 use std::collections::BTreeMap;
@@ -255,6 +262,8 @@ impl User {
 
 struct Cell {
     connections: usize,
+    /// The open loop's rate; `None` for the closed loop.
+    rate: Option<f64>,
     secs: f64,
     lat: BTreeMap<Kind, Vec<Duration>>,
     errors: usize,
@@ -267,7 +276,7 @@ fn pct(v: &[Duration], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
 }
 
-async fn cell(s: Arc<Setup>, connections: usize, secs: f64) -> Res<Cell> {
+async fn cell(s: Arc<Setup>, connections: usize, rate: Option<f64>, secs: f64) -> Res<Cell> {
     let mut users = Vec::new();
     for i in 0..connections {
         let (token, unit) = s.operators[i % s.operators.len()].clone();
@@ -289,13 +298,32 @@ async fn cell(s: Arc<Setup>, connections: usize, secs: f64) -> Res<Cell> {
     let start = Instant::now();
     let end = start + Duration::from_secs_f64(secs);
     let mut tasks = Vec::new();
-    for mut u in users {
+    // Open loop: each user's share of the rate, the users' schedules staggered.
+    let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
+    for (i, mut u) in users.into_iter().enumerate() {
         let s = s.clone();
+        let mut next = interval.map(|iv| start + iv.mul_f64(i as f64 / connections as f64));
         tasks.push(tokio::spawn(async move {
             let mut lat: BTreeMap<Kind, Vec<Duration>> = BTreeMap::new();
             let mut errors = 0;
-            while Instant::now() < end {
-                let t = Instant::now();
+            loop {
+                // The instant the request is due: now (closed loop) or its slot.
+                let t = match (next, interval) {
+                    (Some(due), Some(iv)) => {
+                        if due >= end {
+                            break;
+                        }
+                        tokio::time::sleep_until(due.into()).await;
+                        next = Some(due + iv);
+                        due
+                    }
+                    _ => {
+                        if Instant::now() >= end {
+                            break;
+                        }
+                        Instant::now()
+                    }
+                };
                 let (k, ok) = u.one(&s).await;
                 if ok {
                     lat.entry(k).or_default().push(t.elapsed());
@@ -321,6 +349,7 @@ async fn cell(s: Arc<Setup>, connections: usize, secs: f64) -> Res<Cell> {
     }
     Ok(Cell {
         connections,
+        rate,
         secs,
         lat,
         errors,
@@ -337,6 +366,12 @@ fn main() -> Res<()> {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let rates: Vec<f64> = std::env::var("DRN_BENCH_RATES")
+        .unwrap_or_else(|_| "500,1000,2000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .filter(|r| *r > 0.0)
+        .collect();
     let dir = std::env::var("DRN_BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::env::temp_dir());
@@ -348,22 +383,29 @@ fn main() -> Res<()> {
         let s = Arc::new(setup(&dir).await?);
         let mut cells = Vec::new();
         for &c in &conns {
-            eprintln!("{c} connections, {secs} s ...");
-            cells.push(cell(s.clone(), c, secs).await?);
+            eprintln!("{c} connections, closed loop, {secs} s ...");
+            cells.push(cell(s.clone(), c, None, secs).await?);
+            for &r in &rates {
+                eprintln!("{c} connections, {r} requests/s, {secs} s ...");
+                cells.push(cell(s.clone(), c, Some(r), secs).await?);
+            }
         }
         println!();
         println!("HTTP load on SQLite (loopback, driver and server on the same {} cores), {secs} s per cell", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
+        println!("load: closed loop, or the open loop's offered requests/s (latency from the scheduled instant)");
         println!(
-            "{:>5}  {:<16} {:>8} {:>9} {:>8} {:>8} {:>8}",
-            "conns", "request", "count", "req/s", "p50 ms", "p99 ms", "errors"
+            "{:>5}  {:>6}  {:<16} {:>8} {:>9} {:>8} {:>8} {:>8}",
+            "conns", "load", "request", "count", "req/s", "p50 ms", "p99 ms", "errors"
         );
         for c in &cells {
             let mut all: Vec<Duration> = c.lat.values().flatten().copied().collect();
             all.sort_unstable();
+            let load = c.rate.map_or("closed".to_string(), |r| format!("{r:.0}"));
             for (k, v) in &c.lat {
                 println!(
-                    "{:>5}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
+                    "{:>5}  {:>6}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
                     c.connections,
+                    load,
                     k.name(),
                     v.len(),
                     v.len() as f64 / c.secs,
@@ -373,8 +415,9 @@ fn main() -> Res<()> {
                 );
             }
             println!(
-                "{:>5}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
+                "{:>5}  {:>6}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
                 c.connections,
+                load,
                 "all",
                 all.len(),
                 all.len() as f64 / c.secs,

@@ -1126,38 +1126,34 @@ async fn store_new(
         Owner::Registry(r) => (None, Some(r.as_str().to_string()), format!("registry:{r}")),
     };
     let issuer = serde_json::to_string(&doc.issuer).map_err(corrupt)?;
-    let mut tx = st.engine.db.begin().await?;
-    let inserted = drn_store::query("INSERT INTO documents (id, application_id, registry_id, kind, number, doc_date, issuer_json, sha256, pdf, p7s, issued_at, revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL)")
-        .bind(doc.id.clone())
-        .bind(app)
-        .bind(reg)
-        .bind(doc.kind.code())
-        .bind(doc.number.clone())
-        .bind(doc.date.to_string())
-        .bind(issuer)
-        .bind(sha.clone())
-        .bind(signed.pdf)
-        .bind(signed.p7s)
-        .bind(now.as_microsecond())
-        .execute(&mut *tx)
-        .await;
-    if let Err(e) = inserted {
-        let e = drn_store::StoreError::from(e);
-        if e.is_unique_violation() {
-            return Ok(());
-        }
-        return Err(e.into());
-    }
-    drn_engine::audit::append(
-        &mut tx,
-        now,
-        &actor.id,
-        "document_issued",
-        &subject,
-        &json!({ "document": doc.id, "kind": doc.kind.code(), "number": doc.number, "sha256": sha }),
-    )
-    .await?;
-    tx.commit().await.map_err(drn_store::StoreError::from)?;
+    // Through the engine's group commit (one fsync shared with the commands of the moment);
+    // a document of this kind made meanwhile by another request wins, and this one is
+    // dropped without an audit record.
+    let insert = drn_store::Statement::new(
+        "INSERT INTO documents (id, application_id, registry_id, kind, number, doc_date, issuer_json, sha256, pdf, p7s, issued_at, revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL) ON CONFLICT DO NOTHING",
+        vec![
+            doc.id.clone().into(),
+            app.into(),
+            reg.into(),
+            doc.kind.code().into(),
+            doc.number.clone().into(),
+            doc.date.to_string().into(),
+            issuer.into(),
+            sha.clone().into(),
+            signed.pdf.into(),
+            signed.p7s.into(),
+            now.as_microsecond().into(),
+        ],
+    );
+    st.engine
+        .record_made(
+            insert,
+            actor,
+            "document_issued",
+            &subject,
+            json!({ "document": doc.id, "kind": doc.kind.code(), "number": doc.number, "sha256": sha }),
+        )
+        .await?;
     Ok(())
 }
 

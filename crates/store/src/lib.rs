@@ -76,6 +76,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_calendar.sql")),
     (7, include_str!("../migrations/0007_pilot_extension.sql")),
     (8, include_str!("../migrations/0008_supervision.sql")),
+    (9, include_str!("../migrations/0009_queue_order.sql")),
 ];
 
 impl Db {
@@ -114,6 +115,11 @@ impl Db {
                             conn.execute("PRAGMA synchronous=FULL").await?;
                             conn.execute("PRAGMA foreign_keys=ON").await?;
                             conn.execute("PRAGMA busy_timeout=10000").await?;
+                            // Pages read through a memory map, not copied in by a read
+                            // call each (a reader's page cache is dropped whenever the
+                            // writer commits); and a larger cache for the writer's pages.
+                            conn.execute("PRAGMA mmap_size=2147418112").await?;
+                            conn.execute("PRAGMA cache_size=-65536").await?;
                         }
                         Ok(())
                     })
@@ -248,6 +254,13 @@ pub async fn next_counter(tx: &mut AnyConnection, name: &str) -> Result<i64, Sto
 pub enum Value {
     Text(Option<String>),
     Int(Option<i64>),
+    Blob(Vec<u8>),
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(b: Vec<u8>) -> Value {
+        Value::Blob(b)
+    }
 }
 
 impl From<&str> for Value {
@@ -351,6 +364,7 @@ async fn run_one<'a>(
         q = match a {
             Value::Text(t) => q.bind(t.clone()),
             Value::Int(i) => q.bind(*i),
+            Value::Blob(b) => q.bind(b.clone()),
         };
     }
     let mut steps = conn.fetch_many(q);
