@@ -1,7 +1,9 @@
 //! The vendored DejaVu Sans fonts (fonts/, Bitstream Vera licence), subset once per process
 //! to a fixed character set that holds every Kazakh and Russian letter, Latin (for foreign
-//! names), digits and punctuation. Every PDF embeds the same subset, so rendering a
-//! document costs no font work.
+//! names), digits and punctuation: that subset fixes each character's CID, so layout needs
+//! no font work. Each PDF embeds only the glyphs it uses, cut from that subset (with a
+//! CIDToGIDMap from the fixed CIDs): a talon carries some seventy glyphs of some six
+//! hundred, and embedding them all made every stored document some 120 KiB.
 
 use crate::Error;
 use std::collections::HashMap;
@@ -31,14 +33,14 @@ fn charset() -> impl Iterator<Item = char> {
 /// One embedded font: the subset program and what the renderer needs to place text.
 pub struct Font {
     pub base_name: String,
-    /// zlib-compressed subset program (FontFile2).
-    pub program: Vec<u8>,
+    /// The process-wide subset program (uncompressed TrueType): glyph id = CID.
+    program: Vec<u8>,
     /// Character -> CID (= glyph id in the subset).
     cids: HashMap<char, u16>,
+    /// CID -> the character it shows (the first, when several share a glyph).
+    chars: Vec<Option<char>>,
     /// Advance width of each CID, in thousandths of an em.
     pub widths: Vec<f32>,
-    /// The ToUnicode CMap.
-    pub to_unicode: Vec<u8>,
     pub bbox: [f32; 4],
     pub ascent: f32,
     pub descent: f32,
@@ -74,22 +76,14 @@ impl Font {
             }
         }
         let mut cids = HashMap::with_capacity(pairs.len());
-        let mut cmap = pdf_writer::types::UnicodeCmap::new(
-            pdf_writer::Name(b"Custom"),
-            pdf_writer::types::SystemInfo {
-                registry: pdf_writer::Str(b"Adobe"),
-                ordering: pdf_writer::Str(b"Identity"),
-                supplement: 0,
-            },
-        );
+        let mut chars = vec![None; n];
         // Several characters may share a glyph; the ToUnicode map takes the first.
         pairs.sort_by_key(|(c, _)| *c);
-        let mut mapped = std::collections::HashSet::new();
         for (c, g) in &pairs {
             if let Some(cid) = remapper.get(*g) {
                 cids.insert(*c, cid);
-                if mapped.insert(cid) {
-                    cmap.pair(cid, *c);
+                if let Some(slot @ None) = chars.get_mut(usize::from(cid)) {
+                    *slot = Some(*c);
                 }
             }
         }
@@ -103,10 +97,10 @@ impl Font {
         ];
         Ok(Font {
             base_name: format!("{tag}+{name}"),
-            program: miniz_oxide::deflate::compress_to_vec_zlib(&subset, 6),
+            program: subset,
             cids,
+            chars,
             widths,
-            to_unicode: cmap.finish().into_vec(),
             bbox,
             ascent: f32::from(face.ascender()) * scale,
             descent: f32::from(face.descender()) * scale,
@@ -143,13 +137,77 @@ impl Font {
         units * size / 1000.0
     }
 
-    /// The text as two-byte CIDs (Identity-H).
-    pub fn encode(&self, text: &str, out: &mut Vec<u8>) {
+    /// The text as two-byte CIDs (Identity-H); the CIDs go to `used`.
+    pub fn encode(&self, text: &str, out: &mut Vec<u8>, used: &mut Used) {
         out.clear();
         for c in text.chars() {
-            out.extend_from_slice(&self.cid(c).to_be_bytes());
+            let cid = self.cid(c);
+            used.0.insert(cid);
+            out.extend_from_slice(&cid.to_be_bytes());
         }
     }
+
+    /// What a document embeds of this font for the CIDs it `used`.
+    pub fn embed(&self, used: &Used) -> Result<Embedded, Error> {
+        // .notdef stays glyph 0, as TrueType wants.
+        let mut gids: Vec<u16> = std::iter::once(0).chain(used.0.iter().copied()).collect();
+        gids.dedup();
+        let remapper = subsetter::GlyphRemapper::new_from_glyphs_sorted(&gids);
+        let program = subsetter::subset(&self.program, 0, &remapper)
+            .map_err(|e| Error::Font(format!("subsetting {}: {e}", self.base_name)))?;
+        let last = used.0.last().copied().unwrap_or(0);
+        let mut cid_to_gid = Vec::with_capacity(2 * (usize::from(last) + 1));
+        for cid in 0..=last {
+            let gid = if used.0.contains(&cid) {
+                remapper.get(cid).unwrap_or(0)
+            } else {
+                0
+            };
+            cid_to_gid.extend_from_slice(&gid.to_be_bytes());
+        }
+        let mut cmap = pdf_writer::types::UnicodeCmap::new(
+            pdf_writer::Name(b"Custom"),
+            pdf_writer::types::SystemInfo {
+                registry: pdf_writer::Str(b"Adobe"),
+                ordering: pdf_writer::Str(b"Identity"),
+                supplement: 0,
+            },
+        );
+        for cid in &used.0 {
+            if let Some(Some(c)) = self.chars.get(usize::from(*cid)) {
+                cmap.pair(*cid, *c);
+            }
+        }
+        // Not compressed: the subset is some 17 KiB, 10 of them the licence in the
+        // `name` table (kept, as the licence asks), and deflating it cost more than the
+        // rest of the document's making (a talon is made on every intake).
+        Ok(Embedded {
+            program,
+            cid_to_gid,
+            to_unicode: cmap.finish().into_vec(),
+        })
+    }
+}
+
+/// The CIDs of one font a document shows.
+#[derive(Debug, Default)]
+pub struct Used(std::collections::BTreeSet<u16>);
+
+impl Used {
+    /// The CIDs, in order.
+    pub fn cids(&self) -> impl Iterator<Item = u16> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// A font as one document embeds it (uncompressed streams).
+pub struct Embedded {
+    /// The TrueType program with the used glyphs only (FontFile2).
+    pub program: Vec<u8>,
+    /// CID -> glyph id in `program`, two bytes each (CIDToGIDMap).
+    pub cid_to_gid: Vec<u8>,
+    /// The ToUnicode CMap of the used CIDs (uncompressed).
+    pub to_unicode: Vec<u8>,
 }
 
 pub struct Fonts {

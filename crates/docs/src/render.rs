@@ -4,7 +4,7 @@
 //! The page's `/Annots` and the catalog's `/AcroForm` are indirect objects, so that a
 //! signature (see [`crate::pdfsig`]) is an incremental update that rewrites just those two.
 
-use crate::font::{fonts, wrap, Font};
+use crate::font::{fonts, wrap, Font, Used};
 use crate::model::Document;
 use crate::Error;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
@@ -62,6 +62,8 @@ struct Writer<'f> {
     pages: Vec<Content>,
     y: f32,
     buf: Vec<u8>,
+    /// The CIDs shown, of the regular and the bold face.
+    used: [Used; 2],
 }
 
 impl<'f> Writer<'f> {
@@ -95,7 +97,7 @@ impl<'f> Writer<'f> {
     fn text_at(&mut self, face: Face, size: f32, x: f32, y: f32, text: &str) {
         let font = self.font(face);
         let mut buf = std::mem::take(&mut self.buf);
-        font.encode(text, &mut buf);
+        font.encode(text, &mut buf, &mut self.used[face as usize]);
         let name = match face {
             Face::Regular => Name(b"F1"),
             Face::Bold => Name(b"F2"),
@@ -207,6 +209,7 @@ pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
         pages: vec![Content::new()],
         y: A4_HEIGHT - MARGIN,
         buf: Vec::with_capacity(256),
+        used: Default::default(),
     };
     let content_width = A4_WIDTH - 2.0 * MARGIN;
 
@@ -308,10 +311,15 @@ pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
     let pages = w.pages.len();
     let footer_kk = "Құжат электрондық цифрлық қолтаңбамен қол қойылған. Түпнұсқалығын тексеру:";
     let footer_ru = "Документ подписан электронной цифровой подписью. Проверка подлинности:";
+    let [used_regular, used_bold] = &mut w.used;
     for i in 0..pages {
         let mut enc = Vec::new();
-        let mut line = |c: &mut Content, font: &Font, name: &[u8], size: f32, y: f32, t: &str| {
-            font.encode(t, &mut enc);
+        let mut line = |c: &mut Content, face: Face, size: f32, y: f32, t: &str| {
+            let (font, name, used): (&Font, &[u8], &mut Used) = match face {
+                Face::Regular => (&fonts.regular, b"F1", &mut *used_regular),
+                Face::Bold => (&fonts.bold, b"F2", &mut *used_bold),
+            };
+            font.encode(t, &mut enc, used);
             c.begin_text()
                 .set_font(Name(name), size)
                 .next_line(MARGIN, y)
@@ -323,12 +331,12 @@ pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
             .move_to(MARGIN, 58.0)
             .line_to(A4_WIDTH - MARGIN, 58.0)
             .stroke();
-        line(c, &fonts.regular, b"F1", 7.5, 48.0, footer_kk);
-        line(c, &fonts.regular, b"F1", 7.5, 39.0, footer_ru);
-        line(c, &fonts.bold, b"F2", 8.0, 29.0, &url);
+        line(c, Face::Regular, 7.5, 48.0, footer_kk);
+        line(c, Face::Regular, 7.5, 39.0, footer_ru);
+        line(c, Face::Bold, 8.0, 29.0, &url);
         let page_no = format!("{} / {}", i + 1, pages);
         let pw = fonts.regular.width(&page_no, 8.0);
-        fonts.regular.encode(&page_no, &mut enc);
+        fonts.regular.encode(&page_no, &mut enc, used_regular);
         c.begin_text()
             .set_font(Name(b"F1"), 8.0)
             .next_line(A4_WIDTH - MARGIN - pw, 29.0)
@@ -336,7 +344,7 @@ pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
             .end_text();
     }
 
-    write_pdf(doc, &title.ru, w.pages, fonts)
+    write_pdf(doc, &title.ru, w.pages, fonts, &w.used)
 }
 
 fn table_row(w: &mut Writer, face: Face, size: f32, widths: &[f32], cells: &[String]) {
@@ -372,7 +380,10 @@ fn table_row(w: &mut Writer, face: Face, size: f32, widths: &[f32], cells: &[Str
     w.y = top - height;
 }
 
-fn write_font(pdf: &mut Pdf, font: &Font, first: i32) {
+/// A font of a document: Type0, CIDFont, descriptor, program, ToUnicode, CIDToGIDMap.
+fn write_font(pdf: &mut Pdf, font: &Font, used: &Used, first: i32) -> Result<(), Error> {
+    let embedded = font.embed(used)?;
+    let cid_to_gid = Ref::new(first + 5);
     let type0 = Ref::new(first);
     let cid = Ref::new(first + 1);
     let descriptor = Ref::new(first + 2);
@@ -395,11 +406,17 @@ fn write_font(pdf: &mut Pdf, font: &Font, first: i32) {
         })
         .font_descriptor(descriptor)
         .default_width(0.0)
-        .cid_to_gid_map_predefined(Name(b"Identity"));
-    cid_font
-        .widths()
-        .consecutive(0, font.widths.iter().copied());
+        .cid_to_gid_map_stream(cid_to_gid);
+    {
+        let mut widths = cid_font.widths();
+        for cid in used.cids() {
+            if let Some(w) = font.widths.get(usize::from(cid)) {
+                widths.consecutive(cid, [*w]);
+            }
+        }
+    }
     cid_font.finish();
+    pdf.stream(cid_to_gid, &embedded.cid_to_gid);
     let mut flags = FontFlags::NON_SYMBOLIC;
     if font.bold {
         flags |= FontFlags::FORCE_BOLD;
@@ -415,9 +432,10 @@ fn write_font(pdf: &mut Pdf, font: &Font, first: i32) {
         .cap_height(font.cap_height)
         .stem_v(if font.bold { 140.0 } else { 80.0 })
         .font_file2(program);
-    pdf.stream(program, &font.program)
-        .filter(Filter::FlateDecode);
-    pdf.cmap(cmap, &font.to_unicode);
+    pdf.stream(program, &embedded.program)
+        .pair(Name(b"Length1"), embedded.program.len() as i32);
+    pdf.cmap(cmap, &embedded.to_unicode);
+    Ok(())
 }
 
 fn write_pdf(
@@ -425,15 +443,17 @@ fn write_pdf(
     title_ru: &str,
     pages: Vec<Content>,
     fonts: &crate::font::Fonts,
+    used: &[Used; 2],
 ) -> Result<Rendered, Error> {
     const ROOT: i32 = 1;
     const PAGES: i32 = 2;
+    // A font is six objects (see `write_font`).
     const F1: i32 = 3;
-    const F2: i32 = 8;
-    const ANNOTS: i32 = 13;
-    const ACROFORM: i32 = 14;
-    const INFO: i32 = 15;
-    const FIRST_PAGE: i32 = 16;
+    const F2: i32 = 9;
+    const ANNOTS: i32 = 15;
+    const ACROFORM: i32 = 16;
+    const INFO: i32 = 17;
+    const FIRST_PAGE: i32 = 18;
     let mut pdf = Pdf::with_capacity(64 * 1024);
     pdf.set_version(1, 7);
     let page_ids: Vec<Ref> = (0..pages.len() as i32)
@@ -469,8 +489,8 @@ fn write_pdf(
         let packed = miniz_oxide::deflate::compress_to_vec_zlib(raw.as_slice(), 3);
         pdf.stream(content_id, &packed).filter(Filter::FlateDecode);
     }
-    write_font(&mut pdf, &fonts.regular, F1);
-    write_font(&mut pdf, &fonts.bold, F2);
+    write_font(&mut pdf, &fonts.regular, &used[0], F1)?;
+    write_font(&mut pdf, &fonts.bold, &used[1], F2)?;
     pdf.indirect(Ref::new(ANNOTS)).array();
     {
         let mut form = pdf.indirect(Ref::new(ACROFORM)).dict();

@@ -829,28 +829,31 @@ impl Engine {
             revision: 1,
             data: json!({ "documents_presented": a.documents_presented, "missing": missing, "input": input }),
         };
-        drn_store::query(&format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLS))
-            .bind(app.id.as_str().to_string())
-            .bind(app.number.clone())
-            .bind(app.service.clone())
-            .bind(app.version.clone())
-            .bind(app.process.clone())
-            .bind(app.channel.clone())
-            .bind(app.urgency.clone())
-            .bind(app.applicant.clone())
-            .bind(app.accepted_unit.as_str().to_string())
-            .bind(now.as_microsecond())
-            .bind(app.status.code())
-            .bind(i64::from(app.step))
-            .bind(app.holder_unit.as_str().to_string())
-            .bind(now.as_microsecond())
-            .bind(None::<i64>)
-            .bind(app.due_at.map(|t| t.as_microsecond()))
-            .bind(None::<String>)
-            .bind(app.revision)
-            .bind(app.data.to_string())
-            .execute(c.conn().await?)
-            .await?;
+        // Buffered with the events and state that follow (see `Ctx`).
+        c.push(
+            format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLS),
+            vec![
+                Value::from(app.id.as_str()),
+                Value::from(app.number.clone()),
+                Value::from(app.service.clone()),
+                Value::from(app.version.clone()),
+                Value::from(app.process.clone()),
+                Value::from(app.channel.clone()),
+                Value::from(app.urgency.clone()),
+                Value::from(app.applicant.clone()),
+                Value::from(app.accepted_unit.as_str()),
+                Value::from(now.as_microsecond()),
+                Value::from(app.status.code()),
+                Value::from(i64::from(app.step)),
+                Value::from(app.holder_unit.as_str()),
+                Value::from(now.as_microsecond()),
+                Value::Int(None),
+                Value::from(app.due_at.map(|t| t.as_microsecond())),
+                Value::Text(None),
+                Value::from(app.revision),
+                Value::from(app.data.to_string()),
+            ],
+        );
         if !missing.is_empty() {
             let receipt = format!("R-{number}");
             insert_event(

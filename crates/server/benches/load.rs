@@ -166,7 +166,9 @@ struct User {
     rng: SplitMix64,
 }
 
-async fn send(req: reqwest::RequestBuilder) -> Option<Value> {
+/// Sends a request and reads the whole answer; parses it as JSON only when `parse` (the
+/// driver shares the cores with the server: it parses only what it needs).
+async fn send(req: reqwest::RequestBuilder, parse: bool) -> Option<Value> {
     let r = match req.send().await {
         Ok(r) => r,
         Err(e) => {
@@ -175,12 +177,15 @@ async fn send(req: reqwest::RequestBuilder) -> Option<Value> {
         }
     };
     let status = r.status();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let bytes = r.bytes().await.unwrap_or_default();
     if !status.is_success() {
-        note(format!("{status}: {body}"));
+        note(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
         return None;
     }
-    Some(body)
+    if !parse {
+        return Some(Value::Null);
+    }
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The first few errors, printed once.
@@ -216,7 +221,7 @@ impl User {
                     .post(format!("{}/api/v1/applications", s.base))
                     .bearer_auth(&self.token)
                     .json(&body);
-                match send(req).await {
+                match send(req, true).await {
                     Some(v) => {
                         let a = &v["application"];
                         if let (Some(id), Some(rev)) = (a["id"].as_str(), a["revision"].as_i64()) {
@@ -236,7 +241,7 @@ impl User {
                     .post(format!("{}/api/v1/applications/{id}/complete", s.base))
                     .bearer_auth(&self.token)
                     .json(&json!({ "revision": rev }));
-                send(req).await.is_some()
+                send(req, false).await.is_some()
             }
             Kind::Queue => {
                 let req = self
@@ -246,14 +251,14 @@ impl User {
                         s.base, self.unit
                     ))
                     .bearer_auth(&self.token);
-                send(req).await.is_some()
+                send(req, false).await.is_some()
             }
             Kind::Portal => {
                 let req = self
                     .http
                     .get(format!("{}/api/v1/my/applications", s.base))
                     .header("cookie", &self.cookie);
-                send(req).await.is_some()
+                send(req, false).await.is_some()
             }
         };
         (kind, ok)

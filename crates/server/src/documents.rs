@@ -1207,11 +1207,15 @@ pub async fn ensure_for_registry(
 /// the command is done, and listing the application's documents makes them later.
 pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
     let res = match outcome {
-        Outcome::Accepted { application }
-        | Outcome::IntakeRefused { application, .. }
-        | Outcome::Application { application } => {
+        Outcome::Accepted { application } | Outcome::IntakeRefused { application, .. } => {
             ensure_for_application(st, actor, application).await
         }
+        // A step on the way makes no document (the talon was made at intake, or is made
+        // when next listed); the result's is made when it is issued.
+        Outcome::Application { application } if application.status == Status::Issued => {
+            ensure_for_application(st, actor, application).await
+        }
+        Outcome::Application { .. } => Ok(()),
         Outcome::Registry { registry } => ensure_for_registry(st, actor, registry).await,
         #[allow(unreachable_patterns)]
         _ => Ok(()),
