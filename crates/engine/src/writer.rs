@@ -135,43 +135,14 @@ impl Engine {
     fn start_writers(&self, rt: &tokio::runtime::Handle) -> Queue {
         let (tx, rx) = mpsc::channel(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
-        for i in 0..writers(self.db.backend) {
+        for _ in 0..writers(self.db.backend) {
             // The writers' engine has no queue of its own: it must not keep the queue
             // open, or the writers would never end.
             let engine = Engine {
                 writer: Default::default(),
                 ..self.clone()
             };
-            let work = writer_loop(engine, rx.clone());
-            match self.db.backend {
-                // SQLite's one writer runs on a thread of its own: its batch is a chain of
-                // calls to the database, and on the shared runtime it would wait behind
-                // every request's task after each of them (the writer's latency is every
-                // write's latency). SQLite's connections are threads of their own, so
-                // the writer's runtime does not own them.
-                Backend::Sqlite => {
-                    let own = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build();
-                    let started = own.and_then(|own| {
-                        std::thread::Builder::new()
-                            .name(format!("drn-writer-{i}"))
-                            .spawn(move || own.block_on(work))
-                    });
-                    if let Err(e) = started {
-                        tracing::error!(error = %e, "no writer thread; the writer runs on the shared runtime");
-                        let engine = Engine {
-                            writer: Default::default(),
-                            ..self.clone()
-                        };
-                        rt.spawn(writer_loop(engine, rx.clone()));
-                    }
-                }
-                // PostgreSQL's connections are sockets of the runtime that opened them.
-                Backend::Postgres => {
-                    rt.spawn(work);
-                }
-            }
+            rt.spawn(writer_loop(engine, rx.clone()));
         }
         tx
     }
