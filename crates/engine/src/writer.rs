@@ -55,7 +55,7 @@ pub(crate) enum Work {
     },
     /// A row made outside a command (a signed document): an insert that may find its row
     /// already there (`ON CONFLICT DO NOTHING`), and the audit record written only when it
-    /// did not. Answers `Some(Outcome::Recorded { inserted })`.
+    /// did not. Answers [`Reply::Recorded`].
     Record { insert: Statement, entry: Entry },
 }
 
