@@ -77,6 +77,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_pilot_extension.sql")),
     (8, include_str!("../migrations/0008_supervision.sql")),
     (9, include_str!("../migrations/0009_queue_order.sql")),
+    (10, include_str!("../migrations/0010_journal_lookups.sql")),
 ];
 
 impl Db {
