@@ -1691,28 +1691,25 @@ impl Engine {
                 "special records are kept by the centre",
             ));
         }
-        let now = self.now();
-        let mut tx = self.db.begin().await?;
-        drn_store::query(
-            "INSERT INTO special_records (id, subject, reason, added_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(subject.trim().to_uppercase())
-        .bind(reason.to_string())
-        .bind(now.as_microsecond())
-        .execute(&mut *tx)
-        .await?;
-        crate::audit::append(
-            &mut tx,
-            now,
-            &actor.id,
+        // One row and its audit record, through the writers' group commit.
+        let insert = drn_store::Statement::new(
+            "INSERT INTO special_records (id, subject, reason, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                subject.trim().to_uppercase().into(),
+                reason.into(),
+                self.now().as_microsecond().into(),
+            ],
+        );
+        self.record_made(
+            insert,
+            actor,
             "add_special_record",
             "special_records",
-            &json!({ "reason": reason }),
+            json!({ "reason": reason }),
         )
-        .await?;
-        tx.commit().await.map_err(drn_store::StoreError::from)?;
-        Ok(())
+        .await
+        .map(|_| ())
     }
 
     /// Seeds the address register for districts: the region and the district (KATO), the
