@@ -111,27 +111,21 @@ pub(crate) async fn append_all(
 ) -> Result<(), EngineError> {
     use drn_store::Value;
     let n = entries.len() as i64;
-    let last = ctx
-        .fetch_optional(
-            "UPDATE counters SET value = value + $1 WHERE name = 'audit' RETURNING value",
-            vec![Value::from(n)],
-        )
-        .await?;
-    let last: i64 = match last {
-        Some(r) => r.try_get(0)?,
-        None => {
-            drn_store::query("INSERT INTO counters (name, value) VALUES ('audit', $1)")
-                .bind(n)
-                .execute(ctx.conn().await?)
-                .await?;
-            n
-        }
-    };
+    let last = ctx.take_counter("audit", n).await?;
     let first = last - n + 1;
     let mut prev = if first == 1 {
         GENESIS.to_string()
     } else {
-        sqlx_scalar(ctx.conn().await?, first - 1).await?
+        let head = ctx
+            .fetch_optional(
+                "SELECT hash FROM audit WHERE seq = $1",
+                vec![Value::from(first - 1)],
+            )
+            .await?;
+        match head {
+            Some(r) => r.try_get::<String, _>(0)?,
+            None => return Err(missing(first - 1)),
+        }
     };
     for (chunk_no, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
         let mut sql = String::from(
@@ -182,10 +176,12 @@ async fn sqlx_scalar(tx: &mut AnyConnection, seq: i64) -> Result<String, EngineE
         .await?;
     match row {
         Some(r) => Ok(r.try_get::<String, _>(0)?),
-        None => Err(EngineError::Corrupt(format!(
-            "audit record {seq} is missing"
-        ))),
+        None => Err(missing(seq)),
     }
+}
+
+fn missing(seq: i64) -> EngineError {
+    EngineError::Corrupt(format!("audit record {seq} is missing"))
 }
 
 /// The result of verifying the chain.

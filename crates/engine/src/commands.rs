@@ -7,7 +7,7 @@
 
 use drn_core::catalog::{BranchKind, Process, Step, UnitRole, Version};
 use drn_core::{plan_version, Channel, Deadlines, Iin, Urgency};
-use drn_store::{next_counter, Row, Value};
+use drn_store::{Statement, Value};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -478,7 +478,7 @@ impl Engine {
         };
         let mut cur = Some(accepted.clone());
         while let Some(id) = cur {
-            let u = self.unit_in(c, &id).await?;
+            let u = self.unit_on(c, &id).await?;
             if u.kind == want {
                 return Ok(u.id);
             }
@@ -634,7 +634,7 @@ impl Engine {
         let holder = self
             .resolve_holder(c, &app.accepted_unit, step.unit)
             .await?;
-        let unit = self.unit_in(c, &holder).await?;
+        let unit = self.unit_on(c, &holder).await?;
         let urgency =
             Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         app.step = step.n;
@@ -685,7 +685,7 @@ impl Engine {
         let ver = match svc.version_on(today) {
             Some(v) => v,
             // The pilot's period extended by an administrator (issue 6).
-            None => crate::online_renewal::extended_version(c.conn().await?, svc, today)
+            None => crate::online_renewal::extended_version(c, svc, today)
                 .await?
                 .ok_or(drn_core::PlanError::NoVersion {
                     service: a.service.clone(),
@@ -754,10 +754,12 @@ impl Engine {
                 )))
             }
         };
-        let unit = self.unit_in(c, &unit_id).await?;
-        let person = drn_store::query("SELECT iin FROM persons WHERE iin = $1")
-            .bind(a.applicant.to_string())
-            .fetch_optional(c.conn().await?)
+        let unit = self.unit_on(c, &unit_id).await?;
+        let person = c
+            .fetch_optional(
+                "SELECT iin FROM persons WHERE iin = $1",
+                vec![Value::from(a.applicant.to_string())],
+            )
             .await?;
         if person.is_none() && foreigner.is_none() {
             return Err(EngineError::not_found("person", a.applicant.to_string()));
@@ -774,7 +776,9 @@ impl Engine {
             .copied()
             .ok_or_else(|| EngineError::Corrupt("empty process".into()))?;
         let year = now.to_zoned(self.tz.clone()).year();
-        let seq = next_counter(c.conn().await?, &format!("application:{unit_id}:{year}")).await?;
+        let seq = c
+            .next_counter(&format!("application:{unit_id}:{year}"))
+            .await?;
         let number = format!("{unit_id}-{year}-{seq:06}");
         let mut missing: Vec<String> = ver
             .documents
@@ -1138,19 +1142,22 @@ impl Engine {
         self.service_step_done(c, actor, &mut app, step, None, now)
             .await?;
         let year = now.to_zoned(self.tz.clone()).year();
-        let seq =
-            next_counter(c.conn().await?, &format!("document:{}:{year}", app.service)).await?;
-        let number = format!("{}-{year}-{seq:07}", app.service);
-        drn_store::query("INSERT INTO issued_documents (id, application_id, kind, number, holder_iin, issued_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(app.id.as_str().to_string())
-            .bind(app.service.clone())
-            .bind(number.clone())
-            .bind(app.applicant.clone())
-            .bind(now.as_microsecond())
-            .bind(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string())
-            .execute(c.conn().await?)
+        let seq = c
+            .next_counter(&format!("document:{}:{year}", app.service))
             .await?;
+        let number = format!("{}-{year}-{seq:07}", app.service);
+        c.push(
+            "INSERT INTO issued_documents (id, application_id, kind, number, holder_iin, issued_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                Value::from(uuid::Uuid::now_v7().to_string()),
+                Value::from(app.id.as_str()),
+                Value::from(app.service.clone()),
+                Value::from(number.clone()),
+                Value::from(app.applicant.clone()),
+                Value::from(now.as_microsecond()),
+                Value::from(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string()),
+            ],
+        );
         insert_event(
             c,
             &app.id,
@@ -1219,13 +1226,17 @@ impl Engine {
             )));
         }
         let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND service = $2 AND version = $3 AND process = $4 AND step = $5 AND registry_id IS NULL ORDER BY id", rows::APP_COLS);
-        let found = drn_store::query(&sql)
-            .bind(unit.as_str().to_string())
-            .bind(service.to_string())
-            .bind(version.to_string())
-            .bind(process.to_string())
-            .bind(i64::from(n))
-            .fetch_all(c.conn().await?)
+        let found = c
+            .fetch_all(
+                &sql,
+                vec![
+                    Value::from(unit.as_str()),
+                    Value::from(service),
+                    Value::from(version),
+                    Value::from(process),
+                    Value::from(i64::from(n)),
+                ],
+            )
             .await?;
         if found.is_empty() {
             return Err(EngineError::invalid(
@@ -1255,7 +1266,7 @@ impl Engine {
         let mut out = Vec::new();
         for (dest, apps) in by_dest {
             let id = RegistryId::new();
-            let seq = next_counter(c.conn().await?, &format!("registry:{unit}:{year}")).await?;
+            let seq = c.next_counter(&format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
             // Buffered: the registry, and for each application its item, event and
             // state, go to the database in a few calls (see `Ctx`).
@@ -1298,7 +1309,7 @@ impl Engine {
                 a.revision = rev + 1;
                 self.save_state(c, &a, rev).await?;
             }
-            out.push(load_registry(c.conn().await?, &id).await?);
+            out.push(load_registry(c, &id).await?);
         }
         Ok(Outcome::Registries { registries: out })
     }
@@ -1314,7 +1325,7 @@ impl Engine {
         revision: i64,
         receiving: bool,
     ) -> Result<(Registry, &Process), EngineError> {
-        let reg = load_registry(c.conn().await?, id).await?;
+        let reg = load_registry(c, id).await?;
         if reg.revision != revision {
             return Err(EngineError::Conflict {
                 what: "registry",
@@ -1363,19 +1374,20 @@ impl Engine {
                 reg.status
             )));
         }
-        let q = if sign {
-            drn_store::query("UPDATE registries SET status = 'signed', signed_by = $1, signed_at = $2, revision = revision + 1 WHERE id = $3 AND revision = $4")
-                .bind(actor.id.clone())
+        let at = Value::from(now.as_microsecond());
+        let (id_v, rev_v) = (Value::from(id.as_str()), Value::from(revision));
+        let update = if sign {
+            Statement::new(
+                "UPDATE registries SET status = 'signed', signed_by = $1, signed_at = $2, revision = revision + 1 WHERE id = $3 AND revision = $4",
+                vec![Value::from(actor.id.clone()), at, id_v, rev_v],
+            )
         } else {
-            drn_store::query("UPDATE registries SET status = 'sent', sent_at = $1, revision = revision + 1 WHERE id = $2 AND revision = $3")
+            Statement::new(
+                "UPDATE registries SET status = 'sent', sent_at = $1, revision = revision + 1 WHERE id = $2 AND revision = $3",
+                vec![at, id_v, rev_v],
+            )
         };
-        let q = q.bind(now.as_microsecond());
-        let done = q
-            .bind(id.as_str().to_string())
-            .bind(revision)
-            .execute(c.conn().await?)
-            .await?;
-        if done.rows_affected() != 1 {
+        if c.execute_counted(update).await? != 1 {
             return Err(EngineError::Conflict {
                 what: "registry",
                 current: revision + 1,
@@ -1404,7 +1416,7 @@ impl Engine {
             }
         }
         Ok(Outcome::Registry {
-            registry: load_registry(c.conn().await?, id).await?,
+            registry: load_registry(c, id).await?,
         })
     }
 
@@ -1439,18 +1451,21 @@ impl Engine {
             None => format!(
                 "IN-{}-{year}-{:05}",
                 reg.to_unit,
-                next_counter(c.conn().await?, &format!("incoming:{}:{year}", reg.to_unit)).await?
+                c.next_counter(&format!("incoming:{}:{year}", reg.to_unit))
+                    .await?
             ),
         };
-        let done = drn_store::query("UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, revision = revision + 1 WHERE id = $4 AND revision = $5")
-            .bind(actor.id.clone())
-            .bind(now.as_microsecond())
-            .bind(number.clone())
-            .bind(id.as_str().to_string())
-            .bind(revision)
-            .execute(c.conn().await?)
-            .await?;
-        if done.rows_affected() != 1 {
+        let update = Statement::new(
+            "UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, revision = revision + 1 WHERE id = $4 AND revision = $5",
+            vec![
+                Value::from(actor.id.clone()),
+                Value::from(now.as_microsecond()),
+                Value::from(number.clone()),
+                Value::from(id.as_str()),
+                Value::from(revision),
+            ],
+        );
+        if c.execute_counted(update).await? != 1 {
             return Err(EngineError::Conflict {
                 what: "registry",
                 current: revision + 1,
@@ -1480,7 +1495,7 @@ impl Engine {
             self.save_state(c, &a, rev).await?;
         }
         Ok(Outcome::Registry {
-            registry: load_registry(c.conn().await?, id).await?,
+            registry: load_registry(c, id).await?,
         })
     }
 }

@@ -163,12 +163,12 @@ impl Engine {
     }
 
     /// Loads all units into the cache.
-    async fn load_units(
-        &self,
-        c: &mut drn_store::AnyConnection,
-    ) -> Result<Arc<UnitMap>, EngineError> {
-        let rows = drn_store::query(&format!("SELECT {} FROM units", rows::UNIT_COLS))
-            .fetch_all(&mut *c)
+    async fn load_units<R: rows::Reads>(&self, c: &mut R) -> Result<Arc<UnitMap>, EngineError> {
+        let rows = c
+            .rows(drn_store::Statement::new(
+                format!("SELECT {} FROM units", rows::UNIT_COLS),
+                Vec::new(),
+            ))
             .await?;
         let mut map = UnitMap::with_capacity(rows.len());
         for r in &rows {
@@ -183,10 +183,10 @@ impl Engine {
         Ok(map)
     }
 
-    /// A unit, from the cache when it is there.
-    pub(crate) async fn unit_on(
+    /// A unit, from the cache when it is there (no call to the database then).
+    pub(crate) async fn unit_on<R: rows::Reads>(
         &self,
-        c: &mut drn_store::AnyConnection,
+        c: &mut R,
         id: &UnitId,
     ) -> Result<Unit, EngineError> {
         if let Some(u) = self.cached_units().and_then(|m| m.get(id).cloned()) {
@@ -197,19 +197,6 @@ impl Engine {
             .get(id)
             .cloned()
             .ok_or_else(|| EngineError::not_found("unit", id.as_str()))
-    }
-
-    /// A unit inside a writer's batch, from the cache when it is there (no call to the
-    /// database then).
-    pub(crate) async fn unit_in(
-        &self,
-        c: &mut writer::Ctx<'_>,
-        id: &UnitId,
-    ) -> Result<Unit, EngineError> {
-        if let Some(u) = self.cached_units().and_then(|m| m.get(id).cloned()) {
-            return Ok(u);
-        }
-        self.unit_on(c.conn().await?, id).await
     }
 
     /// The republic's production unit (the first by id).
@@ -226,7 +213,7 @@ impl Engine {
         if let Some(id) = self.cached_units().as_deref().and_then(pick) {
             return Ok(id);
         }
-        let m = self.load_units(c.conn().await?).await?;
+        let m = self.load_units(c).await?;
         pick(&m).ok_or_else(|| EngineError::not_found("unit", "production"))
     }
 

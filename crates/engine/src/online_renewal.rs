@@ -491,14 +491,15 @@ pub struct PilotExtension {
 }
 
 /// The latest day an administrator extended `service` to.
-async fn extended_until(
-    c: &mut drn_store::AnyConnection,
+async fn extended_until<R: crate::rows::Reads>(
+    c: &mut R,
     service: &str,
 ) -> Result<Option<Date>, EngineError> {
-    use drn_store::Row;
-    let rows = drn_store::query("SELECT until_day FROM service_extensions WHERE service = $1")
-        .bind(service.to_string())
-        .fetch_all(&mut *c)
+    let rows = c
+        .rows(drn_store::Statement::new(
+            "SELECT until_day FROM service_extensions WHERE service = $1",
+            vec![drn_store::Value::from(service)],
+        ))
         .await?;
     let mut best: Option<Date> = None;
     for r in &rows {
@@ -522,8 +523,8 @@ fn is_last(svc: &drn_core::Service, v: &drn_core::Version) -> bool {
 /// of the pilot's period (the catalog's last version, ended before `today`); `None` for
 /// other services and outside any extension. The engine's intake uses it when the catalog
 /// has no version in force.
-pub(crate) async fn extended_version<'a>(
-    c: &mut drn_store::AnyConnection,
+pub(crate) async fn extended_version<'a, R: crate::rows::Reads>(
+    c: &mut R,
     svc: &'a drn_core::Service,
     today: Date,
 ) -> Result<Option<&'a drn_core::Version>, EngineError> {
@@ -590,7 +591,7 @@ impl Engine {
             return Ok(None);
         };
         let mut c = self.db.reader().acquire().await?;
-        let ext = extended_until(&mut c, SERVICE).await?;
+        let ext = extended_until(&mut *c, SERVICE).await?;
         let today = self.today();
         if let Some(v) = svc.version_on(today) {
             let until = match (v.effective_to, ext) {
@@ -599,7 +600,7 @@ impl Engine {
             };
             return Ok(Some((v.id.clone(), until)));
         }
-        Ok(extended_version(&mut c, svc, today)
+        Ok(extended_version(&mut *c, svc, today)
             .await?
             .map(|v| (v.id.clone(), ext)))
     }
@@ -635,7 +636,7 @@ impl Engine {
             .and_then(|s| s.versions.iter().max_by_key(|v| v.effective_from))
             .and_then(|v| v.effective_to);
         let mut c = self.db.reader().acquire().await?;
-        let ext = extended_until(&mut c, SERVICE).await?;
+        let ext = extended_until(&mut *c, SERVICE).await?;
         Ok((catalog, ext.filter(|x| catalog.is_some_and(|c| x > &c))))
     }
 
@@ -1670,7 +1671,7 @@ impl Engine {
 
     async fn load_app(&self, id: &ApplicationId) -> Result<Application, EngineError> {
         let mut c = self.db.reader().acquire().await?;
-        rows::read_application(&mut c, id).await
+        rows::load_application(&mut *c, id).await
     }
 
     async fn load_unit(&self, id: &UnitId) -> Option<Unit> {

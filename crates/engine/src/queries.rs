@@ -1,14 +1,14 @@
 //! Queries: an application and its timeline, a unit's queue, what is due soon or overdue,
 //! registries, and persons. A read of a person's data is audited (who, when, what).
 
-use drn_store::{AnyConnection, Row};
+use drn_store::{Row, Statement, Value};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::error::EngineError;
 use crate::model::*;
-use crate::rows::{self, load_registry, read_application};
+use crate::rows::{self, load_application, load_registry, Reads};
 use crate::writer::Work;
 use crate::Engine;
 
@@ -21,9 +21,9 @@ pub struct QueueItem {
 
 impl Engine {
     /// Is `unit` the same as `root` or below it in the tree.
-    pub(crate) async fn in_area(
+    pub(crate) async fn in_area<R: Reads>(
         &self,
-        c: &mut AnyConnection,
+        c: &mut R,
         root: &UnitId,
         unit: &UnitId,
     ) -> Result<bool, EngineError> {
@@ -39,9 +39,9 @@ impl Engine {
 
     /// May the actor see this application: the applicant; staff whose unit holds it or
     /// whose area contains the unit that accepted it; the centre, auditors and the system.
-    async fn may_see(
+    async fn may_see<R: Reads>(
         &self,
-        c: &mut AnyConnection,
+        c: &mut R,
         actor: &Actor,
         app: &Application,
     ) -> Result<bool, EngineError> {
@@ -108,12 +108,11 @@ impl Engine {
         id: &ApplicationId,
         screen: &str,
     ) -> Result<Application, EngineError> {
-        let mut c = self.db.reader().acquire().await?;
-        let app = read_application(&mut c, id).await?;
+        let mut c = &self.db;
+        let app = load_application(&mut c, id).await?;
         if !self.may_see(&mut c, actor, &app).await? {
             return Err(EngineError::not_found("application", id.as_str()));
         }
-        drop(c);
         self.audit_read(
             actor,
             "read_application",
@@ -131,9 +130,12 @@ impl Engine {
         id: &ApplicationId,
     ) -> Result<Vec<Event>, EngineError> {
         let app = self.application(actor, id, "timeline").await?;
-        let rows = drn_store::query("SELECT seq, application_id, kind, step, actor, unit_id, at, due_at, data_json FROM events WHERE application_id = $1 ORDER BY seq")
-            .bind(app.id.as_str().to_string())
-            .fetch_all(self.db.reader())
+        let rows = self
+            .db
+            .rows(Statement::new(
+                "SELECT seq, application_id, kind, step, actor, unit_id, at, due_at, data_json FROM events WHERE application_id = $1 ORDER BY seq",
+                vec![Value::from(app.id.as_str())],
+            ))
             .await?;
         rows.iter()
             .map(|r| {
@@ -170,10 +172,12 @@ impl Engine {
     ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
         let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
-        let rows = drn_store::query(&sql)
-            .bind(unit.as_str().to_string())
-            .bind(limit)
-            .fetch_all(self.db.reader())
+        let rows = self
+            .db
+            .rows(Statement::new(
+                sql,
+                vec![Value::from(unit.as_str()), Value::from(limit)],
+            ))
             .await?;
         let now = self.now();
         rows.iter()
@@ -205,28 +209,21 @@ impl Engine {
             None => return Err(EngineError::forbidden("name your unit")),
         }
         let base = format!("SELECT {} FROM applications WHERE status IN ('in_progress', 'in_transit') AND step_due_at < $1", rows::APP_COLS);
-        let rows = match unit {
-            Some(u) => {
-                drn_store::query(&format!(
-                    "{base} AND holder_unit = $2 ORDER BY step_due_at LIMIT $3"
-                ))
-                .bind(before.as_microsecond())
-                .bind(u.as_str().to_string())
-                .bind(limit)
-                .fetch_all(self.db.reader())
-                .await?
-            }
-            None => {
-                drn_store::query(&format!("{base} ORDER BY step_due_at LIMIT $2"))
-                    .bind(before.as_microsecond())
-                    .bind(limit)
-                    .fetch_all(self.db.reader())
-                    .await?
-            }
+        let before = Value::from(before.as_microsecond());
+        let read = match unit {
+            Some(u) => Statement::new(
+                format!("{base} AND holder_unit = $2 ORDER BY step_due_at LIMIT $3"),
+                vec![before, Value::from(u.as_str()), Value::from(limit)],
+            ),
+            None => Statement::new(
+                format!("{base} ORDER BY step_due_at LIMIT $2"),
+                vec![before, Value::from(limit)],
+            ),
         };
+        let rows = self.db.rows(read).await?;
         let now = self.now();
         let mut out = Vec::new();
-        let mut c = self.db.reader().acquire().await?;
+        let mut c = &self.db;
         for r in &rows {
             let a = rows::application(r)?;
             // A supervisor sees only the area of their unit.
@@ -250,7 +247,7 @@ impl Engine {
     /// A registry, for its two units and the centre.
     pub async fn registry(&self, actor: &Actor, id: &RegistryId) -> Result<Registry, EngineError> {
         let mut c = self.db.reader().acquire().await?;
-        let r = load_registry(&mut c, id).await?;
+        let r = load_registry(&mut *c, id).await?;
         let ok = matches!(
             actor.role,
             Role::System | Role::CentralOfficer | Role::Auditor
@@ -281,7 +278,7 @@ impl Engine {
         let mut c = self.db.reader().acquire().await?;
         let mut out = Vec::new();
         for r in rows {
-            out.push(load_registry(&mut c, &RegistryId::from_db(r.try_get(0)?)).await?);
+            out.push(load_registry(&mut *c, &RegistryId::from_db(r.try_get(0)?)).await?);
         }
         Ok(out)
     }
@@ -337,9 +334,9 @@ impl Engine {
             return Err(EngineError::forbidden("only your own applications"));
         }
         let sql = format!("SELECT {} FROM applications WHERE applicant_iin = $1 ORDER BY accepted_at DESC LIMIT 200", rows::APP_COLS);
-        let rows = drn_store::query(&sql)
-            .bind(iin.to_string())
-            .fetch_all(self.db.reader())
+        let rows = self
+            .db
+            .rows(Statement::new(sql, vec![Value::from(iin.to_string())]))
             .await?;
         let out = rows
             .iter()
@@ -359,12 +356,13 @@ impl Engine {
 
     /// All units.
     pub async fn units(&self) -> Result<Vec<Unit>, EngineError> {
-        let rows = drn_store::query(&format!(
-            "SELECT {} FROM units ORDER BY id",
-            rows::UNIT_COLS
-        ))
-        .fetch_all(self.db.reader())
-        .await?;
+        let rows = self
+            .db
+            .rows(Statement::new(
+                format!("SELECT {} FROM units ORDER BY id", rows::UNIT_COLS),
+                Vec::new(),
+            ))
+            .await?;
         rows.iter().map(rows::unit).collect()
     }
 
@@ -376,9 +374,12 @@ impl Engine {
         unit: &UnitId,
     ) -> Result<Vec<(String, String, String, u32, i64)>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
-        let rows = drn_store::query("SELECT service, version, process, step, COUNT(*) FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND registry_id IS NULL GROUP BY service, version, process, step ORDER BY service, step")
-            .bind(unit.as_str().to_string())
-            .fetch_all(self.db.reader())
+        let rows = self
+            .db
+            .rows(Statement::new(
+                "SELECT service, version, process, step, COUNT(*) FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND registry_id IS NULL GROUP BY service, version, process, step ORDER BY service, step",
+                vec![Value::from(unit.as_str())],
+            ))
             .await?;
         let mut out = Vec::new();
         for r in rows {

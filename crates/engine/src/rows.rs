@@ -1,12 +1,43 @@
 //! Reading and writing the engine's rows.
 
 use drn_core::WorkingHours;
-use drn_store::{AnyConnection, AnyRow, Row, Value};
+use drn_store::{AnyConnection, DbRow, Statement, Value};
 use jiff::Timestamp;
 
 use crate::error::EngineError;
 use crate::model::*;
 use crate::writer::Ctx;
+
+/// Where reads go: a plain connection, or a writer's batch ([`Ctx`], which sends its
+/// buffered writes first).
+pub(crate) trait Reads {
+    async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError>;
+}
+
+impl Reads for AnyConnection {
+    async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError> {
+        Ok(drn_store::fetch(self, &stmt).await?)
+    }
+}
+
+/// Reads from the database's read side, one statement at a time ([`drn_store::Db::rows`]).
+impl Reads for &drn_store::Db {
+    async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError> {
+        Ok(drn_store::Db::rows(self, stmt).await?)
+    }
+}
+
+impl Reads for drn_store::PoolConn {
+    async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError> {
+        Ok(drn_store::fetch(self, &stmt).await?)
+    }
+}
+
+impl Reads for Ctx<'_> {
+    async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError> {
+        self.fetch_all(&stmt.sql, stmt.args).await
+    }
+}
 
 pub(crate) fn ts(us: i64) -> Result<Timestamp, EngineError> {
     Timestamp::from_microsecond(us).map_err(|e| EngineError::Corrupt(e.to_string()))
@@ -22,7 +53,7 @@ pub(crate) fn json(s: &str) -> Result<serde_json::Value, EngineError> {
 
 pub(crate) const APP_COLS: &str = "id, number, service, version, process, channel, urgency, applicant_iin, accepted_unit, accepted_at, status, step, holder_unit, step_entered_at, step_due_at, due_at, registry_id, revision, data_json";
 
-pub(crate) fn application(r: &AnyRow) -> Result<Application, EngineError> {
+pub(crate) fn application(r: &DbRow) -> Result<Application, EngineError> {
     Ok(Application {
         id: ApplicationId::from_db(r.try_get(0)?),
         number: r.try_get(1)?,
@@ -46,16 +77,18 @@ pub(crate) fn application(r: &AnyRow) -> Result<Application, EngineError> {
     })
 }
 
-pub(crate) async fn load_application(
-    c: &mut Ctx<'_>,
+pub(crate) async fn load_application<R: Reads>(
+    c: &mut R,
     id: &ApplicationId,
 ) -> Result<Application, EngineError> {
     let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
-    let row = c
-        .fetch_optional(&sql, vec![Value::from(id.as_str())])
-        .await?
-        .ok_or_else(|| EngineError::not_found("application", id.as_str()))?;
-    application(&row)
+    let rows = c
+        .rows(Statement::new(sql, vec![Value::from(id.as_str())]))
+        .await?;
+    application(
+        rows.first()
+            .ok_or_else(|| EngineError::not_found("application", id.as_str()))?,
+    )
 }
 
 /// The applications of a registry, in its order, in one read (a registry may carry
@@ -76,24 +109,10 @@ pub(crate) async fn load_registry_applications(
         .collect()
 }
 
-/// The same, on a plain connection (reads).
-pub(crate) async fn read_application(
-    c: &mut AnyConnection,
-    id: &ApplicationId,
-) -> Result<Application, EngineError> {
-    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
-    let row = drn_store::query(&sql)
-        .bind(id.as_str().to_string())
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or_else(|| EngineError::not_found("application", id.as_str()))?;
-    application(&row)
-}
-
 pub(crate) const UNIT_COLS: &str =
     "id, kind, parent_id, region_code, kato, name_kk, name_ru, name_en, hours_json";
 
-pub(crate) fn unit(r: &AnyRow) -> Result<Unit, EngineError> {
+pub(crate) fn unit(r: &DbRow) -> Result<Unit, EngineError> {
     let hours: WorkingHours = serde_json::from_str(&r.try_get::<String, _>(8)?)
         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
     Ok(Unit {
@@ -113,22 +132,33 @@ pub(crate) fn unit(r: &AnyRow) -> Result<Unit, EngineError> {
 
 pub(crate) const REG_COLS: &str = "id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, signed_by, signed_at, sent_at, received_by, received_at, incoming_number, revision";
 
-pub(crate) async fn load_registry(
-    c: &mut AnyConnection,
+/// A registry with its applications.
+pub(crate) async fn load_registry<R: Reads>(
+    c: &mut R,
     id: &RegistryId,
 ) -> Result<Registry, EngineError> {
-    let sql = format!("SELECT {REG_COLS} FROM registries WHERE id = $1");
-    let r = drn_store::query(&sql)
-        .bind(id.as_str().to_string())
-        .fetch_optional(&mut *c)
-        .await?
-        .ok_or_else(|| EngineError::not_found("registry", id.as_str()))?;
-    let items = drn_store::query(
-        "SELECT application_id FROM registry_items WHERE registry_id = $1 ORDER BY application_id",
+    let (head, items) = registry_reads(id);
+    let head = c.rows(head).await?;
+    let items = c.rows(items).await?;
+    registry(id, head.first(), &items)
+}
+
+/// The two reads of a registry: its row, and its applications' ids.
+fn registry_reads(id: &RegistryId) -> (drn_store::Statement, drn_store::Statement) {
+    (
+        drn_store::Statement::new(
+            format!("SELECT {REG_COLS} FROM registries WHERE id = $1"),
+            vec![Value::from(id.as_str())],
+        ),
+        drn_store::Statement::new(
+            "SELECT application_id FROM registry_items WHERE registry_id = $1 ORDER BY application_id",
+            vec![Value::from(id.as_str())],
+        ),
     )
-    .bind(id.as_str().to_string())
-    .fetch_all(&mut *c)
-    .await?;
+}
+
+fn registry(id: &RegistryId, r: Option<&DbRow>, items: &[DbRow]) -> Result<Registry, EngineError> {
+    let r = r.ok_or_else(|| EngineError::not_found("registry", id.as_str()))?;
     Ok(Registry {
         id: RegistryId::from_db(r.try_get(0)?),
         number: r.try_get(1)?,

@@ -17,7 +17,7 @@
 
 use drn_core::catalog::{Process, Step, UnitRole, Version};
 use drn_core::{Bin, Channel, Iin, Sex, Urgency};
-use drn_store::{next_counter, Row, Value};
+use drn_store::{next_counter, DbRow, Row, Statement, Value};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -293,8 +293,9 @@ impl Engine {
         now: Timestamp,
     ) -> Result<String, EngineError> {
         let year = now.to_zoned(self.tz.clone()).year();
-        let seq =
-            next_counter(c.conn().await?, &format!("journal:{journal}:{unit}:{year}")).await?;
+        let seq = c
+            .next_counter(&format!("journal:{journal}:{unit}:{year}"))
+            .await?;
         Ok(format!("{unit}-{year}-{}{seq:06}", journal_prefix(journal)))
     }
 
@@ -900,20 +901,19 @@ impl Engine {
         let prefix = Iin::prefix_for(f.birth_date, f.sex)
             .map_err(|e| EngineError::invalid("foreigner.birth_date", e.to_string()))?;
         let lock = format!("iin:{prefix}");
-        let conn = c.conn().await?;
-        drn_store::query(
+        c.push(
             "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(lock.clone())
-        .execute(&mut *conn)
-        .await?;
-        drn_store::query("UPDATE counters SET value = value + 1 WHERE name = $1")
-            .bind(lock)
-            .execute(&mut *conn)
-            .await?;
-        let rows = drn_store::query("SELECT iin FROM persons WHERE iin LIKE $1")
-            .bind(format!("{prefix}%"))
-            .fetch_all(&mut *conn)
+            vec![Value::from(lock.clone())],
+        );
+        c.push(
+            "UPDATE counters SET value = value + 1 WHERE name = $1",
+            vec![Value::from(lock)],
+        );
+        let rows = c
+            .fetch_all(
+                "SELECT iin FROM persons WHERE iin LIKE $1",
+                vec![Value::from(format!("{prefix}%"))],
+            )
             .await?;
         let mut taken = std::collections::HashSet::new();
         for r in rows {
@@ -924,16 +924,18 @@ impl Engine {
         }
         let iin = Iin::form(f.birth_date, f.sex, |s| taken.contains(&s))
             .map_err(|e| EngineError::invalid("foreigner", e.to_string()))?;
-        drn_store::query("INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)")
-            .bind(iin.to_string())
-            .bind(f.surname.trim().to_string())
-            .bind(f.given_name.trim().to_string())
-            .bind(f.birth_date.to_string())
-            .bind(f.sex.code())
-            .bind(f.citizenship.trim().to_uppercase())
-            .bind(json!({ "passport": f.passport.trim().to_uppercase(), "iin_application": app }).to_string())
-            .execute(&mut *conn)
-            .await?;
+        c.push(
+            "INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
+            vec![
+                Value::from(iin.to_string()),
+                Value::from(f.surname.trim().to_string()),
+                Value::from(f.given_name.trim().to_string()),
+                Value::from(f.birth_date.to_string()),
+                Value::from(f.sex.code()),
+                Value::from(f.citizenship.trim().to_uppercase()),
+                Value::from(json!({ "passport": f.passport.trim().to_uppercase(), "iin_application": app }).to_string()),
+            ],
+        );
         Ok(iin)
     }
 
@@ -1267,13 +1269,17 @@ impl Engine {
         } else {
             "('permanent', 'not_established')"
         };
-        let n = drn_store::query(&format!("UPDATE registrations SET ended_at = $1, ended_by = $2 WHERE person_iin = $3 AND ended_at IS NULL AND kind IN {kinds}"))
-            .bind(now.as_microsecond())
-            .bind(format!("application:{}", app.number))
-            .bind(person.to_string())
-            .execute(c.conn().await?)
+        let n = c
+            .execute_counted(Statement::new(
+                format!("UPDATE registrations SET ended_at = $1, ended_by = $2 WHERE person_iin = $3 AND ended_at IS NULL AND kind IN {kinds}"),
+                vec![
+                    Value::from(now.as_microsecond()),
+                    Value::from(format!("application:{}", app.number)),
+                    Value::from(person.to_string()),
+                ],
+            ))
             .await?;
-        Ok(n.rows_affected() as i64)
+        Ok(n as i64)
     }
 
     async fn s3_register(
@@ -1387,7 +1393,7 @@ fn foreigner_subject(f: &serde_json::Value) -> String {
     )
 }
 
-fn address_row(r: &drn_store::AnyRow) -> Result<Address, EngineError> {
+fn address_row(r: &DbRow) -> Result<Address, EngineError> {
     Ok(Address {
         rka: r.try_get(0)?,
         kind: r.try_get(1)?,
@@ -1426,7 +1432,10 @@ impl Engine {
             .fetch_all(self.db.reader())
             .await?;
         if !phrase.is_empty() {
-            return phrase.iter().map(address_row).collect();
+            return phrase
+                .iter()
+                .map(|r| address_row(&DbRow::from_any(r)?))
+                .collect();
         }
         let rows = if q.chars().all(|c| c.is_ascii_digit()) {
             drn_store::query("SELECT rka, kind, parent_rka, ate_kato, name, full_text, active FROM ar_addresses WHERE rka LIKE $1 ORDER BY rka LIMIT $2")
@@ -1452,7 +1461,9 @@ impl Engine {
             }
             qy.bind(limit).fetch_all(self.db.reader()).await?
         };
-        rows.iter().map(address_row).collect()
+        rows.iter()
+            .map(|r| address_row(&DbRow::from_any(r)?))
+            .collect()
     }
 
     /// One address by its code.
@@ -1463,7 +1474,7 @@ impl Engine {
             .fetch_optional(self.db.reader())
             .await?
             .ok_or_else(|| EngineError::not_found("address", rka))?;
-        address_row(&r)
+        address_row(&DbRow::from_any(&r)?)
     }
 
     fn may_read_addresses(actor: &Actor) -> Result<(), EngineError> {

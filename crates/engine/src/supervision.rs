@@ -579,7 +579,7 @@ impl Engine {
         let items = rows
             .iter()
             .map(|r| {
-                let a = rows::application(r)?;
+                let a = rows::application(&drn_store::DbRow::from_any(r)?)?;
                 Ok(QueueItem {
                     overdue: a.step_due_at.is_some_and(|d| d < now),
                     application: a,

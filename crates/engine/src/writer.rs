@@ -29,7 +29,8 @@
 
 use std::sync::Arc;
 
-use drn_store::{run_many, AnyConnection, AnyRow, Backend, Row, Statement, Value};
+use drn_store::lite::LiteConn;
+use drn_store::{run_many, AnyConnection, Backend, DbRow, Statement, Value};
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -134,24 +135,35 @@ impl Engine {
 
     fn start_writers(&self, rt: &tokio::runtime::Handle) -> Queue {
         let (tx, rx) = mpsc::channel(QUEUE);
+        // The writers' engine has no queue of its own: it must not keep the queue open,
+        // or the writers would never end.
+        let engine = Engine {
+            writer: Default::default(),
+            ..self.clone()
+        };
+        if self.db.backend == Backend::Sqlite {
+            // One writer, on a thread of its own, calling SQLite directly.
+            let spawned = std::thread::Builder::new()
+                .name("drn-writer".into())
+                .spawn(move || lite_writer(engine, rx));
+            if let Err(e) = spawned {
+                // The queue's receiver is gone with the closure: callers get `stopped`.
+                tracing::error!(error = %e, "could not start the writer thread");
+            }
+            return tx;
+        }
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..writers(self.db.backend) {
-            // The writers' engine has no queue of its own: it must not keep the queue
-            // open, or the writers would never end.
-            let engine = Engine {
-                writer: Default::default(),
-                ..self.clone()
-            };
-            rt.spawn(writer_loop(engine, rx.clone()));
+            rt.spawn(writer_loop(engine.clone(), rx.clone()));
         }
         tx
     }
 
     /// Runs a batch and answers its jobs; when the batch fails as a whole, runs each job
     /// alone.
-    async fn run_jobs(&self, jobs: Vec<Job>) {
+    async fn run_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
         let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
-        match self.run_batch(&works).await {
+        match self.run_batch(conn, &works).await {
             Ok(answers) => {
                 let mut again = Vec::new();
                 for (job, answer) in jobs.into_iter().zip(answers) {
@@ -165,13 +177,13 @@ impl Engine {
                 // A deadlock or serialization failure (PostgreSQL: another batch held
                 // the rows): run those again, alone, now that this batch has committed.
                 for job in again {
-                    self.run_alone(job).await;
+                    self.run_alone(conn, job).await;
                 }
             }
             Err((e, _)) if jobs.len() > 1 => {
                 tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; running its jobs one by one");
                 for job in jobs {
-                    self.run_alone(job).await;
+                    self.run_alone(conn, job).await;
                 }
             }
             Err((e, partial)) => {
@@ -182,10 +194,10 @@ impl Engine {
         }
     }
 
-    async fn run_alone(&self, job: Job) {
+    async fn run_alone(&self, conn: &mut WriterConn, job: Job) {
         let mut last = None;
         for _ in 0..3 {
-            match self.run_batch(&[&job.work]).await {
+            match self.run_batch(conn, &[&job.work]).await {
                 Ok(mut a) => match a.pop() {
                     Some(Err(e)) if is_transient(&e) => last = Some(Err(e)),
                     Some(a) => {
@@ -205,14 +217,59 @@ impl Engine {
 
     /// One transaction for the batch. `Err` when it failed as a whole (nothing kept), with
     /// the answers the jobs had before it failed.
-    async fn run_batch(&self, works: &[&Work]) -> Result<Vec<Answer>, (EngineError, Vec<Answer>)> {
+    async fn run_batch(
+        &self,
+        conn: &mut WriterConn,
+        works: &[&Work],
+    ) -> Result<Vec<Answer>, (EngineError, Vec<Answer>)> {
+        match conn {
+            WriterConn::Pool => {
+                let mut tx = match self.db.begin().await {
+                    Ok(tx) => tx,
+                    Err(e) => return Err((e.into(), Vec::new())),
+                };
+                let mut ctx = Ctx::new(Link::Sqlx(&mut tx), self.db.backend);
+                let answers = self.batch_body(&mut ctx, works).await?;
+                drop(ctx);
+                // On an error the transaction is dropped: rolled back.
+                match tx.commit().await {
+                    Ok(()) => Ok(answers),
+                    Err(e) => Err((drn_store::StoreError::from(e).into(), answers)),
+                }
+            }
+            WriterConn::Lite(c) => {
+                if let Err(e) = c.begin() {
+                    return Err((e.into(), Vec::new()));
+                }
+                let mut ctx = Ctx::new(Link::Lite(&mut *c), Backend::Sqlite);
+                let body = self.batch_body(&mut ctx, works).await;
+                drop(ctx);
+                let answers = match body {
+                    Ok(a) => a,
+                    Err(e) => {
+                        c.rollback();
+                        return Err(e);
+                    }
+                };
+                match c.commit() {
+                    Ok(()) => Ok(answers),
+                    Err(e) => {
+                        c.rollback();
+                        Err((e.into(), answers))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The batch's jobs and audit records, inside its transaction.
+    async fn batch_body(
+        &self,
+        ctx: &mut Ctx<'_>,
+        works: &[&Work],
+    ) -> Result<Vec<Answer>, (EngineError, Vec<Answer>)> {
         let mut answers = Vec::with_capacity(works.len());
-        let mut tx = match self.db.begin().await {
-            Ok(tx) => tx,
-            Err(e) => return Err((e.into(), answers)),
-        };
         let mut entries = Vec::new();
-        let mut ctx = Ctx::new(&mut tx, self.db.backend);
         for w in works {
             let now = self.now();
             match w {
@@ -248,7 +305,7 @@ impl Engine {
                 }
                 Work::Command { actor, cmd, key } => {
                     match self
-                        .run_command(&mut ctx, actor, cmd, key.as_deref(), now, &mut entries)
+                        .run_command(ctx, actor, cmd, key.as_deref(), now, &mut entries)
                         .await
                     {
                         Ok(a) => answers.push(a.map(|o| Reply::Outcome(Box::new(o)))),
@@ -258,16 +315,22 @@ impl Engine {
             }
         }
         if !entries.is_empty() {
-            if let Err(e) = audit::append_all(&mut ctx, &entries).await {
+            if let Err(e) = audit::append_all(ctx, &entries).await {
                 return Err((e, answers));
             }
         }
-        drop(ctx);
-        if let Err(e) = tx.commit().await {
-            return Err((drn_store::StoreError::from(e).into(), answers));
+        if let Err(e) = ctx.flush().await {
+            return Err((e, answers));
         }
         Ok(answers)
     }
+}
+
+/// What a writer writes through: a transaction from the write pool per batch (PostgreSQL),
+/// or its own SQLite connection.
+enum WriterConn {
+    Pool,
+    Lite(LiteConn),
 }
 
 /// What a job that ran alone answers when its transaction failed: a refused or failed
@@ -306,7 +369,44 @@ async fn writer_loop(engine: Engine, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
                 }
             }
         }
-        engine.run_jobs(jobs).await;
+        engine.run_jobs(&mut WriterConn::Pool, jobs).await;
+    }
+}
+
+/// The SQLite writer's thread: its own connection, and a runtime of its own to drive the
+/// commands (their calls to SQLite do not wait; the runtime is there for what a command
+/// may await besides).
+fn lite_writer(engine: Engine, mut rx: mpsc::Receiver<Job>) {
+    let max = max_batch(Backend::Sqlite);
+    let started = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| EngineError::Corrupt(format!("writer runtime: {e}")))
+        .and_then(|rt| match engine.db.open_lite() {
+            Ok(Some(c)) => Ok((rt, WriterConn::Lite(c))),
+            Ok(None) => Ok((rt, WriterConn::Pool)),
+            Err(e) => Err(e.into()),
+        });
+    let (rt, mut conn) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the writer could not start");
+            // Every job gets the error; the callers are not left waiting.
+            while let Some(j) = rx.blocking_recv() {
+                let _ = j.reply.send(Err(stopped()));
+            }
+            return;
+        }
+    };
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < max {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        rt.block_on(engine.run_jobs(&mut conn, jobs));
     }
 }
 
@@ -329,7 +429,7 @@ pub(crate) enum Guard {
 /// A command's view of the batch's transaction: reads go to the connection at once (with
 /// the writes buffered before them), writes are buffered and sent together.
 pub(crate) struct Ctx<'a> {
-    c: &'a mut AnyConnection,
+    c: Link<'a>,
     backend: Backend,
     pending: Vec<(Statement, Option<Guard>)>,
     sp: Sp,
@@ -338,11 +438,17 @@ pub(crate) struct Ctx<'a> {
     broken: bool,
 }
 
+/// The connection a [`Ctx`] writes through.
+pub(crate) enum Link<'a> {
+    Sqlx(&'a mut AnyConnection),
+    Lite(&'a mut LiteConn),
+}
+
 const SAVEPOINT: &str = "SAVEPOINT drn_cmd";
 const RELEASE: &str = "RELEASE SAVEPOINT drn_cmd";
 
 impl<'a> Ctx<'a> {
-    pub(crate) fn new(c: &'a mut AnyConnection, backend: Backend) -> Ctx<'a> {
+    pub(crate) fn new(c: Link<'a>, backend: Backend) -> Ctx<'a> {
         Ctx {
             c,
             backend,
@@ -362,12 +468,6 @@ impl<'a> Ctx<'a> {
         self.pending.push((Statement::new(sql, args), Some(g)));
     }
 
-    /// The connection, after sending the buffered writes.
-    pub(crate) async fn conn(&mut self) -> Result<&mut AnyConnection, EngineError> {
-        self.run(None).await?;
-        Ok(&mut *self.c)
-    }
-
     /// Sends the buffered writes.
     pub(crate) async fn flush(&mut self) -> Result<(), EngineError> {
         self.run(None).await.map(|_| ())
@@ -378,7 +478,7 @@ impl<'a> Ctx<'a> {
         &mut self,
         sql: &str,
         args: Vec<Value>,
-    ) -> Result<Option<AnyRow>, EngineError> {
+    ) -> Result<Option<DbRow>, EngineError> {
         Ok(self
             .run(Some(Statement::new(sql, args)))
             .await?
@@ -399,7 +499,7 @@ impl<'a> Ctx<'a> {
         &mut self,
         sql: &str,
         args: Vec<Value>,
-    ) -> Result<Vec<AnyRow>, EngineError> {
+    ) -> Result<Vec<DbRow>, EngineError> {
         self.run(Some(Statement::new(sql, args))).await
     }
 
@@ -412,7 +512,7 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    async fn run(&mut self, read: Option<Statement>) -> Result<Vec<AnyRow>, EngineError> {
+    async fn run(&mut self, read: Option<Statement>) -> Result<Vec<DbRow>, EngineError> {
         Ok(self.send(read).await?.rows)
     }
 
@@ -434,13 +534,13 @@ impl<'a> Ctx<'a> {
             guards.push(g);
         }
         stmts.extend(read);
-        let done = match run_many(self.c, self.backend, &stmts).await {
+        let done = match self.call(&stmts).await {
             Ok(d) => d,
             Err(e) => {
                 if carries_sp {
                     self.broken = true;
                 }
-                return Err(e.into());
+                return Err(e);
             }
         };
         for (i, g) in guards.iter().enumerate() {
@@ -448,10 +548,15 @@ impl<'a> Ctx<'a> {
                 continue;
             };
             if done.changed.get(i).copied() != Some(1) {
-                let current = drn_store::query("SELECT revision FROM applications WHERE id = $1")
-                    .bind(id.as_str().to_string())
-                    .fetch_optional(&mut *self.c)
+                let read = Statement::new(
+                    "SELECT revision FROM applications WHERE id = $1",
+                    vec![Value::from(id.as_str())],
+                );
+                let current = self
+                    .call(std::slice::from_ref(&read))
                     .await?
+                    .rows
+                    .first()
                     .map(|r| r.try_get::<i64, _>(0))
                     .transpose()?
                     .unwrap_or(-1);
@@ -463,6 +568,41 @@ impl<'a> Ctx<'a> {
             }
         }
         Ok(done)
+    }
+
+    /// One call to the connection.
+    async fn call(&mut self, stmts: &[Statement]) -> Result<drn_store::RunResult, EngineError> {
+        Ok(match &mut self.c {
+            Link::Sqlx(c) => run_many(c, self.backend, stmts).await?,
+            Link::Lite(c) => c.run_many(stmts)?,
+        })
+    }
+
+    /// Takes the next value of a named counter (see [`drn_store::next_counter`]).
+    pub(crate) async fn next_counter(&mut self, name: &str) -> Result<i64, EngineError> {
+        self.take_counter(name, 1).await
+    }
+
+    /// Takes the next `n` values of a named counter at once; returns the last of them.
+    /// The row's update lock orders this transaction after others that took values of
+    /// the same counter, until it commits (PostgreSQL).
+    pub(crate) async fn take_counter(&mut self, name: &str, n: i64) -> Result<i64, EngineError> {
+        let last = self
+            .fetch_optional(
+                "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value",
+                vec![Value::from(n), Value::from(name)],
+            )
+            .await?;
+        match last {
+            Some(r) => Ok(r.try_get(0)?),
+            None => {
+                self.push(
+                    "INSERT INTO counters (name, value) VALUES ($1, $2)",
+                    vec![Value::from(name), Value::from(n)],
+                );
+                Ok(n)
+            }
+        }
     }
 
     /// Starts a command: its savepoint goes with its first call to the database.
@@ -493,12 +633,11 @@ impl<'a> Ctx<'a> {
             Sp::Queued(mark) => self.pending.truncate(mark),
             Sp::Open => {
                 self.pending.clear();
-                let r = drn_store::query("ROLLBACK TO SAVEPOINT drn_cmd")
-                    .execute(&mut *self.c)
-                    .await;
+                let undo = Statement::new("ROLLBACK TO SAVEPOINT drn_cmd", Vec::new());
+                let r = self.call(std::slice::from_ref(&undo)).await;
                 if let Err(e) = r {
                     self.broken = true;
-                    return Err(e.into());
+                    return Err(e);
                 }
                 self.push(RELEASE, Vec::new());
             }

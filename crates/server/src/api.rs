@@ -227,7 +227,7 @@ pub async fn citizen_first_factor(
     let challenge = uuid::Uuid::new_v4().simple().to_string();
     let code = format!("{:06}", uuid::Uuid::new_v4().as_u128() % 1_000_000);
     let now = st.engine.now();
-    let mut tx = st.engine.db.writer().begin().await.map_err(internal)?;
+    let mut tx = st.engine.db.transaction().await.map_err(internal)?;
     drn_store::query("INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) VALUES ($1, $2, $3, $4, 0)")
         .bind(challenge.clone())
         .bind(iin.to_string())

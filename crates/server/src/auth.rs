@@ -267,7 +267,7 @@ pub async fn locked_for(st: &AppState, key: &str) -> Result<Option<i64>, drn_sto
 
 /// Counts a failure; locks after MAX_FAILURES.
 pub async fn record_failure(st: &AppState, key: &str) -> Result<(), drn_store::SqlxError> {
-    let mut tx = st.engine.db.writer().begin().await?;
+    let mut tx = st.engine.db.transaction().await?;
     let row = drn_store::query("SELECT failures FROM login_attempts WHERE key = $1")
         .bind(key.to_string())
         .fetch_optional(&mut *tx)
@@ -348,7 +348,7 @@ pub async fn create_citizen_account(
     password: &str,
     phone: &str,
 ) -> Result<(), drn_store::SqlxError> {
-    let mut tx = st.engine.db.writer().begin().await?;
+    let mut tx = st.engine.db.transaction().await?;
     drn_store::query("DELETE FROM citizen_accounts WHERE iin = $1")
         .bind(iin.to_string())
         .execute(&mut *tx)

@@ -12,7 +12,14 @@ use sqlx::{AnyPool, Connection, Executor};
 pub use sqlx::any::AnyRow;
 pub use sqlx::{AnyConnection, Row, Transaction};
 
+/// A connection taken from a pool.
+pub type PoolConn = sqlx::pool::PoolConnection<sqlx::Any>;
+
+pub mod lite;
+mod row;
 pub mod testkit;
+
+pub use row::{ColumnRef, DbRow, FromCell};
 
 /// A transaction on either backend.
 pub type Tx<'a> = Transaction<'a, sqlx::Any>;
@@ -25,6 +32,10 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration {version}: {source}")]
     Migration { version: i64, source: sqlx::Error },
+    #[error("database: {0}")]
+    Lite(#[from] rusqlite::Error),
+    #[error("database row: {0}")]
+    Decode(String),
 }
 
 impl StoreError {
@@ -45,6 +56,10 @@ impl StoreError {
             StoreError::Db(sqlx::Error::Database(e)) => {
                 e.is_unique_violation() || e.message().contains("UNIQUE constraint failed")
             }
+            StoreError::Lite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
             _ => false,
         }
     }
@@ -64,6 +79,10 @@ pub struct Db {
     pub backend: Backend,
     write: AnyPool,
     read: AnyPool,
+    /// The SQLite file, for connections of the engine's writer ([`lite::LiteConn`]).
+    file: Option<std::path::PathBuf>,
+    /// SQLite: reads through rusqlite ([`Db::rows`]).
+    lite_read: Option<lite::LitePool>,
 }
 
 /// Schema migrations, in order. Each is portable SQL with `@ID@` for the key type.
@@ -90,6 +109,10 @@ impl Db {
             Backend::Postgres
         } else {
             return Err(StoreError::BadUrl(url.to_string()));
+        };
+        let file = match backend {
+            Backend::Sqlite => Some(lite::path_of(url)?),
+            Backend::Postgres => None,
         };
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
@@ -128,10 +151,15 @@ impl Db {
         };
         let write = make(writers).connect_with(opts.clone()).await?;
         let read = make(readers).connect_with(opts).await?;
+        let lite_read = file
+            .clone()
+            .map(|f| lite::LitePool::new(f, readers as usize));
         Ok(Db {
             backend,
             write,
             read,
+            file,
+            lite_read,
         })
     }
 
@@ -182,9 +210,37 @@ impl Db {
         Ok(ran)
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it takes the write lock at once: the engine's
+    /// writer has a connection of its own ([`Db::open_lite`]), and a deferred transaction
+    /// that read before that writer committed could not then write (`SQLITE_BUSY`).
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
-        Ok(self.write.begin().await?)
+        Ok(self.transaction().await?)
+    }
+
+    /// [`Db::begin`], with sqlx's error.
+    pub async fn transaction(&self) -> Result<Tx<'static>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.write.begin().await,
+        }
+    }
+
+    /// A new synchronous connection to the SQLite file, for the engine's writer thread;
+    /// `None` on PostgreSQL.
+    pub fn open_lite(&self) -> Result<Option<lite::LiteConn>, StoreError> {
+        self.file.as_deref().map(lite::LiteConn::open).transpose()
+    }
+
+    /// Runs one read and returns its rows: on SQLite through rusqlite on the blocking
+    /// pool, on PostgreSQL through the read pool.
+    pub async fn rows(&self, stmt: Statement) -> Result<Vec<DbRow>, StoreError> {
+        match &self.lite_read {
+            Some(p) => p.rows(stmt).await,
+            None => {
+                let mut c = self.read.acquire().await?;
+                fetch(&mut c, &stmt).await
+            }
+        }
     }
 
     /// The pool for reads.
@@ -256,6 +312,29 @@ pub enum Value {
     Text(Option<String>),
     Int(Option<i64>),
     Blob(Vec<u8>),
+    /// A real number (read from aggregates).
+    Real(f64),
+    /// A NULL read from the database (a NULL bound as a parameter carries its type:
+    /// `Text(None)`, `Int(None)`).
+    Null,
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null | Value::Text(None) | Value::Int(None))
+    }
+
+    /// The kind of value, for errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            _ if self.is_null() => "NULL",
+            Value::Text(_) => "text",
+            Value::Int(_) => "an integer",
+            Value::Blob(_) => "bytes",
+            Value::Real(_) => "a real",
+            Value::Null => "NULL",
+        }
+    }
 }
 
 impl From<Vec<u8>> for Value {
@@ -312,10 +391,10 @@ impl Statement {
 
 /// What [`run_many`] returns: the rows each statement changed, in order (one entry per
 /// statement that completed), and the rows the statements returned.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct RunResult {
     pub changed: Vec<u64>,
-    pub rows: Vec<AnyRow>,
+    pub rows: Vec<DbRow>,
 }
 
 /// Runs statements in order on one connection (inside the caller's transaction).
@@ -353,6 +432,13 @@ pub async fn run_many(
     Ok(out)
 }
 
+/// Runs one statement on a connection and returns its rows.
+pub async fn fetch(conn: &mut AnyConnection, stmt: &Statement) -> Result<Vec<DbRow>, StoreError> {
+    let mut out = RunResult::default();
+    run_one(conn, &stmt.sql, stmt.args.iter(), &mut out).await?;
+    Ok(out.rows)
+}
+
 async fn run_one<'a>(
     conn: &mut AnyConnection,
     sql: &str,
@@ -366,13 +452,15 @@ async fn run_one<'a>(
             Value::Text(t) => q.bind(t.clone()),
             Value::Int(i) => q.bind(*i),
             Value::Blob(b) => q.bind(b.clone()),
+            Value::Real(f) => q.bind(*f),
+            Value::Null => q.bind(Option::<String>::None),
         };
     }
     let mut steps = conn.fetch_many(q);
     while let Some(step) = steps.try_next().await? {
         match step {
             sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-            sqlx::Either::Right(row) => out.rows.push(row),
+            sqlx::Either::Right(row) => out.rows.push(DbRow::from_any(&row)?),
         }
     }
     Ok(())
