@@ -553,6 +553,8 @@ async fn demo_seed(
 
 /// `drn simulate`: see `drn_engine::simulate`.
 async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, CliError> {
+    // Warnings (a failed batch, a slow statement) on stderr; the report on stdout.
+    drn_server::init_logging_at("warn");
     let start = a
         .start
         .at(9, 0, 0, 0)
@@ -615,6 +617,22 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         println!(
             "{:<4} {:>9} {:>9} {:>9} {:>9}",
             s, c.accepted, c.intake_refused, c.issued, c.refused
+        );
+    }
+    println!("\nBy day: applications accepted and issued, commands, and the wall time it took");
+    println!(
+        "{:<10} {:>9} {:>9} {:>9} {:>8} {:>10}",
+        "day", "accepted", "issued", "commands", "wall s", "commands/s"
+    );
+    for d in r.by_day.iter().filter(|d| d.commands > 0) {
+        println!(
+            "{:<10} {:>9} {:>9} {:>9} {:>8.1} {:>10.0}",
+            d.day.to_string(),
+            d.accepted,
+            d.issued,
+            d.commands,
+            d.wall_seconds,
+            d.commands as f64 / d.wall_seconds.max(1e-9)
         );
     }
     println!("\nDeadline compliance by unit and step (least compliant first):");

@@ -261,6 +261,18 @@ impl Engine {
         Ok(r)
     }
 
+    /// The applications a registry carries, in its order (the receiving unit's list of
+    /// what came in, with each one's current step and due instant); for whoever may see
+    /// the registry.
+    pub async fn registry_applications(
+        &self,
+        actor: &Actor,
+        id: &RegistryId,
+    ) -> Result<Vec<Application>, EngineError> {
+        self.registry(actor, id).await?;
+        rows::load_registry_applications(&mut &self.db, id).await
+    }
+
     /// Registries a unit sent or is to receive, newest first.
     pub async fn registries(
         &self,

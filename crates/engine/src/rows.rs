@@ -93,8 +93,8 @@ pub(crate) async fn load_application<R: Reads>(
 
 /// The applications of a registry, in its order, in one read (a registry may carry
 /// thousands: one query for them, not one each).
-pub(crate) async fn load_registry_applications(
-    c: &mut Ctx<'_>,
+pub(crate) async fn load_registry_applications<R: Reads>(
+    c: &mut R,
     registry: &RegistryId,
 ) -> Result<Vec<Application>, EngineError> {
     let cols: Vec<String> = APP_COLS.split(", ").map(|c| format!("a.{c}")).collect();
@@ -102,7 +102,7 @@ pub(crate) async fn load_registry_applications(
         "SELECT {} FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 ORDER BY i.application_id",
         cols.join(", ")
     );
-    c.fetch_all(&sql, vec![Value::from(registry.as_str())])
+    c.rows(Statement::new(sql, vec![Value::from(registry.as_str())]))
         .await?
         .iter()
         .map(application)

@@ -81,6 +81,11 @@ pub struct DayCounts {
     pub day: Date,
     pub accepted: u64,
     pub issued: u64,
+    /// Commands the day took (0 for a day off).
+    pub commands: u64,
+    /// The wall time the day took to simulate, in seconds: where it grows from day to
+    /// day, the system slows as its data grows.
+    pub wall_seconds: f64,
 }
 
 /// Registries handled.
@@ -159,7 +164,7 @@ enum Done {
     },
     Formed(Vec<Registry>),
     Sent(Registry, u64),
-    Received(UnitId),
+    Received(UnitId, Vec<Application>),
     /// A command that had nothing to do (no applications wait at a step).
     Nothing,
     Failed(String, u64),
@@ -185,6 +190,8 @@ struct Sim {
     by_service: BTreeMap<String, ServiceCounts>,
     /// (accepted, issued) by day.
     by_day: BTreeMap<Date, (u64, u64)>,
+    /// Commands and wall seconds of each working day.
+    day_cost: BTreeMap<Date, (u64, f64)>,
     registries: RegistryCounts,
     compliance: BTreeMap<(String, String, u32), (u64, u64)>,
     backlog: BTreeMap<UnitId, Vec<u64>>,
@@ -327,10 +334,16 @@ impl Sim {
                     }
                     self.in_transit.push(reg);
                 }
-                Done::Received(unit) => {
+                Done::Received(unit, apps) => {
                     self.commands += 1;
                     self.active.insert(unit);
                     self.registries.received += 1;
+                    for a in apps {
+                        if let Some(o) = self.open.get_mut(&a.id) {
+                            o.due = a.step_due_at;
+                            o.unit = a.holder_unit;
+                        }
+                    }
                 }
                 Done::Nothing => self.commands += 1,
                 Done::Failed(e, commands) => {
@@ -361,36 +374,21 @@ impl Sim {
                     incoming_number: None,
                 };
                 vec![match engine.execute(&actor, &cmd, None).await {
-                    Ok(Outcome::Registry { registry }) => Done::Received(registry.to_unit),
+                    // The receiving officer's list of what came in: each application's
+                    // new step and due instant.
+                    Ok(Outcome::Registry { registry }) => {
+                        match engine.registry_applications(&actor, &registry.id).await {
+                            Ok(apps) => Done::Received(registry.to_unit, apps),
+                            Err(e) => Done::Failed(format!("list {}: {e}", reg.number), 1),
+                        }
+                    }
                     Ok(_) => Done::Nothing,
                     Err(e) => Done::Failed(format!("receive {}: {e}", reg.number), 1),
                 }]
             }));
         }
         let done = all(tasks).await;
-        let receivers: std::collections::BTreeSet<UnitId> = done
-            .iter()
-            .filter_map(|d| match d {
-                Done::Received(u) => Some(u.clone()),
-                _ => None,
-            })
-            .collect();
         self.record(done);
-        // The received applications entered their next step with new due instants: the
-        // receiving units' whole queues, once.
-        for id in receivers {
-            let Some(unit) = self.units.iter().find(|u| u.id == id) else {
-                continue;
-            };
-            if let Ok(queue) = self.engine.queue(&actor_for(unit), &id, 1_000_000).await {
-                for item in queue {
-                    if let Some(o) = self.open.get_mut(&item.application.id) {
-                        o.due = item.application.step_due_at;
-                        o.unit = item.application.holder_unit.clone();
-                    }
-                }
-            }
-        }
     }
 
     /// Each unit's backlog (applications in progress it holds) at the end of the day.
@@ -504,8 +502,10 @@ impl Sim {
         // Each officer does one step per slot.
         let capacity = self.opts.staff_per_unit as usize;
         // The head of the queue is enough for the slot's work (steps done one by one are
-        // due in minutes or hours, before the handover steps' days).
-        let limit = (capacity * 3 + 50) as i64;
+        // due in minutes or hours, before the handover steps' days). The simulation learns
+        // due instants from the engine's answers and the received registries' lists, not
+        // from these reads.
+        let limit = (capacity * 2 + 20) as i64;
         let mut reads = Vec::new();
         for id in self.active.iter().cloned().collect::<Vec<_>>() {
             let Some(unit) = self.units.iter().find(|u| u.id == id).cloned() else {
@@ -776,6 +776,7 @@ pub async fn run(
         commands: 0,
         by_service: BTreeMap::new(),
         by_day: BTreeMap::new(),
+        day_cost: BTreeMap::new(),
         registries: RegistryCounts::default(),
         compliance: BTreeMap::new(),
         backlog: BTreeMap::new(),
@@ -788,6 +789,7 @@ pub async fn run(
     for _ in 0..opts.days {
         if engine.calendar.is_working(day)? {
             working_days += 1;
+            let (day_started, commands_before) = (std::time::Instant::now(), sim.commands);
             sim.clock.set(sim.at(day, 9, 0)?);
             sim.receive().await;
             // Slots of the time an officer takes for a step, 09:00 to 18:00: the slot's
@@ -807,6 +809,13 @@ pub async fn run(
             sim.registries().await?;
             sim.count_backlog().await?;
             end = sim.at(day, 18, 0)?;
+            sim.day_cost.insert(
+                day,
+                (
+                    sim.commands - commands_before,
+                    day_started.elapsed().as_secs_f64(),
+                ),
+            );
         }
         day = day.checked_add(1.day()).map_err(date_err)?;
     }
@@ -901,10 +910,16 @@ impl Sim {
             by_day: self
                 .by_day
                 .iter()
-                .map(|(day, (accepted, issued))| DayCounts {
-                    day: *day,
-                    accepted: *accepted,
-                    issued: *issued,
+                .map(|(day, (accepted, issued))| {
+                    let (commands, wall_seconds) =
+                        self.day_cost.get(day).copied().unwrap_or_default();
+                    DayCounts {
+                        day: *day,
+                        accepted: *accepted,
+                        issued: *issued,
+                        commands,
+                        wall_seconds,
+                    }
                 })
                 .collect(),
             open_by_unit,

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use drn_core::{Iin, Lang};
 use drn_engine::{Actor, Role, UnitId};
-use drn_store::Row;
+use drn_store::{Row, Statement, Value};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
@@ -144,14 +144,17 @@ impl FromRequestParts<AppState> for Ctx {
             let token = auth
                 .strip_prefix("Bearer ")
                 .ok_or_else(|| ApiError::unauthenticated(lang))?;
-            let row = drn_store::query(
-                "SELECT name, role, unit_id FROM api_clients WHERE token_hash = $1",
-            )
-            .bind(sha256_hex(token.trim()))
-            .fetch_optional(st.engine.db.reader())
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::unauthenticated(lang))?;
+            let row = st
+                .engine
+                .db
+                .rows(Statement::new(
+                    "SELECT name, role, unit_id FROM api_clients WHERE token_hash = $1",
+                    vec![Value::from(sha256_hex(token.trim()))],
+                ))
+                .await
+                .map_err(internal)?
+                .pop()
+                .ok_or_else(|| ApiError::unauthenticated(lang))?;
             let name: String = row.try_get(0).map_err(internal)?;
             let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
                 .map_err(|_| ApiError::internal(lang))?;
@@ -171,11 +174,17 @@ impl FromRequestParts<AppState> for Ctx {
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or_else(|| ApiError::unauthenticated(lang))?;
         let hash = sha256_hex(&token);
-        let row = drn_store::query("SELECT kind, subject, role, unit_id, iin, csrf, created_at, last_seen FROM sessions WHERE id_hash = $1")
-            .bind(hash.clone())
-            .fetch_optional(st.engine.db.reader())
+        // Every request reads its session: through the read side's fast path.
+        let row = st
+            .engine
+            .db
+            .rows(Statement::new(
+                "SELECT kind, subject, role, unit_id, iin, csrf, created_at, last_seen FROM sessions WHERE id_hash = $1",
+                vec![Value::from(hash.clone())],
+            ))
             .await
             .map_err(internal)?
+            .pop()
             .ok_or_else(|| ApiError::unauthenticated(lang))?;
         let now = st.engine.now();
         let created = Timestamp::from_microsecond(row.try_get(6).map_err(internal)?)

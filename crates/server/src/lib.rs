@@ -336,8 +336,13 @@ pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std
 
 /// JSON logs with the request id, filtered by RUST_LOG (default info).
 pub fn init_logging() {
+    init_logging_at("info")
+}
+
+/// JSON logs on stderr, filtered by RUST_LOG (default `level`).
+pub fn init_logging_at(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .json()
         .with_writer(std::io::stderr)

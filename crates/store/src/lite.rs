@@ -102,6 +102,21 @@ impl LiteConn {
     }
 
     fn run_one(&self, s: &Statement, out: &mut RunResult) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        self.step_all(s, out)?;
+        let took = started.elapsed();
+        if took >= slow_statement() {
+            // What grows with the data shows here first (a read that walks a table).
+            tracing::warn!(
+                ms = took.as_secs_f64() * 1e3,
+                sql = %s.sql.chars().take(300).collect::<String>(),
+                "slow statement"
+            );
+        }
+        Ok(())
+    }
+
+    fn step_all(&self, s: &Statement, out: &mut RunResult) -> Result<(), StoreError> {
         let sql = numbered(&s.sql);
         let mut stmt = self.c.prepare_cached(&sql)?;
         for (i, a) in s.args.iter().enumerate() {
@@ -226,6 +241,18 @@ impl rusqlite::ToSql for Bind<'_> {
             }
         })
     }
+}
+
+/// A statement that takes this long is logged: `DRN_SLOW_STATEMENT_MS`, 250 ms unless set.
+fn slow_statement() -> std::time::Duration {
+    static SLOW: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+    *SLOW.get_or_init(|| {
+        let ms = std::env::var("DRN_SLOW_STATEMENT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(250);
+        std::time::Duration::from_millis(ms)
+    })
 }
 
 /// `$N` parameters (the engine's SQL, written for both backends) as SQLite's `?N`, which
