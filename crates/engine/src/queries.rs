@@ -366,16 +366,20 @@ impl Engine {
         Ok(out)
     }
 
-    /// All units.
+    /// All units, by id (from the engine's cache of units; every document names one).
     pub async fn units(&self) -> Result<Vec<Unit>, EngineError> {
-        let rows = self
-            .db
-            .rows(Statement::new(
-                format!("SELECT {} FROM units ORDER BY id", rows::UNIT_COLS),
-                Vec::new(),
-            ))
-            .await?;
-        rows.iter().map(rows::unit).collect()
+        let map = match self.cached_units() {
+            Some(m) => m,
+            None => self.load_units(&mut &self.db).await?,
+        };
+        let mut units: Vec<Unit> = map.values().cloned().collect();
+        units.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(units)
+    }
+
+    /// One unit (from the cache).
+    pub async fn unit(&self, id: &UnitId) -> Result<Unit, EngineError> {
+        self.unit_on(&mut &self.db, id).await
     }
 
     /// Groups of applications waiting at a unit at a step that passes them on by a

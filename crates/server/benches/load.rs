@@ -380,12 +380,19 @@ fn main() -> Res<()> {
     let dir = std::env::var("DRN_BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::env::temp_dir());
+    // The server on a runtime of its own (as if another process), the driver on another:
+    // a profile tells their threads apart ("drn-server", "drn-writer", "bench-driver").
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("drn-server")
+        .enable_all()
+        .build()?;
+    eprintln!("setting up the demo server (10,000 persons) ...");
+    let s = Arc::new(server_rt.block_on(setup(&dir))?);
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("bench-driver")
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        eprintln!("setting up the demo server (10,000 persons) ...");
-        let s = Arc::new(setup(&dir).await?);
         let mut cells = Vec::new();
         for &c in &conns {
             eprintln!("{c} connections, closed loop, {secs} s ...");

@@ -24,8 +24,9 @@ use drn_core::{Lang, Text};
 use drn_docs::{Column, Document, DocumentKind, Field, Table};
 use drn_engine::{
     Actor, Application, ApplicationId, EngineError, Outcome, Registry, RegistryId, Role, Status,
+    UnitId,
 };
-use drn_store::Row;
+use drn_store::{Row, Statement, Value};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -92,7 +93,7 @@ fn corrupt(e: impl std::fmt::Display) -> EngineError {
     EngineError::Corrupt(e.to_string())
 }
 
-fn stored(r: &drn_store::AnyRow) -> Result<Stored, EngineError> {
+fn stored(r: &drn_store::DbRow) -> Result<Stored, EngineError> {
     let ts = |v: i64| Timestamp::from_microsecond(v).map_err(corrupt);
     Ok(Stored {
         id: r.try_get(0)?,
@@ -111,46 +112,43 @@ fn stored(r: &drn_store::AnyRow) -> Result<Stored, EngineError> {
 
 /// One document's record.
 pub async fn load(st: &AppState, id: &str) -> Result<Option<Stored>, EngineError> {
-    let row = drn_store::query(&format!("SELECT {COLS} FROM documents WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(st.engine.db.reader())
-        .await?;
-    row.as_ref().map(stored).transpose()
+    let sql = format!("SELECT {COLS} FROM documents WHERE id = $1");
+    Ok(stored_rows(st, sql, id).await?.pop())
 }
 
 /// The documents of an application, oldest first.
 pub async fn of_application(st: &AppState, id: &str) -> Result<Vec<Stored>, EngineError> {
-    let rows = drn_store::query(&format!(
-        "SELECT {COLS} FROM documents WHERE application_id = $1 ORDER BY issued_at, kind"
-    ))
-    .bind(id.to_string())
-    .fetch_all(st.engine.db.reader())
-    .await?;
-    rows.iter().map(stored).collect()
+    let sql =
+        format!("SELECT {COLS} FROM documents WHERE application_id = $1 ORDER BY issued_at, kind");
+    stored_rows(st, sql, id).await
 }
 
 /// The documents of a registry.
 pub async fn of_registry(st: &AppState, id: &str) -> Result<Vec<Stored>, EngineError> {
-    let rows = drn_store::query(&format!(
-        "SELECT {COLS} FROM documents WHERE registry_id = $1 ORDER BY issued_at, kind"
-    ))
-    .bind(id.to_string())
-    .fetch_all(st.engine.db.reader())
-    .await?;
-    rows.iter().map(stored).collect()
+    let sql =
+        format!("SELECT {COLS} FROM documents WHERE registry_id = $1 ORDER BY issued_at, kind");
+    stored_rows(st, sql, id).await
 }
 
 /// The documents of a person's applications (the portal's "my documents"), newest first.
 pub async fn of_person(st: &AppState, iin: &str) -> Result<Vec<Stored>, EngineError> {
     let cols: Vec<String> = COLS.split(", ").map(|c| format!("d.{c}")).collect();
-    let rows = drn_store::query(&format!(
+    let sql = format!(
         "SELECT {} FROM documents d JOIN applications a ON a.id = d.application_id WHERE a.applicant_iin = $1 ORDER BY d.issued_at DESC LIMIT 200",
         cols.join(", ")
-    ))
-    .bind(iin.to_string())
-    .fetch_all(st.engine.db.reader())
-    .await?;
-    rows.iter().map(stored).collect()
+    );
+    stored_rows(st, sql, iin).await
+}
+
+/// Document records read by `sql` with one parameter.
+async fn stored_rows(st: &AppState, sql: String, arg: &str) -> Result<Vec<Stored>, EngineError> {
+    st.engine
+        .db
+        .rows(Statement::new(sql, vec![Value::from(arg)]))
+        .await?
+        .iter()
+        .map(stored)
+        .collect()
 }
 
 /// The PDF (`pdf`) or the detached signature (`p7s`) of a document.
@@ -246,14 +244,14 @@ async fn person_line(st: &AppState, iin: &str) -> Result<PersonLine, EngineError
 }
 
 async fn unit_name(st: &AppState, id: &str) -> Result<Text, EngineError> {
-    Ok(st
-        .engine
-        .units()
-        .await?
-        .into_iter()
-        .find(|u| u.id.as_str() == id)
-        .map(|u| u.name)
-        .unwrap_or_else(|| Text::new(id, id, id)))
+    let Ok(unit) = UnitId::parse(id) else {
+        return Ok(Text::new(id, id, id));
+    };
+    match st.engine.unit(&unit).await {
+        Ok(u) => Ok(u.name),
+        Err(EngineError::NotFound { .. }) => Ok(Text::new(id, id, id)),
+        Err(e) => Err(e),
+    }
 }
 
 fn service_text(st: &AppState, code: &str) -> Text {
