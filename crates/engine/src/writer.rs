@@ -403,12 +403,13 @@ fn lite_writer(engine: Engine, mut rx: mpsc::Receiver<Job>) {
         .enable_all()
         .build()
         .map_err(|e| EngineError::Corrupt(format!("writer runtime: {e}")))
-        .and_then(|rt| match engine.db.open_lite() {
-            Ok(Some(c)) => Ok((rt, WriterConn::Lite(c))),
-            Ok(None) => Ok((rt, WriterConn::Pool)),
+        .and_then(|rt| match engine.db.open_lite_writer() {
+            Ok(Some((c, checkpointer))) => Ok((rt, WriterConn::Lite(c), Some(checkpointer))),
+            Ok(None) => Ok((rt, WriterConn::Pool, None)),
             Err(e) => Err(e.into()),
         });
-    let (rt, mut conn) = match started {
+    // The checkpointer lives as long as this thread.
+    let (rt, mut conn, _checkpointer) = match started {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the writer could not start");

@@ -26,7 +26,7 @@ use drn_engine::{
     Actor, Application, ApplicationId, EngineError, Outcome, Registry, RegistryId, Role, Status,
     UnitId,
 };
-use drn_store::{Row, Statement, Value};
+use drn_store::{Statement, Value};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -151,13 +151,30 @@ async fn stored_rows(st: &AppState, sql: String, arg: &str) -> Result<Vec<Stored
         .collect()
 }
 
+/// The first row of a read through the store's read side.
+async fn one(
+    st: &AppState,
+    sql: impl Into<String>,
+    args: Vec<Value>,
+) -> Result<Option<drn_store::DbRow>, EngineError> {
+    Ok(st
+        .engine
+        .db
+        .rows(Statement::new(sql, args))
+        .await?
+        .into_iter()
+        .next())
+}
+
 /// The PDF (`pdf`) or the detached signature (`p7s`) of a document.
 async fn bytes_of(st: &AppState, id: &str, what: &str) -> Result<Option<Vec<u8>>, EngineError> {
     let col = if what == "p7s" { "p7s" } else { "pdf" };
-    let row = drn_store::query(&format!("SELECT {col} FROM documents WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(st.engine.db.reader())
-        .await?;
+    let row = one(
+        st,
+        format!("SELECT {col} FROM documents WHERE id = $1"),
+        vec![Value::from(id.to_string())],
+    )
+    .await?;
     Ok(row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose()?)
 }
 
@@ -204,11 +221,11 @@ struct PersonLine {
 /// A person's name as printed (not an audited read: the document is the command's
 /// effect, and the command itself is audited).
 async fn person_line(st: &AppState, iin: &str) -> Result<PersonLine, EngineError> {
-    let r = drn_store::query(
+    let r = one(
+        st,
         "SELECT surname, given_name, patronymic, birth_date, data_json FROM persons WHERE iin = $1",
+        vec![Value::from(iin.to_string())],
     )
-    .bind(iin.to_string())
-    .fetch_optional(st.engine.db.reader())
     .await?;
     let Some(r) = r else {
         return Ok(PersonLine {
@@ -313,12 +330,7 @@ async fn expected_for(
     if app.status == Status::Issued {
         // Every result gets its PDF, paper ones too: see [`result_kind`].
         if let Some(kind) = result_kind(&app.service) {
-            let number = drn_store::query(
-                "SELECT number FROM issued_documents WHERE application_id = $1 ORDER BY issued_at DESC LIMIT 1",
-            )
-            .bind(app.id.as_str().to_string())
-            .fetch_optional(st.engine.db.reader())
-            .await?
+            let number = one(st, "SELECT number FROM issued_documents WHERE application_id = $1 ORDER BY issued_at DESC LIMIT 1", vec![Value::from(app.id.as_str().to_string())]).await?
             .map(|r| r.try_get::<String, _>(0))
             .transpose()?
             .unwrap_or_else(|| app.number.clone());
@@ -458,12 +470,7 @@ async fn issued_event(
     st: &AppState,
     app: &Application,
 ) -> Result<(Option<Timestamp>, serde_json::Value), EngineError> {
-    let r = drn_store::query(
-        "SELECT at, data_json FROM events WHERE application_id = $1 AND kind = 'issued' ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(app.id.as_str().to_string())
-    .fetch_optional(st.engine.db.reader())
-    .await?;
+    let r = one(st, "SELECT at, data_json FROM events WHERE application_id = $1 AND kind = 'issued' ORDER BY seq DESC LIMIT 1", vec![Value::from(app.id.as_str().to_string())]).await?;
     let Some(r) = r else {
         return Ok((None, json!(null)));
     };
@@ -479,13 +486,7 @@ async fn journal_entry(
     app: &Application,
     journal: &str,
 ) -> Result<Option<(String, Timestamp, serde_json::Value)>, EngineError> {
-    let r = drn_store::query(
-        "SELECT number, at, data_json FROM journal_entries WHERE application_id = $1 AND journal = $2 ORDER BY at DESC LIMIT 1",
-    )
-    .bind(app.id.as_str().to_string())
-    .bind(journal.to_string())
-    .fetch_optional(st.engine.db.reader())
-    .await?;
+    let r = one(st, "SELECT number, at, data_json FROM journal_entries WHERE application_id = $1 AND journal = $2 ORDER BY at DESC LIMIT 1", vec![Value::from(app.id.as_str().to_string()), Value::from(journal.to_string())]).await?;
     r.map(|r| {
         Ok((
             r.try_get::<String, _>(0)?,
@@ -504,11 +505,8 @@ async fn registration_where(
     sql: &str,
     binds: &[String],
 ) -> Result<Option<RegRow>, EngineError> {
-    let mut q = drn_store::query(sql);
-    for b in binds {
-        q = q.bind(b.clone());
-    }
-    let r = q.fetch_optional(st.engine.db.reader()).await?;
+    let args = binds.iter().map(|b| Value::from(b.as_str())).collect();
+    let r = one(st, sql, args).await?;
     let ts = |v: i64| Timestamp::from_microsecond(v).map_err(corrupt);
     r.map(|r| {
         Ok((
@@ -523,14 +521,14 @@ async fn registration_where(
 
 /// The full text of an address of the register.
 async fn address_text(st: &AppState, rka: &str) -> Result<Option<String>, EngineError> {
-    Ok(
-        drn_store::query("SELECT full_text FROM ar_addresses WHERE rka = $1")
-            .bind(rka.to_string())
-            .fetch_optional(st.engine.db.reader())
-            .await?
-            .map(|r| r.try_get::<String, _>(0))
-            .transpose()?,
+    Ok(one(
+        st,
+        "SELECT full_text FROM ar_addresses WHERE rka = $1",
+        vec![Value::from(rka.to_string())],
     )
+    .await?
+    .map(|r| r.try_get::<String, _>(0))
+    .transpose()?)
 }
 
 fn js(v: &serde_json::Value, k: &str) -> Option<String> {
@@ -1018,11 +1016,11 @@ async fn registry_document(
     let service = service_text(st, &reg.service);
     let mut rows = Vec::new();
     for (i, app) in reg.applications.iter().enumerate() {
-        let r = drn_store::query(
+        let r = one(
+            st,
             "SELECT number, applicant_iin, urgency FROM applications WHERE id = $1",
+            vec![Value::from(app.as_str().to_string())],
         )
-        .bind(app.as_str().to_string())
-        .fetch_optional(st.engine.db.reader())
         .await?;
         let Some(r) = r else { continue };
         let (number, iin, urgency): (String, String, String) =
@@ -1095,6 +1093,15 @@ enum Owner<'a> {
     Registry(&'a RegistryId),
 }
 
+/// Turns to make (render and sign) a document: one a core.
+fn making_turn() -> &'static tokio::sync::Semaphore {
+    static TURNS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    TURNS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 /// Signs `doc` and stores it with its audit record, in one transaction. A document of
 /// this kind already stored for the owner (a raced second copy) is not an error.
 async fn store_new(
@@ -1108,6 +1115,10 @@ async fn store_new(
     let doc = Arc::new(doc);
     let signed = {
         let doc = doc.clone();
+        // As many documents made at once as there are cores: more threads rendering only
+        // take the CPU from every other request (their latency) without making documents
+        // faster.
+        let _turn = making_turn().acquire().await.map_err(corrupt)?;
         tokio::task::spawn_blocking(move || drn_docs::issue(&doc, &pki, &base))
             .await
             .map_err(corrupt)?
@@ -1723,10 +1734,7 @@ async fn issuing_units(st: &AppState, d: &Stored) -> Result<Vec<String>, EngineE
         ),
         _ => return Ok(Vec::new()),
     };
-    let r = drn_store::query(sql)
-        .bind(id.clone())
-        .fetch_optional(st.engine.db.reader())
-        .await?;
+    let r = one(st, sql, vec![Value::from(id.clone())]).await?;
     Ok(match r {
         Some(r) => vec![r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?],
         None => Vec::new(),

@@ -211,7 +211,7 @@ impl Db {
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once: the engine's
-    /// writer has a connection of its own ([`Db::open_lite`]), and a deferred transaction
+    /// writer has a connection of its own ([`Db::open_lite_writer`]), and a deferred transaction
     /// that read before that writer committed could not then write (`SQLITE_BUSY`).
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         Ok(self.transaction().await?)
@@ -225,10 +225,18 @@ impl Db {
         }
     }
 
-    /// A new synchronous connection to the SQLite file, for the engine's writer thread;
+    /// The engine writer's SQLite connection and the checkpointer that goes with it;
     /// `None` on PostgreSQL.
-    pub fn open_lite(&self) -> Result<Option<lite::LiteConn>, StoreError> {
-        self.file.as_deref().map(lite::LiteConn::open).transpose()
+    pub fn open_lite_writer(
+        &self,
+    ) -> Result<Option<(lite::LiteConn, lite::Checkpointer)>, StoreError> {
+        let Some(f) = self.file.as_deref() else {
+            return Ok(None);
+        };
+        Ok(Some((
+            lite::LiteConn::open_writer(f)?,
+            lite::Checkpointer::start(f)?,
+        )))
     }
 
     /// Runs one read and returns its rows: on SQLite through rusqlite on the blocking

@@ -69,6 +69,16 @@ impl LiteConn {
         Ok(LiteConn { c })
     }
 
+    /// The connection of a writer whose WAL is checkpointed by a [`Checkpointer`]: it
+    /// checkpoints itself only when the WAL has grown far (the checkpointer fell behind).
+    pub fn open_writer(path: &Path) -> Result<LiteConn, StoreError> {
+        let c = LiteConn::open(path)?;
+        // The WAL file is cut back to 64 MiB when it is reused (a registry of thousands
+        // of applications makes a large transaction).
+        c.c.execute_batch("PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;")?;
+        Ok(c)
+    }
+
     /// Starts a write transaction, taking the write lock at once (a deferred one could
     /// fail to upgrade when another connection wrote in between).
     pub fn begin(&self) -> Result<(), StoreError> {
@@ -144,6 +154,40 @@ impl LiteConn {
         // A statement that returns rows and writes (`UPDATE … RETURNING`).
         out.changed.push(self.c.changes());
         Ok(())
+    }
+}
+
+/// Copies the WAL's committed pages into the database file from a thread of its own
+/// (`PRAGMA wal_checkpoint(PASSIVE)` every 100 ms), so that the writer does not: a
+/// checkpoint in the writer's commit (SQLite's default, every 1,000 pages) stopped every
+/// command behind it for the time of the copy and an fsync. Stops when dropped.
+pub struct Checkpointer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Checkpointer {
+    pub fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let c = LiteConn::open(path)?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("drn-checkpoint".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    if let Err(e) = c.c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Decode(format!("checkpoint thread: {e}")))?;
+        Ok(Checkpointer { stop })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
