@@ -560,7 +560,14 @@ impl<'a> Ctx<'a> {
             .any(|(s, _)| s.sql == SAVEPOINT || s.sql == RELEASE);
         match &mut self.sp {
             Sp::Queued(_) => self.sp = Sp::Open,
-            Sp::Unguarded { mark, sent } if pending.len() > *mark => *sent = true,
+            Sp::Unguarded { mark, sent } => {
+                // Writes from before the command may go first; its own start at `mark`,
+                // and once `pending` is sent, its later writes start at 0.
+                if pending.len() > *mark {
+                    *sent = true;
+                }
+                *mark = 0;
+            }
             _ => {}
         }
         let mut stmts = Vec::with_capacity(pending.len() + 1);
@@ -768,6 +775,22 @@ mod tests {
         insert(&mut ctx, "buffered");
         ctx.undo_command().await.unwrap();
         assert!(!ctx.needs_savepoints);
+        // A write buffered before a command goes out with the command's first read; the
+        // command's own write after it is still undone by dropping it.
+        insert(&mut ctx, "before");
+        ctx.begin_command();
+        read(&mut ctx).await;
+        insert(&mut ctx, "dropped");
+        ctx.undo_command().await.unwrap();
+        assert!(!ctx.needs_savepoints);
+        ctx.flush().await.unwrap();
+        assert_eq!(
+            ctx.fetch_all("SELECT id FROM t", vec![])
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
         ctx.begin_command();
         insert(&mut ctx, "sent");
         read(&mut ctx).await;
