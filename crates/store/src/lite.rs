@@ -1,12 +1,13 @@
-//! The engine writer's SQLite connection, through rusqlite: synchronous, in the writer's
-//! own thread, with its statements prepared once and cached.
+//! SQLite through rusqlite, synchronously: the engine writer's connection (in the writer's
+//! own thread, statements prepared once and cached), the read pool behind [`crate::Db::rows`]
+//! and the WAL's [`Checkpointer`].
 //!
 //! Why not sqlx here. sqlx runs every SQLite connection on a worker thread of its own and
 //! hands each call and each row across with channels. A profile of the month simulation
 //! showed 30 % of the CPU in the kernel switching between those threads and 2 % in
 //! SQLite's own VM. The writer is one thread that runs a batch of commands and commits
-//! it; calling SQLite directly from it removes the hops. The reads of the rest of the
-//! system, and PostgreSQL, stay on sqlx.
+//! it; calling SQLite directly from it removes the hops. PostgreSQL, migrations and the
+//! rarer reads and writes stay on sqlx.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
