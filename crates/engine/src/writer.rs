@@ -753,6 +753,15 @@ mod tests {
         ctx.push("INSERT INTO t (id) VALUES ($1)", vec![Value::from(id)]);
     }
 
+    /// A command that succeeds: as `attempt` does, its writes are sent (and checked)
+    /// before it is kept.
+    async fn kept_command(ctx: &mut Ctx<'_>, id: &str) {
+        ctx.begin_command();
+        insert(ctx, id);
+        ctx.flush().await.unwrap();
+        ctx.keep_command();
+    }
+
     async fn read(ctx: &mut Ctx<'_>) {
         ctx.fetch_all("SELECT id FROM t", vec![]).await.unwrap();
     }
@@ -766,11 +775,7 @@ mod tests {
         c.begin().unwrap();
         let mut ctx = Ctx::new(Link::Lite(&mut c), Backend::Sqlite);
         ctx.savepoints = false;
-        ctx.begin_command();
-        insert(&mut ctx, "kept");
-        // As `attempt` does: a command's writes are sent (and checked) before it is kept.
-        ctx.flush().await.unwrap();
-        ctx.keep_command();
+        kept_command(&mut ctx, "kept").await;
         ctx.begin_command();
         insert(&mut ctx, "buffered");
         ctx.undo_command().await.unwrap();
@@ -802,11 +807,7 @@ mod tests {
         // The batch again, with savepoints.
         c.begin().unwrap();
         let mut ctx = Ctx::new(Link::Lite(&mut c), Backend::Sqlite);
-        ctx.begin_command();
-        insert(&mut ctx, "kept");
-        // As `attempt` does: a command's writes are sent (and checked) before it is kept.
-        ctx.flush().await.unwrap();
-        ctx.keep_command();
+        kept_command(&mut ctx, "kept").await;
         ctx.begin_command();
         insert(&mut ctx, "sent");
         read(&mut ctx).await;
