@@ -593,7 +593,8 @@ impl Engine {
     }
 
     /// Writes the application's new state if its revision is still `expected` (checked
-    /// when the command's writes are sent).
+    /// when the command's writes are sent). The holding unit is written by
+    /// [`Engine::enter_step`], the one place it changes.
     pub(crate) async fn save_state(
         &self,
         c: &mut Ctx<'_>,
@@ -601,11 +602,10 @@ impl Engine {
         expected: i64,
     ) -> Result<(), EngineError> {
         c.push_guarded(
-            "UPDATE applications SET status = $1, step = $2, holder_unit = $3, step_entered_at = $4, step_due_at = $5, registry_id = $6, revision = $7 WHERE id = $8 AND revision = $9",
+            "UPDATE applications SET status = $1, step = $2, step_entered_at = $3, step_due_at = $4, registry_id = $5, revision = $6 WHERE id = $7 AND revision = $8",
             vec![
                 Value::from(app.status.code()),
                 Value::from(i64::from(app.step)),
-                Value::from(app.holder_unit.as_str()),
                 Value::from(app.step_entered_at.as_microsecond()),
                 Value::from(app.step_due_at.map(|t| t.as_microsecond())),
                 Value::from(app.registry.as_ref().map(|r| r.as_str().to_string())),
@@ -637,6 +637,24 @@ impl Engine {
         let unit = self.unit_on(c, &holder).await?;
         let urgency =
             Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        if holder != app.holder_unit {
+            // Apart from the state `save_state` writes: `holder_unit` references `units`,
+            // and SQLite copies every page an UPDATE of a referencing column changes into
+            // a statement journal (the statement could fail halfway on the reference). The
+            // other steps' updates, most of them, then touch no referencing column.
+            c.push_guarded(
+                "UPDATE applications SET holder_unit = $1 WHERE id = $2 AND revision = $3",
+                vec![
+                    Value::from(holder.as_str()),
+                    Value::from(app.id.as_str()),
+                    Value::from(app.revision),
+                ],
+                Guard::Application {
+                    id: app.id.clone(),
+                    expected: app.revision,
+                },
+            );
+        }
         app.step = step.n;
         app.holder_unit = holder;
         app.step_entered_at = now;

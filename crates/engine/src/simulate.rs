@@ -712,6 +712,24 @@ async fn form_sign_send(engine: &Engine, actor: &Actor, cmd: &Command) -> Vec<Do
     out
 }
 
+/// An upper bound of the deregistrations (S4) a run accepts: its share of the mix on every
+/// working day, with a margin for the draw (binomial: the margin is over five standard
+/// deviations from a few thousand on).
+fn deregistrations_at_most(engine: &Engine, opts: &SimOptions) -> Result<u64, EngineError> {
+    let mut working = 0u64;
+    let mut day = opts.start;
+    for _ in 0..opts.days {
+        if engine.calendar.is_working(day)? {
+            working += 1;
+        }
+        day = day.checked_add(1.day()).map_err(date_err)?;
+    }
+    let total: u64 = MIX.iter().map(|(_, w)| w).sum();
+    let s4: u64 = MIX.iter().filter(|(s, _)| *s == "S4").map(|(_, w)| w).sum();
+    let expected = u64::from(opts.per_day) * working * s4 / total.max(1);
+    Ok(expected + expected / 20 + 100)
+}
+
 /// Runs the simulation on the engine's database (units and persons must be there: the
 /// demo's). `engine` must run on `clock`.
 pub async fn run(
@@ -737,10 +755,14 @@ pub async fn run(
         .checked_sub(18.years())
         .map_err(date_err)?
         .to_string();
+    // Each deregistration (S4) ends a registration for good, so the run needs a registered
+    // adult of its own for each one it may accept; the others draw from the same list.
+    let deregistrations = deregistrations_at_most(engine, opts)?;
     let rows = drn_store::query(
-        "SELECT iin FROM persons WHERE birth_date < $1 AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT 50000",
+        "SELECT iin FROM persons WHERE birth_date < $1 AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT $2",
     )
     .bind(adult)
+    .bind(deregistrations.max(50_000) as i64)
     .fetch_all(engine.db.reader())
     .await?;
     let mut applicants = Vec::with_capacity(rows.len());
@@ -753,6 +775,16 @@ pub async fn run(
         return Err(EngineError::invalid(
             "db",
             "the database has no adult persons",
+        ));
+    }
+    if (applicants.len() as u64) < deregistrations {
+        return Err(EngineError::invalid(
+            "db",
+            format!(
+                "the run may accept up to {deregistrations} deregistrations (S4), one per registered adult, but the database has {} registered adults: load more persons first (drn demo seed --persons {})",
+                applicants.len(),
+                (deregistrations * 2).max(100_000)
+            ),
         ));
     }
     let pre = drn_store::query(
