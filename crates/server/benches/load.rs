@@ -31,6 +31,10 @@ use drn_server::{AppState, Config};
 use drn_store::Db;
 use serde_json::{json, Value};
 
+/// The allocator `drn serve` runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 
@@ -362,6 +366,8 @@ async fn cell(s: Arc<Setup>, connections: usize, rate: Option<f64>, secs: f64) -
 }
 
 fn main() -> Res<()> {
+    // Warnings (a slow statement or commit: what a stall in the table was) on stderr.
+    drn_server::init_logging_at("warn");
     let secs: f64 = std::env::var("DRN_BENCH_SECONDS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -1170,12 +1170,26 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// One application's documents are made one call at a time: the talon made after an
+/// intake's answer (see [`after_command`]) and a listing that comes first then make it
+/// once between them. Striped by the application's id, so the locks take fixed memory.
+fn owner_turn(id: &ApplicationId) -> &'static tokio::sync::Mutex<()> {
+    const STRIPES: usize = 256;
+    static TURNS: std::sync::OnceLock<Vec<tokio::sync::Mutex<()>>> = std::sync::OnceLock::new();
+    let turns = TURNS.get_or_init(|| (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect());
+    let h = id.as_str().bytes().fold(0usize, |h, b| {
+        h.wrapping_mul(31).wrapping_add(usize::from(b))
+    });
+    &turns[h % STRIPES]
+}
+
 /// Makes the documents an application's state calls for that are not stored yet.
 pub async fn ensure_for_application(
     st: &AppState,
     actor: &Actor,
     app: &Application,
 ) -> Result<(), EngineError> {
+    let _turn = owner_turn(&app.id).lock().await;
     let have = of_application(st, app.id.as_str()).await?;
     for (kind, number) in expected_for(st, app).await? {
         if have.iter().any(|d| d.kind == kind.code()) {
@@ -1214,23 +1228,38 @@ pub async fn ensure_for_registry(
 
 /// After a command: the documents its outcome produces. A failure is logged, not shown:
 /// the command is done, and listing the application's documents makes them later.
+///
+/// An application's documents (talon, receipt, electronic result) are made after the
+/// answer, on a task of their own: the intake's answer does not wait for a PDF to be
+/// rendered and signed and for a second commit. Whoever lists them first waits for that
+/// task or makes them itself ([`owner_turn`]); one lost in a crash is made when listed.
+/// A registry's document is made before the answer (a registry is listed at once, and
+/// there are few).
 pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
-    let res = match outcome {
+    let application = match outcome {
         Outcome::Accepted { application } | Outcome::IntakeRefused { application, .. } => {
-            ensure_for_application(st, actor, application).await
+            Some(application)
         }
         // A step on the way makes no document (the talon was made at intake, or is made
         // when next listed); the result's is made when it is issued.
         Outcome::Application { application } if application.status == Status::Issued => {
-            ensure_for_application(st, actor, application).await
+            Some(application)
         }
-        Outcome::Application { .. } => Ok(()),
-        Outcome::Registry { registry } => ensure_for_registry(st, actor, registry).await,
-        #[allow(unreachable_patterns)]
-        _ => Ok(()),
+        _ => None,
     };
-    if let Err(e) = res {
-        tracing::error!(error = %e, "document not made");
+    if let Some(application) = application {
+        let (st, actor, application) = (st.clone(), actor.clone(), application.clone());
+        tokio::spawn(async move {
+            if let Err(e) = ensure_for_application(&st, &actor, &application).await {
+                tracing::error!(error = %e, "document not made");
+            }
+        });
+        return;
+    }
+    if let Outcome::Registry { registry } = outcome {
+        if let Err(e) = ensure_for_registry(st, actor, registry).await {
+            tracing::error!(error = %e, "document not made");
+        }
     }
 }
 
@@ -1691,9 +1720,14 @@ impl DocLink {
     }
 }
 
-/// Links to an application's documents, for a page whose caller already may see it.
-pub async fn links(st: &AppState, application: &str, lang: Lang) -> Vec<DocLink> {
-    match of_application(st, application).await {
+/// Links to an application's documents, for a page whose caller already may see it;
+/// makes any its state calls for that are missing (the talon of an intake just answered
+/// may still be in the making: see [`after_command`]).
+pub async fn links(st: &AppState, application: &Application, lang: Lang) -> Vec<DocLink> {
+    if let Err(e) = ensure_for_application(st, &Actor::system(), application).await {
+        tracing::error!(error = %e, "document not made");
+    }
+    match of_application(st, application.id.as_str()).await {
         Ok(ds) => ds.iter().map(|d| DocLink::of(d, lang)).collect(),
         Err(e) => {
             tracing::error!(error = %e, "documents not listed");

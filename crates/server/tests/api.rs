@@ -830,6 +830,22 @@ async fn documents_flow(url: &str) {
     assert_eq!(talon["kind"], "e_registration_talon");
     assert_eq!(talon["number"], a["number"]);
     let doc_id = talon["id"].as_str().unwrap().to_string();
+    // The talon is made after the intake's answer, or by the listing if that came first:
+    // once either way, with one audit record (the one whose insert won).
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let made = drn_store::query(
+        "SELECT (SELECT COUNT(*) FROM documents WHERE application_id = $1), (SELECT COUNT(*) FROM audit WHERE action = 'document_issued' AND subject = $2)",
+    )
+    .bind(app_id.clone())
+    .bind(format!("application:{app_id}"))
+    .fetch_one(app.state.engine.db.reader())
+    .await
+    .unwrap();
+    {
+        use drn_store::Row;
+        assert_eq!(made.try_get::<i64, _>(0).unwrap(), 1);
+        assert_eq!(made.try_get::<i64, _>(1).unwrap(), 1);
+    }
     assert_eq!(
         talon["verify"].as_str().unwrap(),
         format!("{}/verify/{doc_id}", app.base)

@@ -88,7 +88,13 @@ impl LiteConn {
     }
 
     pub fn commit(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         self.c.execute_batch("COMMIT")?;
+        let took = started.elapsed();
+        if took >= slow_statement() {
+            // The WAL's fsync: every command of the batch, and all behind it, waited.
+            tracing::warn!(ms = took.as_secs_f64() * 1e3, "slow commit");
+        }
         Ok(())
     }
 

@@ -524,7 +524,7 @@ async fn accepted(
     match result {
         Ok(Outcome::Accepted { application: a }) => render(
             &AcceptedPage {
-                docs: crate::documents::links(st, a.id.as_str(), lang).await,
+                docs: crate::documents::links(st, &a, lang).await,
                 tr: Tr { lang },
                 title: i18n::t(lang, "accepted").to_string(),
                 refused: false,
@@ -546,7 +546,7 @@ async fn accepted(
             missing,
         }) => render(
             &AcceptedPage {
-                docs: crate::documents::links(st, a.id.as_str(), lang).await,
+                docs: crate::documents::links(st, &a, lang).await,
                 tr: Tr { lang },
                 title: i18n::t(lang, "intake_refused").to_string(),
                 refused: true,
@@ -842,7 +842,7 @@ pub async fn application(
     let holds = ctx.actor.unit.as_ref() == Some(&a.holder_unit);
     let step_role_ok = cur.is_some_and(|s| Role::for_step(s.unit) == ctx.actor.role);
     let open = a.status == Status::InProgress;
-    let docs = crate::documents::links(&st, a.id.as_str(), lang).await;
+    let docs = crate::documents::links(&st, &a, lang).await;
     let extra = card_extra(&st, &ctx, &a, p, &events, holds).await;
     let online = super::renewal::card_review(&st, &ctx, &a).await;
     // A counter refuses at a step whose catalog gives it a refusal (S5's motivated refusal).

@@ -429,7 +429,7 @@ pub async fn apply_submit(
     match st.execute(&ctx.actor, &cmd, None).await {
         Ok(Outcome::Accepted { application: a }) => render(
             &Applied {
-                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
+                docs: crate::documents::links(&st, &a, lang).await,
                 tr: Tr { lang },
                 title: super::i18n::t(lang, "applied").to_string(),
                 refused: false,
@@ -449,7 +449,7 @@ pub async fn apply_submit(
             missing,
         }) => render(
             &Applied {
-                docs: crate::documents::links(&st, a.id.as_str(), lang).await,
+                docs: crate::documents::links(&st, &a, lang).await,
                 tr: Tr { lang },
                 title: super::i18n::t(lang, "intake_refused").to_string(),
                 refused: true,
