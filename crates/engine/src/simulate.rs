@@ -524,9 +524,6 @@ impl Sim {
                 .await
                 .map_err(|e| EngineError::Corrupt(format!("queue task: {e}")))?;
             let queue = queue?;
-            if queue.is_empty() {
-                self.active.remove(&unit.id);
-            }
             let mut todo = Vec::new();
             for item in queue {
                 let a = item.application;
@@ -547,6 +544,12 @@ impl Sim {
                 let last = p.next_after(step.n).is_none();
                 let refuse = !last && unit.kind == UnitKind::District && self.rng.chance(0.01);
                 todo.push((a, last, refuse));
+            }
+            if todo.is_empty() {
+                // Nothing its officers can do until an application enters its queue (the
+                // answers and the received registries say so) or a registry it sends
+                // frees the head of its queue: it is read again then.
+                self.active.remove(&unit.id);
             }
             for (a, last, refuse) in todo {
                 let engine = self.engine.clone();
@@ -583,6 +586,9 @@ impl Sim {
             for (service, version, process, step, n) in waiting? {
                 if n == 0 {
                     continue;
+                }
+                if let Some(u) = &actor.unit {
+                    self.active.insert(u.clone());
                 }
                 let cmd = Command::FormRegistry {
                     service,
