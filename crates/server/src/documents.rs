@@ -1183,14 +1183,16 @@ fn owner_turn(id: &ApplicationId) -> &'static tokio::sync::Mutex<()> {
     &turns[h % STRIPES]
 }
 
-/// Makes the documents an application's state calls for that are not stored yet.
+/// Makes the documents an application's state calls for that are not stored yet; answers
+/// the application's stored documents.
 pub async fn ensure_for_application(
     st: &AppState,
     actor: &Actor,
     app: &Application,
-) -> Result<(), EngineError> {
+) -> Result<Vec<Stored>, EngineError> {
     let _turn = owner_turn(&app.id).lock().await;
     let have = of_application(st, app.id.as_str()).await?;
+    let mut made = false;
     for (kind, number) in expected_for(st, app).await? {
         if have.iter().any(|d| d.kind == kind.code()) {
             continue;
@@ -1198,8 +1200,25 @@ pub async fn ensure_for_application(
         let id = new_id();
         let doc = application_document(st, app, kind, &number, &id).await?;
         store_new(st, actor, Owner::Application(&app.id), doc).await?;
+        made = true;
     }
-    Ok(())
+    if made {
+        of_application(st, app.id.as_str()).await
+    } else {
+        Ok(have)
+    }
+}
+
+/// An application's stored documents for a listing, after making any missing: one that
+/// cannot be made now is logged, and what is stored is listed.
+async fn made_and_listed(st: &AppState, app: &Application) -> Result<Vec<Stored>, EngineError> {
+    match ensure_for_application(st, &Actor::system(), app).await {
+        Ok(docs) => Ok(docs),
+        Err(e) => {
+            tracing::error!(error = %e, "document not made");
+            of_application(st, app.id.as_str()).await
+        }
+    }
 }
 
 /// Makes a registry's document once it is signed (or later), when its kind has one.
@@ -1317,12 +1336,7 @@ pub async fn visible_for_application(
         .application(&ctx.actor, id, screen)
         .await
         .map_err(|e| ctx.err(e))?;
-    if let Err(e) = ensure_for_application(st, &Actor::system(), &app).await {
-        tracing::error!(error = %e, "document not made");
-    }
-    of_application(st, id.as_str())
-        .await
-        .map_err(|e| ctx.err(e))
+    made_and_listed(st, &app).await.map_err(|e| ctx.err(e))
 }
 
 /// The application's documents: talon or receipt, electronic result.
@@ -1724,10 +1738,7 @@ impl DocLink {
 /// makes any its state calls for that are missing (the talon of an intake just answered
 /// may still be in the making: see [`after_command`]).
 pub async fn links(st: &AppState, application: &Application, lang: Lang) -> Vec<DocLink> {
-    if let Err(e) = ensure_for_application(st, &Actor::system(), application).await {
-        tracing::error!(error = %e, "document not made");
-    }
-    match of_application(st, application.id.as_str()).await {
+    match made_and_listed(st, application).await {
         Ok(ds) => ds.iter().map(|d| DocLink::of(d, lang)).collect(),
         Err(e) => {
             tracing::error!(error = %e, "documents not listed");
