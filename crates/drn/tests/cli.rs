@@ -239,9 +239,37 @@ fn simulate_and_compare(name: &str, days: u32, extra: &[&str]) -> serde_json::Va
         let from: jiff::civil::Date = r["start"].as_str().unwrap().parse().unwrap();
         let to = end.to_zoned(engine.tz.clone()).date();
         let trend = engine.trend(&sup, None, from, to).await.unwrap();
-        (engine.supervision(&sup).await.unwrap(), trend)
+        let times = engine.step_times(&sup, None, from, to).await.unwrap();
+        (engine.supervision(&sup).await.unwrap(), trend, times)
     });
-    let (s, trend) = s;
+    let (s, trend, times) = s;
+    // Step times: the steps completed, and of them on time, by service and step, as the
+    // simulation counted them (its officers' steps and its registries' sendings).
+    let mut sim_steps: std::collections::BTreeMap<(String, u32), (u64, u64)> = Default::default();
+    for c in r["compliance"].as_array().unwrap() {
+        let e = sim_steps
+            .entry((
+                c["service"].as_str().unwrap().to_string(),
+                c["step"].as_u64().unwrap() as u32,
+            ))
+            .or_default();
+        e.0 += c["completed"].as_u64().unwrap();
+        e.1 += c["on_time"].as_u64().unwrap();
+    }
+    let mut dashboard_steps: std::collections::BTreeMap<(String, u32), (u64, u64)> =
+        Default::default();
+    for t in &times {
+        let e = dashboard_steps
+            .entry((t.service.clone(), t.step))
+            .or_default();
+        e.0 += t.completed as u64;
+        e.1 += t.within_limit as u64;
+    }
+    assert!(
+        sim_steps.keys().any(|(s, n)| s == "S1" && *n > 2),
+        "{sim_steps:?}"
+    );
+    assert_eq!(dashboard_steps, sim_steps);
     assert_eq!(s.total.open as u64, n("open"), "{r}");
     assert_eq!(s.total.overdue as u64, n("overdue"), "{r}");
     // Open work by unit: the dashboard's rows against the simulation's last sight.

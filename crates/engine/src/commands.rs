@@ -1286,7 +1286,7 @@ impl Engine {
             let id = RegistryId::new();
             let seq = c.next_counter(&format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
-            // Buffered: the registry, and for each application its item, event and
+            // Buffered: the registry, its event, and for each application its item and
             // state, go to the database in a few calls (see `Ctx`).
             c.push(
                 "INSERT INTO registries (id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'formed', $10, $11, 1)",
@@ -1304,24 +1304,29 @@ impl Engine {
                     Value::from(now.as_microsecond()),
                 ],
             );
+            rows::insert_registry_event(
+                c,
+                &id,
+                "in_registry",
+                n,
+                &actor.id,
+                &unit,
+                now,
+                &json!({ "registry": number, "kind": kind }),
+            );
             for mut a in apps {
                 c.flush_if_many().await?;
+                // When it entered the step the registry ends, and when that was due: the
+                // registry's sending completes the step for each at its own time.
                 c.push(
-                    "INSERT INTO registry_items (registry_id, application_id) VALUES ($1, $2)",
-                    vec![Value::from(id.as_str()), Value::from(a.id.as_str())],
+                    "INSERT INTO registry_items (registry_id, application_id, entered_at, due_at) VALUES ($1, $2, $3, $4)",
+                    vec![
+                        Value::from(id.as_str()),
+                        Value::from(a.id.as_str()),
+                        Value::from(a.step_entered_at.as_microsecond()),
+                        Value::from(a.step_due_at.map(|t| t.as_microsecond())),
+                    ],
                 );
-                insert_event(
-                    c,
-                    &a.id,
-                    "in_registry",
-                    Some(n),
-                    &actor.id,
-                    Some(&unit),
-                    now,
-                    None,
-                    &json!({ "registry": number, "kind": kind }),
-                )
-                .await?;
                 let rev = a.revision;
                 a.registry = Some(id.clone());
                 a.revision = rev + 1;
@@ -1413,20 +1418,20 @@ impl Engine {
             });
         }
         if !sign {
+            // Sending completes the registry's step for each of its applications (each
+            // one's due instant is its item's).
+            rows::insert_registry_event(
+                c,
+                id,
+                "step_completed",
+                reg.step,
+                &actor.id,
+                &reg.from_unit,
+                now,
+                &json!({ "registry": reg.number }),
+            );
             for mut a in load_registry_applications(c, id).await? {
                 c.flush_if_many().await?;
-                insert_event(
-                    c,
-                    &a.id,
-                    "step_completed",
-                    Some(reg.step),
-                    &actor.id,
-                    Some(&reg.from_unit),
-                    now,
-                    a.step_due_at,
-                    &json!({ "registry": reg.number }),
-                )
-                .await?;
                 let rev = a.revision;
                 a.status = Status::InTransit;
                 a.revision = rev + 1;
@@ -1490,23 +1495,21 @@ impl Engine {
                 expected: revision,
             });
         }
+        rows::insert_registry_event(
+            c,
+            id,
+            "registry_received",
+            reg.step,
+            &actor.id,
+            &reg.to_unit,
+            now,
+            &json!({ "registry": reg.number, "incoming_number": number }),
+        );
         for mut a in load_registry_applications(c, id).await? {
             if a.status != Status::InTransit {
                 continue;
             }
             c.flush_if_many().await?;
-            insert_event(
-                c,
-                &a.id,
-                "registry_received",
-                Some(reg.step),
-                &actor.id,
-                Some(&reg.to_unit),
-                now,
-                None,
-                &json!({ "registry": reg.number, "incoming_number": number }),
-            )
-            .await?;
             let rev = a.revision;
             self.enter_step(c, &mut a, p, next, actor, now).await?;
             a.revision = rev + 1;

@@ -123,7 +123,10 @@ impl Engine {
         Ok(app)
     }
 
-    /// The application's history, oldest first.
+    /// The application's history, oldest first: its own events and those of the
+    /// registries it was in (formed, sent, received), in the order they were written. A
+    /// registry's sending completes the step for each application in it, due when that
+    /// application's item says.
     pub async fn timeline(
         &self,
         actor: &Actor,
@@ -133,7 +136,12 @@ impl Engine {
         let rows = self
             .db
             .rows(Statement::new(
-                "SELECT seq, application_id, kind, step, actor, unit_id, at, due_at, data_json FROM events WHERE application_id = $1 ORDER BY seq",
+                "SELECT seq, kind, step, actor, unit_id, at, due_at, data_json FROM events WHERE application_id = $1 \
+                 UNION ALL \
+                 SELECT e.seq, e.kind, e.step, e.actor, e.unit_id, e.at, CASE WHEN e.kind = 'step_completed' THEN i.due_at END, e.data_json \
+                 FROM registry_items i JOIN events e ON e.registry_id = i.registry_id \
+                 WHERE i.application_id = $1 AND e.registry_id IS NOT NULL \
+                 ORDER BY 1",
                 vec![Value::from(app.id.as_str())],
             ))
             .await?;
@@ -141,14 +149,14 @@ impl Engine {
             .map(|r| {
                 Ok(Event {
                     seq: r.try_get(0)?,
-                    application: ApplicationId::from_db(r.try_get(1)?),
-                    kind: r.try_get(2)?,
-                    step: r.try_get::<Option<i64>, _>(3)?.map(|s| s as u32),
-                    actor: r.try_get(4)?,
-                    unit: r.try_get::<Option<String>, _>(5)?.map(UnitId::from_db),
-                    at: rows::ts(r.try_get(6)?)?,
-                    due_at: rows::ts_opt(r.try_get(7)?)?,
-                    data: rows::json(&r.try_get::<String, _>(8)?)?,
+                    application: app.id.clone(),
+                    kind: r.try_get(1)?,
+                    step: r.try_get::<Option<i64>, _>(2)?.map(|s| s as u32),
+                    actor: r.try_get(3)?,
+                    unit: r.try_get::<Option<String>, _>(4)?.map(UnitId::from_db),
+                    at: rows::ts(r.try_get(5)?)?,
+                    due_at: rows::ts_opt(r.try_get(6)?)?,
+                    data: rows::json(&r.try_get::<String, _>(7)?)?,
                 })
             })
             .collect()

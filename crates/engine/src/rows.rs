@@ -214,3 +214,30 @@ pub(crate) async fn insert_event(
     );
     Ok(())
 }
+
+/// An event of a registry as a whole (formed, sent, received): one row, which each of its
+/// applications' timelines shows (through `registry_items`; migration 0011).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_registry_event(
+    c: &mut Ctx<'_>,
+    registry: &RegistryId,
+    kind: &str,
+    step: u32,
+    actor: &str,
+    unit: &UnitId,
+    at: Timestamp,
+    data: &serde_json::Value,
+) {
+    c.push(
+        "INSERT INTO events (registry_id, kind, step, actor, unit_id, at, due_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
+        vec![
+            Value::from(registry.as_str()),
+            Value::from(kind),
+            Value::from(i64::from(step)),
+            Value::from(actor),
+            Value::from(unit.as_str()),
+            Value::from(at.as_microsecond()),
+            Value::from(data.to_string()),
+        ],
+    );
+}

@@ -384,7 +384,9 @@ impl Engine {
     /// Step times in the area (or the part under `unit`) over the steps completed from
     /// `from` to `to` inclusive (Kazakhstan days): for each completion, the time since the
     /// application last entered that step (from the events `step_entered` →
-    /// `step_completed`). The intake step, done by accepting, has no time and is left out.
+    /// `step_completed`; for a step ended by sending a registry, the registry's event and
+    /// the application's item, which keeps when it entered the step and when that was
+    /// due). The intake step, done by accepting, has no time and is left out.
     pub async fn step_times(
         &self,
         actor: &Actor,
@@ -412,7 +414,13 @@ impl Engine {
                  (SELECT MAX(e.at) FROM events e WHERE e.application_id = c.application_id \
                    AND e.kind = 'step_entered' AND e.step = c.step AND e.seq < c.seq) AS en \
                FROM events c JOIN applications a ON a.id = c.application_id \
-               WHERE c.kind = 'step_completed' AND c.at >= $1 AND c.at < $2 AND {in_area}), \
+               WHERE c.kind = 'step_completed' AND c.at >= $1 AND c.at < $2 AND {in_area} \
+               UNION ALL \
+               SELECT a.service, a.version, a.process, c.step, c.at, i.due_at, i.entered_at \
+               FROM events c JOIN registry_items i ON i.registry_id = c.registry_id \
+                 JOIN applications a ON a.id = i.application_id \
+               WHERE c.kind = 'step_completed' AND c.registry_id IS NOT NULL \
+                 AND c.at >= $1 AND c.at < $2 AND {in_area}), \
              t AS (\
                SELECT s, v, p, st, (at - en) / 1000000 AS secs, \
                  CASE WHEN due IS NULL THEN NULL ELSE (due - en) / 1000000 END AS lim, \
@@ -472,8 +480,14 @@ impl Engine {
         let rows = drn_store::query(
             "SELECT kind, unit_id, CAST((at - $1) / 86400000000 AS BIGINT), \
              CAST(SUM(CASE WHEN kind = 'step_completed' AND due_at IS NOT NULL AND at > due_at THEN 1 ELSE 0 END) AS BIGINT), \
-             COUNT(*) FROM events \
-             WHERE kind IN ('accepted', 'issued', 'step_completed') AND at >= $2 AND at < $3 \
+             COUNT(*) FROM (\
+               SELECT kind, unit_id, at, due_at FROM events \
+               WHERE kind IN ('accepted', 'issued', 'step_completed') AND at >= $2 AND at < $3 \
+                 AND application_id IS NOT NULL \
+               UNION ALL \
+               SELECT c.kind, c.unit_id, c.at, i.due_at \
+               FROM events c JOIN registry_items i ON i.registry_id = c.registry_id \
+               WHERE c.kind = 'step_completed' AND c.registry_id IS NOT NULL AND c.at >= $2 AND c.at < $3) AS d \
              GROUP BY kind, unit_id, 3",
         )
         .bind(start)

@@ -85,7 +85,9 @@ pub struct Db {
     lite_read: Option<lite::LitePool>,
 }
 
-/// Schema migrations, in order. Each is portable SQL with `@ID@` for the key type.
+/// Schema migrations, in order. Each is portable SQL with `@ID@` for the key type; where
+/// the backends cannot share a statement (SQLite rebuilds a table to change a column),
+/// `-- @sqlite` and `-- @postgres` start a part for one backend and `-- @both` ends it.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_auth.sql")),
@@ -97,7 +99,27 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_supervision.sql")),
     (9, include_str!("../migrations/0009_queue_order.sql")),
     (10, include_str!("../migrations/0010_journal_lookups.sql")),
+    (11, include_str!("../migrations/0011_registry_events.sql")),
 ];
+
+/// The lines of a migration for `backend` (see [`MIGRATIONS`]).
+fn for_backend(sql: &str, backend: Backend) -> String {
+    let mut keep = true;
+    let mut out = String::new();
+    for line in sql.lines() {
+        match line.trim() {
+            "-- @sqlite" => keep = backend == Backend::Sqlite,
+            "-- @postgres" => keep = backend == Backend::Postgres,
+            "-- @both" => keep = true,
+            _ if keep => {
+                out.push_str(line);
+                out.push('\n');
+            }
+            _ => {}
+        }
+    }
+    out
+}
 
 impl Db {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.
@@ -188,7 +210,9 @@ impl Db {
                 Backend::Sqlite => "BLOB",
                 Backend::Postgres => "BYTEA",
             };
-            let sql = sql.replace("@ID@", id).replace("@BLOB@", blob);
+            let sql = for_backend(sql, self.backend)
+                .replace("@ID@", id)
+                .replace("@BLOB@", blob);
             let mut tx = conn.begin().await?;
             for stmt in split_statements(&sql) {
                 tx.execute(stmt.as_str())
@@ -518,6 +542,19 @@ mod tests {
             split_statements("-- c\nCREATE TABLE a (x TEXT); -- t\nCREATE INDEX i\n ON a (x);\n");
         assert_eq!(s.len(), 2);
         assert!(s[1].contains("ON a (x);"));
+    }
+
+    #[test]
+    fn keeps_each_backends_part_of_a_migration() {
+        let sql = "CREATE TABLE a (x TEXT);\n-- @sqlite\nL;\n-- @postgres\nP;\n-- @both\nB;\n";
+        assert_eq!(
+            for_backend(sql, Backend::Sqlite),
+            "CREATE TABLE a (x TEXT);\nL;\nB;\n"
+        );
+        assert_eq!(
+            for_backend(sql, Backend::Postgres),
+            "CREATE TABLE a (x TEXT);\nP;\nB;\n"
+        );
     }
 
     #[test]
