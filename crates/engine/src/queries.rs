@@ -178,16 +178,42 @@ impl Engine {
         unit: &UnitId,
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
+        self.queue_read(actor, unit, None, limit).await
+    }
+
+    /// The unit's queue as it stood just before `at`: what [`Engine::queue`] answers,
+    /// less what entered it at `at` or later. A simulation's units read their queues while
+    /// other units' steps of the same instant are being written; this keeps what they see
+    /// independent of that order.
+    pub async fn queue_before(
+        &self,
+        actor: &Actor,
+        unit: &UnitId,
+        at: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<QueueItem>, EngineError> {
+        self.queue_read(actor, unit, Some(at), limit).await
+    }
+
+    async fn queue_read(
+        &self,
+        actor: &Actor,
+        unit: &UnitId,
+        entered_before: Option<Timestamp>,
+        limit: i64,
+    ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
-        let rows = self
-            .db
-            .rows(Statement::new(
-                sql,
-                vec![Value::from(unit.as_str()), Value::from(limit)],
-            ))
-            .await?;
-        let now = self.now();
+        let mut args = vec![Value::from(unit.as_str()), Value::from(limit)];
+        let before = match entered_before {
+            Some(t) => {
+                args.push(Value::from(t.as_microsecond()));
+                " AND step_entered_at < $3"
+            }
+            None => "",
+        };
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress'{before} ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
+        let rows = self.db.rows(Statement::new(sql, args)).await?;
+        let now = entered_before.unwrap_or_else(|| self.now());
         rows.iter()
             .map(|r| {
                 let a = rows::application(r)?;
@@ -216,15 +242,18 @@ impl Engine {
             ) => {}
             None => return Err(EngineError::forbidden("name your unit")),
         }
-        let base = format!("SELECT {} FROM applications WHERE status IN ('in_progress', 'in_transit') AND step_due_at < $1", rows::APP_COLS);
         let before = Value::from(before.as_microsecond());
         let read = match unit {
             Some(u) => Statement::new(
-                format!("{base} AND holder_unit = $2 ORDER BY step_due_at LIMIT $3"),
+                format!("SELECT {} FROM applications WHERE holder_unit = $2 AND status IN ('in_progress', 'in_transit') AND step_due_at < $1 ORDER BY step_due_at LIMIT $3", rows::APP_COLS),
                 vec![before, Value::from(u.as_str()), Value::from(limit)],
             ),
             None => Statement::new(
-                format!("{base} ORDER BY step_due_at LIMIT $2"),
+                format!(
+                    "SELECT {} FROM applications WHERE {} AND step_due_at < $1 ORDER BY step_due_at LIMIT $2",
+                    rows::APP_COLS,
+                    crate::supervision::OPEN_EVERYWHERE
+                ),
                 vec![before, Value::from(limit)],
             ),
         };

@@ -394,7 +394,7 @@ impl Sim {
     /// Each unit's backlog (applications in progress it holds) at the end of the day.
     async fn count_backlog(&mut self) -> Result<(), EngineError> {
         let rows = drn_store::query(
-            "SELECT holder_unit, COUNT(*) FROM applications WHERE status = 'in_progress' GROUP BY holder_unit",
+            "SELECT holder_unit, COUNT(*) FROM applications WHERE holder_unit IN (SELECT id FROM units) AND status = 'in_progress' GROUP BY holder_unit",
         )
         .fetch_all(self.engine.db.reader())
         .await?;
@@ -496,8 +496,11 @@ impl Sim {
     }
 
     /// One slot's work of every unit: its queue read, then up to its capacity of steps.
-    /// The units read their queues at the same time (as their workstations do), then
-    /// their officers do their steps at the same time.
+    /// Each unit reads its queue and does its steps on a task of its own, so one unit's
+    /// read overlaps the others' writes (the writer and the reads use both cores). What a
+    /// unit sees does not depend on that order: its read leaves out what entered its queue
+    /// at the slot's instant (the other units' steps of this slot), and each unit draws
+    /// its chances from a generator seeded in unit order.
     async fn work(&mut self) -> Result<(), EngineError> {
         // Each officer does one step per slot.
         let capacity = self.opts.staff_per_unit as usize;
@@ -506,62 +509,37 @@ impl Sim {
         // due instants from the engine's answers and the received registries' lists, not
         // from these reads.
         let limit = (capacity * 2 + 20) as i64;
-        let mut reads = Vec::new();
+        let at = self.clock.now();
+        let mut units = Vec::new();
         for id in self.active.iter().cloned().collect::<Vec<_>>() {
             let Some(unit) = self.units.iter().find(|u| u.id == id).cloned() else {
                 continue;
             };
             let engine = self.engine.clone();
-            reads.push(tokio::spawn(async move {
-                let actor = actor_for(&unit);
-                let queue = engine.queue(&actor, &unit.id, limit).await;
-                (unit, actor, queue)
+            let seed = self.rng.next_u64();
+            units.push(tokio::spawn(async move {
+                unit_slot(engine, unit, at, limit, capacity, seed).await
             }));
         }
-        let mut tasks = Vec::new();
-        for read in reads {
-            let (unit, actor, queue) = read
+        let mut done = Vec::new();
+        for u in units {
+            let slot = u
                 .await
-                .map_err(|e| EngineError::Corrupt(format!("queue task: {e}")))?;
-            let queue = queue?;
-            let mut todo = Vec::new();
-            for item in queue {
-                let a = item.application;
-                if let Some(o) = self.open.get_mut(&a.id) {
-                    o.due = a.step_due_at;
-                    o.unit = a.holder_unit.clone();
+                .map_err(|e| EngineError::Corrupt(format!("unit task: {e}")))??;
+            for (id, due, unit) in slot.seen {
+                if let Some(o) = self.open.get_mut(&id) {
+                    o.due = due;
+                    o.unit = unit;
                 }
-                if todo.len() >= capacity || a.registry.is_some() {
-                    continue;
-                }
-                let Ok((_, p)) = self.engine.locate(&a.service, &a.version, &a.process) else {
-                    continue;
-                };
-                let Some(step) = p.step(a.step) else { continue };
-                if step.unit != unit_role(unit.kind) || p.handover_after(step.n).is_some() {
-                    continue;
-                }
-                let last = p.next_after(step.n).is_none();
-                let refuse = !last && unit.kind == UnitKind::District && self.rng.chance(0.01);
-                todo.push((a, last, refuse));
             }
-            if todo.is_empty() {
+            if slot.idle {
                 // Nothing its officers can do until an application enters its queue (the
                 // answers and the received registries say so) or a registry it sends
                 // frees the head of its queue: it is read again then.
-                self.active.remove(&unit.id);
+                self.active.remove(&slot.unit);
             }
-            for (a, last, refuse) in todo {
-                let engine = self.engine.clone();
-                let actor = actor.clone();
-                let unit = unit.id.clone();
-                let at = self.clock.now();
-                tasks.push(tokio::spawn(async move {
-                    vec![do_step(&engine, &actor, unit, a, last, refuse, at).await]
-                }));
-            }
+            done.extend(slot.done);
         }
-        let done = all(tasks).await;
         self.record(done);
         Ok(())
     }
@@ -607,6 +585,65 @@ impl Sim {
         self.record(done);
         Ok(())
     }
+}
+
+/// What one unit did in a slot.
+struct UnitSlot {
+    unit: UnitId,
+    /// The applications its queue read showed: each one's due instant and holder.
+    seen: Vec<(ApplicationId, Option<Timestamp>, UnitId)>,
+    /// Its queue held nothing its officers could do.
+    idle: bool,
+    done: Vec<Done>,
+}
+
+/// A unit's slot: its queue as it stood before `at`, then up to `capacity` steps at once.
+async fn unit_slot(
+    engine: Engine,
+    unit: Unit,
+    at: Timestamp,
+    limit: i64,
+    capacity: usize,
+    seed: u64,
+) -> Result<UnitSlot, EngineError> {
+    let mut rng = SplitMix64::new(seed);
+    let actor = actor_for(&unit);
+    let queue = engine.queue_before(&actor, &unit.id, at, limit).await?;
+    let mut seen = Vec::with_capacity(queue.len());
+    let mut todo = Vec::new();
+    for item in queue {
+        let a = item.application;
+        seen.push((a.id.clone(), a.step_due_at, a.holder_unit.clone()));
+        if todo.len() >= capacity || a.registry.is_some() {
+            continue;
+        }
+        let Ok((_, p)) = engine.locate(&a.service, &a.version, &a.process) else {
+            continue;
+        };
+        let Some(step) = p.step(a.step) else { continue };
+        if step.unit != unit_role(unit.kind) || p.handover_after(step.n).is_some() {
+            continue;
+        }
+        let last = p.next_after(step.n).is_none();
+        let refuse = !last && unit.kind == UnitKind::District && rng.chance(0.01);
+        todo.push((a, last, refuse));
+    }
+    let idle = todo.is_empty();
+    let mut tasks = Vec::new();
+    for (a, last, refuse) in todo {
+        let engine = engine.clone();
+        let actor = actor.clone();
+        let unit = unit.id.clone();
+        tasks.push(tokio::spawn(async move {
+            vec![do_step(&engine, &actor, unit, a, last, refuse, at).await]
+        }));
+    }
+    Ok(UnitSlot {
+        unit: unit.id,
+        seen,
+        idle,
+        done: all(tasks).await,
+    })
 }
 
 async fn do_step(
@@ -793,9 +830,10 @@ pub async fn run(
             ),
         ));
     }
-    let pre = drn_store::query(
-        "SELECT COUNT(*) FROM applications WHERE status IN ('in_progress', 'in_transit')",
-    )
+    let pre = drn_store::query(&format!(
+        "SELECT COUNT(*) FROM applications WHERE {}",
+        crate::supervision::OPEN_EVERYWHERE
+    ))
     .fetch_one(engine.db.reader())
     .await?;
     let preexisting_open = pre.try_get::<i64, _>(0)?.max(0) as u64;

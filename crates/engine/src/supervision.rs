@@ -101,6 +101,10 @@ pub struct IssuedDocument {
 }
 
 const OPEN: &str = "status IN ('in_progress', 'in_transit')";
+/// Open applications of every unit, read unit by unit through the open-work index
+/// (migration 0012).
+pub(crate) const OPEN_EVERYWHERE: &str =
+    "holder_unit IN (SELECT id FROM units) AND status IN ('in_progress', 'in_transit')";
 
 /// Most overdue first, then most due today, then most open, then by id.
 fn sort_loads(v: &mut [UnitLoad]) {
@@ -118,7 +122,8 @@ pub struct StepTime {
     pub version: String,
     pub process: String,
     pub step: u32,
-    /// Steps completed in the range (re-entries after a return count again).
+    /// Steps completed in the range (re-entries after a return count again). A refusal
+    /// ends its step too, with the service's result: it counts, against the same limit.
     pub completed: i64,
     /// Of them, completed by their due instant (the catalog's limit on the calendar).
     pub within_limit: i64,
@@ -258,7 +263,7 @@ impl Engine {
             "SELECT holder_unit, service, version, process, step, COUNT(*), \
              CAST(SUM(CASE WHEN step_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN step_due_at >= $2 AND step_due_at < $3 THEN 1 ELSE 0 END) AS BIGINT) \
-             FROM applications WHERE {OPEN} GROUP BY holder_unit, service, version, process, step"
+             FROM applications WHERE {OPEN_EVERYWHERE} GROUP BY holder_unit, service, version, process, step"
         ))
         .bind(now.as_microsecond())
         .bind(now.as_microsecond())
@@ -384,7 +389,7 @@ impl Engine {
     /// Step times in the area (or the part under `unit`) over the steps completed from
     /// `from` to `to` inclusive (Kazakhstan days): for each completion, the time since the
     /// application last entered that step (from the events `step_entered` →
-    /// `step_completed`; for a step ended by sending a registry, the registry's event and
+    /// `step_completed` or `refused`; for a step ended by sending a registry, the registry's event and
     /// the application's item, which keeps when it entered the step and when that was
     /// due). The intake step, done by accepting, has no time and is left out.
     pub async fn step_times(
@@ -414,7 +419,7 @@ impl Engine {
                  (SELECT MAX(e.at) FROM events e WHERE e.application_id = c.application_id \
                    AND e.kind = 'step_entered' AND e.step = c.step AND e.seq < c.seq) AS en \
                FROM events c JOIN applications a ON a.id = c.application_id \
-               WHERE c.kind = 'step_completed' AND c.at >= $1 AND c.at < $2 AND {in_area} \
+               WHERE c.kind IN ('step_completed', 'refused') AND c.at >= $1 AND c.at < $2 AND {in_area} \
                UNION ALL \
                SELECT a.service, a.version, a.process, c.step, c.at, i.due_at, i.entered_at \
                FROM events c JOIN registry_items i ON i.registry_id = c.registry_id \
@@ -533,7 +538,7 @@ impl Engine {
     /// the metrics).
     pub async fn overdue_by_unit_kind(&self) -> Result<Vec<(UnitKind, i64)>, EngineError> {
         let rows = drn_store::query(&format!(
-            "SELECT holder_unit, COUNT(*) FROM applications WHERE {OPEN} AND step_due_at < $1 GROUP BY holder_unit"
+            "SELECT holder_unit, COUNT(*) FROM applications WHERE {OPEN_EVERYWHERE} AND step_due_at < $1 GROUP BY holder_unit"
         ))
         .bind(self.now().as_microsecond())
         .fetch_all(self.db.reader())

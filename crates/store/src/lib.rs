@@ -100,6 +100,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/0009_queue_order.sql")),
     (10, include_str!("../migrations/0010_journal_lookups.sql")),
     (11, include_str!("../migrations/0011_registry_events.sql")),
+    (12, include_str!("../migrations/0012_one_open_index.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
