@@ -621,7 +621,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Moves an application into a step at its unit, with the step's due instant.
+    /// Moves an application into a step at its unit, with the step's due instant. The
+    /// entry is an event of the application's, or, on a registry's receipt, written on
+    /// the application's item of that registry (whose receipt is the registry's event).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn enter_step(
         &self,
         c: &mut Ctx<'_>,
@@ -630,6 +633,7 @@ impl Engine {
         step: &Step,
         actor: &Actor,
         now: Timestamp,
+        receipt: Option<&RegistryId>,
     ) -> Result<(), EngineError> {
         let holder = self
             .resolve_holder(c, &app.accepted_unit, step.unit)
@@ -661,6 +665,18 @@ impl Engine {
         app.step_due_at = self.step_due(p, step, urgency, &unit, now, app.accepted_at)?;
         app.status = Status::InProgress;
         app.registry = None;
+        if let Some(registry) = receipt {
+            c.push(
+                "UPDATE registry_items SET received_step = $1, received_due_at = $2 WHERE registry_id = $3 AND application_id = $4",
+                vec![
+                    Value::from(i64::from(step.n)),
+                    Value::from(app.step_due_at.map(|t| t.as_microsecond())),
+                    Value::from(registry.as_str()),
+                    Value::from(app.id.as_str()),
+                ],
+            );
+            return Ok(());
+        }
         insert_event(
             c,
             &app.id,
@@ -911,11 +927,13 @@ impl Engine {
                 &json!({}),
             )
             .await?;
-            self.enter_step(c, &mut app, p, next, actor, now).await?;
+            self.enter_step(c, &mut app, p, next, actor, now, None)
+                .await?;
         } else {
             // A process of one step: it waits, with its due time, at the unit that
             // performs it, and completes when the result is issued.
-            self.enter_step(c, &mut app, p, first, actor, now).await?;
+            self.enter_step(c, &mut app, p, first, actor, now, None)
+                .await?;
         }
         app.revision = 1;
         self.save_state(c, &app, 1).await?;
@@ -948,36 +966,22 @@ impl Engine {
             .await?
         {
             // The service's check ended the application here (S9: an error message).
-            insert_event(
-                c,
-                &app.id,
-                &end.event,
-                Some(step.n),
-                &actor.id,
-                Some(&app.holder_unit),
-                now,
-                app.step_due_at,
-                &end.data,
-            )
-            .await?;
+            rows::insert_step_end(c, &app, &end.event, &actor.id, now, &end.data);
             app.status = Status::Refused;
             app.revision = revision + 1;
             self.save_state(c, &app, revision).await?;
             return Ok(Outcome::Application { application: app });
         }
-        insert_event(
+        rows::insert_step_end(
             c,
-            &app.id,
+            &app,
             "step_completed",
-            Some(step.n),
             &actor.id,
-            Some(&app.holder_unit),
             now,
-            app.step_due_at,
             &json!({ "note": note }),
-        )
-        .await?;
-        self.enter_step(c, &mut app, p, next, actor, now).await?;
+        );
+        self.enter_step(c, &mut app, p, next, actor, now, None)
+            .await?;
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;
         Ok(Outcome::Application { application: app })
@@ -1050,18 +1054,14 @@ impl Engine {
             .iter()
             .find(|b| b.kind == kind)
             .map(|b| b.when.clone());
-        insert_event(
+        rows::insert_step_end(
             c,
-            &app.id,
+            &app,
             event,
-            Some(step.n),
             &actor.id,
-            Some(&app.holder_unit),
             now,
-            app.step_due_at,
             &json!({ "reason": reason, "seed_branch": branch }),
-        )
-        .await?;
+        );
         app.status = status;
         app.registry = None;
         app.revision = revision + 1;
@@ -1110,7 +1110,8 @@ impl Engine {
             &json!({ "to_step": to, "reason": reason }),
         )
         .await?;
-        self.enter_step(c, &mut app, p, target, actor, now).await?;
+        self.enter_step(c, &mut app, p, target, actor, now, None)
+            .await?;
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;
         Ok(Outcome::Application { application: app })
@@ -1176,18 +1177,7 @@ impl Engine {
                 Value::from(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string()),
             ],
         );
-        insert_event(
-            c,
-            &app.id,
-            "step_completed",
-            Some(step.n),
-            &actor.id,
-            Some(&app.holder_unit),
-            now,
-            app.step_due_at,
-            &json!({}),
-        )
-        .await?;
+        rows::insert_step_end(c, &app, "step_completed", &actor.id, now, &json!({}));
         let result = self.service_issued(c, actor, &app, &number, now).await?;
         insert_event(
             c,
@@ -1511,7 +1501,8 @@ impl Engine {
             }
             c.flush_if_many().await?;
             let rev = a.revision;
-            self.enter_step(c, &mut a, p, next, actor, now).await?;
+            self.enter_step(c, &mut a, p, next, actor, now, Some(id))
+                .await?;
             a.revision = rev + 1;
             self.save_state(c, &a, rev).await?;
         }

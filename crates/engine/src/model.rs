@@ -298,9 +298,13 @@ pub struct Application {
     pub data: serde_json::Value,
 }
 
-/// One event of an application's history.
+/// One event of an application's history: its own, or one of a registry it was in
+/// (formed, sent, received: the registry's event, shown in each of its applications'
+/// histories).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
+    /// The event's place in the history, which is in this order. The step an application
+    /// enters on a registry's receipt shares the receipt's place, right after it.
     pub seq: i64,
     pub application: ApplicationId,
     pub kind: String,

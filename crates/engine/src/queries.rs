@@ -136,30 +136,46 @@ impl Engine {
         let rows = self
             .db
             .rows(Statement::new(
-                "SELECT seq, kind, step, actor, unit_id, at, due_at, data_json FROM events WHERE application_id = $1 \
+                "SELECT seq, kind, step, actor, unit_id, at, due_at, data_json, NULL, NULL FROM events WHERE application_id = $1 \
                  UNION ALL \
-                 SELECT e.seq, e.kind, e.step, e.actor, e.unit_id, e.at, CASE WHEN e.kind = 'step_completed' THEN i.due_at END, e.data_json \
+                 SELECT e.seq, e.kind, e.step, e.actor, e.unit_id, e.at, CASE WHEN e.kind = 'step_completed' THEN i.due_at END, e.data_json, \
+                   CASE WHEN e.kind = 'registry_received' THEN i.received_step END, i.received_due_at \
                  FROM registry_items i JOIN events e ON e.registry_id = i.registry_id \
                  WHERE i.application_id = $1 AND e.registry_id IS NOT NULL \
                  ORDER BY 1",
                 vec![Value::from(app.id.as_str())],
             ))
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Event {
-                    seq: r.try_get(0)?,
-                    application: app.id.clone(),
-                    kind: r.try_get(1)?,
-                    step: r.try_get::<Option<i64>, _>(2)?.map(|s| s as u32),
-                    actor: r.try_get(3)?,
-                    unit: r.try_get::<Option<String>, _>(4)?.map(UnitId::from_db),
-                    at: rows::ts(r.try_get(5)?)?,
-                    due_at: rows::ts_opt(r.try_get(6)?)?,
-                    data: rows::json(&r.try_get::<String, _>(7)?)?,
-                })
-            })
-            .collect()
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let mut out = Vec::with_capacity(rows.len() + 8);
+        for r in &rows {
+            let e = Event {
+                seq: r.try_get(0)?,
+                application: app.id.clone(),
+                kind: r.try_get(1)?,
+                step: r.try_get::<Option<i64>, _>(2)?.map(|s| s as u32),
+                actor: r.try_get(3)?,
+                unit: r.try_get::<Option<String>, _>(4)?.map(UnitId::from_db),
+                at: rows::ts(r.try_get(5)?)?,
+                due_at: rows::ts_opt(r.try_get(6)?)?,
+                data: rows::json(&r.try_get::<String, _>(7)?)?,
+            };
+            // The step entered on the registry's receipt, kept on the item (migration
+            // 0013): shown right after the receipt, under its number.
+            let entry = match r.try_get::<Option<i64>, _>(8)? {
+                Some(n) => Some(Event {
+                    kind: "step_entered".into(),
+                    step: Some(n as u32),
+                    due_at: rows::ts_opt(r.try_get(9)?)?,
+                    data: json!({ "unit_role": p.step(n as u32).map(|s| s.unit.code()) }),
+                    ..e.clone()
+                }),
+                None => None,
+            };
+            out.push(e);
+            out.extend(entry);
+        }
+        Ok(out)
     }
 
     fn check_unit_scope(actor: &Actor, unit: &UnitId) -> Result<(), EngineError> {

@@ -241,3 +241,29 @@ pub(crate) fn insert_registry_event(
         ],
     );
 }
+
+/// The end of the application's current step (completed, refused…), with when the step
+/// was entered and when it was due (the step times read them; migration 0013).
+pub(crate) fn insert_step_end(
+    c: &mut Ctx<'_>,
+    app: &Application,
+    kind: &str,
+    actor: &str,
+    at: Timestamp,
+    data: &serde_json::Value,
+) {
+    c.push(
+        "INSERT INTO events (application_id, kind, step, actor, unit_id, at, due_at, entered_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        vec![
+            Value::from(app.id.as_str()),
+            Value::from(kind),
+            Value::from(i64::from(app.step)),
+            Value::from(actor),
+            Value::from(app.holder_unit.as_str()),
+            Value::from(at.as_microsecond()),
+            Value::from(app.step_due_at.map(|t| t.as_microsecond())),
+            Value::from(app.step_entered_at.as_microsecond()),
+            Value::from(data.to_string()),
+        ],
+    );
+}

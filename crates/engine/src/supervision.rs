@@ -388,8 +388,9 @@ impl Engine {
 
     /// Step times in the area (or the part under `unit`) over the steps completed from
     /// `from` to `to` inclusive (Kazakhstan days): for each completion, the time since the
-    /// application last entered that step (from the events `step_entered` →
-    /// `step_completed` or `refused`; for a step ended by sending a registry, the registry's event and
+    /// application last entered that step (the entry instant a `step_completed` or
+    /// `refused` carries, or for older rows the last `step_entered` event before it; for a
+    /// step ended by sending a registry, the registry's event and
     /// the application's item, which keeps when it entered the step and when that was
     /// due). The intake step, done by accepting, has no time and is left out.
     pub async fn step_times(
@@ -416,8 +417,8 @@ impl Engine {
         let sql = format!(
             "WITH d AS (\
                SELECT a.service AS s, a.version AS v, a.process AS p, c.step AS st, c.at AS at, c.due_at AS due, \
-                 (SELECT MAX(e.at) FROM events e WHERE e.application_id = c.application_id \
-                   AND e.kind = 'step_entered' AND e.step = c.step AND e.seq < c.seq) AS en \
+                 COALESCE(c.entered_at, (SELECT MAX(e.at) FROM events e WHERE e.application_id = c.application_id \
+                   AND e.kind = 'step_entered' AND e.step = c.step AND e.seq < c.seq)) AS en \
                FROM events c JOIN applications a ON a.id = c.application_id \
                WHERE c.kind IN ('step_completed', 'refused') AND c.at >= $1 AND c.at < $2 AND {in_area} \
                UNION ALL \

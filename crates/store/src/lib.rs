@@ -101,6 +101,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_journal_lookups.sql")),
     (11, include_str!("../migrations/0011_registry_events.sql")),
     (12, include_str!("../migrations/0012_one_open_index.sql")),
+    (13, include_str!("../migrations/0013_step_entries.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
