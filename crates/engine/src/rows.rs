@@ -186,6 +186,44 @@ fn registry(id: &RegistryId, r: Option<&DbRow>, items: &[DbRow]) -> Result<Regis
     })
 }
 
+/// One row of `events`: every event is written by [`push_event`], whichever its subject.
+struct NewEvent<'a> {
+    /// The application's id, or (`registry`) the registry's.
+    subject: &'a str,
+    registry: bool,
+    kind: &'a str,
+    step: Option<u32>,
+    actor: &'a str,
+    unit: Option<&'a str>,
+    at: Timestamp,
+    due_at: Option<Timestamp>,
+    entered_at: Option<Timestamp>,
+    data: &'a serde_json::Value,
+}
+
+fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
+    let (app, reg) = if e.registry {
+        (None, Some(e.subject))
+    } else {
+        (Some(e.subject), None)
+    };
+    c.push(
+        "INSERT INTO events (application_id, registry_id, kind, step, actor, unit_id, at, due_at, entered_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        vec![
+            Value::from(app.map(str::to_string)),
+            Value::from(reg.map(str::to_string)),
+            Value::from(e.kind),
+            Value::from(e.step.map(i64::from)),
+            Value::from(e.actor),
+            Value::from(e.unit.map(str::to_string)),
+            Value::from(e.at.as_microsecond()),
+            Value::from(e.due_at.map(|t| t.as_microsecond())),
+            Value::from(e.entered_at.map(|t| t.as_microsecond())),
+            Value::from(e.data.to_string()),
+        ],
+    );
+}
+
 /// Appends an event to an application's history (buffered with the command's writes).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_event(
@@ -199,18 +237,20 @@ pub(crate) async fn insert_event(
     due_at: Option<Timestamp>,
     data: &serde_json::Value,
 ) -> Result<(), EngineError> {
-    c.push(
-        "INSERT INTO events (application_id, kind, step, actor, unit_id, at, due_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        vec![
-            Value::from(app.as_str()),
-            Value::from(kind),
-            Value::from(step.map(i64::from)),
-            Value::from(actor),
-            Value::from(unit.map(|u| u.as_str().to_string())),
-            Value::from(at.as_microsecond()),
-            Value::from(due_at.map(|t| t.as_microsecond())),
-            Value::from(data.to_string()),
-        ],
+    push_event(
+        c,
+        NewEvent {
+            subject: app.as_str(),
+            registry: false,
+            kind,
+            step,
+            actor,
+            unit: unit.map(UnitId::as_str),
+            at,
+            due_at,
+            entered_at: None,
+            data,
+        },
     );
     Ok(())
 }
@@ -228,17 +268,20 @@ pub(crate) fn insert_registry_event(
     at: Timestamp,
     data: &serde_json::Value,
 ) {
-    c.push(
-        "INSERT INTO events (registry_id, kind, step, actor, unit_id, at, due_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)",
-        vec![
-            Value::from(registry.as_str()),
-            Value::from(kind),
-            Value::from(i64::from(step)),
-            Value::from(actor),
-            Value::from(unit.as_str()),
-            Value::from(at.as_microsecond()),
-            Value::from(data.to_string()),
-        ],
+    push_event(
+        c,
+        NewEvent {
+            subject: registry.as_str(),
+            registry: true,
+            kind,
+            step: Some(step),
+            actor,
+            unit: Some(unit.as_str()),
+            at,
+            due_at: None,
+            entered_at: None,
+            data,
+        },
     );
 }
 
@@ -252,18 +295,19 @@ pub(crate) fn insert_step_end(
     at: Timestamp,
     data: &serde_json::Value,
 ) {
-    c.push(
-        "INSERT INTO events (application_id, kind, step, actor, unit_id, at, due_at, entered_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        vec![
-            Value::from(app.id.as_str()),
-            Value::from(kind),
-            Value::from(i64::from(app.step)),
-            Value::from(actor),
-            Value::from(app.holder_unit.as_str()),
-            Value::from(at.as_microsecond()),
-            Value::from(app.step_due_at.map(|t| t.as_microsecond())),
-            Value::from(app.step_entered_at.as_microsecond()),
-            Value::from(data.to_string()),
-        ],
+    push_event(
+        c,
+        NewEvent {
+            subject: app.id.as_str(),
+            registry: false,
+            kind,
+            step: Some(app.step),
+            actor,
+            unit: Some(app.holder_unit.as_str()),
+            at,
+            due_at: app.step_due_at,
+            entered_at: Some(app.step_entered_at),
+            data,
+        },
     );
 }
