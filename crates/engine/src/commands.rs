@@ -15,11 +15,23 @@ use serde_json::json;
 use crate::audit::Entry;
 use crate::error::EngineError;
 use crate::model::*;
-use crate::rows::{
-    self, insert_event, load_application, load_registry, load_registry_applications,
-};
+use crate::rows::{self, insert_event, load_application, load_registry};
 use crate::writer::{entry, Ctx, Guard, Work};
 use crate::Engine;
+
+/// The applications that wait at a unit's step for a registry (parameters $1 to $5:
+/// [`waiting_args`]).
+const WAITING_AT_STEP: &str = "holder_unit = $1 AND status = 'in_progress' AND service = $2 AND version = $3 AND process = $4 AND step = $5 AND registry_id IS NULL";
+
+fn waiting_args(unit: &UnitId, service: &str, version: &str, process: &str, n: u32) -> Vec<Value> {
+    vec![
+        Value::from(unit.as_str()),
+        Value::from(service),
+        Value::from(version),
+        Value::from(process),
+        Value::from(i64::from(n)),
+    ]
+}
 
 /// Intake of an application (приём заявления).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -593,8 +605,8 @@ impl Engine {
     }
 
     /// Writes the application's new state if its revision is still `expected` (checked
-    /// when the command's writes are sent). The holding unit is written by
-    /// [`Engine::enter_step`], the one place it changes.
+    /// when the command's writes are sent). The holding unit is written where it changes:
+    /// by [`Engine::enter_step`] and by a registry's receipt.
     pub(crate) async fn save_state(
         &self,
         c: &mut Ctx<'_>,
@@ -621,10 +633,30 @@ impl Engine {
         Ok(())
     }
 
-    /// Moves an application into a step at its unit, with the step's due instant. The
-    /// entry is an event of the application's, or, on a registry's receipt, written on
-    /// the application's item of that registry (whose receipt is the registry's event).
+    /// Where an application entering `step` at `now` is held, and when the step is due:
+    /// the unit of the step's role above the unit that accepted it, and the step's limit
+    /// from `now` in that unit's working time, capped by the process's total limit from
+    /// acceptance (`Process::total`). A registry's receipt asks this once per application.
     #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn step_entry(
+        &self,
+        c: &mut Ctx<'_>,
+        accepted_unit: &UnitId,
+        urgency: Urgency,
+        accepted_at: Timestamp,
+        p: &Process,
+        step: &Step,
+        now: Timestamp,
+    ) -> Result<(UnitId, Option<Timestamp>), EngineError> {
+        let holder = self.resolve_holder(c, accepted_unit, step.unit).await?;
+        let unit = self.unit_on(c, &holder).await?;
+        let due = self.step_due(p, step, urgency, &unit, now, accepted_at)?;
+        Ok((holder, due))
+    }
+
+    /// Moves an application into a step at its unit, with the step's due instant, and
+    /// writes the entry as an event of the application's. (A registry's receipt moves its
+    /// applications in `receive_registry`, the entry written on each one's item.)
     pub(crate) async fn enter_step(
         &self,
         c: &mut Ctx<'_>,
@@ -633,14 +665,20 @@ impl Engine {
         step: &Step,
         actor: &Actor,
         now: Timestamp,
-        receipt: Option<&RegistryId>,
     ) -> Result<(), EngineError> {
-        let holder = self
-            .resolve_holder(c, &app.accepted_unit, step.unit)
-            .await?;
-        let unit = self.unit_on(c, &holder).await?;
         let urgency =
             Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let (holder, due) = self
+            .step_entry(
+                c,
+                &app.accepted_unit,
+                urgency,
+                app.accepted_at,
+                p,
+                step,
+                now,
+            )
+            .await?;
         if holder != app.holder_unit {
             // Apart from the state `save_state` writes: `holder_unit` references `units`,
             // and SQLite copies every page an UPDATE of a referencing column changes into
@@ -662,21 +700,9 @@ impl Engine {
         app.step = step.n;
         app.holder_unit = holder;
         app.step_entered_at = now;
-        app.step_due_at = self.step_due(p, step, urgency, &unit, now, app.accepted_at)?;
+        app.step_due_at = due;
         app.status = Status::InProgress;
         app.registry = None;
-        if let Some(registry) = receipt {
-            c.push(
-                "UPDATE registry_items SET received_step = $1, received_due_at = $2 WHERE registry_id = $3 AND application_id = $4",
-                vec![
-                    Value::from(i64::from(step.n)),
-                    Value::from(app.step_due_at.map(|t| t.as_microsecond())),
-                    Value::from(registry.as_str()),
-                    Value::from(app.id.as_str()),
-                ],
-            );
-            return Ok(());
-        }
         insert_event(
             c,
             &app.id,
@@ -927,13 +953,11 @@ impl Engine {
                 &json!({}),
             )
             .await?;
-            self.enter_step(c, &mut app, p, next, actor, now, None)
-                .await?;
+            self.enter_step(c, &mut app, p, next, actor, now).await?;
         } else {
             // A process of one step: it waits, with its due time, at the unit that
             // performs it, and completes when the result is issued.
-            self.enter_step(c, &mut app, p, first, actor, now, None)
-                .await?;
+            self.enter_step(c, &mut app, p, first, actor, now).await?;
         }
         app.revision = 1;
         self.save_state(c, &app, 1).await?;
@@ -980,8 +1004,7 @@ impl Engine {
             now,
             &json!({ "note": note }),
         );
-        self.enter_step(c, &mut app, p, next, actor, now, None)
-            .await?;
+        self.enter_step(c, &mut app, p, next, actor, now).await?;
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;
         Ok(Outcome::Application { application: app })
@@ -1110,8 +1133,7 @@ impl Engine {
             &json!({ "to_step": to, "reason": reason }),
         )
         .await?;
-        self.enter_step(c, &mut app, p, target, actor, now, None)
-            .await?;
+        self.enter_step(c, &mut app, p, target, actor, now).await?;
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;
         Ok(Outcome::Application { application: app })
@@ -1233,34 +1255,31 @@ impl Engine {
                 Role::for_step(step.unit).code()
             )));
         }
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND service = $2 AND version = $3 AND process = $4 AND step = $5 AND registry_id IS NULL ORDER BY id", rows::APP_COLS);
-        let found = c
+        // What waits at the step, by the unit that accepted it: that unit decides where
+        // each goes next (a registry goes to one unit), and the counts check the writes.
+        let waiting = c
             .fetch_all(
-                &sql,
-                vec![
-                    Value::from(unit.as_str()),
-                    Value::from(service),
-                    Value::from(version),
-                    Value::from(process),
-                    Value::from(i64::from(n)),
-                ],
+                &format!("SELECT accepted_unit, COUNT(*) FROM applications WHERE {WAITING_AT_STEP} GROUP BY accepted_unit ORDER BY accepted_unit"),
+                waiting_args(&unit, service, version, process, n),
             )
             .await?;
-        if found.is_empty() {
+        if waiting.is_empty() {
             return Err(EngineError::invalid(
                 "step",
                 format!("no applications wait at your unit at step {n}"),
             ));
         }
-        let apps = found
-            .iter()
-            .map(rows::application)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut by_dest: std::collections::BTreeMap<UnitId, Vec<Application>> = Default::default();
-        for a in apps {
-            let dest = self.resolve_holder(c, &a.accepted_unit, next.unit).await?;
-            by_dest.entry(dest).or_default().push(a);
+        let mut by_dest: std::collections::BTreeMap<UnitId, (Vec<UnitId>, u64)> =
+            Default::default();
+        for r in &waiting {
+            let accepted = UnitId::from_db(r.try_get(0)?);
+            let count = r.try_get::<i64, _>(1)?.max(0) as u64;
+            let dest = self.resolve_holder(c, &accepted, next.unit).await?;
+            let e = by_dest.entry(dest).or_default();
+            e.0.push(accepted);
+            e.1 += count;
         }
+        let all_one_dest = by_dest.len() == 1;
         let kind = step
             .registry
             .map(|k| {
@@ -1272,7 +1291,7 @@ impl Engine {
             .unwrap_or_default();
         let year = now.to_zoned(self.tz.clone()).year();
         let mut out = Vec::new();
-        for (dest, apps) in by_dest {
+        for (dest, (accepted, count)) in by_dest {
             let id = RegistryId::new();
             let seq = c.next_counter(&format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
@@ -1304,23 +1323,38 @@ impl Engine {
                 now,
                 &json!({ "registry": number, "kind": kind }),
             );
-            for mut a in apps {
-                c.flush_if_many().await?;
-                // When it entered the step the registry ends, and when that was due: the
-                // registry's sending completes the step for each at its own time.
-                c.push(
-                    "INSERT INTO registry_items (registry_id, application_id, entered_at, due_at) VALUES ($1, $2, $3, $4)",
-                    vec![
-                        Value::from(id.as_str()),
-                        Value::from(a.id.as_str()),
-                        Value::from(a.step_entered_at.as_microsecond()),
-                        Value::from(a.step_due_at.map(|t| t.as_microsecond())),
-                    ],
-                );
-                let rev = a.revision;
-                a.registry = Some(id.clone());
-                a.revision = rev + 1;
-                self.save_state(c, &a, rev).await?;
+            // Each application's item keeps when it entered the step the registry ends and
+            // when that was due (the sending completes the step for each at its own time);
+            // then each is marked as in the registry, in one statement each for all.
+            let mut args = waiting_args(&unit, service, version, process, n);
+            args.push(Value::from(id.as_str()));
+            let mut filter = String::new();
+            if !all_one_dest {
+                let marks: Vec<String> = (0..accepted.len())
+                    .map(|i| format!("${}", args.len() + 1 + i))
+                    .collect();
+                filter = format!(" AND accepted_unit IN ({})", marks.join(", "));
+                args.extend(accepted.iter().map(|u| Value::from(u.as_str())));
+            }
+            let items = c
+                .execute_counted(Statement::new(
+                    format!("INSERT INTO registry_items (registry_id, application_id, entered_at, due_at) SELECT $6, id, step_entered_at, step_due_at FROM applications WHERE {WAITING_AT_STEP}{filter}"),
+                    args,
+                ))
+                .await?;
+            let marked = c
+                .execute_counted(Statement::new(
+                    "UPDATE applications SET registry_id = $1, revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id IS NULL AND status = 'in_progress'",
+                    vec![Value::from(id.as_str())],
+                ))
+                .await?;
+            if items != count || marked != count {
+                // Another writer's transaction moved one of them in between (PostgreSQL).
+                return Err(EngineError::Conflict {
+                    what: "registry",
+                    current: marked as i64,
+                    expected: count as i64,
+                });
             }
             out.push(load_registry(c, &id).await?);
         }
@@ -1420,13 +1454,10 @@ impl Engine {
                 now,
                 &json!({ "registry": reg.number }),
             );
-            for mut a in load_registry_applications(c, id).await? {
-                c.flush_if_many().await?;
-                let rev = a.revision;
-                a.status = Status::InTransit;
-                a.revision = rev + 1;
-                self.save_state(c, &a, rev).await?;
-            }
+            c.push(
+                "UPDATE applications SET status = 'in_transit', revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id = $1 AND status = 'in_progress'",
+                vec![Value::from(id.as_str())],
+            );
         }
         Ok(Outcome::Registry {
             registry: load_registry(c, id).await?,
@@ -1495,16 +1526,52 @@ impl Engine {
             now,
             &json!({ "registry": reg.number, "incoming_number": number }),
         );
-        for mut a in load_registry_applications(c, id).await? {
-            if a.status != Status::InTransit {
-                continue;
-            }
+        // Each application in transit enters the next step at its unit: what that needs
+        // of each is read, not the whole application, and its state and its item are
+        // written in one statement each.
+        let moving = c
+            .fetch_all(
+                "SELECT a.id, a.urgency, a.accepted_unit, a.accepted_at, a.revision FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 AND a.status = 'in_transit' ORDER BY i.application_id",
+                vec![Value::from(id.as_str())],
+            )
+            .await?;
+        for r in &moving {
             c.flush_if_many().await?;
-            let rev = a.revision;
-            self.enter_step(c, &mut a, p, next, actor, now, Some(id))
+            let app = ApplicationId::from_db(r.try_get(0)?);
+            let urgency = Urgency::parse(&r.try_get::<String, _>(1)?)
+                .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+            let accepted_unit = UnitId::from_db(r.try_get(2)?);
+            let accepted_at = rows::ts(r.try_get(3)?)?;
+            let rev: i64 = r.try_get(4)?;
+            let (holder, due) = self
+                .step_entry(c, &accepted_unit, urgency, accepted_at, p, next, now)
                 .await?;
-            a.revision = rev + 1;
-            self.save_state(c, &a, rev).await?;
+            let due = Value::from(due.map(|t| t.as_microsecond()));
+            c.push_guarded(
+                "UPDATE applications SET status = 'in_progress', step = $1, holder_unit = $2, step_entered_at = $3, step_due_at = $4, registry_id = NULL, revision = $5 WHERE id = $6 AND revision = $7",
+                vec![
+                    Value::from(i64::from(next.n)),
+                    Value::from(holder.as_str()),
+                    Value::from(now.as_microsecond()),
+                    due.clone(),
+                    Value::from(rev + 1),
+                    Value::from(app.as_str()),
+                    Value::from(rev),
+                ],
+                Guard::Application {
+                    id: app.clone(),
+                    expected: rev,
+                },
+            );
+            c.push(
+                "UPDATE registry_items SET received_step = $1, received_due_at = $2 WHERE registry_id = $3 AND application_id = $4",
+                vec![
+                    Value::from(i64::from(next.n)),
+                    due,
+                    Value::from(id.as_str()),
+                    Value::from(app.as_str()),
+                ],
+            );
         }
         Ok(Outcome::Registry {
             registry: load_registry(c, id).await?,
