@@ -194,41 +194,75 @@ impl Engine {
         unit: &UnitId,
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
-        self.queue_read(actor, unit, None, limit).await
+        Self::check_unit_scope(actor, unit)?;
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
+        let args = vec![Value::from(unit.as_str()), Value::from(limit)];
+        self.queue_rows(Statement::new(sql, args), None).await
     }
 
-    /// The unit's queue as it stood just before `at`: what [`Engine::queue`] answers,
-    /// less what entered it at `at` or later. A simulation's units read their queues while
-    /// other units' steps of the same instant are being written; this keeps what they see
+    /// The unit's work list as it stood just before `at`: its queue ([`Engine::queue`]) less
+    /// what waits for a registry (that goes on by the registry screen's list,
+    /// [`Engine::waiting_for_registry`]), so the steps its officers do one by one, and less
+    /// what entered it at `at` or later. A simulation's units read their lists while other
+    /// units' steps of the same instant are being written; this keeps what they see
     /// independent of that order.
-    pub async fn queue_before(
+    pub async fn worklist_before(
         &self,
         actor: &Actor,
         unit: &UnitId,
         at: Timestamp,
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
-        self.queue_read(actor, unit, Some(at), limit).await
+        Self::check_unit_scope(actor, unit)?;
+        let mut args = vec![
+            Value::from(unit.as_str()),
+            Value::from(limit),
+            Value::from(at.as_microsecond()),
+        ];
+        let handover: Vec<String> = self
+            .handover_steps()
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| {
+                args.push(Value::from(key));
+                format!("${}", i + 4)
+            })
+            .collect();
+        let not_handover = if handover.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND service || '/' || version || '/' || process || '/' || step NOT IN ({})",
+                handover.join(", ")
+            )
+        };
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
+        self.queue_rows(Statement::new(sql, args), Some(at)).await
     }
 
-    async fn queue_read(
-        &self,
-        actor: &Actor,
-        unit: &UnitId,
-        entered_before: Option<Timestamp>,
-        limit: i64,
-    ) -> Result<Vec<QueueItem>, EngineError> {
-        Self::check_unit_scope(actor, unit)?;
-        let mut args = vec![Value::from(unit.as_str()), Value::from(limit)];
-        let before = match entered_before {
-            Some(t) => {
-                args.push(Value::from(t.as_microsecond()));
-                " AND step_entered_at < $3"
+    /// The catalog's steps that end by a registry, as `service/version/process/step`.
+    fn handover_steps(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in self.catalog.services.values() {
+            for v in &s.versions {
+                for p in &v.processes {
+                    for step in &p.steps {
+                        if p.handover_after(step.n).is_some() {
+                            out.push(format!("{}/{}/{}/{}", s.code, v.id, p.id, step.n));
+                        }
+                    }
+                }
             }
-            None => "",
-        };
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress'{before} ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
-        let rows = self.db.rows(Statement::new(sql, args)).await?;
+        }
+        out
+    }
+
+    async fn queue_rows(
+        &self,
+        read: Statement,
+        entered_before: Option<Timestamp>,
+    ) -> Result<Vec<QueueItem>, EngineError> {
+        let rows = self.db.rows(read).await?;
         let now = entered_before.unwrap_or_else(|| self.now());
         rows.iter()
             .map(|r| {

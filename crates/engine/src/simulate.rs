@@ -7,7 +7,8 @@
 //! (09:00 to 18:00) goes in slots of the time an officer takes for a step (60 / steps per
 //! hour minutes): at a slot's start the counters accept its share of the day's
 //! applications (a mix of the services in force on the day with a counter process), in
-//! its middle every unit that may hold work reads its queue (the workstation's query) and
+//! its middle every unit that may hold work reads its work list (the workstation's query,
+//! [`Engine::worklist_before`]: its queue less what waits for a registry) and
 //! its officers do one step each, earliest due first: completing a step, checking and
 //! issuing, a district refusing one application in a hundred. At 17:59 every unit forms
 //! the registries of the applications waiting at its handover steps, signs and sends them.
@@ -504,8 +505,8 @@ impl Sim {
     async fn work(&mut self) -> Result<(), EngineError> {
         // Each officer does one step per slot.
         let capacity = self.opts.staff_per_unit as usize;
-        // The head of the queue is enough for the slot's work (steps done one by one are
-        // due in minutes or hours, before the handover steps' days). The simulation learns
+        // The head of the work list is enough for the slot's work (twice the officers leaves
+        // room for what another role does at the unit, skipped). The simulation learns
         // due instants from the engine's answers and the received registries' lists, not
         // from these reads.
         let limit = (capacity * 2 + 20) as i64;
@@ -608,7 +609,7 @@ async fn unit_slot(
 ) -> Result<UnitSlot, EngineError> {
     let mut rng = SplitMix64::new(seed);
     let actor = actor_for(&unit);
-    let queue = engine.queue_before(&actor, &unit.id, at, limit).await?;
+    let queue = engine.worklist_before(&actor, &unit.id, at, limit).await?;
     let mut seen = Vec::with_capacity(queue.len());
     let mut todo = Vec::new();
     for item in queue {

@@ -176,6 +176,13 @@ async fn complete(w: &World, actor: &Actor, app: &Application) -> Application {
 /// Form, sign and send a registry at `from`'s unit for `step`, then receive it at `to`'s.
 async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -> Application {
     let e = &w.engine;
+    // Waiting for a registry: in the unit's queue, not in its work list.
+    let unit = from.unit.clone().unwrap();
+    let later = w.clock.now() + SignedDuration::from_mins(1);
+    let queue = e.queue(from, &unit, 1000).await.unwrap();
+    assert!(queue.iter().any(|q| q.application.id == app.id));
+    let work = e.worklist_before(from, &unit, later, 1000).await.unwrap();
+    assert!(!work.iter().any(|q| q.application.id == app.id));
     let form = Command::FormRegistry {
         service: app.service.clone(),
         version: app.version.clone(),
@@ -247,6 +254,23 @@ async fn walk_2018(url: &str) {
         (a.version.as_str(), a.step, a.holder_unit.as_str()),
         ("2018", 2, "C71-1")
     );
+    // A step done one by one is in the work list, from just after it was entered.
+    let counter = w.counter.unit.clone().unwrap();
+    let listed =
+        |work: Vec<drn_engine::queries::QueueItem>| work.iter().any(|q| q.application.id == a.id);
+    let at = a.step_entered_at;
+    let e = &w.engine;
+    assert!(!listed(
+        e.worklist_before(&w.counter, &counter, at, 100)
+            .await
+            .unwrap()
+    ));
+    let after = at + SignedDuration::from_micros(1);
+    assert!(listed(
+        e.worklist_before(&w.counter, &counter, after, 100)
+            .await
+            .unwrap()
+    ));
     w.clock.advance(SignedDuration::from_mins(20));
     let a = complete(&w, &w.counter, &a).await;
     assert_eq!((a.step, a.holder_unit.as_str()), (3, "D71-1"));
