@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::audit::Entry;
 use crate::error::EngineError;
 use crate::model::*;
-use crate::rows::{self, insert_event, load_application, load_registry};
+use crate::rows::{self, insert_event, load_application, load_registry, load_registry_head};
 use crate::writer::{entry, Ctx, Guard, Work};
 use crate::Engine;
 
@@ -1361,7 +1361,7 @@ impl Engine {
         Ok(Outcome::Registries { registries: out })
     }
 
-    /// Loads a registry at the revision the caller saw, checking that the actor is staff of
+    /// Loads a registry's row (not its list) at the revision the caller saw, checking that the actor is staff of
     /// the sending unit (performing the registry's step) or, with `receiving`, of the
     /// receiving unit (performing the next step).
     async fn registry_for(
@@ -1372,7 +1372,7 @@ impl Engine {
         revision: i64,
         receiving: bool,
     ) -> Result<(Registry, &Process), EngineError> {
-        let reg = load_registry(c, id).await?;
+        let reg = load_registry_head(c, id).await?;
         if reg.revision != revision {
             return Err(EngineError::Conflict {
                 what: "registry",

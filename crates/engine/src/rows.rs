@@ -137,9 +137,30 @@ pub(crate) async fn load_registry<R: Reads>(
     c: &mut R,
     id: &RegistryId,
 ) -> Result<Registry, EngineError> {
+    read_registry(c, id, true).await
+}
+
+/// A registry's row alone, its `applications` left empty: what a command checks before
+/// it acts (status, revision, units, step). A registry may list thousands.
+pub(crate) async fn load_registry_head<R: Reads>(
+    c: &mut R,
+    id: &RegistryId,
+) -> Result<Registry, EngineError> {
+    read_registry(c, id, false).await
+}
+
+async fn read_registry<R: Reads>(
+    c: &mut R,
+    id: &RegistryId,
+    with_items: bool,
+) -> Result<Registry, EngineError> {
     let (head, items) = registry_reads(id);
     let head = c.rows(head).await?;
-    let items = c.rows(items).await?;
+    let items = if with_items {
+        c.rows(items).await?
+    } else {
+        Vec::new()
+    };
     registry(id, head.first(), &items)
 }
 
