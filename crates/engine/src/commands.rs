@@ -1350,10 +1350,8 @@ impl Engine {
                 .await?;
             if items != count || marked != count {
                 // Another writer's transaction moved one of them in between (PostgreSQL).
-                return Err(EngineError::Conflict {
-                    what: "registry",
-                    current: marked as i64,
-                    expected: count as i64,
+                return Err(EngineError::Raced {
+                    what: "applications waiting for a registry",
                 });
             }
             out.push(load_registry(c, &id).await?);
@@ -1361,9 +1359,9 @@ impl Engine {
         Ok(Outcome::Registries { registries: out })
     }
 
-    /// Loads a registry's row (not its list) at the revision the caller saw, checking that the actor is staff of
-    /// the sending unit (performing the registry's step) or, with `receiving`, of the
-    /// receiving unit (performing the next step).
+    /// Loads a registry's row (not its list) at the revision the caller saw, checking that
+    /// the actor is staff of the sending unit (performing the registry's step) or, with
+    /// `receiving`, of the receiving unit (performing the next step).
     async fn registry_for(
         &self,
         c: &mut Ctx<'_>,

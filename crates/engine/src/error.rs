@@ -15,6 +15,10 @@ pub enum EngineError {
         current: i64,
         expected: i64,
     },
+    /// What a command acts on in bulk changed while it ran (PostgreSQL: another writer's
+    /// transaction moved some of it); running it again acts on what is there now.
+    #[error("the {what} changed while the command ran: run it again")]
+    Raced { what: &'static str },
     #[error("the application is at step {actual}, not at {expected}")]
     WrongStep { expected: String, actual: u32 },
     #[error("the application is {status}: no further action")]
@@ -70,7 +74,7 @@ impl EngineError {
         match self {
             EngineError::NotFound { .. } => "not_found",
             EngineError::Forbidden { .. } => "forbidden",
-            EngineError::Conflict { .. } => "conflict",
+            EngineError::Conflict { .. } | EngineError::Raced { .. } => "conflict",
             EngineError::WrongStep { .. } => "wrong_step",
             EngineError::Closed { .. } => "closed",
             EngineError::Invalid { .. } => "invalid",
@@ -112,6 +116,11 @@ impl EngineError {
                 format!("Өтінішті басқа қызметкер өзгертті (нұсқа {current}, сізде {expected}). Жаңартып, қайталаңыз."),
                 format!("Заявление изменено другим сотрудником (версия {current}, у вас {expected}). Обновите и повторите."),
                 format!("Someone else changed this (revision {current}, you had {expected}). Reload and try again."),
+            ),
+            EngineError::Raced { what } => t(
+                format!("Әрекет кезінде деректер өзгерді ({what}). Жаңартып, қайталаңыз."),
+                format!("Данные изменились во время действия ({what}). Обновите и повторите."),
+                format!("The data changed while this ran ({what}). Reload and try again."),
             ),
             EngineError::WrongStep { expected, actual } => t(
                 format!("Өтініш {actual}-қадамда, {expected}-қадамда емес"),

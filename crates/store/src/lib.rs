@@ -39,7 +39,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// A unique-constraint violation (two writers raced for one key).
     /// A deadlock or serialization failure (PostgreSQL): the same work may succeed when
     /// run again.
     pub fn is_transient(&self) -> bool {
@@ -51,6 +50,7 @@ impl StoreError {
         }
     }
 
+    /// A unique-constraint violation (two writers raced for one key).
     pub fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Db(sqlx::Error::Database(e)) => {
