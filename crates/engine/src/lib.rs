@@ -122,6 +122,9 @@ pub struct Engine {
     units: Arc<RwLock<Option<Arc<UnitMap>>>>,
     /// The state systems of the online renewal (see [`online_renewal`]).
     online: Arc<RwLock<Option<Arc<online_renewal::Setup>>>>,
+    /// The catalog's steps that end by a registry, as `service/version/process/step`
+    /// (the work lists leave them out; the catalog does not change while the engine runs).
+    handover_steps: Arc<[String]>,
 }
 
 /// Units by id.
@@ -134,8 +137,10 @@ impl Engine {
         calendar: Calendar,
         clock: Arc<dyn Clock>,
     ) -> Result<Engine, EngineError> {
+        let handover_steps = handover_steps(&catalog).into();
         Ok(Engine {
             db,
+            handover_steps,
             catalog: Arc::new(catalog),
             calendar: Arc::new(calendar),
             tz: drn_core::kz_tz()?,
@@ -144,6 +149,11 @@ impl Engine {
             units: Default::default(),
             online: Default::default(),
         })
+    }
+
+    /// The catalog's steps that end by a registry (see the field).
+    pub(crate) fn handover_keys(&self) -> &[String] {
+        &self.handover_steps
     }
 
     /// The cached units, if loaded.
@@ -223,4 +233,21 @@ impl Engine {
         let t = self.clock.now();
         Timestamp::from_microsecond(t.as_microsecond()).unwrap_or(t)
     }
+}
+
+/// The catalog's steps that end by a registry, as `service/version/process/step`.
+fn handover_steps(catalog: &Catalog) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in catalog.services.values() {
+        for v in &s.versions {
+            for p in &v.processes {
+                for step in &p.steps {
+                    if p.handover_after(step.n).is_some() {
+                        out.push(format!("{}/{}/{}/{}", s.code, v.id, p.id, step.n));
+                    }
+                }
+            }
+        }
+    }
+    out
 }

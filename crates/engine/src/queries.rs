@@ -220,11 +220,11 @@ impl Engine {
             Value::from(at.as_microsecond()),
         ];
         let handover: Vec<String> = self
-            .handover_steps()
-            .into_iter()
+            .handover_keys()
+            .iter()
             .enumerate()
             .map(|(i, key)| {
-                args.push(Value::from(key));
+                args.push(Value::from(key.as_str()));
                 format!("${}", i + 4)
             })
             .collect();
@@ -238,23 +238,6 @@ impl Engine {
         };
         let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
         self.queue_rows(Statement::new(sql, args), Some(at)).await
-    }
-
-    /// The catalog's steps that end by a registry, as `service/version/process/step`.
-    fn handover_steps(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for s in self.catalog.services.values() {
-            for v in &s.versions {
-                for p in &v.processes {
-                    for step in &p.steps {
-                        if p.handover_after(step.n).is_some() {
-                            out.push(format!("{}/{}/{}/{}", s.code, v.id, p.id, step.n));
-                        }
-                    }
-                }
-            }
-        }
-        out
     }
 
     async fn queue_rows(
