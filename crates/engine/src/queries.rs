@@ -1,7 +1,7 @@
 //! Queries: an application and its timeline, a unit's queue, what is due soon or overdue,
 //! registries, and persons. A read of a person's data is audited (who, when, what).
 
-use drn_store::{Row, Statement, Value};
+use drn_store::{DbRow, Row, Statement, Value};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -214,6 +214,35 @@ impl Engine {
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
+        self.queue_rows(self.worklist_read(unit, at, limit), Some(at))
+            .await
+    }
+
+    /// The work lists of several units as [`Engine::worklist_before`] reads each one, in
+    /// one snapshot (one read transaction): a simulation's slot reads its units so, since
+    /// on SQLite a read that starts after a commit starts with a cold page cache. Each
+    /// actor must see its unit; the lists come back in the order of `units`.
+    pub async fn worklists_before(
+        &self,
+        units: &[(Actor, UnitId)],
+        at: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<Vec<QueueItem>>, EngineError> {
+        let mut reads = Vec::with_capacity(units.len());
+        for (actor, unit) in units {
+            Self::check_unit_scope(actor, unit)?;
+            reads.push(self.worklist_read(unit, at, limit));
+        }
+        self.db
+            .rows_together(reads)
+            .await?
+            .iter()
+            .map(|rows| Self::queue_items(rows, at))
+            .collect()
+    }
+
+    /// The read of a unit's work list before `at`.
+    fn worklist_read(&self, unit: &UnitId, at: Timestamp, limit: i64) -> Statement {
         let mut args = vec![
             Value::from(unit.as_str()),
             Value::from(limit),
@@ -237,7 +266,7 @@ impl Engine {
             )
         };
         let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
-        self.queue_rows(Statement::new(sql, args), Some(at)).await
+        Statement::new(sql, args)
     }
 
     async fn queue_rows(
@@ -246,7 +275,11 @@ impl Engine {
         entered_before: Option<Timestamp>,
     ) -> Result<Vec<QueueItem>, EngineError> {
         let rows = self.db.rows(read).await?;
-        let now = entered_before.unwrap_or_else(|| self.now());
+        Self::queue_items(&rows, entered_before.unwrap_or_else(|| self.now()))
+    }
+
+    /// Queue items from applications' rows, overdue as of `now`.
+    fn queue_items(rows: &[DbRow], now: Timestamp) -> Result<Vec<QueueItem>, EngineError> {
         rows.iter()
             .map(|r| {
                 let a = rows::application(r)?;

@@ -33,6 +33,7 @@ use crate::commands::{Accept, Command, Outcome};
 use crate::demo::SplitMix64;
 use crate::error::EngineError;
 use crate::model::*;
+use crate::queries::QueueItem;
 use crate::{Clock, Engine, ManualClock};
 
 /// What to simulate.
@@ -497,8 +498,9 @@ impl Sim {
     }
 
     /// One slot's work of every unit: its queue read, then up to its capacity of steps.
-    /// Each unit reads its queue and does its steps on a task of its own, so one unit's
-    /// read overlaps the others' writes (the writer and the reads use both cores). What a
+    /// The units are read in chunks of [`UNITS_PER_READ`], each chunk on a task of its
+    /// own, and each unit does its steps on a task of its own, so one chunk's read
+    /// overlaps the others' writes (the writer and the reads use both cores). What a
     /// unit sees does not depend on that order: its read leaves out what entered its queue
     /// at the slot's instant (the other units' steps of this slot), and each unit draws
     /// its chances from a generator seeded in unit order.
@@ -511,22 +513,39 @@ impl Sim {
         // from these reads.
         let limit = (capacity * 2 + 20) as i64;
         let at = self.clock.now();
-        let mut units = Vec::new();
+        let mut chunk = Vec::new();
+        let mut chunks = Vec::new();
         for id in self.active.iter().cloned().collect::<Vec<_>>() {
             let Some(unit) = self.units.iter().find(|u| u.id == id).cloned() else {
                 continue;
             };
+            chunk.push((unit, self.rng.next_u64()));
+            if chunk.len() == UNITS_PER_READ {
+                chunks.push(std::mem::take(&mut chunk));
+            }
+        }
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+        let mut tasks = Vec::new();
+        for chunk in chunks {
             let engine = self.engine.clone();
-            let seed = self.rng.next_u64();
-            units.push(tokio::spawn(async move {
-                unit_slot(engine, unit, at, limit, capacity, seed).await
+            tasks.push(tokio::spawn(async move {
+                units_slot(engine, chunk, at, limit, capacity).await
             }));
+        }
+        let mut units = Vec::new();
+        for t in tasks {
+            units.extend(
+                t.await
+                    .map_err(|e| EngineError::Corrupt(format!("unit task: {e}")))??,
+            );
         }
         let mut done = Vec::new();
         for u in units {
             let slot = u
                 .await
-                .map_err(|e| EngineError::Corrupt(format!("unit task: {e}")))??;
+                .map_err(|e| EngineError::Corrupt(format!("unit task: {e}")))?;
             for (id, due, unit) in slot.seen {
                 if let Some(o) = self.open.get_mut(&id) {
                     o.due = due;
@@ -598,18 +617,47 @@ struct UnitSlot {
     done: Vec<Done>,
 }
 
-/// A unit's slot: its queue as it stood before `at`, then up to `capacity` steps at once.
-async fn unit_slot(
+/// Units whose work lists one read transaction reads (see [`Engine::worklists_before`]):
+/// one snapshot for all active units would keep the writer waiting for the whole read;
+/// one per unit pays a cold page cache every time. A chunk's units start their steps as
+/// soon as its read is back, while the next chunk reads.
+const UNITS_PER_READ: usize = 16;
+
+/// A slot of several units: their work lists as they stood before `at`, read together,
+/// then each unit's steps on a task of its own.
+async fn units_slot(
     engine: Engine,
-    unit: Unit,
+    units: Vec<(Unit, u64)>,
     at: Timestamp,
     limit: i64,
     capacity: usize,
+) -> Result<Vec<tokio::task::JoinHandle<UnitSlot>>, EngineError> {
+    let reads: Vec<(Actor, UnitId)> = units
+        .iter()
+        .map(|(u, _)| (actor_for(u), u.id.clone()))
+        .collect();
+    let lists = engine.worklists_before(&reads, at, limit).await?;
+    Ok(units
+        .into_iter()
+        .zip(lists)
+        .map(|((unit, seed), queue)| {
+            let engine = engine.clone();
+            tokio::spawn(async move { unit_slot(engine, unit, queue, at, capacity, seed).await })
+        })
+        .collect())
+}
+
+/// A unit's slot: up to `capacity` steps at once from its queue as it stood before `at`.
+async fn unit_slot(
+    engine: Engine,
+    unit: Unit,
+    queue: Vec<QueueItem>,
+    at: Timestamp,
+    capacity: usize,
     seed: u64,
-) -> Result<UnitSlot, EngineError> {
+) -> UnitSlot {
     let mut rng = SplitMix64::new(seed);
     let actor = actor_for(&unit);
-    let queue = engine.worklist_before(&actor, &unit.id, at, limit).await?;
     let mut seen = Vec::with_capacity(queue.len());
     let mut todo = Vec::new();
     for item in queue {
@@ -639,12 +687,12 @@ async fn unit_slot(
             vec![do_step(&engine, &actor, unit, a, last, refuse, at).await]
         }));
     }
-    Ok(UnitSlot {
+    UnitSlot {
         unit: unit.id,
         seen,
         idle,
         done: all(tasks).await,
-    })
+    }
 }
 
 async fn do_step(

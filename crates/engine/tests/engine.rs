@@ -271,6 +271,46 @@ async fn walk_2018(url: &str) {
             .await
             .unwrap()
     ));
+    // Several units' lists read in one snapshot are each what the unit reads alone.
+    let district = w.district.unit.clone().unwrap();
+    let ids = |work: &[drn_engine::queries::QueueItem]| {
+        work.iter()
+            .map(|q| q.application.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let together = e
+        .worklists_before(
+            &[
+                (w.counter.clone(), counter.clone()),
+                (w.district.clone(), district.clone()),
+            ],
+            after,
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(together.len(), 2);
+    assert!(listed(together[0].clone()));
+    let alone = e
+        .worklist_before(&w.district, &district, after, 100)
+        .await
+        .unwrap();
+    assert_eq!(ids(&together[1]), ids(&alone));
+    // A unit the actor may not see is refused, whatever the others.
+    let refused = e
+        .worklists_before(
+            &[
+                (w.counter.clone(), counter.clone()),
+                (w.counter.clone(), district.clone()),
+            ],
+            after,
+            100,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(EngineError::Forbidden { .. })),
+        "{refused:?}"
+    );
     w.clock.advance(SignedDuration::from_mins(20));
     let a = complete(&w, &w.counter, &a).await;
     assert_eq!((a.step, a.holder_unit.as_str()), (3, "D71-1"));

@@ -277,6 +277,30 @@ impl Db {
         }
     }
 
+    /// Runs several reads in one snapshot and returns each one's rows: on SQLite in one
+    /// read transaction on one connection, on PostgreSQL in one repeatable-read,
+    /// read-only transaction.
+    pub async fn rows_together(
+        &self,
+        stmts: Vec<Statement>,
+    ) -> Result<Vec<Vec<DbRow>>, StoreError> {
+        match &self.lite_read {
+            Some(p) => p.rows_together(stmts).await,
+            None => {
+                let mut tx = self.read.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                let mut all = Vec::with_capacity(stmts.len());
+                for s in &stmts {
+                    all.push(fetch(&mut tx, s).await?);
+                }
+                tx.rollback().await?;
+                Ok(all)
+            }
+        }
+    }
+
     /// The pool for reads.
     pub fn reader(&self) -> &AnyPool {
         &self.read

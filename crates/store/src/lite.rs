@@ -118,6 +118,28 @@ impl LiteConn {
         Ok(out)
     }
 
+    /// Reads in one transaction, each statement's rows apart.
+    fn read_together(&self, stmts: &[Statement]) -> Result<Vec<Vec<DbRow>>, StoreError> {
+        self.c.execute_batch("BEGIN")?;
+        let mut all = Vec::with_capacity(stmts.len());
+        let mut failed = None;
+        for s in stmts {
+            let mut out = RunResult::default();
+            if let Err(e) = self.run_one(s, &mut out) {
+                failed = Some(e);
+                break;
+            }
+            all.push(out.rows);
+        }
+        // Nothing was written: ending the transaction either way only releases the
+        // snapshot.
+        self.rollback();
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(all),
+        }
+    }
+
     fn run_one(&self, s: &Statement, out: &mut RunResult) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
         self.step_all(s, out)?;
@@ -228,6 +250,25 @@ impl LitePool {
 
     /// Runs one statement and returns its rows.
     pub async fn rows(&self, stmt: Statement) -> Result<Vec<DbRow>, StoreError> {
+        self.on_conn(move |c| c.run_many(std::slice::from_ref(&stmt)).map(|r| r.rows))
+            .await
+    }
+
+    /// Runs several reads on one connection in one read transaction: they see one
+    /// snapshot, and the pages the first one brings in serve the others (a read that
+    /// starts after a commit finds its connection's page cache and map dropped).
+    pub async fn rows_together(
+        &self,
+        stmts: Vec<Statement>,
+    ) -> Result<Vec<Vec<DbRow>>, StoreError> {
+        self.on_conn(move |c| c.read_together(&stmts)).await
+    }
+
+    /// Runs `f` with an idle connection on the blocking pool.
+    async fn on_conn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&LiteConn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let _permit = self
             .permits
             .acquire()
@@ -236,9 +277,9 @@ impl LitePool {
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let c = pool.take()?;
-            let out = c.run_many(std::slice::from_ref(&stmt));
+            let out = f(&c);
             pool.give(c);
-            out.map(|r| r.rows)
+            out
         })
         .await
         .map_err(|e| StoreError::Decode(format!("a read failed: {e}")))?
