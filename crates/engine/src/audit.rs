@@ -128,8 +128,9 @@ pub(crate) async fn append_all(
         }
     };
     for (chunk_no, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
-        let mut sql = String::from(
-            "INSERT INTO audit (seq, at, actor, action, subject, detail_json, prev_hash, hash) VALUES ",
+        let mut sql = format!(
+            "INSERT {}INTO audit (seq, at, actor, action, subject, detail_json, prev_hash, hash) VALUES ",
+            ctx.backend().or_fail()
         );
         let mut args = Vec::with_capacity(chunk.len() * 8);
         for (i, e) in chunk.iter().enumerate() {

@@ -1290,6 +1290,7 @@ impl Engine {
             })
             .unwrap_or_default();
         let year = now.to_zoned(self.tz.clone()).year();
+        let or_fail = c.backend().or_fail();
         let mut out = Vec::new();
         for (dest, (accepted, count)) in by_dest {
             let id = RegistryId::new();
@@ -1338,13 +1339,13 @@ impl Engine {
             }
             let items = c
                 .execute_counted(Statement::new(
-                    format!("INSERT INTO registry_items (registry_id, application_id, entered_at, due_at) SELECT $6, id, step_entered_at, step_due_at FROM applications WHERE {WAITING_AT_STEP}{filter}"),
+                    format!("INSERT {or_fail}INTO registry_items (registry_id, application_id, entered_at, due_at) SELECT $6, id, step_entered_at, step_due_at FROM applications WHERE {WAITING_AT_STEP}{filter}"),
                     args,
                 ))
                 .await?;
             let marked = c
                 .execute_counted(Statement::new(
-                    "UPDATE applications SET registry_id = $1, revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id IS NULL AND status = 'in_progress'",
+                    format!("UPDATE {or_fail}applications SET registry_id = $1, revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id IS NULL AND status = 'in_progress'"),
                     vec![Value::from(id.as_str())],
                 ))
                 .await?;
@@ -1453,7 +1454,7 @@ impl Engine {
                 &json!({ "registry": reg.number }),
             );
             c.push(
-                "UPDATE applications SET status = 'in_transit', revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id = $1 AND status = 'in_progress'",
+                format!("UPDATE {}applications SET status = 'in_transit', revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id = $1 AND status = 'in_progress'", c.backend().or_fail()),
                 vec![Value::from(id.as_str())],
             );
         }

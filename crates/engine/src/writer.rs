@@ -492,6 +492,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The database the batch writes to.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Buffers a write.
     pub(crate) fn push(&mut self, sql: impl Into<String>, args: Vec<Value>) {
         self.pending.push((Statement::new(sql, args), None));

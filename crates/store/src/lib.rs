@@ -71,6 +71,22 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The conflict clause a write that may change many rows takes, put after its verb
+    /// (`INSERT OR FAIL INTO`, `UPDATE OR FAIL t`). On SQLite a statement that changes
+    /// several rows and may abort copies every page it changes into a statement journal,
+    /// to undo itself alone; with `OR FAIL` (and foreign keys deferred, see
+    /// [`lite::LiteConn::begin`]) it cannot abort, so it does not. Callers fail their
+    /// command, savepoint or transaction on any error, so no statement needs undoing
+    /// alone. PostgreSQL has no such clause (nor journal): nothing there.
+    pub fn or_fail(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "OR FAIL ",
+            Backend::Postgres => "",
+        }
+    }
+}
+
 /// The database: a pool for writes and one for reads. On SQLite the write pool has one
 /// connection, so writers queue in the process instead of failing with SQLITE_BUSY, and
 /// WAL lets readers run beside the writer.
