@@ -9,9 +9,10 @@
 //! applications (a mix of the services in force on the day with a counter process), in
 //! its middle every unit that may hold work reads its work list (the workstation's query,
 //! [`Engine::worklist_before`]: its queue less what waits for a registry; sixteen units to
-//! a read transaction, [`Engine::worklists_before`]) and its officers do one step each, earliest due first: completing a step, checking and
-//! issuing, a district refusing one application in a hundred. At 17:59 every unit forms
-//! the registries of the applications waiting at its handover steps, signs and sends them.
+//! a read transaction, [`Engine::worklists_before`]) and its officers do one step each,
+//! earliest due first: completing a step, checking and issuing, a district refusing one
+//! application in a hundred. At 17:59 every unit forms the registries of the applications
+//! waiting at its handover steps, signs and sends them.
 //!
 //! The simulation keeps its own counts from the engine's answers (accepted, refused at
 //! intake, issued, refused; the due instant of every open application as last seen), so
