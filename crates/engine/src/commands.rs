@@ -604,9 +604,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes the application's new state if its revision is still `expected` (checked
-    /// when the command's writes are sent). The holding unit is written where it changes:
-    /// by [`Engine::enter_step`] and by a registry's receipt.
+    /// Writes the application's new state, its holding unit with it, if its revision is
+    /// still `expected` (checked when the command's writes are sent).
     pub(crate) async fn save_state(
         &self,
         c: &mut Ctx<'_>,
@@ -614,7 +613,7 @@ impl Engine {
         expected: i64,
     ) -> Result<(), EngineError> {
         c.push_guarded(
-            "UPDATE applications SET status = $1, step = $2, step_entered_at = $3, step_due_at = $4, registry_id = $5, revision = $6 WHERE id = $7 AND revision = $8",
+            "UPDATE applications SET status = $1, step = $2, holder_unit = $9, step_entered_at = $3, step_due_at = $4, registry_id = $5, revision = $6 WHERE id = $7 AND revision = $8",
             vec![
                 Value::from(app.status.code()),
                 Value::from(i64::from(app.step)),
@@ -624,6 +623,7 @@ impl Engine {
                 Value::from(app.revision),
                 Value::from(app.id.as_str()),
                 Value::from(expected),
+                Value::from(app.holder_unit.as_str()),
             ],
             Guard::Application {
                 id: app.id.clone(),
@@ -679,24 +679,6 @@ impl Engine {
                 now,
             )
             .await?;
-        if holder != app.holder_unit {
-            // Apart from the state `save_state` writes: `holder_unit` references `units`,
-            // and SQLite copies every page an UPDATE of a referencing column changes into
-            // a statement journal (the statement could fail halfway on the reference). The
-            // other steps' updates, most of them, then touch no referencing column.
-            c.push_guarded(
-                "UPDATE applications SET holder_unit = $1 WHERE id = $2 AND revision = $3",
-                vec![
-                    Value::from(holder.as_str()),
-                    Value::from(app.id.as_str()),
-                    Value::from(app.revision),
-                ],
-                Guard::Application {
-                    id: app.id.clone(),
-                    expected: app.revision,
-                },
-            );
-        }
         app.step = step.n;
         app.holder_unit = holder;
         app.step_entered_at = now;
