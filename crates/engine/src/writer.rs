@@ -7,12 +7,8 @@
 //!   written in the same batch;
 //! * the audit records of the batch are appended at its end, in the order of the batch:
 //!   one counter update, one read of the chain's head and multi-row inserts;
-//! * the transaction commits once, and its callers are answered only once it is on disk:
-//!   an acknowledged command survives a crash. On PostgreSQL the commit waits for its
-//!   WAL flush. On SQLite the writer hands the answers to a [`Syncer`] thread, which
-//!   fsyncs the WAL and then answers, while the writer runs the next batch (a reader may
-//!   see a batch a few milliseconds before it is on disk; no caller is told it is done
-//!   before).
+//! * the transaction commits once (one fsync for the batch, `synchronous=FULL` as before),
+//!   and only then is any caller answered: an acknowledged command is on disk.
 //!
 //! If the batch fails as a whole (the audit append or `COMMIT` fails), nothing of it is
 //! kept, and each of its jobs is run again alone, so that one job's trouble is not every
@@ -74,9 +70,6 @@ pub(crate) enum Reply {
 }
 
 type Answer = Result<Reply, EngineError>;
-
-/// A job's answer and where it goes, once it may be sent.
-type Answered = (oneshot::Sender<Answer>, Answer);
 
 pub(crate) struct Job {
     work: Work,
@@ -166,9 +159,9 @@ impl Engine {
         tx
     }
 
-    /// Runs a batch and puts its jobs' answers in `out`, in the jobs' order; when the batch
-    /// fails as a whole, runs each job alone.
-    async fn run_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>, out: &mut Vec<Answered>) {
+    /// Runs a batch and answers its jobs; when the batch fails as a whole, runs each job
+    /// alone.
+    async fn run_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
         let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
         match self.run_batch(conn, &works).await {
             Ok(answers) => {
@@ -176,42 +169,50 @@ impl Engine {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     match answer {
                         Err(e) if is_transient(&e) => again.push(job),
-                        a => out.push((job.reply, a)),
+                        a => {
+                            let _ = job.reply.send(a);
+                        }
                     }
                 }
                 // A deadlock or serialization failure (PostgreSQL: another batch held
                 // the rows): run those again, alone, now that this batch has committed.
                 for job in again {
-                    out.push(self.run_alone(conn, job).await);
+                    self.run_alone(conn, job).await;
                 }
             }
             Err((e, _)) if jobs.len() > 1 => {
                 tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; running its jobs one by one");
                 for job in jobs {
-                    out.push(self.run_alone(conn, job).await);
+                    self.run_alone(conn, job).await;
                 }
             }
             Err((e, partial)) => {
                 if let Some(job) = jobs.into_iter().next() {
-                    out.push((job.reply, Err(lone_failure(e, partial))));
+                    let _ = job.reply.send(Err(lone_failure(e, partial)));
                 }
             }
         }
     }
 
-    async fn run_alone(&self, conn: &mut WriterConn, job: Job) -> Answered {
+    async fn run_alone(&self, conn: &mut WriterConn, job: Job) {
         let mut last = None;
         for _ in 0..3 {
             match self.run_batch(conn, &[&job.work]).await {
                 Ok(mut a) => match a.pop() {
                     Some(Err(e)) if is_transient(&e) => last = Some(Err(e)),
-                    Some(a) => return (job.reply, a),
+                    Some(a) => {
+                        let _ = job.reply.send(a);
+                        return;
+                    }
                     None => last = Some(Err(stopped())),
                 },
-                Err((e, partial)) => return (job.reply, Err(lone_failure(e, partial))),
+                Err((e, partial)) => {
+                    let _ = job.reply.send(Err(lone_failure(e, partial)));
+                    return;
+                }
             }
         }
-        (job.reply, last.unwrap_or_else(|| Err(stopped())))
+        let _ = job.reply.send(last.unwrap_or_else(|| Err(stopped())));
     }
 
     /// One transaction for the batch. `Err` when it failed as a whole (nothing kept), with
@@ -389,107 +390,13 @@ async fn writer_loop(engine: Engine, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
                 }
             }
         }
-        let mut out = Vec::with_capacity(jobs.len());
-        engine.run_jobs(&mut WriterConn::Pool, jobs, &mut out).await;
-        answer(out);
-    }
-}
-
-/// Sends each answer to its caller (one who gave up waiting is not an error).
-fn answer(out: Vec<Answered>) {
-    for (reply, a) in out {
-        let _ = reply.send(a);
-    }
-}
-
-/// What a caller of the SQLite writer gets once an fsync of the WAL has failed: what was
-/// committed since the last good one may not be on disk.
-fn unsynced(e: &std::io::Error) -> EngineError {
-    EngineError::Store(drn_store::StoreError::WalSync(std::io::Error::new(
-        e.kind(),
-        e.to_string(),
-    )))
-}
-
-/// The SQLite writer's acknowledgements: a thread of its own makes the WAL durable and
-/// only then answers the callers of the batches committed before it, while the writer
-/// runs the next batch. Batches that come while an fsync runs share the next one.
-///
-/// If an fsync fails, the batches it was for may not be on disk: their callers get the
-/// error, and so does every later caller, without another try (Linux reports a failed
-/// write-back once and forgets it, so a later fsync could succeed over the lost pages).
-struct Syncer {
-    tx: std::sync::mpsc::Sender<Vec<Answered>>,
-    failed: Arc<std::sync::Mutex<Option<std::io::Error>>>,
-}
-
-impl Syncer {
-    fn start(
-        sync: impl FnMut() -> Result<(), drn_store::StoreError> + Send + 'static,
-    ) -> std::io::Result<Syncer> {
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<Answered>>();
-        let failed = Arc::new(std::sync::Mutex::new(None));
-        let seen = failed.clone();
-        std::thread::Builder::new()
-            .name("drn-sync".into())
-            .spawn(move || sync_loop(rx, seen, sync))?;
-        Ok(Syncer { tx, failed })
-    }
-
-    /// The error of a failed fsync, if one failed.
-    fn failure(&self) -> Option<EngineError> {
-        match self.failed.lock() {
-            Ok(f) => f.as_ref().map(unsynced),
-            Err(_) => Some(stopped()),
-        }
-    }
-
-    /// Answers `out` once what was committed before this call is on disk.
-    fn answer_when_durable(&self, out: Vec<Answered>) {
-        if let Err(std::sync::mpsc::SendError(out)) = self.tx.send(out) {
-            // The thread is gone: nothing can be confirmed on disk.
-            answer(out.into_iter().map(|(r, _)| (r, Err(stopped()))).collect());
-        }
-    }
-}
-
-fn sync_loop(
-    rx: std::sync::mpsc::Receiver<Vec<Answered>>,
-    failed: Arc<std::sync::Mutex<Option<std::io::Error>>>,
-    mut sync: impl FnMut() -> Result<(), drn_store::StoreError>,
-) {
-    while let Ok(mut out) = rx.recv() {
-        while let Ok(more) = rx.try_recv() {
-            out.extend(more);
-        }
-        let Ok(mut f) = failed.lock() else {
-            answer(out.into_iter().map(|(r, _)| (r, Err(stopped()))).collect());
-            continue;
-        };
-        if f.is_none() {
-            match sync() {
-                Ok(()) => {}
-                Err(drn_store::StoreError::WalSync(e)) => *f = Some(e),
-                Err(e) => *f = Some(std::io::Error::other(e.to_string())),
-            }
-            if let Some(e) = f.as_ref() {
-                tracing::error!(error = %e, "the WAL could not be synced; the writer stops");
-            }
-        }
-        match f.as_ref() {
-            None => answer(out),
-            Some(e) => answer(
-                out.into_iter()
-                    .map(|(r, _)| (r, Err(unsynced(e))))
-                    .collect(),
-            ),
-        }
+        engine.run_jobs(&mut WriterConn::Pool, jobs).await;
     }
 }
 
 /// The SQLite writer's thread: its own connection, and a runtime of its own to drive the
 /// commands (their calls to SQLite do not wait; the runtime is there for what a command
-/// may await besides). Its callers are answered by a [`Syncer`].
+/// may await besides).
 fn lite_writer(engine: Engine, mut rx: mpsc::Receiver<Job>) {
     let max = max_batch(Backend::Sqlite);
     let started = tokio::runtime::Builder::new_current_thread()
@@ -497,16 +404,12 @@ fn lite_writer(engine: Engine, mut rx: mpsc::Receiver<Job>) {
         .build()
         .map_err(|e| EngineError::Corrupt(format!("writer runtime: {e}")))
         .and_then(|rt| match engine.db.open_lite_writer() {
-            Ok(Some((c, checkpointer, wal))) => {
-                let syncer = Syncer::start(move || wal.sync())
-                    .map_err(|e| EngineError::Corrupt(format!("sync thread: {e}")))?;
-                Ok((rt, WriterConn::Lite(c), Some((checkpointer, syncer))))
-            }
+            Ok(Some((c, checkpointer))) => Ok((rt, WriterConn::Lite(c), Some(checkpointer))),
             Ok(None) => Ok((rt, WriterConn::Pool, None)),
             Err(e) => Err(e.into()),
         });
     // The checkpointer lives as long as this thread.
-    let (rt, mut conn, lite) = match started {
+    let (rt, mut conn, _checkpointer) = match started {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "the writer could not start");
@@ -525,20 +428,7 @@ fn lite_writer(engine: Engine, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let syncer = lite.as_ref().map(|(_, s)| s);
-        if let Some(s) = syncer.filter(|s| s.failure().is_some()) {
-            // An fsync failed: nothing more is written.
-            for j in jobs {
-                let _ = j.reply.send(Err(s.failure().unwrap_or_else(stopped)));
-            }
-            continue;
-        }
-        let mut out = Vec::with_capacity(jobs.len());
-        rt.block_on(engine.run_jobs(&mut conn, jobs, &mut out));
-        match syncer {
-            Some(s) => s.answer_when_durable(out),
-            None => answer(out),
-        }
+        rt.block_on(engine.run_jobs(&mut conn, jobs));
     }
 }
 
@@ -842,63 +732,6 @@ pub(crate) fn entry(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A batch's callers are answered only once the WAL's sync has returned.
-    #[test]
-    fn the_syncer_answers_after_the_sync() {
-        let (open_gate, gate) = std::sync::mpsc::channel::<()>();
-        let (started, syncing) = std::sync::mpsc::channel::<()>();
-        let s = Syncer::start(move || {
-            started.send(()).unwrap();
-            gate.recv().unwrap();
-            Ok(())
-        })
-        .unwrap();
-        let (reply, mut answer) = oneshot::channel();
-        s.answer_when_durable(vec![(reply, Ok(Reply::Audited))]);
-        syncing
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .unwrap();
-        // The sync is running (held at the gate): no answer yet.
-        assert!(matches!(
-            answer.try_recv(),
-            Err(oneshot::error::TryRecvError::Empty)
-        ));
-        open_gate.send(()).unwrap();
-        assert!(matches!(
-            answer.blocking_recv().unwrap(),
-            Ok(Reply::Audited)
-        ));
-        assert!(s.failure().is_none());
-    }
-
-    /// A failed sync fails the answers it was for and every later one, without another
-    /// sync.
-    #[test]
-    fn a_failed_sync_fails_its_batch_and_every_later_one() {
-        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counted = calls.clone();
-        let s = Syncer::start(move || {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Err(drn_store::StoreError::WalSync(std::io::Error::other(
-                "disk gone",
-            )))
-        })
-        .unwrap();
-        for _ in 0..2 {
-            let (reply, answer) = oneshot::channel();
-            s.answer_when_durable(vec![(reply, Ok(Reply::Audited))]);
-            match answer.blocking_recv().unwrap() {
-                Err(e @ EngineError::Store(drn_store::StoreError::WalSync(_))) => {
-                    assert!(e.to_string().contains("disk gone"), "{e}")
-                }
-                Err(e) => panic!("unexpected error {e}"),
-                Ok(_) => panic!("answered as durable"),
-            }
-        }
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert!(s.failure().is_some());
-    }
 
     fn conn(name: &str) -> (std::path::PathBuf, LiteConn) {
         let dir = std::env::temp_dir().join(format!("drn-ctx-{}-{name}", std::process::id()));

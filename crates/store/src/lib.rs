@@ -36,9 +36,6 @@ pub enum StoreError {
     Lite(#[from] rusqlite::Error),
     #[error("database row: {0}")]
     Decode(String),
-    /// The WAL's fsync failed: what was committed may not be on disk.
-    #[error("the database's log could not be written to disk: {0}")]
-    WalSync(std::io::Error),
 }
 
 impl StoreError {
@@ -270,18 +267,17 @@ impl Db {
         }
     }
 
-    /// The engine writer's SQLite connection, the checkpointer that goes with it and the
-    /// WAL it makes durable; `None` on PostgreSQL.
+    /// The engine writer's SQLite connection and the checkpointer that goes with it;
+    /// `None` on PostgreSQL.
     pub fn open_lite_writer(
         &self,
-    ) -> Result<Option<(lite::LiteConn, lite::Checkpointer, lite::WalFile)>, StoreError> {
+    ) -> Result<Option<(lite::LiteConn, lite::Checkpointer)>, StoreError> {
         let Some(f) = self.file.as_deref() else {
             return Ok(None);
         };
         Ok(Some((
             lite::LiteConn::open_writer(f)?,
             lite::Checkpointer::start(f)?,
-            lite::WalFile::of(f),
         )))
     }
 

@@ -72,20 +72,11 @@ impl LiteConn {
 
     /// The connection of a writer whose WAL is checkpointed by a [`Checkpointer`]: it
     /// checkpoints itself only when the WAL has grown far (the checkpointer fell behind).
-    ///
-    /// Its `COMMIT` does not wait for the disk (`synchronous=NORMAL`): the writer makes
-    /// the WAL durable with [`WalFile::sync`] on a thread of its own and answers a batch's
-    /// callers only after that, while it runs the next batch. The fsync was a fifth of
-    /// the writer's busy time in the simulation (5 ms a commit), with nothing else done
-    /// meanwhile. Consistency is SQLite's either way: a crash loses at most the batches
-    /// not yet synced, whose callers have not been answered.
     pub fn open_writer(path: &Path) -> Result<LiteConn, StoreError> {
         let c = LiteConn::open(path)?;
         // The WAL file is cut back to 64 MiB when it is reused (a registry of thousands
         // of applications makes a large transaction).
-        c.c.execute_batch(
-            "PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864; PRAGMA synchronous=NORMAL;",
-        )?;
+        c.c.execute_batch("PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;")?;
         Ok(c)
     }
 
@@ -196,33 +187,6 @@ impl LiteConn {
         // A statement that returns rows and writes (`UPDATE … RETURNING`).
         out.changed.push(self.c.changes());
         Ok(())
-    }
-}
-
-/// The write-ahead log of a database file (`FILE-wal`), which the engine writer makes
-/// durable after its commits (see [`LiteConn::open_writer`]).
-#[derive(Debug, Clone)]
-pub struct WalFile {
-    path: PathBuf,
-}
-
-impl WalFile {
-    /// The WAL of the database at `db`.
-    pub fn of(db: &Path) -> WalFile {
-        let mut p = db.as_os_str().to_owned();
-        p.push("-wal");
-        WalFile { path: p.into() }
-    }
-
-    /// Flushes the WAL to disk (`fdatasync`): every transaction committed before the call
-    /// is then durable. The file is opened each time, so that a WAL made anew (after the
-    /// last connection closed) is the one synced.
-    pub fn sync(&self) -> Result<(), StoreError> {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&self.path)
-            .and_then(|f| f.sync_data())
-            .map_err(StoreError::WalSync)
     }
 }
 
@@ -423,29 +387,6 @@ mod tests {
                 let _ = std::fs::remove_dir_all(&self.0);
             }
         }
-    }
-
-    /// The writer commits without an fsync of its own; [`WalFile::sync`] is that fsync,
-    /// and fails when the WAL is not there.
-    #[test]
-    fn the_writer_commits_without_fsync_and_the_wal_is_synced_apart() {
-        let d = tempdir::Dir::new();
-        let path = d.0.join("w.db");
-        let c = LiteConn::open_writer(&path).unwrap();
-        let mode: i64 =
-            c.c.query_row("PRAGMA synchronous", [], |r| r.get(0))
-                .unwrap();
-        assert_eq!(mode, 1, "NORMAL");
-        c.c.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY)")
-            .unwrap();
-        c.begin().unwrap();
-        c.c.execute_batch("INSERT INTO t VALUES ('a')").unwrap();
-        c.commit().unwrap();
-        WalFile::of(&path).sync().unwrap();
-        assert!(matches!(
-            WalFile::of(&d.0.join("none.db")).sync(),
-            Err(StoreError::WalSync(_))
-        ));
     }
 
     #[test]
