@@ -666,6 +666,20 @@ impl Engine {
         actor: &Actor,
         now: Timestamp,
     ) -> Result<(), EngineError> {
+        self.move_into_step(c, app, p, step, now).await?;
+        step_entered(c, app, step, actor, now).await
+    }
+
+    /// [`Engine::enter_step`] without its event: the application's new step, unit and
+    /// due instant, in memory (its row is written by `save_state`, or by intake's insert).
+    async fn move_into_step(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        p: &Process,
+        step: &Step,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
         let urgency =
             Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         let (holder, due) = self
@@ -685,18 +699,7 @@ impl Engine {
         app.step_due_at = due;
         app.status = Status::InProgress;
         app.registry = None;
-        insert_event(
-            c,
-            &app.id,
-            "step_entered",
-            Some(step.n),
-            &actor.id,
-            Some(&app.holder_unit),
-            now,
-            app.step_due_at,
-            &json!({ "unit_role": step.unit.code() }),
-        )
-        .await
+        Ok(())
     }
 
     async fn accept(
@@ -875,7 +878,18 @@ impl Engine {
             revision: 1,
             data: json!({ "documents_presented": a.documents_presented, "missing": missing, "input": input }),
         };
-        // Buffered with the events and state that follow (see `Ctx`).
+        // Intake is the first step's action, done by accepting: an accepted application
+        // is inserted as it stands in the step after it (or, in a process of one step,
+        // waits in that step, with its due time, at the unit that performs it, and
+        // completes when the result is issued).
+        let entered = if missing.is_empty() {
+            let step = p.next_after(first.n).unwrap_or(first);
+            self.move_into_step(c, &mut app, p, step, now).await?;
+            Some(step)
+        } else {
+            None
+        };
+        // Buffered with the events that follow (see `Ctx`).
         c.push(
             format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLS),
             vec![
@@ -892,15 +906,15 @@ impl Engine {
                 Value::from(app.status.code()),
                 Value::from(i64::from(app.step)),
                 Value::from(app.holder_unit.as_str()),
-                Value::from(now.as_microsecond()),
-                Value::Int(None),
+                Value::from(app.step_entered_at.as_microsecond()),
+                Value::from(app.step_due_at.map(|t| t.as_microsecond())),
                 Value::from(app.due_at.map(|t| t.as_microsecond())),
                 Value::Text(None),
                 Value::from(app.revision),
                 Value::from(app.data.to_string()),
             ],
         );
-        if !missing.is_empty() {
+        let Some(entered) = entered else {
             let receipt = format!("R-{number}");
             insert_event(
                 c,
@@ -919,10 +933,9 @@ impl Engine {
                 receipt,
                 missing,
             });
-        }
+        };
         insert_event(c, &app.id, "accepted", Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
-        if let Some(next) = p.next_after(first.n) {
-            // Intake is the first step's action: it is done by accepting.
+        if entered.n != first.n {
             insert_event(
                 c,
                 &app.id,
@@ -935,14 +948,8 @@ impl Engine {
                 &json!({}),
             )
             .await?;
-            self.enter_step(c, &mut app, p, next, actor, now).await?;
-        } else {
-            // A process of one step: it waits, with its due time, at the unit that
-            // performs it, and completes when the result is issued.
-            self.enter_step(c, &mut app, p, first, actor, now).await?;
         }
-        app.revision = 1;
-        self.save_state(c, &app, 1).await?;
+        step_entered(c, &app, entered, actor, now).await?;
         Ok(Outcome::Accepted { application: app })
     }
 
@@ -1580,4 +1587,27 @@ async fn lookup_key(
     serde_json::from_str(&resp)
         .map(Some)
         .map_err(|e| EngineError::Corrupt(e.to_string()))
+}
+
+/// The event of an application's entry into `step` (at its holding unit, due at its step
+/// due instant), written after [`Engine::move_into_step`].
+async fn step_entered(
+    c: &mut Ctx<'_>,
+    app: &Application,
+    step: &Step,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<(), EngineError> {
+    insert_event(
+        c,
+        &app.id,
+        "step_entered",
+        Some(step.n),
+        &actor.id,
+        Some(&app.holder_unit),
+        now,
+        app.step_due_at,
+        &json!({ "unit_role": step.unit.code() }),
+    )
+    .await
 }
