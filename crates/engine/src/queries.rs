@@ -195,7 +195,7 @@ impl Engine {
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' ORDER BY step_due_at, step_entered_at LIMIT $2", rows::APP_COLS);
         let args = vec![Value::from(unit.as_str()), Value::from(limit)];
         self.queue_rows(Statement::new(sql, args), None).await
     }
@@ -265,7 +265,7 @@ impl Engine {
                 handover.join(", ")
             )
         };
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at LIMIT $2", rows::APP_COLS);
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at, step_entered_at LIMIT $2", rows::APP_COLS);
         Statement::new(sql, args)
     }
 
@@ -311,12 +311,12 @@ impl Engine {
         let before = Value::from(before.as_microsecond());
         let read = match unit {
             Some(u) => Statement::new(
-                format!("SELECT {} FROM applications WHERE holder_unit = $2 AND status IN ('in_progress', 'in_transit') AND step_due_at < $1 ORDER BY step_due_at LIMIT $3", rows::APP_COLS),
+                format!("SELECT {} FROM applications WHERE holder_unit = $2 AND status IN ('in_progress', 'in_transit') AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $3", rows::APP_COLS),
                 vec![before, Value::from(u.as_str()), Value::from(limit)],
             ),
             None => Statement::new(
                 format!(
-                    "SELECT {} FROM applications WHERE {} AND step_due_at < $1 ORDER BY step_due_at LIMIT $2",
+                    "SELECT {} FROM applications WHERE {} AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $2",
                     rows::APP_COLS,
                     crate::supervision::OPEN_EVERYWHERE
                 ),

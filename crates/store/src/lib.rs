@@ -118,6 +118,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_registry_events.sql")),
     (12, include_str!("../migrations/0012_one_open_index.sql")),
     (13, include_str!("../migrations/0013_step_entries.sql")),
+    (14, include_str!("../migrations/0014_open_work_index.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
