@@ -6,7 +6,6 @@
 //! hundred, and embedding them all made every stored document some 120 KiB.
 
 use crate::Error;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 const REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
@@ -30,13 +29,18 @@ fn charset() -> impl Iterator<Item = char> {
         .chain(['−', '€', '₸'])
 }
 
+/// A code point the subset has no glyph for (in [`Font`]'s table).
+const NO_CID: u16 = u16::MAX;
+
 /// One embedded font: the subset program and what the renderer needs to place text.
 pub struct Font {
     pub base_name: String,
     /// The process-wide subset program (uncompressed TrueType): glyph id = CID.
     program: Vec<u8>,
-    /// Character -> CID (= glyph id in the subset).
-    cids: HashMap<char, u16>,
+    /// CID (= glyph id in the subset) by code point, [`NO_CID`] where the subset lacks
+    /// the character: a table, since every character of a document's text is looked up
+    /// (twice: measured, then encoded), and hashing each was 4 % of a document's making.
+    cids: Vec<u16>,
     /// CID -> the character it shows (the first, when several share a glyph).
     chars: Vec<Option<char>>,
     /// Advance width of each CID, in thousandths of an em.
@@ -75,19 +79,30 @@ impl Font {
                 }
             }
         }
-        let mut cids = HashMap::with_capacity(pairs.len());
+        let top = pairs
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut cids = vec![NO_CID; top];
         let mut chars = vec![None; n];
         // Several characters may share a glyph; the ToUnicode map takes the first.
         pairs.sort_by_key(|(c, _)| *c);
         for (c, g) in &pairs {
             if let Some(cid) = remapper.get(*g) {
-                cids.insert(*c, cid);
+                if let Some(slot) = cids.get_mut(*c as usize) {
+                    *slot = cid;
+                }
                 if let Some(slot @ None) = chars.get_mut(usize::from(cid)) {
                     *slot = Some(*c);
                 }
             }
         }
-        let fallback = cids.get(&'?').copied().unwrap_or(0);
+        let fallback = cids
+            .get('?' as usize)
+            .copied()
+            .filter(|&c| c != NO_CID)
+            .unwrap_or(0);
         let bb = face.global_bounding_box();
         let bbox = [
             f32::from(bb.x_min) * scale,
@@ -115,12 +130,16 @@ impl Font {
 
     /// The CID of a character (the subset's `?` when the font lacks it).
     pub fn cid(&self, c: char) -> u16 {
-        self.cids.get(&c).copied().unwrap_or(self.fallback)
+        self.cids
+            .get(c as usize)
+            .copied()
+            .filter(|&cid| cid != NO_CID)
+            .unwrap_or(self.fallback)
     }
 
     /// True when the subset holds `c`.
     pub fn has(&self, c: char) -> bool {
-        self.cids.contains_key(&c)
+        self.cids.get(c as usize).is_some_and(|&cid| cid != NO_CID)
     }
 
     /// Width of a text at `size` points.

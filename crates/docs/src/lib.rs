@@ -12,6 +12,8 @@ pub mod render;
 pub mod sample;
 pub mod verify;
 
+use sha2::{Digest, Sha256};
+
 pub use model::{Authority, Column, Document, DocumentKind, Field, Signatory, Table};
 
 pub use pdfsig::sign_pdf;
@@ -53,6 +55,9 @@ pub struct Issued {
     pub pdf: Vec<u8>,
     /// DER CMS SignedData over `pdf` (detached), one SignerInfo per signer.
     pub p7s: Vec<u8>,
+    /// SHA-256 of `pdf`, as the CMS signature signs it (the document's stored hash: the
+    /// 80 KiB are not hashed again).
+    pub sha256: [u8; 32],
 }
 
 /// Renders `doc`, signs it inside the PDF once per authority of its kind (the address
@@ -75,9 +80,11 @@ pub fn issue_with(doc: &Document, signers: &[&Signer], base_url: &str) -> Result
     for s in signers {
         sign_pdf(&mut pdf, s, &reason)?;
     }
-    let p7s = cms::sign_detached(pdf.bytes(), signers)?;
+    let sha256: [u8; 32] = Sha256::digest(pdf.bytes()).into();
+    let p7s = cms::sign_digest(&sha256, signers)?;
     Ok(Issued {
         pdf: pdf.into_bytes(),
         p7s,
+        sha256,
     })
 }

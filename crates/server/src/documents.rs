@@ -1124,7 +1124,7 @@ async fn store_new(
             .map_err(corrupt)?
             .map_err(corrupt)?
     };
-    let sha = hex::encode(Sha256::digest(&signed.pdf));
+    let sha = hex::encode(signed.sha256);
     let now = st.engine.now();
     let (app, reg, subject) = match owner {
         Owner::Application(a) => (
