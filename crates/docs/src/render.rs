@@ -582,7 +582,13 @@ mod tests {
             })
             .collect();
         let text = "BT /F1 10 Tf 56.7 780 Td <0041004200430044> Tj ET\n".repeat(400);
-        for data in [text.as_bytes(), &noise, b"", text.as_bytes(), &noise[..1000]] {
+        for data in [
+            text.as_bytes(),
+            &noise,
+            b"",
+            text.as_bytes(),
+            &noise[..1000],
+        ] {
             let packed = zlib_fastest(data).unwrap();
             let back = miniz_oxide::inflate::decompress_to_vec_zlib(&packed).unwrap();
             assert_eq!(back, data);

@@ -58,6 +58,10 @@ pub(crate) enum Work {
     /// already there (`ON CONFLICT DO NOTHING`), and the audit record written only when it
     /// did not. Answers [`Reply::Recorded`].
     Record { insert: Statement, entry: Entry },
+    /// A write of the server's own bookkeeping (a session's last use): one statement,
+    /// without an audit record, since it records no one's action. Answers
+    /// [`Reply::Written`].
+    Bookkeeping { write: Statement },
 }
 
 /// A writer's answer to one job.
@@ -67,6 +71,8 @@ pub(crate) enum Reply {
     Audited,
     /// A [`Work::Record`]: whether its row was inserted (false: it was there).
     Recorded(bool),
+    /// A [`Work::Bookkeeping`]: the rows it changed.
+    Written(u64),
 }
 
 type Answer = Result<Reply, EngineError>;
@@ -118,7 +124,7 @@ impl Engine {
         };
         let command = match &work {
             Work::Command { cmd, .. } => Some(cmd.name()),
-            Work::Audit { .. } | Work::Record { .. } => None,
+            Work::Audit { .. } | Work::Record { .. } | Work::Bookkeeping { .. } => None,
         };
         let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
@@ -323,6 +329,13 @@ impl Engine {
                         });
                     }
                     answers.push(Ok(Reply::Recorded(inserted)));
+                }
+                Work::Bookkeeping { write } => {
+                    // As a record: one statement, and its failure fails the batch.
+                    match ctx.execute_counted(write.clone()).await {
+                        Ok(n) => answers.push(Ok(Reply::Written(n))),
+                        Err(e) => return Err((e, answers)),
+                    }
                 }
                 Work::Command { actor, cmd, key } => {
                     match self

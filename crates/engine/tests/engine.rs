@@ -619,6 +619,50 @@ async fn audit_tamper(url: &str) {
     assert!(audit::verify(db).await.unwrap().broken_at.is_some());
 }
 
+/// A bookkeeping write (a session's last use) goes through the writers: it changes its
+/// rows, answers how many, writes no audit record, and a failing one changes nothing.
+async fn bookkeeping(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let audit_count = || async {
+        drn_store::query("SELECT COUNT(*) FROM audit")
+            .fetch_one(e.db.reader())
+            .await
+            .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+            .unwrap()
+    };
+    let audited = audit_count().await;
+    let insert = |id: &str| {
+        drn_store::Statement::new(
+            "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, 'staff', 'c1', 'counter_operator', NULL, NULL, 'x', 1, 1)",
+            vec![drn_store::Value::from(id)],
+        )
+    };
+    assert_eq!(e.write_bookkeeping(insert("h1")).await.unwrap(), 1);
+    let touch = |id: &str, at: i64| {
+        drn_store::Statement::new(
+            "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
+            vec![drn_store::Value::from(at), drn_store::Value::from(id)],
+        )
+    };
+    assert_eq!(e.write_bookkeeping(touch("h1", 42)).await.unwrap(), 1);
+    assert_eq!(e.write_bookkeeping(touch("none", 43)).await.unwrap(), 0);
+    // The same key again: refused, and nothing of it is kept.
+    assert!(e.write_bookkeeping(insert("h1")).await.is_err());
+    let rows =
+        e.db.rows(drn_store::Statement::new(
+            "SELECT id_hash, last_seen FROM sessions ORDER BY id_hash",
+            vec![],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].try_get::<i64, _>(1).unwrap(), 42);
+    assert_eq!(audit_count().await, audited, "bookkeeping is not audited");
+    // Commands still run after the failed write.
+    let _ = accept(&w, Urgency::General).await;
+}
+
 async fn representative_and_scope(url: &str) {
     let w = world(url, "2019-04-02T10:00").await;
     let e = &w.engine;
@@ -674,6 +718,7 @@ on_both!(
     refusals_and_rights
 );
 on_both!(audit_verify_detects_tampering, audit_tamper);
+on_both!(bookkeeping_writes_go_through_the_writers, bookkeeping);
 on_both!(
     citizen_and_unit_scope_and_audited_reads,
     representative_and_scope

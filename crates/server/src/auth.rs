@@ -192,9 +192,12 @@ impl FromRequestParts<AppState> for Ctx {
         let last = Timestamp::from_microsecond(row.try_get(7).map_err(internal)?)
             .map_err(|_| ApiError::internal(lang))?;
         if now.duration_since(last) > IDLE || now.duration_since(created) > ABSOLUTE {
-            let _ = drn_store::query("DELETE FROM sessions WHERE id_hash = $1")
-                .bind(hash)
-                .execute(st.engine.db.writer())
+            let _ = st
+                .engine
+                .write_bookkeeping(Statement::new(
+                    "DELETE FROM sessions WHERE id_hash = $1",
+                    vec![Value::from(hash)],
+                ))
                 .await;
             return Err(ApiError::unauthenticated(lang));
         }
@@ -221,10 +224,12 @@ impl FromRequestParts<AppState> for Ctx {
         }
         // Touch the session at most once a minute: sliding expiry without a write per request.
         if now.duration_since(last) > SignedDuration::from_mins(1) {
-            let _ = drn_store::query("UPDATE sessions SET last_seen = $1 WHERE id_hash = $2")
-                .bind(now.as_microsecond())
-                .bind(hash.clone())
-                .execute(st.engine.db.writer())
+            let _ = st
+                .engine
+                .write_bookkeeping(Statement::new(
+                    "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
+                    vec![Value::from(now.as_microsecond()), Value::from(hash.clone())],
+                ))
                 .await;
         }
         let subject: String = row.try_get(1).map_err(internal)?;

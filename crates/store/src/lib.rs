@@ -282,8 +282,9 @@ impl Db {
         )))
     }
 
-    /// Runs one read and returns its rows: on SQLite through rusqlite on the blocking
-    /// pool, on PostgreSQL through the read pool.
+    /// Runs one bounded read (by key, or with a `LIMIT`) and returns its rows: on SQLite
+    /// through rusqlite on the calling thread, on PostgreSQL through the read pool. A read
+    /// that scans goes through [`Db::reader`] instead (see [`lite::LitePool::rows`]).
     pub async fn rows(&self, stmt: Statement) -> Result<Vec<DbRow>, StoreError> {
         match &self.lite_read {
             Some(p) => p.rows(stmt).await,
