@@ -7,9 +7,7 @@
 use crate::font::{fonts, wrap, Font, Used};
 use crate::model::Document;
 use crate::Error;
-use miniz_oxide::deflate::core::{
-    compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush, TDEFLStatus,
-};
+use miniz_oxide::deflate::core::{compress, CompressorOxide, TDEFLFlush, TDEFLStatus};
 use miniz_oxide::DataFormat;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
@@ -396,11 +394,7 @@ thread_local! {
 /// `compress_to_vec_zlib(data, 1)`), on this thread's compressor.
 fn zlib_fastest(mut data: &[u8]) -> Result<Vec<u8>, Error> {
     COMPRESSOR.with_borrow_mut(|slot| {
-        let c = slot.get_or_insert_with(|| {
-            Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(
-                1, 15, 0,
-            )))
-        });
+        let c = slot.get_or_insert_with(Box::default);
         c.reset();
         c.set_format_and_level(DataFormat::Zlib, 1);
         let mut out = vec![0; (data.len() / 2).max(64)];
