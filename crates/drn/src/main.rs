@@ -704,9 +704,7 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
             .and_then(|v| v.as_str())
             .unwrap_or("+7 700 000 00 00")
             .to_string();
-        drn_server::auth::create_citizen_account(state, iin, password, &phone)
-            .await
-            .map_err(drn_store::StoreError::from)?;
+        drn_server::auth::create_citizen_account(state, iin, password, &phone).await?;
     }
     // A few applications accepted on earlier days, so the supervisor has open and
     // overdue work to look at; the demo still runs without them.
@@ -724,8 +722,7 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
         drn_engine::Role::CentralOfficer,
         &centre,
     )
-    .await
-    .map_err(drn_store::StoreError::from)?;
+    .await?;
     println!(
         "Demo data loaded in {:.1} s: {} units, {} persons.",
         started.elapsed().as_secs_f64(),

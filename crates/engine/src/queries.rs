@@ -101,13 +101,13 @@ impl Engine {
         }
     }
 
-    /// Writes one statement of the server's own bookkeeping (a session's last use) through
-    /// the writers, without an audit record; answers the rows it changed. On SQLite a
-    /// second connection writing beside the one writer made each wait for the other's
-    /// write lock: under HTTP load the sessions' touches of one minute stalled requests
-    /// for seconds.
-    pub async fn write_bookkeeping(&self, write: Statement) -> Result<u64, EngineError> {
-        match self.submit(Work::Bookkeeping { write }).await? {
+    /// Writes the server's own bookkeeping (sessions, sign-in failures, one-time codes)
+    /// through the writers, in one transaction, without an audit record; answers the rows
+    /// each statement changed. On SQLite a second connection writing beside the one writer
+    /// made each wait for the other's write lock: under HTTP load the sessions' touches of
+    /// one minute stalled requests for seconds.
+    pub async fn write_bookkeeping(&self, writes: Vec<Statement>) -> Result<Vec<u64>, EngineError> {
+        match self.submit(Work::Bookkeeping { writes }).await? {
             crate::writer::Reply::Written(n) => Ok(n),
             _ => Err(EngineError::Corrupt(
                 "a bookkeeping write without its answer".into(),

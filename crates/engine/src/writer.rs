@@ -58,10 +58,10 @@ pub(crate) enum Work {
     /// already there (`ON CONFLICT DO NOTHING`), and the audit record written only when it
     /// did not. Answers [`Reply::Recorded`].
     Record { insert: Statement, entry: Entry },
-    /// A write of the server's own bookkeeping (a session's last use): one statement,
-    /// without an audit record, since it records no one's action. Answers
-    /// [`Reply::Written`].
-    Bookkeeping { write: Statement },
+    /// Writes of the server's own bookkeeping (sessions, sign-in failures, one-time
+    /// codes): its statements, all or none, without an audit record of their own (the
+    /// caller audits the action they serve). Answers [`Reply::Written`].
+    Bookkeeping { writes: Vec<Statement> },
 }
 
 /// A writer's answer to one job.
@@ -71,8 +71,8 @@ pub(crate) enum Reply {
     Audited,
     /// A [`Work::Record`]: whether its row was inserted (false: it was there).
     Recorded(bool),
-    /// A [`Work::Bookkeeping`]: the rows it changed.
-    Written(u64),
+    /// A [`Work::Bookkeeping`]: the rows each statement changed.
+    Written(Vec<u64>),
 }
 
 type Answer = Result<Reply, EngineError>;
@@ -330,12 +330,17 @@ impl Engine {
                     }
                     answers.push(Ok(Reply::Recorded(inserted)));
                 }
-                Work::Bookkeeping { write } => {
-                    // As a record: one statement, and its failure fails the batch.
-                    match ctx.execute_counted(write.clone()).await {
-                        Ok(n) => answers.push(Ok(Reply::Written(n))),
-                        Err(e) => return Err((e, answers)),
+                Work::Bookkeeping { writes } => {
+                    // No savepoint: a failure fails the batch, and its jobs then run
+                    // alone, each in a transaction of its own.
+                    let mut counts = Vec::with_capacity(writes.len());
+                    for w in writes {
+                        match ctx.execute_counted(w.clone()).await {
+                            Ok(n) => counts.push(n),
+                            Err(e) => return Err((e, answers)),
+                        }
                     }
+                    answers.push(Ok(Reply::Written(counts)));
                 }
                 Work::Command { actor, cmd, key } => {
                     match self

@@ -619,8 +619,9 @@ async fn audit_tamper(url: &str) {
     assert!(audit::verify(db).await.unwrap().broken_at.is_some());
 }
 
-/// A bookkeeping write (a session's last use) goes through the writers: it changes its
-/// rows, answers how many, writes no audit record, and a failing one changes nothing.
+/// Bookkeeping writes (sessions, sign-in failures, one-time codes) go through the writers:
+/// they change their rows, answer how many each, write no audit record, and a set of them
+/// that fails keeps nothing of any.
 async fn bookkeeping(url: &str) {
     let w = world(url, "2019-04-02T10:00").await;
     let e = &w.engine;
@@ -638,17 +639,24 @@ async fn bookkeeping(url: &str) {
             vec![drn_store::Value::from(id)],
         )
     };
-    assert_eq!(e.write_bookkeeping(insert("h1")).await.unwrap(), 1);
     let touch = |id: &str, at: i64| {
         drn_store::Statement::new(
             "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
             vec![drn_store::Value::from(at), drn_store::Value::from(id)],
         )
     };
-    assert_eq!(e.write_bookkeeping(touch("h1", 42)).await.unwrap(), 1);
-    assert_eq!(e.write_bookkeeping(touch("none", 43)).await.unwrap(), 0);
-    // The same key again: refused, and nothing of it is kept.
-    assert!(e.write_bookkeeping(insert("h1")).await.is_err());
+    assert_eq!(e.write_bookkeeping(vec![insert("h1")]).await.unwrap(), [1]);
+    assert_eq!(
+        e.write_bookkeeping(vec![touch("h1", 42), touch("none", 43)])
+            .await
+            .unwrap(),
+        [1, 0]
+    );
+    // A new row, then the same key again: refused, and the first is not kept either.
+    assert!(e
+        .write_bookkeeping(vec![insert("h2"), insert("h1")])
+        .await
+        .is_err());
     let rows =
         e.db.rows(drn_store::Statement::new(
             "SELECT id_hash, last_seen FROM sessions ORDER BY id_hash",
@@ -657,6 +665,7 @@ async fn bookkeeping(url: &str) {
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].try_get::<String, _>(0).unwrap(), "h1");
     assert_eq!(rows[0].try_get::<i64, _>(1).unwrap(), 42);
     assert_eq!(audit_count().await, audited, "bookkeeping is not audited");
     // Commands still run after the failed write.

@@ -134,18 +134,22 @@ pub async fn staff_login(
             && auth::verify_password(password, &r.try_get::<String, _>(0).unwrap_or_default())
     });
     let Some(row) = row.filter(|_| ok) else {
-        auth::record_failure(st, &key).await.map_err(internal)?;
+        auth::record_failure(st, &key)
+            .await
+            .map_err(|_| ApiError::internal(lang))?;
         st.audit_event(&key, "login_failed", &key).await;
         return Err(ApiError::bad_credentials(lang));
     };
-    auth::clear_failures(st, &key).await.map_err(internal)?;
+    auth::clear_failures(st, &key)
+        .await
+        .map_err(|_| ApiError::internal(lang))?;
     let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
         .map_err(|e| ApiError::engine(e, lang))?;
     let unit = UnitId::parse(&row.try_get::<String, _>(2).map_err(internal)?)
         .map_err(|e| ApiError::engine(e, lang))?;
     let (token, csrf) = auth::create_session(st, "staff", username, role, Some(&unit), None)
         .await
-        .map_err(internal)?;
+        .map_err(|_| ApiError::internal(lang))?;
     st.audit_event(username, "login", &key).await;
     Ok((token, csrf, Actor::staff(username, role, unit)))
 }
@@ -154,9 +158,7 @@ pub async fn staff_login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     if let Some(h) = &ctx.session {
-        drn_store::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(h.clone())
-            .execute(st.engine.db.writer())
+        auth::end_session(&st, h)
             .await
             .map_err(|_| ApiError::internal(ctx.lang))?;
     }
@@ -218,7 +220,9 @@ pub async fn citizen_first_factor(
     let Some(row) = row.filter(|r| {
         auth::verify_password(password, &r.try_get::<String, _>(0).unwrap_or_default())
     }) else {
-        auth::record_failure(st, &key).await.map_err(internal)?;
+        auth::record_failure(st, &key)
+            .await
+            .map_err(|_| ApiError::internal(lang))?;
         st.audit_event(&key, "login_failed", &format!("person:{iin}"))
             .await;
         return Err(ApiError::bad_credentials(lang));
@@ -227,24 +231,30 @@ pub async fn citizen_first_factor(
     let challenge = uuid::Uuid::new_v4().simple().to_string();
     let code = format!("{:06}", uuid::Uuid::new_v4().as_u128() % 1_000_000);
     let now = st.engine.now();
-    let mut tx = st.engine.db.transaction().await.map_err(internal)?;
-    drn_store::query("INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) VALUES ($1, $2, $3, $4, 0)")
-        .bind(challenge.clone())
-        .bind(iin.to_string())
-        .bind(auth::sha256_hex(&format!("{challenge}:{code}")))
-        .bind(now.as_microsecond() + 5 * 60 * 1_000_000)
-        .execute(&mut *tx)
+    // The challenge, and the sandbox SMS gateway's message (stored in the outbox the demo
+    // shows), in one transaction.
+    st.engine
+        .write_bookkeeping(vec![
+            drn_store::Statement::new(
+                "INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) VALUES ($1, $2, $3, $4, 0)",
+                vec![
+                    challenge.clone().into(),
+                    iin.to_string().into(),
+                    auth::sha256_hex(&format!("{challenge}:{code}")).into(),
+                    (now.as_microsecond() + 5 * 60 * 1_000_000).into(),
+                ],
+            ),
+            drn_store::Statement::new(
+                "INSERT INTO sms_outbox (phone, text, at) VALUES ($1, $2, $3)",
+                vec![
+                    phone.clone().into(),
+                    format!("DRN: кіру коды / код входа / sign-in code {code}").into(),
+                    now.as_microsecond().into(),
+                ],
+            ),
+        ])
         .await
-        .map_err(internal)?;
-    // The sandbox SMS gateway: the message is stored in the outbox the demo shows.
-    drn_store::query("INSERT INTO sms_outbox (phone, text, at) VALUES ($1, $2, $3)")
-        .bind(phone.clone())
-        .bind(format!("DRN: кіру коды / код входа / sign-in code {code}"))
-        .bind(now.as_microsecond())
-        .execute(&mut *tx)
-        .await
-        .map_err(internal)?;
-    tx.commit().await.map_err(internal)?;
+        .map_err(|_| ApiError::internal(lang))?;
     let masked = format!(
         "{}****{}",
         &phone[..phone.len().min(4)],
@@ -311,22 +321,26 @@ pub async fn citizen_second_factor(
     let good = row.try_get::<String, _>(1).map_err(internal)?
         == auth::sha256_hex(&format!("{}:{}", req.challenge, req.code.trim()));
     if !good || expires < st.engine.now().as_microsecond() || attempts >= 5 {
-        drn_store::query("UPDATE otp_challenges SET attempts = attempts + 1 WHERE id = $1")
-            .bind(req.challenge.clone())
-            .execute(st.engine.db.writer())
+        st.engine
+            .write_bookkeeping(vec![drn_store::Statement::new(
+                "UPDATE otp_challenges SET attempts = attempts + 1 WHERE id = $1",
+                vec![req.challenge.clone().into()],
+            )])
             .await
-            .map_err(internal)?;
+            .map_err(|_| ApiError::internal(lang))?;
         return Err(ApiError::bad_credentials(lang));
     }
-    drn_store::query("DELETE FROM otp_challenges WHERE id = $1")
-        .bind(req.challenge.clone())
-        .execute(st.engine.db.writer())
+    st.engine
+        .write_bookkeeping(vec![drn_store::Statement::new(
+            "DELETE FROM otp_challenges WHERE id = $1",
+            vec![req.challenge.clone().into()],
+        )])
         .await
-        .map_err(internal)?;
+        .map_err(|_| ApiError::internal(lang))?;
     let iin = Iin::parse(&iin).map_err(|_| ApiError::internal(lang))?;
     auth::clear_failures(st, &format!("citizen:{iin}"))
         .await
-        .map_err(internal)?;
+        .map_err(|_| ApiError::internal(lang))?;
     let (token, csrf) = auth::create_session(
         st,
         "citizen",
@@ -336,7 +350,7 @@ pub async fn citizen_second_factor(
         Some(&iin),
     )
     .await
-    .map_err(internal)?;
+    .map_err(|_| ApiError::internal(lang))?;
     let actor = Actor::citizen(iin);
     st.audit_event(&actor.id, "login", &format!("person:{iin}"))
         .await;

@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use drn_core::{Iin, Lang};
-use drn_engine::{Actor, Role, UnitId};
+use drn_engine::{Actor, EngineError, Role, UnitId};
 use drn_store::{Row, Statement, Value};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
@@ -192,13 +192,7 @@ impl FromRequestParts<AppState> for Ctx {
         let last = Timestamp::from_microsecond(row.try_get(7).map_err(internal)?)
             .map_err(|_| ApiError::internal(lang))?;
         if now.duration_since(last) > IDLE || now.duration_since(created) > ABSOLUTE {
-            let _ = st
-                .engine
-                .write_bookkeeping(Statement::new(
-                    "DELETE FROM sessions WHERE id_hash = $1",
-                    vec![Value::from(hash)],
-                ))
-                .await;
+            let _ = end_session(st, &hash).await;
             return Err(ApiError::unauthenticated(lang));
         }
         let csrf: String = row.try_get(5).map_err(internal)?;
@@ -224,13 +218,9 @@ impl FromRequestParts<AppState> for Ctx {
         }
         // Touch the session at most once a minute: sliding expiry without a write per request.
         if now.duration_since(last) > SignedDuration::from_mins(1) {
-            let _ = st
-                .engine
-                .write_bookkeeping(Statement::new(
-                    "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
-                    vec![Value::from(now.as_microsecond()), Value::from(hash.clone())],
-                ))
-                .await;
+            let touch = vec![Value::from(now.as_microsecond()), Value::from(hash.clone())];
+            let sql = "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2";
+            let _ = bookkeep(st, sql, touch).await;
         }
         let subject: String = row.try_get(1).map_err(internal)?;
         let role = Role::parse(&row.try_get::<String, _>(2).map_err(internal)?)
@@ -279,40 +269,40 @@ pub async fn locked_for(st: &AppState, key: &str) -> Result<Option<i64>, drn_sto
         .map(|until| (until - now) / 60_000_000 + 1))
 }
 
-/// Counts a failure; locks after MAX_FAILURES.
-pub async fn record_failure(st: &AppState, key: &str) -> Result<(), drn_store::SqlxError> {
-    let mut tx = st.engine.db.transaction().await?;
-    let row = drn_store::query("SELECT failures FROM login_attempts WHERE key = $1")
-        .bind(key.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let failures = row
-        .map(|r| r.try_get::<i64, _>(0).unwrap_or(0))
-        .unwrap_or(0)
-        + 1;
-    let until = (failures >= MAX_FAILURES)
-        .then(|| st.engine.now().as_microsecond() + LOCKOUT.as_micros() as i64);
-    drn_store::query("DELETE FROM login_attempts WHERE key = $1")
-        .bind(key.to_string())
-        .execute(&mut *tx)
-        .await?;
-    drn_store::query(
-        "INSERT INTO login_attempts (key, failures, locked_until) VALUES ($1, $2, $3)",
-    )
-    .bind(key.to_string())
-    .bind(if until.is_some() { 0 } else { failures })
-    .bind(until)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
-}
-
-pub async fn clear_failures(st: &AppState, key: &str) -> Result<(), drn_store::SqlxError> {
-    drn_store::query("DELETE FROM login_attempts WHERE key = $1")
-        .bind(key.to_string())
-        .execute(st.engine.db.writer())
+/// One statement of the server's bookkeeping through the engine's writer (see
+/// [`drn_engine::Engine::write_bookkeeping`]).
+async fn bookkeep(st: &AppState, sql: &str, args: Vec<Value>) -> Result<(), EngineError> {
+    st.engine
+        .write_bookkeeping(vec![Statement::new(sql, args)])
         .await
         .map(|_| ())
+}
+
+/// Counts a failure; locks after MAX_FAILURES (the count then starts again). One upsert
+/// through the engine's writer: the read and the write cannot interleave with another
+/// failure's.
+pub async fn record_failure(st: &AppState, key: &str) -> Result<(), EngineError> {
+    let until = st.engine.now().as_microsecond() + LOCKOUT.as_micros() as i64;
+    let sql = "INSERT INTO login_attempts (key, failures, locked_until) \
+        VALUES ($1, CASE WHEN 1 >= $2 THEN 0 ELSE 1 END, CASE WHEN 1 >= $2 THEN $3 END) \
+        ON CONFLICT (key) DO UPDATE SET \
+        failures = CASE WHEN login_attempts.failures + 1 >= $2 THEN 0 ELSE login_attempts.failures + 1 END, \
+        locked_until = CASE WHEN login_attempts.failures + 1 >= $2 THEN $3 END";
+    let args = vec![
+        Value::from(key),
+        Value::from(MAX_FAILURES),
+        Value::from(until),
+    ];
+    bookkeep(st, sql, args).await
+}
+
+pub async fn clear_failures(st: &AppState, key: &str) -> Result<(), EngineError> {
+    bookkeep(
+        st,
+        "DELETE FROM login_attempts WHERE key = $1",
+        vec![Value::from(key)],
+    )
+    .await
 }
 
 /// Creates a session; returns (cookie token, csrf token).
@@ -323,23 +313,34 @@ pub async fn create_session(
     role: Role,
     unit: Option<&UnitId>,
     iin: Option<&Iin>,
-) -> Result<(String, String), drn_store::SqlxError> {
+) -> Result<(String, String), EngineError> {
     let token = random_token();
     let csrf = random_token();
     let now = st.engine.now().as_microsecond();
-    drn_store::query("INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(sha256_hex(&token))
-        .bind(kind.to_string())
-        .bind(subject.to_string())
-        .bind(role.code())
-        .bind(unit.map(|u| u.as_str().to_string()))
-        .bind(iin.map(|i| i.to_string()))
-        .bind(csrf.clone())
-        .bind(now)
-        .bind(now)
-        .execute(st.engine.db.writer())
-        .await?;
+    let sql = "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    let args = vec![
+        Value::from(sha256_hex(&token)),
+        Value::from(kind),
+        Value::from(subject),
+        Value::from(role.code()),
+        Value::from(unit.map(|u| u.as_str().to_string())),
+        Value::from(iin.map(|i| i.to_string())),
+        Value::from(csrf.clone()),
+        Value::from(now),
+        Value::from(now),
+    ];
+    bookkeep(st, sql, args).await?;
     Ok((token, csrf))
+}
+
+/// Ends a session (sign-out).
+pub async fn end_session(st: &AppState, id_hash: &str) -> Result<(), EngineError> {
+    bookkeep(
+        st,
+        "DELETE FROM sessions WHERE id_hash = $1",
+        vec![Value::from(id_hash)],
+    )
+    .await
 }
 
 /// The Set-Cookie value of a session (Secure behind TLS).
@@ -355,27 +356,22 @@ pub fn clear_cookie() -> String {
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// Opens a citizen's portal account (the demo, or the e-government identity provider).
+/// Opens a citizen's portal account (the demo, or the e-government identity provider),
+/// or replaces its password and phone.
 pub async fn create_citizen_account(
     st: &AppState,
     iin: &Iin,
     password: &str,
     phone: &str,
-) -> Result<(), drn_store::SqlxError> {
-    let mut tx = st.engine.db.transaction().await?;
-    drn_store::query("DELETE FROM citizen_accounts WHERE iin = $1")
-        .bind(iin.to_string())
-        .execute(&mut *tx)
-        .await?;
-    drn_store::query(
-        "INSERT INTO citizen_accounts (iin, password_hash, phone) VALUES ($1, $2, $3)",
-    )
-    .bind(iin.to_string())
-    .bind(hash_password(password))
-    .bind(phone.to_string())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+) -> Result<(), EngineError> {
+    let sql = "INSERT INTO citizen_accounts (iin, password_hash, phone) VALUES ($1, $2, $3) \
+        ON CONFLICT (iin) DO UPDATE SET password_hash = excluded.password_hash, phone = excluded.phone";
+    let args = vec![
+        Value::from(iin.to_string()),
+        Value::from(hash_password(password)),
+        Value::from(phone),
+    ];
+    bookkeep(st, sql, args).await
 }
 
 /// Registers an API client of another state system; returns its bearer token (shown once).
@@ -384,16 +380,18 @@ pub async fn create_api_client(
     name: &str,
     role: Role,
     unit: &UnitId,
-) -> Result<String, drn_store::SqlxError> {
+) -> Result<String, EngineError> {
     let token = random_token();
-    drn_store::query(
+    bookkeep(
+        st,
         "INSERT INTO api_clients (token_hash, name, role, unit_id) VALUES ($1, $2, $3, $4)",
+        vec![
+            Value::from(sha256_hex(&token)),
+            Value::from(name),
+            Value::from(role.code()),
+            Value::from(unit.as_str()),
+        ],
     )
-    .bind(sha256_hex(&token))
-    .bind(name.to_string())
-    .bind(role.code())
-    .bind(unit.as_str().to_string())
-    .execute(st.engine.db.writer())
     .await?;
     Ok(token)
 }

@@ -108,10 +108,7 @@ pub async fn logout(State(st): State<AppState>, page: Page) -> Response {
     let citizen = matches!(&page, Ok(c) if c.actor.role == Role::Citizen);
     if let Ok(ctx) = page {
         if let Some(h) = &ctx.session {
-            let _ = drn_store::query("DELETE FROM sessions WHERE id_hash = $1")
-                .bind(h.clone())
-                .execute(st.engine.db.writer())
-                .await;
+            let _ = auth::end_session(&st, h).await;
         }
         st.audit_event(&ctx.actor.id, "logout", &ctx.actor.id).await;
     }
