@@ -615,7 +615,7 @@ impl Engine {
         c.push_guarded(
             "UPDATE applications SET status = $1, step = $2, holder_unit = $9, step_entered_at = $3, step_due_at = $4, registry_id = $5, revision = $6 WHERE id = $7 AND revision = $8",
             vec![
-                Value::from(app.status.code()),
+                Value::from(app.status.stored()),
                 Value::from(i64::from(app.step)),
                 Value::from(app.step_entered_at.as_microsecond()),
                 Value::from(app.step_due_at.map(|t| t.as_microsecond())),
@@ -891,7 +891,7 @@ impl Engine {
         };
         // Buffered with the events that follow (see `Ctx`).
         c.push(
-            format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLS),
+            format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLUMNS),
             vec![
                 Value::from(app.id.as_str()),
                 Value::from(app.number.clone()),
@@ -903,7 +903,7 @@ impl Engine {
                 Value::from(app.applicant.clone()),
                 Value::from(app.accepted_unit.as_str()),
                 Value::from(now.as_microsecond()),
-                Value::from(app.status.code()),
+                Value::from(app.status.stored()),
                 Value::from(i64::from(app.step)),
                 Value::from(app.holder_unit.as_str()),
                 Value::from(app.step_entered_at.as_microsecond()),
@@ -1431,7 +1431,8 @@ impl Engine {
         }
         if !sign {
             // Sending completes the registry's step for each of its applications (each
-            // one's due instant is its item's).
+            // one's due instant is its item's). Their rows stay as they are: an
+            // application reads as in transit while its registry is sent (`rows::app_cols`).
             rows::insert_registry_event(
                 c,
                 id,
@@ -1441,10 +1442,6 @@ impl Engine {
                 &reg.from_unit,
                 now,
                 &json!({ "registry": reg.number }),
-            );
-            c.push(
-                format!("UPDATE {}applications SET status = 'in_transit', revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id = $1 AND status = 'in_progress'", c.backend().or_fail()),
-                vec![Value::from(id.as_str())],
             );
         }
         Ok(Outcome::Registry {
@@ -1519,7 +1516,7 @@ impl Engine {
         // written in one statement each.
         let moving = c
             .fetch_all(
-                "SELECT a.id, a.urgency, a.accepted_unit, a.accepted_at, a.revision FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 AND a.status = 'in_transit' ORDER BY i.application_id",
+                "SELECT a.id, a.urgency, a.accepted_unit, a.accepted_at, a.revision FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 AND a.registry_id = $1 AND a.status = 'in_progress' ORDER BY i.application_id",
                 vec![Value::from(id.as_str())],
             )
             .await?;

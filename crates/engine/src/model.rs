@@ -258,6 +258,15 @@ impl Status {
         }
     }
 
+    /// The status as the `applications` table keeps it: in transit is the state of the
+    /// application's registry (sent, not yet received), so its row says in progress.
+    pub fn stored(self) -> &'static str {
+        match self {
+            Status::InTransit => Status::InProgress.code(),
+            s => s.code(),
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Status, EngineError> {
         serde_json::from_value(serde_json::Value::String(s.to_string()))
             .map_err(|_| EngineError::invalid("status", format!("unknown status {s:?}")))

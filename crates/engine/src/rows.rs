@@ -51,7 +51,43 @@ pub(crate) fn json(s: &str) -> Result<serde_json::Value, EngineError> {
     serde_json::from_str(s).map_err(|e| EngineError::Corrupt(e.to_string()))
 }
 
-pub(crate) const APP_COLS: &str = "id, number, service, version, process, channel, urgency, applicant_iin, accepted_unit, accepted_at, status, step, holder_unit, step_entered_at, step_due_at, due_at, registry_id, revision, data_json";
+/// The stored columns of `applications`, in the order [`application`] reads them.
+pub(crate) const APP_COLUMNS: &str = "id, number, service, version, process, channel, urgency, applicant_iin, accepted_unit, accepted_at, status, step, holder_unit, step_entered_at, step_due_at, due_at, registry_id, revision, data_json";
+
+/// Whether the registry an application of table (or alias) `t` is in has been sent and not
+/// yet received: it is then in transit (в пути) to the next unit. That is the registry's
+/// state, written once on its row: sending used to rewrite each of its applications (some
+/// 300) and move each one's entry in the open-applications index.
+fn sent_registry(t: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM registries r WHERE r.id = {t}.registry_id AND r.status = 'sent')"
+    )
+}
+
+/// What [`application`] reads, of the table or alias `t`: the stored columns, with the
+/// status `in_transit` while the application's registry is on its way ([`sent_registry`]).
+pub(crate) fn app_cols(t: &str) -> String {
+    APP_COLUMNS
+        .split(", ")
+        .map(|c| match c {
+            "status" => format!(
+                "CASE WHEN {t}.registry_id IS NOT NULL AND {} THEN 'in_transit' ELSE {t}.status END",
+                sent_registry(t)
+            ),
+            _ => format!("{t}.{c}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A filter on `applications` (not aliased) for what a unit holds and can work on or
+/// hand over: not in a registry on its way (whose status reads `in_transit`).
+pub(crate) fn not_in_transit() -> String {
+    format!(
+        "(applications.registry_id IS NULL OR NOT {})",
+        sent_registry("applications")
+    )
+}
 
 pub(crate) fn application(r: &DbRow) -> Result<Application, EngineError> {
     Ok(Application {
@@ -81,7 +117,10 @@ pub(crate) async fn load_application<R: Reads>(
     c: &mut R,
     id: &ApplicationId,
 ) -> Result<Application, EngineError> {
-    let sql = format!("SELECT {APP_COLS} FROM applications WHERE id = $1");
+    let sql = format!(
+        "SELECT {} FROM applications WHERE id = $1",
+        app_cols("applications")
+    );
     let rows = c
         .rows(Statement::new(sql, vec![Value::from(id.as_str())]))
         .await?;
@@ -97,10 +136,9 @@ pub(crate) async fn load_registry_applications<R: Reads>(
     c: &mut R,
     registry: &RegistryId,
 ) -> Result<Vec<Application>, EngineError> {
-    let cols: Vec<String> = APP_COLS.split(", ").map(|c| format!("a.{c}")).collect();
     let sql = format!(
         "SELECT {} FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 ORDER BY i.application_id",
-        cols.join(", ")
+        app_cols("a")
     );
     c.rows(Statement::new(sql, vec![Value::from(registry.as_str())]))
         .await?

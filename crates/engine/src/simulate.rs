@@ -396,11 +396,13 @@ impl Sim {
 
     /// Each unit's backlog (applications in progress it holds) at the end of the day.
     async fn count_backlog(&mut self) -> Result<(), EngineError> {
-        let rows = drn_store::query(
-            "SELECT holder_unit, COUNT(*) FROM applications WHERE holder_unit IN (SELECT id FROM units) AND status = 'in_progress' GROUP BY holder_unit",
-        )
-        .fetch_all(self.engine.db.reader())
-        .await?;
+        let sql = format!(
+            "SELECT holder_unit, COUNT(*) FROM applications WHERE holder_unit IN (SELECT id FROM units) AND status = 'in_progress' AND {} GROUP BY holder_unit",
+            crate::rows::not_in_transit()
+        );
+        let rows = drn_store::query(&sql)
+            .fetch_all(self.engine.db.reader())
+            .await?;
         let mut counts = HashMap::new();
         for r in &rows {
             counts.insert(

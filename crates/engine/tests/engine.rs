@@ -226,6 +226,22 @@ async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -> Ap
         panic!()
     };
     assert_eq!(r.status, "sent");
+    // Sent: the application reads as in transit (its registry's state, migration 0015),
+    // leaves the sending unit's queue, and nobody there can act on it any more.
+    let moving = e.application(from, &app.id, "test").await.unwrap();
+    assert_eq!(moving.status, Status::InTransit);
+    assert_eq!(moving.registry.as_ref(), Some(&r.id));
+    let queue = e.queue(from, &unit, 1000).await.unwrap();
+    assert!(!queue.iter().any(|q| q.application.id == app.id));
+    let late = Command::CompleteStep {
+        application: app.id.clone(),
+        revision: moving.revision,
+        note: None,
+    };
+    assert!(matches!(
+        e.execute(from, &late, None).await,
+        Err(EngineError::Forbidden { .. })
+    ));
     w.clock.advance(SignedDuration::from_hours(2));
     let Outcome::Registry { registry: r } = e
         .execute(
@@ -244,7 +260,12 @@ async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -> Ap
     };
     assert_eq!(r.status, "received");
     assert!(r.incoming_number.is_some());
-    e.application(to, &app.id, "test").await.unwrap()
+    let arrived = e.application(to, &app.id, "test").await.unwrap();
+    assert_eq!(
+        (arrived.status, arrived.registry.as_ref()),
+        (Status::InProgress, None)
+    );
+    arrived
 }
 
 async fn walk_2018(url: &str) {

@@ -119,6 +119,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_one_open_index.sql")),
     (13, include_str!("../migrations/0013_step_entries.sql")),
     (14, include_str!("../migrations/0014_open_work_index.sql")),
+    (
+        15,
+        include_str!("../migrations/0015_transit_by_registry.sql"),
+    ),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
