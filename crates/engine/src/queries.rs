@@ -209,7 +209,7 @@ impl Engine {
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND {} ORDER BY step_due_at, step_entered_at LIMIT $2", rows::app_cols("applications"), rows::not_in_transit());
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND {} ORDER BY step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS, rows::not_in_transit());
         let args = vec![Value::from(unit.as_str()), Value::from(limit)];
         self.queue_rows(Statement::new(sql, args), None).await
     }
@@ -279,7 +279,7 @@ impl Engine {
                 handover.join(", ")
             )
         };
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at, step_entered_at LIMIT $2", rows::app_cols("applications"));
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS);
         Statement::new(sql, args)
     }
 
@@ -325,13 +325,13 @@ impl Engine {
         let before = Value::from(before.as_microsecond());
         let read = match unit {
             Some(u) => Statement::new(
-                format!("SELECT {} FROM applications WHERE holder_unit = $2 AND status IN ('in_progress', 'in_transit') AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $3", rows::app_cols("applications")),
+                format!("SELECT {} FROM applications WHERE holder_unit = $2 AND status IN ('in_progress', 'in_transit') AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $3", *rows::APP_COLS),
                 vec![before, Value::from(u.as_str()), Value::from(limit)],
             ),
             None => Statement::new(
                 format!(
                     "SELECT {} FROM applications WHERE {} AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $2",
-                    rows::app_cols("applications"),
+                    *rows::APP_COLS,
                     crate::supervision::OPEN_EVERYWHERE
                 ),
                 vec![before, Value::from(limit)],
@@ -462,7 +462,7 @@ impl Engine {
         if !(own || matches!(actor.role, Role::System | Role::CentralOfficer)) {
             return Err(EngineError::forbidden("only your own applications"));
         }
-        let sql = format!("SELECT {} FROM applications WHERE applicant_iin = $1 ORDER BY accepted_at DESC LIMIT 200", rows::app_cols("applications"));
+        let sql = format!("SELECT {} FROM applications WHERE applicant_iin = $1 ORDER BY accepted_at DESC LIMIT 200", *rows::APP_COLS);
         let rows = self
             .db
             .rows(Statement::new(sql, vec![Value::from(iin.to_string())]))

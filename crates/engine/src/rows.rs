@@ -64,6 +64,11 @@ fn sent_registry(t: &str) -> String {
     )
 }
 
+/// What [`application`] reads of the table `applications` ([`app_cols`]), built once: a
+/// work list or an application's load asks for it thousands of times a second.
+pub(crate) static APP_COLS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| app_cols("applications"));
+
 /// What [`application`] reads, of the table or alias `t`: the stored columns, with the
 /// status `in_transit` while the application's registry is on its way ([`sent_registry`]).
 pub(crate) fn app_cols(t: &str) -> String {
@@ -117,10 +122,7 @@ pub(crate) async fn load_application<R: Reads>(
     c: &mut R,
     id: &ApplicationId,
 ) -> Result<Application, EngineError> {
-    let sql = format!(
-        "SELECT {} FROM applications WHERE id = $1",
-        app_cols("applications")
-    );
+    let sql = format!("SELECT {} FROM applications WHERE id = $1", *APP_COLS);
     let rows = c
         .rows(Statement::new(sql, vec![Value::from(id.as_str())]))
         .await?;

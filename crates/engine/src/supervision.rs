@@ -588,7 +588,7 @@ impl Engine {
         }
         let sql = format!(
             "SELECT {} FROM applications WHERE holder_unit = $1 AND {OPEN} ORDER BY step_due_at, step_entered_at LIMIT $2",
-            rows::app_cols("applications")
+            *rows::APP_COLS
         );
         let rows = drn_store::query(&sql)
             .bind(unit.as_str().to_string())
