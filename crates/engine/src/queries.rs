@@ -209,7 +209,7 @@ impl Engine {
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND {} ORDER BY step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS, rows::not_in_transit());
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND {} ORDER BY step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS, *rows::NOT_IN_TRANSIT);
         let args = vec![Value::from(unit.as_str()), Value::from(limit)];
         self.queue_rows(Statement::new(sql, args), None).await
     }

@@ -71,12 +71,14 @@ pub(crate) static APP_COLS: std::sync::LazyLock<String> =
 
 /// What [`application`] reads, of the table or alias `t`: the stored columns, with the
 /// status `in_transit` while the application's registry is on its way ([`sent_registry`]).
+/// Only an application in progress is in transit (annulment clears the registry as well;
+/// this does not rely on it).
 pub(crate) fn app_cols(t: &str) -> String {
     APP_COLUMNS
         .split(", ")
         .map(|c| match c {
             "status" => format!(
-                "CASE WHEN {t}.registry_id IS NOT NULL AND {} THEN 'in_transit' ELSE {t}.status END",
+                "CASE WHEN {t}.status = 'in_progress' AND {t}.registry_id IS NOT NULL AND {} THEN 'in_transit' ELSE {t}.status END",
                 sent_registry(t)
             ),
             _ => format!("{t}.{c}"),
@@ -87,12 +89,12 @@ pub(crate) fn app_cols(t: &str) -> String {
 
 /// A filter on `applications` (not aliased) for what a unit holds and can work on or
 /// hand over: not in a registry on its way (whose status reads `in_transit`).
-pub(crate) fn not_in_transit() -> String {
+pub(crate) static NOT_IN_TRANSIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "(applications.registry_id IS NULL OR NOT {})",
         sent_registry("applications")
     )
-}
+});
 
 pub(crate) fn application(r: &DbRow) -> Result<Application, EngineError> {
     Ok(Application {

@@ -398,7 +398,7 @@ impl Sim {
     async fn count_backlog(&mut self) -> Result<(), EngineError> {
         let sql = format!(
             "SELECT holder_unit, COUNT(*) FROM applications WHERE holder_unit IN (SELECT id FROM units) AND status = 'in_progress' AND {} GROUP BY holder_unit",
-            crate::rows::not_in_transit()
+            *crate::rows::NOT_IN_TRANSIT
         );
         let rows = drn_store::query(&sql)
             .fetch_all(self.engine.db.reader())

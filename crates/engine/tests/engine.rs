@@ -528,6 +528,62 @@ async fn refusals_and_rights(url: &str) {
         e.execute(&w.region, &again, None).await.unwrap_err().code(),
         "closed"
     );
+    // Annulled on the way: it reads as annulled, not as in transit, and the receipt
+    // moves only what is still in progress.
+    let c1 = accept(&w, Urgency::General).await;
+    let c1 = complete(&w, &w.counter, &c1).await;
+    let form = Command::FormRegistry {
+        service: c1.service.clone(),
+        version: c1.version.clone(),
+        process: c1.process.clone(),
+        step: c1.step,
+    };
+    let Outcome::Registries { registries } = e.execute(&w.district, &form, None).await.unwrap()
+    else {
+        panic!()
+    };
+    let r = &registries[0];
+    let sign = Command::SignRegistry {
+        registry: r.id.clone(),
+        revision: r.revision,
+    };
+    let Outcome::Registry { registry: r } = e.execute(&w.district, &sign, None).await.unwrap()
+    else {
+        panic!()
+    };
+    let send = Command::SendRegistry {
+        registry: r.id.clone(),
+        revision: r.revision,
+    };
+    let Outcome::Registry { registry: r } = e.execute(&w.district, &send, None).await.unwrap()
+    else {
+        panic!()
+    };
+    let moving = e.application(&w.district, &c1.id, "test").await.unwrap();
+    assert_eq!(moving.status, Status::InTransit);
+    let annul = Command::Annul {
+        application: c1.id.clone(),
+        revision: moving.revision,
+        reason: "Заявитель отозвал заявление".into(),
+    };
+    let c2 = app_of(&e.execute(&Actor::system(), &annul, None).await.unwrap());
+    assert_eq!(c2.status, Status::Annulled);
+    let seen = e.application(&w.district, &c1.id, "test").await.unwrap();
+    assert_eq!(
+        (seen.status, seen.revision),
+        (Status::Annulled, c2.revision)
+    );
+    let receive = Command::ReceiveRegistry {
+        registry: r.id.clone(),
+        revision: r.revision,
+        incoming_number: None,
+    };
+    e.execute(&w.region, &receive, None).await.unwrap();
+    let after = e.application(&w.region, &c1.id, "test").await.unwrap();
+    assert_eq!(
+        (after.status, after.step, after.revision),
+        (Status::Annulled, c2.step, c2.revision)
+    );
     // Idempotency: a retried command returns the first answer and does not run twice.
     let c = accept(&w, Urgency::General).await;
     let cmd = Command::CompleteStep {
