@@ -173,16 +173,10 @@ async fn complete(w: &World, actor: &Actor, app: &Application) -> Application {
     app_of(&w.engine.execute(actor, &cmd, None).await.unwrap())
 }
 
-/// Form, sign and send a registry at `from`'s unit for `step`, then receive it at `to`'s.
-async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -> Application {
+/// Form a registry at `from`'s unit for the application's step, sign it and, half an hour
+/// later, send it: the registry as sent.
+async fn form_sign_send(w: &World, from: &Actor, app: &Application) -> Registry {
     let e = &w.engine;
-    // Waiting for a registry: in the unit's queue, not in its work list.
-    let unit = from.unit.clone().unwrap();
-    let later = w.clock.now() + SignedDuration::from_mins(1);
-    let queue = e.queue(from, &unit, 1000).await.unwrap();
-    assert!(queue.iter().any(|q| q.application.id == app.id));
-    let work = e.worklist_before(from, &unit, later, 1000).await.unwrap();
-    assert!(!work.iter().any(|q| q.application.id == app.id));
     let form = Command::FormRegistry {
         service: app.service.clone(),
         version: app.version.clone(),
@@ -226,6 +220,20 @@ async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -> Ap
         panic!()
     };
     assert_eq!(r.status, "sent");
+    r
+}
+
+/// Form, sign and send a registry at `from`'s unit for `step`, then receive it at `to`'s.
+async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -> Application {
+    let e = &w.engine;
+    // Waiting for a registry: in the unit's queue, not in its work list.
+    let unit = from.unit.clone().unwrap();
+    let later = w.clock.now() + SignedDuration::from_mins(1);
+    let queue = e.queue(from, &unit, 1000).await.unwrap();
+    assert!(queue.iter().any(|q| q.application.id == app.id));
+    let work = e.worklist_before(from, &unit, later, 1000).await.unwrap();
+    assert!(!work.iter().any(|q| q.application.id == app.id));
+    let r = form_sign_send(w, from, app).await;
     // Sent: the application reads as in transit (its registry's state, migration 0015),
     // leaves the sending unit's queue, and nobody there can act on it any more.
     let moving = e.application(from, &app.id, "test").await.unwrap();
@@ -532,33 +540,7 @@ async fn refusals_and_rights(url: &str) {
     // moves only what is still in progress.
     let c1 = accept(&w, Urgency::General).await;
     let c1 = complete(&w, &w.counter, &c1).await;
-    let form = Command::FormRegistry {
-        service: c1.service.clone(),
-        version: c1.version.clone(),
-        process: c1.process.clone(),
-        step: c1.step,
-    };
-    let Outcome::Registries { registries } = e.execute(&w.district, &form, None).await.unwrap()
-    else {
-        panic!()
-    };
-    let r = &registries[0];
-    let sign = Command::SignRegistry {
-        registry: r.id.clone(),
-        revision: r.revision,
-    };
-    let Outcome::Registry { registry: r } = e.execute(&w.district, &sign, None).await.unwrap()
-    else {
-        panic!()
-    };
-    let send = Command::SendRegistry {
-        registry: r.id.clone(),
-        revision: r.revision,
-    };
-    let Outcome::Registry { registry: r } = e.execute(&w.district, &send, None).await.unwrap()
-    else {
-        panic!()
-    };
+    let r = form_sign_send(&w, &w.district, &c1).await;
     let moving = e.application(&w.district, &c1.id, "test").await.unwrap();
     assert_eq!(moving.status, Status::InTransit);
     let annul = Command::Annul {
