@@ -596,6 +596,12 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         r.wall_seconds, r.commands, r.commands_per_second, r.applications_per_second
     );
     println!(
+        "Writer: {} transactions of {:.1} jobs on average, busy {:.0} % of the wall time.",
+        r.writer_batches,
+        r.writer_jobs as f64 / r.writer_batches.max(1) as f64,
+        r.writer_busy_share * 100.0
+    );
+    println!(
         "Applications: {} submitted, {} accepted, {} refused at intake, {} issued, {} refused, {} open ({} overdue at the end){}.",
         r.submitted,
         r.accepted,

@@ -122,6 +122,27 @@ impl Registry {
             .unwrap_or(0)
     }
 
+    /// A histogram's count and sum in seconds ((0, 0) when it was never observed).
+    pub fn histogram_totals(
+        &self,
+        name: &'static str,
+        labels: &[(&'static str, &str)],
+    ) -> (u64, f64) {
+        let key = Key {
+            name,
+            labels: owned(labels),
+        };
+        self.histograms
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .map(|h| {
+                let n = h.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+                (n, h.sum_us.load(Ordering::Relaxed) as f64 / 1e6)
+            })
+            .unwrap_or((0, 0.0))
+    }
+
     /// Every series in the text format, by metric name.
     pub fn render(&self) -> String {
         let help = self.help.read().unwrap_or_else(|p| p.into_inner()).clone();
@@ -223,6 +244,24 @@ pub fn gauge_family(name: &str, help: &str, series: &[(Vec<(&str, String)>, f64)
 pub const COMMANDS: &str = "drn_commands_total";
 pub const COMMAND_SECONDS: &str = "drn_command_duration_seconds";
 pub const PORT_CALLS: &str = "drn_state_system_calls_total";
+pub const WRITER_BATCH_SECONDS: &str = "drn_writer_batch_duration_seconds";
+pub const WRITER_JOBS: &str = "drn_writer_jobs_total";
+
+/// Records a writer's batch: its jobs and the time from taking them to answering them
+/// (the transaction and its durable commit). The sum of the times over the wall time is
+/// how busy the writer was; jobs over batches is how much each commit was shared.
+pub(crate) fn writer_batch(jobs: usize, took: Duration) {
+    let r = global();
+    r.inc(WRITER_JOBS, &[], jobs as u64);
+    r.observe(WRITER_BATCH_SECONDS, &[], took);
+}
+
+/// The writers' totals so far: batches, jobs and seconds busy.
+pub fn writer_totals() -> (u64, u64, f64) {
+    let r = global();
+    let (batches, busy) = r.histogram_totals(WRITER_BATCH_SECONDS, &[]);
+    (batches, r.counter(WRITER_JOBS, &[]), busy)
+}
 
 /// Records a command's outcome and latency: `ok`, `denied` (the engine refused it: not
 /// allowed, stale, wrong step, invalid input...) or `error` (a fault of the system).
@@ -252,6 +291,14 @@ pub fn describe_engine() {
     r.describe(
         COMMAND_SECONDS,
         "Engine command latency, queue and durable commit included.",
+    );
+    r.describe(
+        WRITER_BATCH_SECONDS,
+        "Writer batches: the time of each (its transaction and durable commit).",
+    );
+    r.describe(
+        WRITER_JOBS,
+        "Jobs the writers ran (commands, audited reads, records).",
     );
     r.describe(
         PORT_CALLS,

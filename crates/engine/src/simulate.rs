@@ -112,6 +112,12 @@ pub struct SimReport {
     pub staff_per_unit: u32,
     pub steps_per_hour: u32,
     pub wall_seconds: f64,
+    /// The writers' batches (transactions) over the run, the jobs they ran, and the share
+    /// of the wall time they were busy: a writer idle much of the time waits for the
+    /// workload, one busy all of it is what bounds the run.
+    pub writer_batches: u64,
+    pub writer_jobs: u64,
+    pub writer_busy_share: f64,
     /// Engine commands run (successful or refused).
     pub commands: u64,
     pub commands_per_second: f64,
@@ -833,6 +839,7 @@ pub async fn run(
     opts: &SimOptions,
 ) -> Result<SimReport, EngineError> {
     let started = Instant::now();
+    let writer_before = crate::metrics::writer_totals();
     let units = engine.units().await?;
     let counters: Vec<UnitId> = units
         .iter()
@@ -954,6 +961,7 @@ pub async fn run(
         working_days,
         started.elapsed().as_secs_f64(),
         preexisting_open,
+        writer_before,
     ))
 }
 
@@ -965,7 +973,9 @@ impl Sim {
         working_days: u32,
         wall: f64,
         preexisting_open: u64,
+        writer_before: (u64, u64, f64),
     ) -> SimReport {
+        let writer = crate::metrics::writer_totals();
         let sum = |f: fn(&ServiceCounts) -> u64| self.by_service.values().map(f).sum::<u64>();
         let accepted = sum(|c| c.accepted);
         let intake_refused = sum(|c| c.intake_refused);
@@ -1022,6 +1032,9 @@ impl Sim {
             staff_per_unit: opts.staff_per_unit,
             steps_per_hour: opts.steps_per_hour,
             wall_seconds: wall,
+            writer_batches: writer.0 - writer_before.0,
+            writer_jobs: writer.1 - writer_before.1,
+            writer_busy_share: (writer.2 - writer_before.2) / wall.max(1e-9),
             commands: self.commands,
             commands_per_second: self.commands as f64 / wall.max(1e-9),
             applications_per_second: (accepted + intake_refused) as f64 / wall.max(1e-9),

@@ -165,9 +165,16 @@ impl Engine {
         tx
     }
 
+    /// Runs a batch and answers its jobs, and records it in the writer's metrics.
+    async fn run_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
+        let (started, n) = (std::time::Instant::now(), jobs.len());
+        self.answer_jobs(conn, jobs).await;
+        crate::metrics::writer_batch(n, started.elapsed());
+    }
+
     /// Runs a batch and answers its jobs; when the batch fails as a whole, runs each job
     /// alone.
-    async fn run_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
+    async fn answer_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
         let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
         match self.run_batch(conn, &works).await {
             Ok(answers) => {
