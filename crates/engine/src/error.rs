@@ -32,9 +32,24 @@ pub enum EngineError {
     #[error(transparent)]
     Calendar(#[from] drn_core::CalendarError),
     #[error("storage: {0}")]
-    Store(#[from] StoreError),
+    Store(#[source] StoreError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The database's storage failed (an I/O error, a corrupt file, a full disk): the
+    /// writer has stopped and refuses every change until an administrator has looked
+    /// (see [`drn_store::Fault`]). Reads go on.
+    #[error("storage fault, changes are refused: {reason}")]
+    StorageFault { reason: String },
+}
+
+impl From<StoreError> for EngineError {
+    /// A refusal after a storage fault is that fault, wherever it surfaces.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Fault(reason) => EngineError::StorageFault { reason },
+            e => EngineError::Store(e),
+        }
+    }
 }
 
 impl From<sqlx_error::Error> for EngineError {
@@ -82,6 +97,7 @@ impl EngineError {
             EngineError::Plan(_) => "not_applicable",
             EngineError::Calendar(_) => "calendar",
             EngineError::Store(_) | EngineError::Corrupt(_) => "internal",
+            EngineError::StorageFault { .. } => "storage_fault",
         }
     }
 
@@ -156,6 +172,12 @@ impl EngineError {
                 "Ішкі қате. Әрекет сақталмады, қайталап көріңіз.".into(),
                 "Внутренняя ошибка. Действие не сохранено, повторите попытку.".into(),
                 "Internal error. Nothing was saved; please try again.".into(),
+            ),
+            // The reason is for the administrator (logs, `/readyz`), not the user.
+            EngineError::StorageFault { .. } => t(
+                "Деректер қоймасында ақау: жүйе өзгерістерді қабылдауды тоқтатты, әрекет сақталмады. Әкімшіге хабарласыңыз.".into(),
+                "Сбой хранилища данных: система прекратила приём изменений, действие не сохранено. Обратитесь к администратору.".into(),
+                "Storage fault: the system has stopped accepting changes and nothing was saved. Contact the administrator.".into(),
             ),
         }
     }

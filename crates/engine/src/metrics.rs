@@ -269,7 +269,7 @@ pub(crate) fn command(name: &str, ok: Result<(), &crate::EngineError>, took: Dur
     let r = global();
     let outcome = match ok {
         Ok(()) => "ok",
-        Err(e) if e.code() == "internal" => "error",
+        Err(e) if matches!(e.code(), "internal" | "storage_fault") => "error",
         Err(_) => "denied",
     };
     r.inc(COMMANDS, &[("command", name), ("outcome", outcome)], 1);

@@ -1404,7 +1404,14 @@ impl Engine {
                             json!({ "registered": false }),
                         ))
                     }
-                    Err(e) if matches!(e, EngineError::Store(_) | EngineError::Corrupt(_)) => {
+                    Err(e)
+                        if matches!(
+                            e,
+                            EngineError::Store(_)
+                                | EngineError::Corrupt(_)
+                                | EngineError::StorageFault { .. }
+                        ) =>
+                    {
                         return Err(Halt::Engine(e))
                     }
                     Err(e) => {

@@ -12,7 +12,8 @@
 //!
 //! If the batch fails as a whole (the audit append or `COMMIT` fails), nothing of it is
 //! kept, and each of its jobs is run again alone, so that one job's trouble is not every
-//! job's error.
+//! job's error. Not after a storage fault (SQLite, see [`drn_store::Fault`]): from then on
+//! every job, the failed batch's too, is refused with [`EngineError::StorageFault`].
 //!
 //! Why this shape. A durable commit costs an fsync, and every statement on SQLite costs a
 //! hop to sqlx's worker thread; per command there were about a dozen of those and one
@@ -175,8 +176,16 @@ impl Engine {
     /// Runs a batch and answers its jobs; when the batch fails as a whole, runs each job
     /// alone.
     async fn answer_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
+        if let Some(reason) = self.db.fault() {
+            return refuse_all(jobs, &reason);
+        }
         let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
-        match self.run_batch(conn, &works).await {
+        let result = self.run_batch(conn, &works).await;
+        if let (Err(_), Some(reason)) = (&result, self.db.fault()) {
+            // Rolled back; run alone, each job would only meet the fault again.
+            return refuse_all(jobs, &reason);
+        }
+        match result {
             Ok(answers) => {
                 let mut again = Vec::new();
                 for (job, answer) in jobs.into_iter().zip(answers) {
@@ -220,7 +229,11 @@ impl Engine {
                     None => last = Some(Err(stopped())),
                 },
                 Err((e, partial)) => {
-                    let _ = job.reply.send(Err(lone_failure(e, partial)));
+                    let e = match self.db.fault() {
+                        Some(reason) => EngineError::StorageFault { reason },
+                        None => lone_failure(e, partial),
+                    };
+                    let _ = job.reply.send(Err(e));
                     return;
                 }
             }
@@ -389,6 +402,15 @@ fn lone_failure(e: EngineError, partial: Vec<Answer>) -> EngineError {
             own
         }
         _ => e,
+    }
+}
+
+/// Refuses every job after a storage fault: nothing of them was written.
+fn refuse_all(jobs: Vec<Job>, reason: &str) {
+    for job in jobs {
+        let _ = job.reply.send(Err(EngineError::StorageFault {
+            reason: reason.to_string(),
+        }));
     }
 }
 

@@ -792,6 +792,94 @@ on_both!(
     representative_and_scope
 );
 
+/// The number a `SELECT COUNT(*) …` reads.
+async fn count_of(db: &Db, sql: &str) -> i64 {
+    drn_store::query(sql)
+        .fetch_one(db.reader())
+        .await
+        .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+        .unwrap()
+}
+
+/// Fail-stop on a storage fault (SQLite; PostgreSQL has none of its own here): the
+/// database file turns corrupt under the writer (its pages overwritten in place, see
+/// `testkit::corrupt_sqlite`). The command that meets it is refused with `StorageFault`
+/// and nothing of it is kept; every later change is refused too, also once the file is
+/// whole again and also outside the writer (`Db::begin`); reads go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_fault_stops_every_change_and_reads_go_on() {
+    let url = fresh_urls("storage_fault").await.remove(0);
+    let w = world(&url, "2019-04-02T10:00").await;
+    let kept = accept(&w, Urgency::General).await;
+    assert_eq!(w.engine.db.fault(), None);
+    let count = |sql: &'static str| count_of(&w.engine.db, sql);
+    let audit_before = count("SELECT COUNT(*) FROM audit").await;
+
+    let path = drn_store::lite::path_of(&url).unwrap();
+    let broken = drn_store::testkit::corrupt_sqlite(&path).unwrap();
+    let second = Command::Accept(Accept {
+        service: "S1".into(),
+        channel: Channel::Counter,
+        urgency: Urgency::General,
+        applicant: w.applicant,
+        documents_presented: vec![],
+        missing: vec![],
+        data: serde_json::json!({}),
+    });
+    let e = w
+        .engine
+        .execute(&w.counter, &second, Some("after-the-fault"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EngineError::StorageFault { .. }), "{e}");
+    assert_eq!(e.code(), "storage_fault");
+    let reason = w.engine.db.fault().unwrap();
+    assert!(reason.contains("malformed"), "{reason}");
+    broken.restore().unwrap();
+
+    // Refused from now on, the same command again and another one.
+    let again = w
+        .engine
+        .execute(&w.counter, &second, Some("after-the-fault"));
+    assert!(matches!(again.await, Err(EngineError::StorageFault { .. })));
+    let complete = Command::CompleteStep {
+        application: kept.id.clone(),
+        revision: kept.revision,
+        note: None,
+    };
+    let e = w
+        .engine
+        .execute(&w.counter, &complete, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, EngineError::StorageFault { reason: r } if *r == reason),
+        "{e}"
+    );
+    let units = [unit("D71-2", UnitKind::District, Some("R71"), "71")];
+    let e = w
+        .engine
+        .create_units(&Actor::system(), &units)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EngineError::StorageFault { .. }), "{e}");
+
+    // Nothing of them was kept; reads go on.
+    assert_eq!(count("SELECT COUNT(*) FROM applications").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM audit").await, audit_before);
+    assert_eq!(count("SELECT COUNT(*) FROM units").await, 8);
+    let row = w
+        .engine
+        .db
+        .rows(drn_store::Statement::new(
+            "SELECT step FROM applications WHERE id = $1",
+            vec![drn_store::Value::from(kept.id.as_str())],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(row[0].try_get::<i64, _>(0).unwrap(), i64::from(kept.step));
+}
+
 /// A child process writes commands under load and is killed with SIGKILL; after reopening,
 /// every acknowledged command is there, none is half-applied, and the audit chain verifies.
 /// Repeated three times on each backend.
@@ -943,16 +1031,7 @@ async fn demo_seed(url: &str) {
     eprintln!("seeded 2,000 persons in {:?}", started.elapsed());
     assert_eq!(report.persons, 2_000);
 
-    let count = |sql: &'static str| {
-        let db = engine.db.clone();
-        async move {
-            drn_store::query(sql)
-                .fetch_one(db.reader())
-                .await
-                .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
-                .unwrap()
-        }
-    };
+    let count = |sql: &'static str| count_of(&engine.db, sql);
     assert_eq!(
         count("SELECT COUNT(*) FROM units").await,
         report.units as i64

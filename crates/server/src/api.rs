@@ -1060,9 +1060,19 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers and its storage has not failed. After a storage fault
+/// (`storage_fault`, with the reason) the system takes no changes, so it is not ready.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = String), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError> {
+    if let Some(reason) = st.engine.db.fault() {
+        let e = EngineError::StorageFault { reason };
+        // For the operator's probe: the reason, not the user's sentence.
+        let message = e.to_string();
+        return Err(ApiError {
+            message,
+            ..ApiError::engine(e, Lang::En)
+        });
+    }
     drn_store::query("SELECT 1")
         .fetch_one(st.engine.db.reader())
         .await

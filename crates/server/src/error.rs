@@ -49,6 +49,9 @@ impl ApiError {
             "forbidden" => StatusCode::FORBIDDEN,
             "conflict" | "wrong_step" | "closed" | "idempotency_key_reused" => StatusCode::CONFLICT,
             "invalid" | "not_applicable" | "calendar" => StatusCode::UNPROCESSABLE_ENTITY,
+            // The writer has stopped (see `drn_store::Fault`): not this request's fault, and
+            // not over until an administrator has looked.
+            "storage_fault" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {

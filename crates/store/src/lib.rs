@@ -15,10 +15,12 @@ pub use sqlx::{AnyConnection, Row, Transaction};
 /// A connection taken from a pool.
 pub type PoolConn = sqlx::pool::PoolConnection<sqlx::Any>;
 
+mod fault;
 pub mod lite;
 mod row;
 pub mod testkit;
 
+pub use fault::Fault;
 pub use row::{ColumnRef, DbRow, FromCell};
 
 /// A transaction on either backend.
@@ -36,6 +38,9 @@ pub enum StoreError {
     Lite(#[from] rusqlite::Error),
     #[error("database row: {0}")]
     Decode(String),
+    /// Refused: the database's storage failed earlier (see [`Fault`]).
+    #[error("storage fault, writes are stopped: {0}")]
+    Fault(String),
 }
 
 impl StoreError {
@@ -99,6 +104,9 @@ pub struct Db {
     file: Option<std::path::PathBuf>,
     /// SQLite: reads through rusqlite ([`Db::rows`]).
     lite_read: Option<lite::LitePool>,
+    /// SQLite: the first storage fault, shared with the engine writer's connection and
+    /// the checkpointer.
+    fault: Fault,
 }
 
 /// Schema migrations, in order. Each is portable SQL with `@ID@` for the key type; where
@@ -205,6 +213,7 @@ impl Db {
             read,
             file,
             lite_read,
+            fault: Fault::default(),
         })
     }
 
@@ -260,7 +269,9 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock at once: the engine's
     /// writer has a connection of its own ([`Db::open_lite_writer`]), and a deferred transaction
     /// that read before that writer committed could not then write (`SQLITE_BUSY`).
+    /// Refused after a storage fault.
     pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        self.fault.refuse()?;
         Ok(self.transaction().await?)
     }
 
@@ -281,9 +292,15 @@ impl Db {
             return Ok(None);
         };
         Ok(Some((
-            lite::LiteConn::open_writer(f)?,
-            lite::Checkpointer::start(f)?,
+            lite::LiteConn::open_writer(f, self.fault.clone())?,
+            lite::Checkpointer::start(f, self.fault.clone())?,
         )))
+    }
+
+    /// Whether the storage failed, and how (see [`Fault`]): the writer then refuses every
+    /// change. Always `None` on PostgreSQL.
+    pub fn fault(&self) -> Option<String> {
+        self.fault.get().map(String::from)
     }
 
     /// Runs one bounded read (by key, or with a `LIMIT`) and returns its rows: on SQLite

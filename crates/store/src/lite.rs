@@ -16,7 +16,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::row::DbRow;
-use crate::{RunResult, Statement, StoreError, Value};
+use crate::{Fault, RunResult, Statement, StoreError, Value};
 
 /// Statements kept prepared per connection (the engine has a few hundred distinct ones;
 /// the multi-row audit inserts differ by size).
@@ -26,6 +26,8 @@ const CACHED_STATEMENTS: usize = 512;
 /// keys, a busy timeout, a memory map and a larger cache).
 pub struct LiteConn {
     c: Connection,
+    /// The writer's: refuses once set, and is set by a storage fault met here.
+    fault: Option<Fault>,
 }
 
 impl std::fmt::Debug for LiteConn {
@@ -67,13 +69,15 @@ impl LiteConn {
         )?;
         c.busy_timeout(std::time::Duration::from_secs(10))?;
         c.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
-        Ok(LiteConn { c })
+        Ok(LiteConn { c, fault: None })
     }
 
     /// The connection of a writer whose WAL is checkpointed by a [`Checkpointer`]: it
     /// checkpoints itself only when the WAL has grown far (the checkpointer fell behind).
-    pub fn open_writer(path: &Path) -> Result<LiteConn, StoreError> {
-        let c = LiteConn::open(path)?;
+    /// It stops at the database's first storage fault (see [`Fault`]).
+    pub fn open_writer(path: &Path, fault: Fault) -> Result<LiteConn, StoreError> {
+        let mut c = LiteConn::open(path)?;
+        c.fault = Some(fault);
         // The WAL file is cut back to 64 MiB when it is reused (a registry of thousands
         // of applications makes a large transaction).
         c.c.execute_batch("PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;")?;
@@ -90,14 +94,17 @@ impl LiteConn {
     /// writer's time); foreign keys declared `DEFERRABLE INITIALLY DEFERRED` would not,
     /// but on SQLite that means rebuilding the tables.
     pub fn begin(&self) -> Result<(), StoreError> {
-        self.c
-            .execute_batch("BEGIN IMMEDIATE; PRAGMA defer_foreign_keys=ON;")?;
-        Ok(())
+        self.watched("begin", || {
+            Ok(self
+                .c
+                .execute_batch("BEGIN IMMEDIATE; PRAGMA defer_foreign_keys=ON;")?)
+        })
     }
 
+    /// Commits; refused after a storage fault (the caller rolls back).
     pub fn commit(&self) -> Result<(), StoreError> {
         let started = std::time::Instant::now();
-        self.c.execute_batch("COMMIT")?;
+        self.watched("commit", || Ok(self.c.execute_batch("COMMIT")?))?;
         let took = started.elapsed();
         if took >= slow_statement() {
             // The WAL's fsync: every command of the batch, and all behind it, waited.
@@ -112,6 +119,9 @@ impl LiteConn {
         if !self.c.is_autocommit() {
             if let Err(e) = self.c.execute_batch("ROLLBACK") {
                 tracing::error!(error = %e, "rollback failed");
+                if let Some(f) = &self.fault {
+                    f.record("rollback", e.into());
+                }
             }
         }
     }
@@ -119,11 +129,27 @@ impl LiteConn {
     /// Runs statements in order, as [`crate::run_many`] does: the rows each changed and
     /// the rows they returned. When one fails, the ones before it have run.
     pub fn run_many(&self, stmts: &[Statement]) -> Result<RunResult, StoreError> {
-        let mut out = RunResult::default();
-        for s in stmts {
-            self.run_one(s, &mut out)?;
-        }
-        Ok(out)
+        self.watched("statement", || {
+            let mut out = RunResult::default();
+            for s in stmts {
+                self.run_one(s, &mut out)?;
+            }
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` on a writer's connection unless the storage has failed, and keeps a
+    /// storage fault that `f` meets (see [`Fault`]). Other connections just run `f`.
+    fn watched<T>(
+        &self,
+        during: &str,
+        f: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(fault) = &self.fault else {
+            return f();
+        };
+        fault.refuse()?;
+        f().map_err(|e| fault.record(during, e))
     }
 
     /// Reads in one transaction, each statement's rows apart.
@@ -198,22 +224,29 @@ impl LiteConn {
 /// (`PRAGMA wal_checkpoint(PASSIVE)` every 100 ms), so that the writer does not: a
 /// checkpoint in the writer's commit (SQLite's default, every 1,000 pages) stopped every
 /// command behind it for the time of the copy and an fsync. Stops when dropped.
+///
+/// A storage fault here stops the writer (see [`Fault`]); after any storage fault of the
+/// database the checkpointer stops too: nothing more is copied into a file on failing
+/// storage, and what was committed stays in the WAL.
 pub struct Checkpointer {
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Checkpointer {
-    pub fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+    pub fn start(path: &Path, fault: Fault) -> Result<Checkpointer, StoreError> {
         let c = LiteConn::open(path)?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
         std::thread::Builder::new()
             .name("drn-checkpoint".into())
             .spawn(move || {
-                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) && fault.get().is_none() {
                     std::thread::sleep(std::time::Duration::from_millis(100));
                     if let Err(e) = c.c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
-                        tracing::warn!(error = %e, "checkpoint failed");
+                        let e = fault.record("checkpoint", e.into());
+                        if !e.is_storage_fault() {
+                            tracing::warn!(error = %e, "checkpoint failed");
+                        }
                     }
                 }
             })

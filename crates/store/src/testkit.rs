@@ -105,3 +105,59 @@ async fn sweep_databases(admin: &Db) {
         }
     }
 }
+
+/// A SQLite database file made corrupt in place, as a failing disk returns it (fault
+/// injection for tests of [`crate::Fault`]); [`Corruption::restore`] puts the bytes back.
+#[derive(Debug)]
+pub struct Corruption {
+    path: std::path::PathBuf,
+    saved: Vec<u8>,
+}
+
+/// Copies everything committed into the database file and empties the WAL (a `TRUNCATE`
+/// checkpoint: every connection then reads its pages from the file, none from its cache),
+/// then overwrites all but the file's 100-byte header with bytes that are no page, keeping
+/// its size (the connections map the file, and a shorter one would fault them). The next
+/// statement that reads a table fails with `SQLITE_CORRUPT`.
+pub fn corrupt_sqlite(path: &std::path::Path) -> std::io::Result<Corruption> {
+    use std::io::{Seek, SeekFrom, Write};
+    let c = rusqlite::Connection::open(path).map_err(std::io::Error::other)?;
+    c.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(std::io::Error::other)?;
+    // 0 when the checkpoint was complete (1: a reader or the writer was in the way).
+    let mut busy = 1;
+    for _ in 0..100 {
+        busy = c
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map_err(std::io::Error::other)?;
+        if busy == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if busy != 0 {
+        return Err(std::io::Error::other("the WAL could not be checkpointed"));
+    }
+    drop(c);
+    let saved = std::fs::read(path)?;
+    let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+    f.seek(SeekFrom::Start(100))?;
+    f.write_all(&vec![0xA5; saved.len().saturating_sub(100)])?;
+    f.sync_all()?;
+    Ok(Corruption {
+        path: path.to_path_buf(),
+        saved,
+    })
+}
+
+impl Corruption {
+    /// Writes the file's bytes back as they were.
+    pub fn restore(self) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&self.path)?;
+        f.write_all(&self.saved)?;
+        f.sync_all()
+    }
+}
