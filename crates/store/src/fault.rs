@@ -44,7 +44,14 @@ impl Fault {
         let mut first = false;
         let reason = self.0.get_or_init(|| {
             first = true;
-            format!("{during}: {e}")
+            // SQLite's extended code tells an administrator which I/O failed (a short
+            // read, a write, an fsync…); its message does not.
+            match &e {
+                StoreError::Lite(rusqlite::Error::SqliteFailure(f, _)) => {
+                    format!("{during}: {e} (SQLite code {})", f.extended_code)
+                }
+                _ => format!("{during}: {e}"),
+            }
         });
         if first {
             tracing::error!(
