@@ -515,6 +515,8 @@ pub(crate) struct Ctx<'a> {
     savepoints: bool,
     /// Set when a command without a savepoint failed after its writes were sent.
     needs_savepoints: bool,
+    /// The batch holds [`COUNTERS_LOCK`] (PostgreSQL).
+    counters_locked: bool,
 }
 
 /// The connection a [`Ctx`] writes through.
@@ -522,6 +524,10 @@ pub(crate) enum Link<'a> {
     Sqlx(&'a mut AnyConnection),
     Lite(&'a mut LiteConn),
 }
+
+/// The key of the transaction-level advisory lock under which a PostgreSQL batch takes
+/// counters (see [`Ctx::take_counter`]): "drnctr" in ASCII.
+const COUNTERS_LOCK: i64 = 0x0000_6472_6e63_7472;
 
 const SAVEPOINT: &str = "SAVEPOINT drn_cmd";
 const RELEASE: &str = "RELEASE SAVEPOINT drn_cmd";
@@ -535,6 +541,7 @@ impl<'a> Ctx<'a> {
             sp: Sp::None,
             savepoints: true,
             needs_savepoints: false,
+            counters_locked: false,
             broken: false,
         }
     }
@@ -682,6 +689,19 @@ impl<'a> Ctx<'a> {
     /// The row's update lock orders this transaction after others that took values of
     /// the same counter, until it commits (PostgreSQL).
     pub(crate) async fn take_counter(&mut self, name: &str, n: i64) -> Result<i64, EngineError> {
+        if self.backend == Backend::Postgres && !self.counters_locked {
+            // Batches take counters' rows in the order of their commands (a talon number
+            // at one counter, then another's) and hold them to commit: two batches could
+            // each wait for the other's, and PostgreSQL breaks that only after its
+            // `deadlock_timeout` (1 s). So a batch takes every counter under one lock,
+            // until it commits; the batches' other work still runs side by side.
+            self.fetch_optional(
+                "SELECT pg_advisory_xact_lock($1)",
+                vec![Value::from(COUNTERS_LOCK)],
+            )
+            .await?;
+            self.counters_locked = true;
+        }
         let last = self
             .fetch_optional(
                 "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value",
@@ -869,5 +889,50 @@ mod tests {
         c.commit().unwrap();
         assert_eq!(count(&mut c), 1);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// Two PostgreSQL batches that take the same two counters in opposite orders: without
+    /// the counters' lock each would hold one row and wait for the other's, a deadlock
+    /// that PostgreSQL breaks after a second by failing one of them. With it, the second
+    /// waits for the first to commit, and both succeed.
+    #[tokio::test]
+    async fn postgres_batches_take_counters_without_deadlock() {
+        let urls = drn_store::testkit::fresh_urls("counters-lock")
+            .await
+            .unwrap();
+        let Some(url) = urls.iter().find(|u| u.starts_with("postgres")) else {
+            eprintln!("skipped: DRN_TEST_POSTGRES is not set");
+            return;
+        };
+        let db = drn_store::Db::open(url).await.unwrap();
+        db.migrate().await.unwrap();
+        // Rows to lock (a counter's first value is inserted, not locked).
+        drn_store::query("INSERT INTO counters (name, value) VALUES ('x', 0), ('y', 0)")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        let mut a = db.begin().await.unwrap();
+        let mut ctx = Ctx::new(Link::Sqlx(&mut a), Backend::Postgres);
+        assert_eq!(ctx.next_counter("x").await.unwrap(), 1);
+        let other = db.clone();
+        let b = tokio::spawn(async move {
+            let mut b = other.begin().await.unwrap();
+            let mut ctx = Ctx::new(Link::Sqlx(&mut b), Backend::Postgres);
+            let y = ctx.next_counter("y").await?;
+            let x = ctx.next_counter("x").await?;
+            ctx.flush().await?;
+            drop(ctx);
+            b.commit().await.map_err(drn_store::StoreError::from)?;
+            Ok::<_, EngineError>((x, y))
+        });
+        // Let the other batch reach its first counter (and, without the lock, take it).
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let y = ctx.next_counter("y").await.unwrap();
+        ctx.flush().await.unwrap();
+        drop(ctx);
+        a.commit().await.unwrap();
+        assert_eq!(y, 1);
+        assert_eq!(b.await.unwrap().unwrap(), (2, 2));
+        db.close().await;
     }
 }
