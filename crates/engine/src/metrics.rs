@@ -56,15 +56,32 @@ pub fn global() -> &'static Registry {
     &GLOBAL
 }
 
+/// A series, if it was ever recorded.
+fn get<T>(map: &RwLock<HashMap<Key, Arc<T>>>, key: &Key) -> Option<Arc<T>> {
+    map.read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(key)
+        .cloned()
+}
+
 fn get_or_make<T: Default>(map: &RwLock<HashMap<Key, Arc<T>>>, key: Key) -> Arc<T> {
-    if let Some(v) = map.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
-        return v.clone();
+    if let Some(v) = get(map, &key) {
+        return v;
     }
     map.write()
         .unwrap_or_else(|p| p.into_inner())
         .entry(key)
         .or_default()
         .clone()
+}
+
+impl Key {
+    fn new(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
+        Key {
+            name,
+            labels: owned(labels),
+        }
+    }
 }
 
 fn owned(labels: &[(&'static str, &str)]) -> Labels {
@@ -82,19 +99,13 @@ impl Registry {
 
     /// Adds `n` to a counter.
     pub fn inc(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
-        let key = Key {
-            name,
-            labels: owned(labels),
-        };
+        let key = Key::new(name, labels);
         get_or_make(&self.counters, key).fetch_add(n, Ordering::Relaxed);
     }
 
     /// Records a duration in a histogram.
     pub fn observe(&self, name: &'static str, labels: &[(&'static str, &str)], d: Duration) {
-        let key = Key {
-            name,
-            labels: owned(labels),
-        };
+        let key = Key::new(name, labels);
         let h = get_or_make(&self.histograms, key);
         let secs = d.as_secs_f64();
         let i = BUCKETS
@@ -110,14 +121,7 @@ impl Registry {
 
     /// A counter's value (0 when it was never incremented).
     pub fn counter(&self, name: &'static str, labels: &[(&'static str, &str)]) -> u64 {
-        let key = Key {
-            name,
-            labels: owned(labels),
-        };
-        self.counters
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+        get(&self.counters, &Key::new(name, labels))
             .map(|c| c.load(Ordering::Relaxed))
             .unwrap_or(0)
     }
@@ -128,14 +132,7 @@ impl Registry {
         name: &'static str,
         labels: &[(&'static str, &str)],
     ) -> (u64, f64) {
-        let key = Key {
-            name,
-            labels: owned(labels),
-        };
-        self.histograms
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
+        get(&self.histograms, &Key::new(name, labels))
             .map(|h| {
                 let n = h.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
                 (n, h.sum_us.load(Ordering::Relaxed) as f64 / 1e6)
@@ -329,6 +326,13 @@ mod tests {
             "{text}"
         );
         assert_eq!(r.counter("t_total", &[("a", "x\"y")]), 2);
+        let (n, secs) = r.histogram_totals("t_seconds", &[("route", "/r")]);
+        assert_eq!(n, 2);
+        assert!((secs - 60.003).abs() < 1e-9, "{secs}");
+        assert_eq!(
+            r.histogram_totals("t_seconds", &[("route", "/other")]),
+            (0, 0.0)
+        );
         let g = gauge_family("g", "G.", &[(vec![("kind", "district".into())], 3.0)]);
         assert_eq!(g, "# HELP g G.\n# TYPE g gauge\ng{kind=\"district\"} 3\n");
     }
