@@ -1635,7 +1635,7 @@ impl Engine {
                 .bind(now.as_microsecond())
                 .bind(st.view.revision)
                 .bind(json)
-                .execute(self.db.writer())
+                .execute(self.db.writable()?)
                 .await?
         } else {
             drn_store::query("UPDATE online_renewals SET status = $1, step = $2, application_id = $3, updated_at = $4, revision = $5, data_json = $6 WHERE id = $7 AND revision = $8")
@@ -1647,7 +1647,7 @@ impl Engine {
                 .bind(json)
                 .bind(st.view.id.clone())
                 .bind(expected)
-                .execute(self.db.writer())
+                .execute(self.db.writable()?)
                 .await?
         };
         if done.rows_affected() != 1 {

@@ -401,7 +401,7 @@ impl Engine {
                 let _ = tx.blocking_send(Err(e));
             }
         });
-        let mut conn = self.db.writer().acquire().await?;
+        let mut conn = self.db.writable()?.acquire().await?;
         if sqlite {
             for p in ["PRAGMA synchronous=OFF", "PRAGMA cache_size=-524288"] {
                 drn_store::query(p).execute(&mut *conn).await?;

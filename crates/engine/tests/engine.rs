@@ -863,6 +863,11 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
         .await
         .unwrap_err();
     assert!(matches!(e, EngineError::StorageFault { .. }), "{e}");
+    // And so is a write outside both (the online renewal's own row, the persons' load).
+    assert!(matches!(
+        w.engine.db.writable(),
+        Err(drn_store::StoreError::Fault(_))
+    ));
 
     // Nothing of them was kept; reads go on.
     assert_eq!(count("SELECT COUNT(*) FROM applications").await, 1);

@@ -350,6 +350,13 @@ impl Db {
         &self.write
     }
 
+    /// The pool for writes, refused after a storage fault (see [`Fault`]): for writes made
+    /// outside the engine's writer and [`Db::begin`].
+    pub fn writable(&self) -> Result<&AnyPool, StoreError> {
+        self.fault.refuse()?;
+        Ok(&self.write)
+    }
+
     /// True when the database has no units yet (a fresh database).
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
