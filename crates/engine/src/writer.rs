@@ -515,7 +515,7 @@ pub(crate) struct Ctx<'a> {
     savepoints: bool,
     /// Set when a command without a savepoint failed after its writes were sent.
     needs_savepoints: bool,
-    /// The batch holds [`COUNTERS_LOCK`] (PostgreSQL).
+    /// The batch holds [`drn_store::COUNTERS_LOCK`] (PostgreSQL).
     counters_locked: bool,
 }
 
@@ -524,10 +524,6 @@ pub(crate) enum Link<'a> {
     Sqlx(&'a mut AnyConnection),
     Lite(&'a mut LiteConn),
 }
-
-/// The key of the transaction-level advisory lock under which a PostgreSQL batch takes
-/// counters (see [`Ctx::take_counter`]): "drnctr" in ASCII.
-const COUNTERS_LOCK: i64 = 0x0000_6472_6e63_7472;
 
 const SAVEPOINT: &str = "SAVEPOINT drn_cmd";
 const RELEASE: &str = "RELEASE SAVEPOINT drn_cmd";
@@ -690,16 +686,12 @@ impl<'a> Ctx<'a> {
     /// the same counter, until it commits (PostgreSQL).
     pub(crate) async fn take_counter(&mut self, name: &str, n: i64) -> Result<i64, EngineError> {
         if self.backend == Backend::Postgres && !self.counters_locked {
-            // Batches take counters' rows in the order of their commands (a talon number
-            // at one counter, then another's) and hold them to commit: two batches could
-            // each wait for the other's, and PostgreSQL breaks that only after its
-            // `deadlock_timeout` (1 s). So a batch takes every counter under one lock,
-            // until it commits; the batches' other work still runs side by side.
-            self.fetch_optional(
-                "SELECT pg_advisory_xact_lock($1)",
-                vec![Value::from(COUNTERS_LOCK)],
-            )
-            .await?;
+            // Batches take counters' rows in the order of their commands and hold them to
+            // commit, so a batch takes every counter under the one lock that other
+            // transactions take theirs under too (see `drn_store::COUNTERS_LOCK`), until
+            // it commits; the batches' other work still runs side by side.
+            let lock = drn_store::lock_counters();
+            self.fetch_optional(&lock.sql, lock.args).await?;
             self.counters_locked = true;
         }
         let last = self
@@ -891,15 +883,14 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// Two PostgreSQL batches that take the same two counters in opposite orders: without
-    /// the counters' lock each would hold one row and wait for the other's, a deadlock
-    /// that PostgreSQL breaks after a second by failing one of them. With it, the second
-    /// waits for the first to commit, and both succeed.
-    #[tokio::test]
-    async fn postgres_batches_take_counters_without_deadlock() {
-        let urls = drn_store::testkit::fresh_urls("counters-lock")
-            .await
-            .unwrap();
+    /// Two PostgreSQL transactions that take the same two counters in opposite orders: a
+    /// batch, and another batch or a transaction outside the writer (with
+    /// `drn_store::next_counter`, as `audit::append` does). Without the counters' lock each
+    /// would hold one row and wait for the other's, a deadlock that PostgreSQL breaks after
+    /// a second by failing one of them. With it, the second waits for the first to commit,
+    /// and both succeed.
+    async fn counters_in_opposite_orders(name: &str, outside_the_writer: bool) {
+        let urls = drn_store::testkit::fresh_urls(name).await.unwrap();
         let Some(url) = urls.iter().find(|u| u.starts_with("postgres")) else {
             eprintln!("skipped: DRN_TEST_POSTGRES is not set");
             return;
@@ -917,15 +908,21 @@ mod tests {
         let other = db.clone();
         let b = tokio::spawn(async move {
             let mut b = other.begin().await.unwrap();
-            let mut ctx = Ctx::new(Link::Sqlx(&mut b), Backend::Postgres);
-            let y = ctx.next_counter("y").await?;
-            let x = ctx.next_counter("x").await?;
-            ctx.flush().await?;
-            drop(ctx);
+            let (y, x) = if outside_the_writer {
+                let y = drn_store::next_counter(&mut b, "y").await?;
+                (y, drn_store::next_counter(&mut b, "x").await?)
+            } else {
+                let mut ctx = Ctx::new(Link::Sqlx(&mut b), Backend::Postgres);
+                let y = ctx.next_counter("y").await?;
+                let x = ctx.next_counter("x").await?;
+                ctx.flush().await?;
+                (y, x)
+            };
             b.commit().await.map_err(drn_store::StoreError::from)?;
             Ok::<_, EngineError>((x, y))
         });
-        // Let the other batch reach its first counter (and, without the lock, take it).
+        // Let the other transaction reach its first counter (and, without the lock, take
+        // it).
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let y = ctx.next_counter("y").await.unwrap();
         ctx.flush().await.unwrap();
@@ -934,5 +931,15 @@ mod tests {
         assert_eq!(y, 1);
         assert_eq!(b.await.unwrap().unwrap(), (2, 2));
         db.close().await;
+    }
+
+    #[tokio::test]
+    async fn postgres_batches_take_counters_without_deadlock() {
+        counters_in_opposite_orders("counters-lock", false).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_batch_and_a_transaction_outside_the_writer_take_counters_without_deadlock() {
+        counters_in_opposite_orders("counters-lock-outside", true).await;
     }
 }

@@ -77,6 +77,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backend a connection talks to: for code given only a connection (a transaction
+    /// made outside the engine's writer, see [`next_counter`]).
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
     /// The conflict clause a write that may change many rows takes, put after its verb
     /// (`INSERT OR FAIL INTO`, `UPDATE OR FAIL t`). On SQLite a statement that changes
     /// several rows and may abort copies every page it changes into a statement journal,
@@ -392,9 +402,32 @@ fn split_statements(sql: &str) -> Vec<String> {
     out
 }
 
-/// Takes the next value of a named counter inside a transaction. The row's update lock
-/// serialises writers of one counter on PostgreSQL; SQLite has one writer anyway.
+/// The key of the transaction-level advisory lock under which every PostgreSQL transaction
+/// takes numbering counters ("drnctr" in ASCII). Transactions take counters' rows in their
+/// own orders (a talon number at one counter, then another's, then the audit's) and hold
+/// them to commit: two taking two counters in opposite orders would each wait for the
+/// other, a deadlock PostgreSQL breaks only after its `deadlock_timeout` (1 s) by failing
+/// one. Under one lock, taken before the first counter and held to commit, they queue
+/// instead. Taking it again in the same transaction succeeds at once.
+pub const COUNTERS_LOCK: i64 = 0x0000_6472_6e63_7472;
+
+/// The statement that takes [`COUNTERS_LOCK`] (PostgreSQL only).
+pub fn lock_counters() -> Statement {
+    Statement::new(
+        "SELECT pg_advisory_xact_lock($1)",
+        vec![Value::from(COUNTERS_LOCK)],
+    )
+}
+
+/// Takes the next value of a named counter inside a transaction (one made outside the
+/// engine's writer, whose batches take theirs through their own context). On PostgreSQL
+/// it first takes [`COUNTERS_LOCK`], as the writer's batches do, so that it cannot
+/// deadlock with one over two counters; the row's update lock then serialises writers of
+/// one counter. SQLite has one writer anyway.
 pub async fn next_counter(tx: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
+    if Backend::of(tx) == Backend::Postgres {
+        fetch(tx, &lock_counters()).await?;
+    }
     let v: Option<i64> =
         sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
             .bind(name)
@@ -627,6 +660,43 @@ mod tests {
             for_backend(sql, Backend::Postgres),
             "CREATE TABLE a (x TEXT);\nP;\nB;\n"
         );
+    }
+
+    /// `next_counter` numbers from 1 on both backends, and on PostgreSQL waits for the
+    /// counters' lock: while another transaction holds it, a transaction with a short
+    /// `lock_timeout` fails to take a counter (55P03); once it is released, it succeeds.
+    #[tokio::test]
+    async fn next_counter_takes_the_counters_lock_on_postgres() {
+        for url in testkit::fresh_urls("next-counter").await.unwrap() {
+            let db = Db::open(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            assert_eq!(next_counter(&mut tx, "x").await.unwrap(), 1);
+            assert_eq!(next_counter(&mut tx, "x").await.unwrap(), 2);
+            tx.commit().await.unwrap();
+            if db.backend != Backend::Postgres {
+                db.close().await;
+                continue;
+            }
+            let mut holder = db.begin().await.unwrap();
+            fetch(&mut holder, &lock_counters()).await.unwrap();
+            let mut waiter = db.begin().await.unwrap();
+            query("SET LOCAL lock_timeout = '200ms'")
+                .execute(&mut *waiter)
+                .await
+                .unwrap();
+            let e = next_counter(&mut waiter, "x").await.unwrap_err();
+            assert!(
+                matches!(&e, StoreError::Db(sqlx::Error::Database(d)) if d.code().as_deref() == Some("55P03")),
+                "{e}"
+            );
+            waiter.rollback().await.unwrap();
+            holder.commit().await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            assert_eq!(next_counter(&mut tx, "x").await.unwrap(), 3);
+            tx.commit().await.unwrap();
+            db.close().await;
+        }
     }
 
     #[test]
