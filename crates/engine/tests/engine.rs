@@ -883,6 +883,27 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
         .await
         .unwrap();
     assert_eq!(row[0].try_get::<i64, _>(0).unwrap(), i64::from(kept.step));
+
+    // A restart keeps the fault (its marker beside the file), until an administrator who
+    // has checked the database deletes the marker.
+    let restart = || async {
+        let (cat, cal) = load_catalog();
+        let db = Db::open(&url).await.unwrap();
+        Engine::new(db, cat, cal, w.clock.clone()).unwrap()
+    };
+    let e = restart()
+        .await
+        .execute(&w.counter, &complete, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, EngineError::StorageFault { reason: r } if r.contains("before the restart") && r.contains(&reason)),
+        "{e}"
+    );
+    std::fs::remove_file(drn_store::Fault::marker_path(&path)).unwrap();
+    let engine = restart().await;
+    assert_eq!(engine.db.fault(), None);
+    engine.execute(&w.counter, &complete, None).await.unwrap();
 }
 
 /// A child process writes commands under load and is killed with SIGKILL; after reopening,

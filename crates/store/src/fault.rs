@@ -5,12 +5,20 @@
 //! durable. So the first such error, met by the engine writer's connection or by the WAL's
 //! checkpointer, is kept in a [`Fault`] shared by the [`crate::Db`] handle: from then on
 //! the writer's connection refuses every statement, the checkpointer stops, and
-//! [`crate::Db::begin`] refuses too, until the process is restarted by an administrator
-//! who has looked. Reads go on. What was committed before stays in the WAL.
+//! [`crate::Db::begin`] refuses too. Reads go on. What was committed before stays in the
+//! WAL.
+//!
+//! A restart does not clear it: the fault is also written to a marker file beside the
+//! database, `<database file>.fault` (when it was recorded, during what, and why), and a
+//! [`crate::Db`] opened on a file with a marker starts with the fault set, saying it was
+//! recorded before the restart. The administrator checks or restores the database and
+//! then deletes the marker; the next start writes again. (If the marker cannot be written,
+//! a full disk say, the error is logged and the fault holds in memory only, as before.)
 //!
 //! PostgreSQL keeps its own files and reports its own trouble: nothing there is a fault in
 //! this sense.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use rusqlite::ffi;
@@ -19,12 +27,46 @@ use crate::StoreError;
 
 /// A database's first storage fault, if any (see the module). Clones share it.
 #[derive(Clone, Debug, Default)]
-pub struct Fault(Arc<OnceLock<String>>);
+pub struct Fault(Arc<Inner>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    reason: OnceLock<String>,
+    /// The marker file that keeps the fault across restarts; `None`: in memory only.
+    marker: Option<PathBuf>,
+}
 
 impl Fault {
+    /// The fault of the SQLite database in the file `db`: already set when its marker is
+    /// there (recorded before a restart, or unreadable: refusing is the safe side), and
+    /// written to the marker when recorded.
+    pub fn of_file(db: &Path) -> Fault {
+        let marker = Fault::marker_path(db);
+        let reason = OnceLock::new();
+        if let Some(r) = read_marker(&marker) {
+            tracing::error!(
+                marker = %marker.display(),
+                reason = %r,
+                "storage fault recorded before the restart: the database accepts no writes until the marker is deleted"
+            );
+            let _ = reason.set(r);
+        }
+        Fault(Arc::new(Inner {
+            reason,
+            marker: Some(marker),
+        }))
+    }
+
+    /// The marker file of the database in the file `db`: `<db>.fault`.
+    pub fn marker_path(db: &Path) -> PathBuf {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".fault");
+        PathBuf::from(p)
+    }
+
     /// What failed first, once something has.
     pub fn get(&self) -> Option<&str> {
-        self.0.get().map(String::as_str)
+        self.0.reason.get().map(String::as_str)
     }
 
     /// `Err` once faulted: nothing more may be written.
@@ -42,7 +84,7 @@ impl Fault {
             return e;
         }
         let mut first = false;
-        let reason = self.0.get_or_init(|| {
+        let reason = self.0.reason.get_or_init(|| {
             first = true;
             // SQLite's extended code tells an administrator which I/O failed (a short
             // read, a write, an fsync…); its message does not.
@@ -59,9 +101,83 @@ impl Fault {
                 error = %e,
                 "storage fault: the database stops accepting writes"
             );
+            if let Some(marker) = &self.0.marker {
+                if let Err(io) = write_marker(marker, during, reason) {
+                    tracing::error!(
+                        marker = %marker.display(),
+                        error = %io,
+                        "could not write the storage fault's marker: a restart would clear the fault"
+                    );
+                }
+            }
         }
         StoreError::Fault(reason.clone())
     }
+}
+
+/// Writes the marker of a fault: to a temporary file, synced, renamed over the marker, and
+/// the directory synced (where it can be opened), so that a crash leaves either no marker
+/// or a whole one.
+fn write_marker(marker: &Path, during: &str, reason: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    // One line each, so that `read_marker` finds them.
+    let one_line = |s: &str| s.replace(['\n', '\r'], " ");
+    let text = format!(
+        "# A storage fault stopped DRN's writes to this database. Check or restore the\n\
+         # database, then delete this file: DRN refuses every change while it is here.\n\
+         at: {}\nduring: {}\nreason: {}\n",
+        jiff::Timestamp::now(),
+        one_line(during),
+        one_line(reason),
+    );
+    let mut tmp = marker.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, marker)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    let dir = match marker.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    // Not every platform opens a directory as a file (Windows does not).
+    match std::fs::File::open(dir) {
+        Ok(d) => d.sync_all(),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The reason of a fault kept in `marker` (see [`write_marker`]), for a database opened
+/// after a restart; `None` when there is no marker.
+fn read_marker(marker: &Path) -> Option<String> {
+    let delete = format!(
+        "delete {} once the database is checked or restored",
+        marker.display()
+    );
+    let text = match std::fs::read_to_string(marker) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            return Some(format!(
+                "a storage fault was recorded before the restart, its marker unreadable ({e}); {delete}"
+            ))
+        }
+    };
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+    };
+    let reason = field("reason:").unwrap_or(text.trim());
+    let at = field("at:").unwrap_or("an unknown time");
+    Some(format!(
+        "recorded before the restart, at {at}: {reason}; {delete}"
+    ))
 }
 
 impl StoreError {
@@ -155,6 +271,24 @@ mod tests {
         (path, fault, w)
     }
 
+    /// Lets the database grow by a few pages only (`max_page_count`: SQLite's
+    /// `SQLITE_FULL`, as from a full disk) and writes in a transaction until a statement
+    /// fails; returns its error, the transaction left open.
+    fn fill_up(w: &LiteConn) -> StoreError {
+        let pages: i64 = w.run_many(&[sql("PRAGMA page_count")]).unwrap().rows[0]
+            .try_get(0)
+            .unwrap();
+        w.run_many(&[sql(&format!("PRAGMA max_page_count = {}", pages + 4))])
+            .unwrap();
+        w.begin().unwrap();
+        for i in 0..100 {
+            if let Err(e) = w.run_many(&[insert(&format!("big{i}"), 8192)]) {
+                return e;
+            }
+        }
+        panic!("the database never filled up");
+    }
+
     fn count(path: &std::path::Path) -> i64 {
         LiteConn::open(path)
             .unwrap()
@@ -243,20 +377,7 @@ mod tests {
         w.rollback();
         assert_eq!(fault.get(), None);
 
-        let pages: i64 = w.run_many(&[sql("PRAGMA page_count")]).unwrap().rows[0]
-            .try_get(0)
-            .unwrap();
-        w.run_many(&[sql(&format!("PRAGMA max_page_count = {}", pages + 4))])
-            .unwrap();
-        w.begin().unwrap();
-        let mut failed = None;
-        for i in 0..100 {
-            if let Err(e) = w.run_many(&[insert(&format!("big{i}"), 8192)]) {
-                failed = Some(e);
-                break;
-            }
-        }
-        let e = failed.expect("the database never filled up");
+        let e = fill_up(&w);
         assert!(
             matches!(&e, StoreError::Fault(r) if r.contains("full")),
             "{e}"
@@ -274,6 +395,89 @@ mod tests {
         assert_eq!(fault.get(), Some(reason.as_str()));
         // Nothing of the failed transaction was kept; reads go on.
         assert_eq!(count(&path), 1);
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A fault outlives the process: recorded on a `Db`'s file (it fills up), it is kept
+    /// in `<file>.fault`, and a `Db` opened on the file again starts with it, saying so:
+    /// its writer's connection, `Db::begin` and a migration left to apply are refused.
+    /// Once the marker is deleted, the next `Db` writes.
+    #[tokio::test]
+    async fn a_fault_outlives_a_restart_until_its_marker_is_deleted() {
+        let path = db("restart");
+        let url = format!("sqlite://{}", path.display());
+        let marker = Fault::marker_path(&path);
+        let db = crate::Db::open(&url).await.unwrap();
+        db.migrate().await.unwrap();
+        // As if the next start brought a new migration.
+        crate::query("DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)")
+            .execute(db.writer())
+            .await
+            .unwrap();
+        let (w, checkpointer) = db.open_lite_writer().unwrap().unwrap();
+        assert!(!marker.exists());
+        let e = fill_up(&w);
+        w.rollback();
+        assert!(matches!(e, StoreError::Fault(_)), "{e}");
+        let reason = db.fault().unwrap();
+        let kept = std::fs::read_to_string(&marker).unwrap();
+        assert!(
+            kept.contains("\nduring: statement\n")
+                && kept.contains(&format!("\nreason: {reason}\n")),
+            "{kept}"
+        );
+        drop((w, checkpointer));
+        db.close().await;
+        drop(db);
+
+        // The restart.
+        let db = crate::Db::open(&url).await.unwrap();
+        let again = db.fault().expect("the restart cleared the fault");
+        assert!(
+            again.contains("before the restart") && again.contains(&reason),
+            "{again}"
+        );
+        assert!(matches!(db.begin().await, Err(StoreError::Fault(r)) if r == again));
+        assert!(matches!(db.migrate().await, Err(StoreError::Fault(_))));
+        let (w, checkpointer) = db.open_lite_writer().unwrap().unwrap();
+        assert!(matches!(w.begin(), Err(StoreError::Fault(r)) if r == again));
+        assert!(matches!(
+            w.run_many(&[insert("b", 1)]),
+            Err(StoreError::Fault(_))
+        ));
+        drop((w, checkpointer));
+        db.close().await;
+        drop(db);
+        assert_eq!(count(&path), 0);
+
+        // The administrator has checked the database and deletes the marker.
+        std::fs::remove_file(&marker).unwrap();
+        let db = crate::Db::open(&url).await.unwrap();
+        assert_eq!(db.fault(), None);
+        let (w, _checkpointer) = db.open_lite_writer().unwrap().unwrap();
+        w.begin().unwrap();
+        w.run_many(&[insert("b", 1)]).unwrap();
+        w.commit().unwrap();
+        assert_eq!(count(&path), 1);
+        db.begin().await.unwrap().rollback().await.unwrap();
+        assert!(!marker.exists());
+        db.close().await;
+        let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    }
+
+    /// A marker that cannot be read still stops the writes (the safe side).
+    #[test]
+    fn an_unreadable_marker_is_a_fault() {
+        let path = db("unreadable");
+        // A directory where the marker's file would be: it exists, but is no file.
+        std::fs::create_dir(Fault::marker_path(&path)).unwrap();
+        let fault = Fault::of_file(&path);
+        assert!(
+            fault.get().is_some_and(|r| r.contains("unreadable")),
+            "{:?}",
+            fault.get()
+        );
+        assert!(fault.refuse().is_err());
         let _ = std::fs::remove_dir_all(path.parent().unwrap());
     }
 

@@ -221,13 +221,15 @@ impl Db {
             backend,
             write,
             read,
-            file,
             lite_read,
-            fault: Fault::default(),
+            // A fault recorded before a restart stands (see `Fault::of_file`).
+            fault: file.as_deref().map(Fault::of_file).unwrap_or_default(),
+            file,
         })
     }
 
-    /// Applies the migrations not yet applied; returns how many ran.
+    /// Applies the migrations not yet applied; returns how many ran. Refused when one is
+    /// to be applied after a storage fault (see [`Fault`]).
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         let mut conn = self.write.acquire().await?;
         conn.execute(
@@ -255,6 +257,8 @@ impl Db {
             let sql = for_backend(sql, self.backend)
                 .replace("@ID@", id)
                 .replace("@BLOB@", blob);
+            // Not into a file whose storage failed (a fault kept from before a restart).
+            self.fault.refuse()?;
             let mut tx = conn.begin().await?;
             for stmt in split_statements(&sql) {
                 tx.execute(stmt.as_str())
