@@ -423,8 +423,8 @@ impl Sim {
         Ok(())
     }
 
-    /// One slot's intake at the counters.
-    async fn intake(&mut self, n: u32, day: Date) {
+    /// One slot's intake at the counters: its commands, under way (see [`all`]).
+    fn intake(&mut self, n: u32, day: Date) -> Vec<tokio::task::JoinHandle<Vec<Done>>> {
         let mut tasks = Vec::new();
         for _ in 0..n {
             let service = self.pick_service(day);
@@ -479,8 +479,7 @@ impl Sim {
                 }]
             }));
         }
-        let done = all(tasks).await;
-        self.record(done);
+        tasks
     }
 
     fn pick_service(&mut self, day: Date) -> Option<String> {
@@ -927,18 +926,23 @@ pub async fn run(
             let (day_started, commands_before) = (std::time::Instant::now(), sim.commands);
             sim.clock.set(sim.at(day, 9, 0)?);
             sim.receive().await;
-            // Slots of the time an officer takes for a step, 09:00 to 18:00: the slot's
-            // share of intake at its start, the units' work in its middle.
+            // Slots of the time an officer takes for a step, 09:00 to 18:00, each at its
+            // middle instant: the slot's share of intake at the counters and the units'
+            // work run together. The work lists are read as they stood before that instant,
+            // so what the slot's intake accepts waits for the next slot whichever command
+            // the writer takes first, and the writer is not left idle between the two.
             let slot = (60 / opts.steps_per_hour.max(1)).max(1);
             let slots = 9 * 60 / slot;
             for i in 0..slots {
-                let t = 9 * 60 + i * slot;
+                let t = 9 * 60 + i * slot + slot / 2;
                 sim.clock.set(sim.at(day, (t / 60) as i8, (t % 60) as i8)?);
                 let n = opts.per_day * (i + 1) / slots - opts.per_day * i / slots;
-                sim.intake(n, day).await;
-                let t = t + slot / 2;
-                sim.clock.set(sim.at(day, (t / 60) as i8, (t % 60) as i8)?);
+                let intake = sim.intake(n, day);
                 sim.work().await?;
+                // After the work's record (which drops the units it found idle): the
+                // units the intake handed applications to are active again.
+                let done = all(intake).await;
+                sim.record(done);
             }
             sim.clock.set(sim.at(day, 17, 59)?);
             sim.registries().await?;
