@@ -205,7 +205,7 @@ impl Db {
                             // Pages read through a memory map, not copied in by a read
                             // call each (a reader's page cache is dropped whenever the
                             // writer commits); and a larger cache for the writer's pages.
-                            conn.execute("PRAGMA mmap_size=2147418112").await?;
+                            conn.execute(lite::MMAP_PRAGMA).await?;
                             conn.execute("PRAGMA cache_size=-65536").await?;
                         }
                         Ok(())
