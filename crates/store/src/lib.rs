@@ -196,17 +196,9 @@ impl Db {
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
-                            // WAL for readers beside the writer; synchronous=FULL so that a
-                            // committed (acknowledged) transaction survives a crash.
-                            conn.execute("PRAGMA journal_mode=WAL").await?;
-                            conn.execute("PRAGMA synchronous=FULL").await?;
-                            conn.execute("PRAGMA foreign_keys=ON").await?;
-                            conn.execute("PRAGMA busy_timeout=10000").await?;
-                            // Pages read through a memory map, not copied in by a read
-                            // call each (a reader's page cache is dropped whenever the
-                            // writer commits); and a larger cache for the writer's pages.
-                            conn.execute(lite::MMAP_PRAGMA).await?;
-                            conn.execute("PRAGMA cache_size=-65536").await?;
+                            for pragma in lite::CONNECTION_PRAGMAS {
+                                conn.execute(*pragma).await?;
+                            }
                         }
                         Ok(())
                     })

@@ -18,17 +18,29 @@ use rusqlite::{Connection, OpenFlags};
 use crate::row::DbRow;
 use crate::{Fault, RunResult, Statement, StoreError, Value};
 
-/// The memory map over the database file: SQLite's cap, 2 GiB. Mapping the whole file
-/// (64 GiB cap, tried on a year's 16 GiB database) made the system time grow by half and
-/// the writer wait on page faults: 31–34 s for a week against 22–24 s with this map.
-pub(crate) const MMAP_PRAGMA: &str = "PRAGMA mmap_size=2147418112";
+/// Every SQLite connection's settings, this module's and sqlx's pools' alike:
+/// - WAL, so that readers read beside the writer; `synchronous=FULL`, so that a committed
+///   (acknowledged) transaction survives a crash; foreign keys; a 10 s busy timeout;
+/// - pages read through a memory map, not copied in by a read call each (a reader's page
+///   cache is dropped whenever the writer commits), up to SQLite's cap of 2 GiB. Mapping
+///   the whole file (a 64 GiB cap, tried on a year's 16 GiB database) made the system
+///   time grow by half and the writer wait on page faults: 31–34 s for a week against
+///   22–24 s with this map;
+/// - a larger page cache (64 MiB), for the writer's pages.
+pub(crate) const CONNECTION_PRAGMAS: &[&str] = &[
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA mmap_size=2147418112",
+    "PRAGMA cache_size=-65536",
+];
 
 /// Statements kept prepared per connection (the engine has a few hundred distinct ones;
 /// the multi-row audit inserts differ by size).
 const CACHED_STATEMENTS: usize = 512;
 
-/// A SQLite connection, set up as the sqlx pool's are (WAL, `synchronous=FULL`, foreign
-/// keys, a busy timeout, a memory map and a larger cache).
+/// A SQLite connection, set up as the sqlx pool's are ([`CONNECTION_PRAGMAS`]).
 pub struct LiteConn {
     c: Connection,
     /// The writer's: refuses once set, and is set by a storage fault met here.
@@ -65,14 +77,9 @@ impl LiteConn {
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        c.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=FULL;
-             PRAGMA foreign_keys=ON;
-             PRAGMA cache_size=-65536;",
-        )?;
-        c.execute_batch(MMAP_PRAGMA)?;
-        c.busy_timeout(std::time::Duration::from_secs(10))?;
+        for pragma in CONNECTION_PRAGMAS {
+            c.execute_batch(pragma)?;
+        }
         c.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
         Ok(LiteConn { c, fault: None })
     }
