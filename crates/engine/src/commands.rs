@@ -23,6 +23,17 @@ use crate::Engine;
 /// [`waiting_args`]).
 const WAITING_AT_STEP: &str = "holder_unit = $1 AND status = 'in_progress' AND service = $2 AND version = $3 AND process = $4 AND step = $5 AND registry_id IS NULL";
 
+/// One application waiting for a registry, as the formation read it.
+struct WaitingItem {
+    id: String,
+    entered_at: Option<i64>,
+    due_at: Option<i64>,
+}
+
+/// Applications per statement when a registry is formed: a registry may list thousands,
+/// and a statement's parameters are bounded (SQLite 32,766, PostgreSQL 65,535).
+const ITEMS_PER_STATEMENT: usize = 500;
+
 fn waiting_args(unit: &UnitId, service: &str, version: &str, process: &str, n: u32) -> Vec<Value> {
     vec![
         Value::from(unit.as_str()),
@@ -1244,11 +1255,12 @@ impl Engine {
                 Role::for_step(step.unit).code()
             )));
         }
-        // What waits at the step, by the unit that accepted it: that unit decides where
-        // each goes next (a registry goes to one unit), and the counts check the writes.
+        // What waits at the step, each with the unit that accepted it (that unit decides
+        // where it goes next: a registry goes to one unit) and when it entered the step and
+        // was due, read once: the registries' items are written from this list.
         let waiting = c
             .fetch_all(
-                &format!("SELECT accepted_unit, COUNT(*) FROM applications WHERE {WAITING_AT_STEP} GROUP BY accepted_unit ORDER BY accepted_unit"),
+                &format!("SELECT id, accepted_unit, step_entered_at, step_due_at FROM applications WHERE {WAITING_AT_STEP} ORDER BY accepted_unit, id"),
                 waiting_args(&unit, service, version, process, n),
             )
             .await?;
@@ -1258,17 +1270,26 @@ impl Engine {
                 format!("no applications wait at your unit at step {n}"),
             ));
         }
-        let mut by_dest: std::collections::BTreeMap<UnitId, (Vec<UnitId>, u64)> =
-            Default::default();
+        let mut by_dest: std::collections::BTreeMap<UnitId, Vec<WaitingItem>> = Default::default();
+        let mut dest_of: Option<(String, UnitId)> = None;
         for r in &waiting {
-            let accepted = UnitId::from_db(r.try_get(0)?);
-            let count = r.try_get::<i64, _>(1)?.max(0) as u64;
-            let dest = self.resolve_holder(c, &accepted, next.unit).await?;
-            let e = by_dest.entry(dest).or_default();
-            e.0.push(accepted);
-            e.1 += count;
+            let accepted: String = r.try_get(1)?;
+            let dest = match &dest_of {
+                Some((a, d)) if *a == accepted => d.clone(),
+                _ => {
+                    let d = self
+                        .resolve_holder(c, &UnitId::from_db(accepted.clone()), next.unit)
+                        .await?;
+                    dest_of = Some((accepted, d.clone()));
+                    d
+                }
+            };
+            by_dest.entry(dest).or_default().push(WaitingItem {
+                id: r.try_get(0)?,
+                entered_at: r.try_get(2)?,
+                due_at: r.try_get(3)?,
+            });
         }
-        let all_one_dest = by_dest.len() == 1;
         let kind = step
             .registry
             .map(|k| {
@@ -1281,7 +1302,7 @@ impl Engine {
         let year = now.to_zoned(self.tz.clone()).year();
         let or_fail = c.backend().or_fail();
         let mut out = Vec::new();
-        for (dest, (accepted, count)) in by_dest {
+        for (dest, items) in by_dest {
             let id = RegistryId::new();
             let seq = c.next_counter(&format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
@@ -1313,36 +1334,53 @@ impl Engine {
                 now,
                 &json!({ "registry": number, "kind": kind }),
             );
-            // Each application's item keeps when it entered the step the registry ends and
-            // when that was due (the sending completes the step for each at its own time);
-            // then each is marked as in the registry, in one statement each for all.
-            let mut args = waiting_args(&unit, service, version, process, n);
-            args.push(Value::from(id.as_str()));
-            let mut filter = String::new();
-            if !all_one_dest {
-                let marks: Vec<String> = (0..accepted.len())
+            for chunk in items.chunks(ITEMS_PER_STATEMENT) {
+                // Each application is marked as in the registry only while it still waits
+                // at the step: another writer's transaction may have moved it since the
+                // read (PostgreSQL), and then the registry is not formed. (Its unit follows
+                // from its step; leaving the unit out keeps the lookups by id.)
+                let mut args = vec![
+                    Value::from(id.as_str()),
+                    Value::from(service),
+                    Value::from(version),
+                    Value::from(process),
+                    Value::from(i64::from(n)),
+                ];
+                let marks = (0..chunk.len())
                     .map(|i| format!("${}", args.len() + 1 + i))
-                    .collect();
-                filter = format!(" AND accepted_unit IN ({})", marks.join(", "));
-                args.extend(accepted.iter().map(|u| Value::from(u.as_str())));
-            }
-            let items = c
-                .execute_counted(Statement::new(
-                    format!("INSERT {or_fail}INTO registry_items (registry_id, application_id, entered_at, due_at) SELECT $6, id, step_entered_at, step_due_at FROM applications WHERE {WAITING_AT_STEP}{filter}"),
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                args.extend(chunk.iter().map(|w| Value::from(w.id.as_str())));
+                let marked = c
+                    .execute_counted(Statement::new(
+                        format!("UPDATE {or_fail}applications SET registry_id = $1, revision = revision + 1 WHERE id IN ({marks}) AND status = 'in_progress' AND registry_id IS NULL AND service = $2 AND version = $3 AND process = $4 AND step = $5"),
+                        args,
+                    ))
+                    .await?;
+                if marked != chunk.len() as u64 {
+                    return Err(EngineError::Raced {
+                        what: "applications waiting for a registry",
+                    });
+                }
+                // Each item keeps when its application entered the step the registry ends
+                // and when that was due (the sending completes the step for each at its
+                // own time).
+                let mut args = vec![Value::from(id.as_str())];
+                let mut rows_sql = Vec::with_capacity(chunk.len());
+                for w in chunk {
+                    let at = args.len();
+                    rows_sql.push(format!("($1, ${}, ${}, ${})", at + 1, at + 2, at + 3));
+                    args.push(Value::from(w.id.as_str()));
+                    args.push(Value::from(w.entered_at));
+                    args.push(Value::from(w.due_at));
+                }
+                c.push(
+                    format!(
+                        "INSERT INTO registry_items (registry_id, application_id, entered_at, due_at) VALUES {}",
+                        rows_sql.join(", ")
+                    ),
                     args,
-                ))
-                .await?;
-            let marked = c
-                .execute_counted(Statement::new(
-                    format!("UPDATE {or_fail}applications SET registry_id = $1, revision = revision + 1 WHERE id IN (SELECT application_id FROM registry_items WHERE registry_id = $1) AND registry_id IS NULL AND status = 'in_progress'"),
-                    vec![Value::from(id.as_str())],
-                ))
-                .await?;
-            if items != count || marked != count {
-                // Another writer's transaction moved one of them in between (PostgreSQL).
-                return Err(EngineError::Raced {
-                    what: "applications waiting for a registry",
-                });
+                );
             }
             out.push(load_registry(c, &id).await?);
         }

@@ -60,6 +60,19 @@ fn uid(s: &str) -> UnitId {
     UnitId::parse(s).unwrap()
 }
 
+/// A staff member of unit `u`, named `id`.
+fn staff(id: &str, role: Role, u: &str) -> NewStaff {
+    NewStaff {
+        id: id.into(),
+        username: id.into(),
+        full_name: id.into(),
+        role,
+        unit: uid(u),
+        iin: None,
+        password_hash: "x".into(),
+    }
+}
+
 async fn world(url: &str, start: &str) -> World {
     let db = Db::open(url).await.unwrap();
     db.migrate().await.unwrap();
@@ -83,15 +96,6 @@ async fn world(url: &str, start: &str) -> World {
         )
         .await
         .unwrap();
-    let staff = |id: &str, role: Role, u: &str| NewStaff {
-        id: id.into(),
-        username: id.into(),
-        full_name: id.into(),
-        role,
-        unit: uid(u),
-        iin: None,
-        password_hash: "x".into(),
-    };
     engine
         .create_staff(
             &sys,
@@ -390,6 +394,143 @@ async fn walk_2018(url: &str) {
     let v = audit::verify(&w.engine.db).await.unwrap();
     assert_eq!(v.broken_at, None, "{v:?}");
     assert!(v.records > 30);
+}
+
+/// A registry goes to one unit: the centre's registry of the step after production is one
+/// registry per region, each listing that region's applications, with when each entered
+/// the step and was due (its item), and each received at its own region.
+async fn registry_per_destination(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let e = &w.engine;
+    let sys = Actor::system();
+    e.create_staff(
+        &sys,
+        &[
+            staff("op75", Role::CounterOperator, "C75-1"),
+            staff("reg75", Role::RegionalOfficer, "R75"),
+        ],
+    )
+    .await
+    .unwrap();
+    let op75 = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
+    let reg75 = Actor::staff("reg75", Role::RegionalOfficer, uid("R75"));
+    let a = accept(&w, Urgency::General).await;
+    let b = run(
+        &w,
+        &op75,
+        accept_cmd(
+            "S1",
+            Channel::Counter,
+            Iin::parse("760212350620").unwrap(),
+            serde_json::json!({}),
+        ),
+    )
+    .await;
+    w.clock.advance(SignedDuration::from_mins(20));
+    let a = complete(&w, &w.counter, &a).await;
+    let b = complete(&w, &op75, &b).await;
+    assert_eq!((b.step, b.holder_unit.as_str()), (3, "D75-1"));
+    let a = hand_over(&w, &w.district, &w.region, &a).await;
+    let b = hand_over(&w, &w.other_district, &reg75, &b).await;
+    assert_eq!((b.step, b.holder_unit.as_str()), (4, "R75"));
+    let a = hand_over(&w, &w.region, &w.centre, &a).await;
+    let b = hand_over(&w, &reg75, &w.centre, &b).await;
+    // Both at the centre, then at production, in one registry each time.
+    let a = hand_over(&w, &w.centre, &w.production, &a).await;
+    let a = hand_over(&w, &w.production, &w.centre, &a).await;
+    let b = e.application(&w.centre, &b.id, "test").await.unwrap();
+    assert_eq!((a.step, b.step), (7, 7));
+    let (entered, due) = (b.step_entered_at, b.step_due_at);
+    w.clock.advance(SignedDuration::from_mins(30));
+    let form = Command::FormRegistry {
+        service: a.service.clone(),
+        version: a.version.clone(),
+        process: a.process.clone(),
+        step: 7,
+    };
+    let Outcome::Registries { registries } = e.execute(&w.centre, &form, None).await.unwrap()
+    else {
+        panic!()
+    };
+    let to: Vec<(&str, Vec<ApplicationId>)> = registries
+        .iter()
+        .map(|r| (r.to_unit.as_str(), r.applications.clone()))
+        .collect();
+    assert_eq!(
+        to,
+        vec![("R71", vec![a.id.clone()]), ("R75", vec![b.id.clone()])]
+    );
+    for r in &registries {
+        assert_eq!(
+            (r.from_unit.as_str(), r.step, r.status.as_str()),
+            ("KZ", 7, "formed")
+        );
+        let moved = e
+            .application(&w.centre, &r.applications[0], "test")
+            .await
+            .unwrap();
+        assert_eq!(moved.registry.as_ref(), Some(&r.id));
+    }
+    // Nothing is left waiting: a second formation finds nothing and writes nothing.
+    let again = e.execute(&w.centre, &form, None).await;
+    assert!(
+        matches!(again, Err(EngineError::Invalid { .. })),
+        "{again:?}"
+    );
+    let items = count_of(
+        &e.db,
+        &format!(
+            "SELECT COUNT(*) FROM registry_items WHERE registry_id = '{}' AND application_id = '{}' AND entered_at = {} AND due_at = {}",
+            registries[1].id.as_str(),
+            b.id.as_str(),
+            entered.as_microsecond(),
+            due.unwrap().as_microsecond()
+        ),
+    )
+    .await;
+    assert_eq!(items, 1);
+    // Each region receives its own: R75's application enters step 8 there.
+    let b = hand_over_formed(&w, &w.centre, &reg75, &registries[1], &b).await;
+    assert_eq!((b.step, b.holder_unit.as_str()), (8, "R75"));
+    let a = e.application(&w.centre, &a.id, "test").await.unwrap();
+    assert_eq!((a.step, a.status), (7, Status::InProgress));
+    let v = audit::verify(&e.db).await.unwrap();
+    assert_eq!(v.broken_at, None, "{v:?}");
+}
+
+/// Signs, sends and receives an already formed registry; the application as it arrived.
+async fn hand_over_formed(
+    w: &World,
+    from: &Actor,
+    to: &Actor,
+    r: &Registry,
+    app: &Application,
+) -> Application {
+    let e = &w.engine;
+    let mut rev = r.revision;
+    for (actor, cmd) in [(from, "sign"), (from, "send"), (to, "receive")] {
+        let command = match cmd {
+            "sign" => Command::SignRegistry {
+                registry: r.id.clone(),
+                revision: rev,
+            },
+            "send" => Command::SendRegistry {
+                registry: r.id.clone(),
+                revision: rev,
+            },
+            _ => Command::ReceiveRegistry {
+                registry: r.id.clone(),
+                revision: rev,
+                incoming_number: None,
+            },
+        };
+        let Outcome::Registry { registry } = e.execute(actor, &command, None).await.unwrap() else {
+            panic!()
+        };
+        rev = registry.revision;
+        w.clock.advance(SignedDuration::from_mins(30));
+    }
+    e.application(to, &app.id, "test").await.unwrap()
 }
 
 async fn walk_2014(url: &str) {
@@ -781,6 +922,7 @@ macro_rules! on_both {
 
 on_both!(passport_2018_through_ten_actions_and_five_users, walk_2018);
 on_both!(passport_2014_through_fourteen_actions, walk_2014);
+on_both!(a_registry_per_destination_unit, registry_per_destination);
 on_both!(
     intake_refusal_wrong_unit_conflict_annulment_idempotency,
     refusals_and_rights

@@ -141,6 +141,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/0015_transit_by_registry.sql"),
     ),
+    (
+        16,
+        include_str!("../migrations/0016_registry_items_clustered.sql"),
+    ),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).

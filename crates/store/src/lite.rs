@@ -36,6 +36,9 @@ pub(crate) const CONNECTION_PRAGMAS: &[&str] = &[
     "PRAGMA cache_size=-65536",
 ];
 
+/// The writer connection's page cache (see [`LiteConn::open_writer`]), in KiB.
+const WRITER_CACHE: &str = "PRAGMA cache_size=-1048576";
+
 /// Statements kept prepared per connection (the engine has a few hundred distinct ones;
 /// the multi-row audit inserts differ by size).
 const CACHED_STATEMENTS: usize = 512;
@@ -93,6 +96,11 @@ impl LiteConn {
         // The WAL file is cut back to 64 MiB when it is reused (a registry of thousands
         // of applications makes a large transaction).
         c.c.execute_batch("PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;")?;
+        // The writer's page cache up to 1 GiB (the others keep 64 MiB): its commands touch
+        // the open applications, their index entries and events all over the file, and
+        // it alone keeps its cache across commits (a reader's is dropped when the writer
+        // commits). In a 10-day simulation on a 3 GB database its SQL took 8 % less time.
+        c.c.execute_batch(WRITER_CACHE)?;
         Ok(c)
     }
 
