@@ -145,6 +145,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         16,
         include_str!("../migrations/0016_registry_items_clustered.sql"),
     ),
+    (
+        17,
+        include_str!("../migrations/0017_open_index_registry.sql"),
+    ),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
