@@ -154,10 +154,20 @@ fn write_marker(marker: &Path, during: &str, reason: &str) -> std::io::Result<()
 
 /// The reason of a fault kept in `marker` (see [`write_marker`]), for a database opened
 /// after a restart; `None` when there is no marker.
+/// The last part of `path` (all of it when it has none).
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 fn read_marker(marker: &Path) -> Option<String> {
+    // The file's name, not its path: the reason is shown to whoever probes `/readyz`
+    // (the full path is in the log line of the start).
     let delete = format!(
-        "delete {} once the database is checked or restored",
-        marker.display()
+        "delete {} beside the database file once the database is checked or restored",
+        file_name(marker)
     );
     let text = match std::fs::read_to_string(marker) {
         Ok(t) => t,
@@ -435,6 +445,13 @@ mod tests {
         let again = db.fault().expect("the restart cleared the fault");
         assert!(
             again.contains("before the restart") && again.contains(&reason),
+            "{again}"
+        );
+        // It names the marker to delete, not the directory it is in (`/readyz` shows it
+        // to anyone).
+        let dir = path.parent().unwrap().display().to_string();
+        assert!(
+            again.contains(&file_name(&marker)) && !again.contains(&dir),
             "{again}"
         );
         assert!(matches!(db.begin().await, Err(StoreError::Fault(r)) if r == again));

@@ -385,7 +385,7 @@ fn sync_wal(
     let io = |e: std::io::Error| {
         StoreError::Lite(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_FSYNC),
-            Some(format!("{}: {e}", wal.display())),
+            Some(format!("{}: {e}", crate::fault::file_name(wal))),
         ))
     };
     if file.is_none() {
@@ -607,6 +607,11 @@ mod tests {
         assert_eq!(got, (0..3).map(|i| (i, false)).collect::<Vec<_>>());
         let reason = fault.get().expect("the failed sync is a fault");
         assert!(reason.starts_with("WAL sync"), "{reason}");
+        // The WAL's name, not where it is (`/readyz` shows the reason to anyone).
+        assert!(
+            reason.contains("missing.db-wal") && !reason.contains(&d.0.display().to_string()),
+            "{reason}"
+        );
         assert!(fault.refuse().is_err());
     }
 
