@@ -30,7 +30,7 @@
 
 use std::sync::Arc;
 
-use drn_store::lite::{LiteConn, Release, WalSync};
+use drn_store::lite::LiteConn;
 use drn_store::{run_many, AnyConnection, Backend, DbRow, Statement, Value};
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -169,23 +169,21 @@ impl Engine {
     /// Runs a batch and answers its jobs, and records it in the writer's metrics.
     async fn run_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
         let (started, n) = (std::time::Instant::now(), jobs.len());
-        let mut out = Vec::with_capacity(n);
-        self.answer_jobs(conn, jobs, &mut out).await;
+        self.answer_jobs(conn, jobs).await;
         crate::metrics::writer_batch(n, started.elapsed());
-        conn.deliver(out);
     }
 
     /// Runs a batch and answers its jobs; when the batch fails as a whole, runs each job
     /// alone.
-    async fn answer_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>, out: &mut Outbox) {
+    async fn answer_jobs(&self, conn: &mut WriterConn, jobs: Vec<Job>) {
         if let Some(reason) = self.db.fault() {
-            return refuse_all(jobs, &reason, out);
+            return refuse_all(jobs, &reason);
         }
         let works: Vec<&Work> = jobs.iter().map(|j| &j.work).collect();
         let result = self.run_batch(conn, &works).await;
         if let (Err(_), Some(reason)) = (&result, self.db.fault()) {
             // Rolled back; run alone, each job would only meet the fault again.
-            return refuse_all(jobs, &reason, out);
+            return refuse_all(jobs, &reason);
         }
         match result {
             Ok(answers) => {
@@ -193,37 +191,39 @@ impl Engine {
                 for (job, answer) in jobs.into_iter().zip(answers) {
                     match answer {
                         Err(e) if is_transient(&e) => again.push(job),
-                        a => out.push((job.reply, a)),
+                        a => {
+                            let _ = job.reply.send(a);
+                        }
                     }
                 }
                 // A deadlock or serialization failure (PostgreSQL: another batch held
                 // the rows): run those again, alone, now that this batch has committed.
                 for job in again {
-                    self.run_alone(conn, job, out).await;
+                    self.run_alone(conn, job).await;
                 }
             }
             Err((e, _)) if jobs.len() > 1 => {
                 tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; running its jobs one by one");
                 for job in jobs {
-                    self.run_alone(conn, job, out).await;
+                    self.run_alone(conn, job).await;
                 }
             }
             Err((e, partial)) => {
                 if let Some(job) = jobs.into_iter().next() {
-                    out.push((job.reply, Err(lone_failure(e, partial))));
+                    let _ = job.reply.send(Err(lone_failure(e, partial)));
                 }
             }
         }
     }
 
-    async fn run_alone(&self, conn: &mut WriterConn, job: Job, out: &mut Outbox) {
+    async fn run_alone(&self, conn: &mut WriterConn, job: Job) {
         let mut last = None;
         for _ in 0..3 {
             match self.run_batch(conn, &[&job.work]).await {
                 Ok(mut a) => match a.pop() {
                     Some(Err(e)) if is_transient(&e) => last = Some(Err(e)),
                     Some(a) => {
-                        out.push((job.reply, a));
+                        let _ = job.reply.send(a);
                         return;
                     }
                     None => last = Some(Err(stopped())),
@@ -233,12 +233,12 @@ impl Engine {
                         Some(reason) => EngineError::StorageFault { reason },
                         None => lone_failure(e, partial),
                     };
-                    out.push((job.reply, Err(e)));
+                    let _ = job.reply.send(Err(e));
                     return;
                 }
             }
         }
-        out.push((job.reply, last.unwrap_or_else(|| Err(stopped()))));
+        let _ = job.reply.send(last.unwrap_or_else(|| Err(stopped())));
     }
 
     /// One transaction for the batch. `Err` when it failed as a whole (nothing kept), with
@@ -263,7 +263,7 @@ impl Engine {
                     Err(e) => Err((drn_store::StoreError::from(e).into(), answers)),
                 }
             }
-            WriterConn::Lite(c, _) => {
+            WriterConn::Lite(c) => {
                 // First without a savepoint per command: on SQLite a savepoint copies every
                 // page a command changes into the sub-journal (a temporary file), a fifth
                 // of the writer's time in the month simulation. A command that fails before
@@ -386,43 +386,10 @@ impl Engine {
 }
 
 /// What a writer writes through: a transaction from the write pool per batch (PostgreSQL),
-/// or its own SQLite connection, whose commits its WAL's sync makes durable.
+/// or its own SQLite connection.
 enum WriterConn {
     Pool,
-    Lite(LiteConn, WalSync),
-}
-
-/// A batch's answers, given once what they report is durable ([`WriterConn::deliver`]).
-type Outbox = Vec<(oneshot::Sender<Answer>, Answer)>;
-
-impl WriterConn {
-    /// Gives the answers: at once after a pool transaction (its commit synced), after the
-    /// WAL's sync on SQLite (group commit, see [`WalSync`]). When that sync fails, what
-    /// had succeeded is answered with the storage fault: it may not have been kept.
-    fn deliver(&self, out: Outbox) {
-        match self {
-            WriterConn::Pool => {
-                for (reply, answer) in out {
-                    let _ = reply.send(answer);
-                }
-            }
-            WriterConn::Lite(_, sync) => sync.after_sync(
-                out.into_iter()
-                    .map(|(reply, answer)| -> Release {
-                        Box::new(move |synced: Result<(), &str>| {
-                            let answer = match (answer, synced) {
-                                (Ok(_), Err(reason)) => Err(EngineError::StorageFault {
-                                    reason: reason.to_string(),
-                                }),
-                                (a, _) => a,
-                            };
-                            let _ = reply.send(answer);
-                        })
-                    })
-                    .collect(),
-            ),
-        }
-    }
+    Lite(LiteConn),
 }
 
 /// What a job that ran alone answers when its transaction failed: a refused or failed
@@ -439,14 +406,11 @@ fn lone_failure(e: EngineError, partial: Vec<Answer>) -> EngineError {
 }
 
 /// Refuses every job after a storage fault: nothing of them was written.
-fn refuse_all(jobs: Vec<Job>, reason: &str, out: &mut Outbox) {
+fn refuse_all(jobs: Vec<Job>, reason: &str) {
     for job in jobs {
-        out.push((
-            job.reply,
-            Err(EngineError::StorageFault {
-                reason: reason.to_string(),
-            }),
-        ));
+        let _ = job.reply.send(Err(EngineError::StorageFault {
+            reason: reason.to_string(),
+        }));
     }
 }
 
@@ -487,9 +451,7 @@ fn lite_writer(engine: Engine, mut rx: mpsc::Receiver<Job>) {
         .build()
         .map_err(|e| EngineError::Corrupt(format!("writer runtime: {e}")))
         .and_then(|rt| match engine.db.open_lite_writer() {
-            Ok(Some((c, checkpointer, sync))) => {
-                Ok((rt, WriterConn::Lite(c, sync), Some(checkpointer)))
-            }
+            Ok(Some((c, checkpointer))) => Ok((rt, WriterConn::Lite(c), Some(checkpointer))),
             Ok(None) => Ok((rt, WriterConn::Pool, None)),
             Err(e) => Err(e.into()),
         });

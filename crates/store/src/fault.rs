@@ -424,7 +424,7 @@ mod tests {
             .execute(db.writer())
             .await
             .unwrap();
-        let (w, checkpointer, _sync) = db.open_lite_writer().unwrap().unwrap();
+        let (w, checkpointer) = db.open_lite_writer().unwrap().unwrap();
         assert!(!marker.exists());
         let e = fill_up(&w);
         w.rollback();
@@ -456,7 +456,7 @@ mod tests {
         );
         assert!(matches!(db.begin().await, Err(StoreError::Fault(r)) if r == again));
         assert!(matches!(db.migrate().await, Err(StoreError::Fault(_))));
-        let (w, checkpointer, _sync) = db.open_lite_writer().unwrap().unwrap();
+        let (w, checkpointer) = db.open_lite_writer().unwrap().unwrap();
         assert!(matches!(w.begin(), Err(StoreError::Fault(r)) if r == again));
         assert!(matches!(
             w.run_many(&[insert("b", 1)]),
@@ -471,7 +471,7 @@ mod tests {
         std::fs::remove_file(&marker).unwrap();
         let db = crate::Db::open(&url).await.unwrap();
         assert_eq!(db.fault(), None);
-        let (w, _checkpointer, _sync) = db.open_lite_writer().unwrap().unwrap();
+        let (w, _checkpointer) = db.open_lite_writer().unwrap().unwrap();
         w.begin().unwrap();
         w.run_many(&[insert("b", 1)]).unwrap();
         w.commit().unwrap();

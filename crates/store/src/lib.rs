@@ -297,18 +297,17 @@ impl Db {
         }
     }
 
-    /// The engine writer's SQLite connection, the checkpointer that goes with it, and the
-    /// WAL's sync, which its answers wait for (see [`lite::WalSync`]); `None` on PostgreSQL.
+    /// The engine writer's SQLite connection and the checkpointer that goes with it;
+    /// `None` on PostgreSQL.
     pub fn open_lite_writer(
         &self,
-    ) -> Result<Option<(lite::LiteConn, lite::Checkpointer, lite::WalSync)>, StoreError> {
+    ) -> Result<Option<(lite::LiteConn, lite::Checkpointer)>, StoreError> {
         let Some(f) = self.file.as_deref() else {
             return Ok(None);
         };
         Ok(Some((
             lite::LiteConn::open_writer(f, self.fault.clone())?,
             lite::Checkpointer::start(f, self.fault.clone())?,
-            lite::WalSync::start(f, self.fault.clone())?,
         )))
     }
 

@@ -20,15 +20,13 @@ use crate::{Fault, RunResult, Statement, StoreError, Value};
 
 /// Every SQLite connection's settings, this module's and sqlx's pools' alike:
 /// - WAL, so that readers read beside the writer; `synchronous=FULL`, so that a committed
-///   (acknowledged) transaction survives a crash (the engine writer's own connection syncs
-///   on another thread before it answers instead, see [`WalSync`]); foreign keys; a 10 s
-///   busy timeout;
+///   (acknowledged) transaction survives a crash; foreign keys; a 10 s busy timeout;
 /// - pages read through a memory map, not copied in by a read call each (a reader's page
 ///   cache is dropped whenever the writer commits), up to SQLite's cap of 2 GiB. Mapping
 ///   the whole file (a 64 GiB cap, tried on a year's 16 GiB database) made the system
 ///   time grow by half and the writer wait on page faults: 31–34 s for a week against
 ///   22–24 s with this map;
-/// - a larger page cache (64 MiB; the writer's is larger still, [`WRITER_CACHE`]).
+/// - a larger page cache (64 MiB), for the writer's pages.
 pub(crate) const CONNECTION_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
@@ -91,8 +89,7 @@ impl LiteConn {
 
     /// The connection of a writer whose WAL is checkpointed by a [`Checkpointer`]: it
     /// checkpoints itself only when the WAL has grown far (the checkpointer fell behind).
-    /// It stops at the database's first storage fault (see [`Fault`]). Its commits are
-    /// written, not synced: its user gives no answer before a [`WalSync`] synced them.
+    /// It stops at the database's first storage fault (see [`Fault`]).
     pub fn open_writer(path: &Path, fault: Fault) -> Result<LiteConn, StoreError> {
         let mut c = LiteConn::open(path)?;
         c.fault = Some(fault);
@@ -104,9 +101,6 @@ impl LiteConn {
         // it alone keeps its cache across commits (a reader's is dropped when the writer
         // commits). In a 10-day simulation on a 3 GB database its SQL took 8 % less time.
         c.c.execute_batch(WRITER_CACHE)?;
-        // Its commits are made durable by the WAL's sync on another thread before their
-        // answers are given ([`WalSync`]).
-        c.c.execute_batch("PRAGMA synchronous=NORMAL")?;
         Ok(c)
     }
 
@@ -287,122 +281,6 @@ impl Drop for Checkpointer {
     }
 }
 
-/// What the writer hands to [`WalSync`] for a committed batch: each answer's delivery,
-/// called once the WAL holding the batch is synced (`Ok`), or with the storage fault that
-/// stopped it (`Err`, the fault's reason).
-pub type Release = Box<dyn FnOnce(Result<(), &str>) + Send>;
-
-/// Group commit (групповая фиксация) of the writer's transactions: the writer's
-/// connection commits with `synchronous=NORMAL` (its WAL frames written, not yet synced)
-/// and goes on to its next batch, while this thread syncs the WAL and only then releases
-/// the answers of every batch committed before the sync began. An answer is never given
-/// before the commit it reports is on disk, so no crash (of the process, the system or the
-/// power) loses an acknowledged command; what the writer saves is the fsync's wait, about
-/// half of a commit on this VM, and one sync serves every batch committed meanwhile.
-///
-/// A failed sync is a storage fault (see [`Fault`]): the answers it held are released
-/// with it, and the writer refuses every change from then on. A reader may see a commit
-/// before its sync; a crash in between takes that commit back with its unanswered
-/// commands, and every answered command it depended on was synced before.
-pub struct WalSync {
-    tx: Option<std::sync::mpsc::Sender<Vec<Release>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl WalSync {
-    /// Starts the sync thread of the database in the file `path` (its WAL is `<path>-wal`).
-    pub fn start(path: &Path, fault: Fault) -> Result<WalSync, StoreError> {
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal = PathBuf::from(wal);
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .map(Path::to_path_buf);
-        let (tx, rx) = std::sync::mpsc::channel::<Vec<Release>>();
-        let thread = std::thread::Builder::new()
-            .name("drn-walsync".into())
-            .spawn(move || {
-                let mut file: Option<std::fs::File> = None;
-                while let Ok(first) = rx.recv() {
-                    let mut groups = vec![first];
-                    groups.extend(rx.try_iter());
-                    // Even after a fault met elsewhere (a checkpoint): what was committed
-                    // before it is answered as done if its sync succeeds.
-                    let synced = sync_wal(&mut file, &wal, dir.as_deref())
-                        .map_err(|e| fault.record("WAL sync", e));
-                    let reason = synced.as_ref().err().map(|e| match e {
-                        StoreError::Fault(r) => r.clone(),
-                        e => e.to_string(),
-                    });
-                    for release in groups.into_iter().flatten() {
-                        release(reason.as_deref().map_or(Ok(()), Err));
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Decode(format!("WAL sync thread: {e}")))?;
-        Ok(WalSync {
-            tx: Some(tx),
-            thread: Some(thread),
-        })
-    }
-
-    /// Releases `group` once the WAL, as the writer has written it so far, is synced.
-    pub fn after_sync(&self, group: Vec<Release>) {
-        if group.is_empty() {
-            return;
-        }
-        if let Some(tx) = &self.tx {
-            if let Err(std::sync::mpsc::SendError(group)) = tx.send(group) {
-                // The thread is gone (it only ends when this is dropped): nothing can be
-                // confirmed as durable.
-                for release in group {
-                    release(Err("the WAL sync thread stopped"));
-                }
-            }
-        }
-    }
-}
-
-impl Drop for WalSync {
-    /// Releases what is still waiting (after its sync) before returning.
-    fn drop(&mut self) {
-        self.tx.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Syncs the WAL file, opened at the first sync and kept open (SQLite keeps the file while
-/// the writer's connection is open: it truncates and reuses it, never replaces it). The
-/// first sync also syncs the directory, so that the WAL's entry is durable too.
-fn sync_wal(
-    file: &mut Option<std::fs::File>,
-    wal: &Path,
-    dir: Option<&Path>,
-) -> Result<(), StoreError> {
-    let io = |e: std::io::Error| {
-        StoreError::Lite(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_FSYNC),
-            Some(format!("{}: {e}", crate::fault::file_name(wal))),
-        ))
-    };
-    if file.is_none() {
-        let f = std::fs::File::open(wal).map_err(io)?;
-        if let Some(d) = dir {
-            std::fs::File::open(d)
-                .and_then(|d| d.sync_all())
-                .map_err(io)?;
-        }
-        *file = Some(f);
-    }
-    match file {
-        Some(f) => f.sync_data().map_err(io),
-        None => Ok(()),
-    }
-}
-
 /// Read connections to the SQLite file, used from async code, each read with a connection
 /// taken from the idle ones: a bounded read on the calling thread ([`LitePool::rows`]),
 /// several in one snapshot on tokio's blocking pool ([`LitePool::rows_together`]). sqlx
@@ -559,60 +437,6 @@ mod tests {
         c.c.execute_batch("CREATE TABLE t (id TEXT PRIMARY KEY, n BIGINT, b BLOB)")
             .unwrap();
         (d, c)
-    }
-
-    /// Hands `groups` groups of three answers to a [`WalSync`] of the file `path`, and
-    /// returns, in the order they were released, each answer's place and whether it was
-    /// confirmed (dropping the sync waits for what it holds).
-    fn sync_groups(path: &Path, fault: &Fault, groups: usize) -> Vec<(usize, bool)> {
-        let sync = WalSync::start(path, fault.clone()).unwrap();
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        for g in 0..groups {
-            let group = (g * 3..g * 3 + 3)
-                .map(|i| {
-                    let log = log.clone();
-                    Box::new(move |synced: Result<(), &str>| {
-                        log.lock().unwrap().push((i, synced.is_ok()));
-                    }) as Release
-                })
-                .collect();
-            sync.after_sync(group);
-        }
-        drop(sync);
-        let got = log.lock().unwrap().clone();
-        got
-    }
-
-    #[test]
-    fn group_commit_answers_after_the_wal_sync_in_commit_order() {
-        let (d, _) = db();
-        let path = d.0.join("t.db");
-        let fault = Fault::default();
-        let w = LiteConn::open_writer(&path, fault.clone()).unwrap();
-        w.begin().unwrap();
-        w.c.execute_batch("INSERT INTO t (id, n) VALUES ('a', 1)")
-            .unwrap();
-        w.commit().unwrap();
-        let got = sync_groups(&path, &fault, 2);
-        assert_eq!(got, (0..6).map(|i| (i, true)).collect::<Vec<_>>());
-        assert_eq!(fault.get(), None);
-    }
-
-    #[test]
-    fn a_wal_that_cannot_be_synced_is_a_storage_fault_and_confirms_nothing() {
-        let (d, _) = db();
-        // No WAL beside this file: nothing can be synced, as when the disk fails.
-        let fault = Fault::default();
-        let got = sync_groups(&d.0.join("missing.db"), &fault, 1);
-        assert_eq!(got, (0..3).map(|i| (i, false)).collect::<Vec<_>>());
-        let reason = fault.get().expect("the failed sync is a fault");
-        assert!(reason.starts_with("WAL sync"), "{reason}");
-        // The WAL's name, not where it is (`/readyz` shows the reason to anyone).
-        assert!(
-            reason.contains("missing.db-wal") && !reason.contains(&d.0.display().to_string()),
-            "{reason}"
-        );
-        assert!(fault.refuse().is_err());
     }
 
     mod tempdir {
