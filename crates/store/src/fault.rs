@@ -152,8 +152,6 @@ fn write_marker(marker: &Path, during: &str, reason: &str) -> std::io::Result<()
     }
 }
 
-/// The reason of a fault kept in `marker` (see [`write_marker`]), for a database opened
-/// after a restart; `None` when there is no marker.
 /// The last part of `path` (all of it when it has none).
 pub(crate) fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(
@@ -162,6 +160,8 @@ pub(crate) fn file_name(path: &Path) -> String {
     )
 }
 
+/// The reason of a fault kept in `marker` (see [`write_marker`]), for a database opened
+/// after a restart; `None` when there is no marker.
 fn read_marker(marker: &Path) -> Option<String> {
     // The file's name, not its path: the reason is shown to whoever probes `/readyz`
     // (the full path is in the log line of the start).

@@ -26,7 +26,7 @@ use crate::{Fault, RunResult, Statement, StoreError, Value};
 ///   the whole file (a 64 GiB cap, tried on a year's 16 GiB database) made the system
 ///   time grow by half and the writer wait on page faults: 31–34 s for a week against
 ///   22–24 s with this map;
-/// - a larger page cache (64 MiB), for the writer's pages.
+/// - a larger page cache (64 MiB; the engine writer's is larger still, [`WRITER_CACHE`]).
 pub(crate) const CONNECTION_PRAGMAS: &[&str] = &[
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
