@@ -13,11 +13,6 @@ use drn_engine::catalog_files;
 use jiff::civil::{Date, DateTime};
 use jiff::Timestamp;
 
-/// glibc's allocator spent a fifth of the SQLite writer's time in its free lists
-/// (`unlink_chunk`, `malloc_consolidate`) under the simulation's load.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "drn",
@@ -276,6 +271,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 fn main() -> ExitCode {
+    // The allocator is drn-server's (see there).
+    drn_server::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

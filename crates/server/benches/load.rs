@@ -31,10 +31,6 @@ use drn_server::{AppState, Config};
 use drn_store::Db;
 use serde_json::{json, Value};
 
-/// The allocator `drn serve` runs with.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 
@@ -366,6 +362,8 @@ async fn cell(s: Arc<Setup>, connections: usize, rate: Option<f64>, secs: f64) -
 }
 
 fn main() -> Res<()> {
+    // `drn serve`'s allocator (drn-server's) and its options.
+    drn_server::tune_allocator();
     // Warnings (a slow statement or commit: what a stall in the table was) on stderr.
     drn_server::init_logging_at("warn");
     let secs: f64 = std::env::var("DRN_BENCH_SECONDS")
