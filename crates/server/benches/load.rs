@@ -17,6 +17,12 @@
 //! "64,512"), DRN_BENCH_RATES (open-loop rates, default "500,1000,2000"; "" for none),
 //! DRN_BENCH_DIR (the SQLite file's directory, default the system temp dir).
 //! The driver and the server share this machine's cores.
+//!
+//! Each intake's talon (a signed PDF) is made after its answer, two at a time; a closed
+//! loop accepts faster than that, and the talons left to make would load the next cell.
+//! So each cell starts when the server has no document left to make
+//! ([`drn_server::documents::documents_pending`]), and the table shows how long that
+//! wait was ("wait s": the backlog the cell before left).
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -272,6 +278,8 @@ struct Cell {
     secs: f64,
     lat: BTreeMap<Kind, Vec<Duration>>,
     errors: usize,
+    /// Seconds waited before the cell for the documents left to make (see [`quiet`]).
+    waited: f64,
 }
 
 fn pct(v: &[Duration], p: f64) -> f64 {
@@ -281,7 +289,21 @@ fn pct(v: &[Duration], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
 }
 
+/// Waits until the server has made every document queued after an answer (at most two
+/// minutes); answers how long it waited.
+async fn quiet() -> Res<f64> {
+    let started = Instant::now();
+    while drn_server::documents::documents_pending() > 0 {
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err("documents still pending after two minutes".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 async fn cell(s: Arc<Setup>, connections: usize, rate: Option<f64>, secs: f64) -> Res<Cell> {
+    let waited = quiet().await?;
     let mut users = Vec::new();
     for i in 0..connections {
         let (token, unit) = s.operators[i % s.operators.len()].clone();
@@ -358,6 +380,7 @@ async fn cell(s: Arc<Setup>, connections: usize, rate: Option<f64>, secs: f64) -
         secs,
         lat,
         errors,
+        waited,
     })
 }
 
@@ -410,8 +433,8 @@ fn main() -> Res<()> {
         println!("HTTP load on SQLite (loopback, driver and server on the same {} cores), {secs} s per cell", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0));
         println!("load: closed loop, or the open loop's offered requests/s (latency from the scheduled instant)");
         println!(
-            "{:>5}  {:>6}  {:<16} {:>8} {:>9} {:>8} {:>8} {:>8}",
-            "conns", "load", "request", "count", "req/s", "p50 ms", "p99 ms", "errors"
+            "{:>5}  {:>6}  {:<16} {:>8} {:>9} {:>8} {:>8} {:>8} {:>7}",
+            "conns", "load", "request", "count", "req/s", "p50 ms", "p99 ms", "errors", "wait s"
         );
         for c in &cells {
             let mut all: Vec<Duration> = c.lat.values().flatten().copied().collect();
@@ -431,7 +454,7 @@ fn main() -> Res<()> {
                 );
             }
             println!(
-                "{:>5}  {:>6}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8}",
+                "{:>5}  {:>6}  {:<16} {:>8} {:>9.0} {:>8.2} {:>8.2} {:>8} {:>7.1}",
                 c.connections,
                 load,
                 "all",
@@ -439,7 +462,8 @@ fn main() -> Res<()> {
                 all.len() as f64 / c.secs,
                 pct(&all, 0.5),
                 pct(&all, 0.99),
-                c.errors
+                c.errors,
+                c.waited
             );
         }
         let (file, pki) = &s.files;

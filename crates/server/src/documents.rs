@@ -1170,6 +1170,33 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Documents queued or being made after their command's answer (see [`after_command`]).
+static PENDING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Documents (an intake's talon, an issue's result) queued or being made after their
+/// command was answered: a backlog that grows while intake outruns making (two at a time,
+/// one a core) and shrinks after. `/metrics` shows it (`drn_documents_pending`), and the
+/// load bench waits for it to empty between its cells.
+pub fn documents_pending() -> u64 {
+    PENDING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// One document in [`PENDING`], counted until dropped (also when its task panics).
+struct Pending;
+
+impl Pending {
+    fn start() -> Pending {
+        PENDING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Pending
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        PENDING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// One application's documents are made one call at a time: the talon made after an
 /// intake's answer (see [`after_command`]) and a listing that comes first then make it
 /// once between them. Striped by the application's id, so the locks take fixed memory.
@@ -1268,10 +1295,12 @@ pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
     };
     if let Some(application) = application {
         let (st, actor, application) = (st.clone(), actor.clone(), application.clone());
+        let pending = Pending::start();
         tokio::spawn(async move {
             if let Err(e) = ensure_for_application(&st, &actor, &application).await {
                 tracing::error!(error = %e, "document not made");
             }
+            drop(pending);
         });
         return;
     }

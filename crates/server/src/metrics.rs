@@ -5,8 +5,9 @@
 //! route pattern, never the raw path, so ids do not make new series) and status; engine
 //! commands by name and outcome and their latency; calls to the state systems by port
 //! and result. Read at scrape time: open overdue applications by the kind of unit holding
-//! them, the state of each port's circuit breaker (0 closed, 1 half-open, 2 open), and
-//! whether the database's storage failed (`drn_storage_fault`, 0 or 1).
+//! them, the state of each port's circuit breaker (0 closed, 1 half-open, 2 open), the
+//! documents queued to be made after their command's answer (`drn_documents_pending`),
+//! and whether the database's storage failed (`drn_storage_fault`, 0 or 1).
 //!
 //! Who may scrape: a request from the loopback interface that did not come through a
 //! proxy (no `Forwarded` / `X-Forwarded-For` header), a request with
@@ -136,6 +137,11 @@ pub async fn scrape(
             &series,
         ));
     }
+    out.push_str(&gauge_family(
+        "drn_documents_pending",
+        "Documents (talons, results) queued or being made after their command was answered.",
+        &[(Vec::new(), crate::documents::documents_pending() as f64)],
+    ));
     out.push_str(&gauge_family(
         "drn_storage_fault",
         "1 once the database's storage failed and the writer refuses every change (see /readyz), else 0.",

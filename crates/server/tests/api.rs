@@ -1735,9 +1735,16 @@ async fn supervision_and_metrics(url: &str) {
         "# TYPE drn_overdue_applications gauge",
         "drn_overdue_applications{kind=\"district\"}",
         "drn_storage_fault 0",
+        "# TYPE drn_documents_pending gauge",
     ] {
         assert!(m.contains(series), "{series} missing in\n{m}");
     }
+    // A count (other tests of this binary may be making documents at the moment).
+    let pending = m
+        .lines()
+        .find_map(|l| l.strip_prefix("drn_documents_pending "))
+        .and_then(|v| v.parse::<f64>().ok());
+    assert!(pending.is_some_and(|n| n >= 0.0 && n.fract() == 0.0), "{m}");
     // The route pattern, never the raw path.
     assert!(!m.contains("route=\"/ws/supervision/unit/"), "{m}");
     // Through a proxy: only an administrator or auditor session (or the token).
