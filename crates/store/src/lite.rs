@@ -95,7 +95,9 @@ impl LiteConn {
         c.fault = Some(fault);
         // The WAL file is cut back to 64 MiB when it is reused (a registry of thousands
         // of applications makes a large transaction).
-        c.c.execute_batch("PRAGMA wal_autocheckpoint=16384; PRAGMA journal_size_limit=67108864;")?;
+        c.c.execute_batch(&format!(
+            "PRAGMA wal_autocheckpoint={WRITER_CHECKPOINT_FRAMES}; PRAGMA journal_size_limit=67108864;"
+        ))?;
         // The writer's page cache up to 1 GiB (the others keep 64 MiB): its commands touch
         // the open applications, their index entries and events all over the file, and
         // it alone keeps its cache across commits (a reader's is dropped when the writer
@@ -240,8 +242,38 @@ impl LiteConn {
     }
 }
 
+/// The WAL's length (frames, 4 KiB pages) at which the writer checkpoints in its commit.
+/// Only a checkpoint that finds nothing newer in the WAL lets the writer start the WAL
+/// over; the [`Checkpointer`]'s never does while commits keep coming, so this one is
+/// what bounds the file.
+const WRITER_CHECKPOINT_FRAMES: i64 = 16384;
+
+/// The [`Checkpointer`]'s pause between checkpoints.
+const CHECKPOINT_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Its pause once the WAL is past half of [`WRITER_CHECKPOINT_FRAMES`]: it then keeps the
+/// copy close behind the commits, so that the writer's checkpoint, near, has little left
+/// to copy and to fsync.
+const CHECKPOINT_PAUSE_NEAR: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// How long the [`Checkpointer`] waits after a checkpoint that found `frames` in the WAL
+/// (`None`: it failed).
+///
+/// Under HTTP load (512 connections, 2,000 requests/s) the WAL grew by 64 MiB every
+/// 0.6 s, and every 0.6 s the writer's checkpoint copied the last 100 ms of it and
+/// fsynced the file: a commit of 40-90 ms, which every write behind it waited for (p99
+/// of the cell 64-74 ms). Checkpointing every 10 ms in the WAL's second half: 29-35 ms,
+/// with the closed loop's throughput unchanged (10,589-10,749 against 10,798 requests/s).
+fn checkpoint_pause(frames: Option<i64>) -> std::time::Duration {
+    match frames {
+        Some(n) if n >= WRITER_CHECKPOINT_FRAMES / 2 => CHECKPOINT_PAUSE_NEAR,
+        _ => CHECKPOINT_PAUSE,
+    }
+}
+
 /// Copies the WAL's committed pages into the database file from a thread of its own
-/// (`PRAGMA wal_checkpoint(PASSIVE)` every 100 ms), so that the writer does not: a
+/// (`PRAGMA wal_checkpoint(PASSIVE)` every 100 ms, more often as the WAL nears the
+/// writer's checkpoint: see [`checkpoint_pause`]), so that the writer does not: a
 /// checkpoint in the writer's commit (SQLite's default, every 1,000 pages) stopped every
 /// command behind it for the time of the copy and an fsync. Stops when dropped.
 ///
@@ -260,9 +292,14 @@ impl Checkpointer {
         std::thread::Builder::new()
             .name("drn-checkpoint".into())
             .spawn(move || {
+                let mut pause = CHECKPOINT_PAUSE;
                 while !flag.load(std::sync::atomic::Ordering::Relaxed) && fault.get().is_none() {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                    if let Err(e) = c.c.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                    std::thread::sleep(pause);
+                    // Its row: busy, the WAL's frames, the frames checkpointed.
+                    let frames =
+                        c.c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+                    pause = checkpoint_pause(frames.as_ref().ok().copied());
+                    if let Err(e) = frames {
                         let e = fault.record("checkpoint", e.into());
                         if !e.is_storage_fault() {
                             tracing::warn!(error = %e, "checkpoint failed");
@@ -430,6 +467,18 @@ fn numbered(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_checkpointer_hurries_in_the_second_half_of_the_wal() {
+        let ms = |f| checkpoint_pause(f).as_millis();
+        assert_eq!(ms(None), 100, "after a failed checkpoint");
+        assert_eq!(ms(Some(-1)), 100, "not in WAL mode");
+        assert_eq!(ms(Some(0)), 100);
+        assert_eq!(ms(Some(8191)), 100);
+        assert_eq!(ms(Some(8192)), 10);
+        assert_eq!(ms(Some(16384)), 10);
+        assert_eq!(ms(Some(100_000)), 10);
+    }
 
     fn db() -> (tempdir::Dir, LiteConn) {
         let d = tempdir::Dir::new();
