@@ -263,7 +263,8 @@ const CHECKPOINT_PAUSE_NEAR: std::time::Duration = std::time::Duration::from_mil
 /// 0.6 s, and every 0.6 s the writer's checkpoint copied the last 100 ms of it and
 /// fsynced the file: a commit of 40-90 ms, which every write behind it waited for (p99
 /// of the cell 64-74 ms). Checkpointing every 10 ms in the WAL's second half: 29-35 ms,
-/// with the closed loop's throughput unchanged (10,589-10,749 against 10,798 requests/s).
+/// with the closed loop's throughput unchanged (10,589-10,749 against 10,798 requests/s),
+/// on 2026-12-03; on 2026-12-04, a slower hour of the VM, 44.7 ms.
 fn checkpoint_pause(frames: Option<i64>) -> std::time::Duration {
     match frames {
         Some(n) if n >= WRITER_CHECKPOINT_FRAMES / 2 => CHECKPOINT_PAUSE_NEAR,
