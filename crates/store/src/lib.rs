@@ -94,6 +94,12 @@ impl Backend {
     /// [`lite::LiteConn::begin`]) it cannot abort, so it does not. Callers fail their
     /// command, savepoint or transaction on any error, so no statement needs undoing
     /// alone. PostgreSQL has no such clause (nor journal): nothing there.
+    ///
+    /// It does not help a statement that writes a foreign-key column (a multi-row insert
+    /// into `registry_items`, an update of `applications.holder_unit`): SQLite decides at
+    /// compile time, from the schema, and a key not declared `DEFERRABLE` may abort
+    /// whatever `defer_foreign_keys` says. Those journals stay in the writer's memory
+    /// (`temp_store=MEMORY`, see [`lite::LiteConn::open_writer`]).
     pub fn or_fail(self) -> &'static str {
         match self {
             Backend::Sqlite => "OR FAIL ",

@@ -103,6 +103,11 @@ impl LiteConn {
         // it alone keeps its cache across commits (a reader's is dropped when the writer
         // commits). In a 10-day simulation on a 3 GB database its SQL took 8 % less time.
         c.c.execute_batch(WRITER_CACHE)?;
+        // Sub-journals in memory: a command's savepoint (when a batch runs again with
+        // savepoints) and any statement that must undo itself alone copy the pages they
+        // change there, and past 64 KiB SQLite spills them to a temporary file, one
+        // `pwrite` a page (7 % of the writer's time in a 20-day simulation).
+        c.c.execute_batch("PRAGMA temp_store=MEMORY")?;
         Ok(c)
     }
 
@@ -507,6 +512,21 @@ mod tests {
                 let _ = std::fs::remove_dir_all(&self.0);
             }
         }
+    }
+
+    #[test]
+    fn the_writer_keeps_its_sub_journals_in_memory_and_its_large_cache() {
+        let d = tempdir::Dir::new();
+        let w = LiteConn::open_writer(&d.0.join("w.db"), crate::Fault::default()).unwrap();
+        let get = |p: &str| w.c.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
+        assert_eq!(get("PRAGMA temp_store"), 2, "MEMORY");
+        assert_eq!(get("PRAGMA cache_size"), -1_048_576);
+        // Other connections keep the defaults.
+        let r = LiteConn::open(&d.0.join("w.db")).unwrap();
+        let temp: i64 =
+            r.c.query_row("PRAGMA temp_store", [], |r| r.get(0))
+                .unwrap();
+        assert_eq!(temp, 0, "DEFAULT");
     }
 
     #[test]
