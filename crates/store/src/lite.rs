@@ -520,16 +520,13 @@ mod tests {
     #[test]
     fn the_writer_keeps_its_sub_journals_in_memory_and_its_large_cache() {
         let d = tempdir::Dir::new();
+        let pragma = |c: &LiteConn, p: &str| c.c.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
         let w = LiteConn::open_writer(&d.0.join("w.db"), crate::Fault::default()).unwrap();
-        let get = |p: &str| w.c.query_row(p, [], |r| r.get::<_, i64>(0)).unwrap();
-        assert_eq!(get("PRAGMA temp_store"), 2, "MEMORY");
-        assert_eq!(get("PRAGMA cache_size"), -1_048_576);
+        assert_eq!(pragma(&w, "PRAGMA temp_store"), 2, "MEMORY");
+        assert_eq!(pragma(&w, "PRAGMA cache_size"), -1_048_576);
         // Other connections keep the defaults.
         let r = LiteConn::open(&d.0.join("w.db")).unwrap();
-        let temp: i64 =
-            r.c.query_row("PRAGMA temp_store", [], |r| r.get(0))
-                .unwrap();
-        assert_eq!(temp, 0, "DEFAULT");
+        assert_eq!(pragma(&r, "PRAGMA temp_store"), 0, "DEFAULT");
     }
 
     #[test]
