@@ -189,6 +189,47 @@ pub enum RegistryKind {
     Accompanying,
 }
 
+/// What a service's own module does when a step is done (`hook = "…"` on the step): the
+/// generic engine runs the named hook, so no code outside the service's module matches on
+/// a service code or a step number. A name the engine does not know is a catalog error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepHook {
+    /// S2: the entry in the journal of temporary ID cards (журнал учёта временных
+    /// удостоверений), the form of completion of the district's step.
+    TemporaryIdJournal,
+    /// S5: the district corrects the address data (a detour step); the note names the
+    /// right registration code of the address (РКА).
+    AddressCorrection,
+    /// S8 (unit): the entry in the journal of registered foreigners and the stamp.
+    ForeignerRegistrationJournal,
+    /// S9 (counter): the applicant's written consent (письменное согласие) is recorded.
+    WrittenConsent,
+    /// S9: the operator's processing by the system: an IIN formed, or an error message.
+    FormIin,
+}
+
+/// A check a step needs passed before it is done (`check = "…"` on the step), recorded
+/// as a `checked` event by the `check` command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepCheck {
+    /// S5: the address data against the address register (адресный регистр).
+    AddressData,
+    /// S6–S8: the subject against the special records (специальные учёты).
+    SpecialRecords,
+}
+
+impl StepCheck {
+    /// The name stored in the `checked` event and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepCheck::AddressData => "address_data",
+            StepCheck::SpecialRecords => "special_records",
+        }
+    }
+}
+
 /// Where a rule comes from in the seeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -457,6 +498,12 @@ pub struct Step {
     /// application goes back to the step that branched to it. The main path passes it by.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub detour: bool,
+    /// The service's hook run when this step is done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook: Option<StepHook>,
+    /// The check this step needs passed before it is done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<StepCheck>,
 }
 
 /// A channel's sequence of steps within a version.
@@ -700,6 +747,8 @@ struct RawStep {
     outcome: Option<BranchKind>,
     #[serde(default)]
     detour: bool,
+    hook: Option<StepHook>,
+    check: Option<StepCheck>,
     #[serde(default)]
     branch: Vec<RawBranch>,
 }
@@ -1041,6 +1090,8 @@ fn load_process(
                 branches,
                 outcome: s.outcome,
                 detour: s.detour,
+                hook: s.hook,
+                check: s.check,
             });
         }
     }

@@ -741,12 +741,12 @@ impl Engine {
         let ver = match svc.version_on(today) {
             Some(v) => v,
             // The pilot's period extended by an administrator (issue 6).
-            None => crate::online_renewal::extended_version(c, svc, today)
-                .await?
-                .ok_or(drn_core::PlanError::NoVersion {
+            None => self.version_beyond_catalog(c, svc, today).await?.ok_or(
+                drn_core::PlanError::NoVersion {
                     service: a.service.clone(),
                     date: today,
-                })?,
+                },
+            )?,
         };
         if !ver.channels.contains(&a.channel) {
             return Err(EngineError::invalid(
@@ -824,7 +824,12 @@ impl Engine {
             .map(String::from)
             .unwrap_or_else(|| a.applicant.to_string());
         let mut input = a.data.clone();
-        self.service_intake(c, actor, &svc.code, ver, p, &applicant, &mut input)
+        let intake = crate::services::Intake {
+            version: ver,
+            process: p,
+            applicant: &applicant,
+        };
+        self.service_intake(c, &svc.code, &intake, &mut input)
             .await?;
         let first = p
             .main_path()
@@ -1166,8 +1171,7 @@ impl Engine {
         match rep {
             None if receiver.to_string() == app.applicant => {}
             None => return Err(EngineError::forbidden("the receiver is not the applicant")),
-            Some(_) if app.service == "S1E" => {
-                // Seed 001, para 3 subpara 19: issued in person only, never to a proxy.
+            Some(_) if !crate::services::rules(&app.service).representative_may_receive() => {
                 return Err(EngineError::forbidden(
                     "this result is issued to the applicant in person only",
                 ));

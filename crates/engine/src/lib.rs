@@ -12,7 +12,6 @@ pub mod demo;
 pub mod error;
 pub mod metrics;
 pub mod model;
-pub mod online_renewal;
 pub mod queries;
 mod rows;
 pub mod scale;
@@ -33,6 +32,8 @@ use jiff::Timestamp;
 pub use commands::{Command, Outcome};
 pub use error::EngineError;
 pub use model::*;
+/// The online renewal (S1E) under its older name.
+pub use services::s1e as online_renewal;
 
 /// The engine's clock: the system's, or a simulated one for tests and simulation.
 pub trait Clock: Send + Sync {
@@ -121,7 +122,7 @@ pub struct Engine {
     /// created is found by reloading on a miss).
     units: Arc<RwLock<Option<Arc<UnitMap>>>>,
     /// The state systems of the online renewal (see [`online_renewal`]).
-    online: Arc<RwLock<Option<Arc<online_renewal::Setup>>>>,
+    online: Arc<RwLock<Option<Arc<services::s1e::Setup>>>>,
     /// The catalog's steps that end by a registry, as `service/version/process/step`
     /// (the work lists leave them out; the catalog does not change while the engine runs).
     handover_steps: Arc<[String]>,
@@ -137,6 +138,7 @@ impl Engine {
         calendar: Calendar,
         clock: Arc<dyn Clock>,
     ) -> Result<Engine, EngineError> {
+        services::check_catalog(&catalog)?;
         let handover_steps = handover_steps(&catalog).into();
         Ok(Engine {
             db,

@@ -71,6 +71,27 @@ pub const SERVICE: &str = "S1E";
 pub const WINDOW_AHEAD_DAYS: i64 = 30;
 pub const WINDOW_EXPIRED_DAYS: i64 = 10;
 
+/// The rules of S1E as the generic engine sees them; the online session itself is
+/// [`Engine::renewal_submit`] and the rest of this module.
+pub(crate) struct OnlineRenewal;
+
+impl super::ServiceRules for OnlineRenewal {
+    /// Seed 001, para 3 subpara 19: issued in person only, never to a proxy.
+    fn representative_may_receive(&self) -> bool {
+        false
+    }
+
+    /// The pilot's period extended by an administrator (issue 6).
+    async fn version_beyond_catalog<'s>(
+        &self,
+        c: &mut crate::writer::Ctx<'_>,
+        svc: &'s drn_core::Service,
+        today: Date,
+    ) -> Result<Option<&'s drn_core::Version>, EngineError> {
+        extended_version(c, svc, today).await
+    }
+}
+
 /// п. 7's message, verbatim in Russian.
 pub fn not_available_here() -> Text {
     Text::new(

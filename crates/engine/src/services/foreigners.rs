@@ -1,0 +1,268 @@
+//! The services for foreigners checked against the special records (специальные учёты):
+//! S6 border-zone passes (пропуск в пограничную зону), S7 invitations (приглашения) and
+//! S8 registration of foreigners (регистрация иностранцев), with their journals.
+
+use drn_core::catalog::{StepCheck, StepHook};
+use drn_core::Sex;
+use drn_store::Value;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{s, Ending, Intake, ServiceRules, StepDone};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::writer::Ctx;
+use crate::Engine;
+
+/// Which of the three services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ForeignerService {
+    /// S6: a pass to the border zone.
+    BorderZonePass,
+    /// S7: an invitation.
+    Invitation,
+    /// S8: registration of a foreigner.
+    Registration,
+}
+
+impl ForeignerService {
+    /// The service's journal.
+    pub fn journal(self) -> &'static str {
+        match self {
+            ForeignerService::BorderZonePass => "border_passes",
+            ForeignerService::Invitation => "invitations",
+            ForeignerService::Registration => "foreigner_registration",
+        }
+    }
+}
+
+impl ServiceRules for ForeignerService {
+    const HOOKS: &'static [StepHook] = &[StepHook::ForeignerRegistrationJournal];
+    const CHECKS: &'static [StepCheck] = &[StepCheck::SpecialRecords];
+
+    async fn intake(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let f: Foreigner = serde_json::from_value(
+            data.get("foreigner").cloned().unwrap_or(json!(null)),
+        )
+        .map_err(|e| {
+            EngineError::invalid(
+                "data.foreigner",
+                format!("the foreigner's passport data: {e}"),
+            )
+        })?;
+        f.validate("data.foreigner")?;
+        if *self == ForeignerService::BorderZonePass && s(data, "zone").is_none() {
+            return Err(EngineError::invalid(
+                "data.zone",
+                "the border zone (settlement or section) to enter",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn step_hook(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        done: &StepDone<'_>,
+        hook: StepHook,
+    ) -> Result<Option<Ending>, EngineError> {
+        if hook != StepHook::ForeignerRegistrationJournal || *self != ForeignerService::Registration
+        {
+            return Err(EngineError::Corrupt(format!(
+                "{self:?} runs no hook {hook:?}"
+            )));
+        }
+        let now = done.now;
+        let f = app.data["input"]["foreigner"].clone();
+        let number = e
+            .write_journal(
+                c,
+                self.journal(),
+                app,
+                &app.holder_unit.clone(),
+                &foreigner_subject(&f),
+                json!({ "foreigner": f, "stamp": true, "until": app.data["input"].get("until") }),
+                now,
+            )
+            .await?;
+        app.data["journal"] = json!(number);
+        Ok(None)
+    }
+
+    async fn check(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &Application,
+        check: StepCheck,
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        match check {
+            StepCheck::SpecialRecords => e.special_records_check(c, app).await,
+            StepCheck::AddressData => Err(EngineError::Corrupt(format!(
+                "{self:?} runs no check {check:?}"
+            ))),
+        }
+    }
+
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        // S8 through the portal: the insert is signed electronically.
+        let e_signed = *self == ForeignerService::Registration && app.process == "portal";
+        let subject = foreigner_subject(&app.data["input"]["foreigner"]);
+        let mut out = e
+            .result_journal_entry(c, app, self.journal(), &subject, document, e_signed, now)
+            .await?;
+        if e_signed {
+            out["insert"] =
+                json!({ "signed_by": actor.id, "electronic": true, "document": document });
+        }
+        Ok(out)
+    }
+}
+
+/// A foreigner's identity data, as in the passport (S6-S9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Foreigner {
+    pub surname: String,
+    pub given_name: String,
+    #[schema(value_type = String, format = Date)]
+    pub birth_date: Date,
+    pub sex: Sex,
+    /// ISO 3166 alpha-2 or alpha-3 code.
+    pub citizenship: String,
+    pub passport: String,
+}
+
+impl Foreigner {
+    /// The foreigner's key while they have no IIN: citizenship and passport.
+    pub fn key(&self) -> String {
+        format!(
+            "F:{}:{}",
+            self.citizenship.trim().to_uppercase(),
+            self.passport.trim().to_uppercase()
+        )
+    }
+
+    pub(crate) fn validate(&self, field: &str) -> Result<(), EngineError> {
+        let ok = |s: &str, max: usize| !s.trim().is_empty() && s.trim().chars().count() <= max;
+        if !(ok(&self.surname, 100) && ok(&self.given_name, 100)) {
+            return Err(EngineError::invalid(
+                field,
+                "surname and given name are required",
+            ));
+        }
+        let c = self.citizenship.trim();
+        if !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            return Err(EngineError::invalid(
+                field,
+                "citizenship is a 2- or 3-letter country code",
+            ));
+        }
+        if c.eq_ignore_ascii_case("KZ") || c.eq_ignore_ascii_case("KAZ") {
+            return Err(EngineError::invalid(
+                field,
+                "this service is for foreigners",
+            ));
+        }
+        let p = self.passport.trim();
+        if !(5..=20).contains(&p.len()) || !p.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+            return Err(EngineError::invalid(
+                field,
+                "the passport number is 5 to 20 letters and digits",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn foreigner_subject(f: &serde_json::Value) -> String {
+    format!(
+        "F:{}:{}",
+        f["citizenship"]
+            .as_str()
+            .unwrap_or("")
+            .trim()
+            .to_uppercase(),
+        f["passport"].as_str().unwrap_or("").trim().to_uppercase()
+    )
+}
+
+impl Engine {
+    /// S6-S8: the subject against the special records.
+    pub(crate) async fn special_records_check(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &Application,
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        let f = &app.data["input"]["foreigner"];
+        let passport = f["passport"].as_str().unwrap_or("").trim().to_uppercase();
+        let hit = c
+            .fetch_optional(
+                "SELECT reason FROM special_records WHERE subject = $1 OR subject = $2 LIMIT 1",
+                vec![
+                    Value::from(passport.as_str()),
+                    Value::from(app.applicant.as_str()),
+                ],
+            )
+            .await?;
+        Ok(match hit {
+            Some(r) => (
+                false,
+                json!({ "found": true, "reason": r.try_get::<String, _>(0)? }),
+            ),
+            None => (true, json!({ "found": false })),
+        })
+    }
+
+    /// Adds a special record (a ground to refuse the services for foreigners). System and
+    /// central officers.
+    pub async fn add_special_record(
+        &self,
+        actor: &Actor,
+        subject: &str,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        if !matches!(actor.role, Role::System | Role::CentralOfficer) {
+            return Err(EngineError::forbidden(
+                "special records are kept by the centre",
+            ));
+        }
+        // One row and its audit record, through the writers' group commit.
+        let insert = drn_store::Statement::new(
+            "INSERT INTO special_records (id, subject, reason, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            vec![
+                uuid::Uuid::now_v7().to_string().into(),
+                subject.trim().to_uppercase().into(),
+                reason.into(),
+                self.now().as_microsecond().into(),
+            ],
+        );
+        self.record_made(
+            insert,
+            actor,
+            "add_special_record",
+            "special_records",
+            json!({ "reason": reason }),
+        )
+        .await
+        .map(|_| ())
+    }
+}

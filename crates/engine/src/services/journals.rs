@@ -1,0 +1,196 @@
+//! The journals the services keep (журналы учёта), numbered per unit and year: temporary
+//! ID cards (S2), chip rewrites (S3), departure sheets (S4), address certificates (S5),
+//! border-zone passes (S6), invitations (S7), registered foreigners (S8), formed IINs (S9).
+
+use drn_store::{Row, Value};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::EngineError;
+use crate::model::*;
+use crate::writer::Ctx;
+use crate::Engine;
+
+/// An entry of a service journal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct JournalEntry {
+    pub journal: String,
+    pub number: String,
+    pub application: Option<ApplicationId>,
+    pub service: String,
+    pub unit: UnitId,
+    pub subject: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// The journals the services keep.
+pub const JOURNALS: &[(&str, &str)] = &[
+    ("temporary_id", "S2"),
+    ("chip_rewrite", "S3"),
+    ("departure_sheets", "S4"),
+    ("address_certificates", "S5"),
+    ("border_passes", "S6"),
+    ("invitations", "S7"),
+    ("foreigner_registration", "S8"),
+    ("iin_formed", "S9"),
+];
+
+pub(crate) fn journal_prefix(journal: &str) -> &'static str {
+    match journal {
+        "temporary_id" => "TID",
+        "chip_rewrite" => "CHIP",
+        "departure_sheets" => "ALU",
+        "address_certificates" => "AS",
+        "border_passes" => "BZP",
+        "invitations" => "INV",
+        "foreigner_registration" => "FR",
+        "iin_formed" => "IIN",
+        _ => "J",
+    }
+}
+
+impl Engine {
+    pub(crate) async fn journal_number(
+        &self,
+        c: &mut Ctx<'_>,
+        journal: &str,
+        unit: &UnitId,
+        now: Timestamp,
+    ) -> Result<String, EngineError> {
+        let year = now.to_zoned(self.tz.clone()).year();
+        let seq = c
+            .next_counter(&format!("journal:{journal}:{unit}:{year}"))
+            .await?;
+        Ok(format!("{unit}-{year}-{}{seq:06}", journal_prefix(journal)))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn write_journal(
+        &self,
+        c: &mut Ctx<'_>,
+        journal: &str,
+        app: &Application,
+        unit: &UnitId,
+        subject: &str,
+        data: serde_json::Value,
+        now: Timestamp,
+    ) -> Result<String, EngineError> {
+        let number = self.journal_number(c, journal, unit, now).await?;
+        c.push(
+            "INSERT INTO journal_entries (id, journal, number, application_id, service, unit_id, subject, at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                Value::from(uuid::Uuid::now_v7().to_string()),
+                Value::from(journal),
+                Value::from(number.clone()),
+                Value::from(app.id.as_str()),
+                Value::from(app.service.as_str()),
+                Value::from(unit.as_str()),
+                Value::from(subject),
+                Value::from(now.as_microsecond()),
+                Value::from(data.to_string()),
+            ],
+        );
+        Ok(number)
+    }
+
+    /// A journal of a service (the temporary ID cards, departure sheets, …), newest first:
+    /// a unit's, or all for the centre, auditors and supervisors.
+    pub async fn journal(
+        &self,
+        actor: &Actor,
+        journal: &str,
+        unit: Option<&UnitId>,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>, EngineError> {
+        if !JOURNALS.iter().any(|(j, _)| *j == journal) {
+            return Err(EngineError::not_found("journal", journal));
+        }
+        match (actor.role, unit) {
+            (Role::System | Role::CentralOfficer | Role::Auditor | Role::Supervisor, _) => {}
+            (Role::Citizen, _) => return Err(EngineError::forbidden("journals are for staff")),
+            (_, Some(u)) if actor.unit.as_ref() == Some(u) => {}
+            _ => return Err(EngineError::forbidden("name your own unit")),
+        }
+        let limit = limit.clamp(1, 500);
+        let base = "SELECT journal, number, application_id, service, unit_id, subject, at, data_json FROM journal_entries WHERE journal = $1";
+        let rows = match unit {
+            Some(u) => {
+                drn_store::query(&format!(
+                    "{base} AND unit_id = $2 ORDER BY at DESC, number DESC LIMIT $3"
+                ))
+                .bind(journal.to_string())
+                .bind(u.as_str().to_string())
+                .bind(limit)
+                .fetch_all(self.db.reader())
+                .await?
+            }
+            None => {
+                drn_store::query(&format!("{base} ORDER BY at DESC, number DESC LIMIT $2"))
+                    .bind(journal.to_string())
+                    .bind(limit)
+                    .fetch_all(self.db.reader())
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(JournalEntry {
+                    journal: r.try_get(0)?,
+                    number: r.try_get(1)?,
+                    application: r
+                        .try_get::<Option<String>, _>(2)?
+                        .map(ApplicationId::from_db),
+                    service: r.try_get(3)?,
+                    unit: UnitId::from_db(r.try_get(4)?),
+                    subject: r.try_get(5)?,
+                    at: crate::rows::ts(r.try_get(6)?)?,
+                    data: crate::rows::json(&r.try_get::<String, _>(7)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The journal entry of an issued result: the one written when the journal's step was
+    /// done (S2, S8, S9), or a new one now.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn result_journal_entry(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &Application,
+        journal: &str,
+        subject: &str,
+        document: &str,
+        e_signed_insert: bool,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let input = &app.data["input"];
+        let already = c
+            .fetch_optional(
+                "SELECT number FROM journal_entries WHERE application_id = $1 AND journal = $2",
+                vec![Value::from(app.id.as_str()), Value::from(journal)],
+            )
+            .await?
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?;
+        let number = match already {
+            Some(n) => n,
+            None => {
+                self.write_journal(
+                    c,
+                    journal,
+                    app,
+                    &app.holder_unit,
+                    subject,
+                    json!({ "foreigner": input.get("foreigner"), "zone": input.get("zone"), "document": document, "e_signed_insert": e_signed_insert }),
+                    now,
+                )
+                .await?
+            }
+        };
+        Ok(json!({ "journal": journal, "entry": number }))
+    }
+}

@@ -1,0 +1,534 @@
+//! What each service adds to the generic engine, in one home per service (as kanidm keeps
+//! one file per plugin): the engine moves every application through the steps of its
+//! catalog version, and calls the service's [`ServiceRules`] at fixed moments:
+//!
+//! * at intake, to check and complete the intake data ([`ServiceRules::intake`]);
+//! * right after acceptance ([`ServiceRules::after_accept`]: the portal's own steps);
+//! * when a step that names a hook in the catalog is done (`hook = "…"` on the step,
+//!   [`ServiceRules::step_hook`]), and before a step that names a check is done
+//!   (`check = "…"`, [`ServiceRules::check`]);
+//! * when the result is issued ([`ServiceRules::issued`]): what goes into the person's
+//!   record and the service's journal.
+//!
+//! The modules, one per service or family:
+//!
+//! | module | service |
+//! |---|---|
+//! | [`s1`] | S1 passports and ID cards (2014, 2018) |
+//! | [`s1e`] | S1E the 2025 online renewal of an ID card on expiry (and its photo checks) |
+//! | [`s2`] | S2 temporary ID cards |
+//! | [`s3`] | S3 registration at the place of residence (and the chip rewrite task) |
+//! | [`s4`] | S4 deregistration |
+//! | [`s5`] | S5 address certificates |
+//! | [`foreigners`] | S6 border-zone passes, S7 invitations, S8 registration of foreigners |
+//! | [`s9`] | S9 IIN for foreigners |
+//!
+//! and the registers several of them keep: [`addresses`] (the address register),
+//! [`registrations`] (registrations at a place of residence), [`journals`] (the services'
+//! journals). Nothing outside this folder matches on a service code or a step number:
+//! the catalog names the hook or check a step runs, and [`rules`] finds a service's rules
+//! by its code.
+
+pub mod addresses;
+pub mod foreigners;
+pub mod journals;
+pub mod registrations;
+pub mod s1;
+pub mod s1e;
+pub mod s2;
+pub mod s3;
+pub mod s4;
+pub mod s5;
+pub mod s9;
+
+use drn_core::catalog::{Process, Step, StepCheck, StepHook, UnitRole, Version};
+use drn_core::{Channel, Iin, Service};
+use drn_store::Value;
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::commands::Outcome;
+use crate::error::EngineError;
+use crate::model::*;
+use crate::rows::{insert_event, load_application};
+use crate::writer::Ctx;
+use crate::Engine;
+
+pub use addresses::{Address, DistrictAddresses};
+pub use foreigners::Foreigner;
+pub use journals::{JournalEntry, JOURNALS};
+pub use registrations::Registration;
+pub use s3::CounterTask;
+pub use s9::AcceptForeigner;
+
+/// How a step's service hook ended the application (S9: an error message).
+#[derive(Debug, Clone)]
+pub(crate) struct Ending {
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+/// What the intake of a service is checked against.
+pub(crate) struct Intake<'a> {
+    pub version: &'a Version,
+    pub process: &'a Process,
+    /// The applicant: an IIN, or a foreigner's key (S9).
+    pub applicant: &'a str,
+}
+
+/// A step being done, as a hook sees it.
+pub(crate) struct StepDone<'a> {
+    pub actor: &'a Actor,
+    pub step: &'a Step,
+    /// The officer's note on the step (S5's corrected РКА, S9's consent form).
+    pub note: Option<&'a str>,
+    pub now: Timestamp,
+}
+
+/// What happens right after an application is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterAccept {
+    /// It waits at its first step for the unit that holds it.
+    Wait,
+    /// The applicant's own steps on the portal (sign in, fill in, sign) were done by the
+    /// submission, so they are completed at once, and a portal's last step gives the
+    /// result at once.
+    RunApplicantSteps,
+}
+
+/// What a service may add to the generic engine. Every method has the generic behaviour
+/// as its default, so a service's module says only what is its own.
+pub(crate) trait ServiceRules {
+    /// The catalog hooks this service runs (a test checks the catalog names no other).
+    const HOOKS: &'static [StepHook] = &[];
+    /// The catalog checks this service runs.
+    const CHECKS: &'static [StepCheck] = &[];
+
+    /// Checks and completes the intake data (the `data` of the intake, an object).
+    async fn intake(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _at: &Intake<'_>,
+        _data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    /// What happens right after acceptance on `channel`.
+    fn after_accept(&self, _channel: Channel) -> AfterAccept {
+        AfterAccept::Wait
+    }
+
+    /// Runs the catalog hook of a step being done. `Some` ends the application with that
+    /// event.
+    async fn step_hook(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _app: &mut Application,
+        _done: &StepDone<'_>,
+        hook: StepHook,
+    ) -> Result<Option<Ending>, EngineError> {
+        Err(EngineError::Corrupt(format!(
+            "the catalog names hook {hook:?}, which this service does not run"
+        )))
+    }
+
+    /// Runs the catalog check of the current step: whether it passed, and what it found.
+    async fn check(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _app: &Application,
+        check: StepCheck,
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        Err(EngineError::Corrupt(format!(
+            "the catalog names check {check:?}, which this service does not run"
+        )))
+    }
+
+    /// Writes what the result is into the registers when it is issued; returns its
+    /// details for the `issued` event.
+    async fn issued(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _actor: &Actor,
+        _app: &Application,
+        _document: &str,
+        _now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        Ok(json!(null))
+    }
+
+    /// Whether a representative with a power of attorney may receive the result.
+    fn representative_may_receive(&self) -> bool {
+        true
+    }
+
+    /// The version in force on `today` when the catalog has none then.
+    async fn version_beyond_catalog<'s>(
+        &self,
+        _c: &mut Ctx<'_>,
+        _svc: &'s Service,
+        _today: Date,
+    ) -> Result<Option<&'s Version>, EngineError> {
+        Ok(None)
+    }
+}
+
+/// A service without rules of its own: the generic engine does everything.
+pub(crate) struct Generic;
+impl ServiceRules for Generic {}
+
+/// The rules of one service, found by its code.
+pub(crate) enum Rules {
+    S1(s1::Passports),
+    S1e(s1e::OnlineRenewal),
+    S2(s2::TemporaryId),
+    S3(s3::ResidenceRegistration),
+    S4(s4::Deregistration),
+    S5(s5::AddressCertificate),
+    Foreigners(foreigners::ForeignerService),
+    S9(s9::IinForForeigners),
+    Generic(Generic),
+}
+
+/// The rules of the service with this code.
+pub(crate) fn rules(code: &str) -> Rules {
+    match code {
+        "S1" => Rules::S1(s1::Passports),
+        s1e::SERVICE => Rules::S1e(s1e::OnlineRenewal),
+        "S2" => Rules::S2(s2::TemporaryId),
+        "S3" => Rules::S3(s3::ResidenceRegistration),
+        "S4" => Rules::S4(s4::Deregistration),
+        "S5" => Rules::S5(s5::AddressCertificate),
+        "S6" => Rules::Foreigners(foreigners::ForeignerService::BorderZonePass),
+        "S7" => Rules::Foreigners(foreigners::ForeignerService::Invitation),
+        "S8" => Rules::Foreigners(foreigners::ForeignerService::Registration),
+        "S9" => Rules::S9(s9::IinForForeigners),
+        _ => Rules::Generic(Generic),
+    }
+}
+
+/// Runs `$body` with `$r` bound to the concrete rules of `$rules` (static dispatch: the
+/// trait's async methods need no boxing).
+macro_rules! with_rules {
+    ($rules:expr, $r:ident => $body:expr) => {
+        match $rules {
+            Rules::S1($r) => $body,
+            Rules::S1e($r) => $body,
+            Rules::S2($r) => $body,
+            Rules::S3($r) => $body,
+            Rules::S4($r) => $body,
+            Rules::S5($r) => $body,
+            Rules::Foreigners($r) => $body,
+            Rules::S9($r) => $body,
+            Rules::Generic($r) => $body,
+        }
+    };
+}
+
+impl Rules {
+    /// The catalog hooks these rules run.
+    pub(crate) fn hooks(&self) -> &'static [StepHook] {
+        fn of<R: ServiceRules>(_: &R) -> &'static [StepHook] {
+            R::HOOKS
+        }
+        with_rules!(self, r => of(r))
+    }
+
+    /// The catalog checks these rules run.
+    pub(crate) fn checks(&self) -> &'static [StepCheck] {
+        fn of<R: ServiceRules>(_: &R) -> &'static [StepCheck] {
+            R::CHECKS
+        }
+        with_rules!(self, r => of(r))
+    }
+
+    /// Whether a representative may receive the result.
+    pub(crate) fn representative_may_receive(&self) -> bool {
+        with_rules!(self, r => r.representative_may_receive())
+    }
+}
+
+/// A trimmed, non-empty string field of an intake's JSON data.
+pub(crate) fn s(v: &serde_json::Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(|x| x.as_str())
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+}
+
+pub(crate) fn is_staff(role: Role) -> bool {
+    !matches!(role, Role::Citizen | Role::System)
+}
+
+impl Engine {
+    /// The check the application's current step needs before it is done (the step's
+    /// `check` in the catalog); `None` when it needs none.
+    pub fn check_needed(&self, app: &Application) -> Option<&'static str> {
+        let (_, p) = self.locate(&app.service, &app.version, &app.process).ok()?;
+        p.step(app.step)?.check.map(StepCheck::as_str)
+    }
+
+    pub(crate) async fn person_row(
+        &self,
+        c: &mut Ctx<'_>,
+        iin: &str,
+    ) -> Result<Option<serde_json::Value>, EngineError> {
+        let r = c
+            .fetch_optional(
+                "SELECT data_json FROM persons WHERE iin = $1",
+                vec![Value::from(iin)],
+            )
+            .await?;
+        r.map(|r| crate::rows::json(&r.try_get::<String, _>(0)?))
+            .transpose()
+    }
+
+    /// The version of a service in force on `today` when its catalog has none then (the
+    /// online renewal's pilot extended by an administrator).
+    pub(crate) async fn version_beyond_catalog<'s>(
+        &self,
+        c: &mut Ctx<'_>,
+        svc: &'s Service,
+        today: Date,
+    ) -> Result<Option<&'s Version>, EngineError> {
+        with_rules!(rules(&svc.code), r => r.version_beyond_catalog(c, svc, today).await)
+    }
+
+    /// Checks and completes the intake data of a service (the `data` of the intake).
+    pub(crate) async fn service_intake(
+        &self,
+        c: &mut Ctx<'_>,
+        code: &str,
+        at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        if !data.is_object() {
+            *data = json!({});
+        }
+        with_rules!(rules(code), r => r.intake(self, c, at, data).await)
+    }
+
+    /// After intake: the service says whether the applicant's own steps run at once (on
+    /// the portal the citizen's steps were done by the submission, and the portal's own
+    /// last step gives the result at once).
+    pub(crate) async fn service_after_accept(
+        &self,
+        c: &mut Ctx<'_>,
+        o: Outcome,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let Outcome::Accepted { application } = o else {
+            return Ok(o);
+        };
+        let channel = serde_json::from_value::<Channel>(json!(application.channel)).ok();
+        let after = channel.map_or(
+            AfterAccept::Wait,
+            |ch| with_rules!(rules(&application.service), r => r.after_accept(ch)),
+        );
+        if after == AfterAccept::Wait {
+            return Ok(Outcome::Accepted { application });
+        }
+        let sys = Actor::system();
+        let mut app = application;
+        loop {
+            let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+            let step = p
+                .step(app.step)
+                .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+            if !matches!(step.unit, UnitRole::Applicant | UnitRole::Portal) {
+                break;
+            }
+            let o = if p.next_after(step.n).is_some() {
+                self.complete_step(c, &sys, &app.id, app.revision, None, now)
+                    .await?
+            } else {
+                let receiver =
+                    Iin::parse(&app.applicant).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+                self.issue(c, &sys, &app.id, app.revision, &receiver, None, now)
+                    .await?
+            };
+            let Outcome::Application { application } = o else {
+                break;
+            };
+            app = application;
+            if !app.status.is_open() {
+                break;
+            }
+        }
+        Ok(Outcome::Accepted { application: app })
+    }
+
+    /// Called when a step is done (completed, or the last step by issuing): the step's
+    /// check must have passed, and its hook runs. `Some` ends the application with that
+    /// event (S9's error message).
+    pub(crate) async fn service_step_done(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        app: &mut Application,
+        step: &Step,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Option<Ending>, EngineError> {
+        if let Some(check) = step.check {
+            let passed = self.last_check(c, app, step.n).await?;
+            if passed != Some(true) {
+                return Err(EngineError::forbidden(match (check, passed) {
+                    (StepCheck::AddressData, None) => "check the address data against the register first".to_string(),
+                    (StepCheck::AddressData, _) => "the address data do not match the register: return the application to the district for correction, or refuse".to_string(),
+                    (StepCheck::SpecialRecords, None) => "check against the special records first".to_string(),
+                    (StepCheck::SpecialRecords, _) => "the special records show a ground to refuse: refuse with a motivated refusal".to_string(),
+                }));
+            }
+        }
+        let Some(hook) = step.hook else {
+            return Ok(None);
+        };
+        let done = StepDone {
+            actor,
+            step,
+            note,
+            now,
+        };
+        with_rules!(rules(&app.service), r => r.step_hook(self, c, app, &done, hook).await)
+    }
+
+    /// The outcome of the last check recorded at this step: `Some(true)` passed.
+    pub(crate) async fn last_check(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &Application,
+        step: u32,
+    ) -> Result<Option<bool>, EngineError> {
+        let r = c
+            .fetch_optional(
+                "SELECT data_json FROM events WHERE application_id = $1 AND kind = 'checked' AND step = $2 AND at >= $3 ORDER BY seq DESC LIMIT 1",
+                vec![
+                    Value::from(app.id.as_str()),
+                    Value::from(i64::from(step)),
+                    Value::from(app.step_entered_at.as_microsecond()),
+                ],
+            )
+            .await?;
+        r.map(|r| {
+            let d = crate::rows::json(&r.try_get::<String, _>(0)?)?;
+            Ok(d["passed"].as_bool().unwrap_or(false))
+        })
+        .transpose()
+    }
+
+    /// The `check` command: the service's check at the current step, recorded as an event.
+    pub(crate) async fn check(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let mut app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        self.check_actor_at_step(actor, &app, step)?;
+        let kind = step
+            .check
+            .ok_or_else(|| EngineError::invalid("step", format!("step {} has no check", step.n)))?;
+        let detail = with_rules!(rules(&app.service), r => r.check(self, c, &app, kind).await)?;
+        insert_event(
+            c,
+            &app.id,
+            "checked",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            None,
+            &json!({ "check": kind.as_str(), "passed": detail.0, "detail": detail.1 }),
+        )
+        .await?;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
+    }
+
+    /// Writes what the result of a service is, when it is issued; returns its details for
+    /// the `issued` event.
+    pub(crate) async fn service_issued(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        with_rules!(rules(&app.service), r => r.issued(self, c, actor, app, document, now).await)
+    }
+}
+
+/// Every hook and check the catalog names must be run by its service's module: a catalog
+/// that names another is refused when the engine starts (the catalog's own loader knows
+/// the names, not which service runs which).
+pub fn check_catalog(catalog: &drn_core::Catalog) -> Result<usize, EngineError> {
+    let mut named = 0;
+    for s in catalog.services.values() {
+        let r = rules(&s.code);
+        for v in &s.versions {
+            for p in &v.processes {
+                for step in &p.steps {
+                    let unknown = step
+                        .hook
+                        .filter(|h| !r.hooks().contains(h))
+                        .map(|h| format!("hook {h:?}"))
+                        .or_else(|| {
+                            step.check
+                                .filter(|k| !r.checks().contains(k))
+                                .map(|k| format!("check {k:?}"))
+                        });
+                    if let Some(what) = unknown {
+                        return Err(EngineError::Corrupt(format!(
+                            "catalog: {} {} {} step {} names {what}, which the service does not run",
+                            s.code, v.id, p.id, step.n
+                        )));
+                    }
+                    named += usize::from(step.hook.is_some()) + usize::from(step.check.is_some());
+                }
+            }
+        }
+    }
+    Ok(named)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> drn_core::Catalog {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog");
+        crate::catalog_files::load(std::path::Path::new(dir)).unwrap().0
+    }
+
+    /// Every hook and check the catalog names is run by its service's module.
+    #[test]
+    fn the_catalog_names_only_hooks_its_services_run() {
+        assert_eq!(check_catalog(&catalog()).unwrap(), 14);
+    }
+
+    /// A hook given to a service that does not run it is refused.
+    #[test]
+    fn a_hook_on_the_wrong_service_is_refused() {
+        let mut cat = catalog();
+        let s1 = cat.services.get_mut("S1").unwrap();
+        s1.versions[0].processes[0].steps[0].hook = Some(StepHook::FormIin);
+        let e = check_catalog(&cat).unwrap_err().to_string();
+        assert!(e.contains("S1") && e.contains("FormIin"), "{e}");
+    }
+}

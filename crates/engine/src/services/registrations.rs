@@ -1,0 +1,197 @@
+//! Registrations at a place of residence or of stay (регистрационный учёт): written by S3,
+//! ended by S3 and S4, corrected by S5, and the person record's address kept in step.
+
+use drn_core::Iin;
+use drn_store::{Row, Statement, Value};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::error::EngineError;
+use crate::model::*;
+use crate::writer::{Ctx, Work};
+use crate::Engine;
+
+use super::addresses::Address;
+use super::{is_staff, s};
+
+/// A person's registration at a place of residence or of stay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Registration {
+    pub id: String,
+    pub person: String,
+    /// permanent | temporary | not_established
+    pub kind: String,
+    pub rka: Option<String>,
+    pub address: Option<String>,
+    pub application: Option<ApplicationId>,
+    #[schema(value_type = String, format = DateTime)]
+    pub valid_from: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub valid_to: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<Timestamp>,
+    pub ended_by: Option<String>,
+}
+
+impl Engine {
+    /// The person's open permanent registration, with its address.
+    pub(crate) async fn open_permanent(
+        &self,
+        c: &mut Ctx<'_>,
+        iin: &str,
+    ) -> Result<Option<(String, Option<String>)>, EngineError> {
+        let r = c
+            .fetch_optional(
+                "SELECT id, rka FROM registrations WHERE person_iin = $1 AND kind = 'permanent' AND ended_at IS NULL ORDER BY valid_from DESC LIMIT 1",
+                vec![Value::from(iin)],
+            )
+            .await?;
+        r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_registration(
+        &self,
+        c: &mut Ctx<'_>,
+        person: &str,
+        kind: &str,
+        rka: Option<&str>,
+        app: &Application,
+        valid_to: Option<Timestamp>,
+        now: Timestamp,
+        data: serde_json::Value,
+    ) -> Result<String, EngineError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        c.push(
+            "INSERT INTO registrations (id, person_iin, kind, rka, application_id, owner_iin, valid_from, valid_to, ended_at, ended_by, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9)",
+            vec![
+                Value::from(id.clone()),
+                Value::from(person),
+                Value::from(kind),
+                Value::from(rka.map(String::from)),
+                Value::from(app.id.as_str()),
+                Value::from(s(&app.data["input"], "owner_iin")),
+                Value::from(now.as_microsecond()),
+                Value::from(valid_to.map(|t| t.as_microsecond())),
+                Value::from(data.to_string()),
+            ],
+        );
+        Ok(id)
+    }
+
+    /// Keeps the person record's registration (what the screens show) in step.
+    pub(crate) async fn set_person_address(
+        &self,
+        c: &mut Ctx<'_>,
+        iin: &str,
+        addr: &Address,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let Some(mut d) = self.person_row(c, iin).await? else {
+            return Ok(());
+        };
+        let district = c
+            .fetch_optional(
+                "SELECT unit_id, parent_kato FROM ar_ate WHERE kato = $1",
+                vec![Value::from(addr.kato.as_str())],
+            )
+            .await?;
+        let (unit, region) = match district {
+            Some(r) => (
+                r.try_get::<Option<String>, _>(0)?,
+                r.try_get::<Option<String>, _>(1)?
+                    .map(|k| k.chars().take(2).collect::<String>()),
+            ),
+            None => (None, None),
+        };
+        if !d.is_object() {
+            d = json!({});
+        }
+        d["registration"] = json!({
+            "region": region,
+            "district": unit,
+            "address": addr.full,
+            "rka": addr.rka,
+            "since": now.to_zoned(self.tz.clone()).date().to_string(),
+        });
+        c.push(
+            "UPDATE persons SET data_json = $1 WHERE iin = $2",
+            vec![Value::from(d.to_string()), Value::from(iin)],
+        );
+        Ok(())
+    }
+
+    /// Ends a person's open registrations (permanent and the 2018 status; `all` also
+    /// temporary ones); returns how many.
+    pub(crate) async fn end_registrations(
+        &self,
+        c: &mut Ctx<'_>,
+        person: &str,
+        app: &Application,
+        now: Timestamp,
+        all: bool,
+    ) -> Result<i64, EngineError> {
+        let kinds = if all {
+            "('permanent', 'temporary', 'not_established')"
+        } else {
+            "('permanent', 'not_established')"
+        };
+        let n = c
+            .execute_counted(Statement::new(
+                format!("UPDATE registrations SET ended_at = $1, ended_by = $2 WHERE person_iin = $3 AND ended_at IS NULL AND kind IN {kinds}"),
+                vec![
+                    Value::from(now.as_microsecond()),
+                    Value::from(format!("application:{}", app.number)),
+                    Value::from(person.to_string()),
+                ],
+            ))
+            .await?;
+        Ok(n as i64)
+    }
+
+    /// A person's registrations, newest first (staff, audited; or the person).
+    pub async fn registrations(
+        &self,
+        actor: &Actor,
+        iin: &Iin,
+    ) -> Result<Vec<Registration>, EngineError> {
+        let own = actor.iin.as_ref() == Some(iin);
+        if !(own || is_staff(actor.role) || actor.role == Role::System) {
+            return Err(EngineError::forbidden("only your own registrations"));
+        }
+        let rows = drn_store::query("SELECT r.id, r.person_iin, r.kind, r.rka, a.full_text, r.application_id, r.valid_from, r.valid_to, r.ended_at, r.ended_by FROM registrations r LEFT JOIN ar_addresses a ON a.rka = r.rka WHERE r.person_iin = $1 ORDER BY r.valid_from DESC, r.id DESC")
+            .bind(iin.to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        let out = rows
+            .iter()
+            .map(|r| {
+                Ok(Registration {
+                    id: r.try_get(0)?,
+                    person: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    rka: r.try_get(3)?,
+                    address: r.try_get(4)?,
+                    application: r
+                        .try_get::<Option<String>, _>(5)?
+                        .map(ApplicationId::from_db),
+                    valid_from: crate::rows::ts(r.try_get(6)?)?,
+                    valid_to: crate::rows::ts_opt(r.try_get(7)?)?,
+                    ended_at: crate::rows::ts_opt(r.try_get(8)?)?,
+                    ended_by: r.try_get(9)?,
+                })
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        if !own {
+            self.submit(Work::Audit {
+                actor: actor.id.clone(),
+                action: "read_registrations".into(),
+                subject: format!("person:{iin}"),
+                detail: json!({ "count": out.len() }),
+            })
+            .await?;
+        }
+        Ok(out)
+    }
+}

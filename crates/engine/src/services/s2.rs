@@ -1,0 +1,63 @@
+//! S2: temporary ID cards (временное удостоверение личности). The district's step writes
+//! the journal of temporary ID cards (its form of completion), and the card is issued under
+//! that entry.
+
+use drn_core::catalog::StepHook;
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::{Ending, ServiceRules, StepDone};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::writer::Ctx;
+use crate::Engine;
+
+/// The journal of temporary ID cards.
+pub const JOURNAL: &str = "temporary_id";
+
+/// The rules of S2.
+pub(crate) struct TemporaryId;
+
+impl ServiceRules for TemporaryId {
+    const HOOKS: &'static [StepHook] = &[StepHook::TemporaryIdJournal];
+
+    async fn step_hook(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        done: &StepDone<'_>,
+        hook: StepHook,
+    ) -> Result<Option<Ending>, EngineError> {
+        if hook != StepHook::TemporaryIdJournal {
+            return Err(EngineError::Corrupt(format!("S2 runs no hook {hook:?}")));
+        }
+        // The form of completion of the district's step: the journal entry.
+        let number = e
+            .write_journal(
+                c,
+                JOURNAL,
+                app,
+                &app.holder_unit.clone(),
+                &app.applicant.clone(),
+                json!({ "reason": app.data["input"].get("reason"), "valid_until": app.data["input"].get("valid_until") }),
+                done.now,
+            )
+            .await?;
+        app.data["journal"] = json!(number);
+        Ok(None)
+    }
+
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        _actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        e.result_journal_entry(c, app, JOURNAL, &app.applicant, document, false, now)
+            .await
+    }
+}

@@ -1,0 +1,365 @@
+//! S3: registration at the place of residence (регистрация по месту жительства),
+//! permanent or temporary; from 2018 also the status "not established at a place of
+//! residence". A new permanent registration ends the previous one; through the portal the
+//! citizen gets a notice and the chip rewrite waits for them at a counter (a counter task).
+
+use drn_core::catalog::{Process, Version};
+use drn_core::{Channel, Iin};
+use drn_store::{next_counter, Row, Value};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{is_staff, s, AfterAccept, Intake, ServiceRules};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::writer::Ctx;
+use crate::Engine;
+
+/// The rules of S3.
+pub(crate) struct ResidenceRegistration;
+
+impl ServiceRules for ResidenceRegistration {
+    async fn intake(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        e.s3_intake(c, at.version, at.process, at.applicant, data)
+            .await
+    }
+
+    fn after_accept(&self, channel: Channel) -> AfterAccept {
+        match channel {
+            Channel::Portal | Channel::Mobile => AfterAccept::RunApplicantSteps,
+            Channel::Counter | Channel::Unit => AfterAccept::Wait,
+        }
+    }
+
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        _actor: &Actor,
+        app: &Application,
+        _document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let input = app.data["input"].clone();
+        e.s3_register(c, app, &input, now).await
+    }
+}
+
+/// A task waiting at a counter (the chip rewrite after a portal registration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CounterTask {
+    pub id: String,
+    pub kind: String,
+    pub person: String,
+    pub application: Option<ApplicationId>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub done_at: Option<Timestamp>,
+    pub done_by: Option<String>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl Engine {
+    pub(crate) async fn s3_intake(
+        &self,
+        c: &mut Ctx<'_>,
+        ver: &Version,
+        p: &Process,
+        applicant: &str,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let kind = s(data, "kind").unwrap_or_else(|| "permanent".into());
+        data["kind"] = json!(kind);
+        match kind.as_str() {
+            "permanent" | "temporary" => {}
+            "not_established" if ver.id != "2014" => {
+                // 2018 para 4: the status, in place of an address.
+                if p.channel != Channel::Counter {
+                    return Err(EngineError::invalid(
+                        "data.kind",
+                        "the status is given at a counter",
+                    ));
+                }
+                return Ok(());
+            }
+            "not_established" => {
+                return Err(EngineError::invalid(
+                    "data.kind",
+                    "the status \"not established at a place of residence\" exists from 2018",
+                ))
+            }
+            _ => {
+                return Err(EngineError::invalid(
+                    "data.kind",
+                    "permanent, temporary or not_established",
+                ))
+            }
+        }
+        let rka = s(data, "rka")
+            .ok_or_else(|| EngineError::invalid("data.rka", "the address's code (РКА)"))?;
+        let addr = self
+            .address_in(c, &rka)
+            .await?
+            .filter(|a| a.active && matches!(a.kind.as_str(), "building" | "premise"))
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    "data.rka",
+                    format!("{rka} is not an address of a dwelling in the register"),
+                )
+            })?;
+        data["address"] = json!(addr.full);
+        if kind == "temporary" {
+            let until: Date = s(data, "until")
+                .and_then(|u| u.parse().ok())
+                .ok_or_else(|| {
+                    EngineError::invalid("data.until", "the last day of the temporary stay")
+                })?;
+            let today = self.now().to_zoned(self.tz.clone()).date();
+            if until <= today {
+                return Err(EngineError::invalid("data.until", "a day after today"));
+            }
+        }
+        let person = self
+            .person_row(c, applicant)
+            .await?
+            .ok_or_else(|| EngineError::not_found("person", applicant))?;
+        match p.channel {
+            Channel::Portal | Channel::Mobile => {
+                // 2014 para 6: the portal is for holders of an ID card with a chip.
+                let today = self.now().to_zoned(self.tz.clone()).date();
+                let chip = person
+                    .get("documents")
+                    .and_then(|d| d.as_array())
+                    .is_some_and(|ds| {
+                        ds.iter().any(|d| {
+                            d.get("kind").and_then(|k| k.as_str()) == Some("id_card")
+                                && d.get("expires")
+                                    .and_then(|e| e.as_str())
+                                    .and_then(|e| e.parse::<Date>().ok())
+                                    .is_some_and(|e| e >= today)
+                        })
+                    });
+                if !chip {
+                    return Err(EngineError::forbidden(
+                        "registration through the portal is for holders of a valid ID card with an electronic carrier: apply at a counter",
+                    ));
+                }
+            }
+            _ => {
+                // Para 5: the dwelling owner's consent and ID card.
+                let owner = s(data, "owner_iin").ok_or_else(|| {
+                    EngineError::invalid("data.owner_iin", "the dwelling owner's IIN")
+                })?;
+                Iin::parse(&owner)
+                    .map_err(|e| EngineError::invalid("data.owner_iin", e.to_string()))?;
+                if owner != applicant {
+                    if data.get("owner_consent").and_then(|v| v.as_bool()) != Some(true) {
+                        return Err(EngineError::invalid(
+                            "data.owner_consent",
+                            "the dwelling owner's consent to the registration is required",
+                        ));
+                    }
+                    if s(data, "owner_id_document").is_none() {
+                        return Err(EngineError::invalid(
+                            "data.owner_id_document",
+                            "the number of the dwelling owner's ID card",
+                        ));
+                    }
+                    if self.person_row(c, &owner).await?.is_none() {
+                        return Err(EngineError::not_found("person", owner));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn s3_register(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &Application,
+        input: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let kind = s(input, "kind").unwrap_or_else(|| "permanent".into());
+        let person = app.applicant.clone();
+        if kind == "not_established" {
+            let ended = self.end_registrations(c, &person, app, now, false).await?;
+            let id = self
+                .insert_registration(
+                    c,
+                    &person,
+                    "not_established",
+                    None,
+                    app,
+                    None,
+                    now,
+                    json!({}),
+                )
+                .await?;
+            return Ok(json!({ "registration": id, "kind": kind, "ended_previous": ended }));
+        }
+        let rka = s(input, "rka").unwrap_or_default();
+        let addr = self.address_in(c, &rka).await?.ok_or_else(|| {
+            EngineError::invalid("data.rka", format!("{rka} is not in the register"))
+        })?;
+        let (ended, valid_to) = if kind == "permanent" {
+            // Para 4: registration at a new place ends the previous one automatically.
+            (
+                self.end_registrations(c, &person, app, now, false).await?,
+                None,
+            )
+        } else {
+            let until: Option<Date> = s(input, "until").and_then(|u| u.parse().ok());
+            let to = until
+                .and_then(|d| d.to_zoned(self.tz.clone()).ok())
+                .map(|z| z.timestamp());
+            (0, to)
+        };
+        let id = self
+            .insert_registration(
+                c,
+                &person,
+                &kind,
+                Some(&rka),
+                app,
+                valid_to,
+                now,
+                json!({ "address": addr.full }),
+            )
+            .await?;
+        if kind == "permanent" {
+            self.set_person_address(c, &person, &addr, now).await?;
+        }
+        let mut out = json!({ "registration": id, "kind": kind, "rka": rka, "address": addr.full, "ended_previous": ended });
+        if app.channel == "portal" || app.channel == "mobile" {
+            // 2014 para 4: the notice in the personal cabinet, and the chip rewrite waits
+            // for the citizen at a counter.
+            let task = uuid::Uuid::now_v7().to_string();
+            c.push(
+                "INSERT INTO counter_tasks (id, kind, person_iin, application_id, created_at, done_at, done_by, data_json) VALUES ($1, 'chip_rewrite', $2, $3, $4, NULL, NULL, $5)",
+                vec![
+                    Value::from(task.clone()),
+                    Value::from(person.as_str()),
+                    Value::from(app.id.as_str()),
+                    Value::from(now.as_microsecond()),
+                    Value::from(json!({ "rka": rka, "address": addr.full }).to_string()),
+                ],
+            );
+            out["notice"] = json!({
+                "kk": "Сіз тұрғылықты жері бойынша тіркелдіңіз. Жеке куәліктің электрондық жеткізгішіне заңды мекенжайды қайта жазу үшін Орталыққа келіңіз.",
+                "ru": "Вы зарегистрированы по месту жительства. Явитесь в ЦОН для перезаписи юридического адреса в удостоверении личности с электронным носителем.",
+                "en": "You are registered at the place of residence. Come to a Public Service Centre to have the legal address rewritten on the chip of your ID card.",
+            });
+            out["chip_rewrite_task"] = json!(task);
+        } else {
+            out["chip_rewritten"] = json!(true);
+        }
+        Ok(out)
+    }
+
+    /// The counter tasks waiting for a person (the chip rewrite).
+    pub async fn counter_tasks(
+        &self,
+        actor: &Actor,
+        iin: &Iin,
+    ) -> Result<Vec<CounterTask>, EngineError> {
+        if !(actor.iin.as_ref() == Some(iin) || is_staff(actor.role) || actor.role == Role::System)
+        {
+            return Err(EngineError::forbidden("only your own tasks"));
+        }
+        let rows = drn_store::query("SELECT id, kind, person_iin, application_id, created_at, done_at, done_by, data_json FROM counter_tasks WHERE person_iin = $1 ORDER BY created_at DESC")
+            .bind(iin.to_string())
+            .fetch_all(self.db.reader())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CounterTask {
+                    id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    person: r.try_get(2)?,
+                    application: r
+                        .try_get::<Option<String>, _>(3)?
+                        .map(ApplicationId::from_db),
+                    created_at: crate::rows::ts(r.try_get(4)?)?,
+                    done_at: crate::rows::ts_opt(r.try_get(5)?)?,
+                    done_by: r.try_get(6)?,
+                    data: crate::rows::json(&r.try_get::<String, _>(7)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A counter operator does a waiting task (rewrites the chip); audited, with a journal
+    /// entry.
+    pub async fn complete_counter_task(
+        &self,
+        actor: &Actor,
+        task: &str,
+    ) -> Result<(), EngineError> {
+        if actor.role != Role::CounterOperator {
+            return Err(EngineError::forbidden("the chip is rewritten at a counter"));
+        }
+        let unit = actor
+            .unit
+            .clone()
+            .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let r = drn_store::query(
+            "SELECT person_iin, data_json FROM counter_tasks WHERE id = $1 AND done_at IS NULL",
+        )
+        .bind(task.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| EngineError::not_found("task", task))?;
+        let (person, data): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        let done = drn_store::query(
+            "UPDATE counter_tasks SET done_at = $1, done_by = $2 WHERE id = $3 AND done_at IS NULL",
+        )
+        .bind(now.as_microsecond())
+        .bind(actor.id.clone())
+        .bind(task.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(EngineError::Conflict {
+                what: "task",
+                current: 1,
+                expected: 0,
+            });
+        }
+        let year = now.to_zoned(self.tz.clone()).year();
+        let seq = next_counter(&mut tx, &format!("journal:chip_rewrite:{unit}:{year}")).await?;
+        drn_store::query("INSERT INTO journal_entries (id, journal, number, application_id, service, unit_id, subject, at, data_json) VALUES ($1, 'chip_rewrite', $2, NULL, 'S3', $3, $4, $5, $6)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(format!("{unit}-{year}-CHIP{seq:06}"))
+            .bind(unit.as_str().to_string())
+            .bind(person.clone())
+            .bind(now.as_microsecond())
+            .bind(data)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            &actor.id,
+            "chip_rewrite",
+            &format!("person:{person}"),
+            &json!({ "task": task }),
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+}

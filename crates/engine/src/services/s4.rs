@@ -1,0 +1,126 @@
+//! S4: deregistration at the place of residence (снятие с регистрационного учёта) on the
+//! grounds of the version in force, with the departure address sheet (адресный листок
+//! убытия) in its journal.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::{s, Intake, ServiceRules};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::writer::Ctx;
+use crate::Engine;
+use drn_store::Value;
+
+/// The journal of departure address sheets.
+pub const JOURNAL: &str = "departure_sheets";
+
+/// S4 grounds by version (2014 para 4 and 2018 para 4 as restated).
+pub(crate) fn s4_grounds(version: &str) -> &'static [&'static str] {
+    match version {
+        "2014" => &["abroad", "court", "prison"],
+        _ => &["abroad", "court"],
+    }
+}
+
+/// The rules of S4.
+pub(crate) struct Deregistration;
+
+impl ServiceRules for Deregistration {
+    async fn intake(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let ver = at.version;
+        let applicant = at.applicant;
+        let ground = s(data, "ground").ok_or_else(|| {
+            EngineError::invalid(
+                "data.ground",
+                format!(
+                    "the ground of deregistration: one of {}",
+                    s4_grounds(&ver.id).join(", ")
+                ),
+            )
+        })?;
+        if !s4_grounds(&ver.id).contains(&ground.as_str()) {
+            return Err(EngineError::invalid(
+                "data.ground",
+                format!(
+                    "{ground:?} is not a ground of deregistration under the {} rules (grounds: {})",
+                    ver.id,
+                    s4_grounds(&ver.id).join(", ")
+                ),
+            ));
+        }
+        if ground == "court" && s(data, "court_decision").is_none() {
+            return Err(EngineError::invalid(
+                "data.court_decision",
+                "the court decision (number and date) on the dwelling owner's application",
+            ));
+        }
+        let open = e.open_permanent(c, applicant).await?;
+        let legacy = e
+            .person_row(c, applicant)
+            .await?
+            .and_then(|d| d.get("registration").cloned())
+            .filter(|r| !r.is_null());
+        if open.is_none() && legacy.is_none() {
+            return Err(EngineError::invalid(
+                "applicant",
+                "the person is not registered at a place of residence",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        _actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let input = app.data["input"].clone();
+        let unit = app.holder_unit.clone();
+        let ground = s(&input, "ground").unwrap_or_default();
+        let ended = e
+            .end_registrations(c, &app.applicant, app, now, true)
+            .await?;
+        let from = e
+            .person_row(c, &app.applicant)
+            .await?
+            .and_then(|d| d["registration"]["address"].as_str().map(String::from));
+        let number = e
+            .write_journal(
+                c,
+                JOURNAL,
+                app,
+                &unit,
+                &app.applicant,
+                json!({ "ground": ground, "from": from, "destination": input.get("destination"), "court_decision": input.get("court_decision"), "document": document }),
+                now,
+            )
+            .await?;
+        if let Some(mut d) = e.person_row(c, &app.applicant).await? {
+            if let Some(r) = d.get("registration").cloned() {
+                d["registration"] = json!(null);
+                d["deregistered"] = json!({ "from": r, "ground": ground, "sheet": number });
+                c.push(
+                    "UPDATE persons SET data_json = $1 WHERE iin = $2",
+                    vec![
+                        Value::from(d.to_string()),
+                        Value::from(app.applicant.as_str()),
+                    ],
+                );
+            }
+        }
+        Ok(
+            json!({ "departure_sheet": number, "ground": ground, "from": from, "ended_registrations": ended }),
+        )
+    }
+}

@@ -1,0 +1,213 @@
+//! S5: address certificates (адресная справка) for an IIN or a BIN, checked against the
+//! address register; a mismatch goes to the district, which corrects the address data (a
+//! detour step of the catalog), and the certificate is written in its journal.
+
+use drn_core::catalog::{StepCheck, StepHook};
+use drn_core::{Bin, Channel, Iin};
+use drn_store::Value;
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::{s, AfterAccept, Ending, Intake, ServiceRules, StepDone};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::rows::insert_event;
+use crate::writer::Ctx;
+use crate::Engine;
+
+/// The journal of address certificates.
+pub const JOURNAL: &str = "address_certificates";
+
+/// The rules of S5.
+pub(crate) struct AddressCertificate;
+
+impl ServiceRules for AddressCertificate {
+    const HOOKS: &'static [StepHook] = &[StepHook::AddressCorrection];
+    const CHECKS: &'static [StepCheck] = &[StepCheck::AddressData];
+
+    async fn intake(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let applicant = at.applicant;
+        match (s(data, "bin"), s(data, "iin")) {
+            (Some(b), _) => {
+                Bin::parse(&b).map_err(|e| EngineError::invalid("data.bin", e.to_string()))?;
+                if s(data, "rka").is_none() {
+                    return Err(EngineError::invalid(
+                        "data.rka",
+                        "the legal entity's address (РКА) to certify",
+                    ));
+                }
+            }
+            (None, Some(i)) => {
+                Iin::parse(&i).map_err(|e| EngineError::invalid("data.iin", e.to_string()))?;
+            }
+            (None, None) => {
+                data["iin"] = json!(applicant);
+            }
+        }
+        Ok(())
+    }
+
+    fn after_accept(&self, channel: Channel) -> AfterAccept {
+        match channel {
+            Channel::Portal | Channel::Mobile => AfterAccept::RunApplicantSteps,
+            Channel::Counter | Channel::Unit => AfterAccept::Wait,
+        }
+    }
+
+    async fn step_hook(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        done: &StepDone<'_>,
+        hook: StepHook,
+    ) -> Result<Option<Ending>, EngineError> {
+        if hook != StepHook::AddressCorrection {
+            return Err(EngineError::Corrupt(format!("S5 runs no hook {hook:?}")));
+        }
+        let (actor, step, note, now) = (done.actor, done.step, done.note, done.now);
+        // The district corrects the address data: the note names the right РКА.
+        let rka = note
+            .and_then(|n| n.split_whitespace().find(|w| e.looks_like_rka(w)))
+            .map(String::from)
+            .ok_or_else(|| {
+                EngineError::invalid(
+                    "note",
+                    "name the corrected address's registration code (РКА)",
+                )
+            })?;
+        let addr = e
+            .address_in(c, &rka)
+            .await?
+            .filter(|a| a.active)
+            .ok_or_else(|| {
+                EngineError::invalid("note", format!("{rka} is not an active address"))
+            })?;
+        let subject = s(&app.data["input"], "iin").unwrap_or_else(|| app.applicant.clone());
+        if s(&app.data["input"], "bin").is_none() {
+            if let Some((id, _)) = e.open_permanent(c, &subject).await? {
+                c.push(
+                    "UPDATE registrations SET rka = $1 WHERE id = $2",
+                    vec![Value::from(rka.as_str()), Value::from(id)],
+                );
+            } else {
+                e.insert_registration(
+                    c,
+                    &subject,
+                    "permanent",
+                    Some(&rka),
+                    app,
+                    None,
+                    now,
+                    json!({ "corrected": true }),
+                )
+                .await?;
+            }
+            e.set_person_address(c, &subject, &addr, now).await?;
+        }
+        insert_event(
+            c,
+            &app.id,
+            "address_corrected",
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            None,
+            &json!({ "rka": rka, "address": addr.full }),
+        )
+        .await?;
+        Ok(None)
+    }
+
+    async fn check(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &Application,
+        check: StepCheck,
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        match check {
+            StepCheck::AddressData => e.s5_check(c, app).await,
+            StepCheck::SpecialRecords => {
+                Err(EngineError::Corrupt(format!("S5 runs no check {check:?}")))
+            }
+        }
+    }
+
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        _actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let input = app.data["input"].clone();
+        let unit = app.holder_unit.clone();
+        let (passed, detail) = e.s5_check(c, app).await?;
+        if !passed {
+            return Err(EngineError::forbidden(
+                "the address data do not match the register: the certificate cannot be issued",
+            ));
+        }
+        let checked = json!({ "detail": detail });
+        let subject = s(&input, "bin")
+            .or_else(|| s(&input, "iin"))
+            .unwrap_or_else(|| app.applicant.clone());
+        // Para 4 (2014): signed by both authorities.
+        let certificate = json!({
+            "subject": subject,
+            "address": checked["detail"]["address"],
+            "rka": checked["detail"]["rka"],
+            "signatures": ["MVD", "MoJ"],
+            "document": document,
+        });
+        let number = e
+            .write_journal(c, JOURNAL, app, &unit, &subject, certificate.clone(), now)
+            .await?;
+        Ok(json!({ "certificate": number, "content": certificate }))
+    }
+}
+
+impl Engine {
+    pub(crate) fn looks_like_rka(&self, w: &str) -> bool {
+        w.len() == 16 && w.chars().all(|c| c.is_ascii_digit())
+    }
+
+    /// S5: does the subject's address match the register.
+    pub(crate) async fn s5_check(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &Application,
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        let input = &app.data["input"];
+        if let Some(bin) = s(input, "bin") {
+            let rka = s(input, "rka").unwrap_or_default();
+            return Ok(match self.address_in(c, &rka).await?.filter(|a| a.active) {
+                Some(a) => (true, json!({ "bin": bin, "rka": rka, "address": a.full })),
+                None => (
+                    false,
+                    json!({ "bin": bin, "rka": rka, "mismatch": "the address is not in the register" }),
+                ),
+            });
+        }
+        let iin = s(input, "iin").unwrap_or_else(|| app.applicant.clone());
+        if let Some((_, Some(rka))) = self.open_permanent(c, &iin).await? {
+            if let Some(a) = self.address_in(c, &rka).await?.filter(|a| a.active) {
+                return Ok((true, json!({ "iin": iin, "rka": rka, "address": a.full })));
+            }
+        }
+        Ok((
+            false,
+            json!({ "iin": iin, "mismatch": "the person's registered address has no valid code in the address register" }),
+        ))
+    }
+}

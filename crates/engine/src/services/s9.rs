@@ -1,0 +1,309 @@
+//! S9: forming an IIN for a foreigner (формирование ИИН иностранцу), seed 004: the
+//! intake without an IIN (the foreigner's key is citizenship and passport), the written
+//! consent at the counter (para 9.3), and the operator's processing by the system (paras
+//! 6.3, 9.5): an IIN formed unique in the database and written in the journal, or an
+//! error message.
+
+use drn_core::catalog::StepHook;
+use drn_core::{Channel, Iin, Urgency};
+use drn_store::Value;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::foreigners::foreigner_subject;
+use super::{Ending, Foreigner, ServiceRules, StepDone};
+use crate::commands::{Accept, Outcome};
+use crate::error::EngineError;
+use crate::model::*;
+use crate::rows::insert_event;
+use crate::writer::Ctx;
+use crate::Engine;
+
+/// The service code.
+pub const SERVICE: &str = "S9";
+/// The journal of formed IINs.
+pub const JOURNAL: &str = "iin_formed";
+
+/// The rules of S9.
+pub(crate) struct IinForForeigners;
+
+impl ServiceRules for IinForForeigners {
+    const HOOKS: &'static [StepHook] = &[StepHook::WrittenConsent, StepHook::FormIin];
+
+    async fn step_hook(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        done: &StepDone<'_>,
+        hook: StepHook,
+    ) -> Result<Option<Ending>, EngineError> {
+        let (actor, step, note, now) = (done.actor, done.step, done.note, done.now);
+        match hook {
+            StepHook::WrittenConsent => {
+                // Para 9.3: the written consent; the note records the signed consent form.
+                if note.map(str::trim).is_none_or(|n| n.len() < 3) {
+                    return Err(EngineError::invalid(
+                        "note",
+                        "record the applicant's written consent (the signed form's number)",
+                    ));
+                }
+                insert_event(
+                    c,
+                    &app.id,
+                    "consent_obtained",
+                    Some(step.n),
+                    &actor.id,
+                    Some(&app.holder_unit),
+                    now,
+                    None,
+                    &json!({ "written_consent": note }),
+                )
+                .await?;
+                Ok(None)
+            }
+            StepHook::FormIin => e.s9_form(c, app, now).await,
+            _ => Err(EngineError::Corrupt(format!("S9 runs no hook {hook:?}"))),
+        }
+    }
+
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        _actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let mut out = e
+            .result_journal_entry(c, app, JOURNAL, &app.applicant, document, false, now)
+            .await?;
+        out["iin"] = json!(app.applicant);
+        Ok(out)
+    }
+}
+
+/// Intake of an application of a foreigner who has no IIN (S9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptForeigner {
+    pub service: String,
+    pub channel: Channel,
+    pub urgency: Urgency,
+    pub foreigner: Foreigner,
+    #[serde(default)]
+    pub documents_presented: Vec<usize>,
+    #[serde(default)]
+    pub missing: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl Engine {
+    /// Intake of a foreigner without an IIN (S9).
+    pub(crate) async fn accept_foreigner(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        f: &AcceptForeigner,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        if f.service != SERVICE {
+            return Err(EngineError::invalid(
+                "service",
+                "only the IIN for foreigners (S9) is applied for without an IIN",
+            ));
+        }
+        f.foreigner.validate("foreigner")?;
+        // `applicant` is a placeholder of the right type: accept_as does not use it.
+        let placeholder = Iin::form(f.foreigner.birth_date, f.foreigner.sex, |_| false)
+            .map_err(|e| EngineError::invalid("foreigner.birth_date", e.to_string()))?;
+        let mut data = if f.data.is_object() {
+            f.data.clone()
+        } else {
+            json!({})
+        };
+        data["foreigner"] =
+            serde_json::to_value(&f.foreigner).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let a = Accept {
+            service: f.service.clone(),
+            channel: f.channel,
+            urgency: f.urgency,
+            applicant: placeholder,
+            documents_presented: f.documents_presented.clone(),
+            missing: f.missing.clone(),
+            data,
+        };
+        self.accept_as(c, actor, &a, Some(&f.foreigner.key()), now)
+            .await
+    }
+
+    /// Para 9.5 / 6.3: the operator's processing: an error message when the application does
+    /// not match the applicant's data or the applicant already has an IIN; otherwise a new
+    /// IIN, unique in the database.
+    pub(crate) async fn s9_form(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        now: Timestamp,
+    ) -> Result<Option<Ending>, EngineError> {
+        let f: Foreigner = serde_json::from_value(app.data["input"]["foreigner"].clone())
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let fail = |reason: &str, ground: &str| {
+            Ok(Some(Ending {
+                event: "error_message".into(),
+                data: json!({ "reason": reason, "ground": ground }),
+            }))
+        };
+        // The questionnaire (migration card) the application must match.
+        if let Some(q) = app.data["input"]
+            .get("questionnaire")
+            .filter(|q| q.is_object())
+        {
+            let same = |k: &str, v: &str| {
+                q.get(k)
+                    .and_then(|x| x.as_str())
+                    .is_none_or(|x| x.trim().eq_ignore_ascii_case(v.trim()))
+            };
+            if !(same("surname", &f.surname)
+                && same("given_name", &f.given_name)
+                && same("birth_date", &f.birth_date.to_string())
+                && same("passport", &f.passport))
+            {
+                return fail(
+                    "the application does not match the applicant's questionnaire data",
+                    "mismatch",
+                );
+            }
+        }
+        // A registration of the same passport with other data.
+        let key = f.key();
+        let reg = c
+            .fetch_optional(
+                "SELECT data_json FROM journal_entries WHERE journal = 'foreigner_registration' AND subject = $1 ORDER BY at DESC LIMIT 1",
+                vec![Value::from(foreigner_subject(&json!(f)))],
+            )
+            .await?;
+        if let Some(r) = reg {
+            let d = crate::rows::json(&r.try_get::<String, _>(0)?)?;
+            let g = &d["foreigner"];
+            let ok = g["surname"]
+                .as_str()
+                .is_none_or(|x| x.eq_ignore_ascii_case(&f.surname))
+                && g["birth_date"]
+                    .as_str()
+                    .is_none_or(|x| x == f.birth_date.to_string());
+            if !ok {
+                return fail(
+                    "the application does not match the applicant's registered data",
+                    "mismatch",
+                );
+            }
+        }
+        let had = c
+            .fetch_optional(
+                "SELECT number FROM journal_entries WHERE journal = 'iin_formed' AND subject = $1",
+                vec![Value::from(key.as_str())],
+            )
+            .await?;
+        let same_person = c
+            .fetch_optional(
+                "SELECT iin FROM persons WHERE surname = $1 AND given_name = $2 AND birth_date = $3 AND sex = $4 AND citizenship = $5",
+                vec![
+                    Value::from(f.surname.trim()),
+                    Value::from(f.given_name.trim()),
+                    Value::from(f.birth_date.to_string()),
+                    Value::from(f.sex.code()),
+                    Value::from(f.citizenship.trim().to_uppercase()),
+                ],
+            )
+            .await?;
+        if had.is_some() || same_person.is_some() {
+            return fail("the applicant already has a registered IIN", "has_iin");
+        }
+        let iin = self.form_iin(c, &f, &app.id).await?;
+        let number = self
+            .write_journal(
+                c,
+                "iin_formed",
+                app,
+                &app.holder_unit.clone(),
+                &key,
+                json!({ "iin": iin.to_string(), "foreigner": f }),
+                now,
+            )
+            .await?;
+        c.push(
+            "UPDATE applications SET applicant_iin = $1 WHERE id = $2",
+            vec![Value::from(iin.to_string()), Value::from(app.id.as_str())],
+        );
+        app.applicant = iin.to_string();
+        app.data["formed_iin"] = json!(iin.to_string());
+        insert_event(
+            c,
+            &app.id,
+            "iin_formed",
+            Some(app.step),
+            "system",
+            Some(&app.holder_unit),
+            now,
+            None,
+            &json!({ "iin": iin.to_string(), "journal": number }),
+        )
+        .await?;
+        Ok(None)
+    }
+
+    /// Forms a new IIN for the foreigner and writes their person record, under the lock of
+    /// the (birth date, sex) prefix's counter row: concurrent forming waits for it and then
+    /// sees the IINs formed before; the persons' primary key backs it.
+    pub(crate) async fn form_iin(
+        &self,
+        c: &mut Ctx<'_>,
+        f: &Foreigner,
+        app: &ApplicationId,
+    ) -> Result<Iin, EngineError> {
+        let prefix = Iin::prefix_for(f.birth_date, f.sex)
+            .map_err(|e| EngineError::invalid("foreigner.birth_date", e.to_string()))?;
+        let lock = format!("iin:{prefix}");
+        c.push(
+            "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+            vec![Value::from(lock.clone())],
+        );
+        c.push(
+            "UPDATE counters SET value = value + 1 WHERE name = $1",
+            vec![Value::from(lock)],
+        );
+        let rows = c
+            .fetch_all(
+                "SELECT iin FROM persons WHERE iin LIKE $1",
+                vec![Value::from(format!("{prefix}%"))],
+            )
+            .await?;
+        let mut taken = std::collections::HashSet::new();
+        for r in rows {
+            let s: String = r.try_get(0)?;
+            if let Ok(i) = Iin::parse(&s) {
+                taken.insert(i.serial());
+            }
+        }
+        let iin = Iin::form(f.birth_date, f.sex, |s| taken.contains(&s))
+            .map_err(|e| EngineError::invalid("foreigner", e.to_string()))?;
+        c.push(
+            "INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
+            vec![
+                Value::from(iin.to_string()),
+                Value::from(f.surname.trim().to_string()),
+                Value::from(f.given_name.trim().to_string()),
+                Value::from(f.birth_date.to_string()),
+                Value::from(f.sex.code()),
+                Value::from(f.citizenship.trim().to_uppercase()),
+                Value::from(json!({ "passport": f.passport.trim().to_uppercase(), "iin_application": app }).to_string()),
+            ],
+        );
+        Ok(iin)
+    }
+}
