@@ -180,7 +180,7 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
 
     let today = engine.now().to_zoned(engine.tz.clone()).date();
     let skip: std::collections::HashSet<Iin> = report.citizens.iter().map(|c| c.0).collect();
-    let Some(svc) = engine.catalog.service("S1") else {
+    let Some(svc) = engine.catalog.service(crate::services::s1::SERVICE) else {
         return Ok(0);
     };
     let mut accepted = 0;

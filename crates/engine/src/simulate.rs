@@ -28,7 +28,6 @@ use drn_store::Row;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::commands::{Accept, Command, Outcome};
 use crate::demo::SplitMix64;
@@ -432,7 +431,8 @@ impl Sim {
             let counter = self.rng.pick(&self.counters).clone();
             // A deregistration (S4) ends the person's registration: each takes a person of
             // its own (from the end of the list), the others anyone.
-            let applicant = if service == "S4" {
+            let sample = crate::services::sample_intake(&service);
+            let applicant = if sample.ends_registration {
                 self.s4_next += 1;
                 self.applicants
                     [self.applicants.len() - 1 - (self.s4_next - 1) % self.applicants.len()]
@@ -451,11 +451,7 @@ impl Sim {
             let docs = ver.map(|v| v.documents.len()).unwrap_or(0);
             // One package in fifty lacks a document: refused at intake with a receipt.
             let incomplete = self.rng.chance(0.02);
-            let data = match service.as_str() {
-                "S2" => json!({ "reason": "passport lost" }),
-                "S4" => json!({ "ground": "abroad", "destination": "Germany" }),
-                _ => json!({}),
-            };
+            let data = sample.data;
             let cmd = Command::Accept(Accept {
                 service: service.clone(),
                 channel: Channel::Counter,
@@ -825,7 +821,11 @@ fn deregistrations_at_most(engine: &Engine, opts: &SimOptions) -> Result<u64, En
         day = day.checked_add(1.day()).map_err(date_err)?;
     }
     let total: u64 = MIX.iter().map(|(_, w)| w).sum();
-    let s4: u64 = MIX.iter().filter(|(s, _)| *s == "S4").map(|(_, w)| w).sum();
+    let s4: u64 = MIX
+        .iter()
+        .filter(|(s, _)| crate::services::sample_intake(s).ends_registration)
+        .map(|(_, w)| w)
+        .sum();
     let expected = u64::from(opts.per_day) * working * s4 / total.max(1);
     Ok(expected + expected / 20 + 100)
 }

@@ -168,6 +168,14 @@ pub(crate) trait ServiceRules {
         true
     }
 
+    /// What `drn simulate` submits at a counter for this service.
+    fn sample_intake(&self) -> SampleIntake {
+        SampleIntake {
+            data: json!({}),
+            ends_registration: false,
+        }
+    }
+
     /// The version in force on `today` when the catalog has none then.
     async fn version_beyond_catalog<'s>(
         &self,
@@ -177,6 +185,16 @@ pub(crate) trait ServiceRules {
     ) -> Result<Option<&'s Version>, EngineError> {
         Ok(None)
     }
+}
+
+/// What the simulation submits at a counter for a service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleIntake {
+    /// The intake's `data`.
+    pub data: serde_json::Value,
+    /// The result ends the person's registration (S4): each such application needs a
+    /// person of its own.
+    pub ends_registration: bool,
 }
 
 /// A service without rules of its own: the generic engine does everything.
@@ -252,6 +270,34 @@ impl Rules {
     pub(crate) fn representative_may_receive(&self) -> bool {
         with_rules!(self, r => r.representative_may_receive())
     }
+}
+
+/// What the simulation submits at a counter for the service with this code.
+pub fn sample_intake(code: &str) -> SampleIntake {
+    with_rules!(rules(code), r => r.sample_intake())
+}
+
+/// The service applied for without an IIN by a foreigner who has none (S9), if the
+/// catalog has it: the screens offer its intake from a foreigner's passport data.
+pub fn applied_for_without_iin() -> &'static str {
+    s9::SERVICE
+}
+
+/// Whether the service's intake names an address of the address register (S3, S5): the
+/// screens offer the register's search with its form.
+pub fn uses_address_register(code: &str) -> bool {
+    matches!(rules(code), Rules::S3(_) | Rules::S5(_))
+}
+
+/// Whether the service leaves tasks at the counter (S3's chip rewrite after a portal
+/// registration): the application's page lists them.
+pub fn leaves_counter_tasks(code: &str) -> bool {
+    matches!(rules(code), Rules::S3(_))
+}
+
+/// The journal the service keeps, if any.
+pub fn journal_of(code: &str) -> Option<&'static str> {
+    JOURNALS.iter().find(|(_, s)| *s == code).map(|(j, _)| *j)
 }
 
 /// A trimmed, non-empty string field of an intake's JSON data.
@@ -513,7 +559,9 @@ mod tests {
 
     fn catalog() -> drn_core::Catalog {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog");
-        crate::catalog_files::load(std::path::Path::new(dir)).unwrap().0
+        crate::catalog_files::load(std::path::Path::new(dir))
+            .unwrap()
+            .0
     }
 
     /// Every hook and check the catalog names is run by its service's module.

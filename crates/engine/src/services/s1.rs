@@ -4,6 +4,9 @@
 
 use super::ServiceRules;
 
+/// The service code.
+pub const SERVICE: &str = "S1";
+
 /// The rules of S1.
 pub(crate) struct Passports;
 

@@ -48,6 +48,13 @@ impl ServiceRules for TemporaryId {
         Ok(None)
     }
 
+    fn sample_intake(&self) -> super::SampleIntake {
+        super::SampleIntake {
+            data: json!({ "reason": "passport lost" }),
+            ends_registration: false,
+        }
+    }
+
     async fn issued(
         &self,
         e: &Engine,

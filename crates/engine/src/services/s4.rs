@@ -76,6 +76,13 @@ impl ServiceRules for Deregistration {
         Ok(())
     }
 
+    fn sample_intake(&self) -> super::SampleIntake {
+        super::SampleIntake {
+            data: json!({ "ground": "abroad", "destination": "Germany" }),
+            ends_registration: true,
+        }
+    }
+
     async fn issued(
         &self,
         e: &Engine,

@@ -4,6 +4,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use drn_core::catalog::StepHook;
 use drn_core::{Channel, Iin, Lang, Urgency};
 use drn_engine::commands::{Accept, Representative};
 use drn_engine::{ApplicationId, Command, Outcome, RegistryId, Role, Status, UnitId};
@@ -234,7 +235,7 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
             .is_some_and(|ch| {
                 services_open(&st, ch, ctx.lang)
                     .iter()
-                    .any(|s| s.code == "S9")
+                    .any(|s| s.code == drn_engine::services::applied_for_without_iin())
             }),
             rows,
         },
@@ -404,7 +405,9 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
     render(
         &PersonPage {
             tr: Tr { lang: ctx.lang },
-            address_services: services.iter().any(|s| s.code == "S3" || s.code == "S5"),
+            address_services: services
+                .iter()
+                .any(|s| drn_engine::services::uses_address_register(&s.code)),
             nav,
             p: view,
             services,
@@ -609,7 +612,7 @@ pub async fn accept_foreigner(
         data["migration_card"] = serde_json::json!(card);
     }
     let cmd = Command::AcceptForeigner(drn_engine::services::AcceptForeigner {
-        service: "S9".into(),
+        service: drn_engine::services::applied_for_without_iin().into(),
         channel,
         urgency: Urgency::General,
         foreigner: drn_engine::services::Foreigner {
@@ -738,26 +741,20 @@ async fn card_extra(
             .filter_map(|b| b.to)
             .find(|to| p.step(*to).is_some_and(|d| d.detour))
     });
-    let note = match (a.service.as_str(), cur) {
-        ("S5", Some(s)) if s.detour => "corrected_rka",
-        ("S9", Some(s))
-            if s.unit == drn_core::catalog::UnitRole::Counter
-                && s.n == 3
-                && p.channel == Channel::Counter =>
-        {
-            "written_consent"
-        }
+    // What the step's note records, by the hook the catalog gives the step.
+    let note = match cur.and_then(|s| s.hook) {
+        Some(StepHook::AddressCorrection) => "corrected_rka",
+        Some(StepHook::WrittenConsent) => "written_consent",
         _ => "",
     };
     let operator = open
         && holds
-        && a.service == "S9"
-        && cur.is_some_and(|s| s.unit == drn_core::catalog::UnitRole::System)
+        && cur.is_some_and(|s| s.hook == Some(StepHook::FormIin))
         && matches!(
             ctx.actor.role,
             Role::CounterOperator | Role::DistrictOfficer
         );
-    let tasks = if a.service == "S3" {
+    let tasks = if drn_engine::services::leaves_counter_tasks(&a.service) {
         super::services::tasks_of(st, &ctx.actor, ctx.lang, &a.applicant, Some(&a.id)).await
     } else {
         vec![]
@@ -774,7 +771,7 @@ async fn card_extra(
         operator,
         tasks,
         can_rewrite: ctx.actor.role == Role::CounterOperator,
-        journal: super::services::journal_of(&a.service)
+        journal: drn_engine::services::journal_of(&a.service)
             .map(|j| (j, i18n::t(ctx.lang, &format!("journal_{j}")))),
     }
 }
@@ -940,13 +937,12 @@ pub async fn act(
             {
                 Ok(a) => {
                     ctx.actor.unit.as_ref() == Some(&a.holder_unit)
-                        && a.service == "S9"
                         && st
                             .engine
                             .locate(&a.service, &a.version, &a.process)
                             .ok()
                             .and_then(|(_, p)| p.step(a.step))
-                            .is_some_and(|s| s.unit == drn_core::catalog::UnitRole::System)
+                            .is_some_and(|s| s.hook == Some(StepHook::FormIin))
                         && matches!(
                             ctx.actor.role,
                             Role::CounterOperator | Role::DistrictOfficer

@@ -448,7 +448,7 @@ pub async fn card_review(
     Some(OnlineReview {
         revision: a.revision,
         can_review: a.status == Status::InProgress
-            && a.step == 17
+            && drn_engine::online_renewal::awaits_review(a)
             && ctx.actor.unit.as_ref() == Some(&a.holder_unit),
         photo: data_uri(&photo),
         signature: data_uri(&signature),

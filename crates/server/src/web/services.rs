@@ -37,12 +37,6 @@ fn reads_all(role: Role) -> bool {
 }
 
 /// The journal a service keeps, if any (S3's is the chip rewrites).
-pub fn journal_of(service: &str) -> Option<&'static str> {
-    JOURNALS
-        .iter()
-        .find(|(_, s)| *s == service)
-        .map(|(j, _)| *j)
-}
 
 pub struct JournalRow {
     pub number: String,

@@ -71,6 +71,15 @@ pub const SERVICE: &str = "S1E";
 pub const WINDOW_AHEAD_DAYS: i64 = 30;
 pub const WINDOW_EXPIRED_DAYS: i64 = 10;
 
+/// The step of the regional directorate's review (п. 3, step 17).
+pub const REVIEW_STEP: u32 = 17;
+
+/// Whether the application is an online renewal at the regional directorate's
+/// review.
+pub fn awaits_review(a: &Application) -> bool {
+    a.service == SERVICE && a.step == REVIEW_STEP
+}
+
 /// The rules of S1E as the generic engine sees them; the online session itself is
 /// [`Engine::renewal_submit`] and the rest of this module.
 pub(crate) struct OnlineRenewal;
@@ -965,7 +974,7 @@ impl Engine {
             ));
         }
         let a = self.load_app(app).await?;
-        if a.service != SERVICE || a.step != 17 {
+        if !awaits_review(&a) {
             return Err(EngineError::WrongStep {
                 expected: "an S1E application at step 17".into(),
                 actual: a.step,
