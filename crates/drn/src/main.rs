@@ -453,7 +453,7 @@ async fn serve(
         pki: std::sync::Arc::new(pki),
     };
     if demo {
-        if engine.db.is_empty().await? {
+        if engine.is_empty().await? {
             load_demo(&state, persons).await?;
         } else {
             println!("The database already holds data: demo data is not loaded again (the accounts printed at its first start still work).");
@@ -498,7 +498,7 @@ async fn demo_if_empty(
     engine: &drn_engine::Engine,
     data: &std::path::Path,
 ) -> Result<(), CliError> {
-    if !engine.db.is_empty().await? {
+    if !engine.is_empty().await? {
         return Ok(());
     }
     let pki_dir = data.join("pki");
@@ -565,7 +565,7 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         .timestamp();
     let clock = std::sync::Arc::new(drn_engine::ManualClock::new(start));
     let engine = open_engine(dir, &a.db, clock.clone()).await?;
-    if engine.db.is_empty().await? {
+    if engine.is_empty().await? {
         // Units, staff and persons of the demo, without its history (so that every
         // application in the database is the simulation's).
         let opts = drn_engine::demo::DemoOptions::default();

@@ -67,6 +67,8 @@ fn unit(id: &str, kind: UnitKind, parent: Option<&str>, region: &str) -> Res<New
 /// The engine over a fresh database with the units, staff and one person of the tests.
 struct World {
     engine: Engine,
+    /// The engine's database, for the raw commits beside it.
+    db: Db,
     counter: Actor,
     district: Actor,
     applicant: Iin,
@@ -82,7 +84,7 @@ async fn world(url: &str) -> Res<World> {
         .to_zoned(drn_core::kz_tz()?)?
         .timestamp();
     let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(db, cat, cal, clock)?;
+    let engine = Engine::new(db.clone(), cat, cal, clock)?;
     let sys = Actor::system();
     engine
         .create_units(
@@ -132,6 +134,7 @@ async fn world(url: &str) -> Res<World> {
     engine.put_persons(&sys, &[person]).await?;
     Ok(World {
         engine,
+        db,
         counter: Actor::staff("op71", Role::CounterOperator, uid("C71-1")?),
         district: Actor::staff("dist71", Role::DistrictOfficer, uid("D71-1")?),
         applicant,
@@ -442,7 +445,7 @@ async fn bench_backend(
     no_sync: bool,
 ) -> Res<()> {
     let w = world(url).await?;
-    let db = w.engine.db.clone();
+    let db = w.db.clone();
     if no_sync {
         // Diagnostic only: the one write connection stops syncing, so the rate shows the
         // statements' own cost without the fsync of each commit. Not durable.

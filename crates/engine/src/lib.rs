@@ -4,15 +4,18 @@
 //! committed in groups by writer tasks (see [`writer`]): one durable commit for many
 //! commands, each inside its own savepoint.
 
+pub mod accounts;
 pub mod audit;
 pub mod calendar_admin;
 pub mod catalog_files;
 pub mod commands;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod queries;
+pub mod result_document;
 mod rows;
 pub mod scale;
 pub mod services;
@@ -110,7 +113,8 @@ impl Clock for ManualClock {
 /// The engine over a store, a catalog and the national calendar.
 #[derive(Clone)]
 pub struct Engine {
-    pub db: Db,
+    /// The database: private, so that every read and write is a named method here.
+    db: Db,
     pub catalog: Arc<Catalog>,
     pub calendar: Arc<Calendar>,
     pub tz: TimeZone,

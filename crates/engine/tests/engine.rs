@@ -46,6 +46,8 @@ fn unit(id: &str, kind: UnitKind, parent: Option<&str>, region: &str) -> NewUnit
 
 struct World {
     engine: Engine,
+    /// The engine's database, for the tests that read it directly.
+    db: Db,
     clock: Arc<ManualClock>,
     counter: Actor,
     district: Actor,
@@ -78,7 +80,7 @@ async fn world(url: &str, start: &str) -> World {
     db.migrate().await.unwrap();
     let (cat, cal) = load_catalog();
     let clock = Arc::new(ManualClock::new(at(start)));
-    let engine = Engine::new(db, cat, cal, clock.clone()).unwrap();
+    let engine = Engine::new(db.clone(), cat, cal, clock.clone()).unwrap();
     let sys = Actor::system();
     engine
         .create_units(
@@ -135,6 +137,7 @@ async fn world(url: &str, start: &str) -> World {
     engine.put_persons(&sys, &persons).await.unwrap();
     World {
         engine,
+        db,
         clock,
         counter: Actor::staff("op71", Role::CounterOperator, uid("C71-1")),
         district: Actor::staff("dist71", Role::DistrictOfficer, uid("D71-1")),
@@ -391,7 +394,7 @@ async fn walk_2018(url: &str) {
         .iter()
         .filter(|e| e.kind == "step_entered")
         .all(|e| e.due_at.is_some()));
-    let v = audit::verify(&w.engine.db).await.unwrap();
+    let v = w.engine.verify_audit().await.unwrap();
     assert_eq!(v.broken_at, None, "{v:?}");
     assert!(v.records > 30);
 }
@@ -478,7 +481,7 @@ async fn registry_per_destination(url: &str) {
         "{again:?}"
     );
     let items = count_of(
-        &e.db,
+        &w.db,
         &format!(
             "SELECT COUNT(*) FROM registry_items WHERE registry_id = '{}' AND application_id = '{}' AND entered_at = {} AND due_at = {}",
             registries[1].id.as_str(),
@@ -494,7 +497,7 @@ async fn registry_per_destination(url: &str) {
     assert_eq!((b.step, b.holder_unit.as_str()), (8, "R75"));
     let a = e.application(&w.centre, &a.id, "test").await.unwrap();
     assert_eq!((a.step, a.status), (7, Status::InProgress));
-    let v = audit::verify(&e.db).await.unwrap();
+    let v = e.verify_audit().await.unwrap();
     assert_eq!(v.broken_at, None, "{v:?}");
 }
 
@@ -740,9 +743,9 @@ async fn refusals_and_rights(url: &str) {
         .unwrap();
     assert!(over.iter().all(|q| q.overdue) && !over.is_empty());
     // The audit chain is whole, and denied attempts are in it.
-    let v = audit::verify(&e.db).await.unwrap();
+    let v = e.verify_audit().await.unwrap();
     assert_eq!(v.broken_at, None);
-    let denied = audit::list(&e.db, None, 1000).await.unwrap();
+    let denied = e.audit_log(None, 1000).await.unwrap();
     assert!(denied.iter().any(|r| r.action.starts_with("denied:")));
 }
 
@@ -750,7 +753,7 @@ async fn audit_tamper(url: &str) {
     let w = world(url, "2019-04-02T10:00").await;
     let a = accept(&w, Urgency::General).await;
     let _ = complete(&w, &w.counter, &a).await;
-    let db = &w.engine.db;
+    let db = &w.db;
     assert_eq!(audit::verify(db).await.unwrap().broken_at, None);
     // Changed record.
     drn_store::query("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
@@ -773,7 +776,7 @@ async fn audit_tamper(url: &str) {
     .await;
     let a = accept(&w, Urgency::General).await;
     let _ = complete(&w, &w.counter, &a).await;
-    let db = &w.engine.db;
+    let db = &w.db;
     drn_store::query("DELETE FROM audit WHERE seq = 2")
         .execute(db.writer())
         .await
@@ -787,7 +790,7 @@ async fn audit_tamper(url: &str) {
     .await;
     let a = accept(&w, Urgency::General).await;
     let _ = complete(&w, &w.counter, &a).await;
-    let db = &w.engine.db;
+    let db = &w.db;
     drn_store::query("UPDATE audit SET seq = -1 WHERE seq = 2")
         .execute(db.writer())
         .await
@@ -827,7 +830,7 @@ async fn bookkeeping(url: &str) {
     let e = &w.engine;
     let audit_count = || async {
         drn_store::query("SELECT COUNT(*) FROM audit")
-            .fetch_one(e.db.reader())
+            .fetch_one(w.db.reader())
             .await
             .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
             .unwrap()
@@ -858,7 +861,7 @@ async fn bookkeeping(url: &str) {
         .await
         .is_err());
     let rows =
-        e.db.rows(drn_store::Statement::new(
+        w.db.rows(drn_store::Statement::new(
             "SELECT id_hash, last_seen FROM sessions ORDER BY id_hash",
             vec![],
         ))
@@ -896,7 +899,8 @@ async fn representative_and_scope(url: &str) {
         "not_found"
     );
     // The read was audited against the person.
-    let reads = audit::list(&e.db, Some(&format!("person:{}", w.applicant)), 100)
+    let reads = e
+        .audit_log(Some(&format!("person:{}", w.applicant)), 100)
         .await
         .unwrap();
     assert!(reads
@@ -953,8 +957,8 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
     let url = fresh_urls("storage_fault").await.remove(0);
     let w = world(&url, "2019-04-02T10:00").await;
     let kept = accept(&w, Urgency::General).await;
-    assert_eq!(w.engine.db.fault(), None);
-    let count = |sql: &'static str| count_of(&w.engine.db, sql);
+    assert_eq!(w.engine.storage_fault(), None);
+    let count = |sql: &'static str| count_of(&w.db, sql);
     let audit_before = count("SELECT COUNT(*) FROM audit").await;
 
     let path = drn_store::lite::path_of(&url).unwrap();
@@ -975,7 +979,7 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
         .unwrap_err();
     assert!(matches!(e, EngineError::StorageFault { .. }), "{e}");
     assert_eq!(e.code(), "storage_fault");
-    let reason = w.engine.db.fault().unwrap();
+    let reason = w.engine.storage_fault().unwrap();
     assert!(reason.contains("malformed"), "{reason}");
     broken.restore().unwrap();
 
@@ -1007,7 +1011,7 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
     assert!(matches!(e, EngineError::StorageFault { .. }), "{e}");
     // And so is a write outside both (the online renewal's own row, the persons' load).
     assert!(matches!(
-        w.engine.db.writable(),
+        w.db.writable(),
         Err(drn_store::StoreError::Fault(_))
     ));
 
@@ -1015,10 +1019,8 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
     assert_eq!(count("SELECT COUNT(*) FROM applications").await, 1);
     assert_eq!(count("SELECT COUNT(*) FROM audit").await, audit_before);
     assert_eq!(count("SELECT COUNT(*) FROM units").await, 8);
-    let row = w
-        .engine
-        .db
-        .rows(drn_store::Statement::new(
+    let row =
+        w.db.rows(drn_store::Statement::new(
             "SELECT step FROM applications WHERE id = $1",
             vec![drn_store::Value::from(kept.id.as_str())],
         ))
@@ -1044,7 +1046,7 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
     );
     std::fs::remove_file(drn_store::Fault::marker_path(&path)).unwrap();
     let engine = restart().await;
-    assert_eq!(engine.db.fault(), None);
+    assert_eq!(engine.storage_fault(), None);
     engine.execute(&w.counter, &complete, None).await.unwrap();
 }
 
@@ -1054,7 +1056,7 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
 async fn crash(url: &str) {
     use std::io::BufRead;
     let w = world(url, "2019-04-02T10:00").await;
-    w.engine.db.close().await;
+    w.db.close().await;
     let exe = std::env::current_exe().unwrap();
     let writer = exe
         .parent()
@@ -1134,7 +1136,7 @@ async fn crash(url: &str) {
     let db = Db::open(url).await.unwrap();
     let (cat, cal) = load_catalog();
     let engine = Engine::new(
-        db,
+        db.clone(),
         cat,
         cal,
         Arc::new(ManualClock::new(at("2019-04-02T11:00"))),
@@ -1158,7 +1160,7 @@ async fn crash(url: &str) {
     // No half-applied command: each application's last entered step is its step, and
     // there is one audited accept per application.
     let rows = drn_store::query("SELECT a.id, a.step, (SELECT e.step FROM events e WHERE e.application_id = a.id AND e.kind = 'step_entered' ORDER BY e.seq DESC LIMIT 1) FROM applications a")
-        .fetch_all(engine.db.reader())
+        .fetch_all(db.reader())
         .await
         .unwrap();
     for r in &rows {
@@ -1167,12 +1169,12 @@ async fn crash(url: &str) {
         assert_eq!(Some(step), last);
     }
     let accepts: i64 = drn_store::query("SELECT COUNT(*) FROM audit WHERE action = 'accept'")
-        .fetch_one(engine.db.reader())
+        .fetch_one(db.reader())
         .await
         .map(|r| drn_store::Row::get(&r, 0))
         .unwrap();
     assert_eq!(accepts, rows.len() as i64);
-    let v = audit::verify(&engine.db).await.unwrap();
+    let v = engine.verify_audit().await.unwrap();
     assert_eq!(v.broken_at, None, "{v:?}");
     assert!(!accepted.is_empty());
 }
@@ -1188,7 +1190,7 @@ async fn demo_seed(url: &str) {
     db.migrate().await.unwrap();
     let (cat, cal) = load_catalog();
     let clock = Arc::new(ManualClock::new(at("2026-03-10T10:00")));
-    let engine = Engine::new(db, cat, cal, clock).unwrap();
+    let engine = Engine::new(db.clone(), cat, cal, clock).unwrap();
     let opts = DemoOptions {
         persons: 2_000,
         seed: 42,
@@ -1199,7 +1201,7 @@ async fn demo_seed(url: &str) {
     eprintln!("seeded 2,000 persons in {:?}", started.elapsed());
     assert_eq!(report.persons, 2_000);
 
-    let count = |sql: &'static str| count_of(&engine.db, sql);
+    let count = |sql: &'static str| count_of(&db, sql);
     assert_eq!(
         count("SELECT COUNT(*) FROM units").await,
         report.units as i64
@@ -1230,7 +1232,7 @@ async fn demo_seed(url: &str) {
     );
 
     let rows = drn_store::query("SELECT iin, birth_date, sex, data_json FROM persons")
-        .fetch_all(engine.db.reader())
+        .fetch_all(db.reader())
         .await
         .unwrap();
     assert_eq!(rows.len(), 2_000);
@@ -1284,7 +1286,7 @@ async fn demo_seed(url: &str) {
         count("SELECT COUNT(*) FROM audit").await,
     );
     assert_eq!(before, after);
-    let v = audit::verify(&engine.db).await.unwrap();
+    let v = engine.verify_audit().await.unwrap();
     assert_eq!(v.broken_at, None, "{v:?}");
 }
 
@@ -1553,7 +1555,7 @@ async fn residence(url: &str) {
         .await
         .unwrap();
     assert_eq!(j.len(), 1);
-    assert_eq!(audit::verify(&e.db).await.unwrap().broken_at, None);
+    assert_eq!(e.verify_audit().await.unwrap().broken_at, None);
 }
 
 async fn residence_2014_and_deregistration(url: &str) {
@@ -2265,7 +2267,7 @@ async fn iin_forming_concurrency(url: &str) {
     }
     assert_eq!(iins.len(), n);
     let rows = drn_store::query("SELECT COUNT(*) FROM persons WHERE citizenship = 'RU'")
-        .fetch_one(w.engine.db.reader())
+        .fetch_one(w.db.reader())
         .await
         .unwrap();
     use drn_store::Row;
@@ -2758,7 +2760,7 @@ mod pilot {
             (ext.len(), ext[0].until, ext[0].added_by.as_str()),
             (1, until, "admin")
         );
-        let audit = audit::list(&e.db, Some("service:S1E"), 10).await.unwrap();
+        let audit = e.audit_log(Some("service:S1E"), 10).await.unwrap();
         assert_eq!(audit[0].action, "extend_pilot");
         // Inside the catalog's period the extension shows as the last day.
         let el = e

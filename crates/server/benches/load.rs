@@ -84,7 +84,12 @@ async fn setup(dir: &Path) -> Res<Setup> {
     .map_err(|e| format!("catalog: {e:?}"))?;
     // The demo's date: S1 of the 2018 regulations is in force.
     let start: jiff::Timestamp = "2019-11-20T09:30:00+06:00".parse()?;
-    let engine = Engine::new(db, cat, cal, Arc::new(ShiftedClock::starting_at(start)))?;
+    let engine = Engine::new(
+        db.clone(),
+        cat,
+        cal,
+        Arc::new(ShiftedClock::starting_at(start)),
+    )?;
     let report = drn_engine::demo::seed(
         &engine,
         &DemoOptions {
@@ -126,7 +131,7 @@ async fn setup(dir: &Path) -> Res<Setup> {
     let rows = drn_store::query(
         "SELECT iin FROM persons WHERE birth_date < '2001-01-01' ORDER BY iin LIMIT 2000",
     )
-    .fetch_all(engine.db.reader())
+    .fetch_all(db.reader())
     .await?;
     let mut applicants = Vec::new();
     for r in &rows {

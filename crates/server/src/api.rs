@@ -10,7 +10,6 @@ use drn_engine::audit::{AuditRecord, Verification};
 use drn_engine::commands::{Accept, Representative};
 use drn_engine::queries::QueueItem;
 use drn_engine::*;
-use drn_store::Row;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -52,22 +51,7 @@ async fn run(
     cmd: Command,
     key: Option<String>,
 ) -> Result<Json<Outcome>, ApiError> {
-    st.execute(&ctx.actor, &cmd, key.as_deref())
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
-}
-
-fn app_id(ctx: &Ctx, s: &str) -> Result<ApplicationId, ApiError> {
-    ApplicationId::parse(s).map_err(|e| ctx.err(e))
-}
-
-fn reg_id(ctx: &Ctx, s: &str) -> Result<RegistryId, ApiError> {
-    RegistryId::parse(s).map_err(|e| ctx.err(e))
-}
-
-fn unit_id(ctx: &Ctx, s: &str) -> Result<UnitId, ApiError> {
-    UnitId::parse(s).map_err(|e| ctx.err(e))
+    Ok(Json(st.execute(&ctx.actor, &cmd, key.as_deref()).await?))
 }
 
 // ---------------------------------------------------------------- sign-in
@@ -118,38 +102,29 @@ pub async fn staff_login(
     password: &str,
 ) -> Result<(String, String, Actor), ApiError> {
     let key = format!("staff:{username}");
-    let internal = |_| ApiError::internal(lang);
+    let internal = |_| ApiError::internal();
     if let Some(min) = auth::locked_for(st, &key).await.map_err(internal)? {
         return Err(ApiError::locked(lang, min));
     }
-    let row = drn_store::query(
-        "SELECT password_hash, role, unit_id, active FROM staff WHERE username = $1",
-    )
-    .bind(username.to_string())
-    .fetch_optional(st.engine.db.reader())
-    .await
-    .map_err(internal)?;
-    let ok = row.as_ref().is_some_and(|r| {
-        r.try_get::<i64, _>(3).unwrap_or(0) == 1
-            && auth::verify_password(password, &r.try_get::<String, _>(0).unwrap_or_default())
-    });
+    let row = st
+        .engine
+        .staff_credentials(username)
+        .await
+        .map_err(internal)?;
+    let ok = row
+        .as_ref()
+        .is_some_and(|r| r.active && auth::verify_password(password, &r.password_hash));
     let Some(row) = row.filter(|_| ok) else {
-        auth::record_failure(st, &key)
-            .await
-            .map_err(|_| ApiError::internal(lang))?;
+        auth::record_failure(st, &key).await.map_err(internal)?;
         st.audit_event(&key, "login_failed", &key).await;
         return Err(ApiError::bad_credentials(lang));
     };
-    auth::clear_failures(st, &key)
-        .await
-        .map_err(|_| ApiError::internal(lang))?;
-    let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
-        .map_err(|e| ApiError::engine(e, lang))?;
-    let unit = UnitId::parse(&row.try_get::<String, _>(2).map_err(internal)?)
-        .map_err(|e| ApiError::engine(e, lang))?;
+    auth::clear_failures(st, &key).await.map_err(internal)?;
+    let role = Role::parse(&row.role)?;
+    let unit = UnitId::parse(&row.unit)?;
     let (token, csrf) = auth::create_session(st, "staff", username, role, Some(&unit), None)
         .await
-        .map_err(|_| ApiError::internal(lang))?;
+        .map_err(internal)?;
     st.audit_event(username, "login", &key).await;
     Ok((token, csrf, Actor::staff(username, role, unit)))
 }
@@ -160,7 +135,7 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Result<Response, Ap
     if let Some(h) = &ctx.session {
         auth::end_session(&st, h)
             .await
-            .map_err(|_| ApiError::internal(ctx.lang))?;
+            .map_err(|_| ApiError::internal())?;
     }
     st.audit_event(&ctx.actor.id, "logout", &ctx.actor.id).await;
     Ok((
@@ -208,53 +183,41 @@ pub async fn citizen_first_factor(
     let iin =
         Iin::parse(iin).map_err(|e| ApiError::bad_input(lang, Some("iin"), &e.to_string()))?;
     let key = format!("citizen:{iin}");
-    let internal = |_| ApiError::internal(lang);
+    let internal = |_| ApiError::internal();
     if let Some(min) = auth::locked_for(st, &key).await.map_err(internal)? {
         return Err(ApiError::locked(lang, min));
     }
-    let row = drn_store::query("SELECT password_hash, phone FROM citizen_accounts WHERE iin = $1")
-        .bind(iin.to_string())
-        .fetch_optional(st.engine.db.reader())
+    let row = st
+        .engine
+        .citizen_account(&iin.to_string())
         .await
         .map_err(internal)?;
-    let Some(row) = row.filter(|r| {
-        auth::verify_password(password, &r.try_get::<String, _>(0).unwrap_or_default())
-    }) else {
-        auth::record_failure(st, &key)
-            .await
-            .map_err(|_| ApiError::internal(lang))?;
+    let Some(row) = row.filter(|r| auth::verify_password(password, &r.password_hash)) else {
+        auth::record_failure(st, &key).await.map_err(internal)?;
         st.audit_event(&key, "login_failed", &format!("person:{iin}"))
             .await;
         return Err(ApiError::bad_credentials(lang));
     };
-    let phone: String = row.try_get(1).map_err(internal)?;
+    let phone = row.phone;
     let challenge = uuid::Uuid::new_v4().simple().to_string();
     let code = format!("{:06}", uuid::Uuid::new_v4().as_u128() % 1_000_000);
     let now = st.engine.now();
     // The challenge, and the sandbox SMS gateway's message (stored in the outbox the demo
     // shows), in one transaction.
+    let expires = jiff::Timestamp::from_microsecond(now.as_microsecond() + 5 * 60 * 1_000_000)
+        .map_err(|_| ApiError::internal())?;
     st.engine
-        .write_bookkeeping(vec![
-            drn_store::Statement::new(
-                "INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) VALUES ($1, $2, $3, $4, 0)",
-                vec![
-                    challenge.clone().into(),
-                    iin.to_string().into(),
-                    auth::sha256_hex(&format!("{challenge}:{code}")).into(),
-                    (now.as_microsecond() + 5 * 60 * 1_000_000).into(),
-                ],
-            ),
-            drn_store::Statement::new(
-                "INSERT INTO sms_outbox (phone, text, at) VALUES ($1, $2, $3)",
-                vec![
-                    phone.clone().into(),
-                    format!("DRN: кіру коды / код входа / sign-in code {code}").into(),
-                    now.as_microsecond().into(),
-                ],
-            ),
-        ])
+        .start_otp_challenge(drn_engine::accounts::NewOtp {
+            id: &challenge,
+            iin: &iin.to_string(),
+            code_hash: &auth::sha256_hex(&format!("{challenge}:{code}")),
+            expires_at: expires,
+            phone: &phone,
+            text: &format!("DRN: кіру коды / код входа / sign-in code {code}"),
+            at: now,
+        })
         .await
-        .map_err(|_| ApiError::internal(lang))?;
+        .map_err(internal)?;
     let masked = format!(
         "{}****{}",
         &phone[..phone.len().min(4)],
@@ -306,41 +269,30 @@ pub async fn citizen_second_factor(
         challenge: challenge.to_string(),
         code: code.to_string(),
     };
-    let internal = |_| ApiError::internal(lang);
-    let row = drn_store::query(
-        "SELECT iin, code_hash, expires_at, attempts FROM otp_challenges WHERE id = $1",
-    )
-    .bind(req.challenge.clone())
-    .fetch_optional(st.engine.db.reader())
-    .await
-    .map_err(internal)?
-    .ok_or_else(|| ApiError::bad_credentials(lang))?;
-    let iin: String = row.try_get(0).map_err(internal)?;
-    let expires: i64 = row.try_get(2).map_err(internal)?;
-    let attempts: i64 = row.try_get(3).map_err(internal)?;
-    let good = row.try_get::<String, _>(1).map_err(internal)?
-        == auth::sha256_hex(&format!("{}:{}", req.challenge, req.code.trim()));
-    if !good || expires < st.engine.now().as_microsecond() || attempts >= 5 {
+    let internal = |_| ApiError::internal();
+    let row = st
+        .engine
+        .otp_challenge(&req.challenge)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::bad_credentials(lang))?;
+    let iin = row.iin;
+    let good = row.code_hash == auth::sha256_hex(&format!("{}:{}", req.challenge, req.code.trim()));
+    if !good || row.expires_at < st.engine.now().as_microsecond() || row.attempts >= 5 {
         st.engine
-            .write_bookkeeping(vec![drn_store::Statement::new(
-                "UPDATE otp_challenges SET attempts = attempts + 1 WHERE id = $1",
-                vec![req.challenge.clone().into()],
-            )])
+            .count_otp_attempt(&req.challenge)
             .await
-            .map_err(|_| ApiError::internal(lang))?;
+            .map_err(internal)?;
         return Err(ApiError::bad_credentials(lang));
     }
     st.engine
-        .write_bookkeeping(vec![drn_store::Statement::new(
-            "DELETE FROM otp_challenges WHERE id = $1",
-            vec![req.challenge.clone().into()],
-        )])
+        .end_otp_challenge(&req.challenge)
         .await
-        .map_err(|_| ApiError::internal(lang))?;
-    let iin = Iin::parse(&iin).map_err(|_| ApiError::internal(lang))?;
+        .map_err(internal)?;
+    let iin = Iin::parse(&iin).map_err(|_| ApiError::internal())?;
     auth::clear_failures(st, &format!("citizen:{iin}"))
         .await
-        .map_err(|_| ApiError::internal(lang))?;
+        .map_err(internal)?;
     let (token, csrf) = auth::create_session(
         st,
         "citizen",
@@ -350,7 +302,7 @@ pub async fn citizen_second_factor(
         Some(&iin),
     )
     .await
-    .map_err(|_| ApiError::internal(lang))?;
+    .map_err(internal)?;
     let actor = Actor::citizen(iin);
     st.audit_event(&actor.id, "login", &format!("person:{iin}"))
         .await;
@@ -427,7 +379,7 @@ pub async fn catalog_show(
         Some(v) => serde_json::to_value(v),
         None => serde_json::to_value(svc),
     };
-    v.map(Json).map_err(|_| ApiError::internal(lang))
+    v.map(Json).map_err(|_| ApiError::internal())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -469,10 +421,10 @@ pub async fn catalog_plan(
         q.process.as_deref(),
         &d,
     )
-    .map_err(|e| ApiError::engine(e.into(), lang))?;
+    .map_err(EngineError::from)?;
     serde_json::to_value(p)
         .map(Json)
-        .map_err(|_| ApiError::internal(lang))
+        .map_err(|_| ApiError::internal())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -510,7 +462,7 @@ pub async fn calendar(
         .engine
         .calendar
         .days(from, to)
-        .map_err(|e| ApiError::engine(e.into(), lang))?;
+        .map_err(EngineError::from)?;
     Ok(Json(
         days.into_iter()
             .filter_map(|d| serde_json::to_value(d).ok())
@@ -543,12 +495,12 @@ pub async fn application(
     ctx: Ctx,
     PathOf(id): PathOf<String>,
 ) -> Result<Json<Application>, ApiError> {
-    let id = app_id(&ctx, &id)?;
-    st.engine
-        .application(&ctx.actor, &id, "api:application")
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let id = ApplicationId::parse(&id)?;
+    Ok(Json(
+        st.engine
+            .application(&ctx.actor, &id, "api:application")
+            .await?,
+    ))
 }
 
 /// The application's history: every step with actor, unit, instant, due and actual times.
@@ -559,12 +511,8 @@ pub async fn timeline(
     ctx: Ctx,
     PathOf(id): PathOf<String>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
-    let id = app_id(&ctx, &id)?;
-    st.engine
-        .timeline(&ctx.actor, &id)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let id = ApplicationId::parse(&id)?;
+    Ok(Json(st.engine.timeline(&ctx.actor, &id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -587,7 +535,7 @@ pub async fn complete(
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(OFFICERS)?;
     let cmd = Command::CompleteStep {
-        application: app_id(&ctx, &id)?,
+        application: ApplicationId::parse(&id)?,
         revision: r.revision,
         note: r.note,
     };
@@ -620,7 +568,7 @@ pub async fn refuse(
         Role::CentralOfficer,
     ])?;
     let cmd = Command::Refuse {
-        application: app_id(&ctx, &id)?,
+        application: ApplicationId::parse(&id)?,
         revision: r.revision,
         reason: r.reason,
     };
@@ -639,7 +587,7 @@ pub async fn annul(
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(&[Role::RegionalOfficer, Role::CentralOfficer])?;
     let cmd = Command::Annul {
-        application: app_id(&ctx, &id)?,
+        application: ApplicationId::parse(&id)?,
         revision: r.revision,
         reason: r.reason,
     };
@@ -666,7 +614,7 @@ pub async fn return_to(
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(OFFICERS)?;
     let cmd = Command::Return {
-        application: app_id(&ctx, &id)?,
+        application: ApplicationId::parse(&id)?,
         revision: r.revision,
         to_step: r.to_step,
         reason: r.reason,
@@ -696,7 +644,7 @@ pub async fn issue(
     // The district issues where its step is the last (S3, S4, S6-S9).
     ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
     let cmd = Command::Issue {
-        application: app_id(&ctx, &id)?,
+        application: ApplicationId::parse(&id)?,
         revision: r.revision,
         receiver: r.receiver,
         representative: r.representative,
@@ -715,11 +663,7 @@ pub async fn my_applications(
         .actor
         .iin
         .ok_or_else(|| ApiError::forbidden_role(ctx.lang))?;
-    st.engine
-        .applications_of(&ctx.actor, &iin)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.applications_of(&ctx.actor, &iin).await?))
 }
 
 /// Who read the signed-in citizen's data, and when.
@@ -733,9 +677,10 @@ pub async fn my_reads(
         .actor
         .iin
         .ok_or_else(|| ApiError::forbidden_role(ctx.lang))?;
-    let all = audit::list(&st.engine.db, Some(&format!("person:{iin}")), 500)
-        .await
-        .map_err(|e| ctx.err(e))?;
+    let all = st
+        .engine
+        .audit_log(Some(&format!("person:{iin}")), 500)
+        .await?;
     Ok(Json(
         all.into_iter()
             .filter(|r| r.action.starts_with("read_"))
@@ -749,7 +694,7 @@ pub async fn my_reads(
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", responses((status = 200, body = Vec<Unit>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn units(State(st): State<AppState>, ctx: Ctx) -> Result<Json<Vec<Unit>>, ApiError> {
     ctx.require(STAFF)?;
-    st.engine.units().await.map(Json).map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.units().await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -773,12 +718,8 @@ pub async fn queue(
     QueryOf(q): QueryOf<LimitQuery>,
 ) -> Result<Json<Vec<QueueItem>>, ApiError> {
     ctx.require(OFFICERS)?;
-    let u = unit_id(&ctx, &id)?;
-    st.engine
-        .queue(&ctx.actor, &u, limit_of(&q))
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let u = UnitId::parse(&id)?;
+    Ok(Json(st.engine.queue(&ctx.actor, &u, limit_of(&q)).await?))
 }
 
 /// Overdue applications held by the unit.
@@ -798,13 +739,13 @@ pub async fn overdue(
         Role::ProductionOperator,
         Role::Supervisor,
     ])?;
-    let u = unit_id(&ctx, &id)?;
+    let u = UnitId::parse(&id)?;
     let now = st.engine.now();
-    st.engine
-        .due_before(&ctx.actor, Some(&u), now, limit_of(&q))
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(
+        st.engine
+            .due_before(&ctx.actor, Some(&u), now, limit_of(&q))
+            .await?,
+    ))
 }
 
 /// Registries the unit sent or is to receive.
@@ -817,12 +758,10 @@ pub async fn unit_registries(
     QueryOf(q): QueryOf<LimitQuery>,
 ) -> Result<Json<Vec<Registry>>, ApiError> {
     ctx.require(OFFICERS)?;
-    let u = unit_id(&ctx, &id)?;
-    st.engine
-        .registries(&ctx.actor, &u, limit_of(&q))
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let u = UnitId::parse(&id)?;
+    Ok(Json(
+        st.engine.registries(&ctx.actor, &u, limit_of(&q)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -865,12 +804,8 @@ pub async fn registry(
     ctx: Ctx,
     PathOf(id): PathOf<String>,
 ) -> Result<Json<Registry>, ApiError> {
-    let id = reg_id(&ctx, &id)?;
-    st.engine
-        .registry(&ctx.actor, &id)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let id = RegistryId::parse(&id)?;
+    Ok(Json(st.engine.registry(&ctx.actor, &id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -894,7 +829,7 @@ pub async fn sign_registry(
         &st,
         &ctx,
         Command::SignRegistry {
-            registry: reg_id(&ctx, &id)?,
+            registry: RegistryId::parse(&id)?,
             revision: r.revision,
         },
         idem(&headers),
@@ -917,7 +852,7 @@ pub async fn send_registry(
         &st,
         &ctx,
         Command::SendRegistry {
-            registry: reg_id(&ctx, &id)?,
+            registry: RegistryId::parse(&id)?,
             revision: r.revision,
         },
         idem(&headers),
@@ -945,7 +880,7 @@ pub async fn receive_registry(
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(OFFICERS)?;
     let cmd = Command::ReceiveRegistry {
-        registry: reg_id(&ctx, &id)?,
+        registry: RegistryId::parse(&id)?,
         revision: r.revision,
         incoming_number: r.incoming_number,
     };
@@ -971,11 +906,9 @@ pub async fn person(
     ])?;
     let iin =
         Iin::parse(&iin).map_err(|e| ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()))?;
-    st.engine
-        .person(&ctx.actor, &iin, "api:person")
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(
+        st.engine.person(&ctx.actor, &iin, "api:person").await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -996,10 +929,9 @@ pub async fn audit_log(
 ) -> Result<Json<Vec<AuditRecord>>, ApiError> {
     ctx.require(AUDITORS)?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    audit::list(&st.engine.db, q.subject.as_deref(), limit)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(
+        st.engine.audit_log(q.subject.as_deref(), limit).await?,
+    ))
 }
 
 /// Verify the audit chain.
@@ -1009,10 +941,7 @@ pub async fn audit_verify(
     ctx: Ctx,
 ) -> Result<Json<Verification>, ApiError> {
     ctx.require(AUDITORS)?;
-    audit::verify(&st.engine.db)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.verify_audit().await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1033,21 +962,19 @@ pub async fn sandbox_sms(
     if !st.config.demo {
         return Err(ApiError::not_found(lang));
     }
-    let rows =
-        drn_store::query("SELECT id, phone, text, at FROM sms_outbox ORDER BY id DESC LIMIT 50")
-            .fetch_all(st.engine.db.reader())
-            .await
-            .map_err(|_| ApiError::internal(lang))?;
+    let rows = st
+        .engine
+        .sms_outbox()
+        .await
+        .map_err(|_| ApiError::internal())?;
     Ok(Json(
-        rows.iter()
+        rows.into_iter()
             .filter_map(|r| {
                 Some(Sms {
-                    id: r.try_get(0).ok()?,
-                    phone: r.try_get(1).ok()?,
-                    text: r.try_get(2).ok()?,
-                    at: jiff::Timestamp::from_microsecond(r.try_get(3).ok()?)
-                        .ok()?
-                        .to_string(),
+                    id: r.id,
+                    phone: r.phone,
+                    text: r.text,
+                    at: jiff::Timestamp::from_microsecond(r.at).ok()?.to_string(),
                 })
             })
             .collect(),
@@ -1064,25 +991,21 @@ pub async fn healthz() -> &'static str {
 /// (`storage_fault`, with the reason) the system takes no changes, so it is not ready.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = String), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError> {
-    if let Some(reason) = st.engine.db.fault() {
+    if let Some(reason) = st.engine.storage_fault() {
         let e = EngineError::StorageFault { reason };
         // For the operator's probe: the reason, not the user's sentence.
         let message = e.to_string();
-        return Err(ApiError {
-            message,
-            ..ApiError::engine(e, Lang::En)
-        });
+        let e = ApiError::from(e);
+        return Err(ApiError::new(e.status(), e.code(), message, None));
     }
-    drn_store::query("SELECT 1")
-        .fetch_one(st.engine.db.reader())
-        .await
-        .map(|_| "ready")
-        .map_err(|_| ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "not_ready".into(),
-            message: "database unavailable".into(),
-            field: None,
-        })
+    st.engine.ping().await.map(|_| "ready").map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "database unavailable",
+            None,
+        )
+    })
 }
 
 // ---------------------------------------------------------------- issue 7: registers
@@ -1111,15 +1034,15 @@ pub async fn addresses(
         Role::Supervisor,
         Role::Citizen,
     ])?;
-    st.engine
-        .search_addresses(
-            &ctx.actor,
-            q.q.as_deref().unwrap_or(""),
-            q.limit.unwrap_or(20),
-        )
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(
+        st.engine
+            .search_addresses(
+                &ctx.actor,
+                q.q.as_deref().unwrap_or(""),
+                q.limit.unwrap_or(20),
+            )
+            .await?,
+    ))
 }
 
 /// One address by its registration code (РКА).
@@ -1138,11 +1061,7 @@ pub async fn address(
         Role::Supervisor,
         Role::Citizen,
     ])?;
-    st.engine
-        .address(&ctx.actor, &rka)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.address(&ctx.actor, &rka).await?))
 }
 
 /// Run the service's check at the current step (S5 address data, S6-S8 special records);
@@ -1158,7 +1077,7 @@ pub async fn check(
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
     let cmd = Command::Check {
-        application: app_id(&ctx, &id)?,
+        application: ApplicationId::parse(&id)?,
         revision: r.revision,
     };
     run(&st, &ctx, cmd, idem(&headers)).await
@@ -1204,10 +1123,10 @@ pub async fn journal(
         Role::Supervisor,
         Role::Auditor,
     ])?;
-    let unit = q.unit.as_deref().map(|u| unit_id(&ctx, u)).transpose()?;
-    st.engine
-        .journal(&ctx.actor, &journal, unit.as_ref(), q.limit.unwrap_or(100))
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let unit = q.unit.as_deref().map(UnitId::parse).transpose()?;
+    Ok(Json(
+        st.engine
+            .journal(&ctx.actor, &journal, unit.as_ref(), q.limit.unwrap_or(100))
+            .await?,
+    ))
 }

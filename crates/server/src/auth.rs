@@ -8,8 +8,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use drn_core::{Iin, Lang};
+use drn_engine::accounts::NewSession;
 use drn_engine::{Actor, EngineError, Role, UnitId};
-use drn_store::{Row, Statement, Value};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
@@ -124,10 +124,6 @@ impl Ctx {
             Err(ApiError::forbidden_role(self.lang))
         }
     }
-
-    pub fn err(&self, e: drn_engine::EngineError) -> ApiError {
-        ApiError::engine(e, self.lang)
-    }
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -135,7 +131,7 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, ApiError> {
         let lang = lang_of(parts);
-        let internal = |_| ApiError::internal(lang);
+        let internal = |_| ApiError::internal();
         if let Some(auth) = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -144,25 +140,17 @@ impl FromRequestParts<AppState> for Ctx {
             let token = auth
                 .strip_prefix("Bearer ")
                 .ok_or_else(|| ApiError::unauthenticated(lang))?;
-            let row = st
+            let client = st
                 .engine
-                .db
-                .rows(Statement::new(
-                    "SELECT name, role, unit_id FROM api_clients WHERE token_hash = $1",
-                    vec![Value::from(sha256_hex(token.trim()))],
-                ))
+                .api_client(&sha256_hex(token.trim()))
                 .await
                 .map_err(internal)?
-                .pop()
                 .ok_or_else(|| ApiError::unauthenticated(lang))?;
-            let name: String = row.try_get(0).map_err(internal)?;
-            let role = Role::parse(&row.try_get::<String, _>(1).map_err(internal)?)
-                .map_err(|_| ApiError::internal(lang))?;
-            let unit = UnitId::parse(&row.try_get::<String, _>(2).map_err(internal)?)
-                .map_err(|_| ApiError::internal(lang))?;
+            let role = Role::parse(&client.role).map_err(internal)?;
+            let unit = UnitId::parse(&client.unit).map_err(internal)?;
             return Ok(Ctx {
                 actor: Actor {
-                    id: format!("client:{name}"),
+                    id: format!("client:{}", client.name),
                     role,
                     unit: Some(unit),
                     iin: None,
@@ -177,25 +165,19 @@ impl FromRequestParts<AppState> for Ctx {
         // Every request reads its session: through the read side's fast path.
         let row = st
             .engine
-            .db
-            .rows(Statement::new(
-                "SELECT kind, subject, role, unit_id, iin, csrf, created_at, last_seen FROM sessions WHERE id_hash = $1",
-                vec![Value::from(hash.clone())],
-            ))
+            .session(&hash)
             .await
             .map_err(internal)?
-            .pop()
             .ok_or_else(|| ApiError::unauthenticated(lang))?;
         let now = st.engine.now();
-        let created = Timestamp::from_microsecond(row.try_get(6).map_err(internal)?)
-            .map_err(|_| ApiError::internal(lang))?;
-        let last = Timestamp::from_microsecond(row.try_get(7).map_err(internal)?)
-            .map_err(|_| ApiError::internal(lang))?;
+        let created =
+            Timestamp::from_microsecond(row.created_at).map_err(|_| ApiError::internal())?;
+        let last = Timestamp::from_microsecond(row.last_seen).map_err(|_| ApiError::internal())?;
         if now.duration_since(last) > IDLE || now.duration_since(created) > ABSOLUTE {
             let _ = end_session(st, &hash).await;
             return Err(ApiError::unauthenticated(lang));
         }
-        let csrf: String = row.try_get(5).map_err(internal)?;
+        let csrf = row.csrf;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
             // The header (API clients, htmx) or, for plain HTML forms, the `_csrf` query
@@ -218,25 +200,20 @@ impl FromRequestParts<AppState> for Ctx {
         }
         // Touch the session at most once a minute: sliding expiry without a write per request.
         if now.duration_since(last) > SignedDuration::from_mins(1) {
-            let touch = vec![Value::from(now.as_microsecond()), Value::from(hash.clone())];
-            let sql = "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2";
-            let _ = bookkeep(st, sql, touch).await;
+            let _ = st.engine.touch_session(&hash, now).await;
         }
-        let subject: String = row.try_get(1).map_err(internal)?;
-        let role = Role::parse(&row.try_get::<String, _>(2).map_err(internal)?)
-            .map_err(|_| ApiError::internal(lang))?;
+        let subject = row.subject;
+        let role = Role::parse(&row.role).map_err(internal)?;
         let unit = row
-            .try_get::<Option<String>, _>(3)
-            .map_err(internal)?
+            .unit
             .map(|u| UnitId::parse(&u))
             .transpose()
-            .map_err(|_| ApiError::internal(lang))?;
+            .map_err(internal)?;
         let iin = row
-            .try_get::<Option<String>, _>(4)
-            .map_err(internal)?
+            .iin
             .map(|i| Iin::parse(&i))
             .transpose()
-            .map_err(|_| ApiError::internal(lang))?;
+            .map_err(|_| ApiError::internal())?;
         let id = if role == Role::Citizen {
             format!("citizen:{subject}")
         } else {
@@ -256,53 +233,30 @@ impl FromRequestParts<AppState> for Ctx {
     }
 }
 
-/// Is the account locked; records nothing.
-pub async fn locked_for(st: &AppState, key: &str) -> Result<Option<i64>, drn_store::SqlxError> {
-    let row = drn_store::query("SELECT locked_until FROM login_attempts WHERE key = $1")
-        .bind(key.to_string())
-        .fetch_optional(st.engine.db.reader())
-        .await?;
+/// Is the account locked: for how many more minutes; records nothing.
+pub async fn locked_for(st: &AppState, key: &str) -> Result<Option<i64>, EngineError> {
     let now = st.engine.now().as_microsecond();
-    Ok(row
-        .and_then(|r| r.try_get::<Option<i64>, _>(0).ok().flatten())
+    Ok(st
+        .engine
+        .locked_until(key)
+        .await?
+        .map(|t| t.as_microsecond())
         .filter(|until| *until > now)
         .map(|until| (until - now) / 60_000_000 + 1))
 }
 
-/// One statement of the server's bookkeeping through the engine's writer (see
-/// [`drn_engine::Engine::write_bookkeeping`]).
-async fn bookkeep(st: &AppState, sql: &str, args: Vec<Value>) -> Result<(), EngineError> {
-    st.engine
-        .write_bookkeeping(vec![Statement::new(sql, args)])
-        .await
-        .map(|_| ())
-}
-
-/// Counts a failure; locks after MAX_FAILURES (the count then starts again). One upsert
-/// through the engine's writer: the read and the write cannot interleave with another
-/// failure's.
+/// Counts a failure; locks after MAX_FAILURES (the count then starts again).
 pub async fn record_failure(st: &AppState, key: &str) -> Result<(), EngineError> {
     let until = st.engine.now().as_microsecond() + LOCKOUT.as_micros() as i64;
-    let sql = "INSERT INTO login_attempts (key, failures, locked_until) \
-        VALUES ($1, CASE WHEN 1 >= $2 THEN 0 ELSE 1 END, CASE WHEN 1 >= $2 THEN $3 END) \
-        ON CONFLICT (key) DO UPDATE SET \
-        failures = CASE WHEN login_attempts.failures + 1 >= $2 THEN 0 ELSE login_attempts.failures + 1 END, \
-        locked_until = CASE WHEN login_attempts.failures + 1 >= $2 THEN $3 END";
-    let args = vec![
-        Value::from(key),
-        Value::from(MAX_FAILURES),
-        Value::from(until),
-    ];
-    bookkeep(st, sql, args).await
+    let until =
+        Timestamp::from_microsecond(until).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    st.engine
+        .record_sign_in_failure(key, MAX_FAILURES, until)
+        .await
 }
 
 pub async fn clear_failures(st: &AppState, key: &str) -> Result<(), EngineError> {
-    bookkeep(
-        st,
-        "DELETE FROM login_attempts WHERE key = $1",
-        vec![Value::from(key)],
-    )
-    .await
+    st.engine.clear_sign_in_failures(key).await
 }
 
 /// Creates a session; returns (cookie token, csrf token).
@@ -316,31 +270,24 @@ pub async fn create_session(
 ) -> Result<(String, String), EngineError> {
     let token = random_token();
     let csrf = random_token();
-    let now = st.engine.now().as_microsecond();
-    let sql = "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-    let args = vec![
-        Value::from(sha256_hex(&token)),
-        Value::from(kind),
-        Value::from(subject),
-        Value::from(role.code()),
-        Value::from(unit.map(|u| u.as_str().to_string())),
-        Value::from(iin.map(|i| i.to_string())),
-        Value::from(csrf.clone()),
-        Value::from(now),
-        Value::from(now),
-    ];
-    bookkeep(st, sql, args).await?;
+    st.engine
+        .create_session(NewSession {
+            id_hash: &sha256_hex(&token),
+            kind,
+            subject,
+            role: role.code(),
+            unit: unit.map(|u| u.as_str().to_string()),
+            iin: iin.map(|i| i.to_string()),
+            csrf: &csrf,
+            at: st.engine.now(),
+        })
+        .await?;
     Ok((token, csrf))
 }
 
 /// Ends a session (sign-out).
 pub async fn end_session(st: &AppState, id_hash: &str) -> Result<(), EngineError> {
-    bookkeep(
-        st,
-        "DELETE FROM sessions WHERE id_hash = $1",
-        vec![Value::from(id_hash)],
-    )
-    .await
+    st.engine.end_session(id_hash).await
 }
 
 /// The Set-Cookie value of a session (Secure behind TLS).
@@ -364,14 +311,9 @@ pub async fn create_citizen_account(
     password: &str,
     phone: &str,
 ) -> Result<(), EngineError> {
-    let sql = "INSERT INTO citizen_accounts (iin, password_hash, phone) VALUES ($1, $2, $3) \
-        ON CONFLICT (iin) DO UPDATE SET password_hash = excluded.password_hash, phone = excluded.phone";
-    let args = vec![
-        Value::from(iin.to_string()),
-        Value::from(hash_password(password)),
-        Value::from(phone),
-    ];
-    bookkeep(st, sql, args).await
+    st.engine
+        .put_citizen_account(&iin.to_string(), &hash_password(password), phone)
+        .await
 }
 
 /// Registers an API client of another state system; returns its bearer token (shown once).
@@ -382,16 +324,8 @@ pub async fn create_api_client(
     unit: &UnitId,
 ) -> Result<String, EngineError> {
     let token = random_token();
-    bookkeep(
-        st,
-        "INSERT INTO api_clients (token_hash, name, role, unit_id) VALUES ($1, $2, $3, $4)",
-        vec![
-            Value::from(sha256_hex(&token)),
-            Value::from(name),
-            Value::from(role.code()),
-            Value::from(unit.as_str()),
-        ],
-    )
-    .await?;
+    st.engine
+        .add_api_client(&sha256_hex(&token), name, role.code(), unit.as_str())
+        .await?;
     Ok(token)
 }

@@ -1,7 +1,10 @@
 //! One error shape for every response: a stable code, a message in the caller's language,
-//! and the field at fault. Mapped once from the engine's errors.
+//! and the field at fault. Mapped once from the engine's errors, whose message is written
+//! in the caller's language when the response is made.
 
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use drn_core::Lang;
@@ -25,12 +28,64 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+/// An error response. An engine's error is kept as it is and written in the caller's
+/// language when the response is made (the language of the request, see [`with_lang`]),
+/// so handlers pass it on with `?`; the server's own refusals are written when made.
 #[derive(Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
+pub enum ApiError {
+    /// The engine refused or failed.
+    Engine(EngineError),
+    /// The server's own refusal (sign-in, roles, the request's shape), in the caller's
+    /// language already.
+    Http {
+        status: StatusCode,
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+}
+
+tokio::task_local! {
+    /// The language of the request being answered (see [`with_lang`]).
+    static LANG: Lang;
+}
+
+/// Middleware: answers the request with its language known (the `drn_lang` cookie, else
+/// `Accept-Language`: [`crate::auth::lang_of`]), so that an engine's error is written in
+/// it when its response is made.
+pub async fn with_lang(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = crate::auth::lang_of(&parts);
+    LANG.scope(lang, next.run(Request::from_parts(parts, body)))
+        .await
+}
+
+/// The language of the request being answered; the default outside one.
+fn response_lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// The HTTP status of an engine's error.
+fn status_of(e: &EngineError) -> StatusCode {
+    match e.code() {
+        "not_found" => StatusCode::NOT_FOUND,
+        "forbidden" => StatusCode::FORBIDDEN,
+        "conflict" | "wrong_step" | "closed" | "idempotency_key_reused" => StatusCode::CONFLICT,
+        "invalid" | "not_applicable" | "calendar" => StatusCode::UNPROCESSABLE_ENTITY,
+        // The writer has stopped (see `drn_store::Fault`): not this request's fault, and
+        // not over until an administrator has looked.
+        "storage_fault" => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        if status_of(&e) == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e, "internal error");
+        }
+        ApiError::Engine(e)
+    }
 }
 
 fn tr(lang: Lang, kk: &str, ru: &str, en: &str) -> String {
@@ -43,30 +98,52 @@ fn tr(lang: Lang, kk: &str, ru: &str, en: &str) -> String {
 }
 
 impl ApiError {
-    pub fn engine(e: EngineError, lang: Lang) -> ApiError {
-        let status = match e.code() {
-            "not_found" => StatusCode::NOT_FOUND,
-            "forbidden" => StatusCode::FORBIDDEN,
-            "conflict" | "wrong_step" | "closed" | "idempotency_key_reused" => StatusCode::CONFLICT,
-            "invalid" | "not_applicable" | "calendar" => StatusCode::UNPROCESSABLE_ENTITY,
-            // The writer has stopped (see `drn_store::Fault`): not this request's fault, and
-            // not over until an administrator has looked.
-            "storage_fault" => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %e, "internal error");
-        }
-        ApiError {
+    /// An error of the server's own.
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        field: Option<&str>,
+    ) -> ApiError {
+        ApiError::Http {
             status,
-            code: e.code().to_string(),
-            message: e.message(lang),
-            field: e.field().map(String::from),
+            code: code.into(),
+            message: message.into(),
+            field: field.map(String::from),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Engine(e) => status_of(e),
+            ApiError::Http { status, .. } => *status,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Engine(e) => e.code(),
+            ApiError::Http { code, .. } => code,
+        }
+    }
+
+    /// The message for people: an engine's error in `lang`, the server's own as written.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ApiError::Engine(e) => e.message(lang),
+            ApiError::Http { message, .. } => message.clone(),
+        }
+    }
+
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::Engine(e) => e.field(),
+            ApiError::Http { field, .. } => field.as_deref(),
         }
     }
 
     pub fn unauthenticated(lang: Lang) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthenticated".into(),
             message: tr(
@@ -80,7 +157,7 @@ impl ApiError {
     }
 
     pub fn bad_credentials(lang: Lang) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::UNAUTHORIZED,
             code: "bad_credentials".into(),
             message: tr(
@@ -94,7 +171,7 @@ impl ApiError {
     }
 
     pub fn locked(lang: Lang, minutes: i64) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "locked".into(),
             message: tr(
@@ -108,7 +185,7 @@ impl ApiError {
     }
 
     pub fn forbidden_role(lang: Lang) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::FORBIDDEN,
             code: "forbidden_role".into(),
             message: tr(
@@ -122,7 +199,7 @@ impl ApiError {
     }
 
     pub fn csrf(lang: Lang) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::FORBIDDEN,
             code: "csrf".into(),
             message: tr(
@@ -136,7 +213,7 @@ impl ApiError {
     }
 
     pub fn bad_input(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::BAD_REQUEST,
             code: "invalid".into(),
             message: tr(
@@ -150,7 +227,7 @@ impl ApiError {
     }
 
     pub fn not_found(lang: Lang) -> ApiError {
-        ApiError {
+        ApiError::Http {
             status: StatusCode::NOT_FOUND,
             code: "not_found".into(),
             message: tr(lang, "Табылмады", "Не найдено", "Not found"),
@@ -158,20 +235,22 @@ impl ApiError {
         }
     }
 
-    pub fn internal(lang: Lang) -> ApiError {
-        ApiError::engine(EngineError::Corrupt("internal".into()), lang)
+    /// An internal error (nothing said of it to the caller).
+    pub fn internal() -> ApiError {
+        ApiError::from(EngineError::Corrupt("internal".into()))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let status = self.status();
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code,
-                message: self.message,
-                field: self.field,
+                code: self.code().to_string(),
+                message: self.message(response_lang()),
+                field: self.field().map(String::from),
             },
         };
-        (self.status, Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }

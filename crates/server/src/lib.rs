@@ -63,21 +63,10 @@ impl AppState {
     /// Appends an audit record outside a command (sign-in, sign-out); failures are logged,
     /// not shown to the user.
     pub async fn audit_event(&self, actor: &str, action: &str, subject: &str) {
-        let res: Result<(), drn_engine::EngineError> = async {
-            let mut tx = self.engine.db.begin().await?;
-            drn_engine::audit::append(
-                &mut tx,
-                self.engine.now(),
-                actor,
-                action,
-                subject,
-                &serde_json::json!({}),
-            )
-            .await?;
-            tx.commit().await.map_err(drn_store::StoreError::from)?;
-            Ok(())
-        }
-        .await;
+        let res = self
+            .engine
+            .audit_event(actor, action, subject, &serde_json::json!({}))
+            .await;
         if let Err(e) = res {
             tracing::error!(error = %e, action, "audit append failed");
         }
@@ -134,10 +123,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
         .routes(routes!(sandbox_sms))
-        .routes(routes!(documents::application_documents))
-        .routes(routes!(documents::download))
-        .routes(routes!(documents::revoke_api))
-        .routes(routes!(documents::verify_api))
+        .routes(routes!(documents::handlers::application_documents))
+        .routes(routes!(documents::handlers::download))
+        .routes(routes!(documents::handlers::revoke_api))
+        .routes(routes!(documents::verify::verify_api))
         .routes(routes!(renewal::overview, renewal::submit))
         .routes(routes!(renewal::status))
         .routes(routes!(renewal::retry))
@@ -187,7 +176,7 @@ fn verify_routes(state: AppState) -> Router {
     Router::new()
         .route(
             "/verify/{id}",
-            get(crate::documents::verify_page).post(crate::documents::verify_upload),
+            get(documents::verify::verify_page).post(documents::verify::verify_upload),
         )
         .layer(DefaultBodyLimit::max(documents::MAX_UPLOAD))
         .layer(RequestBodyLimitLayer::new(documents::MAX_UPLOAD))
@@ -290,6 +279,8 @@ fn static_file(content_type: &'static str, body: &'static str) -> axum::response
 fn with_layers(router: Router) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     router
+        // Innermost: an engine's error is written in the request's language.
+        .layer(axum::middleware::from_fn(error::with_lang))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         // Outside the timeout, so requests that timed out are counted (as 408).
         .layer(axum::middleware::from_fn(metrics::track))

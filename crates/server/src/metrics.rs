@@ -145,7 +145,7 @@ pub async fn scrape(
     out.push_str(&gauge_family(
         "drn_storage_fault",
         "1 once the database's storage failed and the writer refuses every change (see /readyz), else 0.",
-        &[(Vec::new(), f64::from(u8::from(st.engine.db.fault().is_some())))],
+        &[(Vec::new(), f64::from(u8::from(st.engine.storage_fault().is_some())))],
     ));
     (
         [(

@@ -66,14 +66,8 @@ pub async fn overview(
 ) -> Result<Json<RenewalOverview>, ApiError> {
     let iin = citizen(&ctx)?;
     let e = &st.engine;
-    let eligibility = e
-        .renewal_eligibility(&ctx.actor, &iin)
-        .await
-        .map_err(|x| ctx.err(x))?;
-    let renewals = e
-        .renewals_of(&ctx.actor, &iin)
-        .await
-        .map_err(|x| ctx.err(x))?;
+    let eligibility = e.renewal_eligibility(&ctx.actor, &iin).await?;
+    let renewals = e.renewals_of(&ctx.actor, &iin).await?;
     Ok(Json(RenewalOverview {
         eligibility,
         renewals,
@@ -91,11 +85,7 @@ pub async fn submit(
     Body(req): Body<RenewalRequest>,
 ) -> Result<Json<Renewal>, ApiError> {
     citizen(&ctx)?;
-    st.engine
-        .renewal_submit(&ctx.actor, req)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.renewal_submit(&ctx.actor, req).await?))
 }
 
 /// One renewal's status (the applicant's own).
@@ -107,11 +97,7 @@ pub async fn status(
     PathOf(id): PathOf<String>,
 ) -> Result<Json<Renewal>, ApiError> {
     citizen(&ctx)?;
-    st.engine
-        .renewal(&ctx.actor, &id)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.renewal(&ctx.actor, &id).await?))
 }
 
 /// Retry the step that failed technically (within 10 minutes of the failure; later the
@@ -124,11 +110,7 @@ pub async fn retry(
     PathOf(id): PathOf<String>,
 ) -> Result<Json<Renewal>, ApiError> {
     citizen(&ctx)?;
-    st.engine
-        .renewal_retry(&ctx.actor, &id)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    Ok(Json(st.engine.renewal_retry(&ctx.actor, &id).await?))
 }
 
 /// Step 15: confirm the duty's payment (asked of the payment service). In the demo the
@@ -146,7 +128,7 @@ pub async fn pay(
     } else {
         st.engine.renewal_confirm_payment(&ctx.actor, &id).await
     };
-    r.map(Json).map_err(|e| ctx.err(e))
+    Ok(Json(r?))
 }
 
 /// Step 17: the regional officer approves (to production) or annuls (a paid duty is
@@ -160,12 +142,8 @@ pub async fn review(
     Body(r): Body<Review>,
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(&[Role::RegionalOfficer])?;
-    let id = drn_engine::ApplicationId::parse(&id).map_err(|e| ctx.err(e))?;
-    st.engine
-        .renewal_review(&ctx.actor, &id, &r)
-        .await
-        .map(Json)
-        .map_err(|e| ctx.err(e))
+    let id = drn_engine::ApplicationId::parse(&id)?;
+    Ok(Json(st.engine.renewal_review(&ctx.actor, &id, &r).await?))
 }
 
 /// The demo's signing of a request with the citizen's certificate from the server's demo

@@ -17,6 +17,8 @@ struct App {
     base: String,
     report: DemoReport,
     state: AppState,
+    /// The engine's database, for the tests that read it directly.
+    db: Db,
     clock: Arc<ManualClock>,
 }
 
@@ -39,7 +41,7 @@ async fn spawn_app_at(url: &str, start: &str) -> App {
     )))
     .unwrap();
     let clock = Arc::new(ManualClock::new(start.parse().unwrap()));
-    let engine = Engine::new(db, cat, cal, clock.clone()).unwrap();
+    let engine = Engine::new(db.clone(), cat, cal, clock.clone()).unwrap();
     let report = drn_engine::demo::seed(
         &engine,
         &DemoOptions {
@@ -73,6 +75,7 @@ async fn spawn_app_at(url: &str, start: &str) -> App {
         base,
         report,
         state,
+        db,
         clock,
     }
 }
@@ -838,7 +841,7 @@ async fn documents_flow(url: &str) {
     )
     .bind(app_id.clone())
     .bind(format!("application:{app_id}"))
-    .fetch_one(app.state.engine.db.reader())
+    .fetch_one(app.db.reader())
     .await
     .unwrap();
     {
@@ -1047,7 +1050,7 @@ async fn documents_flow(url: &str) {
     assert_eq!(s, 200, "{v}");
     let row = drn_store::query("SELECT id, kind FROM documents WHERE registry_id = $1")
         .bind(reg_id.clone())
-        .fetch_one(app.state.engine.db.reader())
+        .fetch_one(app.db.reader())
         .await
         .unwrap();
     use drn_store::Row;
@@ -1270,7 +1273,7 @@ async fn service_results(url: &str) {
     let counter = app.login("op.astana.1").await;
     let district = app.login("district.astana").await;
     let row = drn_store::query("SELECT a.rka, a.full_text FROM ar_addresses a JOIN ar_ate t ON t.kato = a.ate_kato WHERE t.unit_id = 'D71-1' AND a.kind = 'premise' AND a.active = 1 ORDER BY a.rka LIMIT 1")
-        .fetch_one(app.state.engine.db.reader())
+        .fetch_one(app.db.reader())
         .await
         .unwrap();
     use drn_store::Row;
@@ -1568,7 +1571,7 @@ async fn service_results(url: &str) {
     );
     let (n,): (i64,) = {
         let r = drn_store::query("SELECT COUNT(*) FROM audit WHERE action = 'document_revoked'")
-            .fetch_one(app.state.engine.db.reader())
+            .fetch_one(app.db.reader())
             .await
             .unwrap();
         (r.try_get(0).unwrap(),)

@@ -111,13 +111,14 @@ impl Nav {
     }
 }
 
-/// Renders a template into a response (500 with the error shape if rendering fails).
-pub fn render<T: Template>(t: &T, lang: Lang) -> Response {
+/// Renders a template into a response (500 with the error shape if rendering fails, in
+/// the request's language: see [`crate::error::with_lang`]).
+pub fn render<T: Template>(t: &T, _lang: Lang) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template");
-            ApiError::internal(lang).into_response()
+            ApiError::internal().into_response()
         }
     }
 }
@@ -140,13 +141,14 @@ pub struct MessagePage {
 }
 
 /// A page telling what went wrong, with the error's own status.
-pub fn error_page(nav: Nav, lang: Lang, e: ApiError, back: &str) -> Response {
-    let status = e.status;
+pub fn error_page(nav: Nav, lang: Lang, e: impl Into<ApiError>, back: &str) -> Response {
+    let e = e.into();
+    let status = e.status();
     let page = MessagePage {
         tr: Tr { lang },
         nav,
         title: i18n::t(lang, "actions").to_string(),
-        message: e.message,
+        message: e.message(lang),
         back: back.to_string(),
     };
     (status, render(&page, lang)).into_response()

@@ -88,14 +88,14 @@ pub async fn login_submit(
             auth::session_cookie(&token, st.config.secure_cookies),
         ),
         Err(e) => {
-            let status = e.status;
+            let status = e.status();
             (
                 status,
                 render(
                     &LoginPage {
                         tr: Tr { lang },
                         nav: Nav::anonymous("/login"),
-                        error: Some(e.message),
+                        error: Some(e.message(lang)),
                     },
                     lang,
                 ),
@@ -185,7 +185,7 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
     let tr = Tr { lang: ctx.lang };
     let items = match st.engine.queue(&ctx.actor, &unit, 300).await {
         Ok(i) => i,
-        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/"),
+        Err(e) => return error_page(nav, ctx.lang, e, "/"),
     };
     let rows = items
         .into_iter()
@@ -349,7 +349,7 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
     };
     let p = match st.engine.person(&ctx.actor, &iin, "ws:person").await {
         Ok(p) => p,
-        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, ctx.lang, e, "/ws"),
     };
     let registration = p
         .data
@@ -562,8 +562,8 @@ async fn accepted(
             },
             lang,
         ),
-        Ok(_) => error_page(nav, lang, ApiError::internal(lang), back),
-        Err(e) => error_page(nav, lang, ctx.err(e), back),
+        Ok(_) => error_page(nav, lang, ApiError::internal(), back),
+        Err(e) => error_page(nav, lang, e, back),
     }
 }
 
@@ -791,11 +791,11 @@ pub async fn application(
     let tr = Tr { lang };
     let id = match ApplicationId::parse(&id) {
         Ok(i) => i,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let a = match st.engine.application(&ctx.actor, &id, "ws:card").await {
         Ok(a) => a,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let events = st
         .engine
@@ -804,7 +804,7 @@ pub async fn application(
         .unwrap_or_default();
     let (ver, p) = match st.engine.locate(&a.service, &a.version, &a.process) {
         Ok(x) => x,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let urgency = Urgency::parse(&a.urgency).unwrap_or(Urgency::General);
     let cur = p.step(a.step);
@@ -907,7 +907,7 @@ pub async fn act(
     let lang = ctx.lang;
     let application = match ApplicationId::parse(&id) {
         Ok(i) => i,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let reason = f.reason.unwrap_or_default();
     let note = f
@@ -948,7 +948,7 @@ pub async fn act(
                             Role::CounterOperator | Role::DistrictOfficer
                         )
                 }
-                Err(e) => return error_page(nav, lang, ctx.err(e), &back),
+                Err(e) => return error_page(nav, lang, e, &back),
             };
             if !ok {
                 return error_page(nav, lang, ApiError::forbidden_role(lang), &back);
@@ -1007,7 +1007,7 @@ pub async fn act(
     };
     match st.execute(&actor, &cmd, None).await {
         Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => error_page(nav, lang, ctx.err(e), &back),
+        Err(e) => error_page(nav, lang, e, &back),
     }
 }
 
@@ -1060,7 +1060,7 @@ pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
     }
     let pending = match st.engine.waiting_for_registry(&ctx.actor, &unit).await {
         Ok(p) => p,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let pending = pending
         .into_iter()
@@ -1140,7 +1140,7 @@ pub async fn form_registry(
         Err(e) => error_page(
             Nav::for_ctx(&ctx, "/ws/registries"),
             ctx.lang,
-            ctx.err(e),
+            e,
             "/ws/registries",
         ),
     }
@@ -1165,7 +1165,7 @@ pub async fn registry_act(
     let nav = Nav::for_ctx(&ctx, "/ws/registries");
     let registry = match RegistryId::parse(&id) {
         Ok(r) => r,
-        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/ws/registries"),
+        Err(e) => return error_page(nav, ctx.lang, e, "/ws/registries"),
     };
     let cmd = match action.as_str() {
         "sign" => Command::SignRegistry {
@@ -1192,7 +1192,7 @@ pub async fn registry_act(
     };
     match st.execute(&ctx.actor, &cmd, None).await {
         Ok(_) => Redirect::to("/ws/registries").into_response(),
-        Err(e) => error_page(nav, ctx.lang, ctx.err(e), "/ws/registries"),
+        Err(e) => error_page(nav, ctx.lang, e, "/ws/registries"),
     }
 }
 

@@ -61,8 +61,8 @@ pub async fn login_submit(
     match crate::api::citizen_first_factor(&st, lang, &f.iin, &f.password).await {
         Ok(c) => login_page(lang, None, Some(c.challenge), c.phone),
         Err(e) => (
-            e.status,
-            login_page(lang, Some(e.message), None, String::new()),
+            e.status(),
+            login_page(lang, Some(e.message(lang)), None, String::new()),
         )
             .into_response(),
     }
@@ -85,8 +85,13 @@ pub async fn verify_submit(
             auth::session_cookie(&token, st.config.secure_cookies),
         ),
         Err(e) => (
-            e.status,
-            login_page(lang, Some(e.message), Some(f.challenge), String::new()),
+            e.status(),
+            login_page(
+                lang,
+                Some(e.message(lang)),
+                Some(f.challenge),
+                String::new(),
+            ),
         )
             .into_response(),
     }
@@ -128,7 +133,7 @@ pub async fn home(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> Re
     };
     let apps = match st.engine.applications_of(&ctx.actor, &iin).await {
         Ok(a) => a,
-        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/portal"),
+        Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
     };
     let rows = apps
         .into_iter()
@@ -172,11 +177,14 @@ pub async fn reads(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
     let Some(iin) = ctx.actor.iin else {
         return to_login(true);
     };
-    let records =
-        match drn_engine::audit::list(&st.engine.db, Some(&format!("person:{iin}")), 500).await {
-            Ok(r) => r,
-            Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/portal"),
-        };
+    let records = match st
+        .engine
+        .audit_log(Some(&format!("person:{iin}")), 500)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
+    };
     let rows = records
         .into_iter()
         .filter(|r| r.action.starts_with("read_"))
@@ -219,7 +227,7 @@ pub async fn documents(State(st): State<AppState>, page: Result<Ctx, ApiError>) 
     };
     let docs = match st.engine.documents_of(&ctx.actor, &iin).await {
         Ok(d) => d,
-        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/portal"),
+        Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
     };
     let rows = docs
         .into_iter()
@@ -235,12 +243,12 @@ pub async fn documents(State(st): State<AppState>, page: Result<Ctx, ApiError>) 
         })
         .collect();
     // The signed PDFs of the citizen's applications (talons, receipts, results).
-    let docs = match crate::documents::of_person(&st, &iin.to_string()).await {
+    let docs = match st.engine.documents_of_person(&iin.to_string()).await {
         Ok(ds) => ds
             .iter()
             .map(|d| crate::documents::DocLink::of(d, ctx.lang))
             .collect(),
-        Err(e) => return error_page(nav, ctx.lang, ctx.err(e), "/portal"),
+        Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
     };
     render(
         &Documents {
@@ -269,17 +277,13 @@ pub(super) async fn counters_for(
     ctx: &Ctx,
     iin: &Iin,
 ) -> Result<Vec<(String, String)>, ApiError> {
-    let person = st
-        .engine
-        .person(&ctx.actor, iin, "portal:apply")
-        .await
-        .map_err(|e| ctx.err(e))?;
+    let person = st.engine.person(&ctx.actor, iin, "portal:apply").await?;
     let region = person
         .data
         .pointer("/registration/region")
         .and_then(|v| v.as_str())
         .map(String::from);
-    let units = st.engine.units().await.map_err(|e| ctx.err(e))?;
+    let units = st.engine.units().await?;
     let tr = Tr { lang: ctx.lang };
     let of_kind = |u: &&drn_engine::Unit| u.kind == UnitKind::Counter;
     let mut out: Vec<(String, String)> = units
@@ -463,7 +467,7 @@ pub async fn apply_submit(
             },
             lang,
         ),
-        Ok(_) => error_page(nav, lang, ApiError::internal(lang), "/portal/apply"),
-        Err(e) => error_page(nav, lang, ctx.err(e), "/portal/apply"),
+        Ok(_) => error_page(nav, lang, ApiError::internal(), "/portal/apply"),
+        Err(e) => error_page(nav, lang, e, "/portal/apply"),
     }
 }

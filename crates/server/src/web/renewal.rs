@@ -69,11 +69,11 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
     let e = &st.engine;
     let el = match e.renewal_eligibility(&ctx.actor, &iin).await {
         Ok(el) => el,
-        Err(x) => return error_page(nav, lang, ctx.err(x), "/portal"),
+        Err(x) => return error_page(nav, lang, x, "/portal"),
     };
     let renewals = match e.renewals_of(&ctx.actor, &iin).await {
         Ok(r) => r,
-        Err(x) => return error_page(nav, lang, ctx.err(x), "/portal"),
+        Err(x) => return error_page(nav, lang, x, "/portal"),
     };
     let active = renewals
         .iter()
@@ -243,7 +243,7 @@ pub async fn submit(
     };
     match st.engine.renewal_submit(&ctx.actor, req).await {
         Ok(r) => Redirect::to(&format!("{HOME}/{}", r.id)).into_response(),
-        Err(e) => error_page(nav, lang, ctx.err(e), HOME),
+        Err(e) => error_page(nav, lang, e, HOME),
     }
 }
 
@@ -315,7 +315,7 @@ pub async fn status(
     let tr = Tr { lang };
     let r = match st.engine.renewal(&ctx.actor, &id).await {
         Ok(r) => r,
-        Err(e) => return error_page(nav, lang, ctx.err(e), HOME),
+        Err(e) => return error_page(nav, lang, e, HOME),
     };
     let unit = st
         .engine
@@ -401,7 +401,7 @@ pub async fn act(
     };
     match done {
         Ok(_) => Redirect::to(&path).into_response(),
-        Err(x) => error_page(nav, lang, ctx.err(x), &path),
+        Err(x) => error_page(nav, lang, x, &path),
     }
 }
 
@@ -491,7 +491,7 @@ pub async fn review(
     let lang = ctx.lang;
     let app = match ApplicationId::parse(&id) {
         Ok(a) => a,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let r = match f.decision.as_str() {
         "approve" => Review::Approve {
@@ -516,6 +516,6 @@ pub async fn review(
     };
     match st.engine.renewal_review(&ctx.actor, &app, &r).await {
         Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => error_page(nav, lang, ctx.err(e), &back),
+        Err(e) => error_page(nav, lang, e, &back),
     }
 }

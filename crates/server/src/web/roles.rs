@@ -193,26 +193,14 @@ async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Das
             .map_err(|e| ApiError::bad_input(lang, Some("to"), &e.to_string()))?,
     };
     let unit = match q.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) => Some(UnitId::parse(u).map_err(|e| ctx.err(e))?),
+        Some(u) => Some(UnitId::parse(u)?),
         None => None,
     };
     let e = &st.engine;
-    let s = e
-        .supervision_at(&ctx.actor, unit.as_ref())
-        .await
-        .map_err(|e| ctx.err(e))?;
-    let area_units = e
-        .supervision_area(&ctx.actor)
-        .await
-        .map_err(|e| ctx.err(e))?;
-    let times = e
-        .step_times(&ctx.actor, unit.as_ref(), from, to)
-        .await
-        .map_err(|e| ctx.err(e))?;
-    let trend = e
-        .trend(&ctx.actor, unit.as_ref(), from, to)
-        .await
-        .map_err(|e| ctx.err(e))?;
+    let s = e.supervision_at(&ctx.actor, unit.as_ref()).await?;
+    let area_units = e.supervision_area(&ctx.actor).await?;
+    let times = e.step_times(&ctx.actor, unit.as_ref(), from, to).await?;
+    let trend = e.trend(&ctx.actor, unit.as_ref(), from, to).await?;
     let loads = |v: &[drn_engine::supervision::UnitLoad]| -> Vec<CountRow> {
         v.iter()
             .map(|l| {
@@ -560,11 +548,11 @@ pub async fn supervision_unit(
     }
     let unit = match UnitId::parse(&id) {
         Ok(u) => u,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/supervision"),
+        Err(e) => return error_page(nav, lang, e, "/ws/supervision"),
     };
     let (u, items) = match st.engine.supervised_unit(&ctx.actor, &unit, 500).await {
         Ok(x) => x,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/supervision"),
+        Err(e) => return error_page(nav, lang, e, "/ws/supervision"),
     };
     let rows = items
         .into_iter()
@@ -707,9 +695,9 @@ pub async fn audit(
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0).max(0);
-    let verification = match drn_engine::audit::verify(&st.engine.db).await {
+    let verification = match st.engine.verify_audit().await {
         Ok(v) => v,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+        Err(e) => return error_page(nav, lang, e, "/"),
     };
     let (records, more) = match st
         .engine
@@ -717,7 +705,7 @@ pub async fn audit(
         .await
     {
         Ok(x) => x,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/audit"),
+        Err(e) => return error_page(nav, lang, e, "/ws/audit"),
     };
     let rows: Vec<AuditRow> = records
         .into_iter()
@@ -877,11 +865,11 @@ pub async fn admin(
     let tr = Tr { lang };
     let units = match st.engine.units().await {
         Ok(u) => u,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+        Err(e) => return error_page(nav, lang, e, "/"),
     };
     let users = match st.engine.staff_users(&ctx.actor).await {
         Ok(u) => u,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+        Err(e) => return error_page(nav, lang, e, "/"),
     };
     nav.flash = match (q.created, q.deactivated) {
         (Some(u), _) => Some(format!("{}: {u}", tr.t("user_created"))),
@@ -902,14 +890,14 @@ pub async fn admin(
     let (y0, y1) = st.engine.calendar.years();
     let pilot = match st.engine.pilot_period().await {
         Ok(p) => p,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+        Err(e) => return error_page(nav, lang, e, "/"),
     };
     let pilot_extensions = match st.engine.pilot_extensions().await {
         Ok(x) => x
             .into_iter()
             .map(|x| (x.until.to_string(), x.cite, x.added_by, kz(x.added_at)))
             .collect(),
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/"),
+        Err(e) => return error_page(nav, lang, e, "/"),
     };
     let transfers = st
         .engine
@@ -936,7 +924,9 @@ pub async fn admin(
             .map(|u| (u.id.to_string(), unit_label(tr, u)))
             .collect(),
         transfers,
-        stored: drn_engine::calendar_admin::stored_transfers(&st.engine.db)
+        stored: st
+            .engine
+            .stored_transfers()
             .await
             .unwrap_or_default()
             .iter()
@@ -1003,7 +993,7 @@ pub async fn extend_pilot(
     };
     match st.engine.extend_pilot(&ctx.actor, until, &f.cite).await {
         Ok(()) => Redirect::to("/ws/admin#pilot").into_response(),
-        Err(e) => error_page(nav, lang, ctx.err(e), back),
+        Err(e) => error_page(nav, lang, e, back),
     }
 }
 
@@ -1056,7 +1046,7 @@ pub async fn add_transfer(
     };
     match st.engine.add_transfer(&ctx.actor, t).await {
         Ok(()) => Redirect::to("/ws/admin#calendar").into_response(),
-        Err(e) => error_page(nav, lang, ctx.err(e), back),
+        Err(e) => error_page(nav, lang, e, back),
     }
 }
 
@@ -1113,12 +1103,12 @@ pub async fn create_user(
     };
     let unit = match UnitId::parse(f.unit.trim()) {
         Ok(u) => u,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/admin#new-user"),
+        Err(e) => return error_page(nav, lang, e, "/ws/admin#new-user"),
     };
     match st.engine.units().await {
         Ok(us) if us.iter().any(|u| u.id == unit) => {}
         Ok(_) => return bad("unit", "no such unit"),
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws/admin"),
+        Err(e) => return error_page(nav, lang, e, "/ws/admin"),
     }
     if f.password.chars().count() < MIN_PASSWORD {
         return bad("password", "at least 10 characters");
@@ -1136,7 +1126,7 @@ pub async fn create_user(
         Ok(()) => {
             Redirect::to(&format!("/ws/admin?created={}", urlencode(&username))).into_response()
         }
-        Err(e) => error_page(nav, lang, ctx.err(e), "/ws/admin#new-user"),
+        Err(e) => error_page(nav, lang, e, "/ws/admin#new-user"),
     }
 }
 
@@ -1154,7 +1144,7 @@ pub async fn deactivate_user(
         Ok(()) => {
             Redirect::to(&format!("/ws/admin?deactivated={}", urlencode(&username))).into_response()
         }
-        Err(e) => error_page(nav, lang, ctx.err(e), "/ws/admin"),
+        Err(e) => error_page(nav, lang, e, "/ws/admin"),
     }
 }
 

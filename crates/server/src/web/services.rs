@@ -143,7 +143,7 @@ pub async fn journals(
         .await
     {
         Ok(e) => e,
-        Err(e) => return error_page(nav, lang, ctx.err(e), "/ws"),
+        Err(e) => return error_page(nav, lang, e, "/ws"),
     };
     let units = if all_units {
         st.engine
@@ -250,7 +250,7 @@ pub async fn complete_task(
     let nav = Nav::for_ctx(&ctx, &back);
     match st.engine.complete_counter_task(&ctx.actor, &id).await {
         Ok(()) => Redirect::to(&back).into_response(),
-        Err(e) => error_page(nav, ctx.lang, ctx.err(e), &back),
+        Err(e) => error_page(nav, ctx.lang, e, &back),
     }
 }
 
@@ -283,5 +283,5 @@ pub async fn search_addresses(
                 })
                 .collect()
         })
-        .map_err(|e| ctx.err(e).message)
+        .map_err(|e| ApiError::from(e).message(ctx.lang))
 }

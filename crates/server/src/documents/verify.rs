@@ -1,0 +1,276 @@
+//! Public verification of a document (no sign-in): the QR code's page, its API, and the
+//! comparison of an uploaded copy with the registered document.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use drn_core::Text;
+use drn_engine::documents::DocumentPart;
+use drn_engine::EngineError;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::{corrupt, w, MAX_UPLOAD};
+use crate::auth::{Ctx, LangOf};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::PathOf;
+use crate::AppState;
+
+/// What anyone may learn of a document: what the document itself shows, and whether it
+/// is genuine, unchanged and not revoked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyAnswer {
+    pub id: String,
+    pub kind: String,
+    pub title: Text,
+    pub number: String,
+    #[schema(format = Date)]
+    pub date: String,
+    /// The issuing unit.
+    pub issuer: Text,
+    /// The stored PDF's signatures verify against the CA.
+    pub genuine: bool,
+    /// The stored PDF is byte for byte what was issued (its SHA-256).
+    pub unchanged: bool,
+    pub revoked: bool,
+    #[schema(format = DateTime)]
+    pub revoked_at: Option<String>,
+    /// Genuine, unchanged and not revoked.
+    pub valid: bool,
+    /// Who signed it (the organisations' names).
+    pub signed_by: Vec<String>,
+    /// SHA-256 of the registered PDF, hex: compare a copy with it.
+    pub sha256: String,
+}
+
+/// Checks a stored document; `None` when there is none.
+pub async fn check(st: &AppState, id: &str) -> Result<Option<VerifyAnswer>, EngineError> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Ok(None);
+    }
+    let Some(d) = st.engine.document(id).await? else {
+        return Ok(None);
+    };
+    let pdf = st
+        .engine
+        .document_bytes(id, DocumentPart::Pdf)
+        .await?
+        .unwrap_or_default();
+    let unchanged = hex::encode(Sha256::digest(&pdf)) == d.sha256;
+    let v = drn_docs::verify(&pdf, st.pki.ca_der()).map_err(corrupt)?;
+    let revoked = d.revoked_at.is_some();
+    Ok(Some(VerifyAnswer {
+        id: d.id.clone(),
+        kind: d.kind.clone(),
+        title: d.title(),
+        number: d.number.clone(),
+        date: d.date.clone(),
+        issuer: d.issuer.clone(),
+        genuine: v.genuine,
+        unchanged,
+        revoked,
+        revoked_at: d.revoked_at.map(|t| t.to_string()),
+        valid: v.genuine && unchanged && !revoked,
+        signed_by: v
+            .signatures
+            .iter()
+            .map(|s| s.common_name.clone().unwrap_or_else(|| s.subject.clone()))
+            .collect(),
+        sha256: d.sha256,
+    }))
+}
+
+/// Public verification of a document (no sign-in): whether it exists, is genuine,
+/// unchanged and not revoked, and only what the document itself shows.
+#[utoipa::path(get, path = "/api/v1/verify/{id}", tag = "documents", params(("id" = String, Path)),
+    responses((status = 200, body = VerifyAnswer), (status = 404, body = ErrorBody)))]
+pub async fn verify_api(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<VerifyAnswer>, ApiError> {
+    check(&st, &id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(lang))
+}
+
+/// The answer about an uploaded copy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadAnswer {
+    pub id: String,
+    /// The upload is byte for byte the registered document.
+    pub identical: bool,
+    /// The upload's own signatures verify against the CA.
+    pub genuine: bool,
+    pub revoked: bool,
+    /// Identical, genuine and the document not revoked.
+    pub valid: bool,
+}
+
+/// POST /verify/{id} with a PDF body (`application/pdf`, at most [`MAX_UPLOAD`] bytes):
+/// is THAT file genuine and identical to the registered document.
+pub async fn verify_upload(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<UploadAnswer>, ApiError> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ctype.starts_with("application/pdf") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid",
+            "send the PDF itself as application/pdf",
+            Some("content-type"),
+        ));
+    }
+    if body.len() > MAX_UPLOAD {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {MAX_UPLOAD} bytes"),
+            None,
+        ));
+    }
+    let d = match uuid::Uuid::parse_str(&id) {
+        Ok(_) => st.engine.document(&id).await?,
+        Err(_) => None,
+    }
+    .ok_or_else(|| ApiError::not_found(lang))?;
+    let identical = hex::encode(Sha256::digest(&body)) == d.sha256;
+    let genuine = drn_docs::verify(&body, st.pki.ca_der()).is_ok_and(|v| v.genuine);
+    let revoked = d.revoked_at.is_some();
+    Ok(Json(UploadAnswer {
+        id: d.id,
+        identical,
+        genuine,
+        revoked,
+        valid: identical && genuine && !revoked,
+    }))
+}
+
+// ---------------------------------------------------------------- the public page
+
+#[derive(askama::Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    tr: crate::web::Tr,
+    nav: crate::web::Nav,
+    heading: &'static str,
+    verdict: &'static str,
+    doc: Option<VerifyAnswer>,
+    l_kind: &'static str,
+    l_number: &'static str,
+    l_date: &'static str,
+    l_issuer: &'static str,
+    l_genuine: &'static str,
+    l_unchanged: &'static str,
+    l_revoked: &'static str,
+    l_signed: &'static str,
+    l_upload: &'static str,
+    l_upload_hint: &'static str,
+    l_identical: &'static str,
+    l_not_identical: &'static str,
+}
+
+/// GET /verify/{id}: the QR code's page, for anyone, without signing in.
+pub async fn verify_page(
+    State(st): State<AppState>,
+    LangOf(lang): LangOf,
+    page: Result<Ctx, ApiError>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    let path = format!("/verify/{id}");
+    let nav = match &page {
+        Ok(ctx) => crate::web::Nav::for_ctx(ctx, &path),
+        Err(_) => crate::web::Nav::anonymous(&path),
+    };
+    let doc = match check(&st, &id).await {
+        Ok(d) => d,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let verdict = match &doc {
+        None => w(
+            lang,
+            "Мұндай құжат тіркелмеген",
+            "Такой документ не зарегистрирован",
+            "No such document is registered",
+        ),
+        Some(d) if d.valid => w(
+            lang,
+            "Құжат түпнұсқа, өзгертілмеген және күшін жоймаған",
+            "Документ подлинный, не изменён и не отозван",
+            "The document is genuine, unchanged and not revoked",
+        ),
+        Some(d) if d.revoked => w(
+            lang,
+            "Құжаттың күші жойылған",
+            "Документ отозван",
+            "The document has been revoked",
+        ),
+        Some(_) => w(
+            lang,
+            "Құжаттың қолтаңбасы расталмады",
+            "Подпись документа не подтверждена",
+            "The document's signature does not verify",
+        ),
+    };
+    let status = if doc.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    let page = VerifyPage {
+        tr: crate::web::Tr { lang },
+        nav,
+        heading: w(
+            lang,
+            "Құжаттың түпнұсқалығын тексеру",
+            "Проверка подлинности документа",
+            "Document verification",
+        ),
+        verdict,
+        doc,
+        l_kind: w(lang, "Құжат түрі", "Вид документа", "Document"),
+        l_number: w(lang, "Нөмірі", "Номер", "Number"),
+        l_date: w(lang, "Күні", "Дата", "Date"),
+        l_issuer: w(lang, "Берген бөлімше", "Выдавшее подразделение", "Issued by"),
+        l_genuine: w(lang, "Қолтаңба дұрыс", "Подпись верна", "Signature valid"),
+        l_unchanged: w(lang, "Өзгертілмеген", "Не изменён", "Unchanged"),
+        l_revoked: w(lang, "Күші жойылған", "Отозван", "Revoked"),
+        l_signed: w(lang, "Қол қойған", "Подписал", "Signed by"),
+        l_upload: w(
+            lang,
+            "Қолыңыздағы файлды салыстыру",
+            "Сравнить файл, который у вас",
+            "Compare the file you hold",
+        ),
+        l_upload_hint: w(
+            lang,
+            "PDF файлын таңдаңыз: ол тіркелген құжатпен байтқа дейін бірдей ме және қолтаңбасы дұрыс па, тексереміз.",
+            "Выберите PDF-файл: проверим, совпадает ли он с зарегистрированным документом байт в байт и верна ли его подпись.",
+            "Choose the PDF: we check that it is byte for byte the registered document and that its signature verifies.",
+        ),
+        l_identical: w(
+            lang,
+            "Файл түпнұсқа және тіркелген құжатпен бірдей",
+            "Файл подлинный и совпадает с зарегистрированным документом",
+            "The file is genuine and identical to the registered document",
+        ),
+        l_not_identical: w(
+            lang,
+            "Файл тіркелген құжатпен сәйкес емес",
+            "Файл не совпадает с зарегистрированным документом",
+            "The file is NOT the registered document",
+        ),
+    };
+    (status, crate::web::render(&page, lang)).into_response()
+}
