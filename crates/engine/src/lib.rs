@@ -15,7 +15,6 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod queries;
-pub mod result_document;
 mod rows;
 pub mod scale;
 pub mod services;

@@ -249,7 +249,11 @@ async fn all(tasks: Vec<tokio::task::JoinHandle<Vec<Done>>>) -> Vec<Done> {
 /// (S5, the address certificate, is left out: its check compares the person's address
 /// with the address register, which the demo's persons do not match, so every one would
 /// be refused.)
-const MIX: &[(&str, u64)] = &[("S1", 70), ("S2", 15), ("S4", 15)];
+const MIX: &[(&str, u64)] = &[
+    (crate::services::s1::SERVICE, 70),
+    (crate::services::s2::SERVICE, 15),
+    (crate::services::s4::SERVICE, 15),
+];
 
 impl Sim {
     fn at(&self, d: Date, h: i8, m: i8) -> Result<Timestamp, EngineError> {

@@ -10,11 +10,15 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::print::{civil, dmy, f, foreigner_fields, journal_field, js};
+use super::ResultParts;
 use super::{s, Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::writer::Ctx;
 use crate::Engine;
+use drn_core::Text;
+use drn_docs::DocumentKind;
 
 /// Which of the three services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +45,156 @@ impl ForeignerService {
 impl ServiceRules for ForeignerService {
     const HOOKS: &'static [StepHook] = &[StepHook::ForeignerRegistrationJournal];
     const CHECKS: &'static [StepCheck] = &[StepCheck::SpecialRecords];
+
+    fn result_kind(&self) -> Option<DocumentKind> {
+        Some(match self {
+            ForeignerService::BorderZonePass => DocumentKind::BorderZonePass,
+            ForeignerService::Invitation => DocumentKind::Invitation,
+            ForeignerService::Registration => DocumentKind::ForeignerRegistrationInsert,
+        })
+    }
+
+    async fn result_fields(
+        &self,
+        e: &Engine,
+        app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        let ResultParts {
+            input,
+            issued,
+            issued_on,
+            out,
+            note,
+            ..
+        } = parts;
+        match self {
+            ForeignerService::BorderZonePass => {
+                out.extend(foreigner_fields(&input["foreigner"]));
+                out.push(f(
+                    "Шекаралық аймақ",
+                    "Пограничная зона",
+                    "Border zone",
+                    js(input, "zone").unwrap_or_default(),
+                ));
+                let until = js(input, "until").or_else(|| js(input, "valid_until"));
+                out.push(f(
+                    "Жарамдылық мерзімі",
+                    "Срок действия",
+                    "Valid",
+                    match until {
+                        Some(u) => format!("{} – {}", dmy(&e.tz, issued), civil(&u)),
+                        None => format!("{} –", dmy(&e.tz, issued)),
+                    },
+                ));
+                if let Some(pu) = js(input, "purpose") {
+                    out.push(f("Кіру мақсаты", "Цель въезда", "Purpose", pu));
+                }
+                if let Some((n, _, _)) = e.journal_entry_of(&app.id, "border_passes").await? {
+                    out.push(journal_field(&n));
+                }
+                out.push(issued_on);
+            }
+            ForeignerService::Invitation => {
+                let mut invitee = foreigner_fields(&input["foreigner"]);
+                for fl in &mut invitee {
+                    fl.label = Text::new(
+                        format!("Шақырылатын адам: {}", fl.label.kk),
+                        format!("Приглашаемое лицо: {}", fl.label.ru),
+                        format!("Invitee: {}", fl.label.en),
+                    );
+                }
+                out.extend(invitee);
+                let host = e.person_line(&app.applicant).await?;
+                out.push(f(
+                    "Шақырушы тарап",
+                    "Приглашающая сторона",
+                    "Inviting party",
+                    format!("{}, ЖСН / ИИН {}", host.name, app.applicant),
+                ));
+                if let Some(a) = &host.address {
+                    out.push(f(
+                        "Шақырушының мекенжайы",
+                        "Адрес приглашающей стороны",
+                        "Host's address",
+                        a.clone(),
+                    ));
+                }
+                if let Some(pu) = js(input, "purpose") {
+                    out.push(f("Сапар мақсаты", "Цель поездки", "Purpose", pu));
+                }
+                match (js(input, "from"), js(input, "until")) {
+                    (None, None) => {}
+                    (a, b) => out.push(f(
+                        "Болу мерзімі",
+                        "Срок пребывания",
+                        "Period",
+                        format!(
+                            "{} – {}",
+                            a.map(|x| civil(&x)).unwrap_or_else(|| dmy(&e.tz, issued)),
+                            b.map(|x| civil(&x)).unwrap_or_default()
+                        ),
+                    )),
+                }
+                if let Some((n, _, _)) = e.journal_entry_of(&app.id, "invitations").await? {
+                    out.push(journal_field(&n));
+                }
+                out.push(issued_on);
+            }
+            ForeignerService::Registration => {
+                out.extend(foreigner_fields(&input["foreigner"]));
+                let host = e.person_line(&app.applicant).await?;
+                let stay = match js(input, "rka") {
+                    Some(r) => e.address_text(&r).await?,
+                    None => None,
+                }
+                .or_else(|| js(input, "address"))
+                .or_else(|| host.address.clone());
+                if let Some(a) = stay {
+                    out.push(f(
+                        "Болу мекенжайы",
+                        "Адрес пребывания",
+                        "Address of stay",
+                        a,
+                    ));
+                }
+                out.push(f(
+                    "Қабылдаушы тарап",
+                    "Принимающая сторона",
+                    "Host",
+                    format!("{}, ЖСН / ИИН {}", host.name, app.applicant),
+                ));
+                let entry = e
+                    .journal_entry_of(&app.id, "foreigner_registration")
+                    .await?;
+                let since = entry.as_ref().map(|e| e.1).unwrap_or(issued);
+                let until = js(input, "until");
+                out.push(f(
+                    "Тіркелген мерзімі",
+                    "Срок регистрации",
+                    "Registered",
+                    format!(
+                        "{} – {}",
+                        dmy(&e.tz, since),
+                        until.map(|u| civil(&u)).unwrap_or_default()
+                    ),
+                ));
+                if let Some((n, _, _)) = &entry {
+                    out.push(journal_field(n));
+                }
+                out.push(issued_on);
+                if app.process == "portal" {
+                    *note = Some(Text::new(
+                        "Қосымша парақ электрондық түрде ресімделіп, қол қойылды.",
+                        "Вкладыш оформлен и подписан в электронной форме.",
+                        "The insert was made and signed electronically.",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 
     async fn intake(
         &self,

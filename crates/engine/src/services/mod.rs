@@ -32,6 +32,7 @@
 pub mod addresses;
 pub mod foreigners;
 pub mod journals;
+pub mod print;
 pub mod registrations;
 pub mod s1;
 pub mod s1e;
@@ -42,7 +43,8 @@ pub mod s5;
 pub mod s9;
 
 use drn_core::catalog::{Process, Step, StepCheck, StepHook, UnitRole, Version};
-use drn_core::{Channel, Iin, Service};
+use drn_core::{Channel, Iin, Service, Text};
+use drn_docs::{DocumentKind, Field};
 use drn_store::Value;
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -168,6 +170,34 @@ pub(crate) trait ServiceRules {
         true
     }
 
+    /// The kind of the service's result document, when it has one. A paper result (the
+    /// temporary ID card, the departure sheet, the invitation, the pass, the IIN
+    /// certificate) gets its PDF too, signed by the issuing authority like an electronic
+    /// one: the paper the person carries away is printed from it, and it is still a
+    /// document the system produced, so its QR code and /verify/{id} prove it genuine.
+    fn result_kind(&self) -> Option<DocumentKind> {
+        None
+    }
+
+    /// The talon the application gets at intake: the e-registration talon.
+    fn talon_kind(&self) -> DocumentKind {
+        DocumentKind::ERegistrationTalon
+    }
+
+    /// The fields of the service's result document after the service and the application's
+    /// number: what the engine recorded on issue (the registers, journals and the `issued`
+    /// event), dates in Kazakhstan time.
+    async fn result_fields(
+        &self,
+        _e: &Engine,
+        _app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        parts.out.push(parts.issued_on);
+        Ok(())
+    }
+
     /// What `drn simulate` submits at a counter for this service.
     fn sample_intake(&self) -> SampleIntake {
         SampleIntake {
@@ -185,6 +215,22 @@ pub(crate) trait ServiceRules {
     ) -> Result<Option<&'s Version>, EngineError> {
         Ok(None)
     }
+}
+
+/// What a service's result document is made of, for its module to fill in.
+pub(crate) struct ResultParts<'a> {
+    /// The intake's data.
+    pub input: &'a serde_json::Value,
+    /// What the `issued` event recorded.
+    pub result: &'a serde_json::Value,
+    /// When it was issued.
+    pub issued: Timestamp,
+    /// The "issued on" field, for the module to place.
+    pub issued_on: Field,
+    /// The fields, in order.
+    pub out: &'a mut Vec<Field>,
+    /// A note under the fields.
+    pub note: &'a mut Option<Text>,
 }
 
 /// What the simulation submits at a counter for a service.
@@ -247,6 +293,18 @@ macro_rules! with_rules {
             Rules::Generic($r) => $body,
         }
     };
+}
+
+pub(crate) use with_rules;
+
+/// The kind of the result document of the service with this code, when it has one.
+pub fn result_kind(code: &str) -> Option<DocumentKind> {
+    with_rules!(rules(code), r => r.result_kind())
+}
+
+/// The talon an application of the service with this code gets at intake.
+pub fn talon_kind(code: &str) -> DocumentKind {
+    with_rules!(rules(code), r => r.talon_kind())
 }
 
 impl Rules {

@@ -6,11 +6,17 @@ use drn_core::catalog::StepHook;
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::print::{address_field, civil, f, journal_field, js, person_fields};
+use super::ResultParts;
 use super::{Ending, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::writer::Ctx;
 use crate::Engine;
+use drn_docs::DocumentKind;
+
+/// The service code.
+pub const SERVICE: &str = "S2";
 
 /// The journal of temporary ID cards.
 pub const JOURNAL: &str = "temporary_id";
@@ -20,6 +26,46 @@ pub(crate) struct TemporaryId;
 
 impl ServiceRules for TemporaryId {
     const HOOKS: &'static [StepHook] = &[StepHook::TemporaryIdJournal];
+
+    fn result_kind(&self) -> Option<DocumentKind> {
+        Some(DocumentKind::TemporaryIdCard)
+    }
+
+    async fn result_fields(
+        &self,
+        e: &Engine,
+        app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        let ResultParts {
+            input,
+            issued_on,
+            out,
+            ..
+        } = parts;
+        let p = e.person_line(&app.applicant).await?;
+        out.extend(person_fields(&app.applicant, &p));
+        if let Some(a) = &p.address {
+            out.push(address_field(a.clone()));
+        }
+        if let Some(r) = js(input, "reason") {
+            out.push(f("Беру негізі", "Основание выдачи", "Reason", r));
+        }
+        if let Some((n, _, _)) = e.journal_entry_of(&app.id, "temporary_id").await? {
+            out.push(journal_field(&n));
+        }
+        out.push(issued_on);
+        if let Some(u) = js(input, "valid_until") {
+            out.push(f(
+                "Жарамдылық мерзімі",
+                "Действительно до",
+                "Valid until",
+                civil(&u),
+            ));
+        }
+        Ok(())
+    }
 
     async fn step_hook(
         &self,

@@ -11,16 +11,86 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::print::{address_field, dmy, f, js, person_fields, registration_kind_text, rka_field};
+use super::ResultParts;
 use super::{is_staff, s, AfterAccept, Intake, ServiceRules};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::writer::Ctx;
 use crate::Engine;
+use drn_core::Text;
+use drn_docs::DocumentKind;
 
 /// The rules of S3.
 pub(crate) struct ResidenceRegistration;
 
 impl ServiceRules for ResidenceRegistration {
+    fn result_kind(&self) -> Option<DocumentKind> {
+        Some(DocumentKind::ResidenceRegistrationNotice)
+    }
+
+    async fn result_fields(
+        &self,
+        e: &Engine,
+        app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        let ResultParts {
+            result, out, note, ..
+        } = parts;
+        let p = e.person_line(&app.applicant).await?;
+        out.extend(person_fields(&app.applicant, &p));
+        let reg = e.registration_made_by(&app.id).await?;
+        let kind_code = reg
+            .as_ref()
+            .map(|r| r.0.clone())
+            .or_else(|| js(result, "kind"))
+            .unwrap_or_else(|| "permanent".into());
+        out.push(f(
+            "Тіркеу түрі",
+            "Вид регистрации",
+            "Registration",
+            registration_kind_text(&kind_code),
+        ));
+        if let Some((_, rka, from, to)) = &reg {
+            if let Some(rka) = rka {
+                let addr = e.address_text(rka).await?.or_else(|| js(result, "address"));
+                out.push(address_field(addr.unwrap_or_default()));
+                out.push(rka_field(rka));
+            }
+            out.push(f(
+                "Тіркелген күні",
+                "Дата регистрации",
+                "Registered on",
+                dmy(&e.tz, *from),
+            ));
+            if let Some(to) = to {
+                out.push(f(
+                    "Тіркеу мерзімі",
+                    "Срок регистрации до",
+                    "Until",
+                    dmy(&e.tz, *to),
+                ));
+            }
+        }
+        if result["ended_previous"].as_i64().unwrap_or(0) > 0 {
+            out.push(f(
+                "Бұрынғы тіркеу",
+                "Прежняя регистрация",
+                "Previous registration",
+                "тоқтатылды / прекращена",
+            ));
+        }
+        if let Some(n) = result.get("notice").filter(|n| n.is_object()) {
+            *note = Some(Text::new(
+                n["kk"].as_str().unwrap_or(""),
+                n["ru"].as_str().unwrap_or(""),
+                n["en"].as_str().unwrap_or(""),
+            ));
+        }
+        Ok(())
+    }
     async fn intake(
         &self,
         e: &Engine,

@@ -5,12 +5,18 @@
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::print::{dmy, f, ground_text, journal_field, js, person_fields, rka_field};
+use super::ResultParts;
 use super::{s, Intake, ServiceRules};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::writer::Ctx;
 use crate::Engine;
+use drn_docs::DocumentKind;
 use drn_store::Value;
+
+/// The service code.
+pub const SERVICE: &str = "S4";
 
 /// The journal of departure address sheets.
 pub const JOURNAL: &str = "departure_sheets";
@@ -27,6 +33,69 @@ pub(crate) fn s4_grounds(version: &str) -> &'static [&'static str] {
 pub(crate) struct Deregistration;
 
 impl ServiceRules for Deregistration {
+    fn result_kind(&self) -> Option<DocumentKind> {
+        Some(DocumentKind::DepartureSheet)
+    }
+
+    async fn result_fields(
+        &self,
+        e: &Engine,
+        app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        let ResultParts {
+            input,
+            result,
+            issued,
+            out,
+            ..
+        } = parts;
+        let p = e.person_line(&app.applicant).await?;
+        out.extend(person_fields(&app.applicant, &p));
+        let entry = e.journal_entry_of(&app.id, "departure_sheets").await?;
+        let data = entry.as_ref().map(|e| e.2.clone()).unwrap_or(json!(null));
+        let from = js(&data, "from").or_else(|| js(result, "from"));
+        let ended = e.registration_ended_by(&app.applicant, &app.number).await?;
+        let rka = ended.as_ref().and_then(|r| r.1.clone());
+        let from = match (from, &rka) {
+            (Some(a), _) => Some(a),
+            (None, Some(r)) => e.address_text(r).await?,
+            _ => None,
+        };
+        out.push(f(
+            "Тіркеуден шығарылған мекенжай",
+            "Адрес, с которого снят с регистрации",
+            "Deregistered from",
+            from.unwrap_or_else(|| "—".into()),
+        ));
+        if let Some(r) = &rka {
+            out.push(rka_field(r));
+        }
+        let ground = js(input, "ground").or_else(|| js(result, "ground"));
+        out.push(f(
+            "Тіркеуден шығару негізі",
+            "Основание снятия с регистрации",
+            "Ground",
+            ground.as_deref().map(ground_text).unwrap_or_default(),
+        ));
+        if let Some(c) = js(input, "court_decision") {
+            out.push(f("Сот шешімі", "Решение суда", "Court decision", c));
+        }
+        if let Some(d) = js(input, "destination") {
+            out.push(f("Кету орны", "Место убытия", "Destination", d));
+        }
+        out.push(f(
+            "Тіркеуден шығарылған күні",
+            "Дата снятия с регистрации",
+            "Deregistered on",
+            dmy(&e.tz, issued),
+        ));
+        if let Some((n, _, _)) = &entry {
+            out.push(journal_field(n));
+        }
+        Ok(())
+    }
     async fn intake(
         &self,
         e: &Engine,

@@ -8,12 +8,18 @@ use drn_store::Value;
 use jiff::Timestamp;
 use serde_json::json;
 
+use super::print::{
+    address_field, dmy, f, journal_field, js, person_fields, registration_kind_text, rka_field,
+};
+use super::ResultParts;
 use super::{s, AfterAccept, Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::rows::insert_event;
 use crate::writer::Ctx;
 use crate::Engine;
+use drn_core::Text;
+use drn_docs::DocumentKind;
 
 /// The journal of address certificates.
 pub const JOURNAL: &str = "address_certificates";
@@ -24,6 +30,72 @@ pub(crate) struct AddressCertificate;
 impl ServiceRules for AddressCertificate {
     const HOOKS: &'static [StepHook] = &[StepHook::AddressCorrection];
     const CHECKS: &'static [StepCheck] = &[StepCheck::AddressData];
+
+    fn result_kind(&self) -> Option<DocumentKind> {
+        Some(DocumentKind::AddressCertificate)
+    }
+
+    async fn result_fields(
+        &self,
+        e: &Engine,
+        app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        let ResultParts {
+            input,
+            issued_on,
+            out,
+            note,
+            ..
+        } = parts;
+        let entry = e.journal_entry_of(&app.id, "address_certificates").await?;
+        let data = entry.as_ref().map(|e| e.2.clone()).unwrap_or(json!(null));
+        let subject = js(&data, "subject")
+            .or_else(|| js(input, "bin"))
+            .or_else(|| js(input, "iin"))
+            .unwrap_or_else(|| app.applicant.clone());
+        let rka = js(&data, "rka");
+        if js(input, "bin").is_some() {
+            out.push(f("БСН", "БИН", "BIN", subject.clone()));
+        } else {
+            let p = e.person_line(&subject).await?;
+            out.extend(person_fields(&subject, &p));
+            if let Some((kind_code, _, from, _)) = e.open_registration(&subject).await? {
+                out.push(f(
+                    "Тіркеу түрі",
+                    "Вид регистрации",
+                    "Registration",
+                    registration_kind_text(&kind_code),
+                ));
+                out.push(f(
+                    "Тіркелген күні",
+                    "Дата регистрации",
+                    "Registered on",
+                    dmy(&e.tz, from),
+                ));
+            }
+        }
+        let addr = match (js(&data, "address"), &rka) {
+            (Some(a), _) => Some(a),
+            (None, Some(r)) => e.address_text(r).await?,
+            _ => None,
+        };
+        out.push(address_field(addr.unwrap_or_else(|| "—".into())));
+        if let Some(r) = &rka {
+            out.push(rka_field(r));
+        }
+        if let Some((n, _, _)) = &entry {
+            out.push(journal_field(n));
+        }
+        out.push(issued_on);
+        *note = Some(Text::new(
+        "Анықтама ІІМ мен Әділет министрлігінің электрондық цифрлық қолтаңбаларымен куәландырылған.",
+        "Справка удостоверена электронными цифровыми подписями МВД и Министерства юстиции.",
+        "Signed by the MVD and the Ministry of Justice.",
+));
+        Ok(())
+    }
 
     async fn intake(
         &self,

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::foreigners::foreigner_subject;
+use super::print::{dmy, f, foreigner_fields, journal_field, js};
+use super::ResultParts;
 use super::{Ending, Foreigner, ServiceRules, StepDone};
 use crate::commands::{Accept, Outcome};
 use crate::error::EngineError;
@@ -19,6 +21,7 @@ use crate::model::*;
 use crate::rows::insert_event;
 use crate::writer::Ctx;
 use crate::Engine;
+use drn_docs::DocumentKind;
 
 /// The service code.
 pub const SERVICE: &str = "S9";
@@ -30,6 +33,54 @@ pub(crate) struct IinForForeigners;
 
 impl ServiceRules for IinForForeigners {
     const HOOKS: &'static [StepHook] = &[StepHook::WrittenConsent, StepHook::FormIin];
+
+    fn result_kind(&self) -> Option<DocumentKind> {
+        Some(DocumentKind::IinCertificate)
+    }
+
+    /// Seed 004: the foreigner gets an acceptance talon (талон о приёме).
+    fn talon_kind(&self) -> DocumentKind {
+        DocumentKind::AcceptanceTalon
+    }
+
+    async fn result_fields(
+        &self,
+        e: &Engine,
+        app: &Application,
+        _kind: DocumentKind,
+        parts: ResultParts<'_>,
+    ) -> Result<(), EngineError> {
+        let ResultParts {
+            input,
+            issued_on,
+            out,
+            ..
+        } = parts;
+        let entry = e.journal_entry_of(&app.id, "iin_formed").await?;
+        let iin = app.data["formed_iin"]
+            .as_str()
+            .map(String::from)
+            .or_else(|| entry.as_ref().and_then(|e| js(&e.2, "iin")))
+            .unwrap_or_else(|| app.applicant.clone());
+        out.push(f(
+            "Жеке сәйкестендіру нөмірі (ЖСН)",
+            "Индивидуальный идентификационный номер (ИИН)",
+            "IIN",
+            iin,
+        ));
+        out.extend(foreigner_fields(&input["foreigner"]));
+        if let Some((n, at, _)) = &entry {
+            out.push(f(
+                "ЖСН қалыптастырылған күні",
+                "Дата формирования ИИН",
+                "IIN formed on",
+                dmy(&e.tz, *at),
+            ));
+            out.push(journal_field(n));
+        }
+        out.push(issued_on);
+        Ok(())
+    }
 
     async fn step_hook(
         &self,

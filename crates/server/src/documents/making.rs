@@ -15,10 +15,10 @@ use std::sync::Arc;
 use drn_core::{Lang, Text};
 use drn_docs::{Column, Document, DocumentKind, Table};
 use drn_engine::documents::NewDocument;
-use drn_engine::result_document::{
-    both, dmy, dmy_hm, f, foreigner_fields, local, person_fields, registry_kind, result_kind,
-    talon_kind, urgency_text,
+use drn_engine::services::print::{
+    both, dmy, dmy_hm, f, foreigner_fields, local, person_fields, registry_kind, urgency_text,
 };
+use drn_engine::services::{result_kind, talon_kind};
 use drn_engine::{
     Actor, Application, ApplicationId, EngineError, Outcome, Registry, RegistryId, Status,
 };

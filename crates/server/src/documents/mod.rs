@@ -9,7 +9,7 @@
 //! - [`handlers`]: the API's listing, download and revocation;
 //! - [`verify`]: the public verification page, its API and the upload of a copy.
 //!
-//! What a service's result shows is the engine's ([`drn_engine::result_document`]), and
+//! What a service's result shows is the engine's ([`drn_engine::services`], each service's `result_fields`), and
 //! so is what is stored ([`drn_engine::documents`]).
 
 use drn_core::Lang;

@@ -36,8 +36,6 @@ fn reads_all(role: Role) -> bool {
     )
 }
 
-/// The journal a service keeps, if any (S3's is the chip rewrites).
-
 pub struct JournalRow {
     pub number: String,
     pub at: String,
