@@ -181,19 +181,8 @@ pub async fn complete(w: &World, actor: &Actor, app: &Application) -> Applicatio
     app_of(&w.engine.execute(actor, &cmd, None).await.unwrap())
 }
 
-/// Runs a scenario (`async fn(url: &str)`) as a test on each backend, a fresh database each.
-macro_rules! on_both {
-    ($name:ident, $scenario:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            for url in $crate::support::fresh_urls(stringify!($name)).await {
-                eprintln!("backend: {}", drn_store::testkit::backend_name(&url));
-                $scenario(&url).await;
-            }
-        }
-    };
-}
-pub(crate) use on_both;
+/// `on_both!(test_name, scenario)`: the scenario on each backend, a fresh database each.
+pub(crate) use drn_store::on_both;
 
 /// The number a `SELECT COUNT(*) …` reads.
 pub async fn count_of(db: &Db, sql: &str) -> i64 {

@@ -185,19 +185,8 @@ pub fn outcome_app(v: &Value) -> &Value {
     &v["application"]
 }
 
-/// Runs a scenario (`async fn(url: &str)`) as a test on each backend, a fresh database each.
-macro_rules! on_both {
-    ($name:ident, $scenario:ident) => {
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            for url in $crate::support::fresh_urls(stringify!($name)).await {
-                eprintln!("backend: {}", drn_store::testkit::backend_name(&url));
-                $scenario(&url).await;
-            }
-        }
-    };
-}
-pub(crate) use on_both;
+/// `on_both!(test_name, scenario)`: the scenario on each backend, a fresh database each.
+pub(crate) use drn_store::on_both;
 
 /// A citizen signed in with password and the one-time code from the sandbox outbox.
 pub async fn citizen_client(app: &App, idx: usize) -> Client {
