@@ -2,6 +2,8 @@
 //! against published production calendars, the catalog's coverage of every service, plans
 //! checked by hand against the seeds, and the loader's refusals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

@@ -3,6 +3,8 @@
 //! A missing external tool skips its check with a printed message (.ci/run installs
 //! poppler-utils and openssl).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use drn_docs::font::{fonts, KAZAKH_LETTERS};
 use drn_docs::sample::{sample, sample_iin};
 use drn_docs::{

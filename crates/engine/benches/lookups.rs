@@ -10,32 +10,24 @@
 //! cell, default 100000; the audited cells do a tenth of it), DRN_BENCH_TASKS (default
 //! "1,4").
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::error::Error;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drn_core::{Calendar, Catalog, Iin};
+use drn_core::Iin;
 use drn_engine::demo::SplitMix64;
 use drn_engine::{Actor, Engine, SystemClock};
 use drn_store::{Db, Row};
 
+/// The test world's catalog loader, shared with the engine's tests.
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../tests/engine/support.rs"]
+mod support;
+
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
-
-fn load_catalog() -> Res<(Catalog, Calendar)> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog"));
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir.join("services"))? {
-        let p = e?.path();
-        files.push((p.display().to_string(), std::fs::read_to_string(&p)?));
-    }
-    let cat = Catalog::from_sources(files.iter().map(|(a, b)| (a.as_str(), b.as_str())))
-        .map_err(|e| format!("catalog: {e:?}"))?;
-    let cal = Calendar::from_toml(&std::fs::read_to_string(dir.join("calendar/kz.toml"))?)
-        .map_err(|e| format!("calendar: {e:?}"))?;
-    Ok((cat, cal))
-}
 
 struct Cell {
     what: &'static str,
@@ -143,7 +135,7 @@ fn main() -> Res<()> {
         eprintln!("{persons} persons in {url}; sampling {n} random IINs ...");
         let iins = Arc::new(sample(&db, n, 7).await?);
         let audited = Arc::new(iins[..(n / 10).max(1)].to_vec());
-        let (cat, cal) = load_catalog()?;
+        let (cat, cal) = support::load_catalog();
         let engine = Engine::new(db.clone(), cat, cal, Arc::new(SystemClock))?;
         let mut cells = Vec::new();
         for &t in &tasks {

@@ -15,137 +15,30 @@
 //! (adds a non-durable diagnostic run on SQLite with synchronous=OFF: the cost of the
 //! statements without the fsync of each commit).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::error::Error;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use drn_core::{Calendar, Catalog, Channel, Iin, Sex, Text, Urgency, WorkingHours};
+use drn_core::{Channel, Urgency};
 use drn_engine::commands::Accept;
-use drn_engine::setup::{NewStaff, NewUnit};
 use drn_engine::*;
 use drn_store::{Backend, Db, Row};
+
+/// The test world (`world`, `app_of`), shared with the engine's tests.
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../tests/engine/support.rs"]
+mod support;
+use support::{app_of, world, World};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
 
-fn catalog_dir() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../catalog"))
-}
-
-fn load_catalog() -> Res<(Catalog, Calendar)> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(catalog_dir().join("services"))? {
-        let p = e?.path();
-        files.push((p.display().to_string(), std::fs::read_to_string(&p)?));
-    }
-    let cat = Catalog::from_sources(files.iter().map(|(a, b)| (a.as_str(), b.as_str())))
-        .map_err(|e| format!("catalog: {e:?}"))?;
-    let cal = Calendar::from_toml(&std::fs::read_to_string(
-        catalog_dir().join("calendar/kz.toml"),
-    )?)
-    .map_err(|e| format!("calendar: {e:?}"))?;
-    Ok((cat, cal))
-}
-
-fn uid(s: &str) -> Res<UnitId> {
-    Ok(UnitId::parse(s)?)
-}
-
-fn unit(id: &str, kind: UnitKind, parent: Option<&str>, region: &str) -> Res<NewUnit> {
-    Ok(NewUnit {
-        id: uid(id)?,
-        kind,
-        parent: parent.map(uid).transpose()?,
-        region_code: Some(region.into()),
-        kato: None,
-        name: Text::new(id, id, id),
-        hours: WorkingHours::default(),
-    })
-}
-
-/// The engine over a fresh database with the units, staff and one person of the tests.
-struct World {
-    engine: Engine,
-    /// The engine's database, for the raw commits beside it.
-    db: Db,
-    counter: Actor,
-    district: Actor,
-    applicant: Iin,
-}
-
-async fn world(url: &str) -> Res<World> {
-    let db = Db::open(url).await?;
-    db.migrate().await?;
-    let (cat, cal) = load_catalog()?;
-    // Wed 20.03.2019 10:00 Astana: S1 version 2018, the counter's step 2 comes first.
-    let start = "2019-03-20T10:00"
-        .parse::<jiff::civil::DateTime>()?
-        .to_zoned(drn_core::kz_tz()?)?
-        .timestamp();
-    let clock = Arc::new(ManualClock::new(start));
-    let engine = Engine::new(db.clone(), cat, cal, clock)?;
-    let sys = Actor::system();
-    engine
-        .create_units(
-            &sys,
-            &[
-                unit("KZ", UnitKind::Centre, None, "00")?,
-                unit("IPC", UnitKind::Production, Some("KZ"), "00")?,
-                unit("R71", UnitKind::Region, Some("KZ"), "71")?,
-                unit("D71-1", UnitKind::District, Some("R71"), "71")?,
-                unit("C71-1", UnitKind::Counter, Some("D71-1"), "71")?,
-            ],
-        )
-        .await?;
-    let staff = |id: &str, role: Role, u: &str| -> Res<NewStaff> {
-        Ok(NewStaff {
-            id: id.into(),
-            username: id.into(),
-            full_name: id.into(),
-            role,
-            unit: uid(u)?,
-            iin: None,
-            password_hash: "x".into(),
-        })
-    };
-    engine
-        .create_staff(
-            &sys,
-            &[
-                staff("op71", Role::CounterOperator, "C71-1")?,
-                staff("dist71", Role::DistrictOfficer, "D71-1")?,
-            ],
-        )
-        .await?;
-    let applicant = Iin::parse("871008401427")?;
-    let person = Person {
-        iin: applicant,
-        surname: "Әбілқасымова".into(),
-        given_name: "Гүлнұр".into(),
-        patronymic: None,
-        birth_date: applicant
-            .encoded_birth()
-            .ok_or("no birth date in the IIN")?,
-        sex: applicant.encoded_sex().unwrap_or(Sex::Female),
-        citizenship: "KZ".into(),
-        data: serde_json::json!({}),
-    };
-    engine.put_persons(&sys, &[person]).await?;
-    Ok(World {
-        engine,
-        db,
-        counter: Actor::staff("op71", Role::CounterOperator, uid("C71-1")?),
-        district: Actor::staff("dist71", Role::DistrictOfficer, uid("D71-1")?),
-        applicant,
-    })
-}
-
-fn app_of(o: Outcome) -> Res<Application> {
-    match o {
-        Outcome::Accepted { application } | Outcome::Application { application } => Ok(application),
-        other => Err(format!("not an application outcome: {other:?}").into()),
-    }
+/// The engine over a fresh database with the units, staff and persons of the tests, on
+/// Wed 20.03.2019 10:00 Astana (S1 version 2018: the counter's step 2 comes first).
+async fn bench_world(url: &str) -> World {
+    world(url, "2019-03-20T10:00").await
 }
 
 async fn accept(w: &World) -> Res<Application> {
@@ -165,7 +58,7 @@ async fn accept(w: &World) -> Res<Application> {
         missing: vec![],
         data: serde_json::json!({}),
     });
-    let a = app_of(w.engine.execute(&w.counter, &cmd, None).await?)?;
+    let a = app_of(&w.engine.execute(&w.counter, &cmd, None).await?);
     if (a.version.as_str(), a.step, a.status) != ("2018", 2, Status::InProgress) {
         return Err(format!("unexpected application after intake: {a:?}").into());
     }
@@ -297,14 +190,10 @@ async fn transition(mut w: Writer) -> (Writer, bool) {
             },
         )
     };
-    match w.engine.execute(actor, &cmd, None).await.map(app_of) {
-        Ok(Ok(a)) => {
-            w.app = a;
+    match w.engine.execute(actor, &cmd, None).await {
+        Ok(o) => {
+            w.app = app_of(&o);
             (w, true)
-        }
-        Ok(Err(e)) => {
-            eprintln!("transition: {e}");
-            (w, false)
         }
         Err(e) => {
             eprintln!("transition: {e}");
@@ -444,7 +333,7 @@ async fn bench_backend(
     cells: &mut Vec<Cell>,
     no_sync: bool,
 ) -> Res<()> {
-    let w = world(url).await?;
+    let w = bench_world(url).await;
     let db = w.db.clone();
     if no_sync {
         // Diagnostic only: the one write connection stops syncing, so the rate shows the

@@ -1,6 +1,7 @@
-//! A writer for the crash test (crates/engine/tests/engine.rs, `crash_loses_no_acknowledged_command`):
-//! it accepts applications and completes their steps from several tasks, printing one
-//! line per acknowledged command, until it is killed.
+//! A writer for the crash test (crates/engine/tests/engine/durability.rs,
+//! `crash_loses_no_acknowledged_command`): it accepts applications and completes their
+//! steps from several tasks, printing one line per acknowledged command, until it is
+//! killed.
 //!
 //! Usage: crash_writer DB_URL CATALOG_DIR
 

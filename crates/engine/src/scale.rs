@@ -25,8 +25,7 @@
 //! unpacked by `json_each` inside SQLite: the generating thread writes the JSON, and the
 //! per-value cost of binding through sqlx is gone (it was half of the load's time).
 
-use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use drn_core::{Iin, Sex};
 use drn_store::Backend;
@@ -302,81 +301,18 @@ fn insert_sql(rows: usize) -> String {
     sql
 }
 
-/// A plain-text progress bar on stderr, redrawn at most a few times a second.
-pub struct ProgressBar {
-    total: u64,
-    start: Instant,
-    last: Option<Instant>,
-    shown: bool,
-}
-
-impl ProgressBar {
-    pub fn new(total: u64, shown: bool) -> ProgressBar {
-        ProgressBar {
-            total,
-            start: Instant::now(),
-            last: None,
-            shown,
-        }
+/// The load's progress bar on stderr (`indicatif`: redrawn at most 20 times a second, with
+/// the rate and the time left), or a hidden one.
+fn progress_bar(total: u64, shown: bool) -> indicatif::ProgressBar {
+    if !shown {
+        return indicatif::ProgressBar::hidden();
     }
-
-    /// The bar's line for `done` of the total after `elapsed`.
-    pub fn line(done: u64, total: u64, elapsed: Duration) -> String {
-        const WIDTH: u64 = 30;
-        let frac = if total == 0 {
-            1.0
-        } else {
-            done as f64 / total as f64
-        };
-        let filled = ((frac * WIDTH as f64) as u64).min(WIDTH);
-        let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
-        let eta = if rate > 0.0 {
-            (total.saturating_sub(done)) as f64 / rate
-        } else {
-            0.0
-        };
-        format!(
-            "[{}{}] {:5.1}% {}/{} {:.0}/s elapsed {} eta {}",
-            "#".repeat(filled as usize),
-            "-".repeat((WIDTH - filled) as usize),
-            frac * 100.0,
-            done,
-            total,
-            rate,
-            mmss(elapsed.as_secs_f64()),
-            mmss(eta)
-        )
-    }
-
-    pub fn update(&mut self, done: u64) {
-        if !self.shown {
-            return;
-        }
-        let now = Instant::now();
-        if self
-            .last
-            .is_some_and(|l| now.duration_since(l) < Duration::from_millis(250))
-            && done < self.total
-        {
-            return;
-        }
-        self.last = Some(now);
-        let line = Self::line(done, self.total, self.start.elapsed());
-        let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r{line}");
-        let _ = err.flush();
-    }
-
-    pub fn finish(&mut self) {
-        if self.shown {
-            eprintln!();
-        }
-    }
-}
-
-fn mmss(secs: f64) -> String {
-    let s = secs.max(0.0).round() as u64;
-    format!("{}:{:02}", s / 60, s % 60)
+    let style = indicatif::ProgressStyle::with_template(
+        "[{bar:30}] {percent:>3}% {human_pos}/{human_len} {per_sec} elapsed {elapsed} eta {eta}",
+    )
+    .map(|s| s.progress_chars("#-"))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    indicatif::ProgressBar::new(total).with_style(style)
 }
 
 impl Engine {
@@ -407,8 +343,8 @@ impl Engine {
                 drn_store::query(p).execute(&mut *conn).await?;
             }
         }
-        let mut bar = ProgressBar::new(opts.persons, progress);
-        let loaded = load(&mut conn, rx, resumed_at, &mark, &mut bar).await;
+        let bar = progress_bar(opts.persons, progress);
+        let loaded = load(&mut conn, rx, resumed_at, &mark, &bar).await;
         bar.finish();
         if sqlite {
             // Back to the durable settings of `Db::open`, and the WAL into the database.
@@ -470,12 +406,12 @@ async fn load(
     mut rx: tokio::sync::mpsc::Receiver<Result<Batch, EngineError>>,
     from: u64,
     mark: &str,
-    bar: &mut ProgressBar,
+    bar: &indicatif::ProgressBar,
 ) -> Result<u64, EngineError> {
     let full = insert_sql(ROWS_PER_STATEMENT);
     let mut inserted = 0u64;
     let mut done = from;
-    bar.update(done);
+    bar.set_position(done);
     let mut open = false;
     let mut in_tx = 0usize;
     let result = async {
@@ -519,7 +455,7 @@ async fn load(
                 commit(conn, mark, done).await?;
                 open = false;
                 in_tx = 0;
-                bar.update(done);
+                bar.set_position(done);
             }
         }
         if open {
@@ -533,7 +469,7 @@ async fn load(
         let _ = drn_store::query("ROLLBACK").execute(&mut *conn).await;
     }
     result?;
-    bar.update(done);
+    bar.set_position(done);
     Ok(inserted)
 }
 

@@ -2,6 +2,8 @@
 //! server on 127.0.0.1, timeouts, retries, the circuit breaker and seed 001 п. 12 on a
 //! simulated clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

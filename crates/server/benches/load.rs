@@ -24,6 +24,8 @@
 //! ([`drn_server::documents::documents_pending`]), and the table shows how long that
 //! wait was ("wait s": the backlog the cell before left).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::path::Path;
@@ -31,11 +33,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use drn_core::Iin;
-use drn_engine::demo::{DemoOptions, SplitMix64};
-use drn_engine::{catalog_files, Engine, Role, ShiftedClock, UnitId};
-use drn_server::{AppState, Config};
-use drn_store::Db;
+use drn_engine::demo::SplitMix64;
+use drn_engine::{Role, ShiftedClock, UnitId};
 use serde_json::{json, Value};
+
+/// The test world's demo server, shared with the server's tests.
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../tests/api/support.rs"]
+mod support;
+use support::{demo_server, Demo};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 type Res<T> = Result<T, BoxError>;
@@ -75,43 +81,23 @@ struct Setup {
 async fn setup(dir: &Path) -> Res<Setup> {
     let file = dir.join(format!("drn-load-{}.db", std::process::id()));
     let url = format!("sqlite://{}", file.display());
-    let db = Db::open(&url).await?;
-    db.migrate().await?;
-    let (cat, cal) = catalog_files::load(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../catalog"
-    )))
-    .map_err(|e| format!("catalog: {e:?}"))?;
     // The demo's date: S1 of the 2018 regulations is in force.
     let start: jiff::Timestamp = "2019-11-20T09:30:00+06:00".parse()?;
-    let engine = Engine::new(
-        db.clone(),
-        cat,
-        cal,
-        Arc::new(ShiftedClock::starting_at(start)),
-    )?;
-    let report = drn_engine::demo::seed(
-        &engine,
-        &DemoOptions {
-            persons: 10_000,
-            seed: 7,
-        },
-        &drn_server::auth::hash_password,
-    )
-    .await?;
     let pki_dir = dir.join(format!("drn-load-pki-{}", std::process::id()));
-    let pki = drn_docs::Pki::open_or_create(&pki_dir).map_err(|e| format!("pki: {e}"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState {
-        engine: engine.clone(),
-        config: Config {
-            demo: true,
-            secure_cookies: false,
-            base_url: base.clone(),
-        },
-        pki: Arc::new(pki),
-    };
+    let Demo {
+        db,
+        state,
+        report,
+        listener,
+        base,
+    } = demo_server(
+        &url,
+        Arc::new(ShiftedClock::starting_at(start)),
+        10_000,
+        &pki_dir,
+    )
+    .await;
+    let engine = state.engine.clone();
     let mut operators = Vec::new();
     for (i, a) in report
         .accounts

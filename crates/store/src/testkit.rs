@@ -6,6 +6,24 @@
 
 use crate::{Db, StoreError};
 
+/// Runs a scenario (`async fn(url: &str)`) as a test named `$name` on each backend
+/// [`fresh_urls`] gives, a fresh database each (the engine's and the server's suites).
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $scenario:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for url in $crate::testkit::fresh_urls(stringify!($name))
+                .await
+                .unwrap()
+            {
+                eprintln!("backend: {}", $crate::testkit::backend_name(&url));
+                $scenario(&url).await;
+            }
+        }
+    };
+}
+
 /// URLs of fresh, empty databases, one per backend available.
 pub async fn fresh_urls(name: &str) -> Result<Vec<String>, StoreError> {
     let dir = std::env::temp_dir().join(format!(

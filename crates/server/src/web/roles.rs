@@ -367,38 +367,30 @@ pub async fn supervision(
     )
 }
 
-/// A CSV field: quoted when it must be, and a leading `=`, `+`, `-` or `@` of a text
-/// defused (a spreadsheet would take it for a formula).
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+/// A cell with a leading `=`, `+`, `-` or `@` defused (a spreadsheet would take it for a
+/// formula); the quoting is the `csv` crate's.
+fn defused(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
         s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
-fn csv(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    // A BOM first: Excel then reads the file as UTF-8 (Cyrillic names).
-    let mut out = String::from("\u{FEFF}");
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .map(|c| csv_field(c))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    out.push_str(&line(head.iter().map(|h| h.to_string()).collect()));
-    out.push_str("\r\n");
+/// A CSV file: a BOM first (Excel then reads it as UTF-8: Cyrillic names), CRLF line ends,
+/// fields quoted only when they must be.
+fn csv(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer("\u{FEFF}".as_bytes().to_vec());
+    w.write_record(head.iter().map(|h| defused(h)))?;
     for r in rows {
-        out.push_str(&line(r));
-        out.push_str("\r\n");
+        w.write_record(r.iter().map(|c| defused(c)))?;
     }
-    out
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    // Only `String`s went in.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// GET /ws/supervision.csv?table=regions|units|steps|times|trend&unit=&from=&to=: one
@@ -492,6 +484,13 @@ pub async fn supervision_csv(
                 ]
             }),
         ),
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "supervision CSV");
+            return ApiError::internal().into_response();
+        }
     };
     let name = format!("supervision-{table}-{}-{}.csv", d.from, d.to);
     (

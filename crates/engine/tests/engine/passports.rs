@@ -1,0 +1,166 @@
+//! The ID card and passport (S1) through every step, on the 2018 and the 2014 regulations.
+
+use drn_core::Urgency;
+use drn_engine::*;
+use jiff::SignedDuration;
+
+use crate::registries::hand_over;
+use crate::support::*;
+
+async fn walk_2018(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let a = accept(&w, Urgency::General).await;
+    assert_eq!(
+        (a.version.as_str(), a.step, a.holder_unit.as_str()),
+        ("2018", 2, "C71-1")
+    );
+    // A step done one by one is in the work list, from just after it was entered.
+    let counter = w.counter.unit.clone().unwrap();
+    let listed =
+        |work: Vec<drn_engine::queries::QueueItem>| work.iter().any(|q| q.application.id == a.id);
+    let at = a.step_entered_at;
+    let e = &w.engine;
+    assert!(!listed(
+        e.worklist_before(&w.counter, &counter, at, 100)
+            .await
+            .unwrap()
+    ));
+    let after = at + SignedDuration::from_micros(1);
+    assert!(listed(
+        e.worklist_before(&w.counter, &counter, after, 100)
+            .await
+            .unwrap()
+    ));
+    // Several units' lists read in one snapshot are each what the unit reads alone.
+    let district = w.district.unit.clone().unwrap();
+    let ids = |work: &[drn_engine::queries::QueueItem]| {
+        work.iter()
+            .map(|q| q.application.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let together = e
+        .worklists_before(
+            &[
+                (w.counter.clone(), counter.clone()),
+                (w.district.clone(), district.clone()),
+            ],
+            after,
+            100,
+        )
+        .await
+        .unwrap();
+    assert_eq!(together.len(), 2);
+    assert!(listed(together[0].clone()));
+    let alone = e
+        .worklist_before(&w.district, &district, after, 100)
+        .await
+        .unwrap();
+    assert_eq!(ids(&together[1]), ids(&alone));
+    // A unit the actor may not see is refused, whatever the others.
+    let refused = e
+        .worklists_before(
+            &[
+                (w.counter.clone(), counter.clone()),
+                (w.counter.clone(), district.clone()),
+            ],
+            after,
+            100,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(EngineError::Forbidden { .. })),
+        "{refused:?}"
+    );
+    w.clock.advance(SignedDuration::from_mins(20));
+    let a = complete(&w, &w.counter, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (3, "D71-1"));
+    // Step 3 entered Wed 20.03.2019: 2 working days skip Nauryz (21-22, 25 March).
+    assert_eq!(
+        drn_core::kz_time(&a.step_due_at.unwrap().to_zoned(w.engine.tz.clone())),
+        "2019-03-27T18:00:00+06:00"
+    );
+    let a = hand_over(&w, &w.district, &w.region, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (4, "R71"));
+    let a = hand_over(&w, &w.region, &w.centre, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (5, "KZ"));
+    let a = hand_over(&w, &w.centre, &w.production, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (6, "IPC"));
+    let a = hand_over(&w, &w.production, &w.centre, &a).await;
+    assert_eq!(a.step, 7);
+    let a = hand_over(&w, &w.centre, &w.region, &a).await;
+    assert_eq!(a.step, 8);
+    let a = hand_over(&w, &w.region, &w.district, &a).await;
+    assert_eq!(a.step, 9);
+    let a = hand_over(&w, &w.district, &w.counter, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (10, "C71-1"));
+    let issue = Command::Issue {
+        application: a.id.clone(),
+        revision: a.revision,
+        receiver: w.applicant,
+        representative: None,
+    };
+    let done = app_of(&w.engine.execute(&w.counter, &issue, None).await.unwrap());
+    assert_eq!(done.status, Status::Issued);
+    let tl = w.engine.timeline(&w.counter, &a.id).await.unwrap();
+    let entered: Vec<u32> = tl
+        .iter()
+        .filter(|e| e.kind == "step_entered")
+        .filter_map(|e| e.step)
+        .collect();
+    assert_eq!(entered, (2..=10).collect::<Vec<_>>());
+    let completed: Vec<u32> = tl
+        .iter()
+        .filter(|e| e.kind == "step_completed")
+        .filter_map(|e| e.step)
+        .collect();
+    assert_eq!(completed, (1..=10).collect::<Vec<_>>());
+    assert!(tl
+        .iter()
+        .filter(|e| e.kind == "step_entered")
+        .all(|e| e.due_at.is_some()));
+    let v = w.engine.verify_audit().await.unwrap();
+    assert_eq!(v.broken_at, None, "{v:?}");
+    assert!(v.records > 30);
+}
+
+async fn walk_2014(url: &str) {
+    let w = world(url, "2014-06-02T10:00").await;
+    let a = accept(&w, Urgency::Two).await;
+    assert_eq!((a.version.as_str(), a.step), ("2014", 2));
+    let a = complete(&w, &w.counter, &a).await;
+    assert_eq!(a.step, 3);
+    let a = hand_over(&w, &w.district, &w.region, &a).await; // 3 -> 4
+    let a = hand_over(&w, &w.region, &w.centre, &a).await; // 4 -> 5 (incoming book)
+    assert_eq!(a.step, 5);
+    let a = complete(&w, &w.centre, &a).await; // 5 -> 6
+    let a = complete(&w, &w.centre, &a).await; // 6 -> 7
+    assert_eq!(a.step, 7);
+    let a = hand_over(&w, &w.centre, &w.production, &a).await; // 7 -> 8
+    let a = hand_over(&w, &w.production, &w.centre, &a).await; // 8 -> 9
+    let a = complete(&w, &w.centre, &a).await; // 9 -> 10
+    let a = hand_over(&w, &w.centre, &w.region, &a).await; // 10 -> 11
+    let a = complete(&w, &w.region, &a).await; // 11 -> 12
+    let a = hand_over(&w, &w.region, &w.district, &a).await; // 12 -> 13
+    let a = hand_over(&w, &w.district, &w.counter, &a).await; // 13 -> 14
+    assert_eq!((a.step, a.holder_unit.as_str()), (14, "C71-1"));
+    let issue = Command::Issue {
+        application: a.id.clone(),
+        revision: a.revision,
+        receiver: w.applicant,
+        representative: None,
+    };
+    assert_eq!(
+        app_of(&w.engine.execute(&w.counter, &issue, None).await.unwrap()).status,
+        Status::Issued
+    );
+    let tl = w.engine.timeline(&w.centre, &a.id).await.unwrap();
+    let completed: Vec<u32> = tl
+        .iter()
+        .filter(|e| e.kind == "step_completed")
+        .filter_map(|e| e.step)
+        .collect();
+    assert_eq!(completed, (1..=14).collect::<Vec<_>>());
+}
+
+on_both!(passport_2018_through_ten_actions_and_five_users, walk_2018);
+on_both!(passport_2014_through_fourteen_actions, walk_2014);

@@ -1,0 +1,62 @@
+//! The temporary ID (S2) with its journal.
+
+use drn_core::Channel;
+use drn_engine::*;
+
+use crate::support::*;
+
+async fn temporary_id(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S2",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "reason": "ID card lost" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (a.version.as_str(), a.step, a.holder_unit.as_str()),
+        ("2018", 2, "D71-1")
+    );
+    let a = complete(&w, &w.district, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (3, "C71-1"));
+    issue_to(&w, &w.counter, &a, w.applicant).await.unwrap();
+    let j = e
+        .journal(&w.district, "temporary_id", Some(&uid("D71-1")), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (j.len(), j[0].subject.as_str()),
+        (1, w.applicant.to_string().as_str())
+    );
+    assert!(e
+        .journal(&w.district, "temporary_id", Some(&uid("D75-1")), 10)
+        .await
+        .is_err());
+    let b = run(
+        &w,
+        &w.counter,
+        accept_cmd("S2", Channel::Counter, w.applicant, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(
+        refuse(&w, &w.district, &b, "the identity could not be established")
+            .await
+            .status,
+        Status::Refused
+    );
+    assert_eq!(
+        e.journal(&w.centre, "temporary_id", None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+on_both!(s2_temporary_id_with_journal, temporary_id);

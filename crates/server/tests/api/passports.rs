@@ -1,0 +1,169 @@
+//! The passport flow over HTTP with five roles and the citizen.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+async fn hand_over(from: &Client, to: &Client, app: &Value) -> Value {
+    let (s, v) = from
+        .post("/api/v1/registries", json!({ "service": app["service"], "version": app["version"], "process": app["process"], "step": app["step"] }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let reg = &v["registries"][0];
+    let id = reg["id"].as_str().unwrap();
+    let (s, v) = from
+        .post(
+            &format!("/api/v1/registries/{id}/sign"),
+            json!({ "revision": reg["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = from
+        .post(
+            &format!("/api/v1/registries/{id}/send"),
+            json!({ "revision": v["registry"]["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = to
+        .post(
+            &format!("/api/v1/registries/{id}/receive"),
+            json!({ "revision": v["registry"]["revision"], "incoming_number": "ВХ-17" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, a) = to
+        .get(&format!(
+            "/api/v1/applications/{}",
+            app["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    a
+}
+
+async fn passport_flow(url: &str) {
+    let app = spawn_app(url).await;
+    let counter = app.login("op.astana.1").await;
+    let district = app.login("district.astana").await;
+    let region = app.login("region.astana").await;
+    let centre = app.login("centre").await;
+    let production = app.login("production").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let (s, v) = counter.get(&format!("/api/v1/persons/{iin}")).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let a = outcome_app(&v).clone();
+    assert_eq!(a["step"], 2);
+    let (s, v) = counter
+        .post(
+            &format!(
+                "/api/v1/applications/{}/complete",
+                a["id"].as_str().unwrap()
+            ),
+            json!({ "revision": a["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let a = outcome_app(&v).clone();
+    assert_eq!(
+        (a["step"].as_i64(), a["holder_unit"].as_str()),
+        (Some(3), Some("D71-1"))
+    );
+    let a = hand_over(&district, &region, &a).await;
+    let a = hand_over(&region, &centre, &a).await;
+    let a = hand_over(&centre, &production, &a).await;
+    let a = hand_over(&production, &centre, &a).await;
+    let a = hand_over(&centre, &region, &a).await;
+    let a = hand_over(&region, &district, &a).await;
+    let a = hand_over(&district, &counter, &a).await;
+    assert_eq!(a["step"], 10);
+    let (s, v) = counter
+        .post(
+            &format!("/api/v1/applications/{}/issue", a["id"].as_str().unwrap()),
+            json!({ "revision": a["revision"], "receiver": iin.to_string() }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(outcome_app(&v)["status"], "issued");
+    let (s, tl) = centre
+        .get(&format!(
+            "/api/v1/applications/{}/timeline",
+            a["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, 200);
+    assert!(tl.as_array().unwrap().len() > 20);
+    // The citizen signs in with password and one-time code and sees it, and who read their data.
+    let (ciin, cpw, _) = &app.report.citizens[0];
+    let http = jar_client();
+    let r: Value = http
+        .post(format!("{}/api/v1/auth/citizen/login", app.base))
+        .json(&json!({ "iin": ciin.to_string(), "password": cpw }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let challenge = r["challenge"].as_str().unwrap().to_string();
+    let sms: Value = http
+        .get(format!("{}/api/v1/sandbox/sms", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = sms[0]["text"].as_str().unwrap();
+    let code = text.rsplit(' ').next().unwrap();
+    let r = http
+        .post(format!("{}/api/v1/auth/citizen/verify", app.base))
+        .json(&json!({ "challenge": challenge, "code": "000000x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http
+        .post(format!("{}/api/v1/auth/citizen/verify", app.base))
+        .json(&json!({ "challenge": challenge, "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let citizen = Client {
+        csrf: r.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .into(),
+        http,
+        base: app.base.clone(),
+    };
+    let (s, mine) = citizen.get("/api/v1/my/applications").await;
+    assert_eq!(s, 200);
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["status"], "issued");
+    let (s, reads) = citizen.get("/api/v1/my/reads").await;
+    assert_eq!(s, 200);
+    assert!(
+        reads
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["actor"] == "op.astana.1"),
+        "{reads}"
+    );
+    // The audit chain verifies.
+    let auditor = app.login("auditor").await;
+    let (s, v) = auditor.get("/api/v1/audit/verify").await;
+    assert_eq!(s, 200);
+    assert!(v["broken_at"].is_null(), "{v}");
+}
+
+on_both!(
+    passport_flow_over_http_with_five_roles_and_the_citizen,
+    passport_flow
+);

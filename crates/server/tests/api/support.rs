@@ -1,0 +1,266 @@
+//! The test world of the server's tests, shared with the load bench (`#[path]` from
+//! `benches/load.rs`): a demo server on a fresh database per scenario, served over real
+//! HTTP on a free loopback port (`demo_server`, `spawn_app`); signed-in clients; and
+//! `on_both!`, which runs a scenario on SQLite and, when DRN_TEST_POSTGRES holds a URL, on
+//! PostgreSQL.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use drn_engine::demo::{DemoOptions, DemoReport};
+use drn_engine::{catalog_files, Clock, Engine, ManualClock};
+use drn_server::{AppState, Config};
+use drn_store::Db;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub struct App {
+    /// The engine's database, for the tests that read it directly.
+    pub db: Db,
+    pub base: String,
+    pub report: DemoReport,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+}
+
+pub async fn fresh_urls(name: &str) -> Vec<String> {
+    drn_store::testkit::fresh_urls(name).await.unwrap()
+}
+
+/// Starts a real server on a free port over a fresh database filled with a small demo.
+pub async fn spawn_app(url: &str) -> App {
+    spawn_app_at(url, "2019-04-02T10:00:00+06:00").await
+}
+
+/// A demo server ready to be served: the engine over `url` (migrated) on `clock`, the demo
+/// seeded with `persons` persons, a PKI in `pki_dir` and a listener on a free loopback port.
+pub struct Demo {
+    /// The engine's database, for the tests and benches that read it directly.
+    pub db: Db,
+    pub state: AppState,
+    pub report: DemoReport,
+    pub listener: tokio::net::TcpListener,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+/// See [`Demo`].
+pub async fn demo_server(url: &str, clock: Arc<dyn Clock>, persons: usize, pki_dir: &Path) -> Demo {
+    let db = Db::open(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let (cat, cal) = catalog_files::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../catalog"
+    )))
+    .unwrap();
+    let engine = Engine::new(db.clone(), cat, cal, clock).unwrap();
+    let report = drn_engine::demo::seed(
+        &engine,
+        &DemoOptions { persons, seed: 7 },
+        &drn_server::auth::hash_password,
+    )
+    .await
+    .unwrap();
+    let pki = drn_docs::Pki::open_or_create(pki_dir).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState {
+        engine,
+        config: Config {
+            demo: true,
+            secure_cookies: false,
+            base_url: base.clone(),
+        },
+        pki: Arc::new(pki),
+    };
+    Demo {
+        db,
+        state,
+        report,
+        listener,
+        base,
+    }
+}
+
+/// [`spawn_app`] with the clock at `start`.
+pub async fn spawn_app_at(url: &str, start: &str) -> App {
+    let clock = Arc::new(ManualClock::new(start.parse().unwrap()));
+    let pki_dir = std::env::temp_dir().join(format!("drn-api-pki-{}", uuid::Uuid::new_v4()));
+    let Demo {
+        db,
+        state,
+        report,
+        listener,
+        base,
+    } = demo_server(url, clock.clone(), 300, &pki_dir).await;
+    for (iin, pw, _) in &report.citizens {
+        drn_server::auth::create_citizen_account(&state, iin, pw, "+7 701 234 56 78")
+            .await
+            .unwrap();
+    }
+    tokio::spawn(drn_server::serve_on(state.clone(), listener));
+    App {
+        db,
+        base,
+        report,
+        state,
+        clock,
+    }
+}
+
+/// A signed-in browser-like client: a cookie jar and the session's CSRF token.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+}
+
+impl Client {
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+pub fn jar_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+impl App {
+    pub fn password(&self, user: &str) -> String {
+        self.report
+            .accounts
+            .iter()
+            .find(|a| a.username == user)
+            .unwrap_or_else(|| panic!("no demo account {user}"))
+            .password
+            .clone()
+    }
+
+    pub async fn login(&self, user: &str) -> Client {
+        let http = jar_client();
+        let r = http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({ "username": user, "password": self.password(user) }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login {user}");
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        let v: Value = r.json().await.unwrap();
+        Client {
+            http,
+            csrf: v["csrf_token"].as_str().unwrap().to_string(),
+            base: self.base.clone(),
+        }
+    }
+}
+
+pub fn outcome_app(v: &Value) -> &Value {
+    &v["application"]
+}
+
+/// `on_both!(test_name, scenario)`: the scenario on each backend, a fresh database each.
+pub(crate) use drn_store::on_both;
+
+/// A citizen signed in with password and the one-time code from the sandbox outbox.
+pub async fn citizen_client(app: &App, idx: usize) -> Client {
+    let (ciin, cpw, _) = &app.report.citizens[idx];
+    let http = jar_client();
+    let r: Value = http
+        .post(format!("{}/api/v1/auth/citizen/login", app.base))
+        .json(&json!({ "iin": ciin.to_string(), "password": cpw }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let challenge = r["challenge"].as_str().unwrap().to_string();
+    let sms: Value = http
+        .get(format!("{}/api/v1/sandbox/sms", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = sms[0]["text"]
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = http
+        .post(format!("{}/api/v1/auth/citizen/verify", app.base))
+        .json(&json!({ "challenge": challenge, "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    Client {
+        csrf: r.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .into(),
+        http,
+        base: app.base.clone(),
+    }
+}
+
+impl Client {
+    pub async fn bytes(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.bytes().await.unwrap().to_vec())
+    }
+}
+
+pub fn have_tool(tool: &str) -> bool {
+    let ok = std::process::Command::new(tool)
+        .arg(if tool == "openssl" { "version" } else { "-v" })
+        .output()
+        .is_ok();
+    if !ok {
+        println!("SKIP: `{tool}` is not installed; its check is skipped (apt-get install poppler-utils openssl)");
+    }
+    ok
+}
