@@ -106,7 +106,7 @@ const ROWS_PER_INSERT: usize = 64;
 /// PostgreSQL until the batch commits), reads the head's hash under it and inserts the
 /// records with multi-row statements.
 pub(crate) async fn append_all(
-    ctx: &mut crate::writer::Ctx<'_>,
+    ctx: &mut crate::tx::Ctx<'_>,
     entries: &[Entry],
 ) -> Result<(), EngineError> {
     use drn_store::Value;
@@ -304,4 +304,21 @@ pub async fn list(
             })
         })
         .collect()
+}
+
+/// An audit record's fields, for a command.
+pub(crate) fn entry(
+    at: Timestamp,
+    actor: &str,
+    action: String,
+    subject: String,
+    detail: &serde_json::Value,
+) -> Entry {
+    Entry {
+        at,
+        actor: actor.to_string(),
+        action,
+        subject,
+        detail: detail.to_string(),
+    }
 }

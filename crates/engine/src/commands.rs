@@ -9,15 +9,18 @@ use drn_core::catalog::{BranchKind, Process, Step, UnitRole, Version};
 use drn_core::{plan_version, Channel, Deadlines, Iin, Urgency};
 use drn_store::{Statement, Value};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::audit::entry;
 use crate::audit::Entry;
 use crate::error::EngineError;
 use crate::model::*;
 use crate::rows::{self, insert_event, load_application, load_registry, load_registry_head};
-use crate::writer::{entry, Ctx, Guard, Work};
+use crate::tx::{Ctx, Guard};
+use crate::writer::Work;
 use crate::Engine;
+
+pub use crate::model::{Accept, Command, Outcome, Representative};
 
 /// The applications that wait at a unit's step for a registry (parameters $1 to $5:
 /// [`waiting_args`]).
@@ -42,176 +45,6 @@ fn waiting_args(unit: &UnitId, service: &str, version: &str, process: &str, n: u
         Value::from(process),
         Value::from(i64::from(n)),
     ]
-}
-
-/// Intake of an application (приём заявления).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Accept {
-    pub service: String,
-    pub channel: Channel,
-    pub urgency: Urgency,
-    pub applicant: Iin,
-    /// Indices (from 0) of the catalog checklist's documents that were presented.
-    #[serde(default)]
-    pub documents_presented: Vec<usize>,
-    /// Documents the operator found missing or defective, in words (for the receipt).
-    #[serde(default)]
-    pub missing: Vec<String>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-/// Who receives a result in place of the applicant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Representative {
-    pub iin: Iin,
-    /// The power of attorney or other document that allows it.
-    pub authority: String,
-}
-
-/// A command of the engine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Command {
-    Accept(Accept),
-    /// Intake for a foreigner without an IIN (S9), identified by passport.
-    AcceptForeigner(crate::services::AcceptForeigner),
-    /// Runs the service's check at the application's current step (S5 address data, S6-S8
-    /// special records) and records its outcome.
-    Check {
-        application: ApplicationId,
-        revision: i64,
-    },
-    CompleteStep {
-        application: ApplicationId,
-        revision: i64,
-        #[serde(default)]
-        note: Option<String>,
-    },
-    /// Motivated refusal (мотивированный отказ).
-    Refuse {
-        application: ApplicationId,
-        revision: i64,
-        reason: String,
-    },
-    Annul {
-        application: ApplicationId,
-        revision: i64,
-        reason: String,
-    },
-    /// Return for correction to an earlier step.
-    Return {
-        application: ApplicationId,
-        revision: i64,
-        to_step: u32,
-        reason: String,
-    },
-    /// Hand the result to the applicant (the last step).
-    Issue {
-        application: ApplicationId,
-        revision: i64,
-        receiver: Iin,
-        #[serde(default)]
-        representative: Option<Representative>,
-    },
-    /// Form registries of the applications waiting at the actor's unit at a handover step,
-    /// one per destination unit.
-    FormRegistry {
-        service: String,
-        version: String,
-        process: String,
-        step: u32,
-    },
-    SignRegistry {
-        registry: RegistryId,
-        revision: i64,
-    },
-    SendRegistry {
-        registry: RegistryId,
-        revision: i64,
-    },
-    /// Receive a registry with an incoming number: its applications enter the next step.
-    ReceiveRegistry {
-        registry: RegistryId,
-        revision: i64,
-        #[serde(default)]
-        incoming_number: Option<String>,
-    },
-}
-
-impl Command {
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Accept(_) => "accept",
-            Command::AcceptForeigner(_) => "accept_foreigner",
-            Command::Check { .. } => "check",
-            Command::CompleteStep { .. } => "complete_step",
-            Command::Refuse { .. } => "refuse",
-            Command::Annul { .. } => "annul",
-            Command::Return { .. } => "return",
-            Command::Issue { .. } => "issue",
-            Command::FormRegistry { .. } => "form_registry",
-            Command::SignRegistry { .. } => "sign_registry",
-            Command::SendRegistry { .. } => "send_registry",
-            Command::ReceiveRegistry { .. } => "receive_registry",
-        }
-    }
-
-    fn subject(&self) -> String {
-        match self {
-            Command::Accept(a) => format!("person:{}", a.applicant),
-            Command::AcceptForeigner(f) => format!("foreigner:{}", f.foreigner.key()),
-            Command::Check { application, .. } => format!("application:{application}"),
-            Command::CompleteStep { application, .. }
-            | Command::Refuse { application, .. }
-            | Command::Annul { application, .. }
-            | Command::Return { application, .. }
-            | Command::Issue { application, .. } => format!("application:{application}"),
-            Command::FormRegistry { service, step, .. } => format!("registry:{service}:{step}"),
-            Command::SignRegistry { registry, .. }
-            | Command::SendRegistry { registry, .. }
-            | Command::ReceiveRegistry { registry, .. } => format!("registry:{registry}"),
-        }
-    }
-}
-
-/// What a command produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    /// Accepted: the talon number is the application's number.
-    Accepted {
-        application: Application,
-    },
-    /// Refused at intake, with the receipt (расписка об отказе в приёме документов).
-    IntakeRefused {
-        application: Application,
-        receipt: String,
-        missing: Vec<String>,
-    },
-    Application {
-        application: Application,
-    },
-    Registries {
-        registries: Vec<Registry>,
-    },
-    Registry {
-        registry: Registry,
-    },
-}
-
-impl Outcome {
-    fn subject(&self) -> Option<String> {
-        match self {
-            Outcome::Accepted { application } | Outcome::IntakeRefused { application, .. } => {
-                Some(format!("application:{}", application.id))
-            }
-            _ => None,
-        }
-    }
 }
 
 fn is_denial(e: &EngineError) -> bool {

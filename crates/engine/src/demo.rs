@@ -173,7 +173,7 @@ const HISTORY: &[(i64, usize)] = &[(1, 0), (2, 5), (7, 5), (12, 5)];
 /// Returns how many applications were accepted; none when S1 has no counter process in
 /// force on those days.
 pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize, EngineError> {
-    use crate::commands::Accept;
+    use crate::model::Accept;
     use crate::{Command, ManualClock, Outcome};
     use drn_core::{Channel, UnitRole, Urgency};
     use drn_store::Row;

@@ -21,6 +21,7 @@ pub mod services;
 pub mod setup;
 pub mod simulate;
 pub mod supervision;
+mod tx;
 mod writer;
 
 use std::collections::HashMap;
@@ -31,7 +32,6 @@ use drn_store::Db;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-pub use commands::{Command, Outcome};
 pub use error::EngineError;
 pub use model::*;
 /// The online renewal (S1E) under its older name.
@@ -215,10 +215,7 @@ impl Engine {
     }
 
     /// The republic's production unit (the first by id).
-    pub(crate) async fn production_unit(
-        &self,
-        c: &mut writer::Ctx<'_>,
-    ) -> Result<UnitId, EngineError> {
+    pub(crate) async fn production_unit(&self, c: &mut tx::Ctx<'_>) -> Result<UnitId, EngineError> {
         let pick = |m: &UnitMap| {
             m.values()
                 .filter(|u| u.kind == UnitKind::Production)

@@ -3,7 +3,8 @@
 use std::fmt;
 
 use drn_core::catalog::UnitRole;
-use drn_core::{Iin, Text, WorkingHours};
+use drn_core::{Channel, Iin, Sex, Text, Urgency, WorkingHours};
+use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -368,6 +369,251 @@ pub struct Person {
     pub birth_date: jiff::civil::Date,
     pub sex: drn_core::Sex,
     pub citizenship: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+// The commands and what they produce.
+
+/// Intake of an application (приём заявления).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    pub service: String,
+    pub channel: Channel,
+    pub urgency: Urgency,
+    pub applicant: Iin,
+    /// Indices (from 0) of the catalog checklist's documents that were presented.
+    #[serde(default)]
+    pub documents_presented: Vec<usize>,
+    /// Documents the operator found missing or defective, in words (for the receipt).
+    #[serde(default)]
+    pub missing: Vec<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// Who receives a result in place of the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Representative {
+    pub iin: Iin,
+    /// The power of attorney or other document that allows it.
+    pub authority: String,
+}
+
+/// A command of the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Accept(Accept),
+    /// Intake for a foreigner without an IIN (S9), identified by passport.
+    AcceptForeigner(AcceptForeigner),
+    /// Runs the service's check at the application's current step (S5 address data, S6-S8
+    /// special records) and records its outcome.
+    Check {
+        application: ApplicationId,
+        revision: i64,
+    },
+    CompleteStep {
+        application: ApplicationId,
+        revision: i64,
+        #[serde(default)]
+        note: Option<String>,
+    },
+    /// Motivated refusal (мотивированный отказ).
+    Refuse {
+        application: ApplicationId,
+        revision: i64,
+        reason: String,
+    },
+    Annul {
+        application: ApplicationId,
+        revision: i64,
+        reason: String,
+    },
+    /// Return for correction to an earlier step.
+    Return {
+        application: ApplicationId,
+        revision: i64,
+        to_step: u32,
+        reason: String,
+    },
+    /// Hand the result to the applicant (the last step).
+    Issue {
+        application: ApplicationId,
+        revision: i64,
+        receiver: Iin,
+        #[serde(default)]
+        representative: Option<Representative>,
+    },
+    /// Form registries of the applications waiting at the actor's unit at a handover step,
+    /// one per destination unit.
+    FormRegistry {
+        service: String,
+        version: String,
+        process: String,
+        step: u32,
+    },
+    SignRegistry {
+        registry: RegistryId,
+        revision: i64,
+    },
+    SendRegistry {
+        registry: RegistryId,
+        revision: i64,
+    },
+    /// Receive a registry with an incoming number: its applications enter the next step.
+    ReceiveRegistry {
+        registry: RegistryId,
+        revision: i64,
+        #[serde(default)]
+        incoming_number: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Accept(_) => "accept",
+            Command::AcceptForeigner(_) => "accept_foreigner",
+            Command::Check { .. } => "check",
+            Command::CompleteStep { .. } => "complete_step",
+            Command::Refuse { .. } => "refuse",
+            Command::Annul { .. } => "annul",
+            Command::Return { .. } => "return",
+            Command::Issue { .. } => "issue",
+            Command::FormRegistry { .. } => "form_registry",
+            Command::SignRegistry { .. } => "sign_registry",
+            Command::SendRegistry { .. } => "send_registry",
+            Command::ReceiveRegistry { .. } => "receive_registry",
+        }
+    }
+
+    pub(crate) fn subject(&self) -> String {
+        match self {
+            Command::Accept(a) => format!("person:{}", a.applicant),
+            Command::AcceptForeigner(f) => format!("foreigner:{}", f.foreigner.key()),
+            Command::Check { application, .. } => format!("application:{application}"),
+            Command::CompleteStep { application, .. }
+            | Command::Refuse { application, .. }
+            | Command::Annul { application, .. }
+            | Command::Return { application, .. }
+            | Command::Issue { application, .. } => format!("application:{application}"),
+            Command::FormRegistry { service, step, .. } => format!("registry:{service}:{step}"),
+            Command::SignRegistry { registry, .. }
+            | Command::SendRegistry { registry, .. }
+            | Command::ReceiveRegistry { registry, .. } => format!("registry:{registry}"),
+        }
+    }
+}
+
+/// What a command produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Accepted: the talon number is the application's number.
+    Accepted {
+        application: Application,
+    },
+    /// Refused at intake, with the receipt (расписка об отказе в приёме документов).
+    IntakeRefused {
+        application: Application,
+        receipt: String,
+        missing: Vec<String>,
+    },
+    Application {
+        application: Application,
+    },
+    Registries {
+        registries: Vec<Registry>,
+    },
+    Registry {
+        registry: Registry,
+    },
+}
+
+impl Outcome {
+    pub(crate) fn subject(&self) -> Option<String> {
+        match self {
+            Outcome::Accepted { application } | Outcome::IntakeRefused { application, .. } => {
+                Some(format!("application:{}", application.id))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A foreigner's identity data, as in the passport (S6-S9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Foreigner {
+    pub surname: String,
+    pub given_name: String,
+    #[schema(value_type = String, format = Date)]
+    pub birth_date: Date,
+    pub sex: Sex,
+    /// ISO 3166 alpha-2 or alpha-3 code.
+    pub citizenship: String,
+    pub passport: String,
+}
+
+impl Foreigner {
+    /// The foreigner's key while they have no IIN: citizenship and passport.
+    pub fn key(&self) -> String {
+        format!(
+            "F:{}:{}",
+            self.citizenship.trim().to_uppercase(),
+            self.passport.trim().to_uppercase()
+        )
+    }
+
+    pub(crate) fn validate(&self, field: &str) -> Result<(), EngineError> {
+        let ok = |s: &str, max: usize| !s.trim().is_empty() && s.trim().chars().count() <= max;
+        if !(ok(&self.surname, 100) && ok(&self.given_name, 100)) {
+            return Err(EngineError::invalid(
+                field,
+                "surname and given name are required",
+            ));
+        }
+        let c = self.citizenship.trim();
+        if !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+            return Err(EngineError::invalid(
+                field,
+                "citizenship is a 2- or 3-letter country code",
+            ));
+        }
+        if c.eq_ignore_ascii_case("KZ") || c.eq_ignore_ascii_case("KAZ") {
+            return Err(EngineError::invalid(
+                field,
+                "this service is for foreigners",
+            ));
+        }
+        let p = self.passport.trim();
+        if !(5..=20).contains(&p.len()) || !p.chars().all(|ch| ch.is_ascii_alphanumeric()) {
+            return Err(EngineError::invalid(
+                field,
+                "the passport number is 5 to 20 letters and digits",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Intake of an application of a foreigner who has no IIN (S9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptForeigner {
+    pub service: String,
+    pub channel: Channel,
+    pub urgency: Urgency,
+    pub foreigner: Foreigner,
+    #[serde(default)]
+    pub documents_presented: Vec<usize>,
+    #[serde(default)]
+    pub missing: Vec<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub data: serde_json::Value,

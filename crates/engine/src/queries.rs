@@ -88,7 +88,7 @@ impl Engine {
         subject: &str,
         detail: serde_json::Value,
     ) -> Result<bool, EngineError> {
-        let entry = crate::writer::entry(
+        let entry = crate::audit::entry(
             self.now(),
             &actor.id,
             action.to_string(),
@@ -332,7 +332,7 @@ impl Engine {
                 format!(
                     "SELECT {} FROM applications WHERE {} AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $2",
                     *rows::APP_COLS,
-                    crate::supervision::OPEN_EVERYWHERE
+                    rows::OPEN_EVERYWHERE
                 ),
                 vec![before, Value::from(limit)],
             ),

@@ -6,7 +6,12 @@ use jiff::Timestamp;
 
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
+
+/// Open applications of every unit, read unit by unit through the open-work index
+/// (migration 0012).
+pub(crate) const OPEN_EVERYWHERE: &str =
+    "holder_unit IN (SELECT id FROM units) AND status IN ('in_progress', 'in_transit')";
 
 /// Where reads go: a plain connection, or a writer's batch ([`Ctx`], which sends its
 /// buffered writes first).

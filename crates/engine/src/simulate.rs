@@ -29,10 +29,10 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use crate::commands::{Accept, Command, Outcome};
 use crate::demo::SplitMix64;
 use crate::error::EngineError;
 use crate::model::*;
+use crate::model::{Accept, Command, Outcome};
 use crate::queries::QueueItem;
 use crate::{Clock, Engine, ManualClock};
 
@@ -894,7 +894,7 @@ pub async fn run(
     }
     let pre = drn_store::query(&format!(
         "SELECT COUNT(*) FROM applications WHERE {}",
-        crate::supervision::OPEN_EVERYWHERE
+        crate::rows::OPEN_EVERYWHERE
     ))
     .fetch_one(engine.db.reader())
     .await?;

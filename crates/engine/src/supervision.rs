@@ -14,7 +14,7 @@ use crate::audit::AuditRecord;
 use crate::error::EngineError;
 use crate::model::*;
 use crate::queries::QueueItem;
-use crate::rows;
+use crate::rows::{self, OPEN_EVERYWHERE};
 use crate::Engine;
 
 /// Counts of open applications (in progress or in a registry on the way).
@@ -101,10 +101,6 @@ pub struct IssuedDocument {
 }
 
 const OPEN: &str = "status IN ('in_progress', 'in_transit')";
-/// Open applications of every unit, read unit by unit through the open-work index
-/// (migration 0012).
-pub(crate) const OPEN_EVERYWHERE: &str =
-    "holder_unit IN (SELECT id FROM units) AND status IN ('in_progress', 'in_transit')";
 
 /// Most overdue first, then most due today, then most open, then by id.
 fn sort_loads(v: &mut [UnitLoad]) {

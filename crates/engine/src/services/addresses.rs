@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 
 /// An address of the register.

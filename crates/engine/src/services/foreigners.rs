@@ -3,11 +3,8 @@
 //! S8 registration of foreigners (регистрация иностранцев), with their journals.
 
 use drn_core::catalog::{StepCheck, StepHook};
-use drn_core::Sex;
 use drn_store::Value;
-use jiff::civil::Date;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::print::{civil, dmy, f, foreigner_fields, journal_field, js};
@@ -15,7 +12,7 @@ use super::ResultParts;
 use super::{s, Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 use drn_core::Text;
 use drn_docs::DocumentKind;
@@ -288,62 +285,6 @@ impl ServiceRules for ForeignerService {
                 json!({ "signed_by": actor.id, "electronic": true, "document": document });
         }
         Ok(out)
-    }
-}
-
-/// A foreigner's identity data, as in the passport (S6-S9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Foreigner {
-    pub surname: String,
-    pub given_name: String,
-    #[schema(value_type = String, format = Date)]
-    pub birth_date: Date,
-    pub sex: Sex,
-    /// ISO 3166 alpha-2 or alpha-3 code.
-    pub citizenship: String,
-    pub passport: String,
-}
-
-impl Foreigner {
-    /// The foreigner's key while they have no IIN: citizenship and passport.
-    pub fn key(&self) -> String {
-        format!(
-            "F:{}:{}",
-            self.citizenship.trim().to_uppercase(),
-            self.passport.trim().to_uppercase()
-        )
-    }
-
-    pub(crate) fn validate(&self, field: &str) -> Result<(), EngineError> {
-        let ok = |s: &str, max: usize| !s.trim().is_empty() && s.trim().chars().count() <= max;
-        if !(ok(&self.surname, 100) && ok(&self.given_name, 100)) {
-            return Err(EngineError::invalid(
-                field,
-                "surname and given name are required",
-            ));
-        }
-        let c = self.citizenship.trim();
-        if !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(EngineError::invalid(
-                field,
-                "citizenship is a 2- or 3-letter country code",
-            ));
-        }
-        if c.eq_ignore_ascii_case("KZ") || c.eq_ignore_ascii_case("KAZ") {
-            return Err(EngineError::invalid(
-                field,
-                "this service is for foreigners",
-            ));
-        }
-        let p = self.passport.trim();
-        if !(5..=20).contains(&p.len()) || !p.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-            return Err(EngineError::invalid(
-                field,
-                "the passport number is 5 to 20 letters and digits",
-            ));
-        }
-        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 
 /// An entry of a service journal.

@@ -50,19 +50,18 @@ use jiff::civil::Date;
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::commands::Outcome;
 use crate::error::EngineError;
+use crate::model::Outcome;
 use crate::model::*;
 use crate::rows::{insert_event, load_application};
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 
+pub use crate::model::{AcceptForeigner, Foreigner};
 pub use addresses::{Address, DistrictAddresses};
-pub use foreigners::Foreigner;
 pub use journals::{JournalEntry, JOURNALS};
 pub use registrations::Registration;
 pub use s3::CounterTask;
-pub use s9::AcceptForeigner;
 
 /// How a step's service hook ended the application (S9: an error message).
 #[derive(Debug, Clone)]

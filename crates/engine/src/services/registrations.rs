@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::{Ctx, Work};
+use crate::tx::Ctx;
+use crate::writer::Work;
 use crate::Engine;
 
 use super::addresses::Address;

@@ -11,7 +11,7 @@ use super::ResultParts;
 use super::{Ending, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 use drn_docs::DocumentKind;
 

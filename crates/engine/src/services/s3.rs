@@ -16,7 +16,7 @@ use super::ResultParts;
 use super::{is_staff, s, AfterAccept, Intake, ServiceRules};
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 use drn_core::Text;
 use drn_docs::DocumentKind;

@@ -10,7 +10,7 @@ use super::ResultParts;
 use super::{s, Intake, ServiceRules};
 use crate::error::EngineError;
 use crate::model::*;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 use drn_docs::DocumentKind;
 use drn_store::Value;

@@ -16,7 +16,7 @@ use super::{s, AfterAccept, Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::rows::insert_event;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 use drn_core::Text;
 use drn_docs::DocumentKind;

@@ -5,21 +5,20 @@
 //! error message.
 
 use drn_core::catalog::StepHook;
-use drn_core::{Channel, Iin, Urgency};
+use drn_core::Iin;
 use drn_store::Value;
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::foreigners::foreigner_subject;
 use super::print::{dmy, f, foreigner_fields, journal_field, js};
 use super::ResultParts;
 use super::{Ending, Foreigner, ServiceRules, StepDone};
-use crate::commands::{Accept, Outcome};
 use crate::error::EngineError;
 use crate::model::*;
+use crate::model::{Accept, Outcome};
 use crate::rows::insert_event;
-use crate::writer::Ctx;
+use crate::tx::Ctx;
 use crate::Engine;
 use drn_docs::DocumentKind;
 
@@ -134,23 +133,6 @@ impl ServiceRules for IinForForeigners {
         out["iin"] = json!(app.applicant);
         Ok(out)
     }
-}
-
-/// Intake of an application of a foreigner who has no IIN (S9).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AcceptForeigner {
-    pub service: String,
-    pub channel: Channel,
-    pub urgency: Urgency,
-    pub foreigner: Foreigner,
-    #[serde(default)]
-    pub documents_presented: Vec<usize>,
-    #[serde(default)]
-    pub missing: Vec<String>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
 }
 
 impl Engine {

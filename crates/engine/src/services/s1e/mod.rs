@@ -4,7 +4,7 @@
 //!
 //! A **renewal** is the citizen's online session. Steps 1-12 are checks made before DRN
 //! knows of an application; when they pass, step 13 registers the application in DRN
-//! (an [`Accept`](crate::commands::Accept) through [`Engine::execute`], so the application,
+//! (an [`Accept`](crate::model::Accept) through [`Engine::execute`], so the application,
 //! its talon number, its timeline and its audit exist), and steps 2-16 are then completed
 //! on the application with what each check found (the timeline holds every step, 1-19).
 //!
@@ -60,8 +60,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::commands::Accept;
 use crate::error::EngineError;
+use crate::model::Accept;
 use crate::model::*;
 use crate::{rows, Command, Engine, Outcome};
 
@@ -93,7 +93,7 @@ impl super::ServiceRules for OnlineRenewal {
     /// The pilot's period extended by an administrator (issue 6).
     async fn version_beyond_catalog<'s>(
         &self,
-        c: &mut crate::writer::Ctx<'_>,
+        c: &mut crate::tx::Ctx<'_>,
         svc: &'s drn_core::Service,
         today: Date,
     ) -> Result<Option<&'s drn_core::Version>, EngineError> {
