@@ -47,6 +47,51 @@ fn waiting_args(unit: &UnitId, service: &str, version: &str, process: &str, n: u
     ]
 }
 
+impl Engine {
+    /// The applicant's own steps on the portal (sign in, fill in, sign) were done by the
+    /// submission: they are completed at once by the system, and a portal's last step
+    /// gives the result at once (the service says so, see
+    /// [`ServiceRules::after_accept`](crate::services::ServiceRules::after_accept)).
+    async fn run_applicant_steps(
+        &self,
+        c: &mut Ctx<'_>,
+        o: Outcome,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let Outcome::Accepted { application } = o else {
+            return Ok(o);
+        };
+        let sys = Actor::system();
+        let mut app = application;
+        loop {
+            let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+            let step = p
+                .step(app.step)
+                .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+            if !matches!(step.unit, UnitRole::Applicant | UnitRole::Portal) {
+                break;
+            }
+            let o = if p.next_after(step.n).is_some() {
+                self.complete_step(c, &sys, &app.id, app.revision, None, now)
+                    .await?
+            } else {
+                let receiver =
+                    Iin::parse(&app.applicant).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+                self.issue(c, &sys, &app.id, app.revision, &receiver, None, now)
+                    .await?
+            };
+            let Outcome::Application { application } = o else {
+                break;
+            };
+            app = application;
+            if !app.status.is_open() {
+                break;
+            }
+        }
+        Ok(Outcome::Accepted { application: app })
+    }
+}
+
 fn is_denial(e: &EngineError) -> bool {
     matches!(
         e,
@@ -187,7 +232,15 @@ impl Engine {
         match cmd {
             Command::Accept(a) => {
                 let o = self.accept(c, actor, a, now).await?;
-                self.service_after_accept(c, o, now).await
+                match &o {
+                    Outcome::Accepted { application }
+                        if self.service_after_accept(application)
+                            == crate::services::AfterAccept::RunApplicantSteps =>
+                    {
+                        self.run_applicant_steps(c, o, now).await
+                    }
+                    _ => Ok(o),
+                }
             }
             Command::AcceptForeigner(f) => self.accept_foreigner(c, actor, f, now).await,
             Command::Check {

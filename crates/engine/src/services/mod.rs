@@ -42,8 +42,8 @@ pub mod s4;
 pub mod s5;
 pub mod s9;
 
-use drn_core::catalog::{Process, Step, StepCheck, StepHook, UnitRole, Version};
-use drn_core::{Channel, Iin, Service, Text};
+use drn_core::catalog::{Process, Step, StepCheck, StepHook, Version};
+use drn_core::{Channel, Service, Text};
 use drn_docs::{DocumentKind, Field};
 use drn_store::Value;
 use jiff::civil::Date;
@@ -417,54 +417,13 @@ impl Engine {
         with_rules!(rules(code), r => r.intake(self, c, at, data).await)
     }
 
-    /// After intake: the service says whether the applicant's own steps run at once (on
-    /// the portal the citizen's steps were done by the submission, and the portal's own
-    /// last step gives the result at once).
-    pub(crate) async fn service_after_accept(
-        &self,
-        c: &mut Ctx<'_>,
-        o: Outcome,
-        now: Timestamp,
-    ) -> Result<Outcome, EngineError> {
-        let Outcome::Accepted { application } = o else {
-            return Ok(o);
-        };
-        let channel = serde_json::from_value::<Channel>(json!(application.channel)).ok();
-        let after = channel.map_or(
+    /// What happens after the application was accepted, as its service says.
+    pub(crate) fn service_after_accept(&self, app: &Application) -> AfterAccept {
+        let channel = serde_json::from_value::<Channel>(json!(app.channel)).ok();
+        channel.map_or(
             AfterAccept::Wait,
-            |ch| with_rules!(rules(&application.service), r => r.after_accept(ch)),
-        );
-        if after == AfterAccept::Wait {
-            return Ok(Outcome::Accepted { application });
-        }
-        let sys = Actor::system();
-        let mut app = application;
-        loop {
-            let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
-            let step = p
-                .step(app.step)
-                .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-            if !matches!(step.unit, UnitRole::Applicant | UnitRole::Portal) {
-                break;
-            }
-            let o = if p.next_after(step.n).is_some() {
-                self.complete_step(c, &sys, &app.id, app.revision, None, now)
-                    .await?
-            } else {
-                let receiver =
-                    Iin::parse(&app.applicant).map_err(|e| EngineError::Corrupt(e.to_string()))?;
-                self.issue(c, &sys, &app.id, app.revision, &receiver, None, now)
-                    .await?
-            };
-            let Outcome::Application { application } = o else {
-                break;
-            };
-            app = application;
-            if !app.status.is_open() {
-                break;
-            }
-        }
-        Ok(Outcome::Accepted { application: app })
+            |ch| with_rules!(rules(&app.service), r => r.after_accept(ch)),
+        )
     }
 
     /// Called when a step is done (completed, or the last step by issuing): the step's
