@@ -199,7 +199,7 @@ impl Engine {
         now: Timestamp,
     ) -> Result<(Outcome, bool), EngineError> {
         if let Some(k) = key {
-            if let Some(found) = lookup_key(c, k, actor, cmd).await? {
+            if let Some(found) = lookup_key(c, k, actor, cmd, &request_sha256(cmd)?).await? {
                 return Ok((found, false));
             }
         }
@@ -208,13 +208,14 @@ impl Engine {
             let json =
                 serde_json::to_string(&outcome).map_err(|e| EngineError::Corrupt(e.to_string()))?;
             c.push(
-                "INSERT INTO idempotency (key, actor, command, response_json, at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO idempotency (key, actor, command, response_json, at, request_sha256) VALUES ($1, $2, $3, $4, $5, $6)",
                 vec![
                     Value::from(k),
                     Value::from(actor.id.as_str()),
                     Value::from(cmd.name()),
                     Value::from(json),
                     Value::from(now.as_microsecond()),
+                    Value::from(request_sha256(cmd)?),
                 ],
             );
         }
@@ -1492,15 +1493,24 @@ impl Engine {
     }
 }
 
+/// The SHA-256 of a command as the engine received it, kept with an idempotency key's
+/// first answer: a retry must send the same request.
+fn request_sha256(cmd: &Command) -> Result<String, EngineError> {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(cmd).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    Ok(hex::encode(Sha256::digest(&json)))
+}
+
 async fn lookup_key(
     c: &mut Ctx<'_>,
     key: &str,
     actor: &Actor,
     cmd: &Command,
+    sha256: &str,
 ) -> Result<Option<Outcome>, EngineError> {
     let row = c
         .fetch_optional(
-            "SELECT actor, command, response_json FROM idempotency WHERE key = $1",
+            "SELECT actor, command, response_json, request_sha256 FROM idempotency WHERE key = $1",
             vec![Value::from(key)],
         )
         .await?;
@@ -1508,6 +1518,11 @@ async fn lookup_key(
     let (a, name, resp): (String, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
     if a != actor.id || name != cmd.name() {
         return Err(EngineError::KeyReused);
+    }
+    // Rows from before migration 0018 have no request's hash.
+    let first: Option<String> = r.try_get(3)?;
+    if first.is_some_and(|h| h != sha256) {
+        return Err(EngineError::KeyReusedWithOtherRequest);
     }
     serde_json::from_str(&resp)
         .map(Some)

@@ -27,6 +27,10 @@ pub enum EngineError {
     Invalid { field: String, reason: String },
     #[error("the idempotency key was used for another command")]
     KeyReused,
+    /// The same key, actor and command with another request: refused, not answered with
+    /// the first request's answer (as payment APIs do).
+    #[error("the idempotency key was used with another request")]
+    KeyReusedWithOtherRequest,
     #[error(transparent)]
     Plan(#[from] drn_core::PlanError),
     #[error(transparent)]
@@ -94,6 +98,7 @@ impl EngineError {
             EngineError::Closed { .. } => "closed",
             EngineError::Invalid { .. } => "invalid",
             EngineError::KeyReused => "idempotency_key_reused",
+            EngineError::KeyReusedWithOtherRequest => "idempotency_key_mismatch",
             EngineError::Plan(_) => "not_applicable",
             EngineError::Calendar(_) => "calendar",
             EngineError::Store(_) | EngineError::Corrupt(_) => "internal",
@@ -157,6 +162,11 @@ impl EngineError {
                 "Бұл сұрау кілті басқа әрекет үшін қолданылған".into(),
                 "Этот ключ запроса уже использован для другого действия".into(),
                 "This request key was already used for another command".into(),
+            ),
+            EngineError::KeyReusedWithOtherRequest => t(
+                "Бұл сұрау кілті басқа деректермен жіберілген сұрауға қолданылған: жаңа сұрауға жаңа кілт керек".into(),
+                "Этот ключ запроса уже использован для запроса с другими данными: для нового запроса нужен новый ключ".into(),
+                "This request key was already used for a request with other data: a new request needs a new key".into(),
             ),
             EngineError::Plan(e) => t(
                 format!("Қызмет бұл жағдайда көрсетілмейді: {e}"),

@@ -71,7 +71,9 @@ fn status_of(e: &EngineError) -> StatusCode {
         "not_found" => StatusCode::NOT_FOUND,
         "forbidden" => StatusCode::FORBIDDEN,
         "conflict" | "wrong_step" | "closed" | "idempotency_key_reused" => StatusCode::CONFLICT,
-        "invalid" | "not_applicable" | "calendar" => StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid" | "not_applicable" | "calendar" | "idempotency_key_mismatch" => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
         // The writer has stopped (see `drn_store::Fault`): not this request's fault, and
         // not over until an administrator has looked.
         "storage_fault" => StatusCode::SERVICE_UNAVAILABLE,

@@ -155,6 +155,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../migrations/0017_open_index_registry.sql"),
     ),
+    (
+        18,
+        include_str!("../migrations/0018_idempotency_request.sql"),
+    ),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).

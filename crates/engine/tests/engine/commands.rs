@@ -167,6 +167,25 @@ async fn refusals_and_rights(url: &str) {
             .code(),
         "idempotency_key_reused"
     );
+    // Issue 28 item 12: the same key with another request is refused and changes nothing
+    // (before, it answered the first request's outcome).
+    let other = Command::CompleteStep {
+        application: c.id.clone(),
+        revision: c.revision + 1,
+        note: Some("another request".into()),
+    };
+    let refused = e
+        .execute(&w.counter, &other, Some("key-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "idempotency_key_mismatch");
+    assert_eq!(
+        e.application(&w.counter, &c.id, "t")
+            .await
+            .unwrap()
+            .revision,
+        c.revision + 1
+    );
     // Issue only to the applicant (or a representative with authority).
     // Deadlines: overdue after the due instant.
     w.clock.advance(SignedDuration::from_hours(24 * 10));

@@ -58,6 +58,31 @@ async fn passport_flow(url: &str) {
     assert_eq!(s, 200, "{v}");
     let a = outcome_app(&v).clone();
     assert_eq!(a["step"], 2);
+    // Issue 28 item 12: an Idempotency-Key reused with another body is refused with 422
+    // (before, the first answer came back with 200) and creates nothing.
+    let (iin2, _, _) = &app.report.citizens[1];
+    let keyed = |body: Value| {
+        counter
+            .http
+            .post(format!("{}/api/v1/applications", counter.base))
+            .header("x-csrf-token", &counter.csrf)
+            .header("idempotency-key", "intake-key-1")
+            .json(&body)
+            .send()
+    };
+    let first = keyed(json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin2.to_string() })).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let again = keyed(json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin2.to_string() })).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let other = keyed(json!({ "service": "S1", "channel": "counter", "urgency": "1", "applicant": iin2.to_string() })).await.unwrap();
+    assert_eq!(other.status(), 422);
+    let other: Value = other.json().await.unwrap();
+    assert_eq!(
+        other["error"]["code"], "idempotency_key_mismatch",
+        "{other}"
+    );
     let (s, v) = counter
         .post(
             &format!(
