@@ -230,6 +230,18 @@ impl StepCheck {
     }
 }
 
+/// A step after which the application goes on in another process of the same version
+/// (`joins = { process = "main", step = 3, note = "…" }`): the portal's process of S1
+/// describes the applicant's part only, and the document is made by the counter process's
+/// chain. The note says where this comes from (a seed, or why it is assumed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Join {
+    pub process: String,
+    pub step: u32,
+    pub note: String,
+}
+
 /// Where a rule comes from in the seeds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -504,6 +516,9 @@ pub struct Step {
     /// The check this step needs passed before it is done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check: Option<StepCheck>,
+    /// After this step the application goes on in another process (see [`Join`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joins: Option<Join>,
 }
 
 /// A channel's sequence of steps within a version.
@@ -530,7 +545,7 @@ impl Process {
     /// not an outcome step; `None` after an outcome step or the last step.
     pub fn next_after(&self, n: u32) -> Option<&Step> {
         let step = self.step(n)?;
-        if step.outcome.is_some() {
+        if step.outcome.is_some() || step.joins.is_some() {
             return None;
         }
         if step.detour {
@@ -618,6 +633,24 @@ impl Version {
 
     pub fn process(&self, id: &str) -> Option<&Process> {
         self.processes.iter().find(|p| p.id == id)
+    }
+
+    /// The main path of a process followed through its join into another process (see
+    /// [`Join`]): each step with the process it belongs to.
+    pub fn path<'a>(&'a self, process: &'a Process) -> Vec<(&'a Process, &'a Step)> {
+        let mut out: Vec<(&'a Process, &'a Step)> = process
+            .main_path()
+            .into_iter()
+            .map(|s| (process, s))
+            .collect();
+        let join = out.last().and_then(|(_, s)| s.joins.as_ref());
+        if let Some(j) = join {
+            if let Some(t) = self.process(&j.process) {
+                let rest = t.main_path().into_iter().skip_while(|s| s.n != j.step);
+                out.extend(rest.map(|s| (t, s)));
+            }
+        }
+        out
     }
 
     /// The first process of a channel.
@@ -749,6 +782,7 @@ struct RawStep {
     detour: bool,
     hook: Option<StepHook>,
     check: Option<StepCheck>,
+    joins: Option<Join>,
     #[serde(default)]
     branch: Vec<RawBranch>,
 }
@@ -956,6 +990,36 @@ fn load_version(loc: &Locator, v: RawVersion) -> Result<(Version, usize), Vec<Ca
             Err(mut e) => errors.append(&mut e),
         }
     }
+    // A join goes to a main-path step of another process of this version, which joins
+    // no further.
+    for p in &processes {
+        for s in p.steps.iter() {
+            let Some(j) = &s.joins else { continue };
+            let target = processes.iter().find(|t| t.id == j.process);
+            let what = match target {
+                None => Some(format!(
+                    "joins process {:?}, which this version does not have",
+                    j.process
+                )),
+                Some(t) if t.id == p.id => Some("a step cannot join its own process".to_string()),
+                Some(t) if !t.main_path().iter().any(|m| m.n == j.step) => Some(format!(
+                    "joins step {} of {:?}, not on its main path",
+                    j.step, j.process
+                )),
+                Some(t) if t.steps.iter().any(|m| m.joins.is_some()) => Some(format!(
+                    "joins {:?}, which itself joins another process",
+                    j.process
+                )),
+                Some(_) if j.note.trim().is_empty() => {
+                    Some("a join needs a note saying where it comes from".to_string())
+                }
+                _ => None,
+            };
+            if let Some(w) = what {
+                errors.push(loc.err_at(at, format!("process {:?} step {}: {w}", p.id, s.n)));
+            }
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -1092,6 +1156,7 @@ fn load_process(
                 detour: s.detour,
                 hook: s.hook,
                 check: s.check,
+                joins: s.joins,
             });
         }
     }

@@ -197,7 +197,7 @@ pub fn plan_version(
         .transpose()?;
     let mut at = accepted;
     let mut steps = Vec::new();
-    for s in proc_.main_path() {
+    for (_, s) in ver.path(proc_) {
         let limit = s
             .limit
             .for_urgency(urgency)

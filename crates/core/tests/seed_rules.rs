@@ -438,16 +438,26 @@ fn plan_outside_any_version_is_an_error() {
 #[test]
 fn portal_refusal_steps_are_outcomes_off_the_main_path() {
     let cat = catalog();
-    let p = cat
-        .service("S1")
-        .unwrap()
-        .version("2018")
-        .unwrap()
-        .process("portal")
-        .unwrap();
+    let v = cat.service("S1").unwrap().version("2018").unwrap();
+    let p = v.process("portal").unwrap();
     let path: Vec<u32> = p.main_path().iter().map(|s| s.n).collect();
-    assert_eq!(path, [1, 3, 5, 7]);
+    // Step 5 (the request signed with EDS) joins the counter process's chain at the
+    // district's registry (row 3 of annex 1 table 1); "the applicant receives the result"
+    // (step 7) is the issue at the end of that chain.
+    assert_eq!(path, [1, 3, 5]);
     assert_eq!(p.step(2).unwrap().outcome, Some(BranchKind::Refusal));
+    let joined: Vec<(&str, u32)> = v
+        .path(p)
+        .iter()
+        .map(|(q, s)| (q.id.as_str(), s.n))
+        .collect();
+    assert_eq!(
+        joined,
+        [("portal", 1), ("portal", 3), ("portal", 5)]
+            .into_iter()
+            .chain((3..=10).map(|n| ("main", n)))
+            .collect::<Vec<_>>()
+    );
 }
 
 const GOOD: &str = r#"

@@ -71,7 +71,7 @@ impl Engine {
             if !matches!(step.unit, UnitRole::Applicant | UnitRole::Portal) {
                 break;
             }
-            let o = if p.next_after(step.n).is_some() {
+            let o = if p.next_after(step.n).is_some() || step.joins.is_some() {
                 self.complete_step(c, &sys, &app.id, app.revision, None, now)
                     .await?
             } else {
@@ -511,7 +511,7 @@ impl Engine {
         expected: i64,
     ) -> Result<(), EngineError> {
         c.push_guarded(
-            "UPDATE applications SET status = $1, step = $2, holder_unit = $9, step_entered_at = $3, step_due_at = $4, registry_id = $5, revision = $6 WHERE id = $7 AND revision = $8",
+            "UPDATE applications SET status = $1, step = $2, holder_unit = $9, step_entered_at = $3, step_due_at = $4, registry_id = $5, revision = $6, process = $10 WHERE id = $7 AND revision = $8",
             vec![
                 Value::from(app.status.stored()),
                 Value::from(i64::from(app.step)),
@@ -522,6 +522,7 @@ impl Engine {
                 Value::from(app.id.as_str()),
                 Value::from(expected),
                 Value::from(app.holder_unit.as_str()),
+                Value::from(app.process.as_str()),
             ],
             Guard::Application {
                 id: app.id.clone(),
@@ -866,10 +867,19 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
         let (mut app, p, step) = self.at_current_step(c, actor, id, revision).await?;
-        let Some(next) = p.next_after(step.n) else {
-            return Err(EngineError::forbidden(
-                "this is the last step: issue the result",
-            ));
+        // A step that joins another process goes on there (the catalog's `joins`).
+        let joined = match &step.joins {
+            Some(j) => {
+                let (ver, _) = self.locate(&app.service, &app.version, &app.process)?;
+                let tp = ver.process(&j.process).ok_or_else(|| {
+                    EngineError::Corrupt(format!("no process {} to join", j.process))
+                })?;
+                let ts = tp.step(j.step).ok_or_else(|| {
+                    EngineError::Corrupt(format!("no step {} of {} to join", j.step, j.process))
+                })?;
+                Some((tp, ts))
+            }
+            None => None,
         };
         if p.handover_after(step.n).is_some() {
             return Err(EngineError::forbidden(format!(
@@ -877,6 +887,11 @@ impl Engine {
                 step.n
             )));
         }
+        let Some((p, next)) = joined.or_else(|| p.next_after(step.n).map(|n| (p, n))) else {
+            return Err(EngineError::forbidden(
+                "this is the last step: issue the result",
+            ));
+        };
         if let Some(end) = self
             .service_step_done(c, actor, &mut app, step, note, now)
             .await?
@@ -896,6 +911,7 @@ impl Engine {
             now,
             &json!({ "note": note }),
         );
+        app.process = p.id.clone();
         self.enter_step(c, &mut app, p, next, actor, now).await?;
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;

@@ -1,8 +1,11 @@
 //! S1: passports and ID cards (паспорта и удостоверения личности), 2014 and 2018. The
 //! generic engine does all of it from the catalog: the counter's intake, the registries
-//! up to the production centre and back, the issue at the counter. Nothing of its own yet.
+//! up to the production centre and back, the issue at the counter. Its own: the portal's
+//! request runs the applicant's steps at once.
 
-use super::ServiceRules;
+use drn_core::Channel;
+
+use super::{AfterAccept, ServiceRules};
 
 /// The service code.
 pub const SERVICE: &str = "S1";
@@ -10,4 +13,14 @@ pub const SERVICE: &str = "S1";
 /// The rules of S1.
 pub(crate) struct Passports;
 
-impl ServiceRules for Passports {}
+impl ServiceRules for Passports {
+    /// Through the portal the applicant's own steps (sign in, fill in, sign with EDS:
+    /// annex 3 table 1 rows 1, 3, 5) are done by the submission; the request then joins
+    /// the counter process's chain (the catalog's `joins`).
+    fn after_accept(&self, channel: Channel) -> AfterAccept {
+        match channel {
+            Channel::Portal | Channel::Mobile => AfterAccept::RunApplicantSteps,
+            Channel::Counter | Channel::Unit => AfterAccept::Wait,
+        }
+    }
+}
