@@ -578,13 +578,11 @@ impl Engine {
         step: &Step,
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        let urgency =
-            Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         let (holder, due) = self
             .step_entry(
                 c,
                 &app.accepted_unit,
-                urgency,
+                app.urgency,
                 app.accepted_at,
                 p,
                 step,
@@ -755,11 +753,8 @@ impl Engine {
             service: svc.code.clone(),
             version: ver.id.clone(),
             process: p.id.clone(),
-            channel: serde_json::to_value(a.channel)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            urgency: a.urgency.code().to_string(),
+            channel: a.channel,
+            urgency: a.urgency,
             applicant,
             accepted_unit: unit_id.clone(),
             accepted_at: now,
@@ -801,8 +796,8 @@ impl Engine {
                 Value::from(app.service.clone()),
                 Value::from(app.version.clone()),
                 Value::from(app.process.clone()),
-                Value::from(app.channel.clone()),
-                Value::from(app.urgency.clone()),
+                Value::from(app.channel.code()),
+                Value::from(app.urgency.code()),
                 Value::from(app.applicant.clone()),
                 Value::from(app.accepted_unit.as_str()),
                 Value::from(now.as_microsecond()),

@@ -287,8 +287,8 @@ pub struct Application {
     pub service: String,
     pub version: String,
     pub process: String,
-    pub channel: String,
-    pub urgency: String,
+    pub channel: Channel,
+    pub urgency: Urgency,
     pub applicant: String,
     pub accepted_unit: UnitId,
     #[schema(value_type = String, format = DateTime)]

@@ -1,6 +1,6 @@
 //! Reading and writing the engine's rows.
 
-use drn_core::WorkingHours;
+use drn_core::{Channel, Urgency, WorkingHours};
 use drn_store::{AnyConnection, DbRow, Statement, Value};
 use jiff::Timestamp;
 
@@ -108,8 +108,10 @@ pub(crate) fn application(r: &DbRow) -> Result<Application, EngineError> {
         service: r.try_get(2)?,
         version: r.try_get(3)?,
         process: r.try_get(4)?,
-        channel: r.try_get(5)?,
-        urgency: r.try_get(6)?,
+        channel: Channel::parse(&r.try_get::<String, _>(5)?)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+        urgency: Urgency::parse(&r.try_get::<String, _>(6)?)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?,
         applicant: r.try_get(7)?,
         accepted_unit: UnitId::from_db(r.try_get(8)?),
         accepted_at: ts(r.try_get(9)?)?,

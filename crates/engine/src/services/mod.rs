@@ -419,11 +419,7 @@ impl Engine {
 
     /// What happens after the application was accepted, as its service says.
     pub(crate) fn service_after_accept(&self, app: &Application) -> AfterAccept {
-        let channel = serde_json::from_value::<Channel>(json!(app.channel)).ok();
-        channel.map_or(
-            AfterAccept::Wait,
-            |ch| with_rules!(rules(&app.service), r => r.after_accept(ch)),
-        )
+        with_rules!(rules(&app.service), r => r.after_accept(app.channel))
     }
 
     /// Called when a step is done (completed, or the last step by issuing): the step's

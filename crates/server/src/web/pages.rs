@@ -806,7 +806,6 @@ pub async fn application(
         Ok(x) => x,
         Err(e) => return error_page(nav, lang, e, "/ws"),
     };
-    let urgency = Urgency::parse(&a.urgency).unwrap_or(Urgency::General);
     let cur = p.step(a.step);
     let step = cur.map(|s| StepView {
         n: s.n,
@@ -815,7 +814,7 @@ pub async fn application(
         form: tr.text(&s.form).to_string(),
         limit: s
             .limit
-            .for_urgency(urgency)
+            .for_urgency(a.urgency)
             .map(|l| l.to_string())
             .unwrap_or_default(),
         cite: s.cite.to_string(),
