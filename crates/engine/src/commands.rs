@@ -817,7 +817,7 @@ impl Engine {
             insert_event(
                 c,
                 &app.id,
-                "intake_refused",
+                EventKind::IntakeRefused,
                 Some(first.n),
                 &actor.id,
                 Some(&unit_id),
@@ -832,12 +832,12 @@ impl Engine {
                 missing,
             });
         };
-        insert_event(c, &app.id, "accepted", Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
+        insert_event(c, &app.id, EventKind::Accepted, Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
         if entered.n != first.n {
             insert_event(
                 c,
                 &app.id,
-                "step_completed",
+                EventKind::StepCompleted,
                 Some(first.n),
                 &actor.id,
                 Some(&unit_id),
@@ -877,7 +877,7 @@ impl Engine {
             .await?
         {
             // The service's check ended the application here (S9: an error message).
-            rows::insert_step_end(c, &app, &end.event, &actor.id, now, &end.data);
+            rows::insert_step_end(c, &app, end.event, &actor.id, now, &end.data);
             app.status = Status::Refused;
             app.revision = revision + 1;
             self.save_state(c, &app, revision).await?;
@@ -886,7 +886,7 @@ impl Engine {
         rows::insert_step_end(
             c,
             &app,
-            "step_completed",
+            EventKind::StepCompleted,
             &actor.id,
             now,
             &json!({ "note": note }),
@@ -956,8 +956,8 @@ impl Engine {
             )));
         }
         let (status, event) = match kind {
-            BranchKind::Annulment => (Status::Annulled, "annulled"),
-            _ => (Status::Refused, "refused"),
+            BranchKind::Annulment => (Status::Annulled, EventKind::Annulled),
+            _ => (Status::Refused, EventKind::Refused),
         };
         let branch = step
             .branches
@@ -1011,7 +1011,7 @@ impl Engine {
         insert_event(
             c,
             &app.id,
-            "returned",
+            EventKind::Returned,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),
@@ -1085,12 +1085,19 @@ impl Engine {
                 Value::from(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string()),
             ],
         );
-        rows::insert_step_end(c, &app, "step_completed", &actor.id, now, &json!({}));
+        rows::insert_step_end(
+            c,
+            &app,
+            EventKind::StepCompleted,
+            &actor.id,
+            now,
+            &json!({}),
+        );
         let result = self.service_issued(c, actor, &app, &number, now).await?;
         insert_event(
             c,
             &app.id,
-            "issued",
+            EventKind::Issued,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),
@@ -1213,7 +1220,7 @@ impl Engine {
             rows::insert_registry_event(
                 c,
                 &id,
-                "in_registry",
+                EventKind::InRegistry,
                 n,
                 &actor.id,
                 &unit,
@@ -1360,7 +1367,7 @@ impl Engine {
             rows::insert_registry_event(
                 c,
                 id,
-                "step_completed",
+                EventKind::StepCompleted,
                 reg.step,
                 &actor.id,
                 &reg.from_unit,
@@ -1428,7 +1435,7 @@ impl Engine {
         rows::insert_registry_event(
             c,
             id,
-            "registry_received",
+            EventKind::RegistryReceived,
             reg.step,
             &actor.id,
             &reg.to_unit,
@@ -1536,7 +1543,7 @@ async fn step_entered(
     insert_event(
         c,
         &app.id,
-        "step_entered",
+        EventKind::StepEntered,
         Some(step.n),
         &actor.id,
         Some(&app.holder_unit),

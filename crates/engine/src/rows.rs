@@ -261,7 +261,7 @@ struct NewEvent<'a> {
     /// The application's id, or (`registry`) the registry's.
     subject: &'a str,
     registry: bool,
-    kind: &'a str,
+    kind: EventKind,
     step: Option<u32>,
     actor: &'a str,
     unit: Option<&'a str>,
@@ -282,7 +282,7 @@ fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
         vec![
             Value::from(app.map(str::to_string)),
             Value::from(reg.map(str::to_string)),
-            Value::from(e.kind),
+            Value::from(e.kind.code()),
             Value::from(e.step.map(i64::from)),
             Value::from(e.actor),
             Value::from(e.unit.map(str::to_string)),
@@ -299,7 +299,7 @@ fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
 pub(crate) async fn insert_event(
     c: &mut Ctx<'_>,
     app: &ApplicationId,
-    kind: &str,
+    kind: EventKind,
     step: Option<u32>,
     actor: &str,
     unit: Option<&UnitId>,
@@ -331,7 +331,7 @@ pub(crate) async fn insert_event(
 pub(crate) fn insert_registry_event(
     c: &mut Ctx<'_>,
     registry: &RegistryId,
-    kind: &str,
+    kind: EventKind,
     step: u32,
     actor: &str,
     unit: &UnitId,
@@ -360,7 +360,7 @@ pub(crate) fn insert_registry_event(
 pub(crate) fn insert_step_end(
     c: &mut Ctx<'_>,
     app: &Application,
-    kind: &str,
+    kind: EventKind,
     actor: &str,
     at: Timestamp,
     data: &serde_json::Value,

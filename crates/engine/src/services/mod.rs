@@ -66,7 +66,7 @@ pub use s3::CounterTask;
 /// How a step's service hook ended the application (S9: an error message).
 #[derive(Debug, Clone)]
 pub(crate) struct Ending {
-    pub event: String,
+    pub event: EventKind,
     pub data: serde_json::Value,
 }
 
@@ -504,7 +504,7 @@ impl Engine {
         insert_event(
             c,
             &app.id,
-            "checked",
+            EventKind::Checked,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),
