@@ -145,6 +145,54 @@ pub enum Channel {
     Unit,
 }
 
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Counter,
+        Channel::Portal,
+        Channel::Mobile,
+        Channel::Unit,
+    ];
+
+    /// The channel as the catalog, the API and the `applications` table spell it (its
+    /// serde form).
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::Counter => "counter",
+            Channel::Portal => "portal",
+            Channel::Mobile => "mobile",
+            Channel::Unit => "unit",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Channel, CatalogError> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.code() == s)
+            .ok_or_else(|| {
+                CatalogError::bare(format!(
+                    "channel must be counter, portal, mobile or unit, got {s:?}"
+                ))
+            })
+    }
+}
+
+#[cfg(test)]
+mod channel_tests {
+    use super::*;
+
+    #[test]
+    fn code_is_the_serde_form() {
+        for c in Channel::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.code());
+            assert_eq!(Channel::parse(c.code()).unwrap(), c);
+        }
+        for u in Urgency::ALL {
+            assert_eq!(serde_json::to_value(u).unwrap(), u.code());
+        }
+        assert!(Channel::parse("fax").is_err());
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultForm {

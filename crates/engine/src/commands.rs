@@ -579,13 +579,11 @@ impl Engine {
         step: &Step,
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        let urgency =
-            Urgency::parse(&app.urgency).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         let (holder, due) = self
             .step_entry(
                 c,
                 &app.accepted_unit,
-                urgency,
+                app.urgency,
                 app.accepted_at,
                 p,
                 step,
@@ -756,11 +754,8 @@ impl Engine {
             service: svc.code.clone(),
             version: ver.id.clone(),
             process: p.id.clone(),
-            channel: serde_json::to_value(a.channel)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            urgency: a.urgency.code().to_string(),
+            channel: a.channel,
+            urgency: a.urgency,
             applicant,
             accepted_unit: unit_id.clone(),
             accepted_at: now,
@@ -802,8 +797,8 @@ impl Engine {
                 Value::from(app.service.clone()),
                 Value::from(app.version.clone()),
                 Value::from(app.process.clone()),
-                Value::from(app.channel.clone()),
-                Value::from(app.urgency.clone()),
+                Value::from(app.channel.code()),
+                Value::from(app.urgency.code()),
                 Value::from(app.applicant.clone()),
                 Value::from(app.accepted_unit.as_str()),
                 Value::from(now.as_microsecond()),
@@ -823,7 +818,7 @@ impl Engine {
             insert_event(
                 c,
                 &app.id,
-                "intake_refused",
+                EventKind::IntakeRefused,
                 Some(first.n),
                 &actor.id,
                 Some(&unit_id),
@@ -838,12 +833,12 @@ impl Engine {
                 missing,
             });
         };
-        insert_event(c, &app.id, "accepted", Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
+        insert_event(c, &app.id, EventKind::Accepted, Some(first.n), &actor.id, Some(&unit_id), now, app.due_at, &json!({ "talon": number, "version": ver.id, "act": format!("No {} of {}", ver.act.number, ver.act.date.0) })).await?;
         if entered.n != first.n {
             insert_event(
                 c,
                 &app.id,
-                "step_completed",
+                EventKind::StepCompleted,
                 Some(first.n),
                 &actor.id,
                 Some(&unit_id),
@@ -897,7 +892,7 @@ impl Engine {
             .await?
         {
             // The service's check ended the application here (S9: an error message).
-            rows::insert_step_end(c, &app, &end.event, &actor.id, now, &end.data);
+            rows::insert_step_end(c, &app, end.event, &actor.id, now, &end.data);
             app.status = Status::Refused;
             app.revision = revision + 1;
             self.save_state(c, &app, revision).await?;
@@ -906,7 +901,7 @@ impl Engine {
         rows::insert_step_end(
             c,
             &app,
-            "step_completed",
+            EventKind::StepCompleted,
             &actor.id,
             now,
             &json!({ "note": note }),
@@ -977,8 +972,8 @@ impl Engine {
             )));
         }
         let (status, event) = match kind {
-            BranchKind::Annulment => (Status::Annulled, "annulled"),
-            _ => (Status::Refused, "refused"),
+            BranchKind::Annulment => (Status::Annulled, EventKind::Annulled),
+            _ => (Status::Refused, EventKind::Refused),
         };
         let branch = step
             .branches
@@ -1032,7 +1027,7 @@ impl Engine {
         insert_event(
             c,
             &app.id,
-            "returned",
+            EventKind::Returned,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),
@@ -1106,12 +1101,19 @@ impl Engine {
                 Value::from(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string()),
             ],
         );
-        rows::insert_step_end(c, &app, "step_completed", &actor.id, now, &json!({}));
+        rows::insert_step_end(
+            c,
+            &app,
+            EventKind::StepCompleted,
+            &actor.id,
+            now,
+            &json!({}),
+        );
         let result = self.service_issued(c, actor, &app, &number, now).await?;
         insert_event(
             c,
             &app.id,
-            "issued",
+            EventKind::Issued,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),
@@ -1234,7 +1236,7 @@ impl Engine {
             rows::insert_registry_event(
                 c,
                 &id,
-                "in_registry",
+                EventKind::InRegistry,
                 n,
                 &actor.id,
                 &unit,
@@ -1381,7 +1383,7 @@ impl Engine {
             rows::insert_registry_event(
                 c,
                 id,
-                "step_completed",
+                EventKind::StepCompleted,
                 reg.step,
                 &actor.id,
                 &reg.from_unit,
@@ -1449,7 +1451,7 @@ impl Engine {
         rows::insert_registry_event(
             c,
             id,
-            "registry_received",
+            EventKind::RegistryReceived,
             reg.step,
             &actor.id,
             &reg.to_unit,
@@ -1557,7 +1559,7 @@ async fn step_entered(
     insert_event(
         c,
         &app.id,
-        "step_entered",
+        EventKind::StepEntered,
         Some(step.n),
         &actor.id,
         Some(&app.holder_unit),

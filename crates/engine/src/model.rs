@@ -287,8 +287,8 @@ pub struct Application {
     pub service: String,
     pub version: String,
     pub process: String,
-    pub channel: String,
-    pub urgency: String,
+    pub channel: Channel,
+    pub urgency: Urgency,
     pub applicant: String,
     pub accepted_unit: UnitId,
     #[schema(value_type = String, format = DateTime)]
@@ -308,6 +308,121 @@ pub struct Application {
     pub data: serde_json::Value,
 }
 
+/// What an event of an application's history records. The `events` table and the API
+/// keep the same snake_case text (the serde form, [`EventKind::code`]). The set is closed:
+/// these are all the kinds the engine has ever written (migration 0011 copied the older
+/// rows unchanged), so a stored kind outside it is a corrupt row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Accepted (приём заявления): the talon is given; its data name the talon, the
+    /// version and the version's act.
+    Accepted,
+    /// Refused at intake, the package being incomplete: the receipt (расписка об отказе
+    /// в приёме документов) and what was missing.
+    IntakeRefused,
+    /// The application entered a step at the unit that performs it, due at `due_at`.
+    StepEntered,
+    /// A step was done: by its unit, or, for a registry's applications, by sending the
+    /// registry (then a registry's event).
+    StepCompleted,
+    /// A step's check ran (S5 the address data, S6-S8 the special records): whether it
+    /// passed, and what it found.
+    Checked,
+    /// Motivated refusal (мотивированный отказ).
+    Refused,
+    /// Annulment (аннулирование).
+    Annulled,
+    /// Returned for correction to an earlier step.
+    Returned,
+    /// The result was handed to the applicant or a representative (выдача результата).
+    Issued,
+    /// Put in a registry (реестр) formed at a handover step: a registry's event.
+    InRegistry,
+    /// A registry was received with its incoming number: a registry's event.
+    RegistryReceived,
+    /// The service ended with an error message (S9, seed 004: the data do not match, or
+    /// an IIN could not be formed).
+    ErrorMessage,
+    /// The applicant's written consent was recorded (S9, seed 004 para 9.3; письменное
+    /// согласие).
+    ConsentObtained,
+    /// An IIN was formed for a foreigner and written in the journal (S9, seed 004 paras
+    /// 6.3, 9.5; формирование ИИН).
+    IinFormed,
+    /// The district corrected the address data (S5; the corrected РКА).
+    AddressCorrected,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 15] = [
+        EventKind::Accepted,
+        EventKind::IntakeRefused,
+        EventKind::StepEntered,
+        EventKind::StepCompleted,
+        EventKind::Checked,
+        EventKind::Refused,
+        EventKind::Annulled,
+        EventKind::Returned,
+        EventKind::Issued,
+        EventKind::InRegistry,
+        EventKind::RegistryReceived,
+        EventKind::ErrorMessage,
+        EventKind::ConsentObtained,
+        EventKind::IinFormed,
+        EventKind::AddressCorrected,
+    ];
+
+    /// The kind as the `events` table and the API spell it (its serde form).
+    pub fn code(self) -> &'static str {
+        match self {
+            EventKind::Accepted => "accepted",
+            EventKind::IntakeRefused => "intake_refused",
+            EventKind::StepEntered => "step_entered",
+            EventKind::StepCompleted => "step_completed",
+            EventKind::Checked => "checked",
+            EventKind::Refused => "refused",
+            EventKind::Annulled => "annulled",
+            EventKind::Returned => "returned",
+            EventKind::Issued => "issued",
+            EventKind::InRegistry => "in_registry",
+            EventKind::RegistryReceived => "registry_received",
+            EventKind::ErrorMessage => "error_message",
+            EventKind::ConsentObtained => "consent_obtained",
+            EventKind::IinFormed => "iin_formed",
+            EventKind::AddressCorrected => "address_corrected",
+        }
+    }
+
+    /// A stored kind; one the engine never writes is a corrupt row.
+    pub fn parse(s: &str) -> Result<EventKind, EngineError> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| EngineError::Corrupt(format!("unknown event kind {s:?}")))
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod event_kind_tests {
+    use super::EventKind;
+
+    #[test]
+    fn code_is_the_serde_form() {
+        for k in EventKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.code());
+            assert_eq!(EventKind::parse(k.code()).unwrap(), k);
+        }
+        assert!(EventKind::parse("sent").is_err());
+    }
+}
+
 /// One event of an application's history: its own, or one of a registry it was in
 /// (formed, sent, received: the registry's event, shown in each of its applications'
 /// histories).
@@ -317,7 +432,7 @@ pub struct Event {
     /// enters on a registry's receipt shares the receipt's place, right after it.
     pub seq: i64,
     pub application: ApplicationId,
-    pub kind: String,
+    pub kind: EventKind,
     pub step: Option<u32>,
     pub actor: String,
     pub unit: Option<UnitId>,

@@ -166,7 +166,7 @@ impl Engine {
             let e = Event {
                 seq: r.try_get(0)?,
                 application: app.id.clone(),
-                kind: r.try_get(1)?,
+                kind: EventKind::parse(&r.try_get::<String, _>(1)?)?,
                 step: r.try_get::<Option<i64>, _>(2)?.map(|s| s as u32),
                 actor: r.try_get(3)?,
                 unit: r.try_get::<Option<String>, _>(4)?.map(UnitId::from_db),
@@ -178,7 +178,7 @@ impl Engine {
             // 0013): shown right after the receipt, under its number.
             let entry = match r.try_get::<Option<i64>, _>(8)? {
                 Some(n) => Some(Event {
-                    kind: "step_entered".into(),
+                    kind: EventKind::StepEntered,
                     step: Some(n as u32),
                     due_at: rows::ts_opt(r.try_get(9)?)?,
                     data: json!({ "unit_role": p.step(n as u32).map(|s| s.unit.code()) }),

@@ -1,6 +1,6 @@
 //! Reading and writing the engine's rows.
 
-use drn_core::WorkingHours;
+use drn_core::{Channel, Urgency, WorkingHours};
 use drn_store::{AnyConnection, DbRow, Statement, Value};
 use jiff::Timestamp;
 
@@ -108,8 +108,10 @@ pub(crate) fn application(r: &DbRow) -> Result<Application, EngineError> {
         service: r.try_get(2)?,
         version: r.try_get(3)?,
         process: r.try_get(4)?,
-        channel: r.try_get(5)?,
-        urgency: r.try_get(6)?,
+        channel: Channel::parse(&r.try_get::<String, _>(5)?)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+        urgency: Urgency::parse(&r.try_get::<String, _>(6)?)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?,
         applicant: r.try_get(7)?,
         accepted_unit: UnitId::from_db(r.try_get(8)?),
         accepted_at: ts(r.try_get(9)?)?,
@@ -259,7 +261,7 @@ struct NewEvent<'a> {
     /// The application's id, or (`registry`) the registry's.
     subject: &'a str,
     registry: bool,
-    kind: &'a str,
+    kind: EventKind,
     step: Option<u32>,
     actor: &'a str,
     unit: Option<&'a str>,
@@ -280,7 +282,7 @@ fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
         vec![
             Value::from(app.map(str::to_string)),
             Value::from(reg.map(str::to_string)),
-            Value::from(e.kind),
+            Value::from(e.kind.code()),
             Value::from(e.step.map(i64::from)),
             Value::from(e.actor),
             Value::from(e.unit.map(str::to_string)),
@@ -297,7 +299,7 @@ fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
 pub(crate) async fn insert_event(
     c: &mut Ctx<'_>,
     app: &ApplicationId,
-    kind: &str,
+    kind: EventKind,
     step: Option<u32>,
     actor: &str,
     unit: Option<&UnitId>,
@@ -329,7 +331,7 @@ pub(crate) async fn insert_event(
 pub(crate) fn insert_registry_event(
     c: &mut Ctx<'_>,
     registry: &RegistryId,
-    kind: &str,
+    kind: EventKind,
     step: u32,
     actor: &str,
     unit: &UnitId,
@@ -358,7 +360,7 @@ pub(crate) fn insert_registry_event(
 pub(crate) fn insert_step_end(
     c: &mut Ctx<'_>,
     app: &Application,
-    kind: &str,
+    kind: EventKind,
     actor: &str,
     at: Timestamp,
     data: &serde_json::Value,

@@ -522,9 +522,9 @@ impl Engine {
                 continue;
             };
             let n: i64 = r.try_get(4)?;
-            match r.try_get::<String, _>(0)?.as_str() {
-                "accepted" => day.accepted += n,
-                "issued" => day.issued += n,
+            match EventKind::parse(&r.try_get::<String, _>(0)?)? {
+                EventKind::Accepted => day.accepted += n,
+                EventKind::Issued => day.issued += n,
                 _ => day.late += r.try_get::<Option<i64>, _>(3)?.unwrap_or(0),
             }
         }

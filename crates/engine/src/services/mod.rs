@@ -66,7 +66,7 @@ pub use s3::CounterTask;
 /// How a step's service hook ended the application (S9: an error message).
 #[derive(Debug, Clone)]
 pub(crate) struct Ending {
-    pub event: String,
+    pub event: EventKind,
     pub data: serde_json::Value,
 }
 
@@ -419,11 +419,7 @@ impl Engine {
 
     /// What happens after the application was accepted, as its service says.
     pub(crate) fn service_after_accept(&self, app: &Application) -> AfterAccept {
-        let channel = serde_json::from_value::<Channel>(json!(app.channel)).ok();
-        channel.map_or(
-            AfterAccept::Wait,
-            |ch| with_rules!(rules(&app.service), r => r.after_accept(ch)),
-        )
+        with_rules!(rules(&app.service), r => r.after_accept(app.channel))
     }
 
     /// Called when a step is done (completed, or the last step by issuing): the step's
@@ -508,7 +504,7 @@ impl Engine {
         insert_event(
             c,
             &app.id,
-            "checked",
+            EventKind::Checked,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),

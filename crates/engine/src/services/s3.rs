@@ -312,7 +312,7 @@ impl Engine {
             self.set_person_address(c, &person, &addr, now).await?;
         }
         let mut out = json!({ "registration": id, "kind": kind, "rka": rka, "address": addr.full, "ended_previous": ended });
-        if app.channel == "portal" || app.channel == "mobile" {
+        if matches!(app.channel, Channel::Portal | Channel::Mobile) {
             // 2014 para 4: the notice in the personal cabinet, and the chip rewrite waits
             // for the citizen at a counter.
             let task = uuid::Uuid::now_v7().to_string();

@@ -186,7 +186,7 @@ impl ServiceRules for AddressCertificate {
         insert_event(
             c,
             &app.id,
-            "address_corrected",
+            EventKind::AddressCorrected,
             Some(step.n),
             &actor.id,
             Some(&app.holder_unit),

@@ -102,7 +102,7 @@ impl ServiceRules for IinForForeigners {
                 insert_event(
                     c,
                     &app.id,
-                    "consent_obtained",
+                    EventKind::ConsentObtained,
                     Some(step.n),
                     &actor.id,
                     Some(&app.holder_unit),
@@ -187,7 +187,7 @@ impl Engine {
             .map_err(|e| EngineError::Corrupt(e.to_string()))?;
         let fail = |reason: &str, ground: &str| {
             Ok(Some(Ending {
-                event: "error_message".into(),
+                event: EventKind::ErrorMessage,
                 data: json!({ "reason": reason, "ground": ground }),
             }))
         };
@@ -278,7 +278,7 @@ impl Engine {
         insert_event(
             c,
             &app.id,
-            "iin_formed",
+            EventKind::IinFormed,
             Some(app.step),
             "system",
             Some(&app.holder_unit),

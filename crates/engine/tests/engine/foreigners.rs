@@ -124,7 +124,7 @@ async fn foreigners_services(url: &str) {
         .await;
         assert_eq!(b.status, Status::Refused);
         let tl = e.timeline(&w.district, &b.id).await.unwrap();
-        let checked = tl.iter().find(|x| x.kind == "checked").unwrap();
+        let checked = tl.iter().find(|x| x.kind == EventKind::Checked).unwrap();
         assert_eq!(checked.data["passed"], false);
         assert_eq!(checked.data["detail"]["reason"], "entry banned until 2016");
     }
@@ -147,7 +147,7 @@ async fn foreigners_services(url: &str) {
     );
     issue_to(&w, &w.district, &a, w.applicant).await.unwrap();
     let tl = e.timeline(&citizen, &a.id).await.unwrap();
-    let issued = tl.iter().find(|x| x.kind == "issued").unwrap();
+    let issued = tl.iter().find(|x| x.kind == EventKind::Issued).unwrap();
     assert_eq!(issued.data["result"]["insert"]["electronic"], true);
     // The two at the unit were entered at step 2 (the refused one too), and the portal's.
     assert_eq!(
@@ -252,7 +252,7 @@ async fn iin_for_foreigners(url: &str) {
     let b = complete(&w, &sys, &b).await;
     assert_eq!(b.status, Status::Refused);
     let tl = e.timeline(&w.counter, &b.id).await.unwrap();
-    assert_eq!(tl.last().unwrap().kind, "error_message");
+    assert_eq!(tl.last().unwrap().kind, EventKind::ErrorMessage);
     assert_eq!(tl.last().unwrap().data["ground"], "has_iin");
     // Data that do not match the questionnaire: an error message.
     let mut f = foreigner("CD7654321");

@@ -249,11 +249,11 @@ mod pilot {
         for n in 1..=19u32 {
             assert!(
                 tl.iter()
-                    .any(|ev| ev.step == Some(n) && ev.kind == "step_completed"),
+                    .any(|ev| ev.step == Some(n) && ev.kind == EventKind::StepCompleted),
                 "step {n} not completed on the timeline: {tl:?}"
             );
         }
-        assert!(tl.iter().any(|ev| ev.kind == "issued"));
+        assert!(tl.iter().any(|ev| ev.kind == EventKind::Issued));
 
         // Each failed check: to the counter at its step, nothing charged.
         at_counter(

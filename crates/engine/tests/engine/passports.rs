@@ -104,19 +104,19 @@ async fn walk_2018(url: &str) {
     let tl = w.engine.timeline(&w.counter, &a.id).await.unwrap();
     let entered: Vec<u32> = tl
         .iter()
-        .filter(|e| e.kind == "step_entered")
+        .filter(|e| e.kind == EventKind::StepEntered)
         .filter_map(|e| e.step)
         .collect();
     assert_eq!(entered, (2..=10).collect::<Vec<_>>());
     let completed: Vec<u32> = tl
         .iter()
-        .filter(|e| e.kind == "step_completed")
+        .filter(|e| e.kind == EventKind::StepCompleted)
         .filter_map(|e| e.step)
         .collect();
     assert_eq!(completed, (1..=10).collect::<Vec<_>>());
     assert!(tl
         .iter()
-        .filter(|e| e.kind == "step_entered")
+        .filter(|e| e.kind == EventKind::StepEntered)
         .all(|e| e.due_at.is_some()));
     let v = w.engine.verify_audit().await.unwrap();
     assert_eq!(v.broken_at, None, "{v:?}");
@@ -156,7 +156,7 @@ async fn walk_2014(url: &str) {
     let tl = w.engine.timeline(&w.centre, &a.id).await.unwrap();
     let completed: Vec<u32> = tl
         .iter()
-        .filter(|e| e.kind == "step_completed")
+        .filter(|e| e.kind == EventKind::StepCompleted)
         .filter_map(|e| e.step)
         .collect();
     assert_eq!(completed, (1..=14).collect::<Vec<_>>());

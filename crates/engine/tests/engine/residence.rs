@@ -127,7 +127,7 @@ async fn residence(url: &str) {
     let a = run(&w, &citizen, portal(&rka[2])).await;
     assert_eq!(a.status, Status::Issued, "{a:?}");
     let tl = e.timeline(&citizen, &a.id).await.unwrap();
-    let issued = tl.iter().find(|x| x.kind == "issued").unwrap();
+    let issued = tl.iter().find(|x| x.kind == EventKind::Issued).unwrap();
     assert!(issued.data["result"]["notice"]["ru"]
         .as_str()
         .unwrap()

@@ -127,7 +127,7 @@ async fn application_document(
                 "Жеделдік санаты",
                 "Категория срочности",
                 "Urgency",
-                urgency_text(&app.urgency),
+                urgency_text(app.urgency.code()),
             ));
             fields.push(f(
                 "Қабылданған уақыты",

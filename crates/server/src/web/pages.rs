@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use drn_core::catalog::StepHook;
 use drn_core::{Channel, Iin, Lang, Urgency};
 use drn_engine::commands::{Accept, Representative};
-use drn_engine::{ApplicationId, Command, Outcome, RegistryId, Role, Status, UnitId};
+use drn_engine::{ApplicationId, Command, EventKind, Outcome, RegistryId, Role, Status, UnitId};
 use serde::Deserialize;
 
 use super::{error_page, i18n, kz, redirect_with_cookie, render, to_login, Nav, Tr};
@@ -724,7 +724,9 @@ async fn card_extra(
     let checked = events
         .iter()
         .rev()
-        .find(|e| e.kind == "checked" && e.step == Some(a.step) && e.at >= a.step_entered_at)
+        .find(|e| {
+            e.kind == EventKind::Checked && e.step == Some(a.step) && e.at >= a.step_entered_at
+        })
         .map(|e| {
             let d = &e.data["detail"];
             let text = ["address", "rka", "mismatch", "reason", "iin", "bin"]
@@ -806,7 +808,6 @@ pub async fn application(
         Ok(x) => x,
         Err(e) => return error_page(nav, lang, e, "/ws"),
     };
-    let urgency = Urgency::parse(&a.urgency).unwrap_or(Urgency::General);
     let cur = p.step(a.step);
     let step = cur.map(|s| StepView {
         n: s.n,
@@ -815,7 +816,7 @@ pub async fn application(
         form: tr.text(&s.form).to_string(),
         limit: s
             .limit
-            .for_urgency(urgency)
+            .for_urgency(a.urgency)
             .map(|l| l.to_string())
             .unwrap_or_default(),
         cite: s.cite.to_string(),
@@ -825,12 +826,12 @@ pub async fn application(
         .iter()
         .map(|e| TimelineRow {
             at: kz(e.at),
-            kind: i18n::label(lang, "ev_", &e.kind),
+            kind: i18n::label(lang, "ev_", e.kind.code()),
             step: e.step.map(|s| s.to_string()).unwrap_or_default(),
             actor: e.actor.clone(),
             unit: e.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
             due: e.due_at.map(kz).unwrap_or_default(),
-            late: e.kind == "step_completed" && e.due_at.is_some_and(|d| d < e.at),
+            late: e.kind == EventKind::StepCompleted && e.due_at.is_some_and(|d| d < e.at),
         })
         .collect();
     let holds = ctx.actor.unit.as_ref() == Some(&a.holder_unit);
