@@ -192,7 +192,7 @@ async fn portal(url: &str, start: &str, last: u32) {
     let tl = w.engine.timeline(&citizen, &a.id).await.unwrap();
     let completed: Vec<u32> = tl
         .iter()
-        .filter(|e| e.kind == "step_completed")
+        .filter(|e| e.kind == EventKind::StepCompleted)
         .filter_map(|e| e.step)
         .collect();
     assert_eq!(
