@@ -31,6 +31,7 @@
 
 pub mod addresses;
 pub mod foreigners;
+pub(crate) mod intake;
 pub mod journals;
 pub mod print;
 pub mod registrations;

@@ -1,0 +1,164 @@
+//! A service's intake data (the `data` of an intake, stored as the application's `input`)
+//! as a typed struct of its module: parsed at the edge by [`IntakeData::parse`], with
+//! unknown fields refused, and read back by the later steps through [`IntakeData::of`].
+//!
+//! The stored `input` stays the JSON the client sent, completed by the service's intake
+//! (S3's address from the register, S5's subject, S9's foreigner): the struct is how the
+//! engine reads it, not a new stored form, so applications stored before read the same.
+
+use std::fmt::Display;
+
+use drn_core::{Bin, Iin};
+use jiff::civil::Date;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::error::EngineError;
+use crate::model::Application;
+
+/// Fields any service's intake may carry, read by the generic intake rather than by the
+/// service: `unit`, the unit a portal applicant chose to collect the result at
+/// (`Engine::accept_as`). They are set aside before the service's struct is parsed.
+pub(crate) const GENERIC_FIELDS: &[&str] = &["unit"];
+
+/// A service's typed intake data.
+pub(crate) trait IntakeData: DeserializeOwned {
+    /// Parses the intake's `data` (an object): an unknown field or a value of the wrong
+    /// kind is refused, naming it (`data.until`, `data.foreigner.birth_date`).
+    fn parse(data: &serde_json::Value) -> Result<Self, EngineError> {
+        let mut data = data.clone();
+        if let Some(o) = data.as_object_mut() {
+            for k in GENERIC_FIELDS {
+                o.remove(*k);
+            }
+        }
+        // The path names the field, an unknown one too (`untill`, `foreigner.nme`).
+        serde_path_to_error::deserialize(data).map_err(|e| {
+            let field = match e.path().to_string() {
+                p if p == "." => "data".to_string(),
+                p => format!("data.{p}"),
+            };
+            EngineError::invalid(field, e.inner().to_string())
+        })
+    }
+
+    /// The intake data stored with an application (its `input`), as parsed at intake.
+    fn of(app: &Application) -> Result<Self, EngineError> {
+        let input = app.data.get("input").cloned().unwrap_or_default();
+        Self::parse(&input).map_err(|e| {
+            EngineError::Corrupt(format!(
+                "application {}: its stored intake data do not parse: {e}",
+                app.id
+            ))
+        })
+    }
+}
+
+/// The intake of a service that reads no data of its own: only the generic fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoIntake {}
+
+impl IntakeData for NoIntake {}
+
+/// A value an intake field holds as text: trimmed, and a blank one counts as absent (the
+/// workstation's forms send what was typed).
+pub(crate) trait FieldText: Sized {
+    fn from_text(s: &str) -> Result<Self, String>;
+}
+
+impl FieldText for String {
+    fn from_text(s: &str) -> Result<Self, String> {
+        Ok(s.to_string())
+    }
+}
+
+impl FieldText for Date {
+    fn from_text(s: &str) -> Result<Self, String> {
+        s.parse()
+            .map_err(|e| format!("a date as YYYY-MM-DD: {}", shown(e)))
+    }
+}
+
+impl FieldText for Iin {
+    fn from_text(s: &str) -> Result<Self, String> {
+        Iin::parse(s).map_err(shown)
+    }
+}
+
+impl FieldText for Bin {
+    fn from_text(s: &str) -> Result<Self, String> {
+        Bin::parse(s).map_err(shown)
+    }
+}
+
+fn shown(e: impl Display) -> String {
+    e.to_string()
+}
+
+/// `#[serde(default, deserialize_with = "text")]`: an optional field given as text.
+pub(crate) fn text<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FieldText,
+{
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => T::from_text(s).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sample {
+        #[serde(default, deserialize_with = "text")]
+        until: Option<Date>,
+        #[serde(default)]
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Inner {
+        #[serde(default, deserialize_with = "text")]
+        name: Option<String>,
+    }
+
+    impl IntakeData for Sample {}
+
+    fn field(e: EngineError) -> String {
+        match e {
+            EngineError::Invalid { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_named() {
+        let e = Sample::parse(&json!({ "untill": "2030-01-01" })).unwrap_err();
+        assert_eq!(field(e), "data.untill");
+        let e = Sample::parse(&json!({ "inner": { "nme": "x" } })).unwrap_err();
+        assert_eq!(field(e), "data.inner.nme");
+        let e = Sample::parse(&json!({ "until": "01.01.2030" })).unwrap_err();
+        assert_eq!(field(e), "data.until");
+        let e = Sample::parse(&json!({ "inner": { "name": 5 } })).unwrap_err();
+        assert_eq!(field(e), "data.inner.name");
+    }
+
+    #[test]
+    fn blank_text_is_absent_and_the_generic_fields_are_set_aside() {
+        let s =
+            Sample::parse(&json!({ "until": " ", "unit": "C71-1", "inner": { "name": " a " } }))
+                .unwrap();
+        assert_eq!(s.until, None);
+        assert_eq!(s.inner.unwrap().name.as_deref(), Some("a"));
+        let s = Sample::parse(&json!({ "until": null })).unwrap();
+        assert_eq!(s.until, None);
+    }
+}
