@@ -32,13 +32,20 @@ pub(crate) trait IntakeData: DeserializeOwned {
                 o.remove(*k);
             }
         }
-        // The path names the field, an unknown one too (`untill`, `foreigner.nme`).
+        // The path names the field, an unknown one too (`untill`, `foreigner.nme`); a
+        // missing one is named by serde's message only.
         serde_path_to_error::deserialize(data).map_err(|e| {
-            let field = match e.path().to_string() {
-                p if p == "." => "data".to_string(),
-                p => format!("data.{p}"),
+            let reason = e.inner().to_string();
+            let missing = reason
+                .strip_prefix("missing field `")
+                .and_then(|r| r.split('`').next());
+            let field = match (e.path().to_string(), missing) {
+                (p, None) if p == "." => "data".to_string(),
+                (p, None) => format!("data.{p}"),
+                (p, Some(m)) if p == "." => format!("data.{m}"),
+                (p, Some(m)) => format!("data.{p}.{m}"),
             };
-            EngineError::invalid(field, e.inner().to_string())
+            EngineError::invalid(field, reason)
         })
     }
 
@@ -128,6 +135,8 @@ mod tests {
     struct Inner {
         #[serde(default, deserialize_with = "text")]
         name: Option<String>,
+        #[allow(dead_code)]
+        id: u32,
     }
 
     impl IntakeData for Sample {}
@@ -143,19 +152,22 @@ mod tests {
     fn unknown_fields_and_bad_values_are_named() {
         let e = Sample::parse(&json!({ "untill": "2030-01-01" })).unwrap_err();
         assert_eq!(field(e), "data.untill");
-        let e = Sample::parse(&json!({ "inner": { "nme": "x" } })).unwrap_err();
+        let e = Sample::parse(&json!({ "inner": { "nme": "x", "id": 1 } })).unwrap_err();
         assert_eq!(field(e), "data.inner.nme");
         let e = Sample::parse(&json!({ "until": "01.01.2030" })).unwrap_err();
         assert_eq!(field(e), "data.until");
-        let e = Sample::parse(&json!({ "inner": { "name": 5 } })).unwrap_err();
+        let e = Sample::parse(&json!({ "inner": { "name": 5, "id": 1 } })).unwrap_err();
         assert_eq!(field(e), "data.inner.name");
+        let e = Sample::parse(&json!({ "inner": {} })).unwrap_err();
+        assert_eq!(field(e), "data.inner.id");
     }
 
     #[test]
     fn blank_text_is_absent_and_the_generic_fields_are_set_aside() {
-        let s =
-            Sample::parse(&json!({ "until": " ", "unit": "C71-1", "inner": { "name": " a " } }))
-                .unwrap();
+        let s = Sample::parse(
+            &json!({ "until": " ", "unit": "C71-1", "inner": { "name": " a ", "id": 1 } }),
+        )
+        .unwrap();
         assert_eq!(s.until, None);
         assert_eq!(s.inner.unwrap().name.as_deref(), Some("a"));
         let s = Sample::parse(&json!({ "until": null })).unwrap();
