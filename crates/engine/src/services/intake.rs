@@ -16,10 +16,51 @@ use serde::{Deserialize, Deserializer};
 use crate::error::EngineError;
 use crate::model::Application;
 
-/// Fields any service's intake may carry, read by the generic intake rather than by the
-/// service: `unit`, the unit a portal applicant chose to collect the result at
-/// (`Engine::accept_as`). They are set aside before the service's struct is parsed.
+/// Fields any service's intake may carry, read by the generic intake ([`GenericIntake`])
+/// rather than by the service. They are set aside before the service's struct is parsed.
 pub(crate) const GENERIC_FIELDS: &[&str] = &["unit"];
+
+/// What the generic intake reads of any service's intake data.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct GenericIntake {
+    /// The unit a portal applicant chose to collect the result at (`Engine::accept_as`).
+    #[serde(default, deserialize_with = "text")]
+    pub unit: Option<String>,
+}
+
+impl GenericIntake {
+    /// The generic fields of an intake's `data` (none when it is no object); the service's
+    /// own fields are its struct's to check.
+    pub fn of_data(data: &serde_json::Value) -> Result<Self, EngineError> {
+        let Some(o) = data.as_object() else {
+            return Ok(Self::default());
+        };
+        let generic = GENERIC_FIELDS
+            .iter()
+            .filter_map(|k| o.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect();
+        deserialize(serde_json::Value::Object(generic))
+    }
+}
+
+/// Deserializes intake data, naming the field of an error (`data.until`,
+/// `data.foreigner.birth_date`; an unknown field, `data.untill`; a missing one by serde's
+/// message only).
+fn deserialize<T: DeserializeOwned>(data: serde_json::Value) -> Result<T, EngineError> {
+    serde_path_to_error::deserialize(data).map_err(|e| {
+        let reason = e.inner().to_string();
+        let missing = reason
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next());
+        let field = match (e.path().to_string(), missing) {
+            (p, None) if p == "." => "data".to_string(),
+            (p, None) => format!("data.{p}"),
+            (p, Some(m)) if p == "." => format!("data.{m}"),
+            (p, Some(m)) => format!("data.{p}.{m}"),
+        };
+        EngineError::invalid(field, reason)
+    })
+}
 
 /// A service's typed intake data.
 pub(crate) trait IntakeData: DeserializeOwned {
@@ -32,21 +73,7 @@ pub(crate) trait IntakeData: DeserializeOwned {
                 o.remove(*k);
             }
         }
-        // The path names the field, an unknown one too (`untill`, `foreigner.nme`); a
-        // missing one is named by serde's message only.
-        serde_path_to_error::deserialize(data).map_err(|e| {
-            let reason = e.inner().to_string();
-            let missing = reason
-                .strip_prefix("missing field `")
-                .and_then(|r| r.split('`').next());
-            let field = match (e.path().to_string(), missing) {
-                (p, None) if p == "." => "data".to_string(),
-                (p, None) => format!("data.{p}"),
-                (p, Some(m)) if p == "." => format!("data.{m}"),
-                (p, Some(m)) => format!("data.{p}.{m}"),
-            };
-            EngineError::invalid(field, reason)
-        })
+        deserialize(data)
     }
 
     /// The intake data stored with an application (its `input`), as parsed at intake.
@@ -172,5 +199,14 @@ mod tests {
         assert_eq!(s.inner.unwrap().name.as_deref(), Some("a"));
         let s = Sample::parse(&json!({ "until": null })).unwrap();
         assert_eq!(s.until, None);
+    }
+
+    #[test]
+    fn the_generic_intake_reads_the_unit_whatever_the_service() {
+        let g = GenericIntake::of_data(&json!({ "unit": " C71-1 ", "kind": "x" })).unwrap();
+        assert_eq!(g.unit.as_deref(), Some("C71-1"));
+        assert_eq!(GenericIntake::of_data(&json!(null)).unwrap().unit, None);
+        let e = GenericIntake::of_data(&json!({ "unit": 7 })).unwrap_err();
+        assert_eq!(field(e), "data.unit");
     }
 }
