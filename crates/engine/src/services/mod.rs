@@ -25,9 +25,11 @@
 //!
 //! and the registers several of them keep: [`addresses`] (the address register),
 //! [`registrations`] (registrations at a place of residence), [`journals`] (the services'
-//! journals). Nothing outside this folder matches on a service code or a step number:
-//! the catalog names the hook or check a step runs, and [`rules`] finds a service's rules
-//! by its code.
+//! journals). Each module's intake data is a typed struct (`S3Intake`, `ForeignerIntake`,
+//! …) that its intake hook parses with unknown fields refused and its later hooks read
+//! back from the stored input (`intake::IntakeData`). Nothing outside this folder matches
+//! on a service code or a step number: the catalog names the hook or check a step runs,
+//! and [`rules`] finds a service's rules by its code.
 
 pub mod addresses;
 pub mod foreigners;
