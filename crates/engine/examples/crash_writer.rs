@@ -25,11 +25,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counter = Actor::staff("op71", Role::CounterOperator, UnitId::parse("C71-1")?);
     let applicant = Iin::parse("871008401427")?;
     let mut tasks = Vec::new();
-    for t in 0..8 {
+    for _ in 0..8 {
         let engine = engine.clone();
         let counter = counter.clone();
         tasks.push(tokio::spawn(async move {
-            for i in 0u64.. {
+            loop {
                 let cmd = Command::Accept(Accept {
                     service: "S1".into(),
                     channel: Channel::Counter,
@@ -37,7 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     applicant,
                     documents_presented: vec![],
                     missing: vec![],
-                    data: serde_json::json!({ "task": t, "i": i }),
+                    // S1 takes no intake data of its own (an unknown field is refused).
+                    data: serde_json::json!({}),
                 });
                 let Ok(Outcome::Accepted { application: a }) =
                     engine.execute(&counter, &cmd, None).await

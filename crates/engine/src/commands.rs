@@ -680,13 +680,15 @@ impl Engine {
             (Channel::Portal | Channel::Mobile, Role::Citizen)
                 if actor.iin.as_ref() == Some(&a.applicant) =>
             {
-                let u = a.data.get("unit").and_then(|v| v.as_str()).ok_or_else(|| {
-                    EngineError::invalid(
-                        "data.unit",
-                        "choose the unit where the result will be issued",
-                    )
-                })?;
-                UnitId::parse(u)?
+                let u = crate::services::intake::GenericIntake::of_data(&a.data)?
+                    .unit
+                    .ok_or_else(|| {
+                        EngineError::invalid(
+                            "data.unit",
+                            "choose the unit where the result will be issued",
+                        )
+                    })?;
+                UnitId::parse(&u)?
             }
             _ => {
                 return Err(EngineError::forbidden(format!(

@@ -4,12 +4,16 @@
 
 use drn_core::catalog::{StepCheck, StepHook};
 use drn_store::Value;
+use jiff::civil::Date;
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::json;
 
-use super::print::{civil, dmy, f, foreigner_fields, journal_field, js};
+use super::intake::{text, IntakeData};
+use super::journals::EntryIntake;
+use super::print::{day, dmy, f, foreigner_fields, journal_field};
 use super::ResultParts;
-use super::{s, Ending, Intake, ServiceRules, StepDone};
+use super::{Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
@@ -27,6 +31,37 @@ pub(crate) enum ForeignerService {
     /// S8: registration of a foreigner.
     Registration,
 }
+
+/// The intake data of S6 to S8: the foreigner's passport data and what the service's
+/// document names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ForeignerIntake {
+    pub foreigner: Foreigner,
+    /// S6: the border zone (settlement or section) to enter; required there.
+    #[serde(default, deserialize_with = "text")]
+    pub zone: Option<String>,
+    /// S6, S7: the purpose of the entry or the trip.
+    #[serde(default, deserialize_with = "text")]
+    pub purpose: Option<String>,
+    /// S7: the first day of the stay (the day of issue when not given).
+    #[serde(default, deserialize_with = "text")]
+    pub from: Option<Date>,
+    /// The last day: of the pass (S6), the stay (S7), the registration (S8).
+    #[serde(default, deserialize_with = "text")]
+    pub until: Option<Date>,
+    /// S6: the pass's last day under its other name, when `until` is not given.
+    #[serde(default, deserialize_with = "text")]
+    pub valid_until: Option<Date>,
+    /// S8: the address of stay by its code in the address register (РКА), …
+    #[serde(default, deserialize_with = "text")]
+    pub rka: Option<String>,
+    /// … or as written (the host's address when neither is given).
+    #[serde(default, deserialize_with = "text")]
+    pub address: Option<String>,
+}
+
+impl IntakeData for ForeignerIntake {}
 
 impl ForeignerService {
     /// The service's journal.
@@ -59,33 +94,32 @@ impl ServiceRules for ForeignerService {
         parts: ResultParts<'_>,
     ) -> Result<(), EngineError> {
         let ResultParts {
-            input,
             issued,
             issued_on,
             out,
             note,
             ..
         } = parts;
+        let input = ForeignerIntake::of(app)?;
         match self {
             ForeignerService::BorderZonePass => {
-                out.extend(foreigner_fields(&input["foreigner"]));
+                out.extend(foreigner_fields(&input.foreigner));
                 out.push(f(
                     "Шекаралық аймақ",
                     "Пограничная зона",
                     "Border zone",
-                    js(input, "zone").unwrap_or_default(),
+                    input.zone.unwrap_or_default(),
                 ));
-                let until = js(input, "until").or_else(|| js(input, "valid_until"));
                 out.push(f(
                     "Жарамдылық мерзімі",
                     "Срок действия",
                     "Valid",
-                    match until {
-                        Some(u) => format!("{} – {}", dmy(&e.tz, issued), civil(&u)),
+                    match input.until.or(input.valid_until) {
+                        Some(u) => format!("{} – {}", dmy(&e.tz, issued), day(u)),
                         None => format!("{} –", dmy(&e.tz, issued)),
                     },
                 ));
-                if let Some(pu) = js(input, "purpose") {
+                if let Some(pu) = input.purpose {
                     out.push(f("Кіру мақсаты", "Цель въезда", "Purpose", pu));
                 }
                 if let Some((n, _, _)) = e.journal_entry_of(&app.id, "border_passes").await? {
@@ -94,7 +128,7 @@ impl ServiceRules for ForeignerService {
                 out.push(issued_on);
             }
             ForeignerService::Invitation => {
-                let mut invitee = foreigner_fields(&input["foreigner"]);
+                let mut invitee = foreigner_fields(&input.foreigner);
                 for fl in &mut invitee {
                     fl.label = Text::new(
                         format!("Шақырылатын адам: {}", fl.label.kk),
@@ -118,10 +152,10 @@ impl ServiceRules for ForeignerService {
                         a.clone(),
                     ));
                 }
-                if let Some(pu) = js(input, "purpose") {
+                if let Some(pu) = input.purpose {
                     out.push(f("Сапар мақсаты", "Цель поездки", "Purpose", pu));
                 }
-                match (js(input, "from"), js(input, "until")) {
+                match (input.from, input.until) {
                     (None, None) => {}
                     (a, b) => out.push(f(
                         "Болу мерзімі",
@@ -129,8 +163,8 @@ impl ServiceRules for ForeignerService {
                         "Period",
                         format!(
                             "{} – {}",
-                            a.map(|x| civil(&x)).unwrap_or_else(|| dmy(&e.tz, issued)),
-                            b.map(|x| civil(&x)).unwrap_or_default()
+                            a.map(day).unwrap_or_else(|| dmy(&e.tz, issued)),
+                            b.map(day).unwrap_or_default()
                         ),
                     )),
                 }
@@ -140,13 +174,13 @@ impl ServiceRules for ForeignerService {
                 out.push(issued_on);
             }
             ForeignerService::Registration => {
-                out.extend(foreigner_fields(&input["foreigner"]));
+                out.extend(foreigner_fields(&input.foreigner));
                 let host = e.person_line(&app.applicant).await?;
-                let stay = match js(input, "rka") {
-                    Some(r) => e.address_text(&r).await?,
+                let stay = match &input.rka {
+                    Some(r) => e.address_text(r).await?,
                     None => None,
                 }
-                .or_else(|| js(input, "address"))
+                .or(input.address)
                 .or_else(|| host.address.clone());
                 if let Some(a) = stay {
                     out.push(f(
@@ -166,7 +200,6 @@ impl ServiceRules for ForeignerService {
                     .journal_entry_of(&app.id, "foreigner_registration")
                     .await?;
                 let since = entry.as_ref().map(|e| e.1).unwrap_or(issued);
-                let until = js(input, "until");
                 out.push(f(
                     "Тіркелген мерзімі",
                     "Срок регистрации",
@@ -174,7 +207,7 @@ impl ServiceRules for ForeignerService {
                     format!(
                         "{} – {}",
                         dmy(&e.tz, since),
-                        until.map(|u| civil(&u)).unwrap_or_default()
+                        input.until.map(day).unwrap_or_default()
                     ),
                 ));
                 if let Some((n, _, _)) = &entry {
@@ -200,17 +233,9 @@ impl ServiceRules for ForeignerService {
         _at: &Intake<'_>,
         data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
-        let f: Foreigner = serde_json::from_value(
-            data.get("foreigner").cloned().unwrap_or(json!(null)),
-        )
-        .map_err(|e| {
-            EngineError::invalid(
-                "data.foreigner",
-                format!("the foreigner's passport data: {e}"),
-            )
-        })?;
-        f.validate("data.foreigner")?;
-        if *self == ForeignerService::BorderZonePass && s(data, "zone").is_none() {
+        let input = ForeignerIntake::parse(data)?;
+        input.foreigner.validate("data.foreigner")?;
+        if *self == ForeignerService::BorderZonePass && input.zone.is_none() {
             return Err(EngineError::invalid(
                 "data.zone",
                 "the border zone (settlement or section) to enter",
@@ -234,15 +259,15 @@ impl ServiceRules for ForeignerService {
             )));
         }
         let now = done.now;
-        let f = app.data["input"]["foreigner"].clone();
+        let input = ForeignerIntake::of(app)?;
         let number = e
             .write_journal(
                 c,
                 self.journal(),
                 app,
                 &app.holder_unit.clone(),
-                &foreigner_subject(&f),
-                json!({ "foreigner": f, "stamp": true, "until": app.data["input"].get("until") }),
+                &input.foreigner.key(),
+                json!({ "foreigner": input.foreigner, "stamp": true, "until": input.until }),
                 now,
             )
             .await?;
@@ -276,9 +301,23 @@ impl ServiceRules for ForeignerService {
     ) -> Result<serde_json::Value, EngineError> {
         // S8 through the portal: the insert is signed electronically.
         let e_signed = *self == ForeignerService::Registration && app.process == "portal";
-        let subject = foreigner_subject(&app.data["input"]["foreigner"]);
+        let input = ForeignerIntake::of(app)?;
+        let about = EntryIntake {
+            foreigner: Some(&input.foreigner),
+            zone: input.zone.as_deref(),
+        };
+        let subject = input.foreigner.key();
         let mut out = e
-            .result_journal_entry(c, app, self.journal(), &subject, document, e_signed, now)
+            .result_journal_entry(
+                c,
+                app,
+                self.journal(),
+                &subject,
+                about,
+                document,
+                e_signed,
+                now,
+            )
             .await?;
         if e_signed {
             out["insert"] =
@@ -288,18 +327,6 @@ impl ServiceRules for ForeignerService {
     }
 }
 
-pub(crate) fn foreigner_subject(f: &serde_json::Value) -> String {
-    format!(
-        "F:{}:{}",
-        f["citizenship"]
-            .as_str()
-            .unwrap_or("")
-            .trim()
-            .to_uppercase(),
-        f["passport"].as_str().unwrap_or("").trim().to_uppercase()
-    )
-}
-
 impl Engine {
     /// S6-S8: the subject against the special records.
     pub(crate) async fn special_records_check(
@@ -307,8 +334,8 @@ impl Engine {
         c: &mut Ctx<'_>,
         app: &Application,
     ) -> Result<(bool, serde_json::Value), EngineError> {
-        let f = &app.data["input"]["foreigner"];
-        let passport = f["passport"].as_str().unwrap_or("").trim().to_uppercase();
+        let f = ForeignerIntake::of(app)?.foreigner;
+        let passport = f.passport.trim().to_uppercase();
         let hit = c
             .fetch_optional(
                 "SELECT reason FROM special_records WHERE subject = $1 OR subject = $2 LIMIT 1",

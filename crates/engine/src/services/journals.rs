@@ -27,6 +27,14 @@ pub struct JournalEntry {
     pub data: serde_json::Value,
 }
 
+/// What a result's new journal entry records of the intake: the foreigner and the border
+/// zone (S6 to S9; none for S2).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EntryIntake<'a> {
+    pub foreigner: Option<&'a Foreigner>,
+    pub zone: Option<&'a str>,
+}
+
 /// The journals the services keep.
 pub const JOURNALS: &[(&str, &str)] = &[
     ("temporary_id", "S2"),
@@ -163,11 +171,11 @@ impl Engine {
         app: &Application,
         journal: &str,
         subject: &str,
+        about: EntryIntake<'_>,
         document: &str,
         e_signed_insert: bool,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
-        let input = &app.data["input"];
         let already = c
             .fetch_optional(
                 "SELECT number FROM journal_entries WHERE application_id = $1 AND journal = $2",
@@ -185,7 +193,7 @@ impl Engine {
                     app,
                     &app.holder_unit,
                     subject,
-                    json!({ "foreigner": input.get("foreigner"), "zone": input.get("zone"), "document": document, "e_signed_insert": e_signed_insert }),
+                    json!({ "foreigner": about.foreigner, "zone": about.zone, "document": document, "e_signed_insert": e_signed_insert }),
                     now,
                 )
                 .await?

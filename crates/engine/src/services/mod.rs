@@ -25,12 +25,15 @@
 //!
 //! and the registers several of them keep: [`addresses`] (the address register),
 //! [`registrations`] (registrations at a place of residence), [`journals`] (the services'
-//! journals). Nothing outside this folder matches on a service code or a step number:
-//! the catalog names the hook or check a step runs, and [`rules`] finds a service's rules
-//! by its code.
+//! journals). Each module's intake data is a typed struct (`S3Intake`, `ForeignerIntake`,
+//! …) that its intake hook parses with unknown fields refused and its later hooks read
+//! back from the stored input (`intake::IntakeData`). Nothing outside this folder matches
+//! on a service code or a step number: the catalog names the hook or check a step runs,
+//! and [`rules`] finds a service's rules by its code.
 
 pub mod addresses;
 pub mod foreigners;
+pub(crate) mod intake;
 pub mod journals;
 pub mod print;
 pub mod registrations;
@@ -56,12 +59,14 @@ use crate::model::*;
 use crate::rows::{insert_event, load_application};
 use crate::tx::Ctx;
 use crate::Engine;
+use intake::{IntakeData, NoIntake};
 
 pub use crate::model::{AcceptForeigner, Foreigner};
 pub use addresses::{Address, DistrictAddresses};
 pub use journals::{JournalEntry, JOURNALS};
 pub use registrations::Registration;
 pub use s3::CounterTask;
+pub use s9::applicant_foreigner;
 
 /// How a step's service hook ended the application (S9: an error message).
 #[derive(Debug, Clone)]
@@ -106,15 +111,17 @@ pub(crate) trait ServiceRules {
     /// The catalog checks this service runs.
     const CHECKS: &'static [StepCheck] = &[];
 
-    /// Checks and completes the intake data (the `data` of the intake, an object).
+    /// Checks and completes the intake data (the `data` of the intake, an object): parses
+    /// it into the service's [`IntakeData`] struct and validates it. A service that reads
+    /// no data of its own takes none.
     async fn intake(
         &self,
         _e: &Engine,
         _c: &mut Ctx<'_>,
         _at: &Intake<'_>,
-        _data: &mut serde_json::Value,
+        data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
-        Ok(())
+        NoIntake::parse(data).map(|_| ())
     }
 
     /// What happens right after acceptance on `channel`.
@@ -218,8 +225,6 @@ pub(crate) trait ServiceRules {
 
 /// What a service's result document is made of, for its module to fill in.
 pub(crate) struct ResultParts<'a> {
-    /// The intake's data.
-    pub input: &'a serde_json::Value,
     /// What the `issued` event recorded.
     pub result: &'a serde_json::Value,
     /// When it was issued.
@@ -355,14 +360,6 @@ pub fn leaves_counter_tasks(code: &str) -> bool {
 /// The journal the service keeps, if any.
 pub fn journal_of(code: &str) -> Option<&'static str> {
     JOURNALS.iter().find(|(_, s)| *s == code).map(|(j, _)| *j)
-}
-
-/// A trimmed, non-empty string field of an intake's JSON data.
-pub(crate) fn s(v: &serde_json::Value, k: &str) -> Option<String> {
-    v.get(k)
-        .and_then(|x| x.as_str())
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
 }
 
 pub(crate) fn is_staff(role: Role) -> bool {

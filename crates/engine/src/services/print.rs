@@ -11,7 +11,7 @@ use jiff::Timestamp;
 
 use crate::documents::PersonLine;
 use crate::error::EngineError;
-use crate::model::{Application, UnitId};
+use crate::model::{Application, Foreigner, UnitId};
 use crate::Engine;
 
 use super::{rules, with_rules, ResultParts, Rules, ServiceRules};
@@ -84,8 +84,13 @@ pub fn js(v: &serde_json::Value, k: &str) -> Option<String> {
 /// A `YYYY-MM-DD` date as printed (`DD.MM.YYYY`), anything else as it is.
 pub fn civil(s: &str) -> String {
     s.parse::<jiff::civil::Date>()
-        .map(|d| d.strftime("%d.%m.%Y").to_string())
+        .map(day)
         .unwrap_or_else(|_| s.to_string())
+}
+
+/// A date as printed (`DD.MM.YYYY`).
+pub fn day(d: jiff::civil::Date) -> String {
+    d.strftime("%d.%m.%Y").to_string()
 }
 
 pub(crate) fn sex_text(code: &str) -> &'static str {
@@ -141,10 +146,10 @@ pub(crate) fn journal_field(number: &str) -> Field {
 }
 
 /// A foreigner's passport data as printed (S6-S9).
-pub fn foreigner_fields(v: &serde_json::Value) -> Vec<Field> {
-    let name = [js(v, "surname"), js(v, "given_name")]
+pub fn foreigner_fields(v: &Foreigner) -> Vec<Field> {
+    let name = [v.surname.trim(), v.given_name.trim()]
         .into_iter()
-        .flatten()
+        .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
         .to_uppercase();
@@ -154,25 +159,20 @@ pub fn foreigner_fields(v: &serde_json::Value) -> Vec<Field> {
             "Туған күні",
             "Дата рождения",
             "Date of birth",
-            js(v, "birth_date").map(|d| civil(&d)).unwrap_or_default(),
+            day(v.birth_date),
         ),
-        f(
-            "Жынысы",
-            "Пол",
-            "Sex",
-            sex_text(js(v, "sex").as_deref().unwrap_or("")),
-        ),
+        f("Жынысы", "Пол", "Sex", sex_text(v.sex.code())),
         f(
             "Азаматтығы",
             "Гражданство",
             "Citizenship",
-            js(v, "citizenship").unwrap_or_default().to_uppercase(),
+            v.citizenship.trim().to_uppercase(),
         ),
         f(
             "Паспорт нөмірі",
             "Номер паспорта",
             "Passport",
-            js(v, "passport").unwrap_or_default().to_uppercase(),
+            v.passport.trim().to_uppercase(),
         ),
     ]
 }
@@ -250,7 +250,6 @@ impl Engine {
         issued: Timestamp,
         note: &mut Option<Text>,
     ) -> Result<Vec<Field>, EngineError> {
-        let input = &app.data["input"];
         let (_, result) = self.issued_event(&app.id).await?;
         let mut out = Vec::new();
         let issued_on = f(
@@ -260,7 +259,6 @@ impl Engine {
             dmy(&self.tz, issued),
         );
         let parts = ResultParts {
-            input,
             result: &result,
             issued,
             issued_on,

@@ -14,7 +14,7 @@ use crate::writer::Work;
 use crate::Engine;
 
 use super::addresses::Address;
-use super::{is_staff, s};
+use super::is_staff;
 
 /// A person's registration at a place of residence or of stay.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -51,6 +51,7 @@ impl Engine {
         r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 
+    /// Writes a registration; `owner` is the dwelling owner S3's intake named (para 5).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn insert_registration(
         &self,
@@ -59,6 +60,7 @@ impl Engine {
         kind: &str,
         rka: Option<&str>,
         app: &Application,
+        owner: Option<&Iin>,
         valid_to: Option<Timestamp>,
         now: Timestamp,
         data: serde_json::Value,
@@ -72,7 +74,7 @@ impl Engine {
                 Value::from(kind),
                 Value::from(rka.map(String::from)),
                 Value::from(app.id.as_str()),
-                Value::from(s(&app.data["input"], "owner_iin")),
+                Value::from(owner.map(Iin::to_string)),
                 Value::from(now.as_microsecond()),
                 Value::from(valid_to.map(|t| t.as_microsecond())),
                 Value::from(data.to_string()),

@@ -3,12 +3,16 @@
 //! that entry.
 
 use drn_core::catalog::StepHook;
+use jiff::civil::Date;
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::json;
 
-use super::print::{address_field, civil, f, journal_field, js, person_fields};
+use super::intake::{text, IntakeData};
+use super::journals::EntryIntake;
+use super::print::{address_field, day, f, journal_field, person_fields};
 use super::ResultParts;
-use super::{Ending, ServiceRules, StepDone};
+use super::{Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
@@ -21,6 +25,20 @@ pub const SERVICE: &str = "S2";
 /// The journal of temporary ID cards.
 pub const JOURNAL: &str = "temporary_id";
 
+/// The intake data of S2.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S2Intake {
+    /// Why the temporary card is issued (the passport lost, the ID card being made, …).
+    #[serde(default, deserialize_with = "text")]
+    pub reason: Option<String>,
+    /// The last day the temporary card is valid, when the intake names it.
+    #[serde(default, deserialize_with = "text")]
+    pub valid_until: Option<Date>,
+}
+
+impl IntakeData for S2Intake {}
+
 /// The rules of S2.
 pub(crate) struct TemporaryId;
 
@@ -31,6 +49,16 @@ impl ServiceRules for TemporaryId {
         Some(DocumentKind::TemporaryIdCard)
     }
 
+    async fn intake(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        S2Intake::parse(data).map(|_| ())
+    }
+
     async fn result_fields(
         &self,
         e: &Engine,
@@ -38,30 +66,26 @@ impl ServiceRules for TemporaryId {
         _kind: DocumentKind,
         parts: ResultParts<'_>,
     ) -> Result<(), EngineError> {
-        let ResultParts {
-            input,
-            issued_on,
-            out,
-            ..
-        } = parts;
+        let ResultParts { issued_on, out, .. } = parts;
+        let input = S2Intake::of(app)?;
         let p = e.person_line(&app.applicant).await?;
         out.extend(person_fields(&app.applicant, &p));
         if let Some(a) = &p.address {
             out.push(address_field(a.clone()));
         }
-        if let Some(r) = js(input, "reason") {
+        if let Some(r) = input.reason {
             out.push(f("Беру негізі", "Основание выдачи", "Reason", r));
         }
         if let Some((n, _, _)) = e.journal_entry_of(&app.id, "temporary_id").await? {
             out.push(journal_field(&n));
         }
         out.push(issued_on);
-        if let Some(u) = js(input, "valid_until") {
+        if let Some(u) = input.valid_until {
             out.push(f(
                 "Жарамдылық мерзімі",
                 "Действительно до",
                 "Valid until",
-                civil(&u),
+                day(u),
             ));
         }
         Ok(())
@@ -79,6 +103,7 @@ impl ServiceRules for TemporaryId {
             return Err(EngineError::Corrupt(format!("S2 runs no hook {hook:?}")));
         }
         // The form of completion of the district's step: the journal entry.
+        let input = S2Intake::of(app)?;
         let number = e
             .write_journal(
                 c,
@@ -86,7 +111,7 @@ impl ServiceRules for TemporaryId {
                 app,
                 &app.holder_unit.clone(),
                 &app.applicant.clone(),
-                json!({ "reason": app.data["input"].get("reason"), "valid_until": app.data["input"].get("valid_until") }),
+                json!({ "reason": input.reason, "valid_until": input.valid_until }),
                 done.now,
             )
             .await?;
@@ -110,7 +135,8 @@ impl ServiceRules for TemporaryId {
         document: &str,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
-        e.result_journal_entry(c, app, JOURNAL, &app.applicant, document, false, now)
+        let none = EntryIntake::default();
+        e.result_journal_entry(c, app, JOURNAL, &app.applicant, none, document, false, now)
             .await
     }
 }

@@ -11,15 +11,89 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::intake::{text, FieldText, IntakeData};
 use super::print::{address_field, dmy, f, js, person_fields, registration_kind_text, rka_field};
 use super::ResultParts;
-use super::{is_staff, s, AfterAccept, Intake, ServiceRules};
+use super::{is_staff, AfterAccept, Intake, ServiceRules};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
 use drn_core::Text;
 use drn_docs::DocumentKind;
+
+/// The kind of a registration (вид регистрации).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum RegistrationKind {
+    /// At the place of residence (по месту жительства).
+    #[default]
+    Permanent,
+    /// At the place of stay (по месту пребывания), until a day.
+    Temporary,
+    /// 2018 para 4: the status "not established at a place of residence", in place of an
+    /// address.
+    NotEstablished,
+}
+
+impl RegistrationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationKind::Permanent => "permanent",
+            RegistrationKind::Temporary => "temporary",
+            RegistrationKind::NotEstablished => "not_established",
+        }
+    }
+}
+
+impl FieldText for RegistrationKind {
+    fn from_text(s: &str) -> Result<Self, String> {
+        [
+            RegistrationKind::Permanent,
+            RegistrationKind::Temporary,
+            RegistrationKind::NotEstablished,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or_else(|| "permanent, temporary or not_established".to_string())
+    }
+}
+
+/// The intake data of S3.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S3Intake {
+    /// The kind; permanent when not given (the intake writes it).
+    #[serde(default, deserialize_with = "text")]
+    pub kind: Option<RegistrationKind>,
+    /// The dwelling's code in the address register (РКА).
+    #[serde(default, deserialize_with = "text")]
+    pub rka: Option<String>,
+    /// The last day of a temporary stay.
+    #[serde(default, deserialize_with = "text")]
+    pub until: Option<Date>,
+    /// Para 5, at a counter: the dwelling owner's IIN, …
+    #[serde(default, deserialize_with = "text")]
+    pub owner_iin: Option<Iin>,
+    /// … the number of their ID card, when the owner is someone else, …
+    #[serde(default, deserialize_with = "text")]
+    pub owner_id_document: Option<String>,
+    /// … and their consent.
+    #[serde(default)]
+    pub owner_consent: Option<bool>,
+    /// The dwelling's address as the register gives it: written by the intake from `rka`,
+    /// never sent.
+    #[serde(default, deserialize_with = "text")]
+    pub address: Option<String>,
+}
+
+impl IntakeData for S3Intake {}
+
+impl S3Intake {
+    /// The kind, permanent when not given.
+    pub fn kind(&self) -> RegistrationKind {
+        self.kind.unwrap_or_default()
+    }
+}
 
 /// The rules of S3.
 pub(crate) struct ResidenceRegistration;
@@ -118,7 +192,7 @@ impl ServiceRules for ResidenceRegistration {
         _document: &str,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
-        let input = app.data["input"].clone();
+        let input = S3Intake::of(app)?;
         e.s3_register(c, app, &input, now).await
     }
 }
@@ -148,11 +222,18 @@ impl Engine {
         applicant: &str,
         data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
-        let kind = s(data, "kind").unwrap_or_else(|| "permanent".into());
-        data["kind"] = json!(kind);
-        match kind.as_str() {
-            "permanent" | "temporary" => {}
-            "not_established" if ver.id != "2014" => {
+        let input = S3Intake::parse(data)?;
+        if input.address.is_some() {
+            return Err(EngineError::invalid(
+                "data.address",
+                "the address is taken from the register: send its code (data.rka)",
+            ));
+        }
+        let kind = input.kind();
+        data["kind"] = json!(kind.as_str());
+        match kind {
+            RegistrationKind::Permanent | RegistrationKind::Temporary => {}
+            RegistrationKind::NotEstablished if ver.id != "2014" => {
                 // 2018 para 4: the status, in place of an address.
                 if p.channel != Channel::Counter {
                     return Err(EngineError::invalid(
@@ -162,20 +243,16 @@ impl Engine {
                 }
                 return Ok(());
             }
-            "not_established" => {
+            RegistrationKind::NotEstablished => {
                 return Err(EngineError::invalid(
                     "data.kind",
                     "the status \"not established at a place of residence\" exists from 2018",
                 ))
             }
-            _ => {
-                return Err(EngineError::invalid(
-                    "data.kind",
-                    "permanent, temporary or not_established",
-                ))
-            }
         }
-        let rka = s(data, "rka")
+        let rka = input
+            .rka
+            .clone()
             .ok_or_else(|| EngineError::invalid("data.rka", "the address's code (РКА)"))?;
         let addr = self
             .address_in(c, &rka)
@@ -188,12 +265,10 @@ impl Engine {
                 )
             })?;
         data["address"] = json!(addr.full);
-        if kind == "temporary" {
-            let until: Date = s(data, "until")
-                .and_then(|u| u.parse().ok())
-                .ok_or_else(|| {
-                    EngineError::invalid("data.until", "the last day of the temporary stay")
-                })?;
+        if kind == RegistrationKind::Temporary {
+            let until: Date = input.until.ok_or_else(|| {
+                EngineError::invalid("data.until", "the last day of the temporary stay")
+            })?;
             let today = self.now().to_zoned(self.tz.clone()).date();
             if until <= today {
                 return Err(EngineError::invalid("data.until", "a day after today"));
@@ -227,19 +302,18 @@ impl Engine {
             }
             _ => {
                 // Para 5: the dwelling owner's consent and ID card.
-                let owner = s(data, "owner_iin").ok_or_else(|| {
+                let owner = input.owner_iin.ok_or_else(|| {
                     EngineError::invalid("data.owner_iin", "the dwelling owner's IIN")
                 })?;
-                Iin::parse(&owner)
-                    .map_err(|e| EngineError::invalid("data.owner_iin", e.to_string()))?;
+                let owner = owner.to_string();
                 if owner != applicant {
-                    if data.get("owner_consent").and_then(|v| v.as_bool()) != Some(true) {
+                    if input.owner_consent != Some(true) {
                         return Err(EngineError::invalid(
                             "data.owner_consent",
                             "the dwelling owner's consent to the registration is required",
                         ));
                     }
-                    if s(data, "owner_id_document").is_none() {
+                    if input.owner_id_document.is_none() {
                         return Err(EngineError::invalid(
                             "data.owner_id_document",
                             "the number of the dwelling owner's ID card",
@@ -258,12 +332,13 @@ impl Engine {
         &self,
         c: &mut Ctx<'_>,
         app: &Application,
-        input: &serde_json::Value,
+        input: &S3Intake,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
-        let kind = s(input, "kind").unwrap_or_else(|| "permanent".into());
+        let kind = input.kind();
+        let owner = input.owner_iin.as_ref();
         let person = app.applicant.clone();
-        if kind == "not_established" {
+        if kind == RegistrationKind::NotEstablished {
             let ended = self.end_registrations(c, &person, app, now, false).await?;
             let id = self
                 .insert_registration(
@@ -272,26 +347,29 @@ impl Engine {
                     "not_established",
                     None,
                     app,
+                    owner,
                     None,
                     now,
                     json!({}),
                 )
                 .await?;
-            return Ok(json!({ "registration": id, "kind": kind, "ended_previous": ended }));
+            return Ok(
+                json!({ "registration": id, "kind": kind.as_str(), "ended_previous": ended }),
+            );
         }
-        let rka = s(input, "rka").unwrap_or_default();
+        let rka = input.rka.clone().unwrap_or_default();
         let addr = self.address_in(c, &rka).await?.ok_or_else(|| {
             EngineError::invalid("data.rka", format!("{rka} is not in the register"))
         })?;
-        let (ended, valid_to) = if kind == "permanent" {
+        let (ended, valid_to) = if kind == RegistrationKind::Permanent {
             // Para 4: registration at a new place ends the previous one automatically.
             (
                 self.end_registrations(c, &person, app, now, false).await?,
                 None,
             )
         } else {
-            let until: Option<Date> = s(input, "until").and_then(|u| u.parse().ok());
-            let to = until
+            let to = input
+                .until
                 .and_then(|d| d.to_zoned(self.tz.clone()).ok())
                 .map(|z| z.timestamp());
             (0, to)
@@ -300,18 +378,19 @@ impl Engine {
             .insert_registration(
                 c,
                 &person,
-                &kind,
+                kind.as_str(),
                 Some(&rka),
                 app,
+                owner,
                 valid_to,
                 now,
                 json!({ "address": addr.full }),
             )
             .await?;
-        if kind == "permanent" {
+        if kind == RegistrationKind::Permanent {
             self.set_person_address(c, &person, &addr, now).await?;
         }
-        let mut out = json!({ "registration": id, "kind": kind, "rka": rka, "address": addr.full, "ended_previous": ended });
+        let mut out = json!({ "registration": id, "kind": kind.as_str(), "rka": rka, "address": addr.full, "ended_previous": ended });
         if matches!(app.channel, Channel::Portal | Channel::Mobile) {
             // 2014 para 4: the notice in the personal cabinet, and the chip rewrite waits
             // for the citizen at a counter.

@@ -3,11 +3,13 @@
 //! убытия) in its journal.
 
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::json;
 
+use super::intake::{text, FieldText, IntakeData};
 use super::print::{dmy, f, ground_text, journal_field, js, person_fields, rka_field};
 use super::ResultParts;
-use super::{s, Intake, ServiceRules};
+use super::{Intake, ServiceRules};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
@@ -21,13 +23,70 @@ pub const SERVICE: &str = "S4";
 /// The journal of departure address sheets.
 pub const JOURNAL: &str = "departure_sheets";
 
-/// S4 grounds by version (2014 para 4 and 2018 para 4 as restated).
-pub(crate) fn s4_grounds(version: &str) -> &'static [&'static str] {
-    match version {
-        "2014" => &["abroad", "court", "prison"],
-        _ => &["abroad", "court"],
+/// A ground of deregistration (основание снятия с регистрационного учёта).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ground {
+    /// Departure abroad for permanent residence.
+    Abroad,
+    /// A court decision on the dwelling owner's application.
+    Court,
+    /// A sentence of imprisonment (2014 only).
+    Prison,
+}
+
+impl Ground {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ground::Abroad => "abroad",
+            Ground::Court => "court",
+            Ground::Prison => "prison",
+        }
     }
 }
+
+impl FieldText for Ground {
+    fn from_text(s: &str) -> Result<Self, String> {
+        [Ground::Abroad, Ground::Court, Ground::Prison]
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                format!("{s:?} is not a ground of deregistration (abroad, court, prison)")
+            })
+    }
+}
+
+/// S4 grounds by version (2014 para 4 and 2018 para 4 as restated).
+pub(crate) fn s4_grounds(version: &str) -> &'static [Ground] {
+    match version {
+        "2014" => &[Ground::Abroad, Ground::Court, Ground::Prison],
+        _ => &[Ground::Abroad, Ground::Court],
+    }
+}
+
+fn grounds_list(version: &str) -> String {
+    s4_grounds(version)
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The intake data of S4.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S4Intake {
+    /// The ground; required, and one of the version's.
+    #[serde(default, deserialize_with = "text")]
+    pub ground: Option<Ground>,
+    /// The court decision (number and date), for the ground `court`.
+    #[serde(default, deserialize_with = "text")]
+    pub court_decision: Option<String>,
+    /// Where the person leaves for (the departure sheet's destination).
+    #[serde(default, deserialize_with = "text")]
+    pub destination: Option<String>,
+}
+
+impl IntakeData for S4Intake {}
 
 /// The rules of S4.
 pub(crate) struct Deregistration;
@@ -45,12 +104,12 @@ impl ServiceRules for Deregistration {
         parts: ResultParts<'_>,
     ) -> Result<(), EngineError> {
         let ResultParts {
-            input,
             result,
             issued,
             out,
             ..
         } = parts;
+        let input = S4Intake::of(app)?;
         let p = e.person_line(&app.applicant).await?;
         out.extend(person_fields(&app.applicant, &p));
         let entry = e.journal_entry_of(&app.id, "departure_sheets").await?;
@@ -72,17 +131,20 @@ impl ServiceRules for Deregistration {
         if let Some(r) = &rka {
             out.push(rka_field(r));
         }
-        let ground = js(input, "ground").or_else(|| js(result, "ground"));
+        let ground = input
+            .ground
+            .map(|g| g.as_str().to_string())
+            .or_else(|| js(result, "ground"));
         out.push(f(
             "Тіркеуден шығару негізі",
             "Основание снятия с регистрации",
             "Ground",
             ground.as_deref().map(ground_text).unwrap_or_default(),
         ));
-        if let Some(c) = js(input, "court_decision") {
+        if let Some(c) = input.court_decision {
             out.push(f("Сот шешімі", "Решение суда", "Court decision", c));
         }
-        if let Some(d) = js(input, "destination") {
+        if let Some(d) = input.destination {
             out.push(f("Кету орны", "Место убытия", "Destination", d));
         }
         out.push(f(
@@ -105,26 +167,28 @@ impl ServiceRules for Deregistration {
     ) -> Result<(), EngineError> {
         let ver = at.version;
         let applicant = at.applicant;
-        let ground = s(data, "ground").ok_or_else(|| {
+        let input = S4Intake::parse(data)?;
+        let ground = input.ground.ok_or_else(|| {
             EngineError::invalid(
                 "data.ground",
                 format!(
                     "the ground of deregistration: one of {}",
-                    s4_grounds(&ver.id).join(", ")
+                    grounds_list(&ver.id)
                 ),
             )
         })?;
-        if !s4_grounds(&ver.id).contains(&ground.as_str()) {
+        if !s4_grounds(&ver.id).contains(&ground) {
             return Err(EngineError::invalid(
                 "data.ground",
                 format!(
-                    "{ground:?} is not a ground of deregistration under the {} rules (grounds: {})",
+                    "{:?} is not a ground of deregistration under the {} rules (grounds: {})",
+                    ground.as_str(),
                     ver.id,
-                    s4_grounds(&ver.id).join(", ")
+                    grounds_list(&ver.id)
                 ),
             ));
         }
-        if ground == "court" && s(data, "court_decision").is_none() {
+        if ground == Ground::Court && input.court_decision.is_none() {
             return Err(EngineError::invalid(
                 "data.court_decision",
                 "the court decision (number and date) on the dwelling owner's application",
@@ -161,9 +225,9 @@ impl ServiceRules for Deregistration {
         document: &str,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
-        let input = app.data["input"].clone();
+        let input = S4Intake::of(app)?;
         let unit = app.holder_unit.clone();
-        let ground = s(&input, "ground").unwrap_or_default();
+        let ground = input.ground.map(Ground::as_str).unwrap_or_default();
         let ended = e
             .end_registrations(c, &app.applicant, app, now, true)
             .await?;
@@ -178,7 +242,7 @@ impl ServiceRules for Deregistration {
                 app,
                 &unit,
                 &app.applicant,
-                json!({ "ground": ground, "from": from, "destination": input.get("destination"), "court_decision": input.get("court_decision"), "document": document }),
+                json!({ "ground": ground, "from": from, "destination": input.destination, "court_decision": input.court_decision, "document": document }),
                 now,
             )
             .await?;

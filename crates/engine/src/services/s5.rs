@@ -6,13 +6,15 @@ use drn_core::catalog::{StepCheck, StepHook};
 use drn_core::{Bin, Channel, Iin};
 use drn_store::Value;
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::json;
 
+use super::intake::{text, IntakeData};
 use super::print::{
     address_field, dmy, f, journal_field, js, person_fields, registration_kind_text, rka_field,
 };
 use super::ResultParts;
-use super::{s, AfterAccept, Ending, Intake, ServiceRules, StepDone};
+use super::{AfterAccept, Ending, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::rows::insert_event;
@@ -23,6 +25,40 @@ use drn_docs::DocumentKind;
 
 /// The journal of address certificates.
 pub const JOURNAL: &str = "address_certificates";
+
+/// The intake data of S5: whose address is certified.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S5Intake {
+    /// A legal entity's BIN, …
+    #[serde(default, deserialize_with = "text")]
+    pub bin: Option<Bin>,
+    /// … or a person's IIN (the applicant's when neither is given: the intake writes it).
+    #[serde(default, deserialize_with = "text")]
+    pub iin: Option<Iin>,
+    /// The legal entity's address (РКА) to certify.
+    #[serde(default, deserialize_with = "text")]
+    pub rka: Option<String>,
+}
+
+impl IntakeData for S5Intake {}
+
+impl S5Intake {
+    /// The subject of the certificate: the BIN, else the IIN, else the applicant.
+    fn subject(&self, app: &Application) -> String {
+        match self.bin {
+            Some(b) => b.to_string(),
+            None => self.person(app),
+        }
+    }
+
+    /// The person whose address is certified, when it is no legal entity's.
+    fn person(&self, app: &Application) -> String {
+        self.iin
+            .map(|i| i.to_string())
+            .unwrap_or_else(|| app.applicant.clone())
+    }
+}
 
 /// The rules of S5.
 pub(crate) struct AddressCertificate;
@@ -43,20 +79,17 @@ impl ServiceRules for AddressCertificate {
         parts: ResultParts<'_>,
     ) -> Result<(), EngineError> {
         let ResultParts {
-            input,
             issued_on,
             out,
             note,
             ..
         } = parts;
+        let input = S5Intake::of(app)?;
         let entry = e.journal_entry_of(&app.id, "address_certificates").await?;
         let data = entry.as_ref().map(|e| e.2.clone()).unwrap_or(json!(null));
-        let subject = js(&data, "subject")
-            .or_else(|| js(input, "bin"))
-            .or_else(|| js(input, "iin"))
-            .unwrap_or_else(|| app.applicant.clone());
+        let subject = js(&data, "subject").unwrap_or_else(|| input.subject(app));
         let rka = js(&data, "rka");
-        if js(input, "bin").is_some() {
+        if input.bin.is_some() {
             out.push(f("БСН", "БИН", "BIN", subject.clone()));
         } else {
             let p = e.person_line(&subject).await?;
@@ -104,23 +137,15 @@ impl ServiceRules for AddressCertificate {
         at: &Intake<'_>,
         data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
-        let applicant = at.applicant;
-        match (s(data, "bin"), s(data, "iin")) {
-            (Some(b), _) => {
-                Bin::parse(&b).map_err(|e| EngineError::invalid("data.bin", e.to_string()))?;
-                if s(data, "rka").is_none() {
-                    return Err(EngineError::invalid(
-                        "data.rka",
-                        "the legal entity's address (РКА) to certify",
-                    ));
-                }
-            }
-            (None, Some(i)) => {
-                Iin::parse(&i).map_err(|e| EngineError::invalid("data.iin", e.to_string()))?;
-            }
-            (None, None) => {
-                data["iin"] = json!(applicant);
-            }
+        let input = S5Intake::parse(data)?;
+        if input.bin.is_some() && input.rka.is_none() {
+            return Err(EngineError::invalid(
+                "data.rka",
+                "the legal entity's address (РКА) to certify",
+            ));
+        }
+        if input.bin.is_none() && input.iin.is_none() {
+            data["iin"] = json!(at.applicant);
         }
         Ok(())
     }
@@ -161,8 +186,9 @@ impl ServiceRules for AddressCertificate {
             .ok_or_else(|| {
                 EngineError::invalid("note", format!("{rka} is not an active address"))
             })?;
-        let subject = s(&app.data["input"], "iin").unwrap_or_else(|| app.applicant.clone());
-        if s(&app.data["input"], "bin").is_none() {
+        let input = S5Intake::of(app)?;
+        let subject = input.person(app);
+        if input.bin.is_none() {
             if let Some((id, _)) = e.open_permanent(c, &subject).await? {
                 c.push(
                     "UPDATE registrations SET rka = $1 WHERE id = $2",
@@ -175,6 +201,7 @@ impl ServiceRules for AddressCertificate {
                     "permanent",
                     Some(&rka),
                     app,
+                    None,
                     None,
                     now,
                     json!({ "corrected": true }),
@@ -222,7 +249,7 @@ impl ServiceRules for AddressCertificate {
         document: &str,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
-        let input = app.data["input"].clone();
+        let input = S5Intake::of(app)?;
         let unit = app.holder_unit.clone();
         let (passed, detail) = e.s5_check(c, app).await?;
         if !passed {
@@ -231,9 +258,7 @@ impl ServiceRules for AddressCertificate {
             ));
         }
         let checked = json!({ "detail": detail });
-        let subject = s(&input, "bin")
-            .or_else(|| s(&input, "iin"))
-            .unwrap_or_else(|| app.applicant.clone());
+        let subject = input.subject(app);
         // Para 4 (2014): signed by both authorities.
         let certificate = json!({
             "subject": subject,
@@ -260,9 +285,9 @@ impl Engine {
         c: &mut Ctx<'_>,
         app: &Application,
     ) -> Result<(bool, serde_json::Value), EngineError> {
-        let input = &app.data["input"];
-        if let Some(bin) = s(input, "bin") {
-            let rka = s(input, "rka").unwrap_or_default();
+        let input = S5Intake::of(app)?;
+        if let Some(bin) = input.bin.map(|b| b.to_string()) {
+            let rka = input.rka.unwrap_or_default();
             return Ok(match self.address_in(c, &rka).await?.filter(|a| a.active) {
                 Some(a) => (true, json!({ "bin": bin, "rka": rka, "address": a.full })),
                 None => (
@@ -271,7 +296,7 @@ impl Engine {
                 ),
             });
         }
-        let iin = s(input, "iin").unwrap_or_else(|| app.applicant.clone());
+        let iin = input.person(app);
         if let Some((_, Some(rka))) = self.open_permanent(c, &iin).await? {
             if let Some(a) = self.address_in(c, &rka).await?.filter(|a| a.active) {
                 return Ok((true, json!({ "iin": iin, "rka": rka, "address": a.full })));

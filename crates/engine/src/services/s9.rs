@@ -7,13 +7,16 @@
 use drn_core::catalog::StepHook;
 use drn_core::Iin;
 use drn_store::Value;
+use jiff::civil::Date;
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::json;
 
-use super::foreigners::foreigner_subject;
+use super::intake::{text, IntakeData};
+use super::journals::EntryIntake;
 use super::print::{dmy, f, foreigner_fields, journal_field, js};
 use super::ResultParts;
-use super::{Ending, Foreigner, ServiceRules, StepDone};
+use super::{Ending, Foreigner, Intake, ServiceRules, StepDone};
 use crate::error::EngineError;
 use crate::model::*;
 use crate::model::{Accept, Outcome};
@@ -26,6 +29,62 @@ use drn_docs::DocumentKind;
 pub const SERVICE: &str = "S9";
 /// The journal of formed IINs.
 pub const JOURNAL: &str = "iin_formed";
+
+/// The intake data of S9.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct S9Intake {
+    /// The foreigner's passport data: the intake's own, written into the data by
+    /// [`Engine::accept_foreigner`].
+    pub foreigner: Foreigner,
+    /// The migration card's number, as the counter's form takes it (for the record).
+    #[serde(default, deserialize_with = "text")]
+    #[allow(dead_code, reason = "checked at intake and stored; no step reads it")]
+    pub migration_card: Option<String>,
+    /// The questionnaire (migration card) the application must match (para 9.5).
+    #[serde(default)]
+    pub questionnaire: Option<Questionnaire>,
+}
+
+impl IntakeData for S9Intake {}
+
+/// The questionnaire's data the operator compares with the application; what it does not
+/// give is not compared.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Questionnaire {
+    #[serde(default, deserialize_with = "text")]
+    pub surname: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub given_name: Option<String>,
+    #[serde(default, deserialize_with = "text")]
+    pub birth_date: Option<Date>,
+    #[serde(default, deserialize_with = "text")]
+    pub passport: Option<String>,
+}
+
+impl Questionnaire {
+    /// Whether the foreigner's data match it (names and passport in any case).
+    fn matches(&self, f: &Foreigner) -> bool {
+        let same = |q: &Option<String>, v: &str| {
+            q.as_deref()
+                .is_none_or(|x| x.eq_ignore_ascii_case(v.trim()))
+        };
+        same(&self.surname, &f.surname)
+            && same(&self.given_name, &f.given_name)
+            && self.birth_date.is_none_or(|d| d == f.birth_date)
+            && same(&self.passport, &f.passport)
+    }
+}
+
+/// The passport data of an applicant who has no IIN yet (their key, `F:…`, stands for
+/// it): what their talon and receipt show.
+pub fn applicant_foreigner(app: &Application) -> Result<Option<Foreigner>, EngineError> {
+    if !app.applicant.starts_with("F:") {
+        return Ok(None);
+    }
+    S9Intake::of(app).map(|i| Some(i.foreigner))
+}
 
 /// The rules of S9.
 pub(crate) struct IinForForeigners;
@@ -49,12 +108,8 @@ impl ServiceRules for IinForForeigners {
         _kind: DocumentKind,
         parts: ResultParts<'_>,
     ) -> Result<(), EngineError> {
-        let ResultParts {
-            input,
-            issued_on,
-            out,
-            ..
-        } = parts;
+        let ResultParts { issued_on, out, .. } = parts;
+        let input = S9Intake::of(app)?;
         let entry = e.journal_entry_of(&app.id, "iin_formed").await?;
         let iin = app.data["formed_iin"]
             .as_str()
@@ -67,7 +122,7 @@ impl ServiceRules for IinForForeigners {
             "IIN",
             iin,
         ));
-        out.extend(foreigner_fields(&input["foreigner"]));
+        out.extend(foreigner_fields(&input.foreigner));
         if let Some((n, at, _)) = &entry {
             out.push(f(
                 "ЖСН қалыптастырылған күні",
@@ -79,6 +134,16 @@ impl ServiceRules for IinForForeigners {
         }
         out.push(issued_on);
         Ok(())
+    }
+
+    async fn intake(
+        &self,
+        _e: &Engine,
+        _c: &mut Ctx<'_>,
+        _at: &Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        S9Intake::parse(data).map(|_| ())
     }
 
     async fn step_hook(
@@ -127,8 +192,13 @@ impl ServiceRules for IinForForeigners {
         document: &str,
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
+        let input = S9Intake::of(app)?;
+        let about = EntryIntake {
+            foreigner: Some(&input.foreigner),
+            zone: None,
+        };
         let mut out = e
-            .result_journal_entry(c, app, JOURNAL, &app.applicant, document, false, now)
+            .result_journal_entry(c, app, JOURNAL, &app.applicant, about, document, false, now)
             .await?;
         out["iin"] = json!(app.applicant);
         Ok(out)
@@ -183,8 +253,8 @@ impl Engine {
         app: &mut Application,
         now: Timestamp,
     ) -> Result<Option<Ending>, EngineError> {
-        let f: Foreigner = serde_json::from_value(app.data["input"]["foreigner"].clone())
-            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let input = S9Intake::of(app)?;
+        let f = &input.foreigner;
         let fail = |reason: &str, ground: &str| {
             Ok(Some(Ending {
                 event: EventKind::ErrorMessage,
@@ -192,20 +262,8 @@ impl Engine {
             }))
         };
         // The questionnaire (migration card) the application must match.
-        if let Some(q) = app.data["input"]
-            .get("questionnaire")
-            .filter(|q| q.is_object())
-        {
-            let same = |k: &str, v: &str| {
-                q.get(k)
-                    .and_then(|x| x.as_str())
-                    .is_none_or(|x| x.trim().eq_ignore_ascii_case(v.trim()))
-            };
-            if !(same("surname", &f.surname)
-                && same("given_name", &f.given_name)
-                && same("birth_date", &f.birth_date.to_string())
-                && same("passport", &f.passport))
-            {
+        if let Some(q) = &input.questionnaire {
+            if !q.matches(f) {
                 return fail(
                     "the application does not match the applicant's questionnaire data",
                     "mismatch",
@@ -217,7 +275,7 @@ impl Engine {
         let reg = c
             .fetch_optional(
                 "SELECT data_json FROM journal_entries WHERE journal = 'foreigner_registration' AND subject = $1 ORDER BY at DESC LIMIT 1",
-                vec![Value::from(foreigner_subject(&json!(f)))],
+                vec![Value::from(f.key())],
             )
             .await?;
         if let Some(r) = reg {
@@ -257,7 +315,7 @@ impl Engine {
         if had.is_some() || same_person.is_some() {
             return fail("the applicant already has a registered IIN", "has_iin");
         }
-        let iin = self.form_iin(c, &f, &app.id).await?;
+        let iin = self.form_iin(c, f, &app.id).await?;
         let number = self
             .write_journal(
                 c,

@@ -14,6 +14,7 @@ mod commands;
 mod demo;
 mod durability;
 mod foreigners;
+mod intake;
 mod layers;
 mod online_renewal;
 mod passports;

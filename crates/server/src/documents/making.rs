@@ -18,7 +18,7 @@ use drn_engine::documents::NewDocument;
 use drn_engine::services::print::{
     both, dmy, dmy_hm, f, foreigner_fields, local, person_fields, registry_kind, urgency_text,
 };
-use drn_engine::services::{result_kind, talon_kind};
+use drn_engine::services::{applicant_foreigner, result_kind, talon_kind};
 use drn_engine::{
     Actor, Application, ApplicationId, EngineError, Outcome, Registry, RegistryId, Status,
 };
@@ -65,9 +65,8 @@ async fn application_document(
     let mut fields = Vec::new();
     if !is_result {
         // Talons and receipts: who applied (a foreigner without an IIN: the passport data).
-        let foreigner = &app.data["input"]["foreigner"];
-        if app.applicant.starts_with("F:") && foreigner.is_object() {
-            fields.extend(foreigner_fields(foreigner));
+        if let Some(foreigner) = applicant_foreigner(app)? {
+            fields.extend(foreigner_fields(&foreigner));
         } else {
             let person = st.engine.person_line(&app.applicant).await?;
             fields.extend(person_fields(&app.applicant, &person));

@@ -80,11 +80,41 @@ pub fn awaits_review(a: &Application) -> bool {
     a.service == SERVICE && a.step == REVIEW_STEP
 }
 
+/// The intake data of S1E: what the online session registers its application with (step
+/// 13), for the record; the session keeps its own, so no step reads these.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "checked at intake and stored; no step reads them")]
+pub(crate) struct S1eIntake {
+    /// The online renewal's id.
+    #[serde(default)]
+    pub online_renewal: Option<String>,
+    /// The citizen's phone for the SMS.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The place of birth the state systems gave.
+    #[serde(default)]
+    pub place_of_birth: Option<PlaceOfBirth>,
+}
+
+impl super::intake::IntakeData for S1eIntake {}
+
 /// The rules of S1E as the generic engine sees them; the online session itself is
 /// [`Engine::renewal_submit`] and the rest of this module.
 pub(crate) struct OnlineRenewal;
 
 impl super::ServiceRules for OnlineRenewal {
+    async fn intake(
+        &self,
+        _e: &Engine,
+        _c: &mut crate::tx::Ctx<'_>,
+        _at: &super::Intake<'_>,
+        data: &mut serde_json::Value,
+    ) -> Result<(), EngineError> {
+        use super::intake::IntakeData;
+        S1eIntake::parse(data).map(|_| ())
+    }
+
     /// Seed 001, para 3 subpara 19: issued in person only, never to a proxy.
     fn representative_may_receive(&self) -> bool {
         false
