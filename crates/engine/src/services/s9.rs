@@ -140,9 +140,21 @@ impl ServiceRules for IinForForeigners {
         &self,
         _e: &Engine,
         _c: &mut Ctx<'_>,
-        _at: &Intake<'_>,
+        at: &Intake<'_>,
         data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
+        // Seed 004, the regulation's title: IINs are formed for foreigners temporarily
+        // staying in Kazakhstan; a person in DRN by IIN already has one (issue 28 item 2:
+        // such an application was accepted and answered 500 at the operator's step).
+        if Iin::parse(at.applicant).is_ok() {
+            return Err(EngineError::invalid(
+                "applicant",
+                format!(
+                    "{} already has an IIN: the service forms an IIN for a foreigner temporarily staying in Kazakhstan who has none; apply with the foreigner's passport data",
+                    at.applicant
+                ),
+            ));
+        }
         S9Intake::parse(data).map(|_| ())
     }
 

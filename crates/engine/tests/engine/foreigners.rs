@@ -374,3 +374,37 @@ on_both!(
     s9_concurrent_forming_gives_unique_iins,
     iin_forming_concurrency
 );
+
+/// Issue 28 item 2: S9 for a person who already has an IIN was accepted, and its
+/// operator's step answered 500 and could never end. It is refused at intake, saying why,
+/// and nothing is written.
+async fn s9_for_a_person_with_an_iin(url: &str) {
+    let w = world(url, "2019-11-20T10:00").await;
+    let before = w.engine.audit_log(None, 1000).await.unwrap().len();
+    let e = run_err(
+        &w,
+        &w.counter,
+        accept_cmd("S9", Channel::Counter, w.applicant, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(e.code(), "invalid");
+    let text = e.to_string();
+    assert!(
+        text.contains("applicant") && text.contains("already has an IIN"),
+        "{text}"
+    );
+    let q = w
+        .engine
+        .queue(&w.counter, w.counter.unit.as_ref().unwrap(), 100)
+        .await
+        .unwrap();
+    assert!(q.iter().all(|i| i.application.service != "S9"), "{q:?}");
+    // Only the refused attempt's audit record, no application.
+    let after = w.engine.audit_log(None, 1000).await.unwrap();
+    assert!(after.len() <= before + 1);
+}
+
+on_both!(
+    s9_is_refused_for_a_person_with_an_iin,
+    s9_for_a_person_with_an_iin
+);

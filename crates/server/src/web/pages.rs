@@ -394,7 +394,12 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
     } else {
         Channel::Counter
     };
-    let services = services_open(&st, channel, ctx.lang);
+    // A person found by IIN has one: the IIN for foreigners (S9) is taken from a
+    // foreigner's passport data on the workstation's home page, not offered here.
+    let services: Vec<ServiceOption> = services_open(&st, channel, ctx.lang)
+        .into_iter()
+        .filter(|s| s.code != drn_engine::services::applied_for_without_iin())
+        .collect();
     let addr_q = q.addr_q.unwrap_or_default().trim().to_string();
     let (addresses, addr_error) = match super::services::search_addresses(&st, &ctx, &addr_q).await
     {

@@ -58,6 +58,19 @@ async fn passport_flow(url: &str) {
     assert_eq!(s, 200, "{v}");
     let a = outcome_app(&v).clone();
     assert_eq!(a["step"], 2);
+    // Issue 28 item 2: the person page of someone found by IIN offers no IIN for
+    // foreigners (S9); it offers the services for which they apply.
+    let page = counter
+        .http
+        .get(format!("{}/ws/person?iin={iin}", counter.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"urg-S1\""), "the person page lists S1");
+    assert!(!page.contains("id=\"urg-S9\""), "the person page offers S9");
     // Issue 28 item 12: an Idempotency-Key reused with another body is refused with 422
     // (before, the first answer came back with 200) and creates nothing.
     let (iin2, _, _) = &app.report.citizens[1];
