@@ -128,9 +128,9 @@ impl Engine {
                 n.to_string(),
             ));
             note = Some(Text::new(
-                &format!("Тізілім {n} данада жасалды."),
-                &format!("Реестр сформирован в {n} экземплярах."),
-                &format!("The registry is made in {n} copies."),
+                format!("Тізілім {n} данада жасалды."),
+                format!("Реестр сформирован в {n} экземплярах."),
+                format!("The registry is made in {n} copies."),
             ));
         }
         fields.push(f(
