@@ -545,6 +545,10 @@ pub struct Step {
     pub form: Text,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryKind>,
+    /// How many copies of the step's registry are made, where the seed says
+    /// («в 3-х экземплярах», «3 данада»): printed on the registry's document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copies: Option<u32>,
     pub limit: StepLimit,
     pub cite: Cite,
     pub branches: Vec<Branch>,
@@ -822,6 +826,7 @@ struct RawStep {
     action: Text,
     form: Text,
     registry: Option<RegistryKind>,
+    copies: Option<u32>,
     limit: Option<RawLimit>,
     limits: Option<BTreeMap<Urgency, RawLimit>>,
     cite: Cite,
@@ -1197,6 +1202,7 @@ fn load_process(
                 action: s.action,
                 form: s.form,
                 registry: s.registry,
+                copies: s.copies,
                 limit,
                 cite: s.cite,
                 branches,

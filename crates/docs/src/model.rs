@@ -87,10 +87,13 @@ pub enum DocumentKind {
     ManufacturedRegistry,
     /// S1 steps 11 to 13: accompanying registry.
     AccompanyingRegistry,
+    /// S1 2018 step 5 (2014 step 7): the cover letter (сопроводительное письмо, ілеспе
+    /// хат) with which the centre sends the summary registries to production.
+    CoverLetter,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 16] = [
+    pub const ALL: [DocumentKind; 17] = [
         DocumentKind::ERegistrationTalon,
         DocumentKind::RefusalReceipt,
         DocumentKind::AcceptanceTalon,
@@ -107,6 +110,7 @@ impl DocumentKind {
         DocumentKind::DispatchRegistry,
         DocumentKind::ManufacturedRegistry,
         DocumentKind::AccompanyingRegistry,
+        DocumentKind::CoverLetter,
     ];
 
     /// A stable slug (file names, URLs, storage).
@@ -128,6 +132,7 @@ impl DocumentKind {
             DocumentKind::DispatchRegistry => "dispatch_registry",
             DocumentKind::ManufacturedRegistry => "manufactured_registry",
             DocumentKind::AccompanyingRegistry => "accompanying_registry",
+            DocumentKind::CoverLetter => "cover_letter",
         }
     }
 
@@ -210,6 +215,7 @@ impl DocumentKind {
                 "Сопроводительный реестр",
                 "Accompanying registry",
             ),
+            DocumentKind::CoverLetter => ("Ілеспе хат", "Сопроводительное письмо", "Cover letter"),
         };
         Text::new(kk, ru, en)
     }
@@ -223,6 +229,7 @@ impl DocumentKind {
                 | DocumentKind::DispatchRegistry
                 | DocumentKind::ManufacturedRegistry
                 | DocumentKind::AccompanyingRegistry
+                | DocumentKind::CoverLetter
         )
     }
 

@@ -253,7 +253,8 @@ pub fn sample(kind: DocumentKind, id: &str, number: &str) -> Document {
         | DocumentKind::SummaryRegistry
         | DocumentKind::DispatchRegistry
         | DocumentKind::ManufacturedRegistry
-        | DocumentKind::AccompanyingRegistry => {
+        | DocumentKind::AccompanyingRegistry
+        | DocumentKind::CoverLetter => {
             fields.push(f(
                 "Жіберуші",
                 "Отправитель",

@@ -5,7 +5,7 @@
 //! audited on its own). Commands run in a writer's batch (see `writer`), each inside its
 //! own savepoint of the batch's transaction, and are answered after that commits.
 
-use drn_core::catalog::{BranchKind, Process, Step, UnitRole, Version};
+use drn_core::catalog::{BranchKind, Process, RegistryKind, Step, UnitRole, Version};
 use drn_core::{plan_version, Channel, Deadlines, Iin, Urgency};
 use drn_store::{Statement, Value};
 use jiff::Timestamp;
@@ -1086,11 +1086,16 @@ impl Engine {
         }
         self.service_step_done(c, actor, &mut app, step, None, now)
             .await?;
-        let year = now.to_zoned(self.tz.clone()).year();
-        let seq = c
-            .next_counter(&format!("document:{}:{year}", app.service))
-            .await?;
-        let number = format!("{}-{year}-{seq:07}", app.service);
+        let number = match manufactured_number(c, &app.id).await? {
+            Some(number) => number,
+            None => {
+                let year = now.to_zoned(self.tz.clone()).year();
+                let seq = c
+                    .next_counter(&format!("document:{}:{year}", app.service))
+                    .await?;
+                document_number(&app.service, year, seq)
+            }
+        };
         c.push(
             "INSERT INTO issued_documents (id, application_id, kind, number, holder_iin, issued_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             vec![
@@ -1213,8 +1218,21 @@ impl Engine {
         let year = now.to_zoned(self.tz.clone()).year();
         let or_fail = c.backend().or_fail();
         let mut out = Vec::new();
+        // The registry of manufactured documents lists each document's number: given here,
+        // when production forms it, from the counter issue takes its numbers from (the
+        // document is issued under it: `manufactured_number`).
+        let manufactured = step.registry == Some(RegistryKind::Manufactured);
         for (dest, items) in by_dest {
             let id = RegistryId::new();
+            let first_document = if manufactured {
+                let n = i64::try_from(items.len()).unwrap_or(i64::MAX);
+                let last = c
+                    .take_counter(&format!("document:{service}:{year}"), n)
+                    .await?;
+                Some(last - n + 1)
+            } else {
+                None
+            };
             let seq = c.next_counter(&format!("registry:{unit}:{year}")).await?;
             let number = format!("{unit}-{year}-R{seq:05}");
             // Buffered: the registry, its event, and for each application its item and
@@ -1245,7 +1263,7 @@ impl Engine {
                 now,
                 &json!({ "registry": number, "kind": kind }),
             );
-            for chunk in items.chunks(ITEMS_PER_STATEMENT) {
+            for (nth_chunk, chunk) in items.chunks(ITEMS_PER_STATEMENT).enumerate() {
                 // Each application is marked as in the registry only while it still waits
                 // at the step: another writer's transaction may have moved it since the
                 // read (PostgreSQL), and then the registry is not formed. (Its unit follows
@@ -1278,16 +1296,25 @@ impl Engine {
                 // own time).
                 let mut args = vec![Value::from(id.as_str())];
                 let mut rows_sql = Vec::with_capacity(chunk.len());
-                for w in chunk {
+                for (k, w) in (nth_chunk * ITEMS_PER_STATEMENT..).zip(chunk) {
                     let at = args.len();
-                    rows_sql.push(format!("($1, ${}, ${}, ${})", at + 1, at + 2, at + 3));
+                    rows_sql.push(format!(
+                        "($1, ${}, ${}, ${}, ${})",
+                        at + 1,
+                        at + 2,
+                        at + 3,
+                        at + 4
+                    ));
                     args.push(Value::from(w.id.as_str()));
                     args.push(Value::from(w.entered_at));
                     args.push(Value::from(w.due_at));
+                    args.push(Value::from(first_document.map(|first| {
+                        document_number(service, year, first + i64::try_from(k).unwrap_or(0))
+                    })));
                 }
                 c.push(
                     format!(
-                        "INSERT INTO registry_items (registry_id, application_id, entered_at, due_at) VALUES {}",
+                        "INSERT INTO registry_items (registry_id, application_id, entered_at, due_at, document_number) VALUES {}",
                         rows_sql.join(", ")
                     ),
                     args,
@@ -1433,14 +1460,40 @@ impl Engine {
                     .await?
             ),
         };
+        // An incoming number is given once in the receiving unit's book of the year (книга
+        // учета входящих сводных реестров, seed 000 annex 1 table 1 row 5; a unique index
+        // backs this check).
+        let used = c
+            .fetch_optional(
+                "SELECT number FROM registries WHERE to_unit = $1 AND incoming_year = $2 AND incoming_number = $3 AND id <> $4",
+                vec![
+                    Value::from(reg.to_unit.as_str()),
+                    Value::from(i64::from(year)),
+                    Value::from(number.clone()),
+                    Value::from(id.as_str()),
+                ],
+            )
+            .await?;
+        if let Some(r) = used {
+            let other: String = r.try_get(0)?;
+            return Err(EngineError::invalid(
+                "incoming_number",
+                format!(
+                    "«{number}» кіріс нөмірі {year} жылы {other} тізілімге берілген, басқа нөмір беріңіз / \
+                     входящий номер «{number}» уже присвоен в {year} году реестру {other}, укажите другой / \
+                     the incoming number «{number}» was already given in {year} to registry {other}, give another"
+                ),
+            ));
+        }
         let update = Statement::new(
-            "UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, revision = revision + 1 WHERE id = $4 AND revision = $5",
+            "UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, incoming_year = $6, revision = revision + 1 WHERE id = $4 AND revision = $5",
             vec![
                 Value::from(actor.id.clone()),
                 Value::from(now.as_microsecond()),
                 Value::from(number.clone()),
                 Value::from(id.as_str()),
                 Value::from(revision),
+                Value::from(i64::from(year)),
             ],
         );
         if c.execute_counted(update).await? != 1 {
@@ -1511,6 +1564,27 @@ impl Engine {
             registry: load_registry(c, id).await?,
         })
     }
+}
+
+/// The number of a service's document: `S1-2019-0000042`.
+fn document_number(service: &str, year: i16, seq: i64) -> String {
+    format!("{service}-{year}-{seq:07}")
+}
+
+/// The number production gave the application's document in its registry of manufactured
+/// documents, the latest if it was manufactured twice: the document is issued under it.
+async fn manufactured_number(
+    c: &mut Ctx<'_>,
+    id: &ApplicationId,
+) -> Result<Option<String>, EngineError> {
+    c.fetch_optional(
+        "SELECT i.document_number FROM registry_items i JOIN registries r ON r.id = i.registry_id WHERE i.application_id = $1 AND i.document_number IS NOT NULL ORDER BY r.formed_at DESC LIMIT 1",
+        vec![Value::from(id.as_str())],
+    )
+    .await?
+    .map(|r| r.try_get::<String, _>(0))
+    .transpose()
+    .map_err(EngineError::from)
 }
 
 /// The SHA-256 of a command as the engine received it, kept with an idempotency key's

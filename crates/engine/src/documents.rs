@@ -1,8 +1,8 @@
 //! The stored documents (`documents`): talons, receipts, results and registries, signed
 //! PDFs kept byte for byte with their detached signatures; and the reads a document's
 //! content needs (a person's line, the `issued` event, a journal entry, registrations, an
-//! address's text, an application's line in a registry). The server renders and signs;
-//! what it keeps and reads is here.
+//! address's text; a registry's lines are `registry_print`'s). The server renders and
+//! signs; what it keeps and reads is here.
 
 use drn_core::Text;
 use drn_docs::DocumentKind;
@@ -92,14 +92,6 @@ pub struct PersonLine {
 
 /// A registration: kind, РКА, valid from, valid to.
 pub type RegRow = (String, Option<String>, Timestamp, Option<Timestamp>);
-
-/// An application as a registry's line lists it.
-#[derive(Debug, Clone)]
-pub struct ApplicationLine {
-    pub number: String,
-    pub applicant_iin: String,
-    pub urgency: String,
-}
 
 fn corrupt(e: impl std::fmt::Display) -> EngineError {
     EngineError::Corrupt(e.to_string())
@@ -463,25 +455,5 @@ impl Engine {
             .await?
             .map(|r| r.try_get::<String, _>(0))
             .transpose()?)
-    }
-
-    /// An application's number, applicant and urgency (a registry's line; not audited:
-    /// the registry's document is the command's effect).
-    pub async fn application_line(
-        &self,
-        id: &ApplicationId,
-    ) -> Result<Option<ApplicationLine>, EngineError> {
-        let r = self
-            .first_doc_row(
-                "SELECT number, applicant_iin, urgency FROM applications WHERE id = $1",
-                vec![Value::from(id.as_str().to_string())],
-            )
-            .await?;
-        let Some(r) = r else { return Ok(None) };
-        Ok(Some(ApplicationLine {
-            number: r.try_get(0)?,
-            applicant_iin: r.try_get(1)?,
-            urgency: r.try_get(2)?,
-        }))
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod queries;
+pub mod registry_print;
 mod rows;
 pub mod scale;
 pub mod services;

@@ -124,6 +124,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(audit_verify))
         .routes(routes!(sandbox_sms))
         .routes(routes!(documents::handlers::application_documents))
+        .routes(routes!(documents::handlers::registry_documents))
         .routes(routes!(documents::handlers::download))
         .routes(routes!(documents::handlers::revoke_api))
         .routes(routes!(documents::verify::verify_api))
@@ -204,6 +205,7 @@ fn web_routes(state: AppState) -> Router {
             "/ws/registries",
             get(pages::registries).post(pages::form_registry),
         )
+        .route("/ws/registries/{id}", get(pages::registry))
         .route("/ws/registries/{id}/{action}", post(pages::registry_act))
         .route("/ws/supervision", get(roles::supervision))
         .route("/ws/supervision.csv", get(roles::supervision_csv))

@@ -159,6 +159,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         18,
         include_str!("../migrations/0018_idempotency_request.sql"),
     ),
+    (19, include_str!("../migrations/0019_registry_numbers.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).

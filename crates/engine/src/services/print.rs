@@ -61,8 +61,8 @@ pub fn dmy(tz: &TimeZone, t: Timestamp) -> String {
     local(tz, t).strftime("%d.%m.%Y").to_string()
 }
 
-/// The document kind of a registry of the catalog's kind (`district`, …); the cover
-/// letter and the incoming book are not registries of their own.
+/// The document kind of a registry of the catalog's kind (`district`, …), and of the
+/// cover letter (S1 2018 step 5, 2014 step 7); the incoming book's entry has none.
 pub fn registry_kind(kind: &str) -> Option<DocumentKind> {
     Some(match kind {
         "district" => DocumentKind::DistrictRegistry,
@@ -70,6 +70,7 @@ pub fn registry_kind(kind: &str) -> Option<DocumentKind> {
         "dispatch" => DocumentKind::DispatchRegistry,
         "manufactured" => DocumentKind::ManufacturedRegistry,
         "accompanying" => DocumentKind::AccompanyingRegistry,
+        "cover_letter" => DocumentKind::CoverLetter,
         _ => return None,
     })
 }

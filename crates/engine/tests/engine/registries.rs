@@ -247,3 +247,214 @@ async fn hand_over_formed(
 }
 
 on_both!(a_registry_per_destination_unit, registry_per_destination);
+
+/// Forms, signs and sends a registry at `from`'s unit for the application's step and
+/// receives it at `to`'s under `incoming`: the registry as sent (what its document prints)
+/// and the application as it arrived.
+async fn pass(
+    w: &World,
+    from: &Actor,
+    to: &Actor,
+    app: &Application,
+    incoming: &str,
+) -> (Registry, Application) {
+    let sent = form_sign_send(w, from, app).await;
+    receive(w, to, &sent, incoming).await.unwrap();
+    (
+        sent,
+        w.engine.application(to, &app.id, "test").await.unwrap(),
+    )
+}
+
+async fn receive(
+    w: &World,
+    to: &Actor,
+    r: &Registry,
+    incoming: &str,
+) -> Result<Outcome, EngineError> {
+    let cmd = Command::ReceiveRegistry {
+        registry: r.id.clone(),
+        revision: r.revision,
+        incoming_number: Some(incoming.into()),
+    };
+    w.engine.execute(to, &cmd, None).await
+}
+
+/// The value of a printed field by its Russian label.
+fn field(p: &registry_print::RegistryPrint, ru: &str) -> Option<String> {
+    p.fields
+        .iter()
+        .find(|f| f.label.ru == ru)
+        .map(|f| f.value.clone())
+}
+
+/// Seed 000 (order No 55 of 26.01.2018), annex 1 table 1 rows 3 and 4: «Формирование
+/// реестра ГОРРОВД в 3-х экземплярах», «формирование сводного реестра в 3-х экземплярах».
+const SEED_THREE_COPIES: [&str; 2] = [
+    "реестра ГОРРОВД в 3-х экземплярах",
+    "сводного реестра в 3-х экземплярах",
+];
+
+/// Issue 28 item 6: every registry of S1 2018 has its document. The district's and the
+/// region's registries say they are made in 3 copies, as the seed says; the centre's step
+/// 5 makes the cover letter to production, naming the summary registry it received with
+/// its incoming number; production's registry of manufactured documents lists each
+/// document's number, and the document is issued under that number.
+async fn registries_printed(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let e = &w.engine;
+    let a = accept(&w, Urgency::General).await;
+    w.clock.advance(SignedDuration::from_mins(20));
+    let a = complete(&w, &w.counter, &a).await;
+    let (district, a) = pass(&w, &w.district, &w.region, &a, "ВХ-1").await;
+    let (summary, a) = pass(&w, &w.region, &w.centre, &a, "ВХ-5").await;
+    for (r, kind, quote) in [
+        (&district, drn_docs::DocumentKind::DistrictRegistry, 0),
+        (&summary, drn_docs::DocumentKind::SummaryRegistry, 1),
+    ] {
+        let (_, p) = e.locate(&r.service, &r.version, &r.process).unwrap();
+        let step = p.step(r.step).unwrap();
+        assert!(
+            step.action.ru.contains(SEED_THREE_COPIES[quote]),
+            "{}",
+            step.action.ru
+        );
+        assert_eq!(step.copies, Some(3));
+        let print = e.registry_print(r).await.unwrap().unwrap();
+        assert_eq!(print.kind, kind);
+        assert_eq!(
+            field(&print, "Количество экземпляров").as_deref(),
+            Some("3")
+        );
+        assert!(print.note.as_ref().unwrap().ru.contains("в 3 экземплярах"));
+        assert_eq!(print.table.rows.len(), 1);
+        assert_eq!(print.table.rows[0][1], a.number);
+    }
+    // Step 5: the cover letter to production.
+    assert_eq!(a.step, 5);
+    let (letter, a) = pass(&w, &w.centre, &w.production, &a, "ВХ-9").await;
+    assert_eq!(letter.kind, "cover_letter");
+    let print = e.registry_print(&letter).await.unwrap().unwrap();
+    assert_eq!(print.kind, drn_docs::DocumentKind::CoverLetter);
+    let sent_on = field(&print, "Направляемые сводные реестры").unwrap();
+    assert!(
+        sent_on.contains(&summary.number) && sent_on.contains("ВХ-5"),
+        "{sent_on}"
+    );
+    assert_eq!(print.table.rows[0][1], a.number);
+    assert_eq!(field(&print, "Количество экземпляров"), None);
+    // Step 6: production's registry of manufactured documents lists the document's number.
+    assert_eq!(a.step, 6);
+    let (made, a) = pass(&w, &w.production, &w.centre, &a, "ВХ-10").await;
+    let print = e.registry_print(&made).await.unwrap().unwrap();
+    assert_eq!(print.kind, drn_docs::DocumentKind::ManufacturedRegistry);
+    assert_eq!(
+        print.table.columns.last().unwrap().title.ru,
+        "Номер документа"
+    );
+    let number = print.table.rows[0].last().unwrap().clone();
+    assert!(number.starts_with("S1-2019-"), "{number}");
+    // The document is issued under the number production gave it.
+    let a = hand_over(&w, &w.centre, &w.region, &a).await;
+    let a = hand_over(&w, &w.region, &w.district, &a).await;
+    let a = hand_over(&w, &w.district, &w.counter, &a).await;
+    let issue = Command::Issue {
+        application: a.id.clone(),
+        revision: a.revision,
+        receiver: w.applicant,
+        representative: None,
+    };
+    let done = app_of(&e.execute(&w.counter, &issue, None).await.unwrap());
+    assert_eq!(done.status, Status::Issued);
+    assert_eq!(e.issued_document_number(&a.id).await.unwrap(), Some(number));
+}
+
+on_both!(
+    registries_have_documents_copies_cover_letter_and_document_numbers,
+    registries_printed
+);
+
+/// Issue 28 item 6: an incoming number is given once in a receiving unit's book of the
+/// year (seed 000 annex 1 table 1 row 5: «Регистрация полученных из УМС сводных реестров в
+/// книге учета входящих сводных реестров»). A second registry received under a number
+/// already used at that unit is refused and nothing changes; another unit may use it.
+async fn incoming_number_once(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let e = &w.engine;
+    let sys = Actor::system();
+    e.create_staff(
+        &sys,
+        &[
+            staff("op75", Role::CounterOperator, "C75-1"),
+            staff("reg75", Role::RegionalOfficer, "R75"),
+        ],
+    )
+    .await
+    .unwrap();
+    let op75 = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
+    let reg75 = Actor::staff("reg75", Role::RegionalOfficer, uid("R75"));
+    let a = accept(&w, Urgency::General).await;
+    let b = run(
+        &w,
+        &op75,
+        accept_cmd(
+            "S1",
+            Channel::Counter,
+            Iin::parse("760212350620").unwrap(),
+            serde_json::json!({}),
+        ),
+    )
+    .await;
+    w.clock.advance(SignedDuration::from_mins(20));
+    let a = complete(&w, &w.counter, &a).await;
+    let b = complete(&w, &op75, &b).await;
+    // The same number at two regions, and at the centre for the first registry.
+    let (_, a) = pass(&w, &w.district, &w.region, &a, "ВХ-1").await;
+    let (_, b) = pass(&w, &w.other_district, &reg75, &b, "ВХ-1").await;
+    let (_, a) = pass(&w, &w.region, &w.centre, &a, "ВХ-1").await;
+    assert_eq!(a.holder_unit.as_str(), "KZ");
+    // The centre's second registry under the same number: refused, nothing changes.
+    let sent = form_sign_send(&w, &reg75, &b).await;
+    let audit_before = count_of(
+        &w.db,
+        "SELECT COUNT(*) FROM audit WHERE action NOT LIKE 'denied:%'",
+    )
+    .await;
+    let refused = receive(&w, &w.centre, &sent, " ВХ-1 ").await;
+    let audit_after = count_of(
+        &w.db,
+        "SELECT COUNT(*) FROM audit WHERE action NOT LIKE 'denied:%'",
+    )
+    .await;
+    assert_eq!(audit_after, audit_before);
+    let Err(err) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(err.field(), Some("incoming_number"), "{err:?}");
+    assert!(matches!(err, EngineError::Invalid { .. }));
+    for (lang, words) in [
+        (drn_core::Lang::Kk, "кіріс нөмірі"),
+        (drn_core::Lang::Ru, "уже присвоен"),
+        (drn_core::Lang::En, "already given"),
+    ] {
+        let m = err.message(lang);
+        assert!(m.contains(words) && m.contains("ВХ-1"), "{m}");
+    }
+    let still = e.registry(&w.centre, &sent.id).await.unwrap();
+    assert_eq!(
+        (still.status.as_str(), still.revision),
+        ("sent", sent.revision)
+    );
+    assert_eq!(still.incoming_number, None);
+    let b_now = e.application(&reg75, &b.id, "test").await.unwrap();
+    assert_eq!(b_now.status, Status::InTransit);
+    // Under another number it is received.
+    receive(&w, &w.centre, &sent, "ВХ-2").await.unwrap();
+    let b = e.application(&w.centre, &b.id, "test").await.unwrap();
+    assert_eq!((b.step, b.holder_unit.as_str()), (5, "KZ"));
+}
+
+on_both!(
+    an_incoming_number_is_given_once_per_unit_and_year,
+    incoming_number_once
+);

@@ -10,7 +10,7 @@ use drn_engine::{Actor, ApplicationId, EngineError, RegistryId, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::making::made_and_listed;
+use super::making::{made_and_listed, registry_made_and_listed};
 use super::{Stored, SIGNED_IN};
 use crate::auth::Ctx;
 use crate::error::{ApiError, ErrorBody};
@@ -79,6 +79,27 @@ pub async fn application_documents(
     ctx.require(SIGNED_IN)?;
     let id = ApplicationId::parse(&id)?;
     let docs = visible_for_application(&st, &ctx, &id, "api:documents").await?;
+    Ok(Json(
+        docs.iter()
+            .map(|d| DocumentInfo::of(d, &st.config.base_url))
+            .collect(),
+    ))
+}
+
+/// A registry's documents (its signed registry, or the cover letter), for whoever may see
+/// the registry (its units, the centre, an auditor); makes the one its state calls for if
+/// it is missing.
+#[utoipa::path(get, path = "/api/v1/registries/{id}/documents", tag = "documents", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<DocumentInfo>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn registry_documents(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<Vec<DocumentInfo>>, ApiError> {
+    ctx.require(SIGNED_IN)?;
+    let id = RegistryId::parse(&id)?;
+    let reg = st.engine.registry(&ctx.actor, &id).await?;
+    let docs = registry_made_and_listed(&st, &reg).await?;
     Ok(Json(
         docs.iter()
             .map(|d| DocumentInfo::of(d, &st.config.base_url))

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use drn_core::{Lang, Text};
-use drn_docs::{Column, Document, DocumentKind, Table};
+use drn_docs::{Document, DocumentKind};
 use drn_engine::documents::NewDocument;
 use drn_engine::services::print::{
     both, dmy, dmy_hm, f, foreigner_fields, local, person_fields, registry_kind, urgency_text,
@@ -172,83 +172,27 @@ async fn application_document(
     })
 }
 
-/// The content of a registry's document.
+/// The content of a registry's document: the engine's ([`drn_engine::registry_print`]).
 async fn registry_document(
     st: &AppState,
     reg: &Registry,
-    kind: DocumentKind,
     id: &str,
-) -> Result<Document, EngineError> {
-    let from = st.engine.unit_name(reg.from_unit.as_str()).await?;
-    let to = st.engine.unit_name(reg.to_unit.as_str()).await?;
-    let service = st.engine.service_name(&reg.service);
-    let tz = &st.engine.tz;
-    let mut rows = Vec::new();
-    for (i, app) in reg.applications.iter().enumerate() {
-        let Some(line) = st.engine.application_line(app).await? else {
-            continue;
-        };
-        let (number, iin, urgency) = (line.number, line.applicant_iin, line.urgency);
-        let person = st.engine.person_line(&iin).await?;
-        rows.push(vec![
-            (i + 1).to_string(),
-            number,
-            iin,
-            person.name,
-            urgency_text(&urgency),
-        ]);
-    }
-    let col = |kk: &str, ru: &str, en: &str, width: f32| Column {
-        title: Text::new(kk, ru, en),
-        width,
+) -> Result<Option<Document>, EngineError> {
+    let Some(p) = st.engine.registry_print(reg).await? else {
+        return Ok(None);
     };
-    let when = reg.signed_at.unwrap_or(reg.formed_at);
-    Ok(Document {
+    Ok(Some(Document {
         id: id.to_string(),
-        kind,
+        kind: p.kind,
         number: reg.number.clone(),
-        date: local(tz, when).date(),
-        issuer: from.clone(),
+        date: local(&st.engine.tz, p.when).date(),
+        issuer: p.issuer,
         title: None,
-        fields: vec![
-            f("Жіберуші", "Отправитель", "From", both(&from)),
-            f("Алушы", "Получатель", "To", both(&to)),
-            f(
-                "Мемлекеттік қызмет",
-                "Государственная услуга",
-                "Service",
-                format!("{} · {}", reg.service, both(&service)),
-            ),
-            f(
-                "Өтініштер саны",
-                "Количество заявлений",
-                "Applications",
-                rows.len().to_string(),
-            ),
-            f(
-                "Қол қойылды",
-                "Подписан",
-                "Signed",
-                format!(
-                    "{} {}",
-                    reg.signed_by.clone().unwrap_or_default(),
-                    dmy_hm(tz, when)
-                ),
-            ),
-        ],
-        table: Some(Table {
-            columns: vec![
-                col("№", "№", "No", 0.6),
-                col("Өтініш", "Заявление", "Application", 2.8),
-                col("ЖСН", "ИИН", "IIN", 2.0),
-                col("Тегі, аты", "Фамилия, имя", "Name", 3.4),
-                col("Жеделдік", "Срочность", "Urgency", 1.6),
-            ],
-            rows,
-        }),
+        fields: p.fields,
+        table: Some(p.table),
         signatory: None,
-        note: None,
-    })
+        note: p.note,
+    }))
 }
 
 /// Where a new document belongs.
@@ -423,8 +367,34 @@ pub async fn ensure_for_registry(
         return Ok(());
     }
     let id = new_id();
-    let doc = registry_document(st, reg, kind, &id).await?;
+    let Some(doc) = registry_document(st, reg, &id).await? else {
+        return Ok(());
+    };
     store_new(st, actor, Owner::Registry(&reg.id), doc).await
+}
+
+/// A registry's stored documents for a listing, after making the one its state calls for
+/// (a registry signed before its kind had a document, or whose making failed): one that
+/// cannot be made now is logged, and what is stored is listed.
+pub async fn registry_made_and_listed(
+    st: &AppState,
+    reg: &Registry,
+) -> Result<Vec<Stored>, EngineError> {
+    if let Err(e) = ensure_for_registry(st, &Actor::system(), reg).await {
+        tracing::error!(error = %e, "registry document not made");
+    }
+    st.engine.documents_of_registry(reg.id.as_str()).await
+}
+
+/// Links to a registry's documents, for a page whose caller already may see it.
+pub async fn registry_links(st: &AppState, reg: &Registry, lang: Lang) -> Vec<DocLink> {
+    match registry_made_and_listed(st, reg).await {
+        Ok(ds) => ds.iter().map(|d| DocLink::of(d, lang)).collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "documents not listed");
+            Vec::new()
+        }
+    }
 }
 
 /// After a command: the documents its outcome produces. A failure is logged, not shown:

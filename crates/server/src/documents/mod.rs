@@ -22,6 +22,7 @@ pub mod verify;
 pub use drn_engine::documents::Stored;
 pub use making::{
     after_command, documents_pending, ensure_for_application, ensure_for_registry, links,
+    registry_links,
 };
 
 /// Who may ask for documents at all (the engine's visibility rules decide which).

@@ -585,6 +585,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("reg_temporary", "Уақытша", "Временная", "Temporary"),
     ("registration", "Тіркеу", "Регистрация", "Registration"),
     ("registries", "Тізілімдер", "Реестры", "Registries"),
+    ("registry", "Тізілім", "Реестр", "Registry"),
     (
         "renew_online",
         "Жеке куәлікті онлайн ауыстыру",

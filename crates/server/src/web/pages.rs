@@ -1036,6 +1036,8 @@ pub struct RegistryRow {
     pub status: String,
     pub incoming: Option<String>,
     pub revision: i64,
+    /// The registry's documents (its signed registry, or the cover letter).
+    pub docs: Vec<crate::documents::DocLink>,
     pub can_sign: bool,
     pub can_send: bool,
     pub can_receive: bool,
@@ -1090,29 +1092,107 @@ pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
         .registries(&ctx.actor, &unit, 100)
         .await
         .unwrap_or_default();
-    let regs = regs
-        .into_iter()
-        .map(|r| RegistryRow {
-            can_sign: r.from_unit == unit && r.status == "formed",
-            can_send: r.from_unit == unit && r.status == "signed",
-            can_receive: r.to_unit == unit && r.status == "sent",
-            id: r.id.to_string(),
-            number: r.number,
-            kind: r.kind,
-            from: r.from_unit.to_string(),
-            to: r.to_unit.to_string(),
-            count: r.applications.len(),
-            status: r.status,
-            incoming: r.incoming_number,
-            revision: r.revision,
-        })
-        .collect();
+    let mut rows = Vec::with_capacity(regs.len());
+    for r in regs {
+        rows.push(registry_row(&st, Some(&unit), r, lang).await);
+    }
+    let regs = rows;
     render(
         &RegistriesPage {
             tr,
             nav,
             pending,
             regs,
+        },
+        lang,
+    )
+}
+
+/// A registry as a page lists it, with the actions the unit may take and its documents.
+async fn registry_row(
+    st: &AppState,
+    unit: Option<&UnitId>,
+    r: drn_engine::Registry,
+    lang: Lang,
+) -> RegistryRow {
+    let docs = crate::documents::registry_links(st, &r, lang).await;
+    RegistryRow {
+        can_sign: unit == Some(&r.from_unit) && r.status == "formed",
+        can_send: unit == Some(&r.from_unit) && r.status == "signed",
+        can_receive: unit == Some(&r.to_unit) && r.status == "sent",
+        id: r.id.to_string(),
+        number: r.number,
+        kind: r.kind,
+        from: r.from_unit.to_string(),
+        to: r.to_unit.to_string(),
+        count: r.applications.len(),
+        status: r.status,
+        incoming: r.incoming_number,
+        revision: r.revision,
+        docs,
+    }
+}
+
+/// One application as a registry's page lists it.
+pub struct RegistryLine {
+    pub id: String,
+    pub number: String,
+    pub service: String,
+    pub step: u32,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "registry.html")]
+struct RegistryPage {
+    tr: Tr,
+    nav: Nav,
+    r: RegistryRow,
+    lines: Vec<RegistryLine>,
+    docs: Vec<crate::documents::DocLink>,
+}
+
+/// A registry's page: its units, state and applications, its documents (PDF and
+/// verification), and the actions the caller's unit may take; for whoever may see it.
+pub async fn registry(State(st): State<AppState>, page: Page, Path(id): Path<String>) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/ws/registries");
+    let lang = ctx.lang;
+    let tr = Tr { lang };
+    let reg = match RegistryId::parse(&id) {
+        Ok(id) => st.engine.registry(&ctx.actor, &id).await,
+        Err(e) => Err(e),
+    };
+    let reg = match reg {
+        Ok(r) => r,
+        Err(e) => return error_page(nav, lang, e, "/ws/registries"),
+    };
+    let apps = match st.engine.registry_applications(&ctx.actor, &reg.id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(nav, lang, e, "/ws/registries"),
+    };
+    let lines = apps
+        .into_iter()
+        .map(|a| RegistryLine {
+            id: a.id.to_string(),
+            number: a.number,
+            service: a.service,
+            step: a.step,
+            status: a.status.code().to_string(),
+        })
+        .collect();
+    let mut r = registry_row(&st, ctx.actor.unit.as_ref(), reg, lang).await;
+    let docs = std::mem::take(&mut r.docs);
+    render(
+        &RegistryPage {
+            tr,
+            nav,
+            r,
+            lines,
+            docs,
         },
         lang,
     )

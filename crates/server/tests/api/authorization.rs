@@ -135,6 +135,8 @@ async fn authorization_matrix(url: &str) {
     allowed.insert(("get", "/api/v1/units/{id}/registries"), officers.clone());
     allowed.insert(("post", "/api/v1/registries"), officers.clone());
     allowed.insert(("get", "/api/v1/registries/{id}"), staff.clone());
+    // A registry's documents: whoever may see the registry (issue 28 item 6).
+    allowed.insert(("get", "/api/v1/registries/{id}/documents"), staff.clone());
     allowed.insert(("post", "/api/v1/registries/{id}/sign"), officers.clone());
     allowed.insert(("post", "/api/v1/registries/{id}/send"), officers.clone());
     allowed.insert(

@@ -222,28 +222,9 @@ async fn documents_flow(url: &str) {
     assert_eq!(docs[0]["kind"], "refusal_receipt", "{docs}");
     assert_eq!(docs[0]["number"], v["receipt"]);
     // A signed registry is a document of its units.
-    let (s, v) = counter
-        .post(
-            &format!("/api/v1/applications/{app_id}/complete"),
-            json!({ "revision": a["revision"] }),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let a = outcome_app(&v).clone();
+    let a = complete_step(&counter, &a).await;
     let district = app.login("district.astana").await;
-    let (s, v) = district
-        .post("/api/v1/registries", json!({ "service": a["service"], "version": a["version"], "process": a["process"], "step": a["step"] }))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let reg = &v["registries"][0];
-    let reg_id = reg["id"].as_str().unwrap().to_string();
-    let (s, v) = district
-        .post(
-            &format!("/api/v1/registries/{reg_id}/sign"),
-            json!({ "revision": reg["revision"] }),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    let (reg_id, _) = form_and_sign(&district, &a).await;
     let row = drn_store::query("SELECT id, kind FROM documents WHERE registry_id = $1")
         .bind(reg_id.clone())
         .fetch_one(app.db.reader())

@@ -13,14 +13,7 @@ async fn supervision_and_metrics(url: &str) {
         .unwrap();
     assert!(n > 0);
     let sup = app.login("supervisor").await;
-    let r = sup
-        .http
-        .get(format!("{}/ws/supervision", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let html = r.text().await.unwrap();
+    let html = page(&sup, "/ws/supervision").await;
     assert!(
         html.contains("<svg") && html.contains("id=\"trend-chart\""),
         "{html}"

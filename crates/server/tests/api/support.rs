@@ -159,6 +159,17 @@ impl App {
             .clone()
     }
 
+    /// The Astana chain of S1, signed in: counter, district, region, centre, production.
+    pub async fn s1_chain(&self) -> [Client; 5] {
+        [
+            self.login("op.astana.1").await,
+            self.login("district.astana").await,
+            self.login("region.astana").await,
+            self.login("centre").await,
+            self.login("production").await,
+        ]
+    }
+
     pub async fn login(&self, user: &str) -> Client {
         let http = jar_client();
         let r = http
@@ -190,6 +201,86 @@ impl App {
 
 pub fn outcome_app(v: &Value) -> &Value {
     &v["application"]
+}
+
+/// Completes the application's current step: the application after it.
+pub async fn complete_step(c: &Client, a: &Value) -> Value {
+    let (s, v) = c
+        .post(
+            &format!(
+                "/api/v1/applications/{}/complete",
+                a["id"].as_str().unwrap()
+            ),
+            json!({ "revision": a["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    outcome_app(&v).clone()
+}
+
+/// Forms and signs a registry at `from`'s unit for the application's step: its id and
+/// the signed registry.
+pub async fn form_and_sign(from: &Client, app: &Value) -> (String, Value) {
+    let (s, v) = from
+        .post("/api/v1/registries", json!({ "service": app["service"], "version": app["version"], "process": app["process"], "step": app["step"] }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let reg = &v["registries"][0];
+    let id = reg["id"].as_str().unwrap().to_string();
+    let (s, v) = from
+        .post(
+            &format!("/api/v1/registries/{id}/sign"),
+            json!({ "revision": reg["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    (id, v["registry"].clone())
+}
+
+/// Sends a signed registry and receives it at `to` under `incoming`: the receipt's answer.
+pub async fn send_and_receive(
+    from: &Client,
+    to: &Client,
+    id: &str,
+    signed: &Value,
+    incoming: &str,
+) -> (reqwest::StatusCode, Value) {
+    let (s, v) = from
+        .post(
+            &format!("/api/v1/registries/{id}/send"),
+            json!({ "revision": signed["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    to.post(
+        &format!("/api/v1/registries/{id}/receive"),
+        json!({ "revision": v["registry"]["revision"], "incoming_number": incoming }),
+    )
+    .await
+}
+
+/// The application as `c` reads it now.
+pub async fn app_now(c: &Client, app: &Value) -> Value {
+    let (s, a) = c
+        .get(&format!(
+            "/api/v1/applications/{}",
+            app["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    a
+}
+
+/// A page's HTML (answered 200).
+pub async fn page(c: &Client, path: &str) -> String {
+    let r = c
+        .http
+        .get(format!("{}{path}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
 }
 
 /// `on_both!(test_name, scenario)`: the scenario on each backend, a fresh database each.
