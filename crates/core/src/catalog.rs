@@ -278,6 +278,27 @@ impl StepCheck {
     }
 }
 
+/// Where a version's act says the service is given (the seed's "место оказания"), when
+/// it says so: the accepting unit must be in the district where the applicant is
+/// registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// At the place of permanent registration (тұрақты тіркеу орны бойынша).
+    PermanentRegistration,
+    /// At the place of residence (тұрғылықты жері бойынша), where the person is
+    /// registered.
+    Residence,
+}
+
+/// A version's place rule with its citation (`provided_at = { place = "…", cite = … }`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidedAt {
+    pub place: Place,
+    pub cite: Cite,
+}
+
 /// A step after which the application goes on in another process of the same version
 /// (`joins = { process = "main", step = 3, note = "…" }`): the portal's process of S1
 /// describes the applicant's part only, and the document is made by the counter process's
@@ -675,6 +696,9 @@ pub struct Version {
     pub documents_cite: Option<Cite>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documents_note: Option<String>,
+    /// Where the act says the service is given, when it says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provided_at: Option<ProvidedAt>,
     pub processes: Vec<Process>,
 }
 
@@ -801,6 +825,7 @@ struct RawVersion {
     documents: Vec<Text>,
     documents_cite: Option<Cite>,
     documents_note: Option<String>,
+    provided_at: Option<ProvidedAt>,
     #[serde(default)]
     process: Vec<RawProcess>,
 }
@@ -1093,6 +1118,7 @@ fn load_version(loc: &Locator, v: RawVersion) -> Result<(Version, usize), Vec<Ca
             documents: v.documents,
             documents_cite: v.documents_cite,
             documents_note: v.documents_note,
+            provided_at: v.provided_at,
             processes,
         },
         from_at,

@@ -711,6 +711,9 @@ impl Engine {
         let applicant = foreigner
             .map(String::from)
             .unwrap_or_else(|| a.applicant.to_string());
+        if foreigner.is_none() {
+            self.check_place(c, ver, &unit_id, &applicant).await?;
+        }
         let mut input = a.data.clone();
         let intake = crate::services::Intake {
             version: ver,

@@ -170,6 +170,11 @@ impl Engine {
         }
     }
 
+    /// A unit from the cache, if loaded (no call to the database).
+    pub(crate) fn cached_unit(&self, id: &UnitId) -> Option<Unit> {
+        self.cached_units().and_then(|m| m.get(id).cloned())
+    }
+
     /// Forgets the cached units (after units were created).
     pub(crate) fn forget_units(&self) {
         match self.units.write() {

@@ -36,6 +36,59 @@ pub struct Registration {
 }
 
 impl Engine {
+    /// A version's place rule (the catalog's `provided_at`): the unit that accepts must
+    /// be in the district where the applicant is registered (the person record's
+    /// registration, kept in step with the registrations). A version whose act states no
+    /// place accepts anywhere (issue 28 item 8: seed 002 states it for S1, S2 and S4 of
+    /// 2014; order 55 of 2018 does not restate it).
+    pub(crate) async fn check_place(
+        &self,
+        c: &mut Ctx<'_>,
+        ver: &drn_core::Version,
+        unit: &UnitId,
+        applicant: &str,
+    ) -> Result<(), EngineError> {
+        let Some(rule) = &ver.provided_at else {
+            return Ok(());
+        };
+        let registered = self
+            .person_row(c, applicant)
+            .await?
+            .and_then(|d| d["registration"]["district"].as_str().map(String::from));
+        let place = match rule.place {
+            drn_core::catalog::Place::PermanentRegistration => {
+                "the place of permanent registration"
+            }
+            drn_core::catalog::Place::Residence => "the place of residence",
+        };
+        let Some(registered) = registered else {
+            return Err(EngineError::invalid(
+                "applicant",
+                format!("the service is given at {place}, and the person has no registration on record: register first (S3)"),
+            ));
+        };
+        let here = self
+            .resolve_holder(c, unit, drn_core::catalog::UnitRole::District)
+            .await?;
+        if here.as_str() != registered {
+            let name = |id: &str| {
+                UnitId::parse(id)
+                    .ok()
+                    .and_then(|u| self.cached_unit(&u))
+                    .map_or_else(|| id.to_string(), |u| format!("{} ({id})", u.name.ru))
+            };
+            return Err(EngineError::invalid(
+                "applicant",
+                format!(
+                    "the service is given at {place}: the person is registered in {}, and this unit is in {}; apply there",
+                    name(&registered),
+                    name(here.as_str())
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The person's open permanent registration, with its address.
     pub(crate) async fn open_permanent(
         &self,

@@ -249,3 +249,51 @@ fn actor_at(w: &World, role: drn_core::catalog::UnitRole) -> &Actor {
         _ => &w.counter,
     }
 }
+
+/// Issue 28 item 8: seed 002 gives S1 and S2 «Қазақстан Республикасы азаматының тұрақты
+/// тіркеу орны бойынша» (para 6 of each regulation) and S4 «тұрғылықты жері бойынша»; the
+/// 2014 versions refuse a unit of another district with the reason. Order 55 (2018) does
+/// not restate the place, so the 2018 versions accept anywhere.
+async fn place_of_registration(url: &str) {
+    let w = world(url, "2014-06-02T10:00").await;
+    let elsewhere = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
+    for (service, data) in [
+        ("S1", serde_json::json!({})),
+        ("S2", serde_json::json!({ "reason": "утеря" })),
+        ("S4", serde_json::json!({ "ground": "abroad" })),
+    ] {
+        let e = run_err(
+            &w,
+            &elsewhere,
+            accept_cmd(service, Channel::Counter, w.applicant, data.clone()),
+        )
+        .await;
+        let text = e.to_string();
+        assert!(
+            e.code() == "invalid" && text.contains("registered in") && text.contains("D71-1"),
+            "{service}: {text}"
+        );
+        // At the place of registration it is accepted.
+        let a = run(
+            &w,
+            &w.counter,
+            accept_cmd(service, Channel::Counter, w.applicant, data),
+        )
+        .await;
+        assert_eq!(a.service, service);
+    }
+    // 2018: no place in the act's text.
+    w.clock.set("2019-04-02T10:00:00+06:00".parse().unwrap());
+    let a = run(
+        &w,
+        &elsewhere,
+        accept_cmd("S1", Channel::Counter, w.applicant, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!((a.service.as_str(), a.version.as_str()), ("S1", "2018"));
+}
+
+on_both!(
+    s1_s2_s4_of_2014_are_given_at_the_place_of_registration,
+    place_of_registration
+);

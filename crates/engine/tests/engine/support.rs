@@ -134,7 +134,9 @@ pub async fn world(url: &str, start: &str) -> World {
             birth_date: iin.encoded_birth().unwrap(),
             sex: iin.encoded_sex().unwrap_or(Sex::Female),
             citizenship: "KZ".into(),
-            data: serde_json::json!({}),
+            // Registered in the district of the test counter (S1, S2 and S4 of 2014 are
+            // given at the place of registration).
+            data: serde_json::json!({ "registration": { "region": "71", "district": "D71-1", "address": "г. Астана, ул. Кенесары, 1, кв. 1" } }),
         }
     })
     .collect();
