@@ -560,7 +560,7 @@ pub async fn refuse(
     PathOf(id): PathOf<String>,
     Body(r): Body<ReasonRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    // The counter refuses where its step has a refusal branch (S5, S9).
+    // The counter refuses where the step it holds has a refusal branch (`ending`).
     ctx.require(&[
         Role::CounterOperator,
         Role::DistrictOfficer,
@@ -585,7 +585,14 @@ pub async fn annul(
     PathOf(id): PathOf<String>,
     Body(r): Body<ReasonRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    ctx.require(&[Role::RegionalOfficer, Role::CentralOfficer])?;
+    // The region and centre on what they hold; the counter or district that took a
+    // mistaken intake while it is still there (the engine checks which: `ending`).
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+        Role::CentralOfficer,
+    ])?;
     let cmd = Command::Annul {
         application: ApplicationId::parse(&id)?,
         revision: r.revision,

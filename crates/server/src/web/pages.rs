@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use drn_core::catalog::StepHook;
+use drn_core::catalog::{BranchKind, StepHook};
 use drn_core::{Channel, Iin, Lang, Urgency};
 use drn_engine::commands::{Accept, Representative};
 use drn_engine::{ApplicationId, Command, Outcome, RegistryId, Role, Status, UnitId};
@@ -278,6 +278,9 @@ struct PersonPage {
     /// The person's waiting and done counter tasks (the chip rewrite).
     tasks: Vec<super::services::TaskView>,
     can_rewrite: bool,
+    /// A one-time idempotency key for this rendering of the accept forms (each form adds
+    /// its service's code): sending the same form again is one intake, not two.
+    idem: String,
 }
 
 #[derive(Deserialize)]
@@ -420,6 +423,7 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
             addr_error,
             tasks,
             can_rewrite: ctx.actor.role == Role::CounterOperator,
+            idem: format!("ws-accept-{}", auth::random_token()),
         },
         ctx.lang,
     )
@@ -508,8 +512,17 @@ pub async fn accept(
         data: form_data(&pairs),
     });
     let back = format!("/ws/person?iin={applicant}");
-    let result = st.execute(&ctx.actor, &cmd, None).await;
-    accepted(&st, &ctx, nav, result, &back).await
+    // The form's one-time key: the same form sent twice (a reload, a double click, the
+    // back button) answers the first intake instead of making a second application.
+    let key = Some(field("idem")).filter(|k| !k.is_empty() && k.len() <= 200);
+    match st.execute(&ctx.actor, &cmd, key.as_deref()).await {
+        // Post/Redirect/Get: the browser lands on the application's page, so reloading
+        // it does not send the form again (nor shows the form's address).
+        Ok(
+            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
+        ) => Redirect::to(&format!("/ws/applications/{}", a.id)).into_response(),
+        result => accepted(&st, &ctx, nav, result, &back).await,
+    }
 }
 
 /// The talon of an accepted application, or the receipt of an intake refusal.
@@ -839,12 +852,12 @@ pub async fn application(
     let docs = crate::documents::links(&st, &a, lang).await;
     let extra = card_extra(&st, &ctx, &a, p, &events, holds).await;
     let online = super::renewal::card_review(&st, &ctx, &a).await;
-    // A counter refuses at a step whose catalog gives it a refusal (S5's motivated refusal).
-    let step_refuses = cur.is_some_and(|s| {
-        s.branches
-            .iter()
-            .any(|b| b.kind == drn_core::catalog::BranchKind::Refusal)
-    });
+    // Who may end it, and where: the engine's one rule (`ending`).
+    let can_refuse = st.engine.may_end(&ctx.actor, &a, BranchKind::Refusal).await;
+    let can_annul = st
+        .engine
+        .may_end(&ctx.actor, &a, BranchKind::Annulment)
+        .await;
     let page = ApplicationPage {
         // S1E's step 17 is decided by the online review, not by "complete step".
         can_act: holds && step_role_ok && !online.as_ref().is_some_and(|o| o.can_review),
@@ -861,12 +874,8 @@ pub async fn application(
         open,
         is_last: p.next_after(a.step).is_none(),
         by_registry: p.handover_after(a.step).is_some(),
-        can_refuse: holds
-            && (matches!(
-                ctx.actor.role,
-                Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer
-            ) || (step_role_ok && step_refuses)),
-        can_annul: holds && matches!(ctx.actor.role, Role::RegionalOfficer | Role::CentralOfficer),
+        can_refuse,
+        can_annul,
         earlier: p
             .main_path()
             .iter()
