@@ -118,25 +118,17 @@ impl Engine {
         )))
     }
 
-    /// Is the actor a district officer of the nearest district at or above `unit`.
+    /// Is the actor a district officer of the district `unit` is in.
     async fn district_above<R: Reads>(
         &self,
         c: &mut R,
         actor: &Actor,
         unit: &UnitId,
     ) -> Result<bool, EngineError> {
-        if actor.role != Role::DistrictOfficer {
-            return Ok(false);
+        match (&actor.unit, actor.role) {
+            (Some(own), Role::DistrictOfficer) => self.in_area(c, own, unit).await,
+            _ => Ok(false),
         }
-        let mut cur = Some(unit.clone());
-        while let Some(id) = cur {
-            let u = self.unit_on(c, &id).await?;
-            if u.kind == UnitKind::District {
-                return Ok(actor.unit.as_ref() == Some(&u.id));
-            }
-            cur = u.parent;
-        }
-        Ok(false)
     }
 
     /// May `actor` end `app` by a refusal or an annulment now (the card's buttons).
