@@ -89,8 +89,9 @@ fn accept_form(html: &str, service: &str) -> (String, Vec<String>) {
 async fn accept_once(url: &str) {
     let app = spawn_app(url).await;
     let (http, csrf) = browser(&app, "op.astana.1").await;
-    let post = |iin: String, key: String, docs: Vec<String>| {
+    let post_with = |token: String, iin: String, key: String, docs: Vec<String>| {
         let mut form = vec![
+            ("_csrf".to_string(), token),
             ("iin".to_string(), iin),
             ("service".into(), "S2".into()),
             ("urgency".into(), "general".into()),
@@ -98,10 +99,11 @@ async fn accept_once(url: &str) {
             ("d.reason".into(), "удостоверение утеряно".into()),
         ];
         form.extend(docs.into_iter().map(|d| ("doc".to_string(), d)));
-        http.post(format!("{}/ws/applications?_csrf={csrf}", app.base))
+        http.post(format!("{}/ws/applications", app.base))
             .form(&form)
             .send()
     };
+    let post = |iin, key, docs| post_with(csrf.clone(), iin, key, docs);
     let page = |iin: String| {
         let http = http.clone();
         let base = app.base.clone();
@@ -115,6 +117,25 @@ async fn accept_once(url: &str) {
             r.text().await.unwrap()
         }
     };
+    // The token travels in the form, not in the form's address.
+    let first_page = page(app.report.citizens[0].0.to_string()).await;
+    assert!(
+        first_page.contains("action=\"/ws/applications\"")
+            && !first_page.contains("action=\"/ws/applications?"),
+        "the accept form's address carries the token"
+    );
+    // A form with a wrong token makes nothing: back to the sign-in.
+    let (key, docs) = accept_form(&first_page, "S2");
+    let forged = post_with(
+        "0".repeat(64),
+        app.report.citizens[0].0.to_string(),
+        key,
+        docs,
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged.status(), StatusCode::SEE_OTHER);
+    assert_eq!(forged.headers()["location"], "/login");
     // The first demo citizen without an open S2.
     let mut found = None;
     for (iin, _, _) in app.report.citizens.iter().take(6) {
