@@ -104,19 +104,16 @@ async fn accept_once(url: &str) {
             .send()
     };
     let post = |iin, key, docs| post_with(csrf.clone(), iin, key, docs);
-    let page = |iin: String| {
+    let html = |path: String| {
         let http = http.clone();
         let base = app.base.clone();
         async move {
-            let r = http
-                .get(format!("{base}/ws/person?iin={iin}"))
-                .send()
-                .await
-                .unwrap();
+            let r = http.get(format!("{base}{path}")).send().await.unwrap();
             assert_eq!(r.status(), 200);
             r.text().await.unwrap()
         }
     };
+    let page = |iin: String| html(format!("/ws/person?iin={iin}"));
     // The token travels in the form, not in the form's address.
     let first_page = page(app.report.citizens[0].0.to_string()).await;
     assert!(
@@ -161,17 +158,21 @@ async fn accept_once(url: &str) {
     let again = post(iin.clone(), key, docs).await.unwrap();
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert_eq!(again.headers()["location"].to_str().unwrap(), location);
-    let shown = http
-        .get(format!("{}{location}", app.base))
-        .send()
-        .await
+    let shown = html(location.clone()).await;
+    let id = location
+        .trim_start_matches("/ws/applications/")
+        .split('?')
+        .next()
         .unwrap();
-    assert_eq!(shown.status(), 200);
-    let id = location.rsplit('/').next().unwrap();
     let counter = app.login("op.astana.1").await;
     let (s, v) = counter.get(&format!("/api/v1/applications/{id}")).await;
     assert_eq!(s, 200, "{v}");
     let number = v["number"].as_str().unwrap().to_string();
+    // The page it lands on shows the talon.
+    assert!(
+        shown.contains(&format!("<dd><strong>{number}</strong></dd>")),
+        "{shown}"
+    );
     // A new form (a new key) for the same person and service: refused, naming the open one.
     let (key, docs) = accept_form(&page(iin.clone()).await, "S2");
     let r = post(iin.clone(), key, docs).await.unwrap();
@@ -187,6 +188,37 @@ async fn accept_once(url: &str) {
     assert!(
         v["error"]["message"].as_str().unwrap().contains(&number),
         "{v}"
+    );
+
+    // The foreigner's intake form (S9) on the workstation's home page: the same.
+    let home = html("/ws".into()).await;
+    let form = &home[home.find("action=\"/ws/foreigners\"").unwrap()..];
+    let key = &form[form.find("name=\"idem\" value=\"").unwrap() + 20..];
+    let key = &key[..key.find('"').unwrap()];
+    let foreigner = [
+        ("_csrf", csrf.as_str()),
+        ("idem", key),
+        ("surname", "Petrov"),
+        ("given_name", "Ivan"),
+        ("birth_date", "1990-05-17"),
+        ("sex", "M"),
+        ("citizenship", "RU"),
+        ("passport", "75ZZ99001"),
+    ];
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{}/ws/foreigners", app.base))
+            .form(&foreigner)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        seen.push(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert!(
+        seen[0].starts_with("/ws/applications/") && seen[0] == seen[1],
+        "{seen:?}"
     );
 }
 
