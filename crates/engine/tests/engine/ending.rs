@@ -6,6 +6,7 @@ use drn_core::{Channel, Urgency};
 use drn_engine::commands::Accept;
 use drn_engine::*;
 
+use crate::foreigners::{foreigner, s9_to_step5};
 use crate::support::*;
 
 fn annul(a: &Application) -> Command {
@@ -83,6 +84,28 @@ async fn an_intake_is_undone(url: &str) {
 on_both!(
     a_mistaken_intake_is_annulled_by_its_counter_or_district,
     an_intake_is_undone
+);
+
+/// Issue 28 item 2's S9, waiting at the system's step 5 at the counter: the counter and its
+/// district could not end it (403); now either annuls it, another district still cannot.
+async fn s9_at_the_system_step(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let a = s9_to_step5(&w, foreigner("AB7654321"), serde_json::json!({})).await;
+    assert_eq!(a.holder_unit, uid("C71-1"));
+    forbidden(&w, &w.other_district, &annul(&a)).await;
+    forbidden(&w, &w.counter, &refuse(&a)).await;
+    assert!(e.may_end(&w.district, &a, BranchKind::Annulment).await);
+    let done = app_of(&e.execute(&w.counter, &annul(&a), None).await.unwrap());
+    assert_eq!(done.status, Status::Annulled);
+    let b = s9_to_step5(&w, foreigner("AB7654322"), serde_json::json!({})).await;
+    let done = app_of(&e.execute(&w.district, &annul(&b), None).await.unwrap());
+    assert_eq!(done.status, Status::Annulled);
+}
+
+on_both!(
+    an_s9_at_the_system_step_is_annulled_by_its_counter_or_district,
+    s9_at_the_system_step
 );
 
 async fn the_holder_refuses_at_a_refusal_branch(url: &str) {
