@@ -745,6 +745,11 @@ impl Engine {
                 .map(|m| m.trim().to_string())
                 .filter(|m| !m.is_empty()),
         );
+        // An intake refusal opens nothing; an intake that would open a second application
+        // where the service allows one is refused.
+        if missing.is_empty() && self.service_one_open(&svc.code) {
+            self.refuse_second_open(c, &svc.code, &applicant).await?;
+        }
         let d = Deadlines {
             calendar: &self.calendar,
             hours: &unit.hours,
@@ -857,6 +862,29 @@ impl Engine {
         Ok(Outcome::Accepted { application: app })
     }
 
+    /// Refuses an intake when the applicant has an open application of the service.
+    async fn refuse_second_open(
+        &self,
+        c: &mut Ctx<'_>,
+        service: &str,
+        applicant: &str,
+    ) -> Result<(), EngineError> {
+        // In transit is stored as in progress (`Status::stored`).
+        let open = c
+            .fetch_optional(
+                "SELECT number FROM applications WHERE applicant_iin = $1 AND service = $2 AND status = 'in_progress' ORDER BY accepted_at LIMIT 1",
+                vec![Value::from(applicant), Value::from(service)],
+            )
+            .await?;
+        match open {
+            Some(r) => Err(EngineError::AlreadyOpen {
+                service: service.to_string(),
+                number: r.try_get::<String, _>(0)?,
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) async fn complete_step(
         &self,
         c: &mut Ctx<'_>,
@@ -929,7 +957,8 @@ impl Engine {
         kind: BranchKind,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
-        if reason.trim().len() < 5 {
+        // Characters, not bytes: "нет" is six bytes of UTF-8 but no motivated reason.
+        if reason.trim().chars().count() < 5 {
             return Err(EngineError::invalid(
                 "reason",
                 "a motivated reason is required (at least 5 characters)",
@@ -941,41 +970,8 @@ impl Engine {
         let step = p
             .step(app.step)
             .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        // Refusal and annulment are decisions of the migration service, not of the counter
-        // (which refuses at intake) nor of production.
-        let may = match kind {
-            BranchKind::Annulment => matches!(
-                actor.role,
-                Role::RegionalOfficer | Role::CentralOfficer | Role::System
-            ),
-            _ => {
-                matches!(
-                    actor.role,
-                    Role::DistrictOfficer
-                        | Role::RegionalOfficer
-                        | Role::CentralOfficer
-                        | Role::System
-                ) || (step.branches.iter().any(|b| b.kind == BranchKind::Refusal)
-                    && actor.role == Role::for_step(step.unit))
-            }
-        };
-        if !may {
-            return Err(EngineError::forbidden(format!(
-                "a {} cannot {}",
-                actor.role.code(),
-                if kind == BranchKind::Annulment {
-                    "annul"
-                } else {
-                    "refuse"
-                }
-            )));
-        }
-        if actor.role != Role::System && actor.unit.as_ref() != Some(&app.holder_unit) {
-            return Err(EngineError::forbidden(format!(
-                "the application is held by unit {}, not yours",
-                app.holder_unit
-            )));
-        }
+        // Who may refuse or annul, where: `ending`.
+        self.check_may_end(c, actor, &app, p, step, kind).await?;
         let (status, event) = match kind {
             BranchKind::Annulment => (Status::Annulled, EventKind::Annulled),
             _ => (Status::Refused, EventKind::Refused),

@@ -31,6 +31,9 @@ pub enum EngineError {
     /// the first request's answer (as payment APIs do).
     #[error("the idempotency key was used with another request")]
     KeyReusedWithOtherRequest,
+    /// The applicant already has an open application of this service (issue 28 item 11).
+    #[error("the applicant already has an open application {number} of service {service}")]
+    AlreadyOpen { service: String, number: String },
     #[error(transparent)]
     Plan(#[from] drn_core::PlanError),
     #[error(transparent)]
@@ -99,6 +102,7 @@ impl EngineError {
             EngineError::Invalid { .. } => "invalid",
             EngineError::KeyReused => "idempotency_key_reused",
             EngineError::KeyReusedWithOtherRequest => "idempotency_key_mismatch",
+            EngineError::AlreadyOpen { .. } => "already_open",
             EngineError::Plan(_) => "not_applicable",
             EngineError::Calendar(_) => "calendar",
             EngineError::Store(_) | EngineError::Corrupt(_) => "internal",
@@ -167,6 +171,11 @@ impl EngineError {
                 "Бұл сұрау кілті басқа деректермен жіберілген сұрауға қолданылған: жаңа сұрауға жаңа кілт керек".into(),
                 "Этот ключ запроса уже использован для запроса с другими данными: для нового запроса нужен новый ключ".into(),
                 "This request key was already used for a request with other data: a new request needs a new key".into(),
+            ),
+            EngineError::AlreadyOpen { service, number } => t(
+                format!("Өтініш берушінің {service} қызметі бойынша аяқталмаған № {number} өтініші бар: жаңасы қабылданбайды"),
+                format!("У заявителя уже есть незавершённое заявление № {number} на услугу {service}: новое не принимается"),
+                format!("The applicant already has open application No {number} for service {service}: a new one is not accepted"),
             ),
             EngineError::Plan(e) => t(
                 format!("Қызмет бұл жағдайда көрсетілмейді: {e}"),

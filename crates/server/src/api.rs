@@ -550,6 +550,17 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
+/// The roles that may end an application by a refusal or an annulment somewhere; the
+/// engine decides where (`ending`): the counter refuses where the step it holds has a
+/// refusal branch and annuls its own mistaken intake, the district annuls a mistaken intake
+/// below it, the migration units refuse what they hold, the region and centre annul it.
+const ENDERS: &[Role] = &[
+    Role::CounterOperator,
+    Role::DistrictOfficer,
+    Role::RegionalOfficer,
+    Role::CentralOfficer,
+];
+
 /// Motivated refusal.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/refuse", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = ReasonRequest,
     responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -560,13 +571,7 @@ pub async fn refuse(
     PathOf(id): PathOf<String>,
     Body(r): Body<ReasonRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    // The counter refuses where its step has a refusal branch (S5, S9).
-    ctx.require(&[
-        Role::CounterOperator,
-        Role::DistrictOfficer,
-        Role::RegionalOfficer,
-        Role::CentralOfficer,
-    ])?;
+    ctx.require(ENDERS)?;
     let cmd = Command::Refuse {
         application: ApplicationId::parse(&id)?,
         revision: r.revision,
@@ -585,7 +590,7 @@ pub async fn annul(
     PathOf(id): PathOf<String>,
     Body(r): Body<ReasonRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    ctx.require(&[Role::RegionalOfficer, Role::CentralOfficer])?;
+    ctx.require(ENDERS)?;
     let cmd = Command::Annul {
         application: ApplicationId::parse(&id)?,
         revision: r.revision,

@@ -70,7 +70,9 @@ fn status_of(e: &EngineError) -> StatusCode {
     match e.code() {
         "not_found" => StatusCode::NOT_FOUND,
         "forbidden" => StatusCode::FORBIDDEN,
-        "conflict" | "wrong_step" | "closed" | "idempotency_key_reused" => StatusCode::CONFLICT,
+        "conflict" | "wrong_step" | "closed" | "idempotency_key_reused" | "already_open" => {
+            StatusCode::CONFLICT
+        }
         "invalid" | "not_applicable" | "calendar" | "idempotency_key_mismatch" => {
             StatusCode::UNPROCESSABLE_ENTITY
         }

@@ -263,6 +263,8 @@ fn web_routes(state: AppState) -> Router {
                 )
             }),
         )
+        // A page's form may send its CSRF token as a hidden field (see the function).
+        .layer(axum::middleware::from_fn(auth::csrf_from_form))
         .with_state(state)
 }
 

@@ -78,6 +78,13 @@ impl ServiceRules for ForeignerService {
     const HOOKS: &'static [StepHook] = &[StepHook::ForeignerRegistrationJournal];
     const CHECKS: &'static [StepCheck] = &[StepCheck::SpecialRecords];
 
+    /// ASSUMPTION (the seeds are silent): the applicant is the resident host or inviter,
+    /// who may ask for passes, invitations or registrations for several foreigners at
+    /// once.
+    fn one_open_per_applicant(&self) -> bool {
+        false
+    }
+
     fn result_kind(&self) -> Option<DocumentKind> {
         Some(match self {
             ForeignerService::BorderZonePass => DocumentKind::BorderZonePass,

@@ -204,6 +204,15 @@ pub(crate) trait ServiceRules {
         Ok(())
     }
 
+    /// Whether an applicant may have only one open application (in progress or in
+    /// transit) of this service at a time: a second is refused at intake, naming the
+    /// first (issue 28 item 11). ASSUMPTION: the seeds do not say; a second open
+    /// application for the same document, registration or deregistration makes no sense,
+    /// so this is the default, and a service where a second one can make sense says so.
+    fn one_open_per_applicant(&self) -> bool {
+        true
+    }
+
     /// What `drn simulate` submits at a counter for this service.
     fn sample_intake(&self) -> SampleIntake {
         SampleIntake {
@@ -412,6 +421,11 @@ impl Engine {
             *data = json!({});
         }
         with_rules!(rules(code), r => r.intake(self, c, at, data).await)
+    }
+
+    /// Whether the service allows one open application per applicant at a time.
+    pub(crate) fn service_one_open(&self, code: &str) -> bool {
+        with_rules!(rules(code), r => r.one_open_per_applicant())
     }
 
     /// What happens after the application was accepted, as its service says.

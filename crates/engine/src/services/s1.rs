@@ -23,4 +23,12 @@ impl ServiceRules for Passports {
             Channel::Counter | Channel::Unit => AfterAccept::Wait,
         }
     }
+
+    /// ASSUMPTION (the seeds are silent): the result is "the passport and (or) the
+    /// identity card" (seed 002, the regulation's para 4) and the intake does not say which, so a
+    /// citizen may have a passport's and an ID card's application open at once. Were the
+    /// intake to name the document, the rule would be one open application per document.
+    fn one_open_per_applicant(&self) -> bool {
+        false
+    }
 }

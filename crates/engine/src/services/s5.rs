@@ -67,6 +67,12 @@ impl ServiceRules for AddressCertificate {
     const HOOKS: &'static [StepHook] = &[StepHook::AddressCorrection];
     const CHECKS: &'static [StepCheck] = &[StepCheck::AddressData];
 
+    /// ASSUMPTION (the seeds are silent): a person may ask for several address
+    /// certificates at once (for different offices, or for an IIN and a BIN).
+    fn one_open_per_applicant(&self) -> bool {
+        false
+    }
+
     fn result_kind(&self) -> Option<DocumentKind> {
         Some(DocumentKind::AddressCertificate)
     }

@@ -7,7 +7,7 @@ use jiff::SignedDuration;
 
 use crate::support::*;
 
-fn foreigner(passport: &str) -> Foreigner {
+pub(crate) fn foreigner(passport: &str) -> Foreigner {
     Foreigner {
         surname: "Ivanov".into(),
         given_name: "Petr".into(),
@@ -159,7 +159,7 @@ async fn foreigners_services(url: &str) {
     );
 }
 
-async fn s9_to_step5(w: &World, f: Foreigner, data: serde_json::Value) -> Application {
+pub(crate) async fn s9_to_step5(w: &World, f: Foreigner, data: serde_json::Value) -> Application {
     let a = run(
         w,
         &w.counter,

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use drn_core::catalog::StepHook;
+use drn_core::catalog::{BranchKind, StepHook};
 use drn_core::{Channel, Iin, Lang, Urgency};
 use drn_engine::commands::{Accept, Representative};
 use drn_engine::{ApplicationId, Command, EventKind, Outcome, RegistryId, Role, Status, UnitId};
@@ -167,6 +167,8 @@ struct HomePage {
     is_counter: bool,
     /// S9 is open on this desk's channel: the intake form of a foreigner without an IIN.
     foreigners: bool,
+    /// The foreigner's intake form's one-time idempotency key (see `submit_intake`).
+    idem: String,
     rows: Vec<QueueRow>,
 }
 
@@ -237,6 +239,7 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
                     .iter()
                     .any(|s| s.code == drn_engine::services::applied_for_without_iin())
             }),
+            idem: format!("ws-foreigner-{}", auth::random_token()),
             rows,
         },
         ctx.lang,
@@ -278,6 +281,9 @@ struct PersonPage {
     /// The person's waiting and done counter tasks (the chip rewrite).
     tasks: Vec<super::services::TaskView>,
     can_rewrite: bool,
+    /// A one-time idempotency key for this rendering of the accept forms (each form adds
+    /// its service's code): sending the same form again is one intake, not two.
+    idem: String,
 }
 
 #[derive(Deserialize)]
@@ -425,27 +431,10 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
             addr_error,
             tasks,
             can_rewrite: ctx.actor.role == Role::CounterOperator,
+            idem: format!("ws-accept-{}", auth::random_token()),
         },
         ctx.lang,
     )
-}
-
-#[derive(Template)]
-#[template(path = "accepted.html")]
-struct AcceptedPage {
-    tr: Tr,
-    nav: Nav,
-    title: String,
-    refused: bool,
-    id: String,
-    number: String,
-    service: String,
-    applicant: String,
-    unit: String,
-    at: String,
-    expected: String,
-    missing: Vec<String>,
-    docs: Vec<crate::documents::DocLink>,
 }
 
 /// The form's fields; `doc` repeats, so the body is read as pairs.
@@ -513,62 +502,28 @@ pub async fn accept(
         data: form_data(&pairs),
     });
     let back = format!("/ws/person?iin={applicant}");
-    let result = st.execute(&ctx.actor, &cmd, None).await;
-    accepted(&st, &ctx, nav, result, &back).await
+    submit_intake(&st, &ctx, nav, &cmd, &field("idem"), &back).await
 }
 
-/// The talon of an accepted application, or the receipt of an intake refusal.
-async fn accepted(
+/// Sends an intake from a page's form with the form's one-time idempotency key, so that the
+/// same form sent twice (a reload, a double click, the back button) answers the first
+/// intake instead of making a second application; and answers Post/Redirect/Get: 303 to the
+/// application's page showing its talon or receipt, which a reload only shows again.
+async fn submit_intake(
     st: &AppState,
     ctx: &Ctx,
     nav: Nav,
-    result: Result<Outcome, drn_engine::EngineError>,
+    cmd: &Command,
+    key: &str,
     back: &str,
 ) -> Response {
-    let lang = ctx.lang;
-    match result {
-        Ok(Outcome::Accepted { application: a }) => render(
-            &AcceptedPage {
-                docs: crate::documents::links(st, &a, lang).await,
-                tr: Tr { lang },
-                title: i18n::t(lang, "accepted").to_string(),
-                refused: false,
-                id: a.id.to_string(),
-                number: a.number.clone(),
-                service: service_name(st, &a.service, lang),
-                applicant: a.applicant.clone(),
-                unit: a.accepted_unit.to_string(),
-                at: kz(a.accepted_at),
-                expected: a.due_at.map(kz).unwrap_or_default(),
-                missing: vec![],
-                nav,
-            },
-            lang,
-        ),
-        Ok(Outcome::IntakeRefused {
-            application: a,
-            receipt,
-            missing,
-        }) => render(
-            &AcceptedPage {
-                docs: crate::documents::links(st, &a, lang).await,
-                tr: Tr { lang },
-                title: i18n::t(lang, "intake_refused").to_string(),
-                refused: true,
-                id: a.id.to_string(),
-                number: receipt,
-                service: service_name(st, &a.service, lang),
-                applicant: a.applicant.clone(),
-                unit: a.accepted_unit.to_string(),
-                at: kz(a.accepted_at),
-                expected: String::new(),
-                missing,
-                nav,
-            },
-            lang,
-        ),
-        Ok(_) => error_page(nav, lang, ApiError::internal(), back),
-        Err(e) => error_page(nav, lang, e, back),
+    let key = Some(key).filter(|k| !k.is_empty() && k.len() <= 200);
+    match st.execute(&ctx.actor, cmd, key).await {
+        Ok(
+            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
+        ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
+        Ok(_) => error_page(nav, ctx.lang, ApiError::internal(), back),
+        Err(e) => error_page(nav, ctx.lang, e, back),
     }
 }
 
@@ -635,8 +590,7 @@ pub async fn accept_foreigner(
             .collect(),
         data,
     });
-    let result = st.execute(&ctx.actor, &cmd, None).await;
-    accepted(&st, &ctx, nav, result, "/ws").await
+    submit_intake(&st, &ctx, nav, &cmd, &field("idem"), "/ws").await
 }
 
 fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
@@ -691,6 +645,17 @@ struct ApplicationPage {
     extra: CardExtra,
     /// An online renewal's photo, signature and the regional review (issue 6).
     online: Option<super::renewal::OnlineReview>,
+    /// Right after the intake: its talon or receipt.
+    intake: Option<IntakeView>,
+}
+
+/// The talon of an accepted application, or the receipt of an intake refusal.
+struct IntakeView {
+    title: String,
+    refused: bool,
+    /// The talon's number (the application's) or the receipt's.
+    number: String,
+    missing: Vec<String>,
 }
 
 /// The service-specific part of the card (issue 7): the step's check and its last result,
@@ -783,10 +748,17 @@ async fn card_extra(
     }
 }
 
+/// `?intake=1`: the page an intake's form redirects to shows its talon or receipt first.
+#[derive(Deserialize)]
+pub struct CardQuery {
+    intake: Option<String>,
+}
+
 pub async fn application(
     State(st): State<AppState>,
     page: Page,
     Path(id): Path<String>,
+    Query(q): Query<CardQuery>,
 ) -> Response {
     let ctx = match signed_in(page) {
         Ok(c) => c,
@@ -845,13 +817,38 @@ pub async fn application(
     let docs = crate::documents::links(&st, &a, lang).await;
     let extra = card_extra(&st, &ctx, &a, p, &events, holds).await;
     let online = super::renewal::card_review(&st, &ctx, &a).await;
-    // A counter refuses at a step whose catalog gives it a refusal (S5's motivated refusal).
-    let step_refuses = cur.is_some_and(|s| {
-        s.branches
+    // Who may end it, and where: the engine's one rule (`ending`).
+    let can_refuse = st.engine.may_end(&ctx.actor, &a, BranchKind::Refusal).await;
+    let can_annul = st
+        .engine
+        .may_end(&ctx.actor, &a, BranchKind::Annulment)
+        .await;
+    // The talon (or the receipt of an intake refusal) of the intake just made.
+    let intake = q.intake.is_some().then(|| {
+        let receipt = events
             .iter()
-            .any(|b| b.kind == drn_core::catalog::BranchKind::Refusal)
+            .find(|e| e.kind == drn_engine::EventKind::IntakeRefused)
+            .and_then(|e| e.data["receipt"].as_str().map(String::from));
+        IntakeView {
+            title: i18n::t(
+                lang,
+                receipt.as_ref().map_or("accepted", |_| "intake_refused"),
+            )
+            .to_string(),
+            refused: receipt.is_some(),
+            number: receipt.unwrap_or_else(|| a.number.clone()),
+            missing: a.data["missing"]
+                .as_array()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
     });
     let page = ApplicationPage {
+        intake,
         // S1E's step 17 is decided by the online review, not by "complete step".
         can_act: holds && step_role_ok && !online.as_ref().is_some_and(|o| o.can_review),
         online,
@@ -867,12 +864,8 @@ pub async fn application(
         open,
         is_last: p.next_after(a.step).is_none(),
         by_registry: p.handover_after(a.step).is_some(),
-        can_refuse: holds
-            && (matches!(
-                ctx.actor.role,
-                Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer
-            ) || (step_role_ok && step_refuses)),
-        can_annul: holds && matches!(ctx.actor.role, Role::RegionalOfficer | Role::CentralOfficer),
+        can_refuse,
+        can_annul,
         earlier: p
             .main_path()
             .iter()

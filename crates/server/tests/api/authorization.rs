@@ -107,7 +107,12 @@ async fn authorization_matrix(url: &str) {
     );
     allowed.insert(
         ("post", "/api/v1/applications/{id}/annul"),
-        vec![RegionalOfficer, CentralOfficer],
+        vec![
+            CounterOperator,
+            DistrictOfficer,
+            RegionalOfficer,
+            CentralOfficer,
+        ],
     );
     allowed.insert(
         ("post", "/api/v1/applications/{id}/return"),

@@ -11,6 +11,7 @@ mod support;
 
 mod authorization;
 mod documents;
+mod intake;
 mod operations;
 mod passports;
 mod registries;

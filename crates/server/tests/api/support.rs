@@ -171,7 +171,12 @@ impl App {
     }
 
     pub async fn login(&self, user: &str) -> Client {
-        let http = jar_client();
+        self.login_on(jar_client(), user).await
+    }
+
+    /// [`App::login`] on a client of the caller's making (one that does not follow
+    /// redirects, say).
+    pub async fn login_on(&self, http: reqwest::Client, user: &str) -> Client {
         let r = http
             .post(format!("{}/api/v1/auth/login", self.base))
             .json(&json!({ "username": user, "password": self.password(user) }))

@@ -1,0 +1,90 @@
+//! Issue 28 item 11: a second open application of the same service for the same applicant
+//! is refused where the service allows one (naming the open one), and accepted where a
+//! second one makes sense (S1, S5, S6 to S8).
+
+use drn_core::{Channel, Iin, Lang, Urgency};
+use drn_engine::commands::Accept;
+use drn_engine::*;
+
+use crate::support::*;
+
+async fn second_open(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let s2 = || {
+        accept_cmd(
+            "S2",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "reason": "ID card lost" }),
+        )
+    };
+    let a = app_of(&e.execute(&w.counter, &s2(), Some("form-1")).await.unwrap());
+    // The same form sent again with its key answers the first intake, not a refusal.
+    let again = app_of(&e.execute(&w.counter, &s2(), Some("form-1")).await.unwrap());
+    assert_eq!(again.id, a.id);
+    let err = e.execute(&w.counter, &s2(), None).await.unwrap_err();
+    assert_eq!(err.code(), "already_open");
+    for lang in [Lang::Kk, Lang::Ru, Lang::En] {
+        assert!(
+            err.message(lang).contains(&a.number),
+            "{}",
+            err.message(lang)
+        );
+    }
+    assert!(err.message(Lang::Ru).contains("незавершённое"));
+    assert!(err.message(Lang::Kk).contains("аяқталмаған"));
+    // Not from another counter either.
+    let other = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
+    assert_eq!(
+        e.execute(&other, &s2(), None).await.unwrap_err().code(),
+        "already_open"
+    );
+    // An intake refusal opens nothing, so it is still given.
+    let incomplete = Command::Accept(Accept {
+        service: "S2".into(),
+        channel: Channel::Counter,
+        urgency: Urgency::General,
+        applicant: w.applicant,
+        documents_presented: vec![],
+        missing: vec!["Заявление".into()],
+        data: serde_json::json!({}),
+    });
+    let r = app_of(&e.execute(&w.counter, &incomplete, None).await.unwrap());
+    assert_eq!(r.status, Status::IntakeRefused);
+    // Another person, another service: accepted.
+    let other_person = Iin::parse("760212350620").unwrap();
+    run(
+        &w,
+        &w.counter,
+        accept_cmd("S2", Channel::Counter, other_person, serde_json::json!({})),
+    )
+    .await;
+    // Where a second one makes sense, it is accepted: S5 certificates, S1.
+    for service in ["S5", "S1"] {
+        for _ in 0..2 {
+            let b = run(
+                &w,
+                &w.counter,
+                accept_cmd(
+                    service,
+                    Channel::Counter,
+                    w.applicant,
+                    serde_json::json!({}),
+                ),
+            )
+            .await;
+            assert!(b.status.is_open(), "{service}: {b:?}");
+        }
+    }
+    // Once the first is ended, a new one is accepted.
+    let ended = refuse(&w, &w.district, &a, "the identity could not be established").await;
+    assert_eq!(ended.status, Status::Refused);
+    let again = run(&w, &w.counter, s2()).await;
+    assert!(again.status.is_open());
+}
+
+on_both!(
+    a_second_open_application_of_a_service_is_refused_where_it_makes_no_sense,
+    second_open
+);
