@@ -60,3 +60,36 @@ async fn temporary_id(url: &str) {
 }
 
 on_both!(s2_temporary_id_with_journal, temporary_id);
+
+/// Issue 28 item 10: under the 2014 regulation the Centre (Орталық, ЦОН) hands the card
+/// over: table 2 box 4 «Қазақстан Республикасы азаматының уақытша жеке куәлігін беру» in
+/// its column, para 10. Before, the district's step was the last and the district issued.
+async fn issued_by_the_centre_2014(url: &str) {
+    let w = world(url, "2014-06-02T10:00").await;
+    let a = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S2",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "reason": "утеря" }),
+        ),
+    )
+    .await;
+    // Accepting is the counter's step 1.
+    assert_eq!(
+        (a.version.as_str(), a.step, a.holder_unit.as_str()),
+        ("2014", 2, "D71-1")
+    );
+    let a = complete(&w, &w.district, &a).await;
+    assert_eq!((a.step, a.holder_unit.as_str()), (3, "C71-1"));
+    assert!(issue_to(&w, &w.district, &a, w.applicant).await.is_err());
+    let done = app_of(&issue_to(&w, &w.counter, &a, w.applicant).await.unwrap());
+    assert_eq!(done.status, Status::Issued);
+}
+
+on_both!(
+    s2_of_2014_is_issued_by_the_centre,
+    issued_by_the_centre_2014
+);
