@@ -126,7 +126,10 @@ impl Engine {
             key: key.map(String::from),
         };
         match self.submit(work).await? {
-            crate::writer::Reply::Outcome(o) => Ok(*o),
+            crate::writer::Reply::Outcome(o) => {
+                self.after_committed(&o).await;
+                Ok(*o)
+            }
             _ => Err(EngineError::Corrupt("a command without an outcome".into())),
         }
     }

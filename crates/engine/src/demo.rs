@@ -1114,15 +1114,7 @@ pub(crate) fn total_region_weight() -> u64 {
 
 /// The expiry date of a person's ID card, if any.
 pub fn id_card_expiry(p: &Person) -> Option<Date> {
-    p.data
-        .get("documents")?
-        .as_array()?
-        .iter()
-        .find(|d| d.get("kind").and_then(|k| k.as_str()) == Some("id_card"))?
-        .get("expires")?
-        .as_str()?
-        .parse()
-        .ok()
+    crate::services::person_documents::id_card_expiry(&p.data)
 }
 
 /// Interesting persons for the portal: index and note.

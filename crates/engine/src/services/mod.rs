@@ -24,8 +24,8 @@
 //! | [`s9`] | S9 IIN for foreigners |
 //!
 //! and the registers several of them keep: [`addresses`] (the address register),
-//! [`registrations`] (registrations at a place of residence), [`journals`] (the services'
-//! journals). Each module's intake data is a typed struct (`S3Intake`, `ForeignerIntake`,
+//! [`registrations`] (registrations at a place of residence), [`person_documents`] (the
+//! identity documents in the person's record), [`journals`] (the services' journals). Each module's intake data is a typed struct (`S3Intake`, `ForeignerIntake`,
 //! …) that its intake hook parses with unknown fields refused and its later hooks read
 //! back from the stored input (`intake::IntakeData`). Nothing outside this folder matches
 //! on a service code or a step number: the catalog names the hook or check a step runs,
@@ -35,6 +35,7 @@ pub mod addresses;
 pub mod foreigners;
 pub(crate) mod intake;
 pub mod journals;
+pub mod person_documents;
 pub mod print;
 pub mod registrations;
 pub mod s1;
@@ -527,6 +528,20 @@ impl Engine {
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;
         Ok(Outcome::Application { application: app })
+    }
+
+    /// After a command was committed (never inside its transaction, which may still roll
+    /// back): an issued result reaches the state systems that keep the person (the
+    /// sandboxed ГБД ФЛ, [`s1e`]). A failure there is logged, not the command's: DRN's
+    /// record is the source, and the next issue sends it again.
+    pub(crate) async fn after_committed(&self, outcome: &Outcome) {
+        if let Outcome::Application { application: app } = outcome {
+            if app.status == Status::Issued {
+                if let Err(e) = self.sync_sandbox_person(&app.applicant).await {
+                    tracing::warn!(error = %e, application = %app.id, "the sandbox's person was not updated");
+                }
+            }
+        }
     }
 
     /// Writes what the result of a service is, when it is issued; returns its details for

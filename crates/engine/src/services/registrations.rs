@@ -35,6 +35,11 @@ pub struct Registration {
     pub ended_by: Option<String>,
 }
 
+/// What a registration ended by `app` records as `ended_by`.
+fn ended_by(app: &Application) -> String {
+    format!("application:{}", app.number)
+}
+
 impl Engine {
     /// A version's place rule (the catalog's `provided_at`): the unit that accepts must
     /// be in the district where the applicant is registered (the person record's
@@ -188,6 +193,7 @@ impl Engine {
         now: Timestamp,
         all: bool,
     ) -> Result<i64, EngineError> {
+        let recorded = self.end_recorded_registration(c, person, app, now).await?;
         let kinds = if all {
             "('permanent', 'temporary', 'not_established')"
         } else {
@@ -198,12 +204,66 @@ impl Engine {
                 format!("UPDATE registrations SET ended_at = $1, ended_by = $2 WHERE person_iin = $3 AND ended_at IS NULL AND kind IN {kinds}"),
                 vec![
                     Value::from(now.as_microsecond()),
-                    Value::from(format!("application:{}", app.number)),
+                    Value::from(ended_by(app)),
                     Value::from(person.to_string()),
                 ],
             ))
             .await?;
-        Ok(n as i64)
+        Ok(n as i64 + recorded)
+    }
+
+    /// Ends the registration the person's record holds when no open row of this register
+    /// backs it (the demo loads persons' registrations into their record only): it is
+    /// written here as a row ended by the application, so that this register stays the one
+    /// history of a person's registrations and the record's `registration` only the
+    /// current one (issue 28 item 3: "the previous one is ended with a reference to the
+    /// application"). Returns 1 when it ended one.
+    async fn end_recorded_registration(
+        &self,
+        c: &mut Ctx<'_>,
+        person: &str,
+        app: &Application,
+        now: Timestamp,
+    ) -> Result<i64, EngineError> {
+        let backed = c
+            .fetch_optional(
+                "SELECT id FROM registrations WHERE person_iin = $1 AND ended_at IS NULL AND kind IN ('permanent', 'not_established') LIMIT 1",
+                vec![Value::from(person)],
+            )
+            .await?
+            .is_some();
+        if backed {
+            return Ok(0);
+        }
+        let Some(reg) = self
+            .person_row(c, person)
+            .await?
+            .and_then(|d| d.get("registration").cloned())
+            .filter(|r| r.get("address").and_then(|a| a.as_str()).is_some())
+        else {
+            return Ok(0);
+        };
+        let since = reg["since"]
+            .as_str()
+            .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+            .and_then(|d| d.to_zoned(self.tz.clone()).ok())
+            .map(|z| z.timestamp())
+            .filter(|t| *t <= now)
+            .unwrap_or(now);
+        // Its РКА, if the record has one, stays in the data: the register's column refers
+        // to the address register, which the record's need not be in.
+        c.push(
+            "INSERT INTO registrations (id, person_iin, kind, rka, application_id, owner_iin, valid_from, valid_to, ended_at, ended_by, data_json) VALUES ($1, $2, 'permanent', NULL, NULL, NULL, $3, NULL, $4, $5, $6)",
+            vec![
+                Value::from(uuid::Uuid::now_v7().to_string()),
+                Value::from(person),
+                Value::from(since.as_microsecond()),
+                Value::from(now.as_microsecond()),
+                Value::from(ended_by(app)),
+                Value::from(json!({ "address": reg["address"], "rka": reg["rka"], "region": reg["region"], "district": reg["district"], "source": "person_record" }).to_string()),
+            ],
+        );
+        Ok(1)
     }
 
     /// A person's registrations, newest first (staff, audited; or the person).
@@ -216,7 +276,7 @@ impl Engine {
         if !(own || is_staff(actor.role) || actor.role == Role::System) {
             return Err(EngineError::forbidden("only your own registrations"));
         }
-        let rows = drn_store::query("SELECT r.id, r.person_iin, r.kind, r.rka, a.full_text, r.application_id, r.valid_from, r.valid_to, r.ended_at, r.ended_by FROM registrations r LEFT JOIN ar_addresses a ON a.rka = r.rka WHERE r.person_iin = $1 ORDER BY r.valid_from DESC, r.id DESC")
+        let rows = drn_store::query("SELECT r.id, r.person_iin, r.kind, r.rka, a.full_text, r.application_id, r.valid_from, r.valid_to, r.ended_at, r.ended_by, r.data_json FROM registrations r LEFT JOIN ar_addresses a ON a.rka = r.rka WHERE r.person_iin = $1 ORDER BY r.valid_from DESC, r.id DESC")
             .bind(iin.to_string())
             .fetch_all(self.db.reader())
             .await?;
@@ -228,7 +288,14 @@ impl Engine {
                     person: r.try_get(1)?,
                     kind: r.try_get(2)?,
                     rka: r.try_get(3)?,
-                    address: r.try_get(4)?,
+                    // A registration taken over from the person's record keeps its
+                    // address as the record gave it.
+                    address: match r.try_get::<Option<String>, _>(4)? {
+                        Some(a) => Some(a),
+                        None => crate::rows::json(&r.try_get::<String, _>(10)?)?["address"]
+                            .as_str()
+                            .map(String::from),
+                    },
                     application: r
                         .try_get::<Option<String>, _>(5)?
                         .map(ApplicationId::from_db),

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::intake::{text, IntakeData};
 use super::journals::EntryIntake;
+use super::person_documents::{ISSUER, TEMPORARY_ID};
 use super::print::{address_field, day, f, journal_field, person_fields};
 use super::ResultParts;
 use super::{Ending, Intake, ServiceRules, StepDone};
@@ -136,7 +137,22 @@ impl ServiceRules for TemporaryId {
         now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
         let none = EntryIntake::default();
-        e.result_journal_entry(c, app, JOURNAL, &app.applicant, none, document, false, now)
-            .await
+        let mut out = e
+            .result_journal_entry(c, app, JOURNAL, &app.applicant, none, document, false, now)
+            .await?;
+        // The card goes into the person's record (issue 28 item 3), under the number the
+        // engine gave it and its journal entry; valid until the day the intake named (the
+        // seeds set no term for it, so none is invented).
+        let input = S2Intake::of(app)?;
+        let card = json!({
+            "kind": TEMPORARY_ID,
+            "number": document,
+            "issued": now.to_zoned(e.tz.clone()).date().to_string(),
+            "valid_until": input.valid_until,
+            "journal_entry": out["entry"],
+            "issuer": ISSUER,
+        });
+        out["person_record"] = e.record_document(c, app, card, now).await?;
+        Ok(out)
     }
 }

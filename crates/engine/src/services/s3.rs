@@ -282,18 +282,8 @@ impl Engine {
             Channel::Portal | Channel::Mobile => {
                 // 2014 para 6: the portal is for holders of an ID card with a chip.
                 let today = self.now().to_zoned(self.tz.clone()).date();
-                let chip = person
-                    .get("documents")
-                    .and_then(|d| d.as_array())
-                    .is_some_and(|ds| {
-                        ds.iter().any(|d| {
-                            d.get("kind").and_then(|k| k.as_str()) == Some("id_card")
-                                && d.get("expires")
-                                    .and_then(|e| e.as_str())
-                                    .and_then(|e| e.parse::<Date>().ok())
-                                    .is_some_and(|e| e >= today)
-                        })
-                    });
+                let chip = super::person_documents::id_card_expiry(&person)
+                    .is_some_and(|e: Date| e >= today);
                 if !chip {
                     return Err(EngineError::forbidden(
                         "registration through the portal is for holders of a valid ID card with an electronic carrier: apply at a counter",

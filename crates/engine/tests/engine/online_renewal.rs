@@ -549,6 +549,86 @@ mod pilot {
         assert_ne!(r2.duty.unwrap().invoice.unwrap(), first_invoice);
     }
 
+    /// Issue 28 item 3: a second renewal beside an open one is refused (no second
+    /// invoice); once the card is issued it is in the person's record and in ГБД ФЛ, so
+    /// eligibility and a new renewal meet п. 7 with the new card: "услуга оказывается только,
+    /// если до истечения срока действия удостоверения личности осталось 30 и меньше
+    /// календарных дней или срок действия удостоверения личности истек не более чем на 10
+    /// календарных дней".
+    pub async fn issue_reaches_record_and_gbd(url: &str) {
+        let p = pilot(url).await;
+        let e = &p.w.engine;
+        let iin = p.spare[0];
+        let who = Actor::citizen(iin);
+        let old = p.person(iin).id_card.unwrap();
+        let r = p.submit(p.request(iin), iin).await;
+        assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
+        let again = e.renewal_submit(&who, p.request(iin)).await.unwrap_err();
+        assert_eq!(again.code(), "forbidden");
+        assert!(
+            again.to_string().contains("no new application or invoice"),
+            "{again}"
+        );
+        let r = e.renewal_pay_in_sandbox(&who, &r.id).await.unwrap();
+        let again = e.renewal_submit(&who, p.request(iin)).await.unwrap_err();
+        assert_eq!(again.code(), "forbidden", "under review: {again}");
+        let app_id = r.application.clone().unwrap();
+        let app = e.application(&p.w.region, &app_id, "test").await.unwrap();
+        let app = app_of(
+            &e.renewal_review(
+                &p.w.region,
+                &app_id,
+                &Review::Approve {
+                    revision: app.revision,
+                },
+            )
+            .await
+            .unwrap(),
+        );
+        let app = complete(&p.w, &p.w.production, &app).await;
+        issue_to(&p.w, &p.w.counter, &app, iin).await.unwrap();
+        let tl = e.timeline(&p.w.centre, &app_id).await.unwrap();
+        let number = tl
+            .iter()
+            .find(|x| x.kind == EventKind::Issued)
+            .unwrap()
+            .data["document"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The record: the new card in force.
+        let rec = e.person(&p.w.counter, &iin, "test").await.unwrap();
+        assert_eq!(
+            drn_engine::demo::id_card_expiry(&rec),
+            Some(today().checked_add(10.years()).unwrap())
+        );
+        let card = rec.data["documents"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (card["kind"].as_str(), card["number"].as_str()),
+            (Some("id_card"), Some(number.as_str()))
+        );
+        // ГБД ФЛ (the sandbox) answers with it; the old card is gone from its answer.
+        let gbd = p.person(iin).id_card.unwrap();
+        assert_eq!(gbd.number, number);
+        assert_ne!(gbd, old);
+        assert_eq!(gbd.expires, today().checked_add(10.years()).unwrap());
+        // Eligibility says no, and a new renewal stops at step 7 without an invoice.
+        let el = e.renewal_eligibility(&who, &iin).await.unwrap();
+        assert!(!el.available, "{el:?}");
+        assert_eq!(el.card_expires, Some(gbd.expires));
+        let r = p.submit(p.request(iin), iin).await;
+        assert!(r.duty.is_none() && r.application.is_none(), "{r:?}");
+        assert_eq!(
+            r.reason.unwrap().ru,
+            "оформление не доступно, обратитесь в ЦОН"
+        );
+    }
+
     /// п. 12 on the simulated clock: Digital-ID down 11 minutes sends the person to the
     /// counter; down 2 minutes, the retry succeeds.
     pub async fn digital_id_outages(url: &str) {
@@ -589,8 +669,8 @@ mod pilot {
 }
 
 use pilot::{
-    annulment_refunds, digital_id_outages, happy_path_and_every_branch, pilot_extension,
-    window_edges,
+    annulment_refunds, digital_id_outages, happy_path_and_every_branch,
+    issue_reaches_record_and_gbd, pilot_extension, window_edges,
 };
 on_both!(
     s1e_online_renewal_19_steps_and_branches,
@@ -600,6 +680,10 @@ on_both!(s1e_window_edges_and_pilot_period, window_edges);
 on_both!(s1e_annulment_refunds_and_reapply, annulment_refunds);
 on_both!(s1e_administrator_extends_the_pilot, pilot_extension);
 on_both!(s1e_digital_id_outage_11_and_2_minutes, digital_id_outages);
+on_both!(
+    s1e_issued_card_reaches_the_record_and_gbd,
+    issue_reaches_record_and_gbd
+);
 
 /// The photo checks on committed image files (a JPEG that passes, a PNG on a dark
 /// background that fails). `DRN_WRITE_FIXTURES=1` writes them again.

@@ -297,3 +297,100 @@ on_both!(
     s1_s2_s4_of_2014_are_given_at_the_place_of_registration,
     place_of_registration
 );
+
+/// From intake at the counter to the issued result, 2018 (the hand-overs of `walk_2018`).
+async fn issue_2018(w: &World, a: Application) -> Application {
+    let a = complete(w, &w.counter, &a).await;
+    let a = hand_over(w, &w.district, &w.region, &a).await;
+    let a = hand_over(w, &w.region, &w.centre, &a).await;
+    let a = hand_over(w, &w.centre, &w.production, &a).await;
+    let a = hand_over(w, &w.production, &w.centre, &a).await;
+    let a = hand_over(w, &w.centre, &w.region, &a).await;
+    let a = hand_over(w, &w.region, &w.district, &a).await;
+    let a = hand_over(w, &w.district, &w.counter, &a).await;
+    app_of(&issue_to(w, &w.counter, &a, w.applicant).await.unwrap())
+}
+
+/// Issue 28 item 3: "A result goes into the person's record (new document …), and the
+/// previous one is ended with a reference to the application." The new ID card, under the
+/// number the engine gave on issue, valid 10 years (facts.md: "ID cards are issued from
+/// age 16, valid 10 years; passports 10 years"); the old card ended by the application. A
+/// passport named at intake is recorded as a passport and leaves the ID card in force.
+async fn issue_updates_the_record(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let e = &w.engine;
+    let mut person = e.person(&w.counter, &w.applicant, "test").await.unwrap();
+    person.data["documents"] = serde_json::json!([{ "kind": "id_card", "number": "041000001", "issued": "2009-04-01", "expires": "2019-04-01", "issuer": "МВД РК" }]);
+    e.put_persons(&Actor::system(), &[person]).await.unwrap();
+    let done = issue_2018(&w, accept(&w, Urgency::General).await).await;
+    let tl = e.timeline(&w.counter, &done.id).await.unwrap();
+    let issued = tl.iter().find(|x| x.kind == EventKind::Issued).unwrap();
+    let number = issued.data["document"].as_str().unwrap().to_string();
+    let docs = e
+        .person(&w.counter, &w.applicant, "test")
+        .await
+        .unwrap()
+        .data["documents"]
+        .clone();
+    assert_eq!(docs.as_array().unwrap().len(), 2, "{docs}");
+    assert_eq!(docs[0]["number"], "041000001");
+    assert_eq!(docs[0]["ended"], docs[1]["issued"], "{docs}");
+    assert_eq!(docs[0]["replaced_by"], done.number.as_str());
+    assert_eq!(
+        (docs[1]["kind"].as_str(), docs[1]["number"].as_str()),
+        (Some("id_card"), Some(number.as_str()))
+    );
+    let day = |k: &str| {
+        docs[1][k]
+            .as_str()
+            .unwrap()
+            .parse::<jiff::civil::Date>()
+            .unwrap()
+    };
+    let today = e.now().to_zoned(e.tz.clone()).date();
+    assert_eq!(day("issued"), today);
+    assert_eq!(
+        day("expires"),
+        today.checked_add(jiff::Span::new().years(10)).unwrap()
+    );
+    assert!(docs[1].get("ended").is_none());
+    assert_eq!(issued.data["result"]["replaced"][0], "041000001");
+    // A passport: recorded as one; the ID card stays in force.
+    let p = run(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S1",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "document": "passport" }),
+        ),
+    )
+    .await;
+    issue_2018(&w, p).await;
+    let docs = e
+        .person(&w.counter, &w.applicant, "test")
+        .await
+        .unwrap()
+        .data["documents"]
+        .clone();
+    assert_eq!(docs[2]["kind"], "passport", "{docs}");
+    assert!(docs[1].get("ended").is_none(), "{docs}");
+    let bad = run_err(
+        &w,
+        &w.counter,
+        accept_cmd(
+            "S1",
+            Channel::Counter,
+            w.applicant,
+            serde_json::json!({ "document": "visa" }),
+        ),
+    )
+    .await;
+    assert_eq!(bad.code(), "invalid");
+}
+
+on_both!(
+    passport_issue_puts_the_document_in_the_persons_record,
+    issue_updates_the_record
+);

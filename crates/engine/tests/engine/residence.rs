@@ -73,15 +73,20 @@ async fn residence(url: &str) {
     w.clock.advance(SignedDuration::from_hours(1));
     let second = s3_counter(&w, w.applicant, &rka[3]).await;
     let regs = e.registrations(&w.counter, &w.applicant).await.unwrap();
-    assert_eq!(regs.len(), 2);
+    // The registration the test world's record starts with, ended by the first (issue 28
+    // item 3), the first, ended by the second, and the second.
+    assert_eq!(regs.len(), 3);
     assert_eq!(regs[0].rka.as_deref(), Some(rka[3].as_str()));
     assert!(regs[0].ended_at.is_none());
-    assert!(regs[1].ended_at.is_some());
-    assert!(regs[1]
-        .ended_by
-        .as_deref()
-        .unwrap()
-        .contains(&second.number));
+    let first = regs
+        .iter()
+        .find(|r| r.rka.as_deref() == Some(rka[0].as_str()))
+        .unwrap();
+    assert!(first.ended_at.is_some());
+    assert!(first.ended_by.as_deref().unwrap().contains(&second.number));
+    assert!(regs
+        .iter()
+        .all(|r| r.ended_at.is_some() || r.rka.as_deref() == Some(rka[3].as_str())));
     let p = e.person(&w.counter, &w.applicant, "test").await.unwrap();
     assert_eq!(p.data["registration"]["rka"], rka[3].as_str());
     // 2018: the status "not established at a place of residence".
@@ -322,4 +327,57 @@ on_both!(
 on_both!(
     s4_deregistration_2018_grounds_and_refusal,
     deregistration_2018
+);
+
+/// Issue 28 item 3: a permanent registration over one the person's record holds (the
+/// demo loads registrations there, not into the register) ends it: counted in
+/// `ended_previous`, and kept in the register as ended by the application. Seed 002 (S3
+/// 2014, para 4, and the digest): "Registering at a new place deregisters the previous
+/// one automatically."
+async fn s3_ends_the_recorded_registration(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let rka = addresses(&w).await;
+    let mut person = e.person(&w.counter, &w.applicant, "test").await.unwrap();
+    person.data["registration"] = serde_json::json!({ "region": "71", "district": "D71-1", "address": "г. Астана, ул. Кенесары 5, кв. 7", "since": "2010-05-04" });
+    e.put_persons(&Actor::system(), &[person]).await.unwrap();
+    let done = s3_counter(&w, w.applicant, &rka[0]).await;
+    let tl = e.timeline(&w.counter, &done.id).await.unwrap();
+    let issued = tl.iter().find(|x| x.kind == EventKind::Issued).unwrap();
+    assert_eq!(
+        issued.data["result"]["ended_previous"], 1,
+        "{:?}",
+        issued.data
+    );
+    let regs = e.registrations(&w.counter, &w.applicant).await.unwrap();
+    assert_eq!(regs.len(), 2, "{regs:?}");
+    assert_eq!(regs[0].rka.as_deref(), Some(rka[0].as_str()));
+    assert!(regs[0].ended_at.is_none());
+    assert_eq!(
+        regs[1].address.as_deref(),
+        Some("г. Астана, ул. Кенесары 5, кв. 7")
+    );
+    assert!(regs[1].ended_at.is_some());
+    assert_eq!(
+        regs[1].ended_by.as_deref(),
+        Some(format!("application:{}", done.number).as_str())
+    );
+    // A second registration ends the first of the register, not the record's again.
+    w.clock.advance(SignedDuration::from_hours(1));
+    let again = s3_counter(&w, w.applicant, &rka[3]).await;
+    let tl = e.timeline(&w.counter, &again.id).await.unwrap();
+    let issued = tl.iter().find(|x| x.kind == EventKind::Issued).unwrap();
+    assert_eq!(issued.data["result"]["ended_previous"], 1);
+    assert_eq!(
+        e.registrations(&w.counter, &w.applicant)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+on_both!(
+    s3_ends_a_registration_the_record_holds,
+    s3_ends_the_recorded_registration
 );

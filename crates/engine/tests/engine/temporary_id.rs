@@ -93,3 +93,57 @@ on_both!(
     s2_of_2014_is_issued_by_the_centre,
     issued_by_the_centre_2014
 );
+
+/// Issue 28 item 3: the temporary ID card goes into the person's documents (the result:
+/// «Оформление временного удостоверения личности … и выдача документа»), under its
+/// number, valid until the day the intake named; a second one ends the first.
+async fn temporary_id_in_the_record(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let e = &w.engine;
+    let mut numbers = Vec::new();
+    for until in ["2019-05-02", "2019-06-03"] {
+        let a = run(
+            &w,
+            &w.counter,
+            accept_cmd(
+                "S2",
+                Channel::Counter,
+                w.applicant,
+                serde_json::json!({ "reason": "ID card lost", "valid_until": until }),
+            ),
+        )
+        .await;
+        let a = complete(&w, &w.district, &a).await;
+        issue_to(&w, &w.counter, &a, w.applicant).await.unwrap();
+        let tl = e.timeline(&w.counter, &a.id).await.unwrap();
+        let issued = tl.iter().find(|x| x.kind == EventKind::Issued).unwrap();
+        numbers.push((a.number.clone(), issued.data["document"].clone()));
+    }
+    let docs = e
+        .person(&w.counter, &w.applicant, "test")
+        .await
+        .unwrap()
+        .data["documents"]
+        .clone();
+    assert_eq!(docs.as_array().unwrap().len(), 2, "{docs}");
+    assert_eq!(
+        (
+            docs[0]["kind"].as_str(),
+            &docs[0]["number"],
+            docs[0]["valid_until"].as_str()
+        ),
+        (Some("temporary_id"), &numbers[0].1, Some("2019-05-02"))
+    );
+    assert_eq!(docs[0]["replaced_by"], numbers[1].0.as_str(), "{docs}");
+    assert_eq!(
+        (&docs[1]["number"], docs[1]["valid_until"].as_str()),
+        (&numbers[1].1, Some("2019-06-03"))
+    );
+    assert!(docs[1].get("ended").is_none());
+    assert!(docs[1]["journal_entry"].is_string(), "{docs}");
+}
+
+on_both!(
+    s2_temporary_id_goes_into_the_persons_record,
+    temporary_id_in_the_record
+);

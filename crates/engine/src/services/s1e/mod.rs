@@ -120,6 +120,22 @@ impl super::ServiceRules for OnlineRenewal {
         false
     }
 
+    /// The new ID card goes into the person's record and ends the one it renews (issue 28
+    /// item 3); ГБД ФЛ learns of it when the issue is committed ([`Engine::after_issue`]),
+    /// so a second renewal meets п. 7's window with the new card.
+    async fn issued(
+        &self,
+        e: &Engine,
+        c: &mut crate::tx::Ctx<'_>,
+        _actor: &Actor,
+        app: &Application,
+        document: &str,
+        now: Timestamp,
+    ) -> Result<serde_json::Value, EngineError> {
+        let doc = super::s1::issued_document(e, super::person_documents::ID_CARD, document, now)?;
+        e.record_document(c, app, doc, now).await
+    }
+
     /// The pilot's period extended by an administrator (issue 6).
     async fn version_beyond_catalog<'s>(
         &self,
@@ -255,9 +271,7 @@ pub fn sandbox_person(p: &Person) -> SandboxPerson {
                 .unwrap_or(p.birth_date),
         });
     }
-    if let Some(card) = p.data["documents"]
-        .as_array()
-        .and_then(|d| d.iter().find(|d| d["kind"] == "id_card"))
+    if let Some(card) = super::person_documents::current(&p.data, super::person_documents::ID_CARD)
     {
         let date = |k: &str| card[k].as_str().and_then(|d| d.parse::<Date>().ok());
         if let (Some(issued), Some(expires)) = (date("issued"), date("expires")) {
@@ -275,33 +289,82 @@ pub fn sandbox_person(p: &Person) -> SandboxPerson {
     s
 }
 
+/// The columns [`person_of_row`] reads, in its order.
+const PERSON_COLUMNS: &str =
+    "iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json";
+
+/// A DRN person from a row of [`PERSON_COLUMNS`]; `None` when its IIN does not parse.
+fn person_of_row(r: &drn_store::AnyRow) -> Result<Option<Person>, EngineError> {
+    use drn_store::Row;
+    let iin: String = r.try_get(0)?;
+    let Ok(iin) = Iin::parse(&iin) else {
+        return Ok(None);
+    };
+    Ok(Some(Person {
+        iin,
+        surname: r.try_get(1)?,
+        given_name: r.try_get(2)?,
+        patronymic: r.try_get(3)?,
+        birth_date: r
+            .try_get::<String, _>(4)?
+            .parse()
+            .map_err(|e: jiff::Error| EngineError::Corrupt(e.to_string()))?,
+        sex: drn_core::Sex::parse(&r.try_get::<String, _>(5)?)
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?,
+        citizenship: r.try_get(6)?,
+        data: rows::json(&r.try_get::<String, _>(7)?)?,
+    }))
+}
+
 /// Every DRN person as a sandbox record.
 pub async fn sandbox_persons(engine: &Engine) -> Result<Vec<SandboxPerson>, EngineError> {
-    let rows = drn_store::query("SELECT iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json FROM persons")
+    let rows = drn_store::query(&format!("SELECT {PERSON_COLUMNS} FROM persons"))
         .fetch_all(engine.db.reader())
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        use drn_store::Row;
-        let iin: String = r.try_get(0)?;
-        let Ok(iin) = Iin::parse(&iin) else { continue };
-        let p = Person {
-            iin,
-            surname: r.try_get(1)?,
-            given_name: r.try_get(2)?,
-            patronymic: r.try_get(3)?,
-            birth_date: r
-                .try_get::<String, _>(4)?
-                .parse()
-                .map_err(|e: jiff::Error| EngineError::Corrupt(e.to_string()))?,
-            sex: drn_core::Sex::parse(&r.try_get::<String, _>(5)?)
-                .map_err(|e| EngineError::Corrupt(e.to_string()))?,
-            citizenship: r.try_get(6)?,
-            data: rows::json(&r.try_get::<String, _>(7)?)?,
-        };
-        out.push(sandbox_person(&p));
+        if let Some(p) = person_of_row(r)? {
+            out.push(sandbox_person(&p));
+        }
     }
     Ok(out)
+}
+
+impl Engine {
+    /// After a result was issued and committed: the sandboxed ГБД ФЛ receives the
+    /// person's ID card in force from DRN's record, as the real one receives the documents
+    /// DRN issues (the ports have no such call: the real systems' exchange is theirs). Only
+    /// the card changes; the sandbox's other data (a branch case's story) stay. Without a
+    /// sandbox, nothing to do.
+    pub(crate) async fn sync_sandbox_person(&self, iin: &str) -> Result<(), EngineError> {
+        let Some(sandbox) = self.online_renewal().ok().and_then(|s| s.sandbox.clone()) else {
+            return Ok(());
+        };
+        let row = drn_store::query(&format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE iin = $1"
+        ))
+        .bind(iin.to_string())
+        .fetch_optional(self.db.reader())
+        .await?;
+        let Some(fresh) = row
+            .as_ref()
+            .map(person_of_row)
+            .transpose()?
+            .flatten()
+            .map(|p| sandbox_person(&p))
+        else {
+            return Ok(());
+        };
+        match sandbox.person(fresh.iin) {
+            Some(mut known) if fresh.id_card.is_some() && known.id_card != fresh.id_card => {
+                known.id_card = fresh.id_card;
+                sandbox.upsert(known);
+            }
+            Some(_) => {}
+            None => sandbox.upsert(fresh),
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -824,14 +887,21 @@ impl Engine {
         if let Some(s) = &req.selfie {
             b64("selfie", s)?;
         }
+        // One application for a new ID card at a time (issue 28 item 3): a second renewal
+        // beside an open one would invoice the duty twice for one card.
         for r in self.renewals_of(actor, &iin).await? {
             if r.status.is_active() {
                 return Err(EngineError::forbidden(format!(
-                    "renewal {} is still going ({})",
-                    r.id,
+                    "you already have an online renewal of your ID card in progress (application {}, {}): wait for its result; no new application or invoice is made",
+                    r.talon.as_deref().unwrap_or(&r.id),
                     r.status.code()
                 )));
             }
+        }
+        if let Some(number) = self.open_id_card_application(&iin).await? {
+            return Err(EngineError::forbidden(format!(
+                "you already have an application for a new ID card in progress (application {number}): wait for its result; no new application or invoice is made"
+            )));
         }
         let now = self.now();
         let mut view = Renewal {
@@ -868,6 +938,19 @@ impl Engine {
             self.advance(actor, &mut st).await?;
         }
         Ok(st.view)
+    }
+
+    /// The number of an open application of the applicant for a passport or an ID card
+    /// (S1 at a counter or on the portal, or S1E), if any.
+    async fn open_id_card_application(&self, iin: &Iin) -> Result<Option<String>, EngineError> {
+        use drn_store::Row;
+        let row = drn_store::query("SELECT number FROM applications WHERE applicant_iin = $1 AND service IN ($2, $3) AND status IN ('in_progress', 'in_transit') ORDER BY number LIMIT 1")
+            .bind(iin.to_string())
+            .bind(super::s1::SERVICE)
+            .bind(SERVICE)
+            .fetch_optional(self.db.reader())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     /// Runs a renewal waiting after a technical failure again from its step.
