@@ -13,6 +13,7 @@ mod authorization;
 mod documents;
 mod operations;
 mod passports;
+mod refusals;
 mod registries;
 mod results;
 mod sign_in;
