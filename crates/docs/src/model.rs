@@ -90,10 +90,19 @@ pub enum DocumentKind {
     /// S1 2018 step 5 (2014 step 7): the cover letter (сопроводительное письмо, ілеспе
     /// хат) with which the centre sends the summary registries to production.
     CoverLetter,
+    /// A motivated refusal after intake (мотивированный отказ, дәлелді бас тарту): S5-S7 and
+    /// S9 name it as a result (seeds 002 S5 para 4, 003 S6/S7 para 4, 004 S9); the others'
+    /// seeds are silent, and the engine gives it to them too (an assumption: a refused
+    /// person is owed the reason in writing).
+    MotivatedRefusal,
+    /// S9: the MVD system operator's error message (қате туралы хабарлама, сообщение об
+    /// ошибке) when the application does not match the applicant's identity data or the
+    /// applicant already has an IIN (seed 004 para 9.5).
+    ErrorMessage,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 17] = [
+    pub const ALL: [DocumentKind; 19] = [
         DocumentKind::ERegistrationTalon,
         DocumentKind::RefusalReceipt,
         DocumentKind::AcceptanceTalon,
@@ -111,6 +120,8 @@ impl DocumentKind {
         DocumentKind::ManufacturedRegistry,
         DocumentKind::AccompanyingRegistry,
         DocumentKind::CoverLetter,
+        DocumentKind::MotivatedRefusal,
+        DocumentKind::ErrorMessage,
     ];
 
     /// A stable slug (file names, URLs, storage).
@@ -133,6 +144,8 @@ impl DocumentKind {
             DocumentKind::ManufacturedRegistry => "manufactured_registry",
             DocumentKind::AccompanyingRegistry => "accompanying_registry",
             DocumentKind::CoverLetter => "cover_letter",
+            DocumentKind::MotivatedRefusal => "motivated_refusal",
+            DocumentKind::ErrorMessage => "error_message",
         }
     }
 
@@ -216,6 +229,16 @@ impl DocumentKind {
                 "Accompanying registry",
             ),
             DocumentKind::CoverLetter => ("Ілеспе хат", "Сопроводительное письмо", "Cover letter"),
+            DocumentKind::MotivatedRefusal => (
+                "Мемлекеттік қызметті көрсетуден дәлелді бас тарту",
+                "Мотивированный отказ в оказании государственной услуги",
+                "Motivated refusal to provide the state service",
+            ),
+            DocumentKind::ErrorMessage => (
+                "Қате туралы хабарлама",
+                "Сообщение об ошибке",
+                "Error message",
+            ),
         };
         Text::new(kk, ru, en)
     }

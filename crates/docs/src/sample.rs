@@ -115,6 +115,15 @@ pub fn sample(kind: DocumentKind, id: &str, number: &str) -> Document {
             fields.push(f("Жеделдік санаты", "Категория срочности", "Urgency", "3"));
             fields.push(f("Беру күні", "Дата выдачи", "Issue date", "24.06.2025"));
         }
+        DocumentKind::MotivatedRefusal | DocumentKind::ErrorMessage => {
+            fields.extend(person(iin));
+            fields.push(f(
+                "Бас тарту себебі",
+                "Причина отказа",
+                "Reason",
+                "мекенжай деректері (ӘК) сәйкес келмейді / адресные данные не совпадают (ч. 2 ст. 3)",
+            ));
+        }
         DocumentKind::RefusalReceipt => {
             fields.extend(person(iin));
             fields.push(f(

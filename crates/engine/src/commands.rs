@@ -967,6 +967,13 @@ impl Engine {
                 "a motivated reason is required (at least 5 characters)",
             ));
         }
+        // The reason is printed whole on the refusal's document and shown on the card.
+        if reason.chars().count() > MAX_REASON {
+            return Err(EngineError::invalid(
+                "reason",
+                format!("a motivated reason is at most {MAX_REASON} characters"),
+            ));
+        }
         let mut app = load_application(c, id).await?;
         Self::check_open(&app, revision)?;
         let (_, p) = self.locate(&app.service, &app.version, &app.process)?;

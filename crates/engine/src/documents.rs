@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::error::EngineError;
-use crate::model::{Actor, ApplicationId};
+use crate::model::{Actor, ApplicationId, EventKind};
 use crate::Engine;
 
 const COLS: &str = "id, application_id, registry_id, kind, number, doc_date, issuer_json, sha256, issued_at, revoked_at, revoked_reason";
@@ -366,6 +366,30 @@ impl Engine {
         let data: serde_json::Value =
             serde_json::from_str(&r.try_get::<String, _>(1)?).map_err(corrupt)?;
         Ok((Some(at), data["result"].clone()))
+    }
+
+    /// The event that ended an application after intake (a motivated refusal, an
+    /// annulment, S9's error message), the latest: its kind, time, unit and data.
+    pub async fn ending_event(
+        &self,
+        id: &ApplicationId,
+    ) -> Result<Option<(EventKind, Timestamp, Option<String>, serde_json::Value)>, EngineError>
+    {
+        let r = self
+            .first_doc_row(
+                "SELECT kind, at, unit_id, data_json FROM events WHERE application_id = $1 AND kind IN ('refused', 'annulled', 'error_message') ORDER BY seq DESC LIMIT 1",
+                vec![Value::from(id.as_str().to_string())],
+            )
+            .await?;
+        r.map(|r| {
+            Ok((
+                EventKind::parse(&r.try_get::<String, _>(0)?)?,
+                ts(r.try_get::<i64, _>(1)?)?,
+                r.try_get::<Option<String>, _>(2)?,
+                serde_json::from_str(&r.try_get::<String, _>(3)?).map_err(corrupt)?,
+            ))
+        })
+        .transpose()
     }
 
     /// The application's latest entry in a service journal: its number, time and data.

@@ -519,6 +519,10 @@ pub struct Representative {
     pub authority: String,
 }
 
+/// The longest reason of a refusal or an annulment, in characters: it is printed whole on
+/// the refusal's document and shown on the application's card.
+pub const MAX_REASON: usize = 1000;
+
 /// A command of the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]

@@ -11,10 +11,10 @@ use jiff::Timestamp;
 
 use crate::documents::PersonLine;
 use crate::error::EngineError;
-use crate::model::{Application, Foreigner, UnitId};
+use crate::model::{Application, EventKind, Foreigner, UnitId};
 use crate::Engine;
 
-use super::{rules, with_rules, ResultParts, Rules, ServiceRules};
+use super::{rules, s9, with_rules, ResultParts, Rules, ServiceRules};
 
 /// The result document of an application: its kind, who issued it and when, and what it
 /// shows after the service and the application's number.
@@ -27,6 +27,70 @@ pub struct ResultDocument {
     pub issued: Timestamp,
     pub fields: Vec<Field>,
     pub note: Option<Text>,
+}
+
+/// How an application ended after intake (a motivated refusal, an annulment, S9's error
+/// message): what its document prints and its card shows.
+#[derive(Debug, Clone)]
+pub struct Closing {
+    /// The event that ended it.
+    pub event: EventKind,
+    /// Its document (see [`closing_document`]) and that document's number.
+    pub document: Option<(DocumentKind, String)>,
+    pub at: Timestamp,
+    /// The unit that decided (it held the application then).
+    pub unit: Text,
+    pub reason: Text,
+}
+
+impl Closing {
+    /// The fields of its document after the applicant, the service and the number.
+    pub fn fields(&self, tz: &TimeZone) -> Vec<Field> {
+        vec![
+            f("Себебі", "Причина", "Reason", both(&self.reason)),
+            f(
+                "Шешім қабылдаған бөлімше",
+                "Подразделение, принявшее решение",
+                "Deciding unit",
+                both(&self.unit),
+            ),
+            f(
+                "Шешім уақыты",
+                "Время решения",
+                "Decided",
+                dmy_hm(tz, self.at),
+            ),
+        ]
+    }
+}
+
+/// The document an application gets when `event` ends it after intake: a motivated refusal
+/// (every service: S5-S7 and S9 name it as a result, and the others' seeds are silent, so
+/// giving it to them too is an assumption: the person is owed the reason in writing), S9's
+/// error message (seed 004 para 9.5). An annulment has none (an assumption: the seeds name
+/// no document for it; the reason is on the card).
+pub fn closing_document(event: EventKind) -> Option<DocumentKind> {
+    match event {
+        EventKind::Refused => Some(DocumentKind::MotivatedRefusal),
+        EventKind::ErrorMessage => Some(DocumentKind::ErrorMessage),
+        _ => None,
+    }
+}
+
+/// The reason an ending event records: the officer's words as written (the same in each
+/// language), S9's error message's ground in each language; `None` for another event.
+pub fn closing_reason(event: EventKind, data: &serde_json::Value) -> Option<Text> {
+    if !matches!(
+        event,
+        EventKind::Refused | EventKind::Annulled | EventKind::ErrorMessage
+    ) {
+        return None;
+    }
+    let ground = data.get("ground").and_then(|g| g.as_str());
+    if let Some(t) = ground.and_then(s9::error_ground) {
+        return Some(t);
+    }
+    js(data, "reason").map(|r| Text::new(&r, &r, &r))
 }
 
 pub fn f(kk: &str, ru: &str, en: &str, value: impl Into<String>) -> Field {
@@ -220,6 +284,32 @@ impl Engine {
             fields,
             note,
         })
+    }
+
+    /// How the application ended after intake, when it did (refused, annulled, or S9's
+    /// error message): from its latest such event.
+    pub async fn closing(&self, app: &Application) -> Result<Option<Closing>, EngineError> {
+        let Some((event, at, unit, data)) = self.ending_event(&app.id).await? else {
+            return Ok(None);
+        };
+        let unit = self
+            .unit_name(unit.as_deref().unwrap_or(app.holder_unit.as_str()))
+            .await?;
+        let reason = closing_reason(event, &data).unwrap_or_else(|| Text::new("—", "—", "—"));
+        let document = closing_document(event).map(|k| {
+            let prefix = match k {
+                DocumentKind::ErrorMessage => "EM",
+                _ => "MR",
+            };
+            (k, format!("{prefix}-{}", app.number))
+        });
+        Ok(Some(Closing {
+            event,
+            document,
+            at,
+            unit,
+            reason,
+        }))
     }
 
     /// A unit's name, its id for an unknown unit.

@@ -77,6 +77,25 @@ impl Questionnaire {
     }
 }
 
+/// The ground of an error message (para 9.5) as its document and the application's card
+/// give it; `None` for a ground the engine never writes.
+pub(crate) fn error_ground(ground: &str) -> Option<drn_core::Text> {
+    let (kk, ru, en) = match ground {
+        "mismatch" => (
+            "өтінім өтініш иесінің айқындамалық деректеріне сәйкес келмейді",
+            "заявка не соответствует идентификационным данным заявителя",
+            "the application does not match the applicant's identity data",
+        ),
+        "has_iin" => (
+            "өтініш иесінде тіркелген ЖСН бар",
+            "у заявителя имеется зарегистрированный ИИН",
+            "the applicant already has a registered IIN",
+        ),
+        _ => return None,
+    };
+    Some(drn_core::Text::new(kk, ru, en))
+}
+
 /// The passport data of an applicant who has no IIN yet (their key, `F:…`, stands for
 /// it): what their talon and receipt show.
 pub fn applicant_foreigner(app: &Application) -> Result<Option<Foreigner>, EngineError> {

@@ -37,6 +37,12 @@ async fn expected_for(
         return Ok(out);
     }
     out.push((talon_kind(&app.service), app.number.clone()));
+    if app.status == Status::Refused {
+        // A motivated refusal after intake, or S9's error message: see `closing_document`.
+        if let Some(doc) = st.engine.closing(app).await?.and_then(|c| c.document) {
+            out.push(doc);
+        }
+    }
     if app.status == Status::Issued {
         // Every result gets its PDF, paper ones too: see [`result_kind`].
         if let Some(kind) = result_kind(&app.service) {
@@ -148,6 +154,17 @@ async fn application_document(
                     dmy(tz, due),
                 ));
             }
+        }
+        DocumentKind::MotivatedRefusal | DocumentKind::ErrorMessage => {
+            // The decision, by the unit that took it, on its day: the engine's.
+            let closing = st
+                .engine
+                .closing(app)
+                .await?
+                .ok_or_else(|| EngineError::Corrupt(format!("{} has no ending", app.number)))?;
+            fields.extend(closing.fields(tz));
+            date = local(tz, closing.at).date();
+            issuer = closing.unit;
         }
         _ => {
             // The service's result: its fields are the engine's.
@@ -412,8 +429,11 @@ pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
             Some(application)
         }
         // A step on the way makes no document (the talon was made at intake, or is made
-        // when next listed); the result's is made when it is issued.
-        Outcome::Application { application } if application.status == Status::Issued => {
+        // when next listed); the result's is made when it is issued, the refusal's when
+        // refused.
+        Outcome::Application { application }
+            if matches!(application.status, Status::Issued | Status::Refused) =>
+        {
             Some(application)
         }
         _ => None,

@@ -570,6 +570,9 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("print", "Басып шығару", "Печать", "Print"),
     ("queue", "Кезек", "Очередь", "Queue"),
     ("reason", "Себебі", "Причина", "Reason"),
+    ("reason_annulled", "Күшін жою себебі", "Причина аннулирования", "Reason for annulment"),
+    ("reason_error_message", "Қате туралы хабарлама", "Сообщение об ошибке", "Error message"),
+    ("reason_refused", "Бас тарту себебі", "Причина отказа", "Reason for refusal"),
     ("receipt", "Қолхат", "Расписка", "Receipt"),
     ("receive", "Қабылдап алу", "Принять реестр", "Receive"),
     (

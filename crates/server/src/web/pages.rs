@@ -618,6 +618,9 @@ pub struct TimelineRow {
     pub unit: String,
     pub due: String,
     pub late: bool,
+    /// The reason the event records (a refusal's, an annulment's, an error message's, a
+    /// return's), in the reader's language.
+    pub reason: String,
 }
 
 #[derive(Template)]
@@ -641,6 +644,9 @@ struct ApplicationPage {
     can_annul: bool,
     earlier: Vec<u32>,
     timeline: Vec<TimelineRow>,
+    /// How the application ended after intake: the label (refusal, annulment, error
+    /// message) and the reason.
+    closing: Option<(&'static str, String)>,
     docs: Vec<crate::documents::DocLink>,
     extra: CardExtra,
     /// An online renewal's photo, signature and the regional review (issue 6).
@@ -809,8 +815,23 @@ pub async fn application(
             unit: e.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
             due: e.due_at.map(kz).unwrap_or_default(),
             late: e.kind == EventKind::StepCompleted && e.due_at.is_some_and(|d| d < e.at),
+            reason: event_reason(e, lang),
         })
         .collect();
+    // The last ending event's reason: shown on the card of a closed application.
+    let closing = if a.status.is_open() {
+        None
+    } else {
+        events.iter().rev().find_map(|e| {
+            let label = match e.kind {
+                EventKind::Refused => "reason_refused",
+                EventKind::Annulled => "reason_annulled",
+                EventKind::ErrorMessage => "reason_error_message",
+                _ => return None,
+            };
+            Some((label, event_reason(e, lang)))
+        })
+    };
     let holds = ctx.actor.unit.as_ref() == Some(&a.holder_unit);
     let step_role_ok = cur.is_some_and(|s| Role::for_step(s.unit) == ctx.actor.role);
     let open = a.status == Status::InProgress;
@@ -874,10 +895,22 @@ pub async fn application(
             .collect(),
         step,
         timeline,
+        closing,
         nav,
         a,
     };
     render(&page, lang)
+}
+
+/// The reason an event of the timeline records, in `lang`; empty when it records none.
+fn event_reason(e: &drn_engine::Event, lang: Lang) -> String {
+    match drn_engine::services::print::closing_reason(e.kind, &e.data) {
+        Some(t) => t.get(lang).to_string(),
+        None if e.kind == EventKind::Returned => {
+            e.data["reason"].as_str().unwrap_or_default().to_string()
+        }
+        None => String::new(),
+    }
 }
 
 #[derive(Deserialize)]

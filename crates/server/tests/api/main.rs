@@ -14,6 +14,7 @@ mod documents;
 mod intake;
 mod operations;
 mod passports;
+mod refusals;
 mod registries;
 mod results;
 mod sign_in;

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 /// The text of a PDF as `pdftotext` reads it, whitespace runs collapsed to one space.
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("drn-api-text-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("doc.pdf");
@@ -41,7 +41,12 @@ fn pdfsig_report(pdf: &[u8]) -> String {
 }
 
 /// The application's document of `kind`: its listing, its PDF (genuine) and its text.
-async fn doc_of(app: &App, c: &Client, app_id: &str, kind: &str) -> (Value, Vec<u8>, String) {
+pub(crate) async fn doc_of(
+    app: &App,
+    c: &Client,
+    app_id: &str,
+    kind: &str,
+) -> (Value, Vec<u8>, String) {
     let (s, docs) = c
         .get(&format!("/api/v1/applications/{app_id}/documents"))
         .await;
@@ -61,13 +66,13 @@ async fn doc_of(app: &App, c: &Client, app_id: &str, kind: &str) -> (Value, Vec<
     (d, pdf, text)
 }
 
-fn has_all(kind: &str, text: &str, words: &[&str]) {
+pub(crate) fn has_all(kind: &str, text: &str, words: &[&str]) {
     for w in words {
         assert!(text.contains(w), "{kind}: no {w:?} in {text}");
     }
 }
 
-async fn step(c: &Client, a: &Value, action: &str, extra: Value) -> Value {
+pub(crate) async fn step(c: &Client, a: &Value, action: &str, extra: Value) -> Value {
     let mut body = json!({ "revision": a["revision"] });
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
@@ -85,7 +90,13 @@ async fn step(c: &Client, a: &Value, action: &str, extra: Value) -> Value {
     outcome_app(&v).clone()
 }
 
-async fn accept_at(c: &Client, service: &str, channel: &str, iin: &str, data: Value) -> Value {
+pub(crate) async fn accept_at(
+    c: &Client,
+    service: &str,
+    channel: &str,
+    iin: &str,
+    data: Value,
+) -> Value {
     let (s, v) = c
         .post(
             "/api/v1/applications",
