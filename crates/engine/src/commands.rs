@@ -48,19 +48,35 @@ fn waiting_args(unit: &UnitId, service: &str, version: &str, process: &str, n: u
 }
 
 impl Engine {
-    /// The applicant's own steps on the portal (sign in, fill in, sign) were done by the
-    /// submission: they are completed at once by the system, and a portal's last step
-    /// gives the result at once (the service says so, see
-    /// [`ServiceRules::after_accept`](crate::services::ServiceRules::after_accept)).
-    async fn run_applicant_steps(
+    /// Runs the steps nobody at a unit does, by the system, while the application is at
+    /// one whose unit `runs` takes: after intake on the portal the applicant's own steps
+    /// (sign in, fill in, sign), done by the submission (the service says so, see
+    /// [`ServiceRules::after_accept`](crate::services::ServiceRules::after_accept)); after
+    /// any step the portal's own steps ("the applicant receives the result"), so a
+    /// process never waits at a step no one can do. A portal's last step gives the result.
+    /// A service that drives its own steps (the online renewal) is left to do so.
+    async fn run_own_steps(
         &self,
         c: &mut Ctx<'_>,
         o: Outcome,
         now: Timestamp,
+        runs: fn(UnitRole) -> bool,
     ) -> Result<Outcome, EngineError> {
-        let Outcome::Accepted { application } = o else {
-            return Ok(o);
+        let (application, accepted) = match o {
+            Outcome::Accepted { application } => (application, true),
+            Outcome::Application { application } => (application, false),
+            other => return Ok(other),
         };
+        let wrap = |application| {
+            if accepted {
+                Outcome::Accepted { application }
+            } else {
+                Outcome::Application { application }
+            }
+        };
+        if crate::services::drives_its_own_steps(&application.service) {
+            return Ok(wrap(application));
+        }
         let sys = Actor::system();
         let mut app = application;
         loop {
@@ -68,7 +84,7 @@ impl Engine {
             let step = p
                 .step(app.step)
                 .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-            if !matches!(step.unit, UnitRole::Applicant | UnitRole::Portal) {
+            if app.status != Status::InProgress || step.outcome.is_some() || !runs(step.unit) {
                 break;
             }
             let o = if p.next_after(step.n).is_some() || step.joins.is_some() {
@@ -88,7 +104,7 @@ impl Engine {
                 break;
             }
         }
-        Ok(Outcome::Accepted { application: app })
+        Ok(wrap(app))
     }
 }
 
@@ -241,7 +257,10 @@ impl Engine {
                         if self.service_after_accept(application)
                             == crate::services::AfterAccept::RunApplicantSteps =>
                     {
-                        self.run_applicant_steps(c, o, now).await
+                        self.run_own_steps(c, o, now, |u| {
+                            matches!(u, UnitRole::Applicant | UnitRole::Portal)
+                        })
+                        .await
                     }
                     _ => Ok(o),
                 }
@@ -256,7 +275,11 @@ impl Engine {
                 revision,
                 note,
             } => {
-                self.complete_step(c, actor, application, *revision, note.as_deref(), now)
+                let o = self
+                    .complete_step(c, actor, application, *revision, note.as_deref(), now)
+                    .await?;
+                // Steps done by a system (the portal gives the result) run by themselves.
+                self.run_own_steps(c, o, now, |u| u == UnitRole::Portal)
                     .await
             }
             Command::Refuse {
@@ -429,13 +452,15 @@ impl Engine {
     }
 
     /// Checks that the actor may act on the application's current step.
-    pub(crate) fn check_actor_at_step(
+    pub(crate) async fn check_actor_at_step(
         &self,
+        c: &mut Ctx<'_>,
         actor: &Actor,
         app: &Application,
         step: &Step,
     ) -> Result<(), EngineError> {
-        let want = Role::for_step(step.unit);
+        let kind = self.unit_on(c, &app.holder_unit).await?.kind;
+        let want = Role::for_step_at(step.unit, kind);
         if actor.role == Role::System {
             return Ok(());
         }
@@ -484,7 +509,7 @@ impl Engine {
         let step = p
             .step(app.step)
             .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        self.check_actor_at_step(actor, &app, step)?;
+        self.check_actor_at_step(c, actor, &app, step).await?;
         Ok((app, p, step))
     }
 
@@ -1076,7 +1101,7 @@ impl Engine {
                 actual: app.step,
             });
         }
-        self.check_actor_at_step(actor, &app, step)?;
+        self.check_actor_at_step(c, actor, &app, step).await?;
         match rep {
             None if receiver.to_string() == app.applicant => {}
             None => return Err(EngineError::forbidden("the receiver is not the applicant")),
@@ -1174,10 +1199,11 @@ impl Engine {
             .unit
             .clone()
             .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
-        if actor.role != Role::for_step(step.unit) {
+        let want = Role::for_step_at(step.unit, self.unit_on(c, &unit).await?.kind);
+        if actor.role != want {
             return Err(EngineError::forbidden(format!(
                 "step {n} is done by a {}",
-                Role::for_step(step.unit).code()
+                want.code()
             )));
         }
         // What waits at the step, each with the unit that accepted it (that unit decides
@@ -1367,7 +1393,7 @@ impl Engine {
         } else {
             &reg.from_unit
         };
-        let want = Role::for_step(step.unit);
+        let want = Role::for_step_at(step.unit, self.unit_on(c, unit).await?.kind);
         if actor.unit.as_ref() != Some(unit) || actor.role != want {
             return Err(EngineError::forbidden(format!(
                 "only a {} of unit {unit} can do this",

@@ -167,6 +167,19 @@ impl Role {
     }
 
     /// The staff role that performs a catalog step of this unit role.
+    /// The role that does a step of `unit`'s role at a unit of `kind`: the step's own,
+    /// except a counter's step held by a district. That happens to an application taken in
+    /// at the migration unit itself (channel `unit`): the document comes back to that unit,
+    /// whose officer hands it over. ASSUMPTION: the seeds draw the hand-over at a counter
+    /// only (S1 2018, annex 1 table 1 row 10); the unit-channel route of annex 3 table 2
+    /// names no counter, so the unit that took the request in issues.
+    pub fn for_step_at(unit: UnitRole, kind: UnitKind) -> Role {
+        match (unit, kind) {
+            (UnitRole::Counter, UnitKind::District) => Role::DistrictOfficer,
+            _ => Role::for_step(unit),
+        }
+    }
+
     pub fn for_step(unit: UnitRole) -> Role {
         match unit {
             UnitRole::Counter => Role::CounterOperator,

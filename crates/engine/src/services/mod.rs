@@ -95,7 +95,7 @@ pub(crate) struct StepDone<'a> {
 
 /// What happens right after an application is accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AfterAccept {
+pub enum AfterAccept {
     /// It waits at its first step for the unit that holds it.
     Wait,
     /// The applicant's own steps on the portal (sign in, fill in, sign) were done by the
@@ -170,6 +170,13 @@ pub(crate) trait ServiceRules {
         _now: Timestamp,
     ) -> Result<serde_json::Value, EngineError> {
         Ok(json!(null))
+    }
+
+    /// Whether the service drives its own system and portal steps (the online renewal's
+    /// session does, step by step with what each check found); otherwise the engine runs
+    /// them by themselves.
+    fn drives_its_own_steps(&self) -> bool {
+        false
     }
 
     /// Whether a representative with a power of attorney may receive the result.
@@ -310,6 +317,17 @@ macro_rules! with_rules {
 }
 
 pub(crate) use with_rules;
+
+/// What happens right after an application of the service with this code is accepted on
+/// `channel`.
+pub fn after_accept(code: &str, channel: Channel) -> AfterAccept {
+    with_rules!(rules(code), r => r.after_accept(channel))
+}
+
+/// Whether the service with this code drives its own system and portal steps.
+pub fn drives_its_own_steps(code: &str) -> bool {
+    with_rules!(rules(code), r => r.drives_its_own_steps())
+}
 
 /// The kind of the result document of the service with this code, when it has one.
 pub fn result_kind(code: &str) -> Option<DocumentKind> {
@@ -508,7 +526,7 @@ impl Engine {
         let step = p
             .step(app.step)
             .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        self.check_actor_at_step(actor, &app, step)?;
+        self.check_actor_at_step(c, actor, &app, step).await?;
         let kind = step
             .check
             .ok_or_else(|| EngineError::invalid("step", format!("step {} has no check", step.n)))?;

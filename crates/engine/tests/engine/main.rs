@@ -17,6 +17,7 @@ mod ending;
 mod foreigners;
 mod intake;
 mod layers;
+mod movers;
 mod online_renewal;
 mod passports;
 mod registries;

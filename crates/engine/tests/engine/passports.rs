@@ -394,3 +394,60 @@ on_both!(
     passport_issue_puts_the_document_in_the_persons_record,
     issue_updates_the_record
 );
+
+/// Issue 28 item 1: S1 2018 through the migration service's own system (annex 3 table 2,
+/// "через УМС ДВД (ИС РП ДРН)"): the regional officer's electronic request (rows 1, 3, 5)
+/// joins the counter process's chain at the region's summary registry (row 4); the
+/// document comes back to the district that took the request in, whose officer issues it.
+/// Before, it stopped at step 7, done by no one.
+async fn unit_electronic(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let a = run(
+        &w,
+        &w.district,
+        accept_cmd("S1", Channel::Unit, w.applicant, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(
+        (a.process.as_str(), a.step, a.holder_unit.as_str()),
+        ("unit-electronic", 3, "R71"),
+        "{a:?}"
+    );
+    let mut a = a;
+    for _ in 0..2 {
+        a = complete(&w, &w.region, &a).await;
+    }
+    assert_eq!(
+        (a.process.as_str(), a.step, a.holder_unit.as_str()),
+        ("main", 4, "R71")
+    );
+    let ver = w
+        .engine
+        .catalog
+        .service("S1")
+        .and_then(|s| s.version(&a.version))
+        .unwrap();
+    while a.step != 10 {
+        let p = ver.process(&a.process).unwrap();
+        let holder = actor_at(&w, p.step(a.step).unwrap().unit);
+        a = match p.handover_after(a.step) {
+            Some(next) => {
+                let to = if next.unit == drn_core::catalog::UnitRole::Counter {
+                    &w.district
+                } else {
+                    actor_at(&w, next.unit)
+                };
+                hand_over(&w, holder, to, &a).await
+            }
+            None => complete(&w, holder, &a).await,
+        };
+    }
+    assert_eq!(a.holder_unit.as_str(), "D71-1");
+    let done = app_of(&issue_to(&w, &w.district, &a, w.applicant).await.unwrap());
+    assert_eq!(done.status, Status::Issued);
+}
+
+on_both!(
+    passport_2018_through_the_units_own_system_to_issue,
+    unit_electronic
+);

@@ -115,6 +115,11 @@ impl super::ServiceRules for OnlineRenewal {
         S1eIntake::parse(data).map(|_| ())
     }
 
+    /// The session runs steps 1 to 16 itself, each with what its check found.
+    fn drives_its_own_steps(&self) -> bool {
+        true
+    }
+
     /// Seed 001, para 3 subpara 19: issued in person only, never to a proxy.
     fn representative_may_receive(&self) -> bool {
         false
