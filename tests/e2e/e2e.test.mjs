@@ -339,6 +339,48 @@ test('a citizen applies on the portal and sees the application in "my applicatio
   await shot(portal, 'portal-documents');
 });
 
+// Issue 28 item 1: S1 through the portal reaches issue. The citizen's request (signed on
+// the portal) joins the counter process's chain at the district's registry, goes to
+// production and back, and the counter the citizen chose hands the document over.
+test('S1 through the portal: from the request to the document issued at the chosen counter', async () => {
+  const citizen = citizens.find((c, i) => i > 3) || citizens[citizens.length - 1];
+  const portal = await citizenOn(base, citizen);
+  await portal.goto(`${base}/portal/apply`);
+  const card = portal.locator('details', { has: portal.locator('input[name="service"][value="S1"]') });
+  if ((await card.getAttribute('open')) === null) await card.locator('summary').click();
+  await shot(portal, 's1-portal-apply');
+  const s1 = card.locator('form');
+  // The counters offered are those of the citizen's region: take the first, and its staff.
+  const chosen = await s1.locator('select[name="unit"]').inputValue();
+  const [, code, d] = chosen.match(/^C(\d+)-(\d+)-\d+$/);
+  const who = (unit) => Object.keys(accounts).find((u) => accounts[u].unit === unit);
+  await s1.getByRole('button', { name: /Подать заявление|Submit the application/ }).click();
+  await portal.getByRole('heading', { name: /Заявление подано|Application submitted/ }).waitFor();
+  const talon = await portal.locator('dd strong').first().innerText();
+  await shot(portal, 's1-portal-applied');
+  const district = await staff(who(`D${code}-${d}`));
+  const region = await staff(who(`R${code}`));
+  const centre = await staff('centre');
+  const production = await staff('production');
+  const counter = await staff(who(chosen));
+  await handOver(district, region, 'portal-district');
+  await handOver(region, centre, 'portal-summary');
+  await handOver(centre, production, 'portal-cover');
+  await handOver(production, centre, 'portal-manufactured');
+  await handOver(centre, region, 'portal-dispatch');
+  await handOver(region, district, 'portal-accompanying-1');
+  await handOver(district, counter, 'portal-accompanying-2');
+  await counter.goto(`${base}/ws`);
+  await counter.locator('tr', { hasText: talon }).getByRole('link', { name: /Готово к выдаче|Ready to issue/ }).click();
+  await counter.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await counter.getByText(/^(Выдано|Issued)$/).first().waitFor();
+  await shot(counter, 's1-portal-issued');
+  await portal.goto(`${base}/portal`);
+  const row = portal.locator('tr', { hasText: talon });
+  await row.getByText(/Выдано|Issued/).waitFor();
+  await shot(portal, 's1-portal-citizen-issued');
+});
+
 // ---------------------------------------------------------------- issue 7: the other services
 
 /// Signs a citizen in through the API (password, then the sandbox SMS code); returns the
