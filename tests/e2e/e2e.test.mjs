@@ -462,6 +462,31 @@ test('S3 registration at the counter with the address search, then S5 address ce
   await shot(counter, 'journal-address-certificates');
 });
 
+// Issue 28 items 4 and 5: the counter that holds S5 at its step refuses it with a reason;
+// the motivated refusal is a signed PDF among the application's documents, and the reason
+// is on the page and in the timeline.
+test('a motivated refusal at the counter gives its document and shows its reason', async () => {
+  const citizen = citizens[citizens.length - 2] || citizens[1];
+  const counter = await staff('op.astana.2');
+  await counter.goto(`${base}/lang/kk?back=/ws/person?iin=${citizen.iin}`);
+  const s5 = counter.locator('details', { has: counter.locator('input[name="service"][value="S5"]') });
+  await s5.locator('summary').click();
+  await s5.locator('button[type="submit"]').click();
+  await counter.locator('a[href^="/ws/applications/"]').first().waitFor();
+  await counter.goto(`${base}/lang/ru?back=${new URL(counter.url()).pathname}`);
+  const reason = 'Адрес заявителя не найден в адресном регистре';
+  await counter.locator('#refuse-reason').fill(reason);
+  await counter.locator('#refuse-reason').locator('xpath=ancestor::form').getByRole('button').click();
+  await counter.getByText(/^(Отказано|Refused)$/).first().waitFor();
+  await counter.getByText(reason).first().waitFor();
+  const pdf = counter.locator('a[data-doc-pdf]').last();
+  await pdf.waitFor();
+  const res = await counter.request.get(`${base}${await pdf.getAttribute('href')}`);
+  assert.equal(res.status(), 200);
+  assert.equal((await res.body()).subarray(0, 5).toString(), '%PDF-');
+  await shot(counter, 'refusal-with-document');
+});
+
 test('S3 through the portal leaves the chip rewrite as a task the counter completes', async () => {
   const citizen = citizens.find((c) => c !== citizens[3]) || citizens[1];
   const counter = await staff('op.astana.1');
