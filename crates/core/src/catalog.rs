@@ -266,6 +266,10 @@ pub enum StepCheck {
     AddressData,
     /// S6–S8: the subject against the special records (специальные учёты).
     SpecialRecords,
+    /// S1 at the centre: the applicant against the database of wanted persons (база
+    /// данных лиц, находящихся в розыске; seed 002 annex 1 table 1 row 6, seed 000 annex 1
+    /// table 1 row 5).
+    WantedPersons,
 }
 
 impl StepCheck {
@@ -274,7 +278,17 @@ impl StepCheck {
         match self {
             StepCheck::AddressData => "address_data",
             StepCheck::SpecialRecords => "special_records",
+            StepCheck::WantedPersons => "wanted_persons",
         }
+    }
+
+    /// Whether doing the step runs the check itself when no passed one was recorded. A
+    /// database lookup with nothing for the officer to weigh (the wanted persons) need not
+    /// be asked for first; a check whose failure the officer acts on (the address data
+    /// sent back for correction, the special records' ground) stays the officer's own
+    /// step, as before.
+    pub fn runs_when_done(self) -> bool {
+        matches!(self, StepCheck::WantedPersons)
     }
 }
 

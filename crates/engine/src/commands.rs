@@ -1221,9 +1221,25 @@ impl Engine {
                 format!("no applications wait at your unit at step {n}"),
             ));
         }
+        // A step's check passes no application on that it stops, nor one it was not run
+        // for: it runs now for each, recorded in its timeline (S1's wanted persons, seed
+        // 000 annex 1 table 1 row 5); the hits stay at the step for a motivated refusal.
+        let mut left_out = Vec::new();
+        if let Some(kind) = step.check {
+            for r in &waiting {
+                let app = load_application(c, &ApplicationId::from_db(r.try_get(0)?)).await?;
+                if !self.record_check(c, actor, &app, step, kind, now).await? {
+                    left_out.push(app.id);
+                }
+            }
+        }
         let mut by_dest: std::collections::BTreeMap<UnitId, Vec<WaitingItem>> = Default::default();
         let mut dest_of: Option<(String, UnitId)> = None;
         for r in &waiting {
+            let id: String = r.try_get(0)?;
+            if left_out.iter().any(|a| a.as_str() == id) {
+                continue;
+            }
             let accepted: String = r.try_get(1)?;
             let dest = match &dest_of {
                 Some((a, d)) if *a == accepted => d.clone(),
@@ -1236,7 +1252,7 @@ impl Engine {
                 }
             };
             by_dest.entry(dest).or_default().push(WaitingItem {
-                id: r.try_get(0)?,
+                id,
                 entered_at: r.try_get(2)?,
                 due_at: r.try_get(3)?,
             });
@@ -1357,7 +1373,10 @@ impl Engine {
             }
             out.push(load_registry(c, &id).await?);
         }
-        Ok(Outcome::Registries { registries: out })
+        Ok(Outcome::Registries {
+            registries: out,
+            left_out,
+        })
     }
 
     /// Loads a registry's row (not its list) at the revision the caller saw, checking that

@@ -661,6 +661,10 @@ pub enum Outcome {
     },
     Registries {
         registries: Vec<Registry>,
+        /// The applications the step's check stopped (S1's wanted persons): left out of
+        /// the registries, they stay at the step for a motivated refusal.
+        #[serde(default)]
+        left_out: Vec<ApplicationId>,
     },
     Registry {
         registry: Registry,

@@ -779,7 +779,7 @@ async fn do_step(
 
 async fn form_sign_send(engine: &Engine, actor: &Actor, cmd: &Command) -> Vec<Done> {
     let regs = match engine.execute(actor, cmd, None).await {
-        Ok(Outcome::Registries { registries }) => registries,
+        Ok(Outcome::Registries { registries, .. }) => registries,
         Ok(_) => return vec![Done::Nothing],
         // No applications wait at this step.
         Err(EngineError::Invalid { .. }) => return vec![Done::Nothing],

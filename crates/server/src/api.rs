@@ -1069,8 +1069,8 @@ pub async fn address(
     Ok(Json(st.engine.address(&ctx.actor, &rka).await?))
 }
 
-/// Run the service's check at the current step (S5 address data, S6-S8 special records);
-/// its outcome is recorded in the timeline.
+/// Run the service's check at the current step (S5 address data, S6-S8 special records,
+/// S1's wanted persons at the centre); its outcome is recorded in the timeline.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/check", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
     responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn check(
@@ -1080,7 +1080,11 @@ pub async fn check(
     PathOf(id): PathOf<String>,
     Body(r): Body<RevisionRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
+    ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::CentralOfficer,
+    ])?;
     let cmd = Command::Check {
         application: ApplicationId::parse(&id)?,
         revision: r.revision,

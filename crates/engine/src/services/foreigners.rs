@@ -291,9 +291,9 @@ impl ServiceRules for ForeignerService {
     ) -> Result<(bool, serde_json::Value), EngineError> {
         match check {
             StepCheck::SpecialRecords => e.special_records_check(c, app).await,
-            StepCheck::AddressData => Err(EngineError::Corrupt(format!(
-                "{self:?} runs no check {check:?}"
-            ))),
+            StepCheck::AddressData | StepCheck::WantedPersons => Err(EngineError::Corrupt(
+                format!("{self:?} runs no check {check:?}"),
+            )),
         }
     }
 
@@ -343,13 +343,26 @@ impl Engine {
     ) -> Result<(bool, serde_json::Value), EngineError> {
         let f = ForeignerIntake::of(app)?.foreigner;
         let passport = f.passport.trim().to_uppercase();
+        self.special_records_of(c, &[&passport, app.applicant.as_str()])
+            .await
+    }
+
+    /// The special records (специальные учёты) on any of `subjects`: passed when there is
+    /// none, else the first one's reason. The centre keeps them; the S6–S8 check and S1's
+    /// wanted-persons check read them.
+    pub(crate) async fn special_records_of(
+        &self,
+        c: &mut Ctx<'_>,
+        subjects: &[&str],
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        let marks = (1..=subjects.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let hit = c
             .fetch_optional(
-                "SELECT reason FROM special_records WHERE subject = $1 OR subject = $2 LIMIT 1",
-                vec![
-                    Value::from(passport.as_str()),
-                    Value::from(app.applicant.as_str()),
-                ],
+                &format!("SELECT reason FROM special_records WHERE subject IN ({marks}) ORDER BY added_at, id LIMIT 1"),
+                subjects.iter().map(|s| Value::from(*s)).collect(),
             )
             .await?;
         Ok(match hit {

@@ -465,13 +465,21 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Option<Ending>, EngineError> {
         if let Some(check) = step.check {
-            let passed = self.last_check(c, app, step.n).await?;
+            let mut passed = self.last_check(c, app, step.n).await?;
+            // A lookup the officer need not ask for first runs now, recorded like the
+            // `check` command's; on a hit the step is refused below (and the refusal,
+            // rolled back with the check, keeps its `denied:` audit record).
+            if check.runs_when_done() && passed != Some(true) {
+                passed = Some(self.record_check(c, actor, app, step, check, now).await?);
+            }
             if passed != Some(true) {
                 return Err(EngineError::forbidden(match (check, passed) {
                     (StepCheck::AddressData, None) => "check the address data against the register first".to_string(),
                     (StepCheck::AddressData, _) => "the address data do not match the register: return the application to the district for correction, or refuse".to_string(),
                     (StepCheck::SpecialRecords, None) => "check against the special records first".to_string(),
                     (StepCheck::SpecialRecords, _) => "the special records show a ground to refuse: refuse with a motivated refusal".to_string(),
+                    (StepCheck::WantedPersons, None) => "check against the wanted-persons database first".to_string(),
+                    (StepCheck::WantedPersons, _) => "the applicant is in the wanted-persons database: refuse with a motivated refusal".to_string(),
                 }));
             }
         }
@@ -530,7 +538,26 @@ impl Engine {
         let kind = step
             .check
             .ok_or_else(|| EngineError::invalid("step", format!("step {} has no check", step.n)))?;
-        let detail = with_rules!(rules(&app.service), r => r.check(self, c, &app, kind).await)?;
+        self.record_check(c, actor, &app, step, kind, now).await?;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
+    }
+
+    /// Runs the service's check of a step and records it as a `checked` event in the
+    /// timeline (the `check` command, a step done without one recorded, a registry's
+    /// formation); whether it passed.
+    pub(crate) async fn record_check(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        app: &Application,
+        step: &Step,
+        kind: StepCheck,
+        now: Timestamp,
+    ) -> Result<bool, EngineError> {
+        let (passed, detail) =
+            with_rules!(rules(&app.service), r => r.check(self, c, app, kind).await)?;
         insert_event(
             c,
             &app.id,
@@ -540,12 +567,10 @@ impl Engine {
             Some(&app.holder_unit),
             now,
             None,
-            &json!({ "check": kind.as_str(), "passed": detail.0, "detail": detail.1 }),
+            &json!({ "check": kind.as_str(), "passed": passed, "detail": detail }),
         )
         .await?;
-        app.revision = revision + 1;
-        self.save_state(c, &app, revision).await?;
-        Ok(Outcome::Application { application: app })
+        Ok(passed)
     }
 
     /// After a command was committed (never inside its transaction, which may still roll
@@ -623,7 +648,7 @@ mod tests {
     /// Every hook and check the catalog names is run by its service's module.
     #[test]
     fn the_catalog_names_only_hooks_its_services_run() {
-        assert_eq!(check_catalog(&catalog()).unwrap(), 14);
+        assert_eq!(check_catalog(&catalog()).unwrap(), 16);
     }
 
     /// A hook given to a service that does not run it is refused.

@@ -4,6 +4,7 @@
 //! request runs the applicant's steps at once, and the issued document goes into the
 //! person's record ([`person_documents`](super::person_documents)).
 
+use drn_core::catalog::StepCheck;
 use drn_core::Channel;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -84,6 +85,8 @@ pub(crate) fn issued_document(
 }
 
 impl ServiceRules for Passports {
+    const CHECKS: &'static [StepCheck] = &[StepCheck::WantedPersons];
+
     async fn intake(
         &self,
         _e: &Engine,
@@ -101,6 +104,27 @@ impl ServiceRules for Passports {
         match channel {
             Channel::Portal | Channel::Mobile => AfterAccept::RunApplicantSteps,
             Channel::Counter | Channel::Unit => AfterAccept::Wait,
+        }
+    }
+
+    /// The centre's check of the applicant against the database of wanted persons: seed
+    /// 002 annex 1 table 1 row 6 «Проверка услугополучателя по базе данных лиц, находящихся
+    /// в розыске» (2014), seed 000 annex 1 table 1 row 5 «проверка услугополучателей по базе
+    /// данных на лиц, находящихся в розыске» (2018). ASSUMPTION: the demo has no separate
+    /// wanted-persons database; the special records the centre keeps stand for it, and a
+    /// record on the applicant's IIN is a hit.
+    async fn check(
+        &self,
+        e: &Engine,
+        c: &mut Ctx<'_>,
+        app: &Application,
+        check: StepCheck,
+    ) -> Result<(bool, serde_json::Value), EngineError> {
+        match check {
+            StepCheck::WantedPersons => e.special_records_of(c, &[app.applicant.as_str()]).await,
+            StepCheck::AddressData | StepCheck::SpecialRecords => {
+                Err(EngineError::Corrupt(format!("S1 runs no check {check:?}")))
+            }
         }
     }
 

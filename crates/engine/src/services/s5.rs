@@ -240,7 +240,7 @@ impl ServiceRules for AddressCertificate {
     ) -> Result<(bool, serde_json::Value), EngineError> {
         match check {
             StepCheck::AddressData => e.s5_check(c, app).await,
-            StepCheck::SpecialRecords => {
+            StepCheck::SpecialRecords | StepCheck::WantedPersons => {
                 Err(EngineError::Corrupt(format!("S5 runs no check {check:?}")))
             }
         }

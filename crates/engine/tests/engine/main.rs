@@ -25,3 +25,4 @@ mod residence;
 mod second_open;
 mod supervision;
 mod temporary_id;
+mod wanted;

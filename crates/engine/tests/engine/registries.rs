@@ -16,7 +16,7 @@ pub async fn form_sign_send(w: &World, from: &Actor, app: &Application) -> Regis
         process: app.process.clone(),
         step: app.step,
     };
-    let Outcome::Registries { registries } = e.execute(from, &form, None).await.unwrap() else {
+    let Outcome::Registries { registries, .. } = e.execute(from, &form, None).await.unwrap() else {
         panic!()
     };
     assert_eq!(registries.len(), 1);
@@ -161,7 +161,7 @@ async fn registry_per_destination(url: &str) {
         process: a.process.clone(),
         step: 7,
     };
-    let Outcome::Registries { registries } = e.execute(&w.centre, &form, None).await.unwrap()
+    let Outcome::Registries { registries, .. } = e.execute(&w.centre, &form, None).await.unwrap()
     else {
         panic!()
     };

@@ -99,6 +99,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("check_first", "Қадамды аяқтамас бұрын тексеріңіз", "Перед завершением шага выполните проверку", "Run the check before completing the step"),
     ("check_passed", "Тексеруден өтті", "Проверка пройдена", "Check passed"),
     ("check_special_records", "Арнайы есептер бойынша тексеру", "Проверка по специальным учетам", "Check against the special records"),
+    ("check_wanted_persons", "Іздеудегі адамдардың деректер базасы бойынша тексеру", "Проверка по базе данных лиц, находящихся в розыске", "Check against the database of wanted persons"),
     (
         "checklist",
         "Құжаттар тізбесі",

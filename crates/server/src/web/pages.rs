@@ -669,7 +669,8 @@ struct IntakeView {
 /// counter's tasks of the application, the service's journal.
 #[derive(Default)]
 pub struct CardExtra {
-    /// "address_data" or "special_records" when the step needs a check before it is done.
+    /// "address_data", "special_records" or "wanted_persons" when the step needs a check
+    /// before it is done.
     pub check: &'static str,
     /// The last check at this step: passed, and what it found.
     pub checked: Option<(bool, String)>,

@@ -79,7 +79,7 @@ async fn authorization_matrix(url: &str) {
     );
     allowed.insert(
         ("post", "/api/v1/applications/{id}/check"),
-        vec![CounterOperator, DistrictOfficer],
+        vec![CounterOperator, DistrictOfficer, CentralOfficer],
     );
     allowed.insert(
         ("post", "/api/v1/foreigners/applications"),

@@ -74,6 +74,28 @@ async fn passport_flow(url: &str) {
     );
     let a = hand_over(&district, &region, &a).await;
     let a = hand_over(&region, &centre, &a).await;
+    // Issue 28 item 7: the centre's check against the wanted persons (seed 000 annex 1
+    // table 1 row 5: «проверка услугополучателей по базе данных на лиц, находящихся в
+    // розыске») answers 200 (before, 403) and is in the timeline.
+    let (s, v) = centre
+        .post(
+            &format!("/api/v1/applications/{}/check", a["id"].as_str().unwrap()),
+            json!({ "revision": a["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, tl) = centre
+        .get(&format!(
+            "/api/v1/applications/{}/timeline",
+            a["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        tl.as_array().unwrap().iter().any(|e| e["kind"] == "checked"
+            && e["data"]["check"] == "wanted_persons"
+            && e["data"]["passed"] == true),
+        "{tl}"
+    );
     let a = hand_over(&centre, &production, &a).await;
     let a = hand_over(&production, &centre, &a).await;
     let a = hand_over(&centre, &region, &a).await;
