@@ -108,12 +108,6 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("choose", "Таңдау", "Выбрать", "Choose"),
     ("chosen_rka", "Таңдалған РКА", "Выбранный РКА", "Chosen РКА"),
     (
-        "counter_workstation",
-        "Мемлекеттік корпорациядағы жұмыс орны (ХҚКО)",
-        "Рабочее место в Государственной корпорации (ЦОН)",
-        "Workstation at the State Corporation (ЦОН)",
-    ),
-    (
         "citation",
         "Құқықтық негіз",
         "Правовое основание",
@@ -136,6 +130,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("corrected_rka", "Түзетілген мекенжайдың РКА", "РКА исправленного адреса", "РКА of the corrected address"),
     ("count", "Саны", "Количество", "Count"),
     ("counter_tasks", "Орталықтағы тапсырмалар", "Задачи в ЦОН", "Counter tasks"),
+    (
+        "counter_workstation",
+        "Мемлекеттік корпорациядағы жұмыс орны (ХҚКО)",
+        "Рабочее место в Государственной корпорации (ЦОН)",
+        "Workstation at the State Corporation (ЦОН)",
+    ),
     (
         "create_user",
         "Пайдаланушыны құру",
