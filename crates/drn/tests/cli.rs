@@ -165,7 +165,10 @@ fn simulate_counts_agree_with_supervision() {
     assert_eq!(r["working_days"], 20, "{r}");
     // S2 of 2018 is taken in by the ОМС officer at a State Corporation counter (issue 28
     // item 9), without errors (checked below).
-    assert!(r["by_service"]["S2"]["accepted"].as_u64().unwrap() > 0, "{r}");
+    assert!(
+        r["by_service"]["S2"]["accepted"].as_u64().unwrap() > 0,
+        "{r}"
+    );
     // Too few officers (one a unit, one step an hour): some steps end up overdue, and
     // the dashboard counts the same ones.
     let r = simulate_and_compare(
