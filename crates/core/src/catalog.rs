@@ -671,6 +671,27 @@ impl Process {
             .filter(|next| step.registry.is_some() && next.unit != step.unit)
     }
 
+    /// Whose staff take an application in at a State Corporation counter on this process:
+    /// the first step's unit where accepting does that step (a step follows it) and it is a
+    /// migration unit's, else the counter's (a process of one step waits in it after
+    /// intake). S2 and S3 of 2018 give the intake to the migration unit's officer (сотрудник
+    /// ОМС) «на рабочих местах в Государственной корпорации» (seed 000, paras 6 and 7 of
+    /// their regulations as restated by order 55).
+    pub fn counter_intake(&self) -> UnitRole {
+        match self.main_path().first() {
+            Some(s)
+                if self.next_after(s.n).is_some()
+                    && matches!(
+                        s.unit,
+                        UnitRole::District | UnitRole::Region | UnitRole::Centre
+                    ) =>
+            {
+                s.unit
+            }
+            _ => UnitRole::Counter,
+        }
+    }
+
     /// The main path: from the first step through `next_after`.
     pub fn main_path(&self) -> Vec<&Step> {
         let mut out = Vec::new();

@@ -163,6 +163,12 @@ fn simulate_counts_agree_with_supervision() {
     assert_eq!(r["per_day"], 30);
     // 31 days less 8 weekend days and 1, 2 and 7 January (catalog/calendar/EXPECTED.md).
     assert_eq!(r["working_days"], 20, "{r}");
+    // S2 of 2018 is taken in by the ОМС officer at a State Corporation counter (issue 28
+    // item 9), without errors (checked below).
+    assert!(
+        r["by_service"]["S2"]["accepted"].as_u64().unwrap() > 0,
+        "{r}"
+    );
     // Too few officers (one a unit, one step an hour): some steps end up overdue, and
     // the dashboard counts the same ones.
     let r = simulate_and_compare(

@@ -696,36 +696,7 @@ impl Engine {
                 ),
             ));
         }
-        // Who may accept: a counter operator at a counter, a district officer at the unit's
-        // own intake, the applicant on the portal.
-        let unit_id = match (a.channel, actor.role) {
-            (Channel::Counter, Role::CounterOperator)
-            | (Channel::Unit, Role::DistrictOfficer)
-            | (_, Role::System) => actor
-                .unit
-                .clone()
-                .ok_or_else(|| EngineError::forbidden("you have no unit"))?,
-            (Channel::Portal | Channel::Mobile, Role::Citizen)
-                if actor.iin.as_ref() == Some(&a.applicant) =>
-            {
-                let u = crate::services::intake::GenericIntake::of_data(&a.data)?
-                    .unit
-                    .ok_or_else(|| {
-                        EngineError::invalid(
-                            "data.unit",
-                            "choose the unit where the result will be issued",
-                        )
-                    })?;
-                UnitId::parse(&u)?
-            }
-            _ => {
-                return Err(EngineError::forbidden(format!(
-                    "a {} cannot accept through {:?}",
-                    actor.role.code(),
-                    a.channel
-                )))
-            }
-        };
+        let unit_id = self.intake_unit(c, actor, a, &svc.code, ver, p).await?;
         let unit = self.unit_on(c, &unit_id).await?;
         let person = c
             .fetch_optional(
@@ -888,6 +859,90 @@ impl Engine {
         }
         step_entered(c, &app, entered, actor, now).await?;
         Ok(Outcome::Accepted { application: app })
+    }
+
+    /// Where an intake is made, and whether `actor` may make it: at a counter, the staff
+    /// of the unit the catalog gives the intake to ([`Process::counter_intake`]): the
+    /// counter's operator at their counter, or a migration unit's officer at a State
+    /// Corporation counter under their unit, named in `data.unit` as the portal's applicant
+    /// names one (S2 and S3 of 2018: «прием документов … осуществляется на рабочих местах в
+    /// Государственной корпорации, на которых указывается … должность сотрудника ОМС», seed
+    /// 000 para 7), which becomes the accepting unit, so the counter's later steps are held
+    /// there; a district officer at the unit's own intake; the applicant on the portal.
+    async fn intake_unit(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        a: &Accept,
+        service: &str,
+        ver: &Version,
+        p: &Process,
+    ) -> Result<UnitId, EngineError> {
+        let own = || {
+            actor
+                .unit
+                .clone()
+                .ok_or_else(|| EngineError::forbidden("you have no unit"))
+        };
+        let named = |what: &str| -> Result<UnitId, EngineError> {
+            let u = crate::services::intake::GenericIntake::of_data(&a.data)?
+                .unit
+                .ok_or_else(|| EngineError::invalid("data.unit", what.to_string()))?;
+            UnitId::parse(&u)
+        };
+        match (a.channel, actor.role) {
+            (_, Role::System) | (Channel::Unit, Role::DistrictOfficer) => own(),
+            (Channel::Portal | Channel::Mobile, Role::Citizen)
+                if actor.iin.as_ref() == Some(&a.applicant) =>
+            {
+                named("choose the unit where the result will be issued")
+            }
+            (Channel::Counter, role) if role == Role::for_step(p.counter_intake()) => {
+                let by = p.counter_intake();
+                if by == UnitRole::Counter {
+                    return own();
+                }
+                let mine = own()?;
+                let counter = named(
+                    "choose the State Corporation counter where you take the application in",
+                )?;
+                let at = self.unit_on(c, &counter).await?;
+                if at.kind != UnitKind::Counter {
+                    return Err(EngineError::invalid(
+                        "data.unit",
+                        format!("{counter} is not a State Corporation counter"),
+                    ));
+                }
+                let above = self.resolve_holder(c, &counter, by).await?;
+                if above != mine {
+                    return Err(EngineError::invalid(
+                        "data.unit",
+                        format!(
+                            "counter {counter} is under {above}, not your unit {mine}: take the application in at a counter of your own unit"
+                        ),
+                    ));
+                }
+                Ok(counter)
+            }
+            (Channel::Counter, _) if p.counter_intake() != UnitRole::Counter => {
+                let first = p
+                    .main_path()
+                    .first()
+                    .copied()
+                    .ok_or_else(|| EngineError::Corrupt("empty process".into()))?;
+                Err(EngineError::IntakeIsAnothers {
+                    service: service.to_string(),
+                    version: ver.id.clone(),
+                    by: Box::new(first.unit_name.clone()),
+                    cite: first.cite.to_string(),
+                })
+            }
+            _ => Err(EngineError::forbidden(format!(
+                "a {} cannot accept through {:?}",
+                actor.role.code(),
+                a.channel
+            ))),
+        }
     }
 
     /// Refuses an intake when the applicant has an open application of the service.

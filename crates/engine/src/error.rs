@@ -34,6 +34,16 @@ pub enum EngineError {
     /// The applicant already has an open application of this service (issue 28 item 11).
     #[error("the applicant already has an open application {number} of service {service}")]
     AlreadyOpen { service: String, number: String },
+    /// The intake is another's: the catalog gives the process's first step, done by
+    /// accepting, to `by` (S2 and S3 of 2018: the ОМС officer at a State Corporation
+    /// workstation, seed 000 paras 6 and 7 as restated by order 55), citing `cite`.
+    #[error("the intake of {service}@{version} is done by {}: {cite}", by.en)]
+    IntakeIsAnothers {
+        service: String,
+        version: String,
+        by: Box<drn_core::Text>,
+        cite: String,
+    },
     #[error(transparent)]
     Plan(#[from] drn_core::PlanError),
     #[error(transparent)]
@@ -95,7 +105,7 @@ impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::NotFound { .. } => "not_found",
-            EngineError::Forbidden { .. } => "forbidden",
+            EngineError::Forbidden { .. } | EngineError::IntakeIsAnothers { .. } => "forbidden",
             EngineError::Conflict { .. } | EngineError::Raced { .. } => "conflict",
             EngineError::WrongStep { .. } => "wrong_step",
             EngineError::Closed { .. } => "closed",
@@ -176,6 +186,16 @@ impl EngineError {
                 format!("Өтініш берушінің {service} қызметі бойынша аяқталмаған № {number} өтініші бар: жаңасы қабылданбайды"),
                 format!("У заявителя уже есть незавершённое заявление № {number} на услугу {service}: новое не принимается"),
                 format!("The applicant already has open application No {number} for service {service}: a new one is not accepted"),
+            ),
+            EngineError::IntakeIsAnothers {
+                service,
+                version,
+                by,
+                cite,
+            } => t(
+                format!("{service} ({version}) қызметі бойынша құжаттарды қабылдайтын: {} ({cite})", by.kk),
+                format!("Приём документов по услуге {service} ({version}) ведёт: {} ({cite})", by.ru),
+                format!("The intake of {service} ({version}) is done by: {} ({cite})", by.en),
             ),
             EngineError::Plan(e) => t(
                 format!("Қызмет бұл жағдайда көрсетілмейді: {e}"),

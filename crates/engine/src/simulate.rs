@@ -446,16 +446,28 @@ impl Sim {
             let Some(unit) = self.units.iter().find(|u| u.id == counter) else {
                 continue;
             };
-            let actor = actor_for(unit);
             let ver = self
                 .engine
                 .catalog
                 .service(&service)
                 .and_then(|s| s.version_on(day));
             let docs = ver.map(|v| v.documents.len()).unwrap_or(0);
+            let mut data = sample.data;
+            // Where the catalog gives the intake to a migration unit (S2 of 2018: the ОМС
+            // officer at a State Corporation workstation), its officer takes it in at this
+            // counter, which the intake names.
+            let by = ver
+                .and_then(|v| v.process_for(Channel::Counter))
+                .map_or(UnitRole::Counter, |p| p.counter_intake());
+            let actor = match self.above(unit, by) {
+                Some(officer) if by != UnitRole::Counter => {
+                    data["unit"] = serde_json::json!(counter.as_str());
+                    actor_for(officer)
+                }
+                _ => actor_for(unit),
+            };
             // One package in fifty lacks a document: refused at intake with a receipt.
             let incomplete = self.rng.chance(0.02);
-            let data = sample.data;
             let cmd = Command::Accept(Accept {
                 service: service.clone(),
                 channel: Channel::Counter,
@@ -480,6 +492,21 @@ impl Sim {
             }));
         }
         tasks
+    }
+
+    /// The unit of `role` at or above `unit` (the district of a counter).
+    fn above<'a>(&'a self, unit: &'a Unit, role: UnitRole) -> Option<&'a Unit> {
+        let mut cur = Some(unit);
+        while let Some(u) = cur {
+            if unit_role(u.kind) == role {
+                return Some(u);
+            }
+            cur = u
+                .parent
+                .as_ref()
+                .and_then(|p| self.units.iter().find(|x| &x.id == p));
+        }
+        None
     }
 
     fn pick_service(&mut self, day: Date) -> Option<String> {

@@ -18,6 +18,7 @@ mod foreigners;
 mod intake;
 mod layers;
 mod movers;
+mod oms_intake;
 mod online_renewal;
 mod passports;
 mod registries;

@@ -11,19 +11,20 @@ use crate::support::*;
 async fn second_open(url: &str) {
     let w = world(url, "2019-04-02T10:00").await;
     let e = &w.engine;
+    // S2 of 2018 is taken in by the ОМС officer at a counter (issue 28 item 9).
     let s2 = || {
         accept_cmd(
             "S2",
             Channel::Counter,
             w.applicant,
-            serde_json::json!({ "reason": "ID card lost" }),
+            at_c71(serde_json::json!({ "reason": "ID card lost" })),
         )
     };
-    let a = app_of(&e.execute(&w.counter, &s2(), Some("form-1")).await.unwrap());
+    let a = app_of(&e.execute(&w.district, &s2(), Some("form-1")).await.unwrap());
     // The same form sent again with its key answers the first intake, not a refusal.
-    let again = app_of(&e.execute(&w.counter, &s2(), Some("form-1")).await.unwrap());
+    let again = app_of(&e.execute(&w.district, &s2(), Some("form-1")).await.unwrap());
     assert_eq!(again.id, a.id);
-    let err = e.execute(&w.counter, &s2(), None).await.unwrap_err();
+    let err = e.execute(&w.district, &s2(), None).await.unwrap_err();
     assert_eq!(err.code(), "already_open");
     for lang in [Lang::Kk, Lang::Ru, Lang::En] {
         assert!(
@@ -34,10 +35,16 @@ async fn second_open(url: &str) {
     }
     assert!(err.message(Lang::Ru).contains("незавершённое"));
     assert!(err.message(Lang::Kk).contains("аяқталмаған"));
-    // Not from another counter either.
-    let other = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
+    // Not from another counter either (the ОМС officer of its district).
+    let mut at_c75 = s2();
+    if let Command::Accept(a) = &mut at_c75 {
+        a.data["unit"] = serde_json::json!("C75-1");
+    }
     assert_eq!(
-        e.execute(&other, &s2(), None).await.unwrap_err().code(),
+        e.execute(&w.other_district, &at_c75, None)
+            .await
+            .unwrap_err()
+            .code(),
         "already_open"
     );
     // An intake refusal opens nothing, so it is still given.
@@ -48,16 +55,21 @@ async fn second_open(url: &str) {
         applicant: w.applicant,
         documents_presented: vec![],
         missing: vec!["Заявление".into()],
-        data: serde_json::json!({}),
+        data: at_c71(serde_json::json!({})),
     });
-    let r = app_of(&e.execute(&w.counter, &incomplete, None).await.unwrap());
+    let r = app_of(&e.execute(&w.district, &incomplete, None).await.unwrap());
     assert_eq!(r.status, Status::IntakeRefused);
     // Another person, another service: accepted.
     let other_person = Iin::parse("760212350620").unwrap();
     run(
         &w,
-        &w.counter,
-        accept_cmd("S2", Channel::Counter, other_person, serde_json::json!({})),
+        &w.district,
+        accept_cmd(
+            "S2",
+            Channel::Counter,
+            other_person,
+            at_c71(serde_json::json!({})),
+        ),
     )
     .await;
     // Where a second one makes sense, it is accepted: S5 certificates, S1.
@@ -80,7 +92,7 @@ async fn second_open(url: &str) {
     // Once the first is ended, a new one is accepted.
     let ended = refuse(&w, &w.district, &a, "the identity could not be established").await;
     assert_eq!(ended.status, Status::Refused);
-    let again = run(&w, &w.counter, s2()).await;
+    let again = run(&w, &w.district, s2()).await;
     assert!(again.status.is_open());
 }
 

@@ -236,6 +236,13 @@ pub fn accept_cmd(
     })
 }
 
+/// `data` naming the test counter C71-1: the State Corporation counter where the ОМС
+/// officer takes S2 and S3 of 2018 in (issue 28 item 9).
+pub fn at_c71(mut data: serde_json::Value) -> serde_json::Value {
+    data["unit"] = serde_json::json!("C71-1");
+    data
+}
+
 pub async fn run(w: &World, actor: &Actor, cmd: Command) -> Application {
     app_of(&w.engine.execute(actor, &cmd, None).await.unwrap())
 }

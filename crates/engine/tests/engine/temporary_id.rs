@@ -8,14 +8,15 @@ use crate::support::*;
 async fn temporary_id(url: &str) {
     let w = world(url, "2019-04-02T10:00").await;
     let e = &w.engine;
+    // The ОМС officer takes it in at a State Corporation counter (issue 28 item 9).
     let a = run(
         &w,
-        &w.counter,
+        &w.district,
         accept_cmd(
             "S2",
             Channel::Counter,
             w.applicant,
-            serde_json::json!({ "reason": "ID card lost" }),
+            at_c71(serde_json::json!({ "reason": "ID card lost" })),
         ),
     )
     .await;
@@ -40,8 +41,13 @@ async fn temporary_id(url: &str) {
         .is_err());
     let b = run(
         &w,
-        &w.counter,
-        accept_cmd("S2", Channel::Counter, w.applicant, serde_json::json!({})),
+        &w.district,
+        accept_cmd(
+            "S2",
+            Channel::Counter,
+            w.applicant,
+            at_c71(serde_json::json!({})),
+        ),
     )
     .await;
     assert_eq!(
@@ -77,15 +83,31 @@ async fn issued_by_the_centre_2014(url: &str) {
         ),
     )
     .await;
-    // Accepting is the counter's step 1.
+    // Accepting is the counter's step 1, not the district's (2018 is, issue 28 item 9).
     assert_eq!(
         (a.version.as_str(), a.step, a.holder_unit.as_str()),
         ("2014", 2, "D71-1")
     );
-    let a = complete(&w, &w.district, &a).await;
+    let by_district = accept_cmd(
+        "S2",
+        Channel::Counter,
+        w.applicant,
+        at_c71(serde_json::json!({})),
+    );
+    assert_eq!(
+        run_err(&w, &w.district, by_district).await.code(),
+        "forbidden"
+    );
+    handed_over_at_the_counter(&w, &a).await;
+}
+
+/// S2 after intake: the district formalises the card (step 2) and the counter C71-1 hands
+/// it over (step 3); the district cannot.
+pub async fn handed_over_at_the_counter(w: &World, a: &Application) {
+    let a = complete(w, &w.district, a).await;
     assert_eq!((a.step, a.holder_unit.as_str()), (3, "C71-1"));
-    assert!(issue_to(&w, &w.district, &a, w.applicant).await.is_err());
-    let done = app_of(&issue_to(&w, &w.counter, &a, w.applicant).await.unwrap());
+    assert!(issue_to(w, &w.district, &a, w.applicant).await.is_err());
+    let done = app_of(&issue_to(w, &w.counter, &a, w.applicant).await.unwrap());
     assert_eq!(done.status, Status::Issued);
 }
 
@@ -104,12 +126,12 @@ async fn temporary_id_in_the_record(url: &str) {
     for until in ["2019-05-02", "2019-06-03"] {
         let a = run(
             &w,
-            &w.counter,
+            &w.district,
             accept_cmd(
                 "S2",
                 Channel::Counter,
                 w.applicant,
-                serde_json::json!({ "reason": "ID card lost", "valid_until": until }),
+                at_c71(serde_json::json!({ "reason": "ID card lost", "valid_until": until })),
             ),
         )
         .await;

@@ -132,6 +132,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("count", "Саны", "Количество", "Count"),
     ("counter_tasks", "Орталықтағы тапсырмалар", "Задачи в ЦОН", "Counter tasks"),
     (
+        "counter_workstation",
+        "Мемлекеттік корпорациядағы жұмыс орны (ХҚКО)",
+        "Рабочее место в Государственной корпорации (ЦОН)",
+        "Workstation at the State Corporation (ЦОН)",
+    ),
+    (
         "create_user",
         "Пайдаланушыны құру",
         "Создать пользователя",

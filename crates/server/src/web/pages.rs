@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use drn_core::catalog::{BranchKind, StepHook};
 use drn_core::{Channel, Iin, Lang, Urgency};
 use drn_engine::commands::{Accept, Representative};
-use drn_engine::{ApplicationId, Command, EventKind, Outcome, RegistryId, Role, Status, UnitId};
+use drn_engine::{
+    ApplicationId, Command, EventKind, Outcome, RegistryId, Role, Status, UnitId, UnitKind,
+};
 use serde::Deserialize;
 
 use super::{error_page, i18n, kz, redirect_with_cookie, render, to_login, Nav, Tr};
@@ -261,6 +263,11 @@ pub struct ServiceOption {
     pub urgencies: Vec<(String, String)>,
     pub documents: Vec<String>,
     pub documents_note: String,
+    /// The channel the intake form sends.
+    pub channel: &'static str,
+    /// The State Corporation counters to take the application in at, where the intake is a
+    /// migration unit officer's (S2 and S3 of 2018): the counters of the officer's unit.
+    pub counters: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -328,9 +335,59 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
                     .collect(),
                 documents: v.documents.iter().map(|d| tr.text(d).to_string()).collect(),
                 documents_note: v.documents_note.clone().unwrap_or_default(),
+                channel: channel.code(),
+                counters: vec![],
             })
         })
         .collect()
+}
+
+/// The services a counter operator or a district officer takes in today, each on its
+/// channel: a counter's where the catalog gives its intake to the actor's role
+/// ([`drn_core::catalog::Process::counter_intake`]): the operator's at their counter, or the
+/// district officer's at a State Corporation counter of their unit, chosen on the form (S2
+/// and S3 of 2018: «на рабочих местах в Государственной корпорации», seed 000 para 7);
+/// else the district officer's at the unit's own intake.
+async fn staff_services(st: &AppState, ctx: &Ctx) -> Vec<ServiceOption> {
+    let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
+    let role = ctx.actor.role;
+    let counters: Vec<(String, String)> = match (&ctx.actor.unit, st.engine.units().await) {
+        (Some(mine), Ok(units)) if role == Role::DistrictOfficer => units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Counter && u.parent.as_ref() == Some(mine))
+            .map(|u| {
+                let name = Tr { lang: ctx.lang }.text(&u.name).to_string();
+                (u.id.to_string(), format!("{} · {name}", u.id))
+            })
+            .collect(),
+        _ => vec![],
+    };
+    let at_counter = |code: &str| {
+        st.engine
+            .catalog
+            .service(code)
+            .and_then(|s| s.version_on(today))
+            .and_then(|v| v.process_for(Channel::Counter))
+            .is_some_and(|p| Role::for_step(p.counter_intake()) == role)
+    };
+    let mut out: Vec<ServiceOption> = services_open(st, Channel::Counter, ctx.lang)
+        .into_iter()
+        .filter(|s| at_counter(&s.code))
+        .map(|mut s| {
+            if role != Role::CounterOperator {
+                s.counters = counters.clone();
+            }
+            s
+        })
+        .collect();
+    if role == Role::DistrictOfficer {
+        for s in services_open(st, Channel::Unit, ctx.lang) {
+            if !out.iter().any(|o| o.code == s.code) {
+                out.push(s);
+            }
+        }
+    }
+    out
 }
 
 pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQuery>) -> Response {
@@ -395,14 +452,10 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         registration,
         documents,
     };
-    let channel = if ctx.actor.role == Role::DistrictOfficer {
-        Channel::Unit
-    } else {
-        Channel::Counter
-    };
     // A person found by IIN has one: the IIN for foreigners (S9) is taken from a
     // foreigner's passport data on the workstation's home page, not offered here.
-    let services: Vec<ServiceOption> = services_open(&st, channel, ctx.lang)
+    let services: Vec<ServiceOption> = staff_services(&st, &ctx)
+        .await
         .into_iter()
         .filter(|s| s.code != drn_engine::services::applied_for_without_iin())
         .collect();
@@ -487,10 +540,12 @@ pub async fn accept(
         .filter(|m| !m.is_empty())
         .into_iter()
         .collect();
-    let channel = if ctx.actor.role == Role::DistrictOfficer {
-        Channel::Unit
-    } else {
-        Channel::Counter
+    // The form says its channel (a district officer takes S2 and S3 of 2018 in at a
+    // counter); without it, the role's own.
+    let channel = match Channel::parse(&field("channel")) {
+        Ok(c) => c,
+        Err(_) if ctx.actor.role == Role::DistrictOfficer => Channel::Unit,
+        Err(_) => Channel::Counter,
     };
     let cmd = Command::Accept(Accept {
         service: field("service"),

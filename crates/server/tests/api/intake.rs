@@ -56,6 +56,9 @@ on_both!(
     undo_an_intake
 );
 
+/// An accept form's one-time key, documents and further fields (see [`accept_form`]).
+type Form = (String, Vec<String>, Vec<(String, String)>);
+
 /// A browser that does not follow redirects, signed in as `user`; its CSRF token.
 async fn browser(app: &App, user: &str) -> (reqwest::Client, String) {
     let http = reqwest::Client::builder()
@@ -67,9 +70,10 @@ async fn browser(app: &App, user: &str) -> (reqwest::Client, String) {
     (c.http, c.csrf)
 }
 
-/// The form fields of `service`'s accept form on the person page: its one-time key and
-/// its checklist's documents.
-fn accept_form(html: &str, service: &str) -> (String, Vec<String>) {
+/// The form fields of `service`'s accept form on the person page: its one-time key, its
+/// checklist's documents, its channel and the first State Corporation counter it offers
+/// (the ОМС officer's intake of S2 and S3 of 2018, issue 28 item 9).
+fn accept_form(html: &str, service: &str) -> Form {
     let start = html
         .find(&format!("name=\"service\" value=\"{service}\""))
         .unwrap();
@@ -83,13 +87,21 @@ fn accept_form(html: &str, service: &str) -> (String, Vec<String>) {
         .match_indices("name=\"doc\"")
         .map(|(i, _)| value_after(&form[i..]))
         .collect();
-    (key, docs)
+    let mut fields = vec![(
+        "channel".to_string(),
+        value_after(&form[form.find("name=\"channel\"").unwrap()..]),
+    )];
+    if let Some(i) = form.find("name=\"d.unit\"") {
+        fields.push(("d.unit".into(), value_after(&form[i..])));
+    }
+    (key, docs, fields)
 }
 
 async fn accept_once(url: &str) {
     let app = spawn_app(url).await;
-    let (http, csrf) = browser(&app, "op.astana.1").await;
-    let post_with = |token: String, iin: String, key: String, docs: Vec<String>| {
+    // S2 of 2018 is taken in by the ОМС officer at a State Corporation counter.
+    let (http, csrf) = browser(&app, "district.astana").await;
+    let post_with = |token: String, iin: String, (key, docs, fields): Form| {
         let mut form = vec![
             ("_csrf".to_string(), token),
             ("iin".to_string(), iin),
@@ -99,11 +111,12 @@ async fn accept_once(url: &str) {
             ("d.reason".into(), "удостоверение утеряно".into()),
         ];
         form.extend(docs.into_iter().map(|d| ("doc".to_string(), d)));
+        form.extend(fields);
         http.post(format!("{}/ws/applications", app.base))
             .form(&form)
             .send()
     };
-    let post = |iin, key, docs| post_with(csrf.clone(), iin, key, docs);
+    let post = |iin, form| post_with(csrf.clone(), iin, form);
     let html = |path: String| {
         let http = http.clone();
         let base = app.base.clone();
@@ -122,40 +135,36 @@ async fn accept_once(url: &str) {
         "the accept form's address carries the token"
     );
     // A form with a wrong token makes nothing: back to the sign-in.
-    let (key, docs) = accept_form(&first_page, "S2");
-    let forged = post_with(
-        "0".repeat(64),
-        app.report.citizens[0].0.to_string(),
-        key,
-        docs,
-    )
-    .await
-    .unwrap();
+    let form = accept_form(&first_page, "S2");
+    assert_eq!(form.2[0].1, "counter", "{:?}", form.2);
+    let workstation = form.2[1].1.clone();
+    let forged = post_with("0".repeat(64), app.report.citizens[0].0.to_string(), form)
+        .await
+        .unwrap();
     assert_eq!(forged.status(), StatusCode::SEE_OTHER);
     assert_eq!(forged.headers()["location"], "/login");
     // The first demo citizen without an open S2.
     let mut found = None;
     for (iin, _, _) in app.report.citizens.iter().take(6) {
-        let (key, docs) = accept_form(&page(iin.to_string()).await, "S2");
+        let form = accept_form(&page(iin.to_string()).await, "S2");
         assert!(
-            key.starts_with("ws-accept-") && key.ends_with("-S2"),
-            "{key}"
+            form.0.starts_with("ws-accept-") && form.0.ends_with("-S2"),
+            "{}",
+            form.0
         );
-        let r = post(iin.to_string(), key.clone(), docs.clone())
-            .await
-            .unwrap();
+        let r = post(iin.to_string(), form.clone()).await.unwrap();
         if r.status() == StatusCode::SEE_OTHER {
-            found = Some((iin.to_string(), key, docs, r));
+            found = Some((iin.to_string(), form, r));
             break;
         }
     }
-    let (iin, key, docs, first) = found.expect("a citizen without an open S2");
+    let (iin, form, first) = found.expect("a citizen without an open S2");
     // Post/Redirect/Get: 303 to the application's page, no CSRF token in the address.
     let location = first.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with("/ws/applications/"), "{location}");
     assert!(!location.contains("_csrf"), "{location}");
     // The same form sent again (a reload of the POST) is the same application.
-    let again = post(iin.clone(), key, docs).await.unwrap();
+    let again = post(iin.clone(), form).await.unwrap();
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert_eq!(again.headers()["location"].to_str().unwrap(), location);
     let shown = html(location.clone()).await;
@@ -174,14 +183,17 @@ async fn accept_once(url: &str) {
         "{shown}"
     );
     // A new form (a new key) for the same person and service: refused, naming the open one.
-    let (key, docs) = accept_form(&page(iin.clone()).await, "S2");
-    let r = post(iin.clone(), key, docs).await.unwrap();
+    let r = post(iin.clone(), accept_form(&page(iin.clone()).await, "S2"))
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let body = r.text().await.unwrap();
     assert!(body.contains(&number), "{body}");
     // And through the API, in the caller's language.
-    let (s, v) = counter
-        .post("/api/v1/applications", json!({ "service": "S2", "channel": "counter", "urgency": "general", "applicant": iin }))
+    let (s, v) = app
+        .login("district.astana")
+        .await
+        .post("/api/v1/applications", json!({ "service": "S2", "channel": "counter", "urgency": "general", "applicant": iin, "data": { "unit": workstation } }))
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["error"]["code"], "already_open", "{v}");
@@ -225,4 +237,97 @@ async fn accept_once(url: &str) {
 on_both!(
     the_accept_form_is_sent_once_and_answers_with_a_redirect,
     accept_once
+);
+
+/// Issue 28 item 9 over HTTP: S2 and S3 of 2018 are the ОМС officer's intake at a State
+/// Corporation workstation (seed 000 paras 6 and 7). The district officer's person page
+/// offers them with a choice of the counters of their district; the counter operator's no
+/// longer does, and the API refuses the operator with the reason, in the caller's language.
+async fn oms_intake(url: &str) {
+    let app = spawn_app(url).await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let page = |user: &'static str| {
+        let app = &app;
+        async move {
+            let (http, _) = browser(app, user).await;
+            let r = http
+                .get(format!("{}/ws/person?iin={iin}", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let offers =
+        |html: &str, code: &str| html.contains(&format!("name=\"service\" value=\"{code}\""));
+    let counter_page = page("op.astana.1").await;
+    assert!(offers(&counter_page, "S1"));
+    assert!(!offers(&counter_page, "S2") && !offers(&counter_page, "S3"));
+    let district_page = page("district.astana").await;
+    let district = app.login("district.astana").await;
+    let (s, me) = district.get("/api/v1/me").await;
+    assert_eq!(s, 200, "{me}");
+    let mine = me["unit"].as_str().unwrap().to_string();
+    let (_, units) = district.get("/api/v1/units").await;
+    let units = units.as_array().unwrap();
+    let under = |c: &Value| c["kind"] == "counter" && c["parent"] == mine.as_str();
+    let own: Vec<&str> = units
+        .iter()
+        .filter(|u| under(u))
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert!(!own.is_empty(), "{mine}");
+    for code in ["S2", "S3"] {
+        assert!(offers(&district_page, code), "{code}");
+        let (_, _, fields) = accept_form(&district_page, code);
+        assert_eq!(fields[0], ("channel".into(), "counter".into()), "{code}");
+        assert!(own.contains(&fields[1].1.as_str()), "{code}: {fields:?}");
+    }
+    // Only counters of the officer's district are offered.
+    let others = units.iter().filter(|u| u["kind"] == "counter" && !under(u));
+    for u in others {
+        let id = u["id"].as_str().unwrap();
+        assert!(
+            !district_page.contains(&format!("<option value=\"{id}\">")),
+            "{id}"
+        );
+    }
+    // The operator through the API: 403 with the reason and the seed, in Russian.
+    let counter = app.login("op.astana.1").await;
+    let r = counter
+        .http
+        .post(format!("{}/api/v1/applications", app.base))
+        .header("x-csrf-token", &counter.csrf)
+        .header("accept-language", "ru")
+        .json(&json!({ "service": "S2", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let v: Value = r.json().await.unwrap();
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(
+        m.contains("Сотрудник ОМС") && m.contains("000_c01110eb500af984.txt"),
+        "{v}"
+    );
+    // The district officer at a counter of another district: refused, naming the field.
+    let elsewhere = units
+        .iter()
+        .find(|u| u["kind"] == "counter" && !under(u))
+        .unwrap()["id"]
+        .clone();
+    let (s, v) = district
+        .post("/api/v1/applications", json!({ "service": "S2", "channel": "counter", "urgency": "general", "applicant": iin.to_string(), "data": { "unit": elsewhere } }))
+        .await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["field"]),
+        (422, &json!("data.unit")),
+        "{v}"
+    );
+}
+
+on_both!(
+    the_oms_officer_takes_s2_and_s3_in_at_a_counter_of_their_district,
+    oms_intake
 );

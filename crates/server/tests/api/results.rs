@@ -211,6 +211,9 @@ async fn service_results(url: &str) {
     app.clock.set("2019-04-02T10:00:00+06:00".parse().unwrap());
     let counter = app.login("op.astana.1").await;
     let district = app.login("district.astana").await;
+    // S2 and S3 of 2018 are taken in by the ОМС officer at this State Corporation counter
+    // (issue 28 item 9).
+    let workstation = counter.get("/api/v1/me").await.1["unit"].clone();
     let row = drn_store::query("SELECT a.rka, a.full_text FROM ar_addresses a JOIN ar_ate t ON t.kato = a.ate_kato WHERE t.unit_id = 'D71-1' AND a.kind = 'premise' AND a.active = 1 ORDER BY a.rka LIMIT 1")
         .fetch_one(app.db.reader())
         .await
@@ -219,11 +222,11 @@ async fn service_results(url: &str) {
     let (rka, full): (String, String) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
     // S3: registration at the place of residence.
     let a = accept_at(
-        &counter,
+        &district,
         "S3",
         "counter",
         &iin,
-        json!({ "kind": "permanent", "rka": rka, "owner_iin": iin }),
+        json!({ "unit": workstation, "kind": "permanent", "rka": rka, "owner_iin": iin }),
     )
     .await;
     let s3 = step(&district, &a, "issue", json!({ "receiver": iin })).await;
@@ -294,11 +297,11 @@ async fn service_results(url: &str) {
     }
     // S2: the temporary ID card.
     let a = accept_at(
-        &counter,
+        &district,
         "S2",
         "counter",
         &iin,
-        json!({ "reason": "утеря удостоверения личности", "valid_until": "2019-05-02" }),
+        json!({ "unit": workstation, "reason": "утеря удостоверения личности", "valid_until": "2019-05-02" }),
     )
     .await;
     let a = step(&district, &a, "complete", json!({})).await;
