@@ -359,6 +359,38 @@ impl fmt::Display for Cite {
     }
 }
 
+impl Cite {
+    /// The citation as a lawyer writes it, with the act that set the version, e.g.
+    /// «Приказ № 55 от 26.01.2018, прил. 1, табл. 1, строка 3»; the file of the legal text
+    /// is not shown to users.
+    pub fn legal_text(&self, act: &Act, lang: crate::Lang) -> String {
+        use crate::Lang::{En, Kk, Ru};
+        let d = act.date.0;
+        let date = format!("{:02}.{:02}.{}", d.day(), d.month(), d.year());
+        let mut out = match lang {
+            Kk => format!("{date} № {} бұйрық", act.number),
+            Ru => format!("Приказ № {} от {date}", act.number),
+            En => format!("Order No {} of {date}", act.number),
+        };
+        let parts: [(&Option<String>, [&str; 3]); 4] = [
+            (&self.annex, ["қосымша", "прил.", "annex"]),
+            (&self.table, ["кесте", "табл.", "table"]),
+            (&self.row, ["жол", "строка", "row"]),
+            (&self.paragraph, ["тармақ", "п.", "para."]),
+        ];
+        for (v, [kk, ru, en]) in parts {
+            if let Some(v) = v {
+                out.push_str(&match lang {
+                    Kk => format!(", {v}-{kk}"),
+                    Ru => format!(", {ru} {v}"),
+                    En => format!(", {en} {v}"),
+                });
+            }
+        }
+        out
+    }
+}
+
 /// The legal act that set a version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -434,6 +466,49 @@ impl fmt::Display for Amount {
     }
 }
 
+impl Amount {
+    /// The amount as a person reads it in `lang` ("15 мин", "2 рабочих дня", "2 жұмыс күні").
+    pub fn text(self, lang: crate::Lang) -> String {
+        use crate::Lang::{En, Kk, Ru};
+        // Russian plural of a count: one, few (2–4), many.
+        let ru = |n: u64, one: &str, few: &str, many: &str| -> String {
+            let form = match (n % 10, n % 100) {
+                (1, m) if m != 11 => one,
+                (2..=4, m) if !(12..=14).contains(&m) => few,
+                _ => many,
+            };
+            format!("{n} {form}")
+        };
+        match (self, lang) {
+            (Amount::Seconds(s), Kk) => format!("{s} секунд"),
+            (Amount::Seconds(s), Ru) => format!("{s} сек."),
+            (Amount::Seconds(s), En) => format!("{s} s"),
+            (Amount::Minutes(m), Kk) => format!("{m} минут"),
+            (Amount::Minutes(m), Ru) => format!("{m} мин."),
+            (Amount::Minutes(m), En) => format!("{m} min"),
+            (Amount::Hours(h), Kk) => format!("{h} сағат"),
+            (Amount::Hours(h), Ru) => ru(u64::from(h), "час", "часа", "часов"),
+            (Amount::Hours(h), En) => format!("{h} h"),
+            (Amount::WorkingDays(d), Kk) => format!("{} жұмыс күні", d.0),
+            (Amount::WorkingDays(d), Ru) => ru(
+                u64::from(d.0),
+                "рабочий день",
+                "рабочих дня",
+                "рабочих дней",
+            ),
+            (Amount::WorkingDays(d), En) => format!("{} working days", d.0),
+            (Amount::CalendarDays(d), Kk) => format!("{d} күнтізбелік күн"),
+            (Amount::CalendarDays(d), Ru) => ru(
+                u64::from(d),
+                "календарный день",
+                "календарных дня",
+                "календарных дней",
+            ),
+            (Amount::CalendarDays(d), En) => format!("{d} calendar days"),
+        }
+    }
+}
+
 /// A step's time limit (срок исполнения).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Limit {
@@ -450,6 +525,39 @@ pub struct Limit {
     pub stated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+}
+
+impl Limit {
+    /// The limit as a person reads it in `lang`: the amount, the day of entry, and, where
+    /// the act states none, that the limit is the one DRN applies.
+    pub fn text(&self, lang: crate::Lang) -> String {
+        use crate::Lang::{En, Kk, Ru};
+        let mut out = String::new();
+        if let Some(min) = self.min {
+            out.push_str(&min.text(lang));
+            out.push_str(match lang {
+                Kk => " – ",
+                Ru => " – ",
+                En => " to ",
+            });
+        }
+        out.push_str(&self.amount.text(lang));
+        if self.day_of_entry {
+            out.push_str(match lang {
+                Kk => " (ресімдеу күні)",
+                Ru => " (день оформления)",
+                En => " (the day of entry)",
+            });
+        }
+        if !self.stated {
+            out.push_str(match lang {
+                Kk => " (актіде көрсетілмеген, қолданылатын мерзім)",
+                Ru => " (в акте не указан, применяемый срок)",
+                En => " (not stated in the act; the limit applied)",
+            });
+        }
+        out
+    }
 }
 
 impl fmt::Display for Limit {
@@ -942,6 +1050,16 @@ fn check_text(loc: &Locator, at: usize, what: &str, t: &Text) -> Result<(), Cata
 }
 
 impl Catalog {
+    /// The act whose text is the seed file `seed` (a citation's `seed`), as some version of
+    /// the catalog names it.
+    pub fn act_of_seed(&self, seed: &str) -> Option<&Act> {
+        self.services
+            .values()
+            .flat_map(|s| &s.versions)
+            .find(|v| v.cite.seed == seed)
+            .map(|v| &v.act)
+    }
+
     /// Loads service files given as (file name, text). All errors are collected.
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
@@ -1553,4 +1671,63 @@ pub fn diff(a: &Version, b: &Version) -> Vec<Change> {
             }),
     );
     out
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+    use crate::Lang;
+
+    #[test]
+    fn amounts_read_in_each_language_with_russian_plurals() {
+        let wd = |n| Amount::WorkingDays(WorkingDays(n)).text(Lang::Ru);
+        assert_eq!(wd(1), "1 рабочий день");
+        assert_eq!(wd(2), "2 рабочих дня");
+        assert_eq!(wd(5), "5 рабочих дней");
+        assert_eq!(wd(11), "11 рабочих дней");
+        assert_eq!(wd(21), "21 рабочий день");
+        assert_eq!(Amount::Minutes(15).text(Lang::Kk), "15 минут");
+        assert_eq!(Amount::Hours(4).text(Lang::Ru), "4 часа");
+        let l = Limit {
+            amount: Amount::Minutes(15),
+            day_of_entry: false,
+            min: None,
+            text: None,
+            stated: false,
+            fallback: Some("…".into()),
+        };
+        assert_eq!(
+            l.text(Lang::Ru),
+            "15 мин. (в акте не указан, применяемый срок)"
+        );
+        assert!(!l.text(Lang::Kk).contains("fallback"));
+    }
+
+    #[test]
+    fn a_citation_reads_as_a_lawyer_writes_it() {
+        let act = Act {
+            title: Text::new("к", "р", "e"),
+            number: "55".into(),
+            date: CatDate(jiff::civil::date(2018, 1, 26)),
+            registration: None,
+            registered: None,
+        };
+        let cite = Cite {
+            seed: "000_c01110eb500af984.txt".into(),
+            annex: Some("1".into()),
+            table: Some("1".into()),
+            row: Some("3".into()),
+            paragraph: None,
+            note: None,
+        };
+        assert_eq!(
+            cite.legal_text(&act, Lang::Ru),
+            "Приказ № 55 от 26.01.2018, прил. 1, табл. 1, строка 3"
+        );
+        assert_eq!(
+            cite.legal_text(&act, Lang::Kk),
+            "26.01.2018 № 55 бұйрық, 1-қосымша, 1-кесте, 3-жол"
+        );
+        assert!(!cite.legal_text(&act, Lang::En).contains(".txt"));
+    }
 }

@@ -934,7 +934,17 @@ impl Engine {
                     service: service.to_string(),
                     version: ver.id.clone(),
                     by: Box::new(first.unit_name.clone()),
-                    cite: first.cite.to_string(),
+                    cite: Box::new({
+                        let act = self
+                            .catalog
+                            .act_of_seed(&first.cite.seed)
+                            .unwrap_or(&ver.act);
+                        drn_core::Text::new(
+                            first.cite.legal_text(act, drn_core::Lang::Kk),
+                            first.cite.legal_text(act, drn_core::Lang::Ru),
+                            first.cite.legal_text(act, drn_core::Lang::En),
+                        )
+                    }),
                 })
             }
             _ => Err(EngineError::forbidden(format!(

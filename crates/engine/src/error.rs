@@ -37,12 +37,13 @@ pub enum EngineError {
     /// The intake is another's: the catalog gives the process's first step, done by
     /// accepting, to `by` (S2 and S3 of 2018: the ОМС officer at a State Corporation
     /// workstation, seed 000 paras 6 and 7 as restated by order 55), citing `cite`.
-    #[error("the intake of {service}@{version} is done by {}: {cite}", by.en)]
+    #[error("the intake of {service}@{version} is done by {}: {}", by.en, cite.en)]
     IntakeIsAnothers {
         service: String,
         version: String,
         by: Box<drn_core::Text>,
-        cite: String,
+        /// The rule's citation as a lawyer writes it, in each language.
+        cite: Box<drn_core::Text>,
     },
     #[error(transparent)]
     Plan(#[from] drn_core::PlanError),
@@ -193,9 +194,9 @@ impl EngineError {
                 by,
                 cite,
             } => t(
-                format!("{service} ({version}) қызметі бойынша құжаттарды қабылдайтын: {} ({cite})", by.kk),
-                format!("Приём документов по услуге {service} ({version}) ведёт: {} ({cite})", by.ru),
-                format!("The intake of {service} ({version}) is done by: {} ({cite})", by.en),
+                format!("{service} ({version}) қызметі бойынша құжаттарды қабылдайтын: {} ({})", by.kk, cite.kk),
+                format!("Приём документов по услуге {service} ({version}) ведёт: {} ({})", by.ru, cite.ru),
+                format!("The intake of {service} ({version}) is done by: {} ({})", by.en, cite.en),
             ),
             EngineError::Plan(e) => t(
                 format!("Қызмет бұл жағдайда көрсетілмейді: {e}"),

@@ -856,9 +856,15 @@ pub async fn application(
         limit: s
             .limit
             .for_urgency(a.urgency)
-            .map(|l| l.to_string())
+            .map(|l| l.text(lang))
             .unwrap_or_default(),
-        cite: s.cite.to_string(),
+        cite: s.cite.legal_text(
+            st.engine
+                .catalog
+                .act_of_seed(&s.cite.seed)
+                .unwrap_or(&ver.act),
+            lang,
+        ),
     });
     let now = st.engine.now();
     let timeline = events
