@@ -208,13 +208,27 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
             if data["registration"]["region"] != *code {
                 continue;
             }
+            // A counter of the applicant's own district: the 2014 acts give S1 at the
+            // place of registration (the catalog's `provided_at`).
+            let district = data["registration"]["district"]
+                .as_str()
+                .unwrap_or_default();
+            let Some(op) = counters.iter().find(|a| {
+                a.unit
+                    .as_str()
+                    .strip_prefix('C')
+                    .and_then(|c| c.rsplit_once('-'))
+                    .is_some_and(|(d, _)| district.strip_prefix('D') == Some(d))
+            }) else {
+                continue;
+            };
             if let Ok(iin) = Iin::parse(&r.try_get::<String, _>(0)?) {
                 if !skip.contains(&iin) {
-                    applicants.push(iin);
+                    applicants.push((iin, *op));
                 }
             }
         }
-        for (i, ((days_ago, steps), applicant)) in HISTORY.iter().zip(applicants).enumerate() {
+        for ((days_ago, steps), (applicant, op)) in HISTORY.iter().zip(applicants) {
             let day = add_days(today, -days_ago)?;
             let Some(ver) = svc.version_on(day) else {
                 continue;
@@ -236,7 +250,6 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
                 writer: Default::default(),
                 ..engine.clone()
             };
-            let op = counters[i % counters.len()];
             let actor = Actor::staff(&op.username, Role::CounterOperator, op.unit.clone());
             let cmd = Command::Accept(Accept {
                 service: svc.code.clone(),

@@ -271,17 +271,27 @@ struct Apply {
 }
 
 /// The counters where a citizen may collect a result: those of the region they are
-/// registered in (all counters when the registration names no region).
+/// registered in (all counters when the registration names no region); with `at_home`,
+/// those of the district they are registered in, where an act in force gives its service
+/// at the place of registration (the catalog's `provided_at`: S1, S2, S4 of 2014), so the
+/// form offers no counter the intake would refuse.
 pub(super) async fn counters_for(
     st: &AppState,
     ctx: &Ctx,
     iin: &Iin,
+    at_home: bool,
 ) -> Result<Vec<(String, String)>, ApiError> {
     let person = st.engine.person(&ctx.actor, iin, "portal:apply").await?;
     let region = person
         .data
         .pointer("/registration/region")
         .and_then(|v| v.as_str())
+        .map(String::from);
+    let district = person
+        .data
+        .pointer("/registration/district")
+        .and_then(|v| v.as_str())
+        .filter(|_| at_home)
         .map(String::from);
     let units = st.engine.units().await?;
     let tr = Tr { lang: ctx.lang };
@@ -290,6 +300,9 @@ pub(super) async fn counters_for(
         .iter()
         .filter(of_kind)
         .filter(|u| region.is_none() || u.region_code == region)
+        .filter(|u| {
+            district.is_none() || u.parent.as_ref().map(|p| p.as_str()) == district.as_deref()
+        })
         .map(|u| (u.id.to_string(), tr.text(&u.name).to_string()))
         .collect();
     if out.is_empty() {
@@ -316,7 +329,15 @@ pub async fn apply_form(State(st): State<AppState>, page: Result<Ctx, ApiError>)
     let counters = if services.is_empty() {
         Vec::new()
     } else {
-        match counters_for(&st, &ctx, &iin).await {
+        let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
+        let at_home = services.iter().any(|s| {
+            st.engine
+                .catalog
+                .service(&s.code)
+                .and_then(|svc| svc.version_on(today))
+                .is_some_and(|v| v.provided_at.is_some())
+        });
+        match counters_for(&st, &ctx, &iin, at_home).await {
             Ok(c) => c,
             Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
         }
@@ -394,7 +415,7 @@ pub async fn apply_submit(
     };
     let unit = field("unit");
     // Only a counter the form offered: one of the citizen's region.
-    match counters_for(&st, &ctx, &iin).await {
+    match counters_for(&st, &ctx, &iin, false).await {
         Ok(cs) if cs.iter().any(|(id, _)| *id == unit) => {}
         Ok(_) => {
             return error_page(

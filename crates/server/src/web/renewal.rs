@@ -80,7 +80,7 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
         .find(|r| r.status.is_active())
         .map(|r| r.id.clone());
     let (counters, phone) = if el.available && active.is_none() {
-        let counters = match counters_for(&st, &ctx, &iin).await {
+        let counters = match counters_for(&st, &ctx, &iin, false).await {
             Ok(c) => c,
             Err(x) => return error_page(nav, lang, x, "/portal"),
         };
@@ -207,7 +207,7 @@ pub async fn submit(
             HOME,
         );
     }
-    match counters_for(&st, &ctx, &iin).await {
+    match counters_for(&st, &ctx, &iin, false).await {
         Ok(cs) if cs.iter().any(|(id, _)| *id == u.unit) => {}
         Ok(_) => {
             return error_page(
