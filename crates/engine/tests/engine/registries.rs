@@ -109,27 +109,25 @@ pub async fn hand_over(w: &World, from: &Actor, to: &Actor, app: &Application) -
     arrived
 }
 
-/// A registry goes to one unit: the centre's registry of the step after production is one
-/// registry per region, each listing that region's applications, with when each entered
-/// the step and was due (its item), and each received at its own region.
-async fn registry_per_destination(url: &str) {
-    let w = world(url, "2019-03-20T10:00").await;
-    let e = &w.engine;
+/// Two S1 applications at the district's step 3, one in region 71 and one in region 75,
+/// with region 75's regional officer.
+async fn two_regions(w: &World) -> (Actor, Application, Application) {
     let sys = Actor::system();
-    e.create_staff(
-        &sys,
-        &[
-            staff("op75", Role::CounterOperator, "C75-1"),
-            staff("reg75", Role::RegionalOfficer, "R75"),
-        ],
-    )
-    .await
-    .unwrap();
+    w.engine
+        .create_staff(
+            &sys,
+            &[
+                staff("op75", Role::CounterOperator, "C75-1"),
+                staff("reg75", Role::RegionalOfficer, "R75"),
+            ],
+        )
+        .await
+        .unwrap();
     let op75 = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
     let reg75 = Actor::staff("reg75", Role::RegionalOfficer, uid("R75"));
-    let a = accept(&w, Urgency::General).await;
+    let a = accept(w, Urgency::General).await;
     let b = run(
-        &w,
+        w,
         &op75,
         accept_cmd(
             "S1",
@@ -140,8 +138,18 @@ async fn registry_per_destination(url: &str) {
     )
     .await;
     w.clock.advance(SignedDuration::from_mins(20));
-    let a = complete(&w, &w.counter, &a).await;
-    let b = complete(&w, &op75, &b).await;
+    let a = complete(w, &w.counter, &a).await;
+    let b = complete(w, &op75, &b).await;
+    (reg75, a, b)
+}
+
+/// A registry goes to one unit: the centre's registry of the step after production is one
+/// registry per region, each listing that region's applications, with when each entered
+/// the step and was due (its item), and each received at its own region.
+async fn registry_per_destination(url: &str) {
+    let w = world(url, "2019-03-20T10:00").await;
+    let e = &w.engine;
+    let (reg75, a, b) = two_regions(&w).await;
     assert_eq!((b.step, b.holder_unit.as_str()), (3, "D75-1"));
     let a = hand_over(&w, &w.district, &w.region, &a).await;
     let b = hand_over(&w, &w.other_district, &reg75, &b).await;
@@ -381,33 +389,7 @@ on_both!(
 async fn incoming_number_once(url: &str) {
     let w = world(url, "2019-03-20T10:00").await;
     let e = &w.engine;
-    let sys = Actor::system();
-    e.create_staff(
-        &sys,
-        &[
-            staff("op75", Role::CounterOperator, "C75-1"),
-            staff("reg75", Role::RegionalOfficer, "R75"),
-        ],
-    )
-    .await
-    .unwrap();
-    let op75 = Actor::staff("op75", Role::CounterOperator, uid("C75-1"));
-    let reg75 = Actor::staff("reg75", Role::RegionalOfficer, uid("R75"));
-    let a = accept(&w, Urgency::General).await;
-    let b = run(
-        &w,
-        &op75,
-        accept_cmd(
-            "S1",
-            Channel::Counter,
-            Iin::parse("760212350620").unwrap(),
-            serde_json::json!({}),
-        ),
-    )
-    .await;
-    w.clock.advance(SignedDuration::from_mins(20));
-    let a = complete(&w, &w.counter, &a).await;
-    let b = complete(&w, &op75, &b).await;
+    let (reg75, a, b) = two_regions(&w).await;
     // The same number at two regions, and at the centre for the first registry.
     let (_, a) = pass(&w, &w.district, &w.region, &a, "ВХ-1").await;
     let (_, b) = pass(&w, &w.other_district, &reg75, &b, "ВХ-1").await;
