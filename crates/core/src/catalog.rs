@@ -738,6 +738,15 @@ impl Process {
 
     /// The step that follows step `n` when it completes normally: the next step that is
     /// not an outcome step; `None` after an outcome step or the last step.
+    /// Is step `n` where the result is given: the last of its path, neither an outcome nor
+    /// a step that joins another process's chain (S1 through the unit's own system goes
+    /// on in the counter process after its step 5).
+    pub fn gives_result_at(&self, n: u32) -> bool {
+        self.step(n)
+            .is_some_and(|s| s.outcome.is_none() && s.joins.is_none())
+            && self.next_after(n).is_none()
+    }
+
     pub fn next_after(&self, n: u32) -> Option<&Step> {
         let step = self.step(n)?;
         if step.outcome.is_some() || step.joins.is_some() {

@@ -50,6 +50,7 @@ async fn accept(w: &World) -> Res<Application> {
         .and_then(|s| s.version("2018"))
         .ok_or("S1@2018 is not in the catalog")?;
     let cmd = Command::Accept(Accept {
+        process: None,
         service: "S1".into(),
         channel: Channel::Counter,
         urgency: Urgency::General,

@@ -31,6 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tasks.push(tokio::spawn(async move {
             loop {
                 let cmd = Command::Accept(Accept {
+                    process: None,
                     service: "S1".into(),
                     channel: Channel::Counter,
                     urgency: Urgency::General,

@@ -452,9 +452,9 @@ impl Engine {
     }
 
     /// Checks that the actor may act on the application's current step.
-    pub(crate) async fn check_actor_at_step(
+    pub(crate) async fn check_actor_at_step<R: crate::rows::Reads>(
         &self,
-        c: &mut Ctx<'_>,
+        c: &mut R,
         actor: &Actor,
         app: &Application,
         step: &Step,
@@ -487,6 +487,23 @@ impl Engine {
             )));
         }
         Ok(())
+    }
+
+    /// May `actor` do the current step of `app` now (the card's step buttons): the same
+    /// rule as the commands'.
+    pub async fn may_do_step(&self, actor: &Actor, app: &Application) -> bool {
+        let Ok((_, p)) = self.locate(&app.service, &app.version, &app.process) else {
+            return false;
+        };
+        let Some(step) = p.step(app.step) else {
+            return false;
+        };
+        let mut c = &self.db;
+        app.status == Status::InProgress
+            && self
+                .check_actor_at_step(&mut c, actor, app, step)
+                .await
+                .is_ok()
     }
 
     /// Loads an application at the revision the caller saw, open and not in a registry in
@@ -671,12 +688,26 @@ impl Engine {
                 ),
             ));
         }
-        let p = ver.process_for(a.channel).ok_or_else(|| {
-            EngineError::invalid(
-                "channel",
-                format!("{}@{} has no process for {:?}", svc.code, ver.id, a.channel),
-            )
-        })?;
+        let p = match &a.process {
+            Some(id) => ver
+                .process(id)
+                .filter(|p| p.channel == a.channel)
+                .ok_or_else(|| {
+                    EngineError::invalid(
+                        "process",
+                        format!(
+                            "{}@{} has no process {id} for {:?}",
+                            svc.code, ver.id, a.channel
+                        ),
+                    )
+                })?,
+            None => ver.process_for(a.channel).ok_or_else(|| {
+                EngineError::invalid(
+                    "channel",
+                    format!("{}@{} has no process for {:?}", svc.code, ver.id, a.channel),
+                )
+            })?,
+        };
         if !ver.urgencies.contains(&a.urgency) {
             return Err(EngineError::invalid(
                 "urgency",
@@ -1160,7 +1191,7 @@ impl Engine {
         let step = p
             .step(app.step)
             .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        if p.next_after(step.n).is_some() || app.status != Status::InProgress {
+        if !p.gives_result_at(step.n) || app.status != Status::InProgress {
             return Err(EngineError::WrongStep {
                 expected: "the last step".into(),
                 actual: app.step,

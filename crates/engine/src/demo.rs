@@ -252,6 +252,7 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
             };
             let actor = Actor::staff(&op.username, Role::CounterOperator, op.unit.clone());
             let cmd = Command::Accept(Accept {
+                process: None,
                 service: svc.code.clone(),
                 channel: Channel::Counter,
                 urgency: Urgency::General,
@@ -1197,6 +1198,14 @@ fn pick_citizens(persons: &[Person], today: Date) -> Vec<(usize, String)> {
             .is_none()
             .then(|| "Under 16: no ID card yet".to_string())
     });
+    // Residents of the capital, where the demo staffs every kind of unit: people to take
+    // in at the counter and the units (and the browser tests' applicants).
+    for _ in 0..16 {
+        take(&|p| {
+            (p.data["registration"]["region"] == "71" && offset(p).is_some_and(|d| d > 30))
+                .then(|| "Astana resident with a valid ID card".to_string())
+        });
+    }
     out
 }
 

@@ -43,6 +43,54 @@ fn at_intake(app: &Application, p: &Process) -> bool {
             .any(|s| s.n < app.step && p.handover_after(s.n).is_some())
 }
 
+/// What decides whether a staff member may end an application now.
+#[derive(Debug, Clone, Copy)]
+pub struct EndingFacts {
+    pub role: Role,
+    /// The actor's unit holds the application.
+    pub holds: bool,
+    /// ... and the actor's role is the one that works at that unit.
+    pub works_there: bool,
+    /// The application is still where it was taken in (see `at_intake`).
+    pub at_intake: bool,
+    /// The actor is a district officer of the district above the unit that took it in.
+    pub district_above: bool,
+}
+
+/// Who may end an application at `step` by a refusal or an annulment (`kind`): the rule
+/// of the command and of the card's buttons, pure so that a test can run it over the
+/// whole catalog (issue 28's principle).
+pub fn may_end_by(kind: BranchKind, f: &EndingFacts, step: &Step) -> bool {
+    match kind {
+        BranchKind::Annulment => {
+            // Seed 001 (S1E step 17): the regional directorate annuls. ASSUMPTION: the
+            // region and the centre may annul whatever they hold (as before issue 28).
+            let decides = f.holds && matches!(f.role, Role::RegionalOfficer | Role::CentralOfficer);
+            // ASSUMPTION (the seeds are silent on undoing a mistaken intake): the unit
+            // that accepted it may annul it while it still holds it, and so may the
+            // district migration unit above that unit (which would receive it next), so
+            // that a wrong intake never has to travel the whole route.
+            let intake = f.at_intake && (f.works_there || f.district_above);
+            decides || intake
+        }
+        _ => {
+            // The migration service's units decide on what they hold (as before).
+            let officer = f.holds
+                && matches!(
+                    f.role,
+                    Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer
+                );
+            // ASSUMPTION: where the catalog gives the step a refusal branch (the seed's
+            // table names a refusal there), whoever works at the unit that holds the
+            // application may give it, also when the step is the portal's or the
+            // applicant's (the unit is then the one the applicant chose).
+            let branch =
+                f.works_there && step.branches.iter().any(|b| b.kind == BranchKind::Refusal);
+            officer || branch
+        }
+    }
+}
+
 impl Engine {
     /// Checks that `actor` may end `app`, now at `step` of `p`, by a refusal or an
     /// annulment (`kind`).
@@ -63,36 +111,18 @@ impl Engine {
         // that unit is not).
         let works_there =
             holds && role_at(self.unit_on(c, &app.holder_unit).await?.kind) == actor.role;
-        let may = match kind {
-            BranchKind::Annulment => {
-                // Seed 001 (S1E step 17): the regional directorate annuls. ASSUMPTION: the
-                // region and the centre may annul whatever they hold (as before issue 28).
-                let decides =
-                    holds && matches!(actor.role, Role::RegionalOfficer | Role::CentralOfficer);
-                // ASSUMPTION (the seeds are silent on undoing a mistaken intake): the
-                // unit that accepted it may annul it while it still holds it, and so
-                // may the district migration unit above that unit (which would receive
-                // it next), so that a wrong intake never has to travel the whole route.
-                let intake = at_intake(app, p)
-                    && (works_there || self.district_above(c, actor, &app.accepted_unit).await?);
-                decides || intake
-            }
-            _ => {
-                // The migration service's units decide on what they hold (as before).
-                let officer = holds
-                    && matches!(
-                        actor.role,
-                        Role::DistrictOfficer | Role::RegionalOfficer | Role::CentralOfficer
-                    );
-                // ASSUMPTION: where the catalog gives the step a refusal branch (the
-                // seed's table names a refusal there), whoever works at the unit that
-                // holds the application may give it, also when the step is the portal's
-                // or the applicant's (the unit is then the one the applicant chose).
-                let branch =
-                    works_there && step.branches.iter().any(|b| b.kind == BranchKind::Refusal);
-                officer || branch
-            }
+        let at_intake = at_intake(app, p);
+        let district_above = kind == BranchKind::Annulment
+            && at_intake
+            && self.district_above(c, actor, &app.accepted_unit).await?;
+        let facts = EndingFacts {
+            role: actor.role,
+            holds,
+            works_there,
+            at_intake,
+            district_above,
         };
+        let may = may_end_by(kind, &facts, step);
         if may {
             return Ok(());
         }

@@ -11,7 +11,7 @@ pub mod catalog_files;
 pub mod commands;
 pub mod demo;
 pub mod documents;
-mod ending;
+pub mod ending;
 pub mod error;
 pub mod metrics;
 pub mod model;

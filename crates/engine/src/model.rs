@@ -512,6 +512,12 @@ pub struct Accept {
     pub channel: Channel,
     pub urgency: Urgency,
     pub applicant: Iin,
+    /// Which of the version's processes for this channel (`catalog`'s process id), where a
+    /// channel has more than one (the 2014 and 2018 texts describe the counter's work both
+    /// as the basic process and as the electronic service through the State Corporation,
+    /// annex 3 table 2): the first one when absent.
+    #[serde(default)]
+    pub process: Option<String>,
     /// Indices (from 0) of the catalog checklist's documents that were presented.
     #[serde(default)]
     pub documents_presented: Vec<usize>,

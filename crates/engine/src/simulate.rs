@@ -469,6 +469,7 @@ impl Sim {
             // One package in fifty lacks a document: refused at intake with a receipt.
             let incomplete = self.rng.chance(0.02);
             let cmd = Command::Accept(Accept {
+                process: None,
                 service: service.clone(),
                 channel: Channel::Counter,
                 urgency: Urgency::General,
@@ -708,7 +709,7 @@ async fn unit_slot(
         if step.unit != unit_role(unit.kind) || p.handover_after(step.n).is_some() {
             continue;
         }
-        let last = p.next_after(step.n).is_none();
+        let last = p.gives_result_at(step.n);
         let refuse = !last && unit.kind == UnitKind::District && rng.chance(0.01);
         todo.push((a, last, refuse));
     }

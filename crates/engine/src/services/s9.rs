@@ -263,6 +263,7 @@ impl Engine {
         data["foreigner"] =
             serde_json::to_value(&f.foreigner).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         let a = Accept {
+            process: None,
             service: f.service.clone(),
             channel: f.channel,
             urgency: f.urgency,

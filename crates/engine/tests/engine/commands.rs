@@ -13,6 +13,7 @@ async fn refusals_and_rights(url: &str) {
     let e = &w.engine;
     // Intake refusal: the operator lists what is missing; a receipt, no due date.
     let cmd = Command::Accept(Accept {
+        process: None,
         service: "S1".into(),
         channel: Channel::Counter,
         urgency: Urgency::General,
@@ -34,6 +35,7 @@ async fn refusals_and_rights(url: &str) {
     assert_eq!(application.status, Status::IntakeRefused);
     // An unknown person cannot apply; a wrong urgency is refused with the field named.
     let mut bad = Accept {
+        process: None,
         service: "S1".into(),
         channel: Channel::Counter,
         urgency: Urgency::General,

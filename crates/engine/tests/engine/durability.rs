@@ -26,6 +26,7 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
     let path = drn_store::lite::path_of(&url).unwrap();
     let broken = drn_store::testkit::corrupt_sqlite(&path).unwrap();
     let second = Command::Accept(Accept {
+        process: None,
         service: "S1".into(),
         channel: Channel::Counter,
         urgency: Urgency::General,

@@ -180,3 +180,41 @@ on_both!(
     s2_of_2018_taken_in_by_the_district_is_issued_at_the_counter,
     s2_issue_is_the_counters
 );
+
+/// Issue 28: a channel with two processes. The 2018 S3 regulation describes the counter's
+/// work as the basic process (annex 1) and as the electronic service through the State
+/// Corporation (annex 3 table 2: the ОМС officer's rows 1, 3, 5, the system's 2, 4, 6).
+/// Before, the intake always took the first and the second could never be reached. The
+/// intake names it; the system's steps run by themselves, the last gives the result.
+async fn electronic_service_through_the_state_corporation(url: &str) {
+    let w = world(url, "2019-04-02T10:00").await;
+    let rka = addresses(&w).await;
+    let [_, (_, data)] = intakes(&rka[0], "C71-1");
+    let mut cmd = accept_cmd("S3", Channel::Counter, w.applicant, data.clone());
+    if let Command::Accept(a) = &mut cmd {
+        a.process = Some("counter-electronic".into());
+    }
+    let mut a = run(&w, &w.district, cmd).await;
+    assert_eq!((a.process.as_str(), a.step), ("counter-electronic", 3));
+    // Row 5 is the officer's last: the success path has no row after it (the seed's
+    // column 6), so the officer gives the result there.
+    a = complete(&w, &w.district, &a).await;
+    assert_eq!(a.step, 5, "{a:?}");
+    let done = app_of(&issue_to(&w, &w.district, &a, w.applicant).await.unwrap());
+    assert_eq!(done.status, Status::Issued, "{done:?}");
+    // A process the channel does not have is refused, naming the field.
+    let mut cmd = accept_cmd("S3", Channel::Counter, w.applicant, data);
+    if let Command::Accept(a) = &mut cmd {
+        a.process = Some("portal".into());
+    }
+    let e = run_err(&w, &w.district, cmd).await;
+    assert!(
+        matches!(&e, EngineError::Invalid { field, .. } if field == "process"),
+        "{e:?}"
+    );
+}
+
+on_both!(
+    s3_2018_through_the_electronic_service_at_the_state_corporation,
+    electronic_service_through_the_state_corporation
+);

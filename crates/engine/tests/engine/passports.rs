@@ -413,10 +413,19 @@ async fn unit_electronic(url: &str) {
         ("unit-electronic", 3, "R71"),
         "{a:?}"
     );
-    let mut a = a;
-    for _ in 0..2 {
-        a = complete(&w, &w.region, &a).await;
-    }
+    let mut a = complete(&w, &w.region, &a).await;
+    // Step 5 joins the counter process: no result is given there (before, the card
+    // offered "issue" and the engine took it).
+    assert!(!w
+        .engine
+        .catalog
+        .service("S1")
+        .and_then(|s| s.version(&a.version))
+        .and_then(|v| v.process(&a.process))
+        .unwrap()
+        .gives_result_at(a.step));
+    assert!(issue_to(&w, &w.region, &a, w.applicant).await.is_err());
+    a = complete(&w, &w.region, &a).await;
     assert_eq!(
         (a.process.as_str(), a.step, a.holder_unit.as_str()),
         ("main", 4, "R71")

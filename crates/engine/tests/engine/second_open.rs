@@ -49,6 +49,7 @@ async fn second_open(url: &str) {
     );
     // An intake refusal opens nothing, so it is still given.
     let incomplete = Command::Accept(Accept {
+        process: None,
         service: "S2".into(),
         channel: Channel::Counter,
         urgency: Urgency::General,

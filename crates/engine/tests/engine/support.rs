@@ -166,6 +166,7 @@ pub fn app_of(o: &Outcome) -> Application {
 
 pub async fn accept(w: &World, urgency: Urgency) -> Application {
     let cmd = Command::Accept(Accept {
+        process: None,
         service: "S1".into(),
         channel: Channel::Counter,
         urgency,
@@ -226,6 +227,7 @@ pub fn accept_cmd(
     data: serde_json::Value,
 ) -> Command {
     Command::Accept(Accept {
+        process: None,
         service: service.into(),
         channel,
         urgency: Urgency::General,

@@ -575,6 +575,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Last day",
     ),
     ("print", "Басып шығару", "Печать", "Print"),
+    (
+        "process",
+        "Қызмет көрсету тәртібі",
+        "Порядок оказания услуги",
+        "How the service is given",
+    ),
     ("queue", "Кезек", "Очередь", "Queue"),
     ("reason", "Себебі", "Причина", "Reason"),
     ("reason_annulled", "Күшін жою себебі", "Причина аннулирования", "Reason for annulment"),

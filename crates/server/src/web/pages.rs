@@ -205,7 +205,7 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
                     .and_then(|p| p.step(a.step))
                     .map(|s| tr.text(&s.action).to_string())
                     .unwrap_or_default(),
-                is_last: step.is_some_and(|p| p.next_after(a.step).is_none()),
+                is_last: step.is_some_and(|p| p.gives_result_at(a.step)),
                 by_registry: step.is_some_and(|p| p.handover_after(a.step).is_some()),
                 id: a.id.to_string(),
                 number: a.number,
@@ -268,6 +268,10 @@ pub struct ServiceOption {
     /// The State Corporation counters to take the application in at, where the intake is a
     /// migration unit officer's (S2 and S3 of 2018): the counters of the officer's unit.
     pub counters: Vec<(String, String)>,
+    /// The catalog's processes of this channel whose intake is the actor's (id, name): a
+    /// choice where the act describes the counter's work twice, as the basic process and
+    /// as the electronic service through the State Corporation (annex 3 table 2).
+    pub processes: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -337,6 +341,12 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
                 documents_note: v.documents_note.clone().unwrap_or_default(),
                 channel: channel.code(),
                 counters: vec![],
+                processes: v
+                    .processes
+                    .iter()
+                    .filter(|p| p.channel == channel)
+                    .map(|p| (p.id.clone(), tr.text(&p.name).to_string()))
+                    .collect(),
             })
         })
         .collect()
@@ -362,22 +372,34 @@ async fn staff_services(st: &AppState, ctx: &Ctx) -> Vec<ServiceOption> {
             .collect(),
         _ => vec![],
     };
-    let at_counter = |code: &str| {
+    // The counter's processes of a service whose intake is this role's.
+    let mine = |code: &str| -> Vec<String> {
         st.engine
             .catalog
             .service(code)
             .and_then(|s| s.version_on(today))
-            .and_then(|v| v.process_for(Channel::Counter))
-            .is_some_and(|p| Role::for_step(p.counter_intake()) == role)
+            .map(|v| {
+                v.processes
+                    .iter()
+                    .filter(|p| p.channel == Channel::Counter)
+                    .filter(|p| Role::for_step(p.counter_intake()) == role)
+                    .map(|p| p.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     let mut out: Vec<ServiceOption> = services_open(st, Channel::Counter, ctx.lang)
         .into_iter()
-        .filter(|s| at_counter(&s.code))
-        .map(|mut s| {
+        .filter_map(|mut s| {
+            let ids = mine(&s.code);
+            s.processes.retain(|(id, _)| ids.contains(id));
+            if s.processes.is_empty() {
+                return None;
+            }
             if role != Role::CounterOperator {
                 s.counters = counters.clone();
             }
-            s
+            Some(s)
         })
         .collect();
     if role == Role::DistrictOfficer {
@@ -548,6 +570,7 @@ pub async fn accept(
         Err(_) => Channel::Counter,
     };
     let cmd = Command::Accept(Accept {
+        process: Some(field("process")).filter(|p| !p.is_empty()),
         service: field("service"),
         channel,
         urgency,
@@ -895,7 +918,7 @@ pub async fn application(
         })
     };
     let holds = ctx.actor.unit.as_ref() == Some(&a.holder_unit);
-    let step_role_ok = cur.is_some_and(|s| Role::for_step(s.unit) == ctx.actor.role);
+    let step_role_ok = st.engine.may_do_step(&ctx.actor, &a).await;
     let open = a.status == Status::InProgress;
     let docs = crate::documents::links(&st, &a, lang).await;
     let extra = card_extra(&st, &ctx, &a, p, &events, holds).await;
@@ -945,7 +968,7 @@ pub async fn application(
         step_due: a.step_due_at.map(kz).unwrap_or_default(),
         overdue: open && a.step_due_at.is_some_and(|d| d < now),
         open,
-        is_last: p.next_after(a.step).is_none(),
+        is_last: p.gives_result_at(a.step),
         by_registry: p.handover_after(a.step).is_some(),
         can_refuse,
         can_annul,

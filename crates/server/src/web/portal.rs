@@ -432,6 +432,7 @@ pub async fn apply_submit(
         Err(e) => return error_page(nav, lang, e, "/portal/apply"),
     }
     let cmd = Command::Accept(Accept {
+        process: None,
         service: field("service"),
         channel: Channel::Portal,
         urgency,

@@ -1522,6 +1522,7 @@ impl Engine {
             Some(id) => self.load_app(id).await?,
             None => {
                 let accept = Command::Accept(Accept {
+                    process: None,
                     service: SERVICE.into(),
                     channel: st.view.channel,
                     urgency: Urgency::General,
