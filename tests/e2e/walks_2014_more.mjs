@@ -208,6 +208,71 @@ test('S5 of 2014 through the portal: the address certificate signed by the MVD a
   await shot(portal, 's5-portal-2014-documents');
 });
 
+/// On the portal's apply page: opens the form of `service`; returns it and the first unit offered.
+async function portalForm(portal, service) {
+  await portal.goto(`${base3}/portal/apply`);
+  const card = portal.locator('details', { has: portal.locator(`input[name="service"][value="${service}"]`) });
+  if ((await card.getAttribute('open')) === null) await card.locator('summary').click();
+  const unit = await card.locator('select[name="unit"] option').first().getAttribute('value');
+  return { card, unit };
+}
+
+test('S8 of 2014 through the portal: the host citizen registers a foreigner, the district sends the insert to the personal cabinet (walks 2014, more)', async () => {
+  const c = citizen(/Almaty resident/);
+  const portal = await citizenOn(base3, c);
+  const { card, unit } = await portalForm(portal, 'S8');
+  await card.locator('input[name="d.foreigner.surname"]').fill('Novak');
+  await card.locator('input[name="d.foreigner.given_name"]').fill('Petra');
+  await card.locator('input[name="d.foreigner.birth_date"]').fill('1992-04-18');
+  await card.locator('select[name="d.foreigner.sex"]').selectOption('F');
+  await card.locator('input[name="d.foreigner.citizenship"]').fill('CZ');
+  await card.locator('input[name="d.foreigner.passport"]').fill('41287735');
+  await shot(portal, 's8-portal-2014-apply');
+  await card.getByRole('button', { name: /Подать заявление/ }).click();
+  await portal.getByRole('heading', { name: /Заявление подано/ }).waitFor();
+  const talon = await portal.locator('dd strong').first().innerText();
+  await shot(portal, 's8-portal-2014-applied');
+  // Step 2: the district above the chosen unit signs the insert and sends it to the cabinet.
+  const district = await staff3(who(unit.replace(/^C(\d+-\d+)-\d+$/, 'D$1')));
+  await fromQueue(district, talon);
+  await district.getByText(/Шаг 2:/).waitFor();
+  await shot(district, 's8-portal-2014-district');
+  await issue(district, 's8-portal-2014-issued');
+  await assertPdf(district, /Вкладыш к паспорту/);
+  await portal.goto(`${base3}/portal`);
+  await portal.locator('tr', { hasText: talon }).getByText(/Выдано/).waitFor();
+  await portal.goto(`${base3}/portal/documents`);
+  await assertPdf(portal, /Вкладыш к паспорту/);
+  await shot(portal, 's8-portal-2014-documents');
+});
+
+test('S3 of 2014 through the portal: the registration and its notice in the personal cabinet, the chip rewritten at the counter (walks 2014, more)', async () => {
+  const c = citizen(/Almaty resident/);
+  const portal = await citizenOn(base3, c);
+  const { card, unit } = await portalForm(portal, 'S3');
+  const counter = await staff3(who(unit));
+  // The dwelling's code (РКА) as the register gives it.
+  const [, dwelling] = await premises(counter, 'Алматы Абая');
+  assert.ok(dwelling, 'the register has dwellings in Almaty');
+  await card.locator('select[name="d.kind"]').selectOption('permanent');
+  await card.locator('input[name="d.rka"]').fill(dwelling.rka);
+  await shot(portal, 's3-portal-2014-apply');
+  await card.getByRole('button', { name: /Подать заявление/ }).click();
+  await portal.getByRole('heading', { name: /Заявление подано/ }).waitFor();
+  const talon = await portal.locator('dd strong').first().innerText();
+  await assertPdf(portal, /Уведомление о регистрации по месту жительства/);
+  await shot(portal, 's3-portal-2014-applied');
+  await portal.goto(`${base3}/portal`);
+  await portal.locator('tr', { hasText: talon }).getByText(/Выдано/).waitFor();
+  await shot(portal, 's3-portal-2014-issued');
+  // The new address is in the record; the chip rewrite waits at the chosen counter.
+  assert.equal(await personField(counter, c.iin, 'Регистрация'), dwelling.full);
+  await counter.getByRole('heading', { name: /Задачи в ЦОН/ }).waitFor();
+  await counter.getByRole('button', { name: /Перезаписать чип/ }).first().click();
+  await counter.getByText(/^Выполнено$/).first().waitFor();
+  await shot(counter, 's3-portal-2014-chip-rewritten');
+});
+
 test('S5 of 2014 at the counter: the address data mismatch, corrected by the district, the certificate issued by the counter (walks 2014, more)', async () => {
   const c = citizen(/valid for/);
   const counter = await staff3('op.astana.1');
