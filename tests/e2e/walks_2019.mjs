@@ -1,6 +1,7 @@
 // Browser walks on the demo server as of 2019.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import {
   accounts, accounts2, accounts3, artifacts, base, base2, base3, browser, chooseAddress, citizenApi, citizenOn, citizens, citizens2, citizens3, foreignerIntake, handOver, home3, out, out2, out3, port, port2, port3, server, server2, server3, shot, staff, staff3, waitFor,
 } from './support.mjs';

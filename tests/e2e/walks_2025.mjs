@@ -1,9 +1,13 @@
 // Browser walks on the demo server as of 2025.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   accounts, accounts2, accounts3, artifacts, base, base2, base3, browser, chooseAddress, citizenApi, citizenOn, citizens, citizens2, citizens3, foreignerIntake, handOver, home3, out, out2, out3, port, port2, port3, server, server2, server3, shot, staff, staff3, waitFor,
 } from './support.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 test('the online ID-card renewal: upload, signed request, payment, regional approval', async () => {
   const citizen = citizens2.find((c) => /online renewal window/.test(c.note));

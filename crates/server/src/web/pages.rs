@@ -1399,8 +1399,8 @@ pub fn unit_param(s: &str) -> Option<UnitId> {
 }
 
 /// The service-specific fields of the accept form (`d.KEY`, `d.KEY.SUB`) as the intake's
-/// data; empty fields are left out, "true" is a yes.
-fn form_data(pairs: &[(String, String)]) -> serde_json::Value {
+/// data; empty fields are left out, "true" is a yes. The portal's form sends the same.
+pub(crate) fn form_data(pairs: &[(String, String)]) -> serde_json::Value {
     let mut data = serde_json::json!({});
     for (name, value) in pairs {
         let Some(path) = name.strip_prefix("d.") else {

@@ -443,7 +443,12 @@ pub async fn apply_submit(
             .filter_map(|(_, v)| v.parse().ok())
             .collect(),
         missing: vec![],
-        data: serde_json::json!({ "unit": unit }),
+        // The service's own fields (S3's address, S8's foreigner) and the chosen unit.
+        data: {
+            let mut data = super::pages::form_data(&pairs);
+            data["unit"] = serde_json::json!(unit);
+            data
+        },
     });
     let service_name = |code: &str| {
         st.engine

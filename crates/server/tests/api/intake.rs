@@ -1,6 +1,7 @@
 //! Issue 28 items 4 and 11 over HTTP: a mistaken intake is undone by its counter or its
 //! district (and by no one else); the workstation's accept form is sent once (a one-time
-//! key, Post/Redirect/Get); a second open application of a service is refused.
+//! key, Post/Redirect/Get); a second open application of a service is refused; the
+//! portal's form sends the service's own fields (S3's address, S8's foreigner).
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -332,4 +333,104 @@ async fn oms_intake(url: &str) {
 on_both!(
     the_oms_officer_takes_s2_and_s3_in_at_a_counter_of_their_district,
     oms_intake
+);
+
+/// The first `<option value="…">` after `name="unit"` on a page.
+fn first_unit_option(html: &str) -> String {
+    let from = html.find("name=\"unit\"").expect("a unit select");
+    let rest = &html[from..];
+    let at = rest.find("<option value=\"").expect("an option") + "<option value=\"".len();
+    rest[at..].split('"').next().unwrap().to_string()
+}
+
+/// Issue 28: S3 and S8 of 2014 through the portal's own form. The form sent only the unit,
+/// so S3's address and S8's foreigner never reached the intake and the citizen got an error.
+async fn portal_form_sends_the_service_fields(url: &str) {
+    let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
+    let staff = app.login("op.astana.1").await;
+    let (s, found) = staff
+        .get("/api/v1/addresses?q=%D0%90%D0%B1%D0%B0%D1%8F&limit=20")
+        .await;
+    assert_eq!(s, 200, "{found}");
+    let rka = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["full"].as_str().unwrap_or("").contains("кв."))
+        .expect("a dwelling in the register")["rka"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The citizen with a valid ID card (the portal's S3 is for chip holders, 2014 para 6).
+    let citizen = citizen_client(&app, 3).await;
+    let html = page(&citizen, "/portal/apply").await;
+    assert!(
+        html.contains("name=\"d.rka\""),
+        "S3's address on the portal form"
+    );
+    assert!(
+        html.contains("name=\"d.foreigner.passport\""),
+        "S8's foreigner on the portal form"
+    );
+    let unit = first_unit_option(&html);
+    let post = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("unit", unit.clone()), ("urgency", "general".to_string())];
+        form.extend(fields);
+        citizen
+            .http
+            .post(format!("{}/portal/apply?_csrf={}", app.base, citizen.csrf))
+            .form(&form)
+            .send()
+    };
+    // S8 first: S3 moves the citizen, and the units offered with them.
+    let r = post(vec![
+        ("service", "S8".into()),
+        ("d.foreigner.surname", "Schmidt".into()),
+        ("d.foreigner.given_name", "Anna".into()),
+        ("d.foreigner.birth_date", "1990-07-01".into()),
+        ("d.foreigner.sex", "F".into()),
+        ("d.foreigner.citizenship", "DE".into()),
+        ("d.foreigner.passport", "C01X00T47".into()),
+    ])
+    .await
+    .unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let r = post(vec![
+        ("service", "S3".into()),
+        ("d.kind", "permanent".into()),
+        ("d.rka", rka.clone()),
+    ])
+    .await
+    .unwrap();
+    let status = r.status();
+    let body = r.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (s, mine) = citizen.get("/api/v1/my/applications").await;
+    assert_eq!(s, 200, "{mine}");
+    let of = |code: &str| {
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["service"] == code)
+            .unwrap_or_else(|| panic!("{code} was taken in through the portal form: {mine}"))
+            .clone()
+    };
+    // S3: the portal's steps ran, the registration is made at the chosen address.
+    let s3 = of("S3");
+    assert_eq!(s3["status"], "issued", "{s3}");
+    assert_eq!(s3["data"]["input"]["rka"], rka.as_str(), "{s3}");
+    // S8: with the district, the foreigner's data as sent.
+    let s8 = of("S8");
+    assert_eq!(s8["status"], "in_progress", "{s8}");
+    assert_eq!(
+        s8["data"]["input"]["foreigner"]["passport"], "C01X00T47",
+        "{s8}"
+    );
+}
+
+on_both!(
+    portal_form_sends_the_service_fields_s3_s8_2014,
+    portal_form_sends_the_service_fields
 );
