@@ -495,6 +495,7 @@ cite = { seed = "000_c01110eb500af984.txt", row = "1" }
 kind = "refusal"
 to = 1
 when = { kk = "к", ru = "р", en = "e" }
+cite = { seed = "000_c01110eb500af984.txt", row = "2" }
 "#;
 
 fn load_err(text: &str) -> String {
@@ -543,6 +544,29 @@ fn loader_rejects_missing_urgency_limit() {
         e.contains("sx.toml:24:") && e.contains("no limit for urgency 1"),
         "{e}"
     );
+}
+
+/// Issue 30 item 6: an outcome is a branch with the citation of the seed that states it,
+/// or one marked as not stated with the reason it was chosen; never neither.
+#[test]
+fn loader_grounds_every_branch() {
+    let cite = "cite = { seed = \"000_c01110eb500af984.txt\", row = \"2\" }\n";
+    let bare = GOOD.replace(cite, "");
+    assert!(bare.len() < GOOD.len());
+    let e = load_err(&bare);
+    assert!(e.contains("needs the `cite`"), "{e}");
+    let e = load_err(&bare.replace("to = 1\n", "to = 1\nstated = false\n"));
+    assert!(e.contains("needs its `assumption`"), "{e}");
+    let assumed = bare.replace(
+        "to = 1\n",
+        "to = 1\nid = \"x\"\nstated = false\nassumption = \"the seed is silent; chosen because…\"\n",
+    );
+    let cat = Catalog::from_sources([("sx.toml", assumed.as_str())]).unwrap();
+    let b = &cat.services["SX"].versions[0].processes[0].steps[0].branches[0];
+    assert_eq!((b.id.as_deref(), b.grounded()), (Some("x"), true));
+    assert!(b.assumption.is_some());
+    let e = load_err(&GOOD.replace("to = 1\n", "to = 1\nassumption = \"why\"\n"));
+    assert!(e.contains("must say stated = false"), "{e}");
 }
 
 #[test]

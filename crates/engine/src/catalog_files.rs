@@ -42,7 +42,20 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, Vec<CatalogError>> {
         }
     }
     files.sort();
-    Catalog::from_sources(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+    let mut cat = Catalog::from_sources(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))?;
+    // The state duty's data (issue 30 item 7), when the catalog has them.
+    let duty = dir.join("duty/kz.toml");
+    if duty.is_file() {
+        let text = std::fs::read_to_string(&duty).map_err(|e| vec![io_err(&duty, e)])?;
+        cat.duty = Some(drn_core::duty::DutyTable::from_toml(&text).map_err(|e| {
+            vec![CatalogError {
+                file: Some(duty.display().to_string()),
+                line: None,
+                message: e.to_string(),
+            }]
+        })?);
+    }
+    Ok(cat)
 }
 
 /// Reads `calendar/kz.toml`.
