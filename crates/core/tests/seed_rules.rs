@@ -597,3 +597,29 @@ fn loader_rejects_a_step_without_limit_and_a_missing_language() {
     ));
     assert!(e.contains("action needs kk, ru and en"), "{e}");
 }
+
+/// Seed 004 para 6.2: «ЖСН қалыптастыруға арналған өтінімді Мемлекеттік корпорация
+/// қызметкері толтырады». At the migration unit's own process the seed gives no route to a
+/// State Corporation office and back; the catalog keeps the seed's words and says precisely
+/// why the step stays the provider's (issue 30 item 13).
+#[test]
+fn s9_unit_step_2_says_why_the_seeds_actor_is_not_followed() {
+    let c = catalog();
+    let v = c.service("S9").unwrap().version("2019").unwrap();
+    let s = v.process("unit").unwrap().step(2).unwrap();
+    assert_eq!(s.unit, drn_core::UnitRole::District);
+    assert!(s
+        .action
+        .kk
+        .contains("Мемлекеттік корпорация қызметкері толтырады"));
+    let note = s.cite.note.as_deref().unwrap();
+    assert!(
+        note.contains("issue 30 item 13") && note.contains("ASSUMPTION"),
+        "{note}"
+    );
+    // The counter process: the State Corporation's employee draws the request up (9.4).
+    let counter = v.process("counter").unwrap();
+    assert!(counter.steps.iter().any(
+        |s| s.cite.paragraph.as_deref() == Some("9.4") && s.unit == drn_core::UnitRole::Counter
+    ));
+}

@@ -1103,11 +1103,7 @@ pub async fn applicant_arrived(
     PathOf(id): PathOf<String>,
     Body(r): Body<RevisionRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
-    ctx.require(&[
-        Role::CounterOperator,
-        Role::DistrictOfficer,
-        Role::CentralOfficer,
-    ])?;
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
     let cmd = Command::ApplicantArrived {
         application: ApplicationId::parse(&id)?,
         revision: r.revision,
