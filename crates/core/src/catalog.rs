@@ -675,6 +675,22 @@ pub struct Branch {
     pub when: Text,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cite: Option<Cite>,
+    /// The key the engine names this branch by when it produces its outcome (the engine's
+    /// outcomes each name one: `drn catalog check` proves every one is a branch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `Some(reason)` when the seed does not state this outcome and it is an assumption:
+    /// why it was chosen (the branch's `cite`, if any, names where its words come from).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assumption: Option<String>,
+}
+
+impl Branch {
+    /// Whether the branch is grounded: a citation of the seed that states it, or a marked
+    /// assumption with its reason.
+    pub fn grounded(&self) -> bool {
+        self.assumption.is_some() || self.cite.is_some()
+    }
 }
 
 /// A numbered step (действие) of a process.
@@ -705,6 +721,11 @@ pub struct Step {
     /// application goes back to the step that branched to it. The main path passes it by.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub detour: bool,
+    /// Set on the step that hands the result over to the applicant in person, who must come
+    /// for it: the application waits for the applicant with no clock, and the step's limit
+    /// starts when they come (issue 30 item 12).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub awaits_applicant: bool,
     /// The service's hook run when this step is done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook: Option<StepHook>,
@@ -810,6 +831,16 @@ impl Process {
     }
 
     /// The main path: from the first step through `next_after`.
+    /// Whether step `n` hands the result over to the applicant, who must come for it: the
+    /// last step, marked `awaits_applicant` in the catalog (the result arrives there from
+    /// another unit and waits). Its limit («Выдача услугополучателю изготовленных
+    /// документов – 10 минут», seed 000 annex 1 table 1 row 10) is the officer's once the
+    /// applicant has come: until then the application waits for the applicant, with no
+    /// clock (issue 30 item 12).
+    pub fn waits_for_applicant(&self, n: u32) -> bool {
+        self.step(n).is_some_and(|s| s.awaits_applicant) && self.next_after(n).is_none()
+    }
+
     pub fn main_path(&self) -> Vec<&Step> {
         let mut out = Vec::new();
         let mut cur = self.steps.iter().find(|s| s.outcome.is_none() && !s.detour);
@@ -922,6 +953,9 @@ impl Service {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Catalog {
     pub services: BTreeMap<String, Service>,
+    /// The state duty's data (`duty/kz.toml`), when the catalog has it.
+    #[serde(skip)]
+    pub duty: Option<crate::duty::DutyTable>,
 }
 
 /// A catalog error, located at a file and line where possible.
@@ -1010,6 +1044,8 @@ struct RawStep {
     outcome: Option<BranchKind>,
     #[serde(default)]
     detour: bool,
+    #[serde(default)]
+    awaits_applicant: bool,
     hook: Option<StepHook>,
     check: Option<StepCheck>,
     joins: Option<Join>,
@@ -1024,6 +1060,13 @@ struct RawBranch {
     to: Option<Spanned<u32>>,
     when: Text,
     cite: Option<Cite>,
+    #[serde(default)]
+    id: Option<String>,
+    /// `false` when the seed does not state the outcome (then `assumption` says why).
+    #[serde(default)]
+    stated: Option<bool>,
+    #[serde(default)]
+    assumption: Option<String>,
 }
 
 /// Turns byte offsets into line numbers for one file.
@@ -1375,11 +1418,30 @@ fn load_process(
             ) {
                 errors.push(e);
             }
+            let stated = b.stated.unwrap_or(true);
+            let reason = b.assumption.filter(|r| !r.trim().is_empty());
+            match (stated, &reason) {
+                (false, None) => errors.push(loc.err(
+                    &s.n,
+                    format!("step {n}: a branch with stated = false needs its `assumption` (why it was chosen)"),
+                )),
+                (true, Some(_)) => errors.push(loc.err(
+                    &s.n,
+                    format!("step {n}: a branch with an `assumption` must say stated = false"),
+                )),
+                (true, None) if b.cite.is_none() => errors.push(loc.err(
+                    &s.n,
+                    format!("step {n}: a branch needs the `cite` of the seed that states it, or stated = false with its `assumption`"),
+                )),
+                _ => {}
+            }
             branches.push(Branch {
                 kind: b.kind,
                 to: b.to.map(Spanned::into_inner),
                 when: b.when,
                 cite: b.cite,
+                id: b.id,
+                assumption: if stated { None } else { reason },
             });
         }
         if let Some(limit) = limit {
@@ -1396,6 +1458,7 @@ fn load_process(
                 branches,
                 outcome: s.outcome,
                 detour: s.detour,
+                awaits_applicant: s.awaits_applicant,
                 hook: s.hook,
                 check: s.check,
                 joins: s.joins,

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod country;
 pub mod deadline;
 pub mod duty;
 pub mod iin;

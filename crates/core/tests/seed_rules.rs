@@ -495,6 +495,7 @@ cite = { seed = "000_c01110eb500af984.txt", row = "1" }
 kind = "refusal"
 to = 1
 when = { kk = "к", ru = "р", en = "e" }
+cite = { seed = "000_c01110eb500af984.txt", row = "2" }
 "#;
 
 fn load_err(text: &str) -> String {
@@ -545,6 +546,29 @@ fn loader_rejects_missing_urgency_limit() {
     );
 }
 
+/// Issue 30 item 6: an outcome is a branch with the citation of the seed that states it,
+/// or one marked as not stated with the reason it was chosen; never neither.
+#[test]
+fn loader_grounds_every_branch() {
+    let cite = "cite = { seed = \"000_c01110eb500af984.txt\", row = \"2\" }\n";
+    let bare = GOOD.replace(cite, "");
+    assert!(bare.len() < GOOD.len());
+    let e = load_err(&bare);
+    assert!(e.contains("needs the `cite`"), "{e}");
+    let e = load_err(&bare.replace("to = 1\n", "to = 1\nstated = false\n"));
+    assert!(e.contains("needs its `assumption`"), "{e}");
+    let assumed = bare.replace(
+        "to = 1\n",
+        "to = 1\nid = \"x\"\nstated = false\nassumption = \"the seed is silent; chosen because…\"\n",
+    );
+    let cat = Catalog::from_sources([("sx.toml", assumed.as_str())]).unwrap();
+    let b = &cat.services["SX"].versions[0].processes[0].steps[0].branches[0];
+    assert_eq!((b.id.as_deref(), b.grounded()), (Some("x"), true));
+    assert!(b.assumption.is_some());
+    let e = load_err(&GOOD.replace("to = 1\n", "to = 1\nassumption = \"why\"\n"));
+    assert!(e.contains("must say stated = false"), "{e}");
+}
+
 #[test]
 fn loader_rejects_overlapping_periods() {
     let second = GOOD
@@ -572,4 +596,30 @@ fn loader_rejects_a_step_without_limit_and_a_missing_language() {
         "action = { kk = \"\", ru = \"р\", en = \"e\" }",
     ));
     assert!(e.contains("action needs kk, ru and en"), "{e}");
+}
+
+/// Seed 004 para 6.2: «ЖСН қалыптастыруға арналған өтінімді Мемлекеттік корпорация
+/// қызметкері толтырады». At the migration unit's own process the seed gives no route to a
+/// State Corporation office and back; the catalog keeps the seed's words and says precisely
+/// why the step stays the provider's (issue 30 item 13).
+#[test]
+fn s9_unit_step_2_says_why_the_seeds_actor_is_not_followed() {
+    let c = catalog();
+    let v = c.service("S9").unwrap().version("2019").unwrap();
+    let s = v.process("unit").unwrap().step(2).unwrap();
+    assert_eq!(s.unit, drn_core::UnitRole::District);
+    assert!(s
+        .action
+        .kk
+        .contains("Мемлекеттік корпорация қызметкері толтырады"));
+    let note = s.cite.note.as_deref().unwrap();
+    assert!(
+        note.contains("issue 30 item 13") && note.contains("ASSUMPTION"),
+        "{note}"
+    );
+    // The counter process: the State Corporation's employee draws the request up (9.4).
+    let counter = v.process("counter").unwrap();
+    assert!(counter.steps.iter().any(
+        |s| s.cite.paragraph.as_deref() == Some("9.4") && s.unit == drn_core::UnitRole::Counter
+    ));
 }

@@ -867,8 +867,27 @@ fn catalog(cmd: CatalogCmd, cat: &Catalog, cal: Option<&Calendar>) -> Result<Exi
                 .flat_map(|v| &v.processes)
                 .map(|p| p.steps.len())
                 .sum();
+            let hooks = drn_engine::services::check_catalog(cat)
+                .map_err(|e| CliError::Msg(e.to_string()))?;
+            // Every refusal and referral the engine produces is a branch of the catalog,
+            // cited or marked as an assumption (issue 30 item 6).
+            let outcomes = drn_engine::services::outcomes::check_outcomes(cat).map_err(|e| {
+                CliError::Msg(format!(
+                    "outcomes the engine produces that the catalog does not ground:\n  {}",
+                    e.join("\n  ")
+                ))
+            })?;
+            let assumed = cat
+                .services
+                .values()
+                .flat_map(|s| &s.versions)
+                .flat_map(|v| &v.processes)
+                .flat_map(|p| &p.steps)
+                .flat_map(|s| &s.branches)
+                .filter(|b| b.assumption.is_some())
+                .count();
             println!(
-                "catalog ok: {} services, {versions} versions, {steps} steps",
+                "catalog ok: {} services, {versions} versions, {steps} steps, {hooks} hooks and checks run by their services, {outcomes} engine outcomes found as branches ({assumed} branches marked as assumptions)",
                 cat.services.len()
             );
         }

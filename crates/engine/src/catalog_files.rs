@@ -42,7 +42,20 @@ pub fn load_catalog(dir: &Path) -> Result<Catalog, Vec<CatalogError>> {
         }
     }
     files.sort();
-    Catalog::from_sources(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+    let mut cat = Catalog::from_sources(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))?;
+    // The state duty's data (issue 30 item 7), when the catalog has them.
+    let duty = dir.join("duty/kz.toml");
+    if duty.is_file() {
+        let text = std::fs::read_to_string(&duty).map_err(|e| vec![io_err(&duty, e)])?;
+        cat.duty = Some(drn_core::duty::DutyTable::from_toml(&text).map_err(|e| {
+            vec![CatalogError {
+                file: Some(duty.display().to_string()),
+                line: None,
+                message: e.to_string(),
+            }]
+        })?);
+    }
+    Ok(cat)
 }
 
 /// Reads `calendar/kz.toml`.
@@ -61,4 +74,30 @@ pub fn load(dir: &Path) -> Result<(Catalog, Calendar), Vec<CatalogError>> {
     let cat = load_catalog(dir)?;
     let cal = load_calendar(dir).map_err(|e| vec![e])?;
     Ok((cat, cal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 30 item 7: the state duty's amounts are the catalog's data
+    /// (`duty/kz.toml`: the Tax Code's 0.2 МРП for an ID card, the МРП of each year), which
+    /// an administrator updates; seed 001 п. 3 step 15 («Оплата государственной пошлины за
+    /// услугу») states no amount.
+    #[test]
+    fn the_duty_is_the_catalogs_data() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalog");
+        let cat = load_catalog(&dir).unwrap();
+        let duty = cat.duty.as_ref().unwrap();
+        let day = jiff::civil::date(2025, 11, 20);
+        assert_eq!(duty.mrp(2025), Some(3932));
+        assert_eq!(duty.duty("id_card", day), Some(786));
+        assert!(duty.rate("id_card", day).unwrap().cite.contains("Tax Code"));
+        // A new year's МРП is a line of data.
+        let text = std::fs::read_to_string(dir.join("duty/kz.toml")).unwrap();
+        let more =
+            format!("{text}\n[[mrp]]\nyear = 2027\ntenge = 4500\ncite = \"budget law for 2027\"\n");
+        let t = drn_core::duty::DutyTable::from_toml(&more).unwrap();
+        assert_eq!(t.duty("id_card", jiff::civil::date(2027, 2, 1)), Some(900));
+    }
 }

@@ -266,6 +266,13 @@ impl Engine {
                 }
             }
             Command::AcceptForeigner(f) => self.accept_foreigner(c, actor, f, now).await,
+            Command::ApplicantArrived {
+                application,
+                revision,
+            } => {
+                self.applicant_arrived(c, actor, application, *revision, now)
+                    .await
+            }
             Command::Check {
                 application,
                 revision,
@@ -594,8 +601,80 @@ impl Engine {
     ) -> Result<(UnitId, Option<Timestamp>), EngineError> {
         let holder = self.resolve_holder(c, accepted_unit, step.unit).await?;
         let unit = self.unit_on(c, &holder).await?;
-        let due = self.step_due(p, step, urgency, &unit, now, accepted_at)?;
+        // The hand-over to the applicant: its limit runs from when the applicant comes
+        // (`applicant_arrived`, or the issue itself); until then no clock.
+        let due = if p.waits_for_applicant(step.n) {
+            None
+        } else {
+            self.step_due(p, step, urgency, &unit, now, accepted_at)?
+        };
         Ok((holder, due))
+    }
+
+    /// The applicant came for the result at a hand-over step: the step's limit starts now
+    /// (in memory; the caller saves the state).
+    async fn applicant_is_here(
+        &self,
+        c: &mut Ctx<'_>,
+        app: &mut Application,
+        p: &Process,
+        step: &Step,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let unit = self.unit_on(c, &app.holder_unit).await?;
+        app.step_entered_at = now;
+        app.step_due_at = self.step_due(p, step, app.urgency, &unit, now, app.accepted_at)?;
+        Ok(())
+    }
+
+    /// The `applicant_arrived` command: the applicant has come to the unit that holds the
+    /// result; the hand-over's limit (seed 000 annex 1 table 1 row 10: «Выдача
+    /// услугополучателю изготовленных документов – 10 минут») starts now. Until then the
+    /// application waits for the applicant, a state of its own (supervision counts it, no
+    /// clock runs).
+    pub(crate) async fn applicant_arrived(
+        &self,
+        c: &mut Ctx<'_>,
+        actor: &Actor,
+        id: &ApplicationId,
+        revision: i64,
+        now: Timestamp,
+    ) -> Result<Outcome, EngineError> {
+        let mut app = load_application(c, id).await?;
+        Self::check_open(&app, revision)?;
+        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
+        let step = p
+            .step(app.step)
+            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
+        if app.status != Status::InProgress || !p.waits_for_applicant(step.n) {
+            return Err(EngineError::WrongStep {
+                expected: "the hand-over of the result".into(),
+                actual: app.step,
+            });
+        }
+        if app.step_due_at.is_some() {
+            return Err(EngineError::forbidden(
+                "the applicant's arrival is already recorded",
+            ));
+        }
+        self.check_actor_at_step(c, actor, &app, step).await?;
+        let waited = now.duration_since(app.step_entered_at);
+        self.applicant_is_here(c, &mut app, p, step, now).await?;
+        insert_event(
+            c,
+            &app.id,
+            EventKind::StepEntered,
+            Some(step.n),
+            &actor.id,
+            Some(&app.holder_unit),
+            now,
+            app.step_due_at,
+            &json!({ "applicant_arrived": true, "waited_secs": waited.as_secs() }),
+        )
+        .await?;
+        app.revision = revision + 1;
+        self.save_state(c, &app, revision).await?;
+        Ok(Outcome::Application { application: app })
     }
 
     /// Moves an application into a step at its unit, with the step's due instant, and
@@ -1213,6 +1292,11 @@ impl Engine {
                     "the representative's IIN and their authority document are required",
                 ))
             }
+        }
+        // The applicant is here: when their arrival was not recorded, the hand-over's
+        // limit starts now (issue 30 item 12).
+        if p.waits_for_applicant(step.n) && app.step_due_at.is_none() {
+            self.applicant_is_here(c, &mut app, p, step, now).await?;
         }
         self.service_step_done(c, actor, &mut app, step, None, now)
             .await?;

@@ -45,6 +45,13 @@ pub enum EngineError {
         /// The rule's citation as a lawyer writes it, in each language.
         cite: Box<drn_core::Text>,
     },
+    /// A rule of the act in force refuses the request: a branch of the catalog (its
+    /// `outcome`, the branch's id), with the reason in the user's language (issue 30).
+    #[error("refused ({outcome}): {}", message.en)]
+    RuleRefused {
+        outcome: &'static str,
+        message: Box<drn_core::Text>,
+    },
     #[error(transparent)]
     Plan(#[from] drn_core::PlanError),
     #[error(transparent)]
@@ -82,6 +89,14 @@ pub(crate) mod sqlx_error {
 }
 
 impl EngineError {
+    /// A refusal by a rule of the act: the catalog branch `outcome`, and why.
+    pub fn refused(outcome: &'static str, message: drn_core::Text) -> EngineError {
+        EngineError::RuleRefused {
+            outcome,
+            message: Box::new(message),
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> EngineError {
         EngineError::Invalid {
             field: field.into(),
@@ -106,7 +121,9 @@ impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::NotFound { .. } => "not_found",
-            EngineError::Forbidden { .. } | EngineError::IntakeIsAnothers { .. } => "forbidden",
+            EngineError::Forbidden { .. }
+            | EngineError::IntakeIsAnothers { .. }
+            | EngineError::RuleRefused { .. } => "forbidden",
             EngineError::Conflict { .. } | EngineError::Raced { .. } => "conflict",
             EngineError::WrongStep { .. } => "wrong_step",
             EngineError::Closed { .. } => "closed",
@@ -198,6 +215,9 @@ impl EngineError {
                 format!("Приём документов по услуге {service} ({version}) ведёт: {} ({})", by.ru, cite.ru),
                 format!("The intake of {service} ({version}) is done by: {} ({})", by.en, cite.en),
             ),
+            EngineError::RuleRefused { message, .. } => {
+                t(message.kk.clone(), message.ru.clone(), message.en.clone())
+            }
             EngineError::Plan(e) => t(
                 format!("Қызмет бұл жағдайда көрсетілмейді: {e}"),
                 format!("Услуга в этом случае не оказывается: {e}"),

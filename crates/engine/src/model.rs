@@ -555,6 +555,12 @@ pub enum Command {
         application: ApplicationId,
         revision: i64,
     },
+    /// The applicant came for the result: the hand-over step's limit starts (issue 30
+    /// item 12).
+    ApplicantArrived {
+        application: ApplicationId,
+        revision: i64,
+    },
     CompleteStep {
         application: ApplicationId,
         revision: i64,
@@ -618,6 +624,7 @@ impl Command {
             Command::Accept(_) => "accept",
             Command::AcceptForeigner(_) => "accept_foreigner",
             Command::Check { .. } => "check",
+            Command::ApplicantArrived { .. } => "applicant_arrived",
             Command::CompleteStep { .. } => "complete_step",
             Command::Refuse { .. } => "refuse",
             Command::Annul { .. } => "annul",
@@ -634,7 +641,9 @@ impl Command {
         match self {
             Command::Accept(a) => format!("person:{}", a.applicant),
             Command::AcceptForeigner(f) => format!("foreigner:{}", f.foreigner.key()),
-            Command::Check { application, .. } => format!("application:{application}"),
+            Command::Check { application, .. } | Command::ApplicantArrived { application, .. } => {
+                format!("application:{application}")
+            }
             Command::CompleteStep { application, .. }
             | Command::Refuse { application, .. }
             | Command::Annul { application, .. }
@@ -697,7 +706,7 @@ pub struct Foreigner {
     #[schema(value_type = String, format = Date)]
     pub birth_date: Date,
     pub sex: Sex,
-    /// ISO 3166 alpha-2 or alpha-3 code.
+    /// ISO 3166-1 alpha-3 code (an alpha-2 code is taken and held as its alpha-3).
     pub citizenship: String,
     pub passport: String,
 }
@@ -707,9 +716,59 @@ impl Foreigner {
     pub fn key(&self) -> String {
         format!(
             "F:{}:{}",
-            self.citizenship.trim().to_uppercase(),
+            self.citizenship_code(),
             self.passport.trim().to_uppercase()
         )
+    }
+
+    /// The citizenship as its ISO 3166-1 alpha-3 code (as given when it is none).
+    pub fn citizenship_code(&self) -> String {
+        drn_core::country::alpha3(&self.citizenship)
+            .map(String::from)
+            .unwrap_or_else(|| self.citizenship.trim().to_uppercase())
+    }
+
+    /// The oldest age taken as plausible for a living applicant (ASSUMPTION: the seeds set
+    /// none; the oldest verified human lived 122 years).
+    pub const MAX_AGE_YEARS: i16 = 120;
+
+    /// Checks the passport data against `today` (the day of intake) and writes the
+    /// citizenship as its alpha-3 code: seed 004 para 9.5 answers an application «не
+    /// соответствует идентификационным данным заявителя» with an error message; data no
+    /// passport can hold (a citizenship that is no country, a birth after the intake, an
+    /// age past any living person's) are refused at intake (issue 30 item 10).
+    pub(crate) fn validate_on(&mut self, field: &str, today: Date) -> Result<(), EngineError> {
+        self.validate(field)?;
+        let Some(code) = drn_core::country::alpha3(&self.citizenship) else {
+            return Err(EngineError::invalid(
+                field,
+                "citizenship is not an ISO 3166-1 country code (alpha-3, e.g. RUS, CHN, DEU)",
+            ));
+        };
+        self.citizenship = code.to_string();
+        if self.birth_date > today {
+            return Err(EngineError::invalid(
+                field,
+                format!(
+                    "the birth date {} is after the day of intake {today}",
+                    self.birth_date
+                ),
+            ));
+        }
+        let oldest = today
+            .checked_sub(jiff::Span::new().years(Self::MAX_AGE_YEARS))
+            .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        if self.birth_date < oldest {
+            return Err(EngineError::invalid(
+                field,
+                format!(
+                    "the birth date {} gives an age over {} years",
+                    self.birth_date,
+                    Self::MAX_AGE_YEARS
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn validate(&self, field: &str) -> Result<(), EngineError> {

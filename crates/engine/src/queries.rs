@@ -209,7 +209,7 @@ impl Engine {
         limit: i64,
     ) -> Result<Vec<QueueItem>, EngineError> {
         Self::check_unit_scope(actor, unit)?;
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND {} ORDER BY step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS, *rows::NOT_IN_TRANSIT);
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND {} ORDER BY step_due_at IS NULL, step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS, *rows::NOT_IN_TRANSIT);
         let args = vec![Value::from(unit.as_str()), Value::from(limit)];
         self.queue_rows(Statement::new(sql, args), None).await
     }
@@ -279,7 +279,7 @@ impl Engine {
                 handover.join(", ")
             )
         };
-        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS);
+        let sql = format!("SELECT {} FROM applications WHERE holder_unit = $1 AND status = 'in_progress' AND step_entered_at < $3 AND registry_id IS NULL{not_handover} ORDER BY step_due_at IS NULL, step_due_at, step_entered_at LIMIT $2", *rows::APP_COLS);
         Statement::new(sql, args)
     }
 

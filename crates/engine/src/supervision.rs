@@ -24,6 +24,9 @@ pub struct Counts {
     /// Not yet overdue, but the current step is due before the end of today.
     pub due_today: i64,
     pub overdue: i64,
+    /// The result is ready and waits for the applicant to come for it (a hand-over step
+    /// whose clock has not started: issue 30 item 12). Not late, whatever the wait.
+    pub awaiting_applicant: i64,
 }
 
 impl Counts {
@@ -31,6 +34,7 @@ impl Counts {
         self.open += o.open;
         self.due_today += o.due_today;
         self.overdue += o.overdue;
+        self.awaiting_applicant += o.awaiting_applicant;
     }
 }
 
@@ -258,7 +262,8 @@ impl Engine {
         let rows = drn_store::query(&format!(
             "SELECT holder_unit, service, version, process, step, COUNT(*), \
              CAST(SUM(CASE WHEN step_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT), \
-             CAST(SUM(CASE WHEN step_due_at >= $2 AND step_due_at < $3 THEN 1 ELSE 0 END) AS BIGINT) \
+             CAST(SUM(CASE WHEN step_due_at >= $2 AND step_due_at < $3 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN step_due_at IS NULL AND status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) \
              FROM applications WHERE {OPEN_EVERYWHERE} GROUP BY holder_unit, service, version, process, step"
         ))
         .bind(now.as_microsecond())
@@ -274,17 +279,25 @@ impl Engine {
             if !area.contains(&unit) {
                 continue;
             }
-            let c = Counts {
-                open: r.try_get(5)?,
-                overdue: r.try_get::<Option<i64>, _>(6)?.unwrap_or(0),
-                due_today: r.try_get::<Option<i64>, _>(7)?.unwrap_or(0),
-            };
             let key = (
                 r.try_get::<String, _>(1)?,
                 r.try_get::<String, _>(2)?,
                 r.try_get::<String, _>(3)?,
                 r.try_get::<i64, _>(4)? as u32,
             );
+            let hand_over = self
+                .locate(&key.0, &key.1, &key.2)
+                .is_ok_and(|(_, p)| p.waits_for_applicant(key.3));
+            let c = Counts {
+                open: r.try_get(5)?,
+                overdue: r.try_get::<Option<i64>, _>(6)?.unwrap_or(0),
+                due_today: r.try_get::<Option<i64>, _>(7)?.unwrap_or(0),
+                awaiting_applicant: if hand_over {
+                    r.try_get::<Option<i64>, _>(8)?.unwrap_or(0)
+                } else {
+                    0
+                },
+            };
             by_unit.entry(unit).or_default().add(&c);
             by_step.entry(key).or_default().add(&c);
             total.add(&c);

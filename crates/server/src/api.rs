@@ -1092,6 +1092,25 @@ pub async fn check(
     run(&st, &ctx, cmd, idem(&headers)).await
 }
 
+/// The applicant came for the result: the hand-over step's limit starts now (issue 30
+/// item 12); until then the application waits for the applicant with no clock.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/applicant-arrived", tag = "applications", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn applicant_arrived(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: axum::http::HeaderMap,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<RevisionRequest>,
+) -> Result<Json<Outcome>, ApiError> {
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
+    let cmd = Command::ApplicantArrived {
+        application: ApplicationId::parse(&id)?,
+        revision: r.revision,
+    };
+    run(&st, &ctx, cmd, idem(&headers)).await
+}
+
 /// Accept an application of a foreigner who has no IIN (S9).
 #[utoipa::path(post, path = "/api/v1/foreigners/applications", tag = "applications", request_body = drn_engine::services::AcceptForeigner,
     params(("Idempotency-Key" = Option<String>, Header)),

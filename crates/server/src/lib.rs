@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(addresses))
         .routes(routes!(address))
         .routes(routes!(check))
+        .routes(routes!(applicant_arrived))
         .routes(routes!(accept_foreigner))
         .routes(routes!(journal))
         .routes(routes!(audit_log))

@@ -160,6 +160,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/0018_idempotency_request.sql"),
     ),
     (19, include_str!("../migrations/0019_registry_numbers.sql")),
+    (21, include_str!("../migrations/0021_dwelling_owners.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).

@@ -2,7 +2,7 @@
 //! streets, buildings and premises, each with its registration code (РКА), its search, and
 //! its seeding and retirement by an administrator. S3 and S5 read it.
 
-use drn_store::{DbRow, Value};
+use drn_store::{DbRow, Row, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -283,6 +283,97 @@ impl Engine {
         .await?;
         tx.commit().await.map_err(drn_store::StoreError::from)?;
         Ok(out)
+    }
+
+    /// Records `owner` as an owner of the dwelling `rka` (a building or a premise) in the
+    /// address register: the districts keep the register (issue 30 item 9: S3 of 2014 takes
+    /// the owner's consent only from the dwelling's owner). Audited.
+    pub async fn record_dwelling_owner(
+        &self,
+        actor: &Actor,
+        rka: &str,
+        owner: &drn_core::Iin,
+    ) -> Result<(), EngineError> {
+        if !matches!(
+            actor.role,
+            Role::System | Role::DistrictOfficer | Role::Administrator
+        ) {
+            return Err(EngineError::forbidden(
+                "addresses are kept by the districts",
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let kind: Option<String> =
+            drn_store::query("SELECT kind FROM ar_addresses WHERE rka = $1 AND active = 1")
+                .bind(rka.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+        if !matches!(kind.as_deref(), Some("building" | "premise")) {
+            return Err(EngineError::invalid(
+                "rka",
+                format!("{rka} is not an active dwelling in the register"),
+            ));
+        }
+        let person = drn_store::query("SELECT iin FROM persons WHERE iin = $1")
+            .bind(owner.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if person.is_none() {
+            return Err(EngineError::not_found("person", owner.to_string()));
+        }
+        drn_store::query("INSERT INTO ar_owners (rka, owner_iin, since, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT (rka, owner_iin) DO NOTHING")
+            .bind(rka.to_string())
+            .bind(owner.to_string())
+            .bind(now.as_microsecond())
+            .bind(actor.id.clone())
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::append(
+            &mut tx,
+            now,
+            &actor.id,
+            "record_dwelling_owner",
+            &format!("address:{rka}"),
+            &json!({ "owner": owner.to_string() }),
+        )
+        .await?;
+        tx.commit().await.map_err(drn_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Whether `owner` owns the dwelling `rka` in the address register (as the owner of the
+    /// premise or of its building).
+    pub(crate) async fn owns_dwelling(
+        &self,
+        c: &mut Ctx<'_>,
+        rka: &str,
+        owner: &str,
+    ) -> Result<bool, EngineError> {
+        let mut at = Some(rka.to_string());
+        // The premise, then its building.
+        for _ in 0..2 {
+            let Some(code) = at.take() else {
+                break;
+            };
+            let hit = c
+                .fetch_optional(
+                    "SELECT 1 FROM ar_owners WHERE rka = $1 AND owner_iin = $2",
+                    vec![Value::from(code.as_str()), Value::from(owner)],
+                )
+                .await?;
+            if hit.is_some() {
+                return Ok(true);
+            }
+            at = self
+                .address_in(c, &code)
+                .await?
+                .filter(|a| a.kind == "premise")
+                .and_then(|a| a.parent);
+        }
+        Ok(false)
     }
 
     /// Marks an address as no longer valid (demolished, renumbered): certificates and

@@ -35,6 +35,7 @@ pub mod addresses;
 pub mod foreigners;
 pub(crate) mod intake;
 pub mod journals;
+pub mod outcomes;
 pub mod person_documents;
 pub mod print;
 pub mod registrations;
@@ -395,6 +396,16 @@ pub(crate) fn is_staff(role: Role) -> bool {
 }
 
 impl Engine {
+    /// Whether the application's result waits for the applicant to come for it (a hand-over
+    /// step whose clock has not started: issue 30 item 12).
+    pub fn awaits_applicant(&self, app: &Application) -> bool {
+        app.status == Status::InProgress
+            && app.step_due_at.is_none()
+            && self
+                .locate(&app.service, &app.version, &app.process)
+                .is_ok_and(|(_, p)| p.waits_for_applicant(app.step))
+    }
+
     /// The check the application's current step needs before it is done (the step's
     /// `check` in the catalog); `None` when it needs none.
     pub fn check_needed(&self, app: &Application) -> Option<&'static str> {
@@ -599,6 +610,17 @@ impl Engine {
     ) -> Result<serde_json::Value, EngineError> {
         with_rules!(rules(&app.service), r => r.issued(self, c, actor, app, document, now).await)
     }
+}
+
+/// Every refusal, referral and error message the services' own rules produce, each with
+/// the catalog branch it is ([`outcomes::check_outcomes`] proves they are all there).
+pub fn produced_outcomes() -> Vec<outcomes::OutcomeAt> {
+    let mut out: Vec<outcomes::OutcomeAt> = Vec::new();
+    out.extend(s1e::Exit::ALL.iter().map(|x| x.at()));
+    out.extend(s1::Exit::ALL.iter().map(|x| x.at()));
+    out.extend(s3::Exit::ALL.iter().map(|x| x.at()));
+    out.extend(s9::Exit::ALL.iter().map(|x| x.at()));
+    out
 }
 
 /// Every hook and check the catalog names must be run by its service's module: a catalog

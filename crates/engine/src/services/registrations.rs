@@ -35,6 +35,18 @@ pub struct Registration {
     pub ended_by: Option<String>,
 }
 
+/// One registration row to write.
+pub(crate) struct RegistrationRow<'a> {
+    pub id: &'a str,
+    pub person: &'a str,
+    pub kind: &'a str,
+    pub rka: Option<&'a str>,
+    pub app: &'a Application,
+    pub owner: Option<&'a Iin>,
+    pub valid_from: Timestamp,
+    pub valid_to: Option<Timestamp>,
+}
+
 /// What a registration ended by `app` records as `ended_by`.
 fn ended_by(app: &Application) -> String {
     format!("application:{}", app.number)
@@ -124,10 +136,45 @@ impl Engine {
         data: serde_json::Value,
     ) -> Result<String, EngineError> {
         let id = uuid::Uuid::now_v7().to_string();
+        self.insert_registration_row(
+            c,
+            RegistrationRow {
+                id: &id,
+                person,
+                kind,
+                rka,
+                app,
+                owner,
+                valid_from: now,
+                valid_to,
+            },
+            data,
+        );
+        Ok(id)
+    }
+
+    /// Writes one registration row as given (S5's correction keeps the date the person was
+    /// registered on).
+    pub(crate) fn insert_registration_row(
+        &self,
+        c: &mut Ctx<'_>,
+        r: RegistrationRow<'_>,
+        data: serde_json::Value,
+    ) {
+        let RegistrationRow {
+            id,
+            person,
+            kind,
+            rka,
+            app,
+            owner,
+            valid_from: now,
+            valid_to,
+        } = r;
         c.push(
             "INSERT INTO registrations (id, person_iin, kind, rka, application_id, owner_iin, valid_from, valid_to, ended_at, ended_by, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL, $9)",
             vec![
-                Value::from(id.clone()),
+                Value::from(id),
                 Value::from(person),
                 Value::from(kind),
                 Value::from(rka.map(String::from)),
@@ -138,7 +185,6 @@ impl Engine {
                 Value::from(data.to_string()),
             ],
         );
-        Ok(id)
     }
 
     /// Keeps the person record's registration (what the screens show) in step.
@@ -148,6 +194,19 @@ impl Engine {
         iin: &str,
         addr: &Address,
         now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let since = now.to_zoned(self.tz.clone()).date();
+        self.set_person_address_since(c, iin, addr, since).await
+    }
+
+    /// The person record's registration at `addr`, registered since `since` (S5's
+    /// correction of the address data keeps the day the person was registered on).
+    pub(crate) async fn set_person_address_since(
+        &self,
+        c: &mut Ctx<'_>,
+        iin: &str,
+        addr: &Address,
+        since: jiff::civil::Date,
     ) -> Result<(), EngineError> {
         let Some(mut d) = self.person_row(c, iin).await? else {
             return Ok(());
@@ -174,7 +233,7 @@ impl Engine {
             "district": unit,
             "address": addr.full,
             "rka": addr.rka,
-            "since": now.to_zoned(self.tz.clone()).date().to_string(),
+            "since": since.to_string(),
         });
         c.push(
             "UPDATE persons SET data_json = $1 WHERE iin = $2",

@@ -49,6 +49,19 @@ impl S1Document {
     }
 }
 
+/// Why the citizen asks for the document. Only one reason matters to a rule: seed 002
+/// (2014) para 6 opens the portal only for the replacement of the identity document
+/// because its type changed with the new technology of making documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum S1Reason {
+    /// «ауыстыру кезінде … құжат дайындаудың жаңа технологиясына сәйкес олардың түрлерінің
+    /// өзгеруіне байланысты»: replacement because the document's type changed.
+    DocumentTypeChange,
+    /// Any other reason (expiry, loss, damage, a change of data, the first document).
+    Other,
+}
+
 /// The intake data of S1.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +69,34 @@ pub(crate) struct S1Intake {
     /// `id_card` (the default) or `passport`.
     #[serde(default)]
     pub document: Option<S1Document>,
+    /// Why the document is asked for (required on the 2014 portal).
+    #[serde(default)]
+    pub reason: Option<S1Reason>,
+}
+
+super::outcomes::outcomes! {
+    /// The refusals S1's own rules produce (issue 30 item 6).
+    pub enum Exit in SERVICE {
+        /// Seed 002 para 6: the 2014 portal takes only a replacement because the
+        /// document's type changed.
+        PortalNotTypeChange => Refusal "portal_only_type_change" at [1] versions ["2014"] process "portal",
+    }
+}
+
+/// Seed 002 (order 165, 2014) para 6: «көрсетілетін қызметті алушы www.egov.kz «электрондық
+/// үкімет» веб-порталы … арқылы жеке басын куәландыратын құжатты, құжат дайындаудың жаңа
+/// технологиясына сәйкес олардың түрлерінің өзгеруіне байланысты ауыстыру кезінде жүзеге
+/// асырылады»: through the portal only the replacement because the document's type changed.
+/// The 2018 text (order 55) does not restate it.
+pub const PORTAL_ONLY_TYPE_CHANGE_VERSION: &str = "2014";
+
+/// The refusal of a 2014 portal request for another reason.
+pub fn portal_only_type_change() -> drn_core::Text {
+    drn_core::Text::new(
+        "Портал арқылы жеке басын куәландыратын құжат тек құжат дайындаудың жаңа технологиясына сәйкес оның түрінің өзгеруіне байланысты ауыстырылады (2014 жылғы № 165 бұйрық, 6-тармақ). Басқа себеп бойынша ХҚКО-ға жүгініңіз.",
+        "Через портал документ, удостоверяющий личность, заменяется только в связи с изменением его вида в соответствии с новой технологией изготовления документов (приказ № 165 от 2014 г., п. 6). По другой причине обратитесь в ЦОН.",
+        "Through the portal an identity document is replaced only because its type changed with the new technology of making documents (order No 165 of 2014, para 6). For any other reason apply at a ЦОН counter.",
+    )
 }
 
 impl IntakeData for S1Intake {}
@@ -91,10 +132,21 @@ impl ServiceRules for Passports {
         &self,
         _e: &Engine,
         _c: &mut Ctx<'_>,
-        _at: &Intake<'_>,
+        at: &Intake<'_>,
         data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
-        S1Intake::parse(data).map(|_| ())
+        let input = S1Intake::parse(data)?;
+        let portal = matches!(at.process.channel, Channel::Portal | Channel::Mobile);
+        if portal
+            && at.version.id == PORTAL_ONLY_TYPE_CHANGE_VERSION
+            && input.reason != Some(S1Reason::DocumentTypeChange)
+        {
+            return Err(EngineError::refused(
+                Exit::PortalNotTypeChange.branch_id(),
+                portal_only_type_change(),
+            ));
+        }
+        Ok(())
     }
 
     /// Through the portal the applicant's own steps (sign in, fill in, sign with EDS:

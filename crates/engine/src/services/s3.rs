@@ -95,6 +95,37 @@ impl S3Intake {
     }
 }
 
+/// The version whose text has the chip rule (para 6) and the owner's consent (para 5).
+pub const RULES_OF_PARA_5_AND_6: &str = "2014";
+
+super::outcomes::outcomes! {
+    /// The refusals S3's own rules produce (issue 30 items 6 and 9).
+    pub enum Exit in "S3" {
+        /// 2014 para 6: the portal only with an ID card with an electronic carrier.
+        PortalNeedsChipCard => Refusal "portal_needs_chip_card" at [1] versions ["2014"] process "portal",
+        /// 2014 para 5: the dwelling owner's ID card and consent not shown.
+        OwnerConsentNotShown => Refusal "owner_consent_not_shown" at [1] versions ["2014"] process "main",
+    }
+}
+
+/// The refusal of a portal registration without an ID card with an electronic carrier.
+pub fn portal_needs_chip_card() -> Text {
+    Text::new(
+        "Портал арқылы тіркеу электрондық жеткізгіші бар қолданыстағы жеке куәлігі бар болғанда ғана жүзеге асырылады (2014 жылғы № 165 бұйрық, 6-тармақ): ХҚКО-ға жүгініңіз.",
+        "Регистрация через портал возможна только при наличии действующего удостоверения личности с электронным носителем (приказ № 165 от 2014 г., п. 6): обратитесь в ЦОН.",
+        "Registration through the portal is only for holders of a valid ID card with an electronic carrier (order No 165 of 2014, para 6): apply at a ЦОН counter.",
+    )
+}
+
+/// The refusal when the dwelling owner's ID card and consent are not shown.
+pub fn owner_consent_not_shown() -> Text {
+    Text::new(
+        "Тұрғын үй иесінің келісімі расталмады: иесі ЖСН бойынша табылуы, мекенжай тіркелімінде осы тұрғын үйдің иесі болуы, оның қолданыстағы жеке куәлігінің нөмірі сәйкес келуі және келісім берілуі тиіс (2014 жылғы № 165 бұйрық, 5-тармақ).",
+        "Согласие собственника жилища не подтверждено: собственник должен быть найден по ИИН, значиться собственником этого жилища в адресном регистре, номер его действующего удостоверения личности должен совпасть, и согласие должно быть дано (приказ № 165 от 2014 г., п. 5).",
+        "The dwelling owner's consent is not shown: the owner must be found by IIN and be the dwelling's owner in the address register, the number of their ID card in force must match, and the consent must be given (order No 165 of 2014, para 5).",
+    )
+}
+
 /// The rules of S3.
 pub(crate) struct ResidenceRegistration;
 
@@ -278,42 +309,81 @@ impl Engine {
             .person_row(c, applicant)
             .await?
             .ok_or_else(|| EngineError::not_found("person", applicant))?;
+        // The chip rule and the owner's consent are the 2014 text's (order 165, para 6 and
+        // para 5); order 55 (2018) restates neither, and a rule applies to the versions
+        // whose text has it (issue 30 item 9).
+        if ver.id != RULES_OF_PARA_5_AND_6 {
+            return Ok(());
+        }
         match p.channel {
             Channel::Portal | Channel::Mobile => {
-                // 2014 para 6: the portal is for holders of an ID card with a chip.
+                // 2014 para 6: «электрондық жеткізгіші бар жеке куәлігі бар болғанда –
+                // www.egov.kz … Портал арқылы жүзеге асырылады».
                 let today = self.now().to_zoned(self.tz.clone()).date();
                 let chip = super::person_documents::id_card_expiry(&person)
                     .is_some_and(|e: Date| e >= today);
                 if !chip {
-                    return Err(EngineError::forbidden(
-                        "registration through the portal is for holders of a valid ID card with an electronic carrier: apply at a counter",
+                    return Err(EngineError::refused(
+                        Exit::PortalNeedsChipCard.branch_id(),
+                        portal_needs_chip_card(),
                     ));
                 }
             }
-            _ => {
-                // Para 5: the dwelling owner's consent and ID card.
-                let owner = input.owner_iin.ok_or_else(|| {
-                    EngineError::invalid("data.owner_iin", "the dwelling owner's IIN")
-                })?;
-                let owner = owner.to_string();
-                if owner != applicant {
-                    if input.owner_consent != Some(true) {
-                        return Err(EngineError::invalid(
-                            "data.owner_consent",
-                            "the dwelling owner's consent to the registration is required",
-                        ));
-                    }
-                    if input.owner_id_document.is_none() {
-                        return Err(EngineError::invalid(
-                            "data.owner_id_document",
-                            "the number of the dwelling owner's ID card",
-                        ));
-                    }
-                    if self.person_row(c, &owner).await?.is_none() {
-                        return Err(EngineError::not_found("person", owner));
-                    }
-                }
-            }
+            _ => self.s3_owner_consent(c, &input, applicant).await?,
+        }
+        Ok(())
+    }
+
+    /// 2014 para 5: the State Corporation's worker takes «тұрғын үй иесiнiң жеке куәлігі
+    /// және … оның тұрақты не уақытша тiркеуге оның келiсiмiн» (the dwelling owner's ID card
+    /// and their consent). The consent is real only when the owner is a person of the
+    /// database (ГБД ФЛ's stand-in) by the IIN given, the ID card presented is the owner's
+    /// card in force by its number, the owner is the dwelling's owner in the address
+    /// register, and the consent is given (issue 30 item 9).
+    async fn s3_owner_consent(
+        &self,
+        c: &mut Ctx<'_>,
+        input: &S3Intake,
+        applicant: &str,
+    ) -> Result<(), EngineError> {
+        let owner = input
+            .owner_iin
+            .ok_or_else(|| EngineError::invalid("data.owner_iin", "the dwelling owner's IIN"))?;
+        let owner = owner.to_string();
+        if owner == applicant {
+            return Ok(());
+        }
+        let refused = || {
+            EngineError::refused(
+                Exit::OwnerConsentNotShown.branch_id(),
+                owner_consent_not_shown(),
+            )
+        };
+        if input.owner_consent != Some(true) {
+            return Err(refused());
+        }
+        let Some(record) = self.person_row(c, &owner).await? else {
+            return Err(refused());
+        };
+        let today = self.now().to_zoned(self.tz.clone()).date();
+        let card = super::person_documents::current(&record, super::person_documents::ID_CARD)
+            .filter(|d| {
+                d["expires"]
+                    .as_str()
+                    .and_then(|x| x.parse::<Date>().ok())
+                    .is_none_or(|e| e >= today)
+            })
+            .and_then(|d| d["number"].as_str().map(|n| n.trim().to_uppercase()));
+        let shown = input
+            .owner_id_document
+            .as_deref()
+            .map(|n| n.trim().to_uppercase());
+        if card.is_none() || card != shown {
+            return Err(refused());
+        }
+        let rka = input.rka.as_deref().unwrap_or_default();
+        if !self.owns_dwelling(c, rka, &owner).await? {
+            return Err(refused());
         }
         Ok(())
     }

@@ -194,27 +194,75 @@ impl ServiceRules for AddressCertificate {
             })?;
         let input = S5Intake::of(app)?;
         let subject = input.person(app);
+        // What the correction replaces: the registration's address and the day the person
+        // was registered on. The district corrects the address data (seed 002, S5 para 5:
+        // «көрсетілетін қызметті алушының мекенжай мәліметтерін олар сәйкес келмегенін
+        // анықтау кезінде түзету»): it corrects the address's data, not when the person was
+        // registered, so the date stays (issue 30 item 11: 2006-07-07 became the
+        // correction's day), and the event records the old address.
+        let mut old = json!({ "rka": null, "address": null, "registered": null });
         if input.bin.is_none() {
-            if let Some((id, _)) = e.open_permanent(c, &subject).await? {
+            let record = e.person_row(c, &subject).await?.unwrap_or(json!({}));
+            let recorded = &record["registration"];
+            let recorded_since = recorded["since"]
+                .as_str()
+                .and_then(|d| d.parse::<jiff::civil::Date>().ok());
+            let open = c
+                .fetch_optional(
+                    "SELECT id, rka, valid_from FROM registrations WHERE person_iin = $1 AND kind = 'permanent' AND ended_at IS NULL ORDER BY valid_from DESC LIMIT 1",
+                    vec![Value::from(subject.as_str())],
+                )
+                .await?;
+            let since = if let Some(r) = open {
+                let id: String = r.try_get(0)?;
+                let old_rka: Option<String> = r.try_get(1)?;
+                let from = crate::rows::ts(r.try_get(2)?)?;
+                let old_text = match &old_rka {
+                    Some(x) => e.address_in(c, x).await?.map(|a| a.full),
+                    None => None,
+                };
+                old = json!({
+                    "rka": old_rka,
+                    "address": old_text.or_else(|| recorded["address"].as_str().map(String::from)),
+                    "registered": from,
+                });
                 c.push(
                     "UPDATE registrations SET rka = $1 WHERE id = $2",
                     vec![Value::from(rka.as_str()), Value::from(id)],
                 );
+                from.to_zoned(e.tz.clone()).date()
             } else {
-                e.insert_registration(
+                // The registration the person's record holds (the demo loads none into the
+                // register): written with its own day.
+                let from = recorded_since
+                    .and_then(|d| d.to_zoned(e.tz.clone()).ok())
+                    .map(|z| z.timestamp())
+                    .filter(|t| *t <= now)
+                    .unwrap_or(now);
+                old = json!({
+                    "rka": recorded["rka"],
+                    "address": recorded["address"],
+                    "registered": recorded_since.map(|d| d.to_string()),
+                });
+                let id = uuid::Uuid::now_v7().to_string();
+                e.insert_registration_row(
                     c,
-                    &subject,
-                    "permanent",
-                    Some(&rka),
-                    app,
-                    None,
-                    None,
-                    now,
-                    json!({ "corrected": true }),
-                )
+                    super::registrations::RegistrationRow {
+                        id: &id,
+                        person: &subject,
+                        kind: "permanent",
+                        rka: Some(&rka),
+                        app,
+                        owner: None,
+                        valid_from: from,
+                        valid_to: None,
+                    },
+                    json!({ "corrected": true, "was": old }),
+                );
+                from.to_zoned(e.tz.clone()).date()
+            };
+            e.set_person_address_since(c, &subject, &addr, since)
                 .await?;
-            }
-            e.set_person_address(c, &subject, &addr, now).await?;
         }
         insert_event(
             c,
@@ -225,7 +273,7 @@ impl ServiceRules for AddressCertificate {
             Some(&app.holder_unit),
             now,
             None,
-            &json!({ "rka": rka, "address": addr.full }),
+            &json!({ "rka": rka, "address": addr.full, "was": old }),
         )
         .await?;
         Ok(None)

@@ -105,6 +105,19 @@ pub fn applicant_foreigner(app: &Application) -> Result<Option<Foreigner>, Engin
     S9Intake::of(app).map(|i| Some(i.foreigner))
 }
 
+super::outcomes::outcomes! {
+    /// The error messages S9's processing produces (para 6.3, 9.5; issue 30 item 6).
+    pub enum Exit in SERVICE {
+        /// The application does not match the applicant's identity data.
+        Mismatch => ErrorMessage "mismatch" at [5] process "counter",
+        /// The applicant already has a registered IIN.
+        HasIin => ErrorMessage "has_iin" at [5] process "counter",
+        /// The same at the unit's process.
+        UnitMismatch => ErrorMessage "mismatch" at [3] process "unit",
+        UnitHasIin => ErrorMessage "has_iin" at [3] process "unit",
+    }
+}
+
 /// The rules of S9.
 pub(crate) struct IinForForeigners;
 
@@ -251,7 +264,10 @@ impl Engine {
                 "only the IIN for foreigners (S9) is applied for without an IIN",
             ));
         }
-        f.foreigner.validate("foreigner")?;
+        let today = now.to_zoned(self.tz.clone()).date();
+        let mut f = f.clone();
+        f.foreigner.validate_on("foreigner", today)?;
+        let f = &f;
         // `applicant` is a placeholder of the right type: accept_as does not use it.
         let placeholder = Iin::form(f.foreigner.birth_date, f.foreigner.sex, |_| false)
             .map_err(|e| EngineError::invalid("foreigner.birth_date", e.to_string()))?;
@@ -298,7 +314,7 @@ impl Engine {
             if !q.matches(f) {
                 return fail(
                     "the application does not match the applicant's questionnaire data",
-                    "mismatch",
+                    Exit::Mismatch.branch_id(),
                 );
             }
         }
@@ -322,7 +338,7 @@ impl Engine {
             if !ok {
                 return fail(
                     "the application does not match the applicant's registered data",
-                    "mismatch",
+                    Exit::Mismatch.branch_id(),
                 );
             }
         }
@@ -332,20 +348,16 @@ impl Engine {
                 vec![Value::from(key.as_str())],
             )
             .await?;
-        let same_person = c
-            .fetch_optional(
-                "SELECT iin FROM persons WHERE surname = $1 AND given_name = $2 AND birth_date = $3 AND sex = $4 AND citizenship = $5",
-                vec![
-                    Value::from(f.surname.trim()),
-                    Value::from(f.given_name.trim()),
-                    Value::from(f.birth_date.to_string()),
-                    Value::from(f.sex.code()),
-                    Value::from(f.citizenship.trim().to_uppercase()),
-                ],
-            )
-            .await?;
-        if had.is_some() || same_person.is_some() {
-            return fail("the applicant already has a registered IIN", "has_iin");
+        // Para 6.3 (and 9.5): «өтініш иесінде тіркелген ЖСН болған жағдайда оператор қате
+        // туралы тиісті хабарламаны … қалыптастырады»: the applicant has an IIN when one was
+        // formed for this foreigner, known by their identity document (citizenship and
+        // passport), not by a namesake's name, birth date and sex (issue 30 item 10).
+        let same_document = self.person_with_document(c, f).await?;
+        if had.is_some() || same_document.is_some() {
+            return fail(
+                "the applicant already has a registered IIN",
+                Exit::HasIin.branch_id(),
+            );
         }
         let iin = self.form_iin(c, f, &app.id).await?;
         let number = self
@@ -377,6 +389,37 @@ impl Engine {
             &json!({ "iin": iin.to_string(), "journal": number }),
         )
         .await?;
+        Ok(None)
+    }
+
+    /// The IIN of the person in the database (ГБД ФЛ's stand-in) whose identity document
+    /// is this foreigner's: the same citizenship and passport number.
+    pub(crate) async fn person_with_document(
+        &self,
+        c: &mut Ctx<'_>,
+        f: &Foreigner,
+    ) -> Result<Option<String>, EngineError> {
+        let a3 = f.citizenship_code();
+        let a2 = drn_core::country::ISO_3166_1
+            .iter()
+            .find(|(x, _)| *x == a3)
+            .map_or_else(|| a3.clone(), |(_, a2)| (*a2).to_string());
+        let passport = f.passport.trim().to_uppercase();
+        let rows = c
+            .fetch_all(
+                "SELECT iin, data_json FROM persons WHERE citizenship IN ($1, $2)",
+                vec![Value::from(a3.as_str()), Value::from(a2.as_str())],
+            )
+            .await?;
+        for r in rows {
+            let d = crate::rows::json(&r.try_get::<String, _>(1)?)?;
+            if d["passport"]
+                .as_str()
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case(&passport))
+            {
+                return Ok(Some(r.try_get(0)?));
+            }
+        }
         Ok(None)
     }
 
@@ -423,7 +466,7 @@ impl Engine {
                 Value::from(f.given_name.trim().to_string()),
                 Value::from(f.birth_date.to_string()),
                 Value::from(f.sex.code()),
-                Value::from(f.citizenship.trim().to_uppercase()),
+                Value::from(f.citizenship_code()),
                 Value::from(json!({ "passport": f.passport.trim().to_uppercase(), "iin_application": app }).to_string()),
             ],
         );

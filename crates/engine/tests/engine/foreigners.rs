@@ -202,7 +202,7 @@ async fn iin_for_foreigners(url: &str) {
     let e = &w.engine;
     let sys = Actor::system();
     let a = s9_to_step5(&w, foreigner("AB1234567"), serde_json::json!({})).await;
-    assert!(a.applicant.starts_with("F:RU:"));
+    assert!(a.applicant.starts_with("F:RUS:"));
     // The operator's processing within 4 hours.
     // (4 working hours of the unit: the lunch break does not count)
     let took = a.step_due_at.unwrap().duration_since(a.step_entered_at);
@@ -238,7 +238,7 @@ async fn iin_for_foreigners(url: &str) {
     let p = e.person(&w.counter, &iin, "test").await.unwrap();
     assert_eq!(
         (p.surname.as_str(), p.citizenship.as_str()),
-        ("Ivanov", "RU")
+        ("Ivanov", "RUS")
     );
     assert_eq!(
         e.journal(&w.centre, "iin_formed", None, 10)
@@ -354,7 +354,7 @@ async fn iin_forming_concurrency(url: &str) {
         );
     }
     assert_eq!(iins.len(), n);
-    let rows = drn_store::query("SELECT COUNT(*) FROM persons WHERE citizenship = 'RU'")
+    let rows = drn_store::query("SELECT COUNT(*) FROM persons WHERE citizenship = 'RUS'")
         .fetch_one(w.db.reader())
         .await
         .unwrap();

@@ -24,6 +24,7 @@ mod passports;
 mod registries;
 mod residence;
 mod second_open;
+mod seed_rules;
 mod supervision;
 mod temporary_id;
 mod wanted;

@@ -13,7 +13,7 @@ use crate::support::*;
 // Issue 6: the 2025 pilot, online renewal of an ID card (S1E, seed 001 п. 3 steps 1-19),
 // through the sandboxed state systems on a simulated clock.
 
-mod pilot {
+pub(crate) mod pilot {
     use super::*;
     use base64::Engine as _;
     use drn_engine::online_renewal::{self as orn, photo, RenewalRequest, RenewalStatus, Review};
@@ -211,7 +211,11 @@ mod pilot {
         );
         assert_eq!((app.step, app.holder_unit.as_str()), (18, "IPC"));
         let app = complete(&p.w, &p.w.production, &app).await;
-        assert_eq!((app.step, app.holder_unit.as_str()), (19, "C71-1"));
+        // Seed 001 п. 11: «Выдача результата оказания государственной услуги
+        // осуществляется в соответствующем регистрационном пункте, сотрудником
+        // территориального подразделения миграционной службы»: the district above the
+        // chosen point issues, not the State Corporation's counter (issue 30 item 4).
+        assert_eq!((app.step, app.holder_unit.as_str()), (19, "D71-1"));
         assert_eq!(
             e.renewal(&who, &r.id).await.unwrap().status,
             RenewalStatus::ReadyForIssue
@@ -227,7 +231,7 @@ mod pilot {
             }),
         };
         assert_eq!(
-            e.execute(&p.w.counter, &proxy, None)
+            e.execute(&p.w.district, &proxy, None)
                 .await
                 .unwrap_err()
                 .code(),
@@ -239,7 +243,15 @@ mod pilot {
             receiver: iin,
             representative: None,
         };
-        e.execute(&p.w.counter, &issue, None).await.unwrap();
+        assert_eq!(
+            e.execute(&p.w.counter, &issue, None)
+                .await
+                .unwrap_err()
+                .code(),
+            "forbidden",
+            "the counter operator does not issue the renewed card"
+        );
+        e.execute(&p.w.district, &issue, None).await.unwrap();
         assert_eq!(
             e.renewal(&who, &r.id).await.unwrap().status,
             RenewalStatus::Issued
@@ -357,14 +369,11 @@ mod pilot {
         );
         let d = r.duty.unwrap();
         assert_eq!((d.status.as_str(), d.invoice), ("exempt", None));
-        // Place of birth: no ЗАГС record, the historical one.
+        // Place of birth: no ЗАГС record and none in DRN's record: left for the review.
         let h = c.no_zags_birthplace.unwrap();
         let r = p.submit(p.request(h), h).await;
         assert_eq!(r.status, RenewalStatus::AwaitingPayment, "{r:?}");
-        assert_eq!(
-            r.place_of_birth.unwrap().source,
-            drn_registries::PlaceSource::Historical
-        );
+        assert_eq!(r.place_of_birth, None);
     }
 
     /// п. 7's window, at its edges: 30 days ahead and 10 days expired are in; 31 and 11
@@ -586,7 +595,7 @@ mod pilot {
             .unwrap(),
         );
         let app = complete(&p.w, &p.w.production, &app).await;
-        issue_to(&p.w, &p.w.counter, &app, iin).await.unwrap();
+        issue_to(&p.w, &p.w.district, &app, iin).await.unwrap();
         let tl = e.timeline(&p.w.centre, &app_id).await.unwrap();
         let number = tl
             .iter()

@@ -763,6 +763,45 @@ pub struct CardExtra {
     pub can_rewrite: bool,
     /// The service's journal: its code and name.
     pub journal: Option<(&'static str, &'static str)>,
+    /// The result waits for the applicant to come (no clock yet): the holder records the
+    /// arrival (issue 30 item 12).
+    pub awaiting_applicant: bool,
+}
+
+/// The card's words for a result that waits for the applicant.
+pub(crate) fn awaiting_applicant_text() -> &'static drn_core::Text {
+    static T: std::sync::LazyLock<drn_core::Text> = std::sync::LazyLock::new(|| {
+        drn_core::Text::new(
+            "Нәтиже дайын және өтініш берушінің келуін күтуде: беру мерзімі ол келген кезде басталады.",
+            "Результат готов и ожидает явки заявителя: срок выдачи начинается с его явки.",
+            "The result is ready and waits for the applicant: the time to hand it over starts when they come.",
+        )
+    });
+    &T
+}
+
+/// The supervision's count of results waiting for the applicant.
+pub(crate) fn awaiting_applicant_label() -> &'static drn_core::Text {
+    static T: std::sync::LazyLock<drn_core::Text> = std::sync::LazyLock::new(|| {
+        drn_core::Text::new(
+            "Өтініш берушінің келуін күтуде",
+            "Ожидают явки заявителя",
+            "Waiting for the applicant",
+        )
+    });
+    &T
+}
+
+/// The button that records the applicant's arrival.
+pub(crate) fn applicant_arrived_text() -> &'static drn_core::Text {
+    static T: std::sync::LazyLock<drn_core::Text> = std::sync::LazyLock::new(|| {
+        drn_core::Text::new(
+            "Өтініш беруші келді",
+            "Заявитель явился",
+            "The applicant has come",
+        )
+    });
+    &T
 }
 
 /// The card's service-specific part for the application at its current step.
@@ -830,6 +869,7 @@ async fn card_extra(
         can_rewrite: ctx.actor.role == Role::CounterOperator,
         journal: drn_engine::services::journal_of(&a.service)
             .map(|j| (j, i18n::t(ctx.lang, &format!("journal_{j}")))),
+        awaiting_applicant: open && holds && st.engine.awaits_applicant(a),
     }
 }
 
@@ -1039,6 +1079,10 @@ pub async fn act(
             note,
         },
         "check" => Command::Check {
+            application,
+            revision: f.revision,
+        },
+        "arrived" => Command::ApplicantArrived {
             application,
             revision: f.revision,
         },

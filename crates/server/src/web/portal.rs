@@ -379,6 +379,19 @@ async fn unit_name(st: &AppState, id: &drn_engine::UnitId, lang: Lang) -> String
         .unwrap_or_else(|| id.to_string())
 }
 
+/// The S1 portal form's statement of the only reason the 2014 portal takes (seed 002
+/// para 6); unticked, the engine refuses the request with the rule.
+pub(crate) fn s1_portal_reason() -> &'static drn_core::Text {
+    static T: std::sync::LazyLock<drn_core::Text> = std::sync::LazyLock::new(|| {
+        drn_core::Text::new(
+            "Жеке басын куәландыратын құжатты құжат дайындаудың жаңа технологиясына сәйкес оның түрінің өзгеруіне байланысты ауыстыру (порталдың қабылдайтын жалғыз себебі)",
+            "Замена документа, удостоверяющего личность, в связи с изменением его вида в соответствии с новой технологией изготовления документов (единственная причина, принимаемая порталом)",
+            "Replacement of the identity document because its type changed with the new technology of making documents (the only reason the portal takes)",
+        )
+    });
+    &T
+}
+
 /// Submits an application through the portal as the citizen; `doc` repeats, so the body
 /// is read as pairs.
 pub async fn apply_submit(
@@ -447,6 +460,12 @@ pub async fn apply_submit(
         data: {
             let mut data = super::pages::form_data(&pairs);
             data["unit"] = serde_json::json!(unit);
+            // S1 of 2014: the reason the portal takes (seed 002 para 6), when the form
+            // asked for it.
+            let reason = field("reason");
+            if !reason.is_empty() {
+                data["reason"] = serde_json::json!(reason);
+            }
             data
         },
     });

@@ -34,6 +34,8 @@ pub struct CountRow {
     pub open: i64,
     pub due_today: i64,
     pub overdue: i64,
+    /// Results waiting for the applicant to come (no clock: issue 30 item 12).
+    pub awaiting_applicant: i64,
 }
 
 #[derive(Template)]
@@ -165,6 +167,7 @@ fn count_row(
         open: c.open,
         due_today: c.due_today,
         overdue: c.overdue,
+        awaiting_applicant: c.awaiting_applicant,
     }
 }
 

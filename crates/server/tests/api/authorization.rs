@@ -81,6 +81,11 @@ async fn authorization_matrix(url: &str) {
         ("post", "/api/v1/applications/{id}/check"),
         vec![CounterOperator, DistrictOfficer, CentralOfficer],
     );
+    // Issue 30 item 12: the unit that hands the result over records the applicant's arrival.
+    allowed.insert(
+        ("post", "/api/v1/applications/{id}/applicant-arrived"),
+        vec![CounterOperator, DistrictOfficer],
+    );
     allowed.insert(
         ("post", "/api/v1/foreigners/applications"),
         vec![CounterOperator, DistrictOfficer],

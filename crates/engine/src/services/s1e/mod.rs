@@ -16,9 +16,9 @@
 //! | 2 | ГБД ФЛ record; БМГ: the phone is the person's | to the counter |
 //! | 3 | Digital-ID identification (the selfie, or the photo when none) | to the counter |
 //! | 4 | legal capacity is full | to the counter |
-//! | 5 | no change of surname, name, patronymic, birth date, nationality in ИС ЗАГС since the card was issued; place of birth from ИС ЗАГС or the historical record (п. 5 4)) | to the counter |
+//! | 5 | no change of surname, name, patronymic, birth date, nationality in ИС ЗАГС (any, the seed sets no period); place of birth from ИС ЗАГС or else the place DRN's record of the person holds (п. 5 4)) | to the counter |
 //! | 6 | permanent registration | to the counter |
-//! | 7 | the ID card expires in ≤ 30 calendar days or expired ≤ 10 days ago | "оформление не доступно, обратитесь в ЦОН" |
+//! | 7 | the ID card expires in ≤ 30 calendar days or expired ≤ 10 days ago; no earlier renewal for this card annulled for further checks | "оформление не доступно, обратитесь в ЦОН" |
 //! | 8 | the application's fields (phone, registration point) | to the counter |
 //! | 9 | photo and signature sample attached; the signature sample usable ([`photo::check_signature`]) | to the counter |
 //! | 10 | the photo meets the document-photo requirements ([`photo::check_photo`]) | to the counter |
@@ -26,11 +26,11 @@
 //! | 12 | the request's CMS signature verifies against the citizen CA, and its certificate's IIN is the applicant's | to the counter |
 //! | 13 | registration in DRN: the application and its talon | refused (step 13's branch) |
 //! | 14 | АИС СИК: a social status that exempts from the duty | - |
-//! | 15 | the duty, 0.2 МРП of the year ([`drn_core::duty`]), invoiced and paid through [`Payments`](drn_registries::Payments) unless exempt | - |
+//! | 15 | the duty, the Tax Code's rate times the year's МРП from the catalog's duty data ([`drn_core::duty`], `catalog/duty/kz.toml`), invoiced and paid through [`Payments`](drn_registries::Payments) unless exempt | - |
 //! | 16 | the portal receives the result of the registration | - |
-//! | 17 | review by the regional directorate of the chosen registration point: approve ([`Engine::renewal_review`]) or annul (the paid duty is refunded; the person may apply and pay again) | annulled |
+//! | 17 | review by the regional directorate of the chosen registration point: approve ([`Engine::renewal_review`]) or annul (for a poor photo or signature the paid duty is refunded and the person may apply and pay again; for further checks neither, п. 11) | annulled |
 //! | 18 | production ([`Command::CompleteStep`](crate::Command) by production) | - |
-//! | 19 | issue at the chosen registration point to the applicant in person (the engine's `Issue` refuses a representative for S1E) | - |
+//! | 19 | issue at the chosen registration point by the territorial migration unit's officer (the district above it, п. 4 3) and п. 11) to the applicant in person (the engine's `Issue` refuses a representative for S1E) | - |
 //!
 //! Every failed check ends the session with the seed's outcome and charges nothing (the
 //! duty is invoiced at step 15, after every check).
@@ -40,8 +40,10 @@
 //! engine's clock ([`bridge_clock`]); the session waits at the step and may be retried
 //! ([`Engine::renewal_retry`]). When the breaker has been open for more than 10 minutes
 //! ([`drn_registries::failure_sends_to_counter`]) the session is sent to the counter. The
-//! rule applies to every system the portal calls during the session: the portal's calls
-//! are its work.
+//! rule applies only to the systems п. 12 names (БМГ and biometric identification, besides
+//! the portal and the applications themselves: [`outage_rule_applies`]); a failure of any
+//! other system keeps the session waiting to be retried, and a retry after step 13 goes on
+//! with the application step 13 registered (never a second one).
 
 pub mod photo;
 
@@ -529,6 +531,10 @@ pub struct Renewal {
     /// Why it stopped (to the counter, refused, not available, retry), in three languages.
     #[schema(value_type = Option<Object>)]
     pub reason: Option<Text>,
+    /// The catalog branch it ended in (to a ЦОН, refused), when it did.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<Exit>,
     pub checks: Vec<StepCheck>,
     pub application: Option<ApplicationId>,
     /// The registration talon (the application's number).
@@ -550,6 +556,9 @@ struct Stored {
     request: RenewalRequest,
     #[serde(default)]
     gbd: Option<GbdPerson>,
+    /// The ground of an annulment at step 17 (п. 11), which decides the refund.
+    #[serde(default)]
+    annul_ground: Option<AnnulGround>,
 }
 
 /// Can this citizen renew online today, before they fill anything in.
@@ -588,9 +597,53 @@ pub enum AnnulGround {
     FurtherChecks,
 }
 
+super::outcomes::outcomes! {
+    /// Every way the online session ends short of its result (to a ЦОН, or refused at step
+    /// 13): each is a branch of the catalog (its `id`), cited or marked as an assumption
+    /// (issue 30 item 6).
+    pub enum Exit in SERVICE {
+        /// п. 7: the reason is not the card's expiry.
+        NotExpiry => ToCounter "not_expiry" at [1],
+        /// Step 1: the person refuses access to their personal data (not stated).
+        ConsentDenied => ToCounter "consent_denied" at [1],
+        /// A state system answers that it cannot serve the request (no such person, a bad
+        /// request): not a technical failure, not stated.
+        SystemRejected => ToCounter "system_rejected" at [1, 2, 3, 4, 5, 11, 14, 15],
+        /// Step 2: the phone is not the person's in БМГ (not stated).
+        PhoneNotInBmg => ToCounter "phone_not_in_bmg" at [2],
+        /// Step 3: Digital-ID does not identify the person (not stated).
+        NotIdentified => ToCounter "not_identified" at [3],
+        /// Step 4: legal capacity not full (not stated).
+        Incapable => ToCounter "incapable" at [4],
+        /// Step 5: a change of name, birth date or nationality in ИС ЗАГС (п. 3 step 5).
+        CivilStatusChange => ToCounter "civil_status_change" at [5],
+        /// Step 6: no permanent registration (п. 3 step 6).
+        NoRegistration => ToCounter "no_registration" at [6],
+        /// Step 7: the card outside п. 7's window.
+        OutOfWindow => ToCounter "out_of_window" at [7],
+        /// Step 7: an earlier application for this card was annulled for further checks
+        /// (п. 11 gives a new online application only after a poor photo or signature).
+        ReapplyAfterFurtherChecks => ToCounter "reapply_after_further_checks" at [7],
+        /// Step 8: the registration point or the phone is wrong (not stated).
+        FieldsInvalid => ToCounter "fields_invalid" at [8],
+        /// Step 9: no photo, or an unusable signature sample (not stated).
+        AttachmentsInvalid => ToCounter "attachments_invalid" at [9],
+        /// Step 10: the photo fails the requirements (not stated at this step).
+        PhotoRequirements => ToCounter "photo_requirements" at [10],
+        /// Step 11: the photo does not match ГБД ФЛ's (not stated).
+        PhotoMismatch => ToCounter "photo_mismatch" at [11],
+        /// Step 12: the request's EDS signature does not verify (not stated).
+        SignatureInvalid => ToCounter "signature_invalid" at [12],
+        /// п. 12: БМГ or biometric identification failing for more than 10 minutes.
+        Outage => ToCounter "outage" at [2, 3, 11],
+        /// Step 13: DRN refuses to register the application.
+        RegistrationRefused => Refusal "registration_refused" at [13],
+    }
+}
+
 /// Why a step stopped.
 enum Halt {
-    Counter(Text, serde_json::Value),
+    Counter(Exit, Text, serde_json::Value),
     Retry(Text, serde_json::Value),
     Engine(EngineError),
 }
@@ -825,6 +878,15 @@ impl Engine {
         Ok(())
     }
 
+    /// The state duty for an ID card today, from the catalog's duty data (the Tax Code's
+    /// rate times the year's МРП, `catalog/duty/kz.toml`); `None` when the data lack it.
+    pub fn id_card_duty(&self) -> Option<u64> {
+        self.catalog
+            .duty
+            .as_ref()?
+            .duty(super::person_documents::ID_CARD, self.today())
+    }
+
     /// Whether `iin` may renew online today (the pilot's period and п. 7's window), asked
     /// of ГБД ФЛ.
     pub async fn renewal_eligibility(
@@ -833,7 +895,6 @@ impl Engine {
         iin: &Iin,
     ) -> Result<Eligibility, EngineError> {
         own(actor, iin)?;
-        let year = self.now().to_zoned(self.tz.clone()).year();
         let Some((_, until)) = self.pilot_in_force().await? else {
             return Ok(Eligibility {
                 available: false,
@@ -852,7 +913,7 @@ impl Engine {
                     message: Some(e.message()),
                     card_expires: None,
                     pilot_until: until,
-                    duty_tenge: drn_core::duty::id_card_duty(year),
+                    duty_tenge: self.id_card_duty(),
                 })
             }
             Err(_) => None,
@@ -863,7 +924,7 @@ impl Engine {
             message: (!ok).then(not_available_here),
             card_expires: expires,
             pilot_until: until,
-            duty_tenge: drn_core::duty::id_card_duty(year),
+            duty_tenge: self.id_card_duty(),
         })
     }
 
@@ -917,6 +978,7 @@ impl Engine {
             status: RenewalStatus::Retry,
             step: 1,
             reason: None,
+            outcome: None,
             checks: Vec::new(),
             application: None,
             talon: None,
@@ -931,12 +993,14 @@ impl Engine {
             view.reason = Some(not_online());
         } else if req.reason != "expiry" {
             view.status = RenewalStatus::ToCounter;
+            view.outcome = Some(Exit::NotExpiry);
             view.reason = Some(not_available_here());
         }
         let mut st = Stored {
             view,
             request: req,
             gbd: None,
+            annul_ground: None,
         };
         self.save_renewal(&mut st, true).await?;
         if st.view.status == RenewalStatus::Retry {
@@ -1060,6 +1124,47 @@ impl Engine {
         }
     }
 
+    /// Whether an earlier renewal of `iin` for the same ID card (`card`) was annulled at
+    /// step 17 because the officer needed further checks (п. 11): the seed gives a new
+    /// online application only after an annulment for a poor photo or signature.
+    async fn annulled_for_further_checks(
+        &self,
+        iin: &Iin,
+        card: &str,
+        except: &str,
+    ) -> Result<bool, EngineError> {
+        use drn_store::Row;
+        let rows = drn_store::query(
+            "SELECT id FROM online_renewals WHERE applicant_iin = $1 AND status = 'annulled' AND id <> $2",
+        )
+        .bind(iin.to_string())
+        .bind(except.to_string())
+        .fetch_all(self.db.reader())
+        .await?;
+        for r in &rows {
+            let st = self.load_renewal(&r.try_get::<String, _>(0)?).await?;
+            let same_card = st
+                .gbd
+                .as_ref()
+                .and_then(|g| g.id_card.as_ref())
+                .is_some_and(|c| c.number == card);
+            if same_card && st.annul_ground == Some(AnnulGround::FurtherChecks) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The id of the renewal that registered `app`, if any.
+    async fn renewal_id_of(&self, app: &ApplicationId) -> Result<Option<String>, EngineError> {
+        use drn_store::Row;
+        let row = drn_store::query("SELECT id FROM online_renewals WHERE application_id = $1")
+            .bind(app.as_str().to_string())
+            .fetch_optional(self.db.reader())
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
     /// A citizen's renewals, newest first.
     pub async fn renewals_of(&self, actor: &Actor, iin: &Iin) -> Result<Vec<Renewal>, EngineError> {
         own(actor, iin)?;
@@ -1126,8 +1231,11 @@ impl Engine {
                 self.execute(actor, &cmd, None).await?
             }
         };
-        if let Some(r) = self.renewal_of_application(&Actor::system(), app).await? {
-            let mut st = self.load_renewal(&r.id).await?;
+        if let Some(id) = self.renewal_id_of(app).await? {
+            let mut st = self.load_renewal(&id).await?;
+            if let Review::Annul { ground, .. } = review {
+                st.annul_ground = Some(*ground);
+            }
             self.settle(&mut st).await?;
         }
         Ok(out)
@@ -1144,9 +1252,10 @@ impl Engine {
                     self.record(st, n, CheckOutcome::Passed, detail);
                     st.view.step = n + 1;
                 }
-                Err(Halt::Counter(why, detail)) => {
-                    self.record(st, n, CheckOutcome::Failed, detail);
+                Err(Halt::Counter(exit, why, detail)) => {
+                    self.record(st, n, CheckOutcome::Failed, with_outcome(detail, exit));
                     st.view.status = RenewalStatus::ToCounter;
+                    st.view.outcome = Some(exit);
                     st.view.reason = Some(why);
                     return self.save_renewal(st, false).await;
                 }
@@ -1161,14 +1270,20 @@ impl Engine {
         }
         match self.after_checks(&setup, actor, st).await {
             Ok(()) => {}
-            Err(Halt::Counter(why, detail)) => {
+            Err(Halt::Counter(exit, why, detail)) => {
                 let n = st.view.step;
-                self.record(st, n, CheckOutcome::Failed, detail);
+                self.record(st, n, CheckOutcome::Failed, with_outcome(detail, exit));
+                st.view.outcome = Some(exit);
                 st.view.status = if n == 13 {
                     RenewalStatus::Refused
                 } else {
                     RenewalStatus::ToCounter
                 };
+                // An application step 13 registered ends with the session: it never stays
+                // in progress behind a session sent to the counter (issue 30 item 2).
+                if let Some(id) = st.view.application.clone() {
+                    self.end_with_session(&id, &why).await?;
+                }
                 st.view.reason = Some(why);
             }
             Err(Halt::Retry(why, detail)) => {
@@ -1183,6 +1298,22 @@ impl Engine {
             }
         }
         self.save_renewal(st, false).await
+    }
+
+    /// Annuls the application of a session that ended after step 13 registered it (by the
+    /// system, with the session's reason), when it is still open.
+    async fn end_with_session(&self, id: &ApplicationId, why: &Text) -> Result<(), EngineError> {
+        let app = self.load_app(id).await?;
+        if !matches!(app.status, Status::InProgress | Status::InTransit) {
+            return Ok(());
+        }
+        let cmd = Command::Annul {
+            application: app.id.clone(),
+            revision: app.revision,
+            reason: why.en.clone(),
+        };
+        self.execute(&Actor::system(), &cmd, None).await?;
+        Ok(())
     }
 
     fn record(&self, st: &mut Stored, step: u32, outcome: CheckOutcome, detail: serde_json::Value) {
@@ -1226,9 +1357,12 @@ impl Engine {
                 let since = snap.and_then(|s| s.opened_at);
                 let detail =
                     json!({ "system": port.code(), "error": e.kind(), "failing_since": since });
-                if snap.is_some_and(|s| failure_sends_to_counter(&s, now)) {
+                if outage_rule_applies(port)
+                    && snap.is_some_and(|s| failure_sends_to_counter(&s, now))
+                {
                     let n = port.name();
                     Err(Halt::Counter(
+                        Exit::Outage,
                         Text::new(
                             format!("«{}» 10 минуттан астам жұмыс істемейді. Өтінішті ХҚКО арқылы беріңіз.", n.kk),
                             format!("Технический сбой «{}» длится более 10 минут. Подайте заявление через ЦОН.", n.ru),
@@ -1241,10 +1375,12 @@ impl Engine {
                 }
             }
             Err(e @ RegistryError::NotFound { .. }) => Err(Halt::Counter(
+                Exit::SystemRejected,
                 to_counter(&e.message().kk, &e.message().ru, &e.message().en),
                 json!({ "system": port.code(), "error": e.kind() }),
             )),
             Err(e) => Err(Halt::Counter(
+                Exit::SystemRejected,
                 to_counter(&e.message().kk, &e.message().ru, &e.message().en),
                 json!({ "system": port.code(), "error": e.kind(), "detail": e.to_string() }),
             )),
@@ -1290,6 +1426,7 @@ impl Engine {
                         Ok(json!({ "consent": consent_id }))
                     }
                     drn_registries::Consent::Denied { reason } => Err(Halt::Counter(
+                        Exit::ConsentDenied,
                         to_counter(&reason.kk, &reason.ru, &reason.en),
                         json!({ "consent": "denied" }),
                     )),
@@ -1304,6 +1441,7 @@ impl Engine {
                     .await?;
                 if !c.registered {
                     return Err(Halt::Counter(
+                        Exit::PhoneNotInBmg,
                         to_counter(
                             "Телефон нөмірі азаматтардың мобильді базасында сіздің атыңызға тіркелмеген.",
                             "Номер телефона не зарегистрирован на вас в базе мобильных граждан.",
@@ -1324,6 +1462,7 @@ impl Engine {
                     .await?;
                 if !(id.liveness && id.identified) {
                     return Err(Halt::Counter(
+                        Exit::NotIdentified,
                         to_counter(
                             "Digital-ID арқылы тұлғаны сәйкестендіру мүмкін болмады.",
                             "Не удалось идентифицировать личность посредством Digital-ID.",
@@ -1344,6 +1483,7 @@ impl Engine {
                     .await?;
                 if c.capacity != LegalCapacity::Full {
                     return Err(Halt::Counter(
+                        Exit::Incapable,
                         to_counter(
                             "Әрекет қабілеттілігі туралы мәліметтер онлайн ресімдеуге мүмкіндік бермейді.",
                             "Сведения о дееспособности не позволяют оформление в онлайн формате.",
@@ -1356,12 +1496,16 @@ impl Engine {
             }
             5 => {
                 let p = self.gbd(setup, st).await?;
-                let since = p.id_card.as_ref().map(|c| c.issued).unwrap_or(p.birth_date);
+                // п. 3 step 5: «Проверка у Услугополучателя наличия перемены фамилии, имени,
+                // отчества (при его наличии), даты рождения, национальности в ИС ЗАГС»: the
+                // seed sets no period, so every change ИС ЗАГС holds counts (from birth),
+                // not only those since the current card was issued (issue 30 item 5).
                 let changes = self
-                    .port(setup, Port::Zags, r.zags.changes_since(iin, since))
+                    .port(setup, Port::Zags, r.zags.changes_since(iin, p.birth_date))
                     .await?;
                 if !changes.is_empty() {
                     return Err(Halt::Counter(
+                        Exit::CivilStatusChange,
                         to_counter(
                             "АХАЖ АЖ-да тегінің, атының, әкесінің атының, туған күнінің немесе ұлтының ауысуы бар.",
                             "В ИС ЗАГС есть перемена фамилии, имени, отчества, даты рождения или национальности.",
@@ -1371,19 +1515,26 @@ impl Engine {
                     ));
                 }
                 let place = match r.zags.place_of_birth(iin).await {
-                    Ok(pl) => pl,
-                    Err(RegistryError::NotFound { .. }) => historical_place(&p),
-                    Err(e) => {
+                    Ok(pl) => Some(pl),
+                    Err(RegistryError::NotFound { .. }) => self.historical_place(&iin).await?,
+                    Err(e) => Some(
                         self.port::<PlaceOfBirth>(
                             setup,
                             Port::Zags,
                             Box::pin(async move { Err(e) }),
                         )
-                        .await?
-                    }
+                        .await?,
+                    ),
                 };
-                let detail = json!({ "changes": 0, "place_of_birth": place.country, "source": place.source });
-                st.view.place_of_birth = Some(place);
+                // Neither record: the place stays empty for the regional directorate's input
+                // control (п. 5 4): «принять во внимание невозможность автоматического
+                // внесения сведений о месте рождения»).
+                let detail = json!({
+                    "changes": 0,
+                    "place_of_birth": place.as_ref().map(|p| p.country.clone()),
+                    "source": place.as_ref().map(|p| p.source),
+                });
+                st.view.place_of_birth = place;
                 Ok(detail)
             }
             6 => {
@@ -1391,6 +1542,7 @@ impl Engine {
                 match p.registration {
                     Some(reg) => Ok(json!({ "region": reg.region })),
                     None => Err(Halt::Counter(
+                        Exit::NoRegistration,
                         to_counter(
                             "Тұрғылықты жері бойынша тұрақты тіркеу жоқ.",
                             "Отсутствует постоянная регистрация по месту жительства.",
@@ -1402,11 +1554,24 @@ impl Engine {
             }
             7 => {
                 let p = self.gbd(setup, st).await?;
+                if let Some(card) = &p.id_card {
+                    if self
+                        .annulled_for_further_checks(&iin, &card.number, &st.view.id)
+                        .await?
+                    {
+                        return Err(Halt::Counter(
+                            Exit::ReapplyAfterFurtherChecks,
+                            further_checks_text(),
+                            json!({ "card": card.number, "annulled_before": "further_checks" }),
+                        ));
+                    }
+                }
                 match p.id_card {
                     Some(c) if in_window(today, c.expires) => Ok(json!({
                         "expires": c.expires, "days": days_to_expiry(today, c.expires)
                     })),
                     c => Err(Halt::Counter(
+                        Exit::OutOfWindow,
                         not_available_here(),
                         json!({ "expires": c.as_ref().map(|c| c.expires),
                                 "days": c.map(|c| days_to_expiry(today, c.expires)) }),
@@ -1422,6 +1587,7 @@ impl Engine {
                         Ok(json!({ "unit": u.id, "phone": "ok" }))
                     }
                     _ => Err(Halt::Counter(
+                        Exit::FieldsInvalid,
                         to_counter(
                             "Өтініш жолдары дұрыс толтырылмаған (тіркеу пункті немесе телефон).",
                             "Поля заявления заполнены неверно (регистрационный пункт или телефон).",
@@ -1435,6 +1601,7 @@ impl Engine {
                 let sig = b64("signature_sample", &st.request.signature_sample)?;
                 if photo.is_empty() {
                     return Err(Halt::Counter(
+                        Exit::AttachmentsInvalid,
                         to_counter(
                             "Фото бекітілмеген.",
                             "Фото не прикреплено.",
@@ -1448,6 +1615,7 @@ impl Engine {
                         Ok(json!({ "photo_bytes": photo.len(), "signature_bytes": sig.len() }))
                     }
                     Err(issues) => Err(Halt::Counter(
+                        Exit::AttachmentsInvalid,
                         to_counter(
                             &issues[0].message.kk,
                             &issues[0].message.ru,
@@ -1468,6 +1636,7 @@ impl Engine {
                             .join(" ")
                     };
                     Err(Halt::Counter(
+                        Exit::PhotoRequirements,
                         to_counter(&join(|t| &t.kk), &join(|t| &t.ru), &join(|t| &t.en)),
                         json!({ "issues": issues }),
                     ))
@@ -1483,6 +1652,7 @@ impl Engine {
                     .await?;
                 if !m.matched {
                     return Err(Halt::Counter(
+                        Exit::PhotoMismatch,
                         to_counter(
                             "Фото ЖТ МДҚ-дағы фотосуретке сәйкес келмейді.",
                             "Фото не соответствует фотоизображению в ГБД ФЛ.",
@@ -1549,6 +1719,7 @@ impl Engine {
                     }
                     Ok(_) => {
                         return Err(Halt::Counter(
+                            Exit::RegistrationRefused,
                             refused_text(),
                             json!({ "registered": false }),
                         ))
@@ -1565,6 +1736,7 @@ impl Engine {
                     }
                     Err(e) => {
                         return Err(Halt::Counter(
+                            Exit::RegistrationRefused,
                             refused_text(),
                             json!({ "registered": false, "error": e.code(), "detail": e.to_string() }),
                         ))
@@ -1596,8 +1768,9 @@ impl Engine {
                         .await?;
                     let exempt = statuses.iter().find(|s| exempts(s)).map(|s| s.code.clone());
                     let year = self.now().to_zoned(self.tz.clone()).year();
-                    let mrp = drn_core::duty::mrp(year).unwrap_or(0);
-                    let amount = drn_core::duty::id_card_duty(year).unwrap_or(0);
+                    let table = self.catalog.duty.as_ref();
+                    let mrp = table.and_then(|t| t.mrp(year)).unwrap_or(0);
+                    let amount = self.id_card_duty().unwrap_or(0);
                     st.view.duty = Some(Duty {
                         year,
                         mrp,
@@ -1646,8 +1819,8 @@ impl Engine {
                                             iin: st.view.applicant,
                                             amount_tenge: duty.amount_tenge,
                                             purpose: format!(
-                                                "S1E state duty, 0.2 МРП of {}",
-                                                duty.year
+                                                "S1E state duty for an ID card ({} ₸, МРП of {} {} ₸)",
+                                                duty.amount_tenge, duty.year, duty.mrp
                                             ),
                                             reference: format!("s1e:{}", st.view.id),
                                         }),
@@ -1723,11 +1896,17 @@ impl Engine {
         st.view.status = status;
         st.view.step = app.step;
         if status == RenewalStatus::Annulled {
+            // п. 11: «В случае аннулировании заявки, по причине некачественного
+            // фотоизображения или подписи, услугополучатель может оформить новую заявку, при
+            // этом повторно оплачивает государственную пошлину. Ранее оплаченная
+            // государственная пошлина возвращается»: the refund (and the new paid
+            // application) only on that ground (issue 30 item 3).
+            let photo = st.annul_ground == Some(AnnulGround::PhotoOrSignature);
             let inv = st
                 .view
                 .duty
                 .as_ref()
-                .filter(|d| d.status == "paid")
+                .filter(|d| photo && d.status == "paid")
                 .and_then(|d| d.invoice.clone());
             if let Some(inv) = inv {
                 let setup = self.online_renewal()?;
@@ -1751,11 +1930,15 @@ impl Engine {
                 }
             }
             if st.view.reason.is_none() {
-                st.view.reason = Some(Text::new(
-                    "Өтінім жойылды. Жаңа өтінім ресімдеп, бажды қайта төлей аласыз; бұрын төленген баж қайтарылады.",
-                    "Заявка аннулирована. Вы можете оформить новую заявку и повторно оплатить пошлину; ранее оплаченная пошлина возвращается.",
-                    "The application was annulled. You may apply again and pay the duty again; the duty paid earlier is refunded.",
-                ));
+                st.view.reason = Some(if photo {
+                    Text::new(
+                        "Өтінім сапасыз фотосурет немесе қолтаңба себебінен жойылды. Жаңа өтінім ресімдеп, бажды қайта төлей аласыз; бұрын төленген баж қайтарылады.",
+                        "Заявка аннулирована по причине некачественного фотоизображения или подписи. Вы можете оформить новую заявку и повторно оплатить пошлину; ранее оплаченная пошлина возвращается.",
+                        "The application was annulled because of a poor-quality photo or signature. You may apply again and pay the duty again; the duty paid earlier is refunded.",
+                    )
+                } else {
+                    further_checks_text()
+                });
                 changed = true;
             }
         }
@@ -1825,6 +2008,24 @@ impl Engine {
         Ok(st)
     }
 
+    /// п. 5 4): where ИС ЗАГС has no record, the place of birth is the historical one
+    /// «хранящуюся в базе данных документированного населения»: the place of birth DRN's
+    /// record of the person holds (never the citizenship, issue 30 item 1). `None` when the
+    /// record holds none.
+    async fn historical_place(&self, iin: &Iin) -> Result<Option<PlaceOfBirth>, Halt> {
+        let row = drn_store::query("SELECT data_json FROM persons WHERE iin = $1")
+            .bind(iin.to_string())
+            .fetch_optional(self.db.reader())
+            .await
+            .map_err(EngineError::from)?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        use drn_store::Row;
+        let data = rows::json(&r.try_get::<String, _>(0).map_err(EngineError::from)?)?;
+        Ok(recorded_place_of_birth(&data))
+    }
+
     async fn load_app(&self, id: &ApplicationId) -> Result<Application, EngineError> {
         let mut c = self.db.reader().acquire().await?;
         rows::load_application(&mut *c, id).await
@@ -1833,6 +2034,18 @@ impl Engine {
     async fn load_unit(&self, id: &UnitId) -> Option<Unit> {
         self.units().await.ok()?.into_iter().find(|u| &u.id == id)
     }
+}
+
+/// п. 12 names the systems whose failure for more than 10 minutes sends the citizen to a
+/// ЦОН: «по причинам, связанным с работой систем ПЭП, мобильных приложений, БМГ,
+/// биометрической идентификации». Of the ports the session calls these are БМГ and
+/// Digital-ID (biometric identification, п. 2 9)); the portal and the mobile applications
+/// are the session itself. A failure of any other system (ГБД ФЛ, the consent service,
+/// the legal-capacity record, ИС ЗАГС, АИС СИК, the payments) keeps the session waiting
+/// at its step to be retried: ASSUMPTION (the seed states no outcome for them; the
+/// catalog's `outage_other_system` branch, issue 30 item 2).
+pub fn outage_rule_applies(port: Port) -> bool {
+    matches!(port, Port::Bmg | Port::DigitalId)
 }
 
 fn app_iin(app: &Application) -> Result<Iin, Halt> {
@@ -1845,6 +2058,26 @@ fn exempts(s: &drn_registries::SocialStatus) -> bool {
     s.exempts_state_duty
 }
 
+/// п. 11: annulled because the УМС ДП officer needs further checks. The seed gives the new
+/// online application and the refund only for a poor photo or signature, so neither is
+/// offered here: the citizen applies at a ЦОН (the step 7 branch
+/// `reapply_after_further_checks`).
+pub fn further_checks_text() -> Text {
+    Text::new(
+        "Өтінім жойылды: ПД КҚБ қызметкеріне қосымша тексеру әрекеттерін жүргізу қажет. Төленген баж онлайн қайтарылмайды (пилоттық жоба оны тек сапасыз фотосурет немесе қолтаңба себебінен жойылғанда қайтарады). Өтінішті ХҚКО арқылы беріңіз.",
+        "Заявка аннулирована: сотруднику УМС ДП необходимо проведение дополнительных проверочных действий. Оплаченная пошлина онлайн не возвращается (пилотный проект предусматривает возврат только при аннулировании по причине некачественного фотоизображения или подписи). Подайте заявление через ЦОН.",
+        "The application was annulled: the migration directorate's officer needs further checks. The duty paid is not refunded online (the pilot gives the refund only for an annulment because of a poor-quality photo or signature). Please apply at a ЦОН counter.",
+    )
+}
+
+/// A failed check's detail with the outcome (the catalog branch) it ended in.
+fn with_outcome(mut detail: serde_json::Value, exit: Exit) -> serde_json::Value {
+    if let Some(o) = detail.as_object_mut() {
+        o.insert("outcome".into(), json!(exit.branch_id()));
+    }
+    detail
+}
+
 fn refused_text() -> Text {
     to_counter(
         "Өтінім ХҚТ ТП ҚБҚ-да тіркелмеді.",
@@ -1853,22 +2086,34 @@ fn refused_text() -> Text {
     )
 }
 
-/// п. 5 4): without a ЗАГС record, the historical record: the country of citizenship
-/// (the blank prints the country only).
-fn historical_place(p: &GbdPerson) -> PlaceOfBirth {
-    let mut k = drn_registries::sandbox::kazakhstan();
-    if p.citizenship != "KZ" {
-        k.country = p.citizenship.clone();
-        k.country_name = Text::new(
-            p.citizenship.clone(),
-            p.citizenship.clone(),
-            p.citizenship.clone(),
-        );
+/// The place of birth a DRN person's record holds (`data.place_of_birth`: an object with
+/// `country` and optionally `country_name` {kk, ru, en}, `region`, `locality`; or just the
+/// country's code), as the historical record of п. 5 4).
+pub fn recorded_place_of_birth(data: &serde_json::Value) -> Option<PlaceOfBirth> {
+    let v = data.get("place_of_birth")?;
+    let (country, name, region, locality) = match v {
+        serde_json::Value::String(c) => (c.clone(), None, None, None),
+        serde_json::Value::Object(o) => (
+            o.get("country")?.as_str()?.to_string(),
+            o.get("country_name")
+                .and_then(|n| serde_json::from_value::<Text>(n.clone()).ok()),
+            o.get("region").and_then(|x| x.as_str()).map(String::from),
+            o.get("locality").and_then(|x| x.as_str()).map(String::from),
+        ),
+        _ => return None,
+    };
+    let country = country.trim().to_uppercase();
+    if country.is_empty() {
+        return None;
     }
-    k.region = None;
-    k.locality = None;
-    k.source = PlaceSource::Historical;
-    k
+    let country_name = name.unwrap_or_else(|| Text::new(&country, &country, &country));
+    Some(PlaceOfBirth {
+        country,
+        country_name,
+        region,
+        locality,
+        source: PlaceSource::Historical,
+    })
 }
 
 fn status_of(app: &Application) -> RenewalStatus {
@@ -1912,6 +2157,7 @@ fn check_request_signature(
 ) -> Result<serde_json::Value, Halt> {
     let fail = |why: &str, detail: serde_json::Value| {
         Halt::Counter(
+            Exit::SignatureInvalid,
             to_counter(
                 &format!("Сұрау салуға ЭЦҚ-мен қол қою тексерілмеді ({why})."),
                 &format!("Подпись запроса ЭЦП не прошла проверку ({why})."),
