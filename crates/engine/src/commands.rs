@@ -464,6 +464,11 @@ impl Engine {
         if actor.role == Role::System {
             return Ok(());
         }
+        // An application the actor may not read is not found, as for a read (issue 31
+        // item 11): a write tells no more of it than a read does.
+        if !self.may_see(c, actor, app).await? {
+            return Err(EngineError::not_found("application", app.id.as_str()));
+        }
         if want == Role::Citizen {
             return match &actor.iin {
                 Some(i) if i.to_string() == app.applicant => Ok(()),
