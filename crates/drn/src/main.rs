@@ -381,8 +381,10 @@ async fn audit_verify(
             (drn_engine::audit::verify(&db).await?, None)
         }
         Some(anchors) => {
-            let ca = std::fs::read(ca).map_err(|e| CliError::Msg(format!("{}: {e}", ca.display())))?;
-            let engine = open_engine(dir, url, std::sync::Arc::new(drn_engine::SystemClock)).await?;
+            let ca =
+                std::fs::read(ca).map_err(|e| CliError::Msg(format!("{}: {e}", ca.display())))?;
+            let engine =
+                open_engine(dir, url, std::sync::Arc::new(drn_engine::SystemClock)).await?;
             let (v, n) = drn_server::anchor::verify_with_anchors(&engine, anchors, &ca)
                 .await
                 .map_err(|e| CliError::Msg(format!("audit anchors: {e}")))?;

@@ -70,10 +70,7 @@ pub async fn anchor_now(st: &AppState) -> Result<Option<SignedHead>, AnchorError
         path: dir.clone(),
         reason: e.to_string(),
     })?;
-    let p7s = drn_docs::cms::sign_detached(
-        &json,
-        &[st.pki.authority(drn_docs::Authority::Mvd)],
-    )?;
+    let p7s = drn_docs::cms::sign_detached(&json, &[st.pki.authority(drn_docs::Authority::Mvd)])?;
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let name = format!("head-{seq:012}.json");
     // The signature first, the head last: a head file is always whole and signed.

@@ -238,7 +238,7 @@ pub struct CitizenVerify {
 
 /// Citizen sign-in, second factor: the one-time code. Sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/citizen/verify", tag = "auth", request_body = CitizenVerify,
-    responses((status = 200, body = SessionInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SessionInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn citizen_verify(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
@@ -961,8 +961,12 @@ pub async fn audit_anchor(
     ctx.require(AUDITORS)?;
     match crate::anchor::anchor_now(&st).await {
         Ok(Some(head)) => {
-            st.audit_event(&ctx.actor.id, "audit_anchor", &format!("audit:{}", head.seq))
-                .await;
+            st.audit_event(
+                &ctx.actor.id,
+                "audit_anchor",
+                &format!("audit:{}", head.seq),
+            )
+            .await;
             Ok(Json(head))
         }
         Ok(None) => Err(ApiError::not_found(ctx.lang)),

@@ -2,12 +2,12 @@
 //! IIN, password and a one-time code to their phone, other state systems by a bearer token.
 //! Sessions are server-side rows keyed by the hash of the cookie's token.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use axum::body::Body;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::LazyLock;
 
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -511,10 +511,7 @@ fn is_local_path(b: &str) -> bool {
             None => return false,
         }
     }
-    let first = text[1..]
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or_default();
+    let first = text[1..].split(['/', '?', '#']).next().unwrap_or_default();
     LOCAL_PREFIXES.contains(&first)
 }
 

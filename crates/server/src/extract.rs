@@ -26,16 +26,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Err(e) => return Err(ApiError::bad_input(lang, None, &e.body_text())),
         };
         whole_numbers_as_integers(&mut v);
-        serde_path_to_error::deserialize(v)
-            .map(Body)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                match path.as_str() {
-                    "." => ApiError::bad_input(lang, None, &inner.to_string()),
-                    p => ApiError::bad_input(lang, Some(p), &format!("{p}: {inner}")),
-                }
-            })
+        serde_path_to_error::deserialize(v).map(Body).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match path.as_str() {
+                "." => ApiError::bad_input(lang, None, &inner.to_string()),
+                p => ApiError::bad_input(lang, Some(p), &format!("{p}: {inner}")),
+            }
+        })
     }
 }
 

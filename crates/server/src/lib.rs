@@ -213,9 +213,15 @@ fn document_common_statuses(doc: &mut utoipa::openapi::OpenApi) {
                     .entry(code.to_string())
                     .or_insert_with(|| error(what).into());
             };
-            add("403", "Refused: the role, the CSRF token, or a request from another site");
+            add(
+                "403",
+                "Refused: the role, the CSRF token, or a request from another site",
+            );
             add("422", "The input is refused by the rules");
-            add("503", "The storage failed: no change is accepted (`storage_fault`)");
+            add(
+                "503",
+                "The storage failed: no change is accepted (`storage_fault`)",
+            );
             if op.request_body.is_some() {
                 add("400", "The body is not what the operation takes");
                 add("413", "The body is over the limit");

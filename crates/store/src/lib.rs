@@ -331,9 +331,11 @@ impl Db {
         }
         let probe = async {
             let mut tx = self.write.begin().await?;
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 'start-up probe')")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 'start-up probe')",
+            )
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM schema_migrations WHERE version = -1")
                 .execute(&mut *tx)
                 .await?;

@@ -225,7 +225,6 @@ impl Engine {
         Ok(())
     }
 
-
     /// The journal entry of an issued result: the one written when the journal's step was
     /// done (S2, S8, S9), or a new one now.
     #[allow(clippy::too_many_arguments)]

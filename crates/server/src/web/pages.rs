@@ -144,7 +144,11 @@ pub async fn set_lang(
         format!(
             "{}={code}; Path=/; SameSite=Strict; Max-Age=31536000{}",
             auth::LANG_COOKIE,
-            if st.config.secure_cookies { "; Secure" } else { "" }
+            if st.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
         ),
     )
 }

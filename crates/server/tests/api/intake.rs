@@ -35,7 +35,10 @@ async fn undo_an_intake(url: &str) {
     let (s, v) = other_counter.post(&annul, body.clone()).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     let read = other_counter
-        .get(&format!("/api/v1/applications/{}", a["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/applications/{}",
+            a["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!((read.0, &read.1["error"]["code"]), (s, &v["error"]["code"]));
     for c in [&region, &citizen] {

@@ -72,7 +72,10 @@ async fn parallel_guesses(url: &str) {
     assert_eq!(r.status(), 429, "the address is locked");
 }
 
-on_both!(parallel_guesses_get_no_more_than_the_limit, parallel_guesses);
+on_both!(
+    parallel_guesses_get_no_more_than_the_limit,
+    parallel_guesses
+);
 
 /// Item 4: a wrong password for an unknown user takes as long as for a known one (both
 /// run argon2): before, 6 ms against 46 ms.
@@ -160,7 +163,10 @@ async fn one_time_codes(url: &str) {
     assert_eq!(ask().await.unwrap().status(), 200);
 }
 
-on_both!(one_time_codes_are_limited_and_wrong_ones_lock, one_time_codes);
+on_both!(
+    one_time_codes_are_limited_and_wrong_ones_lock,
+    one_time_codes
+);
 
 /// Item 2: a regional supervisor reads the journals of their region only (API and
 /// page), and every read of a journal's personal data is audited against the person.
@@ -182,24 +188,31 @@ async fn journal_scope(url: &str) {
         .unwrap();
     }
     let sup = app.login("supervisor.astana").await;
-    let (s, v) = sup
-        .get("/api/v1/journals/temporary_id?unit=D75-1")
-        .await;
+    let (s, v) = sup.get("/api/v1/journals/temporary_id?unit=D75-1").await;
     assert_eq!(s, 403, "another region's journal: {v}");
     let (s, v) = sup.get("/api/v1/journals/temporary_id").await;
     assert_eq!(s, 200, "{v}");
     let text = v.to_string();
-    assert!(text.contains(&astana_iin) && !text.contains(&almaty_iin), "{v}");
+    assert!(
+        text.contains(&astana_iin) && !text.contains(&almaty_iin),
+        "{v}"
+    );
     let html = sup
         .http
-        .get(format!("{}/ws/journals?journal=temporary_id&unit=D75-1", app.base))
+        .get(format!(
+            "{}/ws/journals?journal=temporary_id&unit=D75-1",
+            app.base
+        ))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(!html.contains(&almaty_iin), "the page shows another region's entry");
+    assert!(
+        !html.contains(&almaty_iin),
+        "the page shows another region's entry"
+    );
 
     // The centre reads both: the Almaty citizen sees the read.
     let centre = app.login("centre").await;
@@ -219,7 +232,10 @@ async fn journal_scope(url: &str) {
     );
 }
 
-on_both!(journals_follow_the_unit_scope_and_are_audited, journal_scope);
+on_both!(
+    journals_follow_the_unit_scope_and_are_audited,
+    journal_scope
+);
 
 impl App {
     fn clock_now_us(&self) -> i64 {
@@ -310,7 +326,10 @@ async fn a_cross_site_sign_in_is_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "cross_site");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "cross_site"
+    );
 }
 
 /// The server's router over `app`'s state with `config` changed, for requests made
@@ -344,18 +363,19 @@ async fn headers_behind_tls_and_the_sandbox_from_loopback_only() {
         .oneshot(from("127.0.0.1:5000", axum::http::Request::get("/healthz")))
         .await
         .unwrap();
-    assert!(
-        r.headers()["strict-transport-security"]
-            .to_str()
-            .unwrap()
-            .contains("max-age="),
-    );
+    assert!(r.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="),);
     let r = tls
         .oneshot(from("127.0.0.1:5000", axum::http::Request::get("/lang/kk")))
         .await
         .unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.contains("drn_lang=kk") && cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("drn_lang=kk") && cookie.contains("Secure"),
+        "{cookie}"
+    );
     let plain = router_with(&app, |_| {});
     let r = plain
         .clone()
@@ -538,7 +558,10 @@ async fn anchored_chain(url: &str) {
             }
         }
         let alone = engine.verify_audit().await.unwrap();
-        assert_eq!(alone.broken_at, None, "{rewrite}: the chain alone looks whole");
+        assert_eq!(
+            alone.broken_at, None,
+            "{rewrite}: the chain alone looks whole"
+        );
         let (v, _) = drn_server::anchor::verify_with_anchors(engine, &dir, &ca)
             .await
             .unwrap();
@@ -546,14 +569,21 @@ async fn anchored_chain(url: &str) {
         // A head whose signature does not match is refused, not believed.
         let file = dir.join(format!("head-{seq:012}.json"));
         let text = std::fs::read_to_string(&file).unwrap();
-        std::fs::write(&file, text.replace(&format!("\"seq\": {seq}"), "\"seq\": 1")).unwrap();
+        std::fs::write(
+            &file,
+            text.replace(&format!("\"seq\": {seq}"), "\"seq\": 1"),
+        )
+        .unwrap();
         assert!(drn_server::anchor::verify_with_anchors(engine, &dir, &ca)
             .await
             .is_err());
     }
 }
 
-on_both!(the_audit_chain_is_anchored_outside_the_database, anchored_chain);
+on_both!(
+    the_audit_chain_is_anchored_outside_the_database,
+    anchored_chain
+);
 
 /// Item 6: a storage fault whose marker could not be written (a full disk) is found at
 /// the next start; sign-in then answers 503 `storage_fault`, not 500, and `/readyz` 503.
