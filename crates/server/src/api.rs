@@ -56,6 +56,26 @@ async fn run(
 
 // ---------------------------------------------------------------- sign-in
 
+/// An IIN given by the caller: 400 when it is not 12 digits (what the OpenAPI document
+/// says), 422 when it is but its check digit or date is wrong (the rule the document
+/// cannot state).
+fn parse_iin(lang: Lang, s: &str) -> Result<Iin, ApiError> {
+    Iin::parse(s).map_err(|e| {
+        let twelve_digits = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+        let e = ApiError::bad_input(lang, Some("iin"), &e.to_string());
+        if twelve_digits {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.code().to_string(),
+                e.message(lang),
+                Some("iin"),
+            )
+        } else {
+            e
+        }
+    })
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -143,6 +163,7 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Result<Response, Ap
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CitizenLogin {
+    #[schema(pattern = "^[0-9]{12}$", example = "871008401427")]
     pub iin: String,
     pub password: String,
 }
@@ -177,8 +198,7 @@ pub async fn citizen_first_factor(
     iin: &str,
     password: &str,
 ) -> Result<OtpChallenge, ApiError> {
-    let iin =
-        Iin::parse(iin).map_err(|e| ApiError::bad_input(lang, Some("iin"), &e.to_string()))?;
+    let iin = parse_iin(lang, iin)?;
     let key = format!("citizen:{iin}");
     let attempt = auth::Attempt::reserve(st, lang, &key, addr).await?;
     let row = st.engine.citizen_account(&iin.to_string()).await?;
@@ -548,6 +568,8 @@ pub async fn complete(
 pub struct ReasonRequest {
     pub revision: i64,
     /// The motivated reason.
+    /// At most 1000 characters (it is printed whole on the refusal's document).
+    #[schema(max_length = 1000)]
     pub reason: String,
 }
 
@@ -605,6 +627,8 @@ pub async fn annul(
 pub struct ReturnRequest {
     pub revision: i64,
     pub to_step: u32,
+    /// At most 1000 characters (it is printed whole on the refusal's document).
+    #[schema(max_length = 1000)]
     pub reason: String,
 }
 
@@ -896,8 +920,8 @@ pub async fn receive_registry(
 // ---------------------------------------------------------------- persons and audit
 
 /// A person's record (audited read).
-#[utoipa::path(get, path = "/api/v1/persons/{iin}", tag = "persons", params(("iin" = String, Path, example = "871008401427")),
-    responses((status = 200, body = Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/persons/{iin}", tag = "persons", params(("iin" = String, Path, pattern = "^[0-9]{12}$", example = "871008401427")),
+    responses((status = 200, body = Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn person(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -910,8 +934,7 @@ pub async fn person(
         Role::CentralOfficer,
         Role::Citizen,
     ])?;
-    let iin =
-        Iin::parse(&iin).map_err(|e| ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()))?;
+    let iin = parse_iin(ctx.lang, &iin)?;
     Ok(Json(
         st.engine.person(&ctx.actor, &iin, "api:person").await?,
     ))
@@ -1045,7 +1068,8 @@ pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AddressQuery {
-    /// Words of the address ("Абая 12 кв. 5") or a code (РКА) prefix.
+    /// Words of the address ("Абая 12 кв. 5") or a code (РКА) prefix: 2 to 200 characters.
+    #[param(min_length = 2, max_length = 200)]
     pub q: Option<String>,
     pub limit: Option<i64>,
 }
