@@ -186,6 +186,18 @@ enum AuditCmd {
         #[arg(long, default_value = "data/pki/ca.pem")]
         ca: PathBuf,
     },
+    /// Sign the chain's head now into the anchors directory (as the server does every few
+    /// minutes).
+    Anchor {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        /// The data directory (its PKI signs).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Default DATA/audit-anchors.
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -344,6 +356,9 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Cmd::Audit {
             cmd: AuditCmd::Verify { db, anchors, ca },
         } => runtime()?.block_on(audit_verify(&dir, &db, anchors.as_deref(), &ca)),
+        Cmd::Audit {
+            cmd: AuditCmd::Anchor { db, data, anchors },
+        } => runtime()?.block_on(audit_anchor(&dir, &db, &data, anchors)),
         Cmd::Demo {
             cmd:
                 DemoCmd::Seed {
@@ -365,6 +380,40 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 _ => catalog(cmd, &cat, None),
             }
         }
+    }
+}
+
+/// `drn audit anchor`: signs the chain's head now.
+async fn audit_anchor(
+    dir: &std::path::Path,
+    url: &str,
+    data: &std::path::Path,
+    anchors: Option<PathBuf>,
+) -> Result<ExitCode, CliError> {
+    let pki = drn_docs::Pki::open_or_create(&data.join("pki"))
+        .map_err(|e| CliError::Msg(format!("PKI: {e}")))?;
+    let engine = open_engine(dir, url, std::sync::Arc::new(drn_engine::SystemClock)).await?;
+    let anchors = anchors.unwrap_or_else(|| data.join("audit-anchors"));
+    let state = drn_server::AppState {
+        engine,
+        config: drn_server::Config {
+            audit_anchors: Some(anchors.clone()),
+            ..Default::default()
+        },
+        pki: std::sync::Arc::new(pki),
+    };
+    match drn_server::anchor::anchor_now(&state).await {
+        Ok(Some(head)) => {
+            println!(
+                "signed head {} ({}) in {}",
+                head.seq,
+                head.hash,
+                anchors.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(None) => Err(CliError::Msg("the audit log is empty: nothing to sign".into())),
+        Err(e) => Err(CliError::Msg(format!("audit anchor: {e}"))),
     }
 }
 

@@ -115,6 +115,12 @@ fn is_denial(e: &EngineError) -> bool {
             | EngineError::Conflict { .. }
             | EngineError::WrongStep { .. }
             | EngineError::Closed { .. }
+            // An application the actor may not read answers not found (issue 31 item
+            // 11), and the attempt is a denial all the same.
+            | EngineError::NotFound {
+                what: "application",
+                ..
+            }
     )
 }
 
