@@ -412,7 +412,9 @@ async fn audit_anchor(
             );
             Ok(ExitCode::SUCCESS)
         }
-        Ok(None) => Err(CliError::Msg("the audit log is empty: nothing to sign".into())),
+        Ok(None) => Err(CliError::Msg(
+            "the audit log is empty: nothing to sign".into(),
+        )),
         Err(e) => Err(CliError::Msg(format!("audit anchor: {e}"))),
     }
 }

@@ -327,15 +327,42 @@ fn audit_heads_are_signed_and_checked() {
     let anchors = anchors.to_str().unwrap();
     let ca = format!("{data}/pki/ca.pem");
     let (code, _, err) = drn(&[
-        "simulate", "--days", "1", "--per-day", "5", "--db", &db, "--data", data, "--json",
+        "simulate",
+        "--days",
+        "1",
+        "--per-day",
+        "5",
+        "--db",
+        &db,
+        "--data",
+        data,
+        "--json",
     ]);
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = drn(&[
-        "audit", "anchor", "--db", &db, "--data", data, "--anchors", anchors,
+        "audit",
+        "anchor",
+        "--db",
+        &db,
+        "--data",
+        data,
+        "--anchors",
+        anchors,
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("signed head "), "{out}");
-    let verify = || drn(&["audit", "verify", "--db", &db, "--anchors", anchors, "--ca", &ca]);
+    let verify = || {
+        drn(&[
+            "audit",
+            "verify",
+            "--db",
+            &db,
+            "--anchors",
+            anchors,
+            "--ca",
+            &ca,
+        ])
+    };
     let (code, out, err) = verify();
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("extending all 1 signed heads"), "{out}");

@@ -56,24 +56,10 @@ async fn run(
 
 // ---------------------------------------------------------------- sign-in
 
-/// An IIN given by the caller: 400 when it is not 12 digits (what the OpenAPI document
-/// says), 422 when it is but its check digit or date is wrong (the rule the document
-/// cannot state).
+/// An IIN given by the caller: 422 when it is not one (not 12 digits, or its check digit
+/// or date is wrong).
 fn parse_iin(lang: Lang, s: &str) -> Result<Iin, ApiError> {
-    Iin::parse(s).map_err(|e| {
-        let twelve_digits = s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
-        let e = ApiError::bad_input(lang, Some("iin"), &e.to_string());
-        if twelve_digits {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e.code().to_string(),
-                e.message(lang),
-                Some("iin"),
-            )
-        } else {
-            e
-        }
-    })
+    Iin::parse(s).map_err(|e| ApiError::invalid_value(lang, Some("iin"), &e.to_string()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -423,11 +409,10 @@ pub async fn catalog_plan(
     QueryOf(q): QueryOf<PlanQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let urgency = Urgency::parse(q.urgency.as_deref().unwrap_or("general"))
-        .map_err(|e| ApiError::bad_input(lang, Some("urgency"), &e.to_string()))?;
-    let accepted: jiff::Timestamp = q
-        .accepted
-        .parse()
-        .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("accepted"), &e.to_string()))?;
+        .map_err(|e| ApiError::invalid_value(lang, Some("urgency"), &e.to_string()))?;
+    let accepted: jiff::Timestamp = q.accepted.parse().map_err(|e: jiff::Error| {
+        ApiError::invalid_value(lang, Some("accepted"), &e.to_string())
+    })?;
     let hours = drn_core::WorkingHours::default();
     let d = drn_core::Deadlines {
         calendar: &st.engine.calendar,
@@ -468,12 +453,12 @@ pub async fn calendar(
     let from: jiff::civil::Date = q
         .from
         .parse()
-        .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("from"), &e.to_string()))?;
+        .map_err(|e: jiff::Error| ApiError::invalid_value(lang, Some("from"), &e.to_string()))?;
     let to: jiff::civil::Date =
         q.to.parse()
-            .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("to"), &e.to_string()))?;
+            .map_err(|e: jiff::Error| ApiError::invalid_value(lang, Some("to"), &e.to_string()))?;
     if to < from || (to - from).get_days() > 400 {
-        return Err(ApiError::bad_input(
+        return Err(ApiError::invalid_value(
             lang,
             Some("to"),
             "from <= to, at most 400 days",

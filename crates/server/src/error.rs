@@ -275,6 +275,16 @@ impl ApiError {
         }
     }
 
+    /// A value the operation cannot take: JSON that does not fit the operation's body, a
+    /// parameter its rules refuse (422; a body that is not JSON at all is 400).
+    pub fn invalid_value(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
+        let mut e = ApiError::bad_input(lang, field, detail);
+        if let ApiError::Http { status, .. } = &mut e {
+            *status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        e
+    }
+
     pub fn not_found(lang: Lang) -> ApiError {
         ApiError::Http {
             status: StatusCode::NOT_FOUND,

@@ -184,8 +184,9 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
 /// Documents on each operation the statuses the server's layers answer before (or
 /// beside) its handler, in the one error shape (issue 31 item 10): for every request that
 /// changes something, 403 `cross_site` (another site's browser), 503 `storage_fault` (the
-/// storage failed) and 422 (the engine refuses the input); with a body, 400 and 413 (over
-/// the limit).
+/// storage failed) and 422 (JSON that is not what the operation takes, or input the rules
+/// refuse); with a body, 400 (not JSON) and 413 (over the limit); for a read with
+/// parameters, 422.
 fn document_common_statuses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let error = |what: &str| {
@@ -200,6 +201,16 @@ fn document_common_statuses(doc: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     for item in doc.paths.paths.values_mut() {
+        // A read whose parameters the rules refuse (an id of no known shape, a date that
+        // is none): 422.
+        if let Some(op) = item.get.as_mut() {
+            if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                op.responses
+                    .responses
+                    .entry("422".to_string())
+                    .or_insert_with(|| error("A parameter is refused by the rules").into());
+            }
+        }
         let writes = [
             item.post.as_mut(),
             item.put.as_mut(),
