@@ -29,9 +29,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         serde_path_to_error::deserialize(v).map(Body).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
+            // JSON, but not what the operation takes: 422 (400 is for a body that is not
+            // JSON, or not sent as JSON).
             match path.as_str() {
-                "." => ApiError::bad_input(lang, None, &inner.to_string()),
-                p => ApiError::bad_input(lang, Some(p), &format!("{p}: {inner}")),
+                "." => ApiError::invalid_value(lang, None, &inner.to_string()),
+                p => ApiError::invalid_value(lang, Some(p), &format!("{p}: {inner}")),
             }
         })
     }
