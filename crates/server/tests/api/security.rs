@@ -108,9 +108,11 @@ async fn an_unknown_user_takes_as_long_as_a_wrong_password() {
         known.push(time(user.to_string()).await);
         unknown.push(time(format!("no.such.user.{i}")).await);
     }
-    known.sort();
-    unknown.sort();
-    let (k, u) = (known[2], unknown[2]);
+    // The fastest of each: the least disturbed by other tests running beside this one.
+    let (k, u) = (
+        known.iter().min().copied().unwrap(),
+        unknown.iter().min().copied().unwrap(),
+    );
     assert!(
         u * 2 >= k,
         "unknown user {u:?} against a known one {k:?}: the name shows by timing"
