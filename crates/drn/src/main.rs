@@ -73,6 +73,17 @@ enum Cmd {
         /// The public address printed in documents' QR codes (default http://ADDR).
         #[arg(long)]
         base_url: Option<String>,
+        /// Where the signed heads of the audit chain are kept, outside the database
+        /// (default DATA/audit-anchors); check them with `drn audit verify --anchors`.
+        #[arg(long)]
+        audit_anchors: Option<PathBuf>,
+        /// Also POST each signed head (JSON) to this address: a copy out of this
+        /// machine's reach.
+        #[arg(long)]
+        audit_anchor_url: Option<String>,
+        /// Minutes between two signed heads.
+        #[arg(long, default_value_t = 10)]
+        audit_anchor_minutes: u64,
     },
     /// Create or update the database schema.
     Migrate {
@@ -167,6 +178,25 @@ enum AuditCmd {
     Verify {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
+        /// Also check that the chain extends every signed head in this directory (see
+        /// `drn serve --audit-anchors`); each head's signature is checked against --ca.
+        #[arg(long)]
+        anchors: Option<PathBuf>,
+        /// The CA certificate the heads are signed under (PEM or DER).
+        #[arg(long, default_value = "data/pki/ca.pem")]
+        ca: PathBuf,
+    },
+    /// Sign the chain's head now into the anchors directory (as the server does every few
+    /// minutes).
+    Anchor {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        /// The data directory (its PKI signs).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Default DATA/audit-anchors.
+        #[arg(long)]
+        anchors: Option<PathBuf>,
     },
 }
 
@@ -297,6 +327,9 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             secure_cookies,
             data,
             base_url,
+            audit_anchors,
+            audit_anchor_url,
+            audit_anchor_minutes,
         } => {
             let as_of = match (as_of, demo) {
                 (Some(s), _) => Some(parse_instant(&s)?),
@@ -307,8 +340,11 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 demo,
                 secure_cookies,
                 base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
+                audit_anchors: Some(audit_anchors.unwrap_or_else(|| data.join("audit-anchors"))),
+                audit_anchor_url,
             };
-            runtime()?.block_on(serve(&dir, &db, addr, persons, as_of, config, &data))
+            let every = std::time::Duration::from_secs(audit_anchor_minutes.max(1) * 60);
+            runtime()?.block_on(serve(&dir, &db, addr, persons, as_of, config, &data, every))
         }
         Cmd::Verify { file, p7s, ca } => verify_file(&file, p7s, &ca),
         Cmd::Migrate { db } => runtime()?.block_on(async {
@@ -318,24 +354,11 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }),
         Cmd::Audit {
-            cmd: AuditCmd::Verify { db },
-        } => runtime()?.block_on(async {
-            let db = drn_store::Db::open(&db).await?;
-            let v = drn_engine::audit::verify(&db).await?;
-            match (v.broken_at, v.problem) {
-                (None, _) => {
-                    println!("audit chain whole: {} records", v.records);
-                    Ok(ExitCode::SUCCESS)
-                }
-                (Some(at), p) => {
-                    println!(
-                        "audit chain broken at record {at}: {}",
-                        p.unwrap_or_default()
-                    );
-                    Ok(ExitCode::FAILURE)
-                }
-            }
-        }),
+            cmd: AuditCmd::Verify { db, anchors, ca },
+        } => runtime()?.block_on(audit_verify(&dir, &db, anchors.as_deref(), &ca)),
+        Cmd::Audit {
+            cmd: AuditCmd::Anchor { db, data, anchors },
+        } => runtime()?.block_on(audit_anchor(&dir, &db, &data, anchors)),
         Cmd::Demo {
             cmd:
                 DemoCmd::Seed {
@@ -356,6 +379,86 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
                 _ => catalog(cmd, &cat, None),
             }
+        }
+    }
+}
+
+/// `drn audit anchor`: signs the chain's head now.
+async fn audit_anchor(
+    dir: &std::path::Path,
+    url: &str,
+    data: &std::path::Path,
+    anchors: Option<PathBuf>,
+) -> Result<ExitCode, CliError> {
+    let pki = drn_docs::Pki::open_or_create(&data.join("pki"))
+        .map_err(|e| CliError::Msg(format!("PKI: {e}")))?;
+    let engine = open_engine(dir, url, std::sync::Arc::new(drn_engine::SystemClock)).await?;
+    let anchors = anchors.unwrap_or_else(|| data.join("audit-anchors"));
+    let state = drn_server::AppState {
+        engine,
+        config: drn_server::Config {
+            audit_anchors: Some(anchors.clone()),
+            ..Default::default()
+        },
+        pki: std::sync::Arc::new(pki),
+    };
+    match drn_server::anchor::anchor_now(&state).await {
+        Ok(Some(head)) => {
+            println!(
+                "signed head {} ({}) in {}",
+                head.seq,
+                head.hash,
+                anchors.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(None) => Err(CliError::Msg(
+            "the audit log is empty: nothing to sign".into(),
+        )),
+        Err(e) => Err(CliError::Msg(format!("audit anchor: {e}"))),
+    }
+}
+
+/// `drn audit verify`: the chain, and with `--anchors` every signed head it must extend.
+async fn audit_verify(
+    dir: &std::path::Path,
+    url: &str,
+    anchors: Option<&std::path::Path>,
+    ca: &std::path::Path,
+) -> Result<ExitCode, CliError> {
+    let (v, heads) = match anchors {
+        None => {
+            let db = drn_store::Db::open(url).await?;
+            (drn_engine::audit::verify(&db).await?, None)
+        }
+        Some(anchors) => {
+            let ca =
+                std::fs::read(ca).map_err(|e| CliError::Msg(format!("{}: {e}", ca.display())))?;
+            let engine =
+                open_engine(dir, url, std::sync::Arc::new(drn_engine::SystemClock)).await?;
+            let (v, n) = drn_server::anchor::verify_with_anchors(&engine, anchors, &ca)
+                .await
+                .map_err(|e| CliError::Msg(format!("audit anchors: {e}")))?;
+            (v, Some(n))
+        }
+    };
+    match (v.broken_at, v.problem) {
+        (None, _) => {
+            match heads {
+                Some(n) => println!(
+                    "audit chain whole: {} records, extending all {n} signed heads",
+                    v.records
+                ),
+                None => println!("audit chain whole: {} records", v.records),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        (Some(at), p) => {
+            println!(
+                "audit chain broken at record {at}: {}",
+                p.unwrap_or_default()
+            );
+            Ok(ExitCode::FAILURE)
         }
     }
 }
@@ -421,6 +524,7 @@ fn verify_file(
 }
 
 /// `drn serve`: migrate, optionally load the demo, and serve.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     dir: &std::path::Path,
     url: &str,
@@ -429,6 +533,7 @@ async fn serve(
     as_of: Option<Timestamp>,
     config: drn_server::Config,
     data: &std::path::Path,
+    anchor_every: std::time::Duration,
 ) -> Result<ExitCode, CliError> {
     drn_server::init_logging();
     let demo = config.demo;
@@ -474,6 +579,24 @@ async fn serve(
         state.pki.ca_path().display(),
         state.config.base_url.trim_end_matches('/')
     );
+    if let Some(anchors) = &state.config.audit_anchors {
+        println!(
+            "The audit chain's head is signed every {} min into {}{}; check with `drn audit verify --anchors {}`.",
+            anchor_every.as_secs() / 60,
+            anchors.display(),
+            state
+                .config
+                .audit_anchor_url
+                .as_deref()
+                .map(|u| format!(" (a copy POSTed to {u})"))
+                .unwrap_or_default(),
+            anchors.display()
+        );
+        drn_server::anchor::spawn_periodic(state.clone(), anchor_every);
+    }
+    if demo {
+        println!("Demo: the sandboxed state systems (/sandbox/...) and the SMS outbox (/api/v1/sandbox/sms) answer only requests from this machine (loopback).");
+    }
     println!("DRN listening on http://{addr}  (API: /api/v1, OpenAPI: /api/openapi.json)");
     drn_server::serve(state, addr).await?;
     Ok(ExitCode::SUCCESS)
@@ -508,6 +631,8 @@ async fn demo_if_empty(
     let state = drn_server::AppState {
         engine: engine.clone(),
         config: drn_server::Config {
+            audit_anchors: None,
+            audit_anchor_url: None,
             demo: true,
             secure_cookies: false,
             base_url: "http://127.0.0.1:8080".into(),
@@ -738,7 +863,7 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
     println!("\nStaff accounts (username / password / role / unit):");
     for a in &report.accounts {
         println!(
-            "  {:<22} {:<14} {:<20} {} ({})",
+            "  {:<22} {:<16} {:<20} {} ({})",
             a.username,
             a.password,
             a.role.code(),
@@ -748,7 +873,7 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
     }
     println!("\nCitizens for the portal (IIN / password; the one-time code appears at /api/v1/sandbox/sms):");
     for (iin, pw, note) in &report.citizens {
-        println!("  {iin}  {pw:<14} {note}");
+        println!("  {iin}  {pw:<19} {note}");
     }
     println!("\nAPI client (bearer token, central officer): {token}");
     Ok(())

@@ -312,3 +312,68 @@ fn simulate_and_compare(name: &str, days: u32, extra: &[&str]) -> serde_json::Va
     let _ = std::fs::remove_dir_all(&dir);
     r
 }
+
+/// `drn audit anchor` signs the chain's head outside the database and `drn audit verify
+/// --anchors` checks the chain extends it; a forged head (its signature no longer matches)
+/// fails the check (issue 31 item 5; the rewrites themselves: the server's API tests).
+#[test]
+fn audit_heads_are_signed_and_checked() {
+    let dir = std::env::temp_dir().join(format!("drn-anchor-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("a.db").display());
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let anchors = dir.join("anchors");
+    let anchors = anchors.to_str().unwrap();
+    let ca = format!("{data}/pki/ca.pem");
+    let (code, _, err) = drn(&[
+        "simulate",
+        "--days",
+        "1",
+        "--per-day",
+        "5",
+        "--db",
+        &db,
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = drn(&[
+        "audit",
+        "anchor",
+        "--db",
+        &db,
+        "--data",
+        data,
+        "--anchors",
+        anchors,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("signed head "), "{out}");
+    let verify = || {
+        drn(&[
+            "audit",
+            "verify",
+            "--db",
+            &db,
+            "--anchors",
+            anchors,
+            "--ca",
+            &ca,
+        ])
+    };
+    let (code, out, err) = verify();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("extending all 1 signed heads"), "{out}");
+    let head = std::fs::read_dir(anchors)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let text = std::fs::read_to_string(&head).unwrap();
+    std::fs::write(&head, text.replacen("\"hash\": \"", "\"hash\": \"0", 1)).unwrap();
+    let (code, _, err) = verify();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not genuine"), "{err}");
+}

@@ -89,6 +89,8 @@ pub struct NewOtp<'a> {
     pub phone: &'a str,
     pub text: &'a str,
     pub at: Timestamp,
+    /// Codes the account may be sent within an hour (this one included).
+    pub per_hour: i64,
 }
 
 /// A message in the sandbox SMS outbox.
@@ -100,6 +102,9 @@ pub struct SmsRow {
     /// Microseconds since the epoch.
     pub at: i64,
 }
+
+/// The attempts count of a used one-time code: more than any code allows.
+pub const SPENT_OTP: i64 = 1_000;
 
 impl Engine {
     /// One bounded read on the read side, its first row.
@@ -241,27 +246,55 @@ impl Engine {
             .and_then(|us| Timestamp::from_microsecond(us).ok()))
     }
 
-    /// Counts a failed sign-in of `key`; at `max_failures` the key is locked until `until`
-    /// and the count starts again. One upsert through the writer: the read and the write
-    /// cannot interleave with another failure's.
-    pub async fn record_sign_in_failure(
+    /// Reserves one sign-in attempt of `key` (`staff:NAME`, `citizen:IIN`, `addr:IP`)
+    /// before its password is checked (issue 31 item 1): `None` when reserved, else until
+    /// when the key is locked. The reservation counts as a failure until the sign-in
+    /// succeeds ([`Engine::clear_sign_in_failures`], [`Engine::release_sign_in_attempt`]);
+    /// the reservation that makes `max_failures` locks the key until `until` at once, so
+    /// no number of parallel attempts gets more than `max_failures` passwords checked.
+    /// An expired lock starts the count again. The check and the count are one
+    /// conditional UPDATE (its row locked on PostgreSQL, the one writer on SQLite).
+    pub async fn reserve_sign_in_attempt(
         &self,
         key: &str,
         max_failures: i64,
+        now: Timestamp,
         until: Timestamp,
-    ) -> Result<(), EngineError> {
-        let sql = "INSERT INTO login_attempts (key, failures, locked_until) \
-            VALUES ($1, CASE WHEN 1 >= $2 THEN 0 ELSE 1 END, CASE WHEN 1 >= $2 THEN $3 END) \
-            ON CONFLICT (key) DO UPDATE SET \
-            failures = CASE WHEN login_attempts.failures + 1 >= $2 THEN 0 ELSE login_attempts.failures + 1 END, \
-            locked_until = CASE WHEN login_attempts.failures + 1 >= $2 THEN $3 END";
+    ) -> Result<Option<Timestamp>, EngineError> {
+        let next = "CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failures + 1 END";
+        let written = self
+            .write_bookkeeping(vec![
+                Statement::new(
+                    "INSERT INTO login_attempts (key, failures, locked_until) VALUES ($1, 0, NULL) ON CONFLICT (key) DO NOTHING",
+                    vec![Value::from(key)],
+                ),
+                Statement::new(
+                    format!(
+                        "UPDATE login_attempts SET failures = {next}, \
+                        locked_until = CASE WHEN {next} >= $2 THEN $3 ELSE NULL END \
+                        WHERE key = $1 AND (locked_until IS NULL OR locked_until <= $4)"
+                    ),
+                    vec![
+                        Value::from(key),
+                        Value::from(max_failures),
+                        Value::from(until.as_microsecond()),
+                        Value::from(now.as_microsecond()),
+                    ],
+                ),
+            ])
+            .await?;
+        if written.get(1).copied().unwrap_or(0) > 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.locked_until(key).await?.unwrap_or(until)))
+    }
+
+    /// Gives back one reserved attempt of `key` (a sign-in that succeeded, for the keys
+    /// its success does not clear: the source address).
+    pub async fn release_sign_in_attempt(&self, key: &str) -> Result<(), EngineError> {
         self.bookkeep(vec![Statement::new(
-            sql,
-            vec![
-                Value::from(key),
-                Value::from(max_failures),
-                Value::from(until.as_microsecond()),
-            ],
+            "UPDATE login_attempts SET failures = failures - 1 WHERE key = $1 AND failures > 0 AND locked_until IS NULL",
+            vec![Value::from(key)],
         )])
         .await
     }
@@ -334,24 +367,48 @@ impl Engine {
     // ------------------------------------------------------------ one-time codes
 
     /// Stores a one-time code and the sandbox SMS gateway's message that carries it (the
-    /// outbox the demo shows), in one transaction.
-    pub async fn start_otp_challenge(&self, o: NewOtp<'_>) -> Result<(), EngineError> {
-        self.bookkeep(vec![
-            Statement::new(
-                "INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) VALUES ($1, $2, $3, $4, 0)",
-                vec![
-                    o.id.into(),
-                    o.iin.into(),
-                    o.code_hash.into(),
-                    o.expires_at.as_microsecond().into(),
-                ],
-            ),
-            Statement::new(
-                "INSERT INTO sms_outbox (phone, text, at) VALUES ($1, $2, $3)",
-                vec![o.phone.into(), o.text.into(), o.at.as_microsecond().into()],
-            ),
-        ])
-        .await
+    /// outbox the demo shows), in one transaction, unless the account was sent
+    /// `per_hour` codes within the hour before `at` (false then, nothing stored). A used
+    /// code stays (spent, see [`Engine::end_otp_challenge`]) so that it is counted; codes
+    /// older than an hour are removed here.
+    pub async fn start_otp_challenge(&self, o: NewOtp<'_>) -> Result<bool, EngineError> {
+        let hour = 3_600_000_000i64;
+        // A code lives 5 minutes: one that expires after `at - 55 min` was sent within the
+        // hour (a code's lifetime is the caller's; the window is counted by its end).
+        let window = o.expires_at.as_microsecond() - hour;
+        let written = self
+            .write_bookkeeping(vec![
+                Statement::new(
+                    "DELETE FROM otp_challenges WHERE expires_at < $1",
+                    vec![Value::from(o.at.as_microsecond() - hour)],
+                ),
+                Statement::new(
+                    "INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) \
+                    SELECT $1, $2, $3, $4, 0 WHERE \
+                    (SELECT COUNT(*) FROM otp_challenges WHERE iin = $5 AND expires_at > $6) < $7",
+                    vec![
+                        o.id.into(),
+                        o.iin.into(),
+                        o.code_hash.into(),
+                        o.expires_at.as_microsecond().into(),
+                        o.iin.into(),
+                        window.into(),
+                        o.per_hour.into(),
+                    ],
+                ),
+                Statement::new(
+                    "INSERT INTO sms_outbox (phone, text, at) \
+                    SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM otp_challenges WHERE id = $4)",
+                    vec![
+                        o.phone.into(),
+                        o.text.into(),
+                        o.at.as_microsecond().into(),
+                        o.id.into(),
+                    ],
+                ),
+            ])
+            .await?;
+        Ok(written.get(1).copied().unwrap_or(0) > 0)
     }
 
     /// A one-time code's challenge by id.
@@ -382,11 +439,12 @@ impl Engine {
         .await
     }
 
-    /// Removes a challenge (used).
+    /// Spends a challenge (used): it can never be used again, and it stays counted in
+    /// the hour's codes of its account (see [`Engine::start_otp_challenge`]).
     pub async fn end_otp_challenge(&self, id: &str) -> Result<(), EngineError> {
         self.bookkeep(vec![Statement::new(
-            "DELETE FROM otp_challenges WHERE id = $1",
-            vec![id.into()],
+            "UPDATE otp_challenges SET attempts = $2, code_hash = '' WHERE id = $1",
+            vec![id.into(), SPENT_OTP.into()],
         )])
         .await
     }
@@ -455,6 +513,19 @@ impl Engine {
         limit: i64,
     ) -> Result<Vec<AuditRecord>, EngineError> {
         audit::list(&self.db, subject, limit).await
+    }
+
+    /// The audit chain's head (see [`audit::head`]).
+    pub async fn audit_head(&self) -> Result<(i64, String), EngineError> {
+        audit::head(&self.db).await
+    }
+
+    /// Does the chain extend every signed head (see [`audit::check_heads`]).
+    pub async fn check_audit_heads(
+        &self,
+        heads: &[(i64, String)],
+    ) -> Result<Option<(i64, String)>, EngineError> {
+        audit::check_heads(&self.db, heads).await
     }
 
     /// Verifies the whole audit chain (see [`audit::verify`]).

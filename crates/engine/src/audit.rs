@@ -26,7 +26,9 @@ pub struct AuditRecord {
     pub hash: String,
 }
 
-fn hash_of(
+/// A record's hash: of its fields, length-prefixed, and the previous record's hash. Public
+/// for tools that check (or tests that rewrite) the chain.
+pub fn hash_of(
     seq: i64,
     at_us: i64,
     actor: &str,
@@ -321,4 +323,50 @@ pub(crate) fn entry(
         subject,
         detail: detail.to_string(),
     }
+}
+
+/// The head of the chain: the last record's number and hash (`(0, GENESIS)` when empty).
+/// What a signed head anchors outside the database (see `drn_server::anchor`).
+pub async fn head(db: &Db) -> Result<(i64, String), EngineError> {
+    let row = drn_store::query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(db.reader())
+        .await?;
+    Ok(match row {
+        Some(r) => (r.try_get(0)?, r.try_get(1)?),
+        None => (0, GENESIS.to_string()),
+    })
+}
+
+/// Checks that the chain extends each signed head `(seq, hash)` kept outside the
+/// database (issue 31 item 5): record `seq` is there with that hash. With [`verify`]
+/// (every record links to the one before) this finds a chain rewritten from some record
+/// on, every later hash recomputed, and records dropped from the end with the counter
+/// lowered: neither can keep the hash of a head signed before. The first head the chain
+/// does not extend, with what is wrong; `None` when it extends them all.
+pub async fn check_heads(
+    db: &Db,
+    heads: &[(i64, String)],
+) -> Result<Option<(i64, String)>, EngineError> {
+    for (seq, hash) in heads {
+        let row = drn_store::query("SELECT hash FROM audit WHERE seq = $1")
+            .bind(*seq)
+            .fetch_optional(db.reader())
+            .await?;
+        match row {
+            None => {
+                return Ok(Some((
+                    *seq,
+                    format!("record {seq} of a signed head is missing (the log was cut back)"),
+                )))
+            }
+            Some(r) if r.try_get::<String, _>(0)? != *hash => {
+                return Ok(Some((
+                    *seq,
+                    format!("record {seq} differs from its signed head (the log was rewritten)"),
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(None)
 }

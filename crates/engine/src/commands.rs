@@ -115,6 +115,12 @@ fn is_denial(e: &EngineError) -> bool {
             | EngineError::Conflict { .. }
             | EngineError::WrongStep { .. }
             | EngineError::Closed { .. }
+            // An application the actor may not read answers not found (issue 31 item
+            // 11), and the attempt is a denial all the same.
+            | EngineError::NotFound {
+                what: "application",
+                ..
+            }
     )
 }
 
@@ -470,6 +476,11 @@ impl Engine {
         let want = Role::for_step_at(step.unit, kind);
         if actor.role == Role::System {
             return Ok(());
+        }
+        // An application the actor may not read is not found, as for a read (issue 31
+        // item 11): a write tells no more of it than a read does.
+        if !self.may_see(c, actor, app).await? {
+            return Err(EngineError::not_found("application", app.id.as_str()));
         }
         if want == Role::Citizen {
             return match &actor.iin {

@@ -81,7 +81,11 @@ pub async fn seed(
     let tree = unit_tree();
     engine.create_units(&sys, &tree.units).await?;
 
-    let password = format!("demo-{}", rng.token(6));
+    // The synthetic data stays reproducible from the seed (the draw the password once
+    // took is still made), the password comes from the OS's random source: different on
+    // every installation (issue 31 item 13).
+    let _ = rng.token(6);
+    let password = format!("demo-{}", os_token(10));
     let hash = hash_password(&password);
     let mut staff = Vec::new();
     let mut accounts = Vec::new();
@@ -118,7 +122,8 @@ pub async fn seed(
     // no credential goes into a person's data, which staff screens show.
     let mut citizens = Vec::new();
     for (index, note) in pick_citizens(&persons, today) {
-        let pw = format!("citizen-{}", rng.token(6));
+        let _ = rng.token(6);
+        let pw = format!("citizen-{}", os_token(10));
         citizens.push((persons[index].iin, pw, note));
     }
     for chunk in persons.chunks(CHUNK) {
@@ -353,6 +358,24 @@ impl SplitMix64 {
         const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
         (0..len).map(|_| char::from(*self.pick(ALPHABET))).collect()
     }
+}
+
+/// `len` characters of the demo's alphabet from the operating system's random source
+/// (v4 UUIDs are drawn from it): passwords no one can derive from the seed.
+fn os_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for (i, b) in uuid::Uuid::new_v4().as_bytes().iter().enumerate() {
+            // Not the bytes that carry the UUID's version and variant; only bytes below
+            // the largest multiple of the alphabet's size: no bias.
+            let random = i != 6 && i != 8;
+            if random && (*b as usize) < 256 - 256 % ALPHABET.len() && out.len() < len {
+                out.push(char::from(ALPHABET[*b as usize % ALPHABET.len()]));
+            }
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------

@@ -106,6 +106,10 @@ impl Engine {
         if actor.role == Role::System {
             return Ok(());
         }
+        // Not found, as for a read, when the actor may not read it (issue 31 item 11).
+        if !self.may_see(c, actor, app).await? {
+            return Err(EngineError::not_found("application", app.id.as_str()));
+        }
         let holds = actor.unit.is_some() && actor.unit.as_ref() == Some(&app.holder_unit);
         // The operational role of the unit that holds it (a supervisor or an auditor of
         // that unit is not).

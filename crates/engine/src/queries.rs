@@ -39,7 +39,7 @@ impl Engine {
 
     /// May the actor see this application: the applicant; staff whose unit holds it or
     /// whose area contains the unit that accepted it; the centre, auditors and the system.
-    async fn may_see<R: Reads>(
+    pub(crate) async fn may_see<R: Reads>(
         &self,
         c: &mut R,
         actor: &Actor,
@@ -58,7 +58,7 @@ impl Engine {
         })
     }
 
-    async fn audit_read(
+    pub(crate) async fn audit_read(
         &self,
         actor: &Actor,
         action: &str,

@@ -56,6 +56,12 @@ async fn run(
 
 // ---------------------------------------------------------------- sign-in
 
+/// An IIN given by the caller: 422 when it is not one (not 12 digits, or its check digit
+/// or date is wrong).
+fn parse_iin(lang: Lang, s: &str) -> Result<Iin, ApiError> {
+    Iin::parse(s).map_err(|e| ApiError::invalid_value(lang, Some("iin"), &e.to_string()))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -77,9 +83,10 @@ pub struct SessionInfo {
 pub async fn login(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
     Body(req): Body<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let (token, csrf, actor) = staff_login(&st, lang, &req.username, &req.password).await?;
+    let (token, csrf, actor) = staff_login(&st, lang, addr, &req.username, &req.password).await?;
     Ok((
         [(
             header::SET_COOKIE,
@@ -98,33 +105,27 @@ pub async fn login(
 pub async fn staff_login(
     st: &AppState,
     lang: Lang,
+    addr: auth::ClientAddr,
     username: &str,
     password: &str,
 ) -> Result<(String, String, Actor), ApiError> {
     let key = format!("staff:{username}");
-    let internal = |_| ApiError::internal();
-    if let Some(min) = auth::locked_for(st, &key).await.map_err(internal)? {
-        return Err(ApiError::locked(lang, min));
-    }
-    let row = st
-        .engine
-        .staff_credentials(username)
-        .await
-        .map_err(internal)?;
-    let ok = row
+    let attempt = auth::Attempt::reserve(st, lang, &key, addr).await?;
+    let row = st.engine.staff_credentials(username).await?;
+    let hash = row
         .as_ref()
-        .is_some_and(|r| r.active && auth::verify_password(password, &r.password_hash));
+        .filter(|r| r.active)
+        .map(|r| r.password_hash.as_str());
+    let ok = auth::verify_or_dummy(password, hash);
     let Some(row) = row.filter(|_| ok) else {
-        auth::record_failure(st, &key).await.map_err(internal)?;
         st.audit_event(&key, "login_failed", &key).await;
         return Err(ApiError::bad_credentials(lang));
     };
-    auth::clear_failures(st, &key).await.map_err(internal)?;
+    attempt.succeeded(st).await?;
     let role = Role::parse(&row.role)?;
     let unit = UnitId::parse(&row.unit)?;
-    let (token, csrf) = auth::create_session(st, "staff", username, role, Some(&unit), None)
-        .await
-        .map_err(internal)?;
+    let (token, csrf) =
+        auth::create_session(st, "staff", username, role, Some(&unit), None).await?;
     st.audit_event(username, "login", &key).await;
     Ok((token, csrf, Actor::staff(username, role, unit)))
 }
@@ -148,6 +149,7 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx) -> Result<Response, Ap
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CitizenLogin {
+    #[schema(pattern = "^[0-9]{12}$", example = "871008401427")]
     pub iin: String,
     pub password: String,
 }
@@ -165,9 +167,10 @@ pub struct OtpChallenge {
 pub async fn citizen_login(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
     Body(req): Body<CitizenLogin>,
 ) -> Result<Json<OtpChallenge>, ApiError> {
-    citizen_first_factor(&st, lang, &req.iin, &req.password)
+    citizen_first_factor(&st, lang, addr, &req.iin, &req.password)
         .await
         .map(Json)
 }
@@ -177,27 +180,24 @@ pub async fn citizen_login(
 pub async fn citizen_first_factor(
     st: &AppState,
     lang: Lang,
+    addr: auth::ClientAddr,
     iin: &str,
     password: &str,
 ) -> Result<OtpChallenge, ApiError> {
-    let iin =
-        Iin::parse(iin).map_err(|e| ApiError::bad_input(lang, Some("iin"), &e.to_string()))?;
+    let iin = parse_iin(lang, iin)?;
     let key = format!("citizen:{iin}");
-    let internal = |_| ApiError::internal();
-    if let Some(min) = auth::locked_for(st, &key).await.map_err(internal)? {
-        return Err(ApiError::locked(lang, min));
-    }
-    let row = st
-        .engine
-        .citizen_account(&iin.to_string())
-        .await
-        .map_err(internal)?;
-    let Some(row) = row.filter(|r| auth::verify_password(password, &r.password_hash)) else {
-        auth::record_failure(st, &key).await.map_err(internal)?;
+    let attempt = auth::Attempt::reserve(st, lang, &key, addr).await?;
+    let row = st.engine.citizen_account(&iin.to_string()).await?;
+    let ok = auth::verify_or_dummy(password, row.as_ref().map(|r| r.password_hash.as_str()));
+    let Some(row) = row.filter(|_| ok) else {
         st.audit_event(&key, "login_failed", &format!("person:{iin}"))
             .await;
         return Err(ApiError::bad_credentials(lang));
     };
+    // The password was right: its attempt is given back, but the account's failures stay
+    // until the code is right too (a wrong code counts toward the account's lock and the
+    // password does not wipe it, issue 31 item 8).
+    attempt.release(st).await?;
     let phone = row.phone;
     let challenge = uuid::Uuid::new_v4().simple().to_string();
     let code = format!("{:06}", uuid::Uuid::new_v4().as_u128() % 1_000_000);
@@ -206,7 +206,8 @@ pub async fn citizen_first_factor(
     // shows), in one transaction.
     let expires = jiff::Timestamp::from_microsecond(now.as_microsecond() + 5 * 60 * 1_000_000)
         .map_err(|_| ApiError::internal())?;
-    st.engine
+    let sent = st
+        .engine
         .start_otp_challenge(drn_engine::accounts::NewOtp {
             id: &challenge,
             iin: &iin.to_string(),
@@ -215,9 +216,14 @@ pub async fn citizen_first_factor(
             phone: &phone,
             text: &format!("DRN: кіру коды / код входа / sign-in code {code}"),
             at: now,
+            per_hour: auth::CODES_PER_HOUR,
         })
-        .await
-        .map_err(internal)?;
+        .await?;
+    if !sent {
+        st.audit_event(&key, "login_codes_exhausted", &format!("person:{iin}"))
+            .await;
+        return Err(ApiError::too_many_codes(lang));
+    }
     let masked = format!(
         "{}****{}",
         &phone[..phone.len().min(4)],
@@ -238,13 +244,15 @@ pub struct CitizenVerify {
 
 /// Citizen sign-in, second factor: the one-time code. Sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/citizen/verify", tag = "auth", request_body = CitizenVerify,
-    responses((status = 200, body = SessionInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SessionInfo), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn citizen_verify(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
     Body(req): Body<CitizenVerify>,
 ) -> Result<Response, ApiError> {
-    let (token, csrf, actor) = citizen_second_factor(&st, lang, &req.challenge, &req.code).await?;
+    let (token, csrf, actor) =
+        citizen_second_factor(&st, lang, addr, &req.challenge, &req.code).await?;
     Ok((
         [(
             header::SET_COOKIE,
@@ -262,37 +270,32 @@ pub async fn citizen_verify(
 pub async fn citizen_second_factor(
     st: &AppState,
     lang: Lang,
+    addr: auth::ClientAddr,
     challenge: &str,
     code: &str,
 ) -> Result<(String, String, Actor), ApiError> {
-    let req = CitizenVerify {
-        challenge: challenge.to_string(),
-        code: code.to_string(),
-    };
-    let internal = |_| ApiError::internal();
     let row = st
         .engine
-        .otp_challenge(&req.challenge)
-        .await
-        .map_err(internal)?
+        .otp_challenge(challenge)
+        .await?
         .ok_or_else(|| ApiError::bad_credentials(lang))?;
-    let iin = row.iin;
-    let good = row.code_hash == auth::sha256_hex(&format!("{}:{}", req.challenge, req.code.trim()));
+    let iin = Iin::parse(&row.iin).map_err(|_| ApiError::internal())?;
+    // Each try at a code is an attempt of the account, reserved before the code is
+    // compared: wrong codes count toward the account's lock (issue 31 item 8).
+    let attempt = auth::Attempt::reserve(st, lang, &format!("citizen:{iin}"), addr).await?;
+    let good = row.code_hash == auth::sha256_hex(&format!("{challenge}:{}", code.trim()));
     if !good || row.expires_at < st.engine.now().as_microsecond() || row.attempts >= 5 {
-        st.engine
-            .count_otp_attempt(&req.challenge)
-            .await
-            .map_err(internal)?;
+        st.engine.count_otp_attempt(challenge).await?;
+        st.audit_event(
+            &format!("citizen:{iin}"),
+            "login_failed",
+            &format!("person:{iin}"),
+        )
+        .await;
         return Err(ApiError::bad_credentials(lang));
     }
-    st.engine
-        .end_otp_challenge(&req.challenge)
-        .await
-        .map_err(internal)?;
-    let iin = Iin::parse(&iin).map_err(|_| ApiError::internal())?;
-    auth::clear_failures(st, &format!("citizen:{iin}"))
-        .await
-        .map_err(internal)?;
+    st.engine.end_otp_challenge(challenge).await?;
+    attempt.succeeded(st).await?;
     let (token, csrf) = auth::create_session(
         st,
         "citizen",
@@ -301,8 +304,7 @@ pub async fn citizen_second_factor(
         None,
         Some(&iin),
     )
-    .await
-    .map_err(internal)?;
+    .await?;
     let actor = Actor::citizen(iin);
     st.audit_event(&actor.id, "login", &format!("person:{iin}"))
         .await;
@@ -375,11 +377,16 @@ pub async fn catalog_show(
         .catalog
         .resolve(&spec)
         .map_err(|_| ApiError::not_found(lang))?;
-    let v = match ver {
+    let mut v = match ver {
         Some(v) => serde_json::to_value(v),
         None => serde_json::to_value(svc),
-    };
-    v.map(Json).map_err(|_| ApiError::internal())
+    }
+    .map_err(|_| ApiError::internal())?;
+    // Not where the catalog's file lies on the server's disk (issue 31 item 11).
+    if let Some(o) = v.as_object_mut() {
+        o.remove("file");
+    }
+    Ok(Json(v))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -402,11 +409,10 @@ pub async fn catalog_plan(
     QueryOf(q): QueryOf<PlanQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let urgency = Urgency::parse(q.urgency.as_deref().unwrap_or("general"))
-        .map_err(|e| ApiError::bad_input(lang, Some("urgency"), &e.to_string()))?;
-    let accepted: jiff::Timestamp = q
-        .accepted
-        .parse()
-        .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("accepted"), &e.to_string()))?;
+        .map_err(|e| ApiError::invalid_value(lang, Some("urgency"), &e.to_string()))?;
+    let accepted: jiff::Timestamp = q.accepted.parse().map_err(|e: jiff::Error| {
+        ApiError::invalid_value(lang, Some("accepted"), &e.to_string())
+    })?;
     let hours = drn_core::WorkingHours::default();
     let d = drn_core::Deadlines {
         calendar: &st.engine.calendar,
@@ -447,12 +453,12 @@ pub async fn calendar(
     let from: jiff::civil::Date = q
         .from
         .parse()
-        .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("from"), &e.to_string()))?;
+        .map_err(|e: jiff::Error| ApiError::invalid_value(lang, Some("from"), &e.to_string()))?;
     let to: jiff::civil::Date =
         q.to.parse()
-            .map_err(|e: jiff::Error| ApiError::bad_input(lang, Some("to"), &e.to_string()))?;
+            .map_err(|e: jiff::Error| ApiError::invalid_value(lang, Some("to"), &e.to_string()))?;
     if to < from || (to - from).get_days() > 400 {
-        return Err(ApiError::bad_input(
+        return Err(ApiError::invalid_value(
             lang,
             Some("to"),
             "from <= to, at most 400 days",
@@ -547,6 +553,8 @@ pub async fn complete(
 pub struct ReasonRequest {
     pub revision: i64,
     /// The motivated reason.
+    /// At most 1000 characters (it is printed whole on the refusal's document).
+    #[schema(max_length = 1000)]
     pub reason: String,
 }
 
@@ -604,6 +612,8 @@ pub async fn annul(
 pub struct ReturnRequest {
     pub revision: i64,
     pub to_step: u32,
+    /// At most 1000 characters (it is printed whole on the refusal's document).
+    #[schema(max_length = 1000)]
     pub reason: String,
 }
 
@@ -895,8 +905,8 @@ pub async fn receive_registry(
 // ---------------------------------------------------------------- persons and audit
 
 /// A person's record (audited read).
-#[utoipa::path(get, path = "/api/v1/persons/{iin}", tag = "persons", params(("iin" = String, Path, example = "871008401427")),
-    responses((status = 200, body = Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/persons/{iin}", tag = "persons", params(("iin" = String, Path, pattern = "^[0-9]{12}$", example = "871008401427")),
+    responses((status = 200, body = Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn person(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -909,8 +919,7 @@ pub async fn person(
         Role::CentralOfficer,
         Role::Citizen,
     ])?;
-    let iin =
-        Iin::parse(&iin).map_err(|e| ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()))?;
+    let iin = parse_iin(ctx.lang, &iin)?;
     Ok(Json(
         st.engine.person(&ctx.actor, &iin, "api:person").await?,
     ))
@@ -949,6 +958,34 @@ pub async fn audit_verify(
     Ok(Json(st.engine.verify_audit().await?))
 }
 
+/// Sign the audit chain's head now and keep it outside the database (the configured
+/// anchors directory; see `drn audit verify --anchors`). 404 when anchoring is not
+/// configured or the chain is empty.
+#[utoipa::path(post, path = "/api/v1/audit/anchor", tag = "audit", responses((status = 200, body = crate::anchor::SignedHead), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn audit_anchor(
+    State(st): State<AppState>,
+    ctx: Ctx,
+) -> Result<Json<crate::anchor::SignedHead>, ApiError> {
+    ctx.require(AUDITORS)?;
+    match crate::anchor::anchor_now(&st).await {
+        Ok(Some(head)) => {
+            st.audit_event(
+                &ctx.actor.id,
+                "audit_anchor",
+                &format!("audit:{}", head.seq),
+            )
+            .await;
+            Ok(Json(head))
+        }
+        Ok(None) => Err(ApiError::not_found(ctx.lang)),
+        Err(crate::anchor::AnchorError::Engine(e)) => Err(e.into()),
+        Err(e) => {
+            tracing::error!(error = %e, "the audit head could not be anchored");
+            Err(ApiError::internal())
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Sms {
     pub id: i64,
@@ -958,20 +995,18 @@ pub struct Sms {
     pub at: String,
 }
 
-/// The sandbox SMS outbox (demo mode only): where one-time codes "arrive".
+/// The sandbox SMS outbox (demo mode only, and only over the loopback interface, issue
+/// 31 item 12): where one-time codes "arrive".
 #[utoipa::path(get, path = "/api/v1/sandbox/sms", tag = "sandbox", responses((status = 200, body = Vec<Sms>), (status = 404, body = ErrorBody)))]
 pub async fn sandbox_sms(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
 ) -> Result<Json<Vec<Sms>>, ApiError> {
-    if !st.config.demo {
+    if !st.config.demo || !addr.is_loopback() {
         return Err(ApiError::not_found(lang));
     }
-    let rows = st
-        .engine
-        .sms_outbox()
-        .await
-        .map_err(|_| ApiError::internal())?;
+    let rows = st.engine.sms_outbox().await?;
     Ok(Json(
         rows.into_iter()
             .filter_map(|r| {
@@ -1018,7 +1053,8 @@ pub async fn readyz(State(st): State<AppState>) -> Result<&'static str, ApiError
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AddressQuery {
-    /// Words of the address ("Абая 12 кв. 5") or a code (РКА) prefix.
+    /// Words of the address ("Абая 12 кв. 5") or a code (РКА) prefix: 2 to 200 characters.
+    #[param(min_length = 2, max_length = 200)]
     pub q: Option<String>,
     pub limit: Option<i64>,
 }

@@ -2,10 +2,13 @@
 //! IIN, password and a one-time code to their phone, other state systems by a bearer token.
 //! Sessions are server-side rows keyed by the hash of the cookie's token.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::LazyLock;
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -29,6 +32,8 @@ pub const ABSOLUTE: SignedDuration = SignedDuration::from_hours(12);
 /// Failures before a lockout, and its length.
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCKOUT: SignedDuration = SignedDuration::from_mins(15);
+/// One-time codes sent to one citizen's phone in an hour at most (issue 31 item 8).
+pub const CODES_PER_HOUR: i64 = 5;
 
 /// Lets a page's form send its CSRF token as a hidden `_csrf` field rather than in its
 /// action's address, where it would show in the address bar, the history and the logs
@@ -269,30 +274,139 @@ impl FromRequestParts<AppState> for Ctx {
     }
 }
 
-/// Is the account locked: for how many more minutes; records nothing.
-pub async fn locked_for(st: &AppState, key: &str) -> Result<Option<i64>, EngineError> {
-    let now = st.engine.now().as_microsecond();
-    Ok(st
+/// Failed sign-ins from one source address before it is locked for [`LOCKOUT`]: more
+/// than one account's worth, since staff of an office may share an address (a NAT).
+pub const MAX_ADDRESS_FAILURES: i64 = 20;
+
+/// The source address of the request (the TCP peer), when the server was started with
+/// it, and whether the request says it came through a proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr {
+    pub ip: Option<IpAddr>,
+    /// A `Forwarded` or `X-Forwarded-For` header: the peer is a proxy, not the client.
+    pub proxied: bool,
+}
+
+impl ClientAddr {
+    pub fn of(parts: &Parts) -> ClientAddr {
+        ClientAddr {
+            ip: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+            proxied: parts.headers.contains_key("forwarded")
+                || parts.headers.contains_key("x-forwarded-for"),
+        }
+    }
+
+    /// Whether the request came from this machine: over the loopback interface and not
+    /// through a proxy (as `/metrics` decides, see [`crate::metrics`]).
+    pub fn is_loopback(&self) -> bool {
+        !self.proxied
+            && self.ip.is_some_and(|a| match a {
+                IpAddr::V4(v4) => v4.is_loopback(),
+                IpAddr::V6(v6) => {
+                    v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+                }
+            })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr::of(parts))
+    }
+}
+
+/// A sign-in attempt reserved before its secret is checked (issue 31 items 1 and 8): one
+/// attempt of the account and one of the source address, each counted as a failure until
+/// [`Attempt::succeeded`]. Parallel guesses cannot pass the limit: the reservation that
+/// reaches it locks the key at once (see [`drn_engine::Engine::reserve_sign_in_attempt`]).
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    addr: Option<String>,
+}
+
+impl Attempt {
+    /// Reserves the attempt, or answers 429 with the minutes left of the lock.
+    pub async fn reserve(
+        st: &AppState,
+        lang: Lang,
+        account: &str,
+        addr: ClientAddr,
+    ) -> Result<Attempt, ApiError> {
+        let addr = addr.ip.map(|a| format!("addr:{a}"));
+        if let Some(key) = &addr {
+            reserve_key(st, lang, key, MAX_ADDRESS_FAILURES).await?;
+        }
+        if let Err(e) = reserve_key(st, lang, account, MAX_FAILURES).await {
+            if let Some(key) = &addr {
+                st.engine.release_sign_in_attempt(key).await?;
+            }
+            return Err(e);
+        }
+        Ok(Attempt {
+            account: account.to_string(),
+            addr,
+        })
+    }
+
+    /// The first of two factors was right: both reservations are given back, the
+    /// account's earlier failures stay.
+    pub async fn release(self, st: &AppState) -> Result<(), ApiError> {
+        st.engine.release_sign_in_attempt(&self.account).await?;
+        if let Some(key) = &self.addr {
+            st.engine.release_sign_in_attempt(key).await?;
+        }
+        Ok(())
+    }
+
+    /// The secret was right: the account's failures are forgotten and the address's
+    /// reservation given back.
+    pub async fn succeeded(self, st: &AppState) -> Result<(), ApiError> {
+        st.engine.clear_sign_in_failures(&self.account).await?;
+        if let Some(key) = &self.addr {
+            st.engine.release_sign_in_attempt(key).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn reserve_key(st: &AppState, lang: Lang, key: &str, max: i64) -> Result<(), ApiError> {
+    let now = st.engine.now();
+    let until = now
+        .checked_add(LOCKOUT)
+        .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+    match st
         .engine
-        .locked_until(key)
+        .reserve_sign_in_attempt(key, max, now, until)
         .await?
-        .map(|t| t.as_microsecond())
-        .filter(|until| *until > now)
-        .map(|until| (until - now) / 60_000_000 + 1))
+    {
+        None => Ok(()),
+        Some(locked) => {
+            let left = (locked.as_microsecond() - now.as_microsecond()).max(0);
+            Err(ApiError::locked(lang, left / 60_000_000 + 1))
+        }
+    }
 }
 
-/// Counts a failure; locks after MAX_FAILURES (the count then starts again).
-pub async fn record_failure(st: &AppState, key: &str) -> Result<(), EngineError> {
-    let until = st.engine.now().as_microsecond() + LOCKOUT.as_micros() as i64;
-    let until =
-        Timestamp::from_microsecond(until).map_err(|e| EngineError::Corrupt(e.to_string()))?;
-    st.engine
-        .record_sign_in_failure(key, MAX_FAILURES, until)
-        .await
-}
+/// A hash no password matches in practice, checked when the account does not exist so
+/// that a wrong name takes as long as a wrong password (issue 31 item 4).
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password(&format!("no-account-{}", random_token())));
 
-pub async fn clear_failures(st: &AppState, key: &str) -> Result<(), EngineError> {
-    st.engine.clear_sign_in_failures(key).await
+/// Checks `password` against the account's hash, or against a dummy hash when there is
+/// no account (or it may not sign in): the same argon2 work either way.
+pub fn verify_or_dummy(password: &str, hash: Option<&str>) -> bool {
+    match hash {
+        Some(h) => verify_password(password, h),
+        None => {
+            verify_password(password, &DUMMY_HASH);
+            false
+        }
+    }
 }
 
 /// Creates a session; returns (cookie token, csrf token).
@@ -364,4 +478,110 @@ pub async fn create_api_client(
         .add_api_client(&sha256_hex(&token), name, role.code(), unit.as_str())
         .await?;
     Ok(token)
+}
+
+/// The first segments of the pages a redirect may go back to.
+const LOCAL_PREFIXES: &[&str] = &["", "ws", "portal", "login", "verify"];
+
+/// `back` when it is a path of one of this site's pages, else `/` (issue 31 item 3). A
+/// path parses as a URI's path and query, starts with one `/` followed by a known first
+/// segment, and neither it nor its percent-decoded forms hold a backslash, a control
+/// character or a leading `//` (which browsers read as another host).
+pub fn local_path(back: Option<&str>) -> &str {
+    back.filter(|b| is_local_path(b)).unwrap_or("/")
+}
+
+fn is_local_path(b: &str) -> bool {
+    if b.parse::<axum::http::uri::PathAndQuery>().is_err() {
+        return false;
+    }
+    let mut text = b.to_string();
+    // Twice encoded is as bad as once: decode until nothing changes (a few rounds).
+    for _ in 0..4 {
+        if !text.starts_with('/')
+            || text.starts_with("//")
+            || text.contains('\\')
+            || text.chars().any(char::is_control)
+        {
+            return false;
+        }
+        match percent_decode(&text) {
+            Some(d) if d != text => text = d,
+            Some(_) => break,
+            None => return false,
+        }
+    }
+    let first = text[1..].split(['/', '?', '#']).next().unwrap_or_default();
+    LOCAL_PREFIXES.contains(&first)
+}
+
+/// Percent-decodes `s` (`None` when the result is not UTF-8).
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied(), b.get(i + 2).copied()) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Refuses a state-changing request a browser sent from another site (issue 31 item 7),
+/// the sign-in forms included (no session, so no CSRF token yet): by `Sec-Fetch-Site`
+/// when the browser sends it (only `same-origin` and `none`, a typed address, pass), else
+/// by `Origin`, whose host must be the request's `Host` or the configured public
+/// address's. A request with neither header is not a browser's cross-site one (programs,
+/// other state systems) and passes; SameSite=Strict cookies and the CSRF token still
+/// guard sessions.
+pub async fn same_origin(
+    axum::extract::State(base_url): axum::extract::State<std::sync::Arc<str>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let text = |name| h.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let ok = match (text("sec-fetch-site"), text(header::ORIGIN.as_str())) {
+        (Some(site), _) => matches!(site, "same-origin" | "none"),
+        (None, Some(origin)) => {
+            let host_of = |u: &str| {
+                u.parse::<axum::http::Uri>()
+                    .ok()
+                    .and_then(|u| u.authority().map(|a| a.as_str().to_ascii_lowercase()))
+            };
+            let origin = host_of(origin);
+            let own = text(header::HOST.as_str()).map(str::to_ascii_lowercase);
+            origin.is_some() && (origin == own || origin == host_of(&base_url))
+        }
+        (None, None) => true,
+    };
+    if ok {
+        next.run(req).await
+    } else {
+        let (parts, _) = req.into_parts();
+        ApiError::cross_site(lang_of(&parts)).into_response()
+    }
+}
+
+/// Answers 404 to a request that did not come over the loopback interface (the demo's
+/// sandboxed state systems, issue 31 item 12).
+pub async fn loopback_only(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    if ClientAddr::of(&parts).is_loopback() {
+        next.run(Request::from_parts(parts, body)).await
+    } else {
+        ApiError::not_found(lang_of(&parts)).into_response()
+    }
 }

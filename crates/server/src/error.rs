@@ -188,6 +188,51 @@ impl ApiError {
         }
     }
 
+    /// A request body over the server's limit.
+    pub fn too_large(lang: Lang) -> ApiError {
+        ApiError::Http {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_large".into(),
+            message: tr(
+                lang,
+                "Сұрау тым үлкен",
+                "Запрос слишком большой",
+                "The request is too large",
+            ),
+            field: None,
+        }
+    }
+
+    /// Too many one-time codes asked for one account within the hour.
+    pub fn too_many_codes(lang: Lang) -> ApiError {
+        ApiError::Http {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_codes".into(),
+            message: tr(
+                lang,
+                "Бір сағатта тым көп кіру коды сұралды. Кейінірек қайталаңыз",
+                "За час запрошено слишком много кодов входа. Повторите позже",
+                "Too many sign-in codes asked for within the hour. Try again later",
+            ),
+            field: None,
+        }
+    }
+
+    /// A state-changing request sent from another site (issue 31 item 7).
+    pub fn cross_site(lang: Lang) -> ApiError {
+        ApiError::Http {
+            status: StatusCode::FORBIDDEN,
+            code: "cross_site".into(),
+            message: tr(
+                lang,
+                "Сұрау басқа сайттан жіберілген, ол қабылданбайды",
+                "Запрос отправлен с другого сайта и не принят",
+                "The request came from another site and is refused",
+            ),
+            field: None,
+        }
+    }
+
     pub fn forbidden_role(lang: Lang) -> ApiError {
         ApiError::Http {
             status: StatusCode::FORBIDDEN,
@@ -230,6 +275,16 @@ impl ApiError {
         }
     }
 
+    /// A value the operation cannot take: JSON that does not fit the operation's body, a
+    /// parameter its rules refuse (422; a body that is not JSON at all is 400).
+    pub fn invalid_value(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
+        let mut e = ApiError::bad_input(lang, field, detail);
+        if let ApiError::Http { status, .. } = &mut e {
+            *status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        e
+    }
+
     pub fn not_found(lang: Lang) -> ApiError {
         ApiError::Http {
             status: StatusCode::NOT_FOUND,
@@ -256,5 +311,35 @@ impl IntoResponse for ApiError {
             },
         };
         (status, Json(body)).into_response()
+    }
+}
+
+/// Middleware: while the storage has failed (see [`drn_store::Fault`]), every request
+/// that would change something, sign-in included, answers 503 `storage_fault` in the
+/// caller's language before it reaches its handler (issue 31 item 6); reads go on.
+pub async fn while_faulted(
+    axum::extract::State(st): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use axum::http::Method;
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    match st.engine.storage_fault() {
+        Some(reason) if changes => {
+            let lang = {
+                let (parts, _) = req.into_parts();
+                crate::auth::lang_of(&parts)
+            };
+            let e = ApiError::from(EngineError::StorageFault { reason });
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    code: e.code().to_string(),
+                    message: e.message(lang),
+                    field: None,
+                },
+            };
+            (e.status(), Json(body)).into_response()
+        }
+        _ => next.run(req).await,
     }
 }

@@ -16,10 +16,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let (parts, body) = req.into_parts();
         let lang = lang_of(&parts);
         let req = Request::from_parts(parts, body);
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(e) => Err(ApiError::bad_input(lang, None, &e.body_text())),
+        let mut v = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            // A body over the limit (chunked ones too: their length is known only once
+            // read) is 413, not a bad request (issue 31 item 11).
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::too_large(lang))
+            }
+            Err(e) => return Err(ApiError::bad_input(lang, None, &e.body_text())),
+        };
+        whole_numbers_as_integers(&mut v);
+        serde_path_to_error::deserialize(v).map(Body).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            // JSON, but not what the operation takes: 422 (400 is for a body that is not
+            // JSON, or not sent as JSON).
+            match path.as_str() {
+                "." => ApiError::invalid_value(lang, None, &inner.to_string()),
+                p => ApiError::invalid_value(lang, Some(p), &format!("{p}: {inner}")),
+            }
+        })
+    }
+}
+
+/// JSON has one kind of number: `245.0` is the integer 245 to a client that wrote it so
+/// (issue 31 item 10), and the OpenAPI document's `integer` allows it. Numbers with a
+/// fraction, or beyond an i64, stay as they are (and an integer field refuses them).
+fn whole_numbers_as_integers(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64() {
+                if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    *v = Value::from(f as i64);
+                }
+            }
         }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 

@@ -1,6 +1,7 @@
 //! DRN's HTTP server: the JSON API under /api/v1 with its OpenAPI document, sign-in,
 //! roles scoped by unit, security headers, limits and structured logs.
 
+pub mod anchor;
 pub mod api;
 pub mod auth;
 pub mod documents;
@@ -35,6 +36,11 @@ pub struct Config {
     /// The public address of the server, printed in documents' QR codes as
     /// `{base_url}/verify/{id}` (default `http://ADDR`).
     pub base_url: String,
+    /// The directory the signed heads of the audit chain are written to (outside the
+    /// database; see [`anchor`]); `None`: not anchored.
+    pub audit_anchors: Option<std::path::PathBuf>,
+    /// Where a copy of each signed head is POSTed (JSON), if anywhere.
+    pub audit_anchor_url: Option<String>,
 }
 
 /// What every handler shares.
@@ -85,6 +91,7 @@ struct ApiDoc;
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     use api::*;
     let state_for_web = state.clone();
+    let state_for_layers = state.clone();
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -123,6 +130,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(journal))
         .routes(routes!(audit_log))
         .routes(routes!(audit_verify))
+        .routes(routes!(audit_anchor))
         .routes(routes!(sandbox_sms))
         .routes(routes!(documents::handlers::application_documents))
         .routes(routes!(documents::handlers::registry_documents))
@@ -138,6 +146,8 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(readyz))
         .with_state(state)
         .split_for_parts();
+    let mut doc = doc;
+    document_common_statuses(&mut doc);
     let json = serde_json::to_string(&doc).unwrap_or_default();
     let router = router.route(
         "/api/openapi.json",
@@ -153,8 +163,13 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .ok()
         .and_then(|s| s.sandbox.clone())
         .filter(|_| state_for_web.config.demo);
+    // Only over the loopback interface: it serves persons' data to anyone who asks
+    // (issue 31 item 12).
     let router = match sandbox {
-        Some(sb) => router.merge(drn_registries::server::router(sb)),
+        Some(sb) => router.merge(
+            drn_registries::server::router(sb)
+                .layer(axum::middleware::from_fn(auth::loopback_only)),
+        ),
         None => router,
     };
     let router = router
@@ -164,7 +179,67 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         // ... and a larger one for the copy of a document checked at /verify/{id}
         // (registries can exceed the server-wide limit).
         .merge(verify_routes(state_for_web));
-    (with_layers(router), doc)
+    (with_layers(router, &state_for_layers), doc)
+}
+
+/// Documents on each operation the statuses the server's layers answer before (or
+/// beside) its handler, in the one error shape (issue 31 item 10): for every request that
+/// changes something, 403 `cross_site` (another site's browser), 503 `storage_fault` (the
+/// storage failed) and 422 (JSON that is not what the operation takes, or input the rules
+/// refuse); with a body, 400 (not JSON) and 413 (over the limit); for a read with
+/// parameters, 422.
+fn document_common_statuses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |what: &str| {
+        ResponseBuilder::new()
+            .description(what)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in doc.paths.paths.values_mut() {
+        // A read whose parameters the rules refuse (an id of no known shape, a date that
+        // is none): 422.
+        if let Some(op) = item.get.as_mut() {
+            if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                op.responses
+                    .responses
+                    .entry("422".to_string())
+                    .or_insert_with(|| error("A parameter is refused by the rules").into());
+            }
+        }
+        let writes = [
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ];
+        for op in writes.into_iter().flatten() {
+            let mut add = |code: &str, what: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| error(what).into());
+            };
+            add(
+                "403",
+                "Refused: the role, the CSRF token, or a request from another site",
+            );
+            add("422", "The input is refused by the rules");
+            add(
+                "503",
+                "The storage failed: no change is accepted (`storage_fault`)",
+            );
+            if op.request_body.is_some() {
+                add("400", "The body is not what the operation takes");
+                add("413", "The body is over the limit");
+            }
+        }
+    }
 }
 
 /// The server-wide limit of a request body.
@@ -281,11 +356,24 @@ fn static_file(content_type: &'static str, body: &'static str) -> axum::response
         .into_response()
 }
 
-fn with_layers(router: Router) -> Router {
+fn with_layers(router: Router, state: &AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
+    let base_url: std::sync::Arc<str> = state.config.base_url.as_str().into();
+    // Behind TLS: browsers keep to HTTPS for a year (issue 31 item 9).
+    let hsts = state.config.secure_cookies.then(|| {
+        SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
     router
         // Innermost: an engine's error is written in the request's language.
         .layer(axum::middleware::from_fn(error::with_lang))
+        // No state-changing request from another site (issue 31 item 7).
+        .layer(axum::middleware::from_fn_with_state(base_url, auth::same_origin))
+        // While the storage has failed, every request gets 503 `storage_fault` (item 6).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::while_faulted))
+        .layer(tower::util::option_layer(hsts))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         // Outside the timeout, so requests that timed out are counted (as 408).
         .layer(axum::middleware::from_fn(metrics::track))

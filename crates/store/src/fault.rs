@@ -83,22 +83,28 @@ impl Fault {
         if !e.is_storage_fault() {
             return e;
         }
+        let reason = match &e {
+            StoreError::Lite(rusqlite::Error::SqliteFailure(f, _)) => {
+                format!("{during}: {e} (SQLite code {})", f.extended_code)
+            }
+            _ => format!("{during}: {e}"),
+        };
+        self.set(during, reason)
+    }
+
+    /// Keeps a fault found otherwise than by an error of a statement (the start-up check,
+    /// see [`crate::Db::migrate`]): the first one only, logged once and written to the
+    /// marker.
+    pub fn set(&self, during: &str, reason: String) -> StoreError {
         let mut first = false;
         let reason = self.0.reason.get_or_init(|| {
             first = true;
-            // SQLite's extended code tells an administrator which I/O failed (a short
-            // read, a write, an fsync…); its message does not.
-            match &e {
-                StoreError::Lite(rusqlite::Error::SqliteFailure(f, _)) => {
-                    format!("{during}: {e} (SQLite code {})", f.extended_code)
-                }
-                _ => format!("{during}: {e}"),
-            }
+            reason
         });
         if first {
             tracing::error!(
                 during,
-                error = %e,
+                reason = %reason,
                 "storage fault: the database stops accepting writes"
             );
             if let Some(marker) = &self.0.marker {

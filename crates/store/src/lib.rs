@@ -182,6 +182,10 @@ fn for_backend(sql: &str, backend: Backend) -> String {
     out
 }
 
+/// The largest SQLite file `PRAGMA quick_check` runs on at start (it reads every page;
+/// a national database is checked by its probe write alone).
+pub const QUICK_CHECK_MAX_BYTES: u64 = 1 << 30;
+
 impl Db {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn open(url: &str) -> Result<Db, StoreError> {
@@ -289,7 +293,59 @@ impl Db {
             tracing::info!(version, "migration applied");
             ran += 1;
         }
+        drop(conn);
+        self.check_at_start().await;
         Ok(ran)
+    }
+
+    /// SQLite: looks for a storage fault at start (issue 31 item 6), since its marker may
+    /// not have been written (a full disk) before a restart: `PRAGMA quick_check` (on
+    /// files up to [`QUICK_CHECK_MAX_BYTES`]: it reads every page) and a probe write,
+    /// committed, of a row it then removes. A fault found is kept as any other (see
+    /// [`Fault`]): the database accepts no writes and the server answers 503.
+    async fn check_at_start(&self) {
+        let Some(file) = self.file.as_deref() else {
+            return;
+        };
+        if self.fault.get().is_some() {
+            return;
+        }
+        let small = std::fs::metadata(file).is_ok_and(|m| m.len() <= QUICK_CHECK_MAX_BYTES);
+        if small {
+            match sqlx::query_scalar::<_, String>("PRAGMA quick_check")
+                .fetch_all(&self.write)
+                .await
+            {
+                Ok(lines) if lines.first().map(String::as_str) == Some("ok") => {}
+                Ok(lines) => {
+                    let mut reason = lines.join("; ");
+                    reason.truncate(500);
+                    self.fault
+                        .set("start-up check", format!("PRAGMA quick_check: {reason}"));
+                    return;
+                }
+                Err(e) => {
+                    self.fault.record("start-up check", e.into());
+                    return;
+                }
+            }
+        }
+        let probe = async {
+            let mut tx = self.write.begin().await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 'start-up probe')",
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM schema_migrations WHERE version = -1")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        if let Err(e) = probe.await {
+            let e = self.fault.record("start-up probe write", e.into());
+            tracing::error!(error = %e, "the start-up probe write failed");
+        }
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once: the engine's

@@ -138,6 +138,16 @@ pub struct Corruption {
 /// its size (the connections map the file, and a shorter one would fault them). The next
 /// statement that reads a table fails with `SQLITE_CORRUPT`.
 pub fn corrupt_sqlite(path: &std::path::Path) -> std::io::Result<Corruption> {
+    corrupt_sqlite_from(path, |_| 100)
+}
+
+/// [`corrupt_sqlite`] from the offset `from(file length)` on: the pages before it (the
+/// schema, the first tables made) stay whole, so the database still opens and a start-up
+/// check has to find the damage.
+pub fn corrupt_sqlite_from(
+    path: &std::path::Path,
+    from: impl Fn(u64) -> u64,
+) -> std::io::Result<Corruption> {
     use std::io::{Seek, SeekFrom, Write};
     let c = rusqlite::Connection::open(path).map_err(std::io::Error::other)?;
     c.busy_timeout(std::time::Duration::from_secs(10))
@@ -160,9 +170,10 @@ pub fn corrupt_sqlite(path: &std::path::Path) -> std::io::Result<Corruption> {
     }
     drop(c);
     let saved = std::fs::read(path)?;
+    let start = from(saved.len() as u64).min(saved.len() as u64);
     let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-    f.seek(SeekFrom::Start(100))?;
-    f.write_all(&vec![0xA5; saved.len().saturating_sub(100)])?;
+    f.seek(SeekFrom::Start(start))?;
+    f.write_all(&vec![0xA5; saved.len() - start as usize])?;
     f.sync_all()?;
     Ok(Corruption {
         path: path.to_path_buf(),

@@ -106,7 +106,8 @@ impl Engine {
     }
 
     /// A journal of a service (the temporary ID cards, departure sheets, …), newest first:
-    /// a unit's, or all for the centre, auditors and supervisors.
+    /// a unit's or the actor's area's (all for the centre and auditors); the read is
+    /// audited against each person shown.
     pub async fn journal(
         &self,
         actor: &Actor,
@@ -117,24 +118,49 @@ impl Engine {
         if !JOURNALS.iter().any(|(j, _)| *j == journal) {
             return Err(EngineError::not_found("journal", journal));
         }
-        match (actor.role, unit) {
-            (Role::System | Role::CentralOfficer | Role::Auditor | Role::Supervisor, _) => {}
-            (Role::Citizen, _) => return Err(EngineError::forbidden("journals are for staff")),
-            (_, Some(u)) if actor.unit.as_ref() == Some(u) => {}
-            _ => return Err(EngineError::forbidden("name your own unit")),
-        }
+        // The units whose entries the actor may read: the same scope as applications'
+        // (issue 31 item 2): everything for the centre, auditors and the system; a unit's
+        // own and its area's (a region's districts) for other staff, supervisors too.
+        let area: Option<Vec<String>> = match actor.role {
+            Role::System | Role::CentralOfficer | Role::Auditor => None,
+            Role::Citizen => return Err(EngineError::forbidden("journals are for staff")),
+            _ => {
+                let Some(own) = actor.unit.as_ref() else {
+                    return Err(EngineError::forbidden("journals are for staff of a unit"));
+                };
+                let mut c = &self.db;
+                let mut ids = Vec::new();
+                for u in self.units().await? {
+                    if self.in_area(&mut c, own, &u.id).await? {
+                        ids.push(u.id.as_str().to_string());
+                    }
+                }
+                Some(ids)
+            }
+        };
+        let units: Option<Vec<String>> = match (unit, area) {
+            (Some(u), Some(area)) if !area.iter().any(|a| a == u.as_str()) => {
+                return Err(EngineError::forbidden("name a unit of your own area"))
+            }
+            (Some(u), _) => Some(vec![u.as_str().to_string()]),
+            (None, area) => area,
+        };
         let limit = limit.clamp(1, 500);
         let base = "SELECT journal, number, application_id, service, unit_id, subject, at, data_json FROM journal_entries WHERE journal = $1";
-        let rows = match unit {
-            Some(u) => {
-                drn_store::query(&format!(
-                    "{base} AND unit_id = $2 ORDER BY at DESC, number DESC LIMIT $3"
-                ))
-                .bind(journal.to_string())
-                .bind(u.as_str().to_string())
-                .bind(limit)
-                .fetch_all(self.db.reader())
-                .await?
+        let rows = match &units {
+            Some(ids) if ids.is_empty() => Vec::new(),
+            Some(ids) => {
+                let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+                let sql = format!(
+                    "{base} AND unit_id IN ({}) ORDER BY at DESC, number DESC LIMIT ${}",
+                    marks.join(", "),
+                    ids.len() + 2
+                );
+                let mut q = drn_store::query(&sql).bind(journal.to_string());
+                for id in ids {
+                    q = q.bind(id.clone());
+                }
+                q.bind(limit).fetch_all(self.db.reader()).await?
             }
             None => {
                 drn_store::query(&format!("{base} ORDER BY at DESC, number DESC LIMIT $2"))
@@ -144,7 +170,8 @@ impl Engine {
                     .await?
             }
         };
-        rows.iter()
+        let entries = rows
+            .iter()
             .map(|r| {
                 Ok(JournalEntry {
                     journal: r.try_get(0)?,
@@ -159,7 +186,43 @@ impl Engine {
                     data: crate::rows::json(&r.try_get::<String, _>(7)?)?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        self.audit_journal_read(actor, journal, &entries).await?;
+        Ok(entries)
+    }
+
+    /// Audits a journal's read: one record per person whose data it showed, against that
+    /// person (what the citizen's "who read my data" lists), naming the journal and the
+    /// entries (issue 31 item 2). Written together through the writers' group commit.
+    async fn audit_journal_read(
+        &self,
+        actor: &Actor,
+        journal: &str,
+        entries: &[JournalEntry],
+    ) -> Result<(), EngineError> {
+        let mut by_subject: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for e in entries {
+            by_subject
+                .entry(e.subject.as_str())
+                .or_default()
+                .push(e.number.as_str());
+        }
+        let mut reads = tokio::task::JoinSet::new();
+        for (subject, numbers) in by_subject {
+            let engine = self.clone();
+            let actor = actor.clone();
+            let subject = format!("person:{subject}");
+            let detail = json!({ "journal": journal, "entries": numbers });
+            reads.spawn(async move {
+                engine
+                    .audit_read(&actor, "read_journal", &subject, detail)
+                    .await
+            });
+        }
+        while let Some(done) = reads.join_next().await {
+            done.map_err(|e| EngineError::Corrupt(format!("an audit write stopped: {e}")))??;
+        }
+        Ok(())
     }
 
     /// The journal entry of an issued result: the one written when the journal's step was

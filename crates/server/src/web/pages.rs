@@ -82,9 +82,10 @@ pub struct LoginForm {
 pub async fn login_submit(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    match crate::api::staff_login(&st, lang, &f.username, &f.password).await {
+    match crate::api::staff_login(&st, lang, addr, &f.username, &f.password).await {
         Ok((token, _, actor)) => redirect_with_cookie(
             home_of(actor.role),
             auth::session_cookie(&token, st.config.secure_cookies),
@@ -127,21 +128,27 @@ pub struct Back {
 }
 
 /// Switches the language (remembered in a cookie) and returns to the page.
-pub async fn set_lang(Path(code): Path<String>, Query(q): Query<Back>) -> Response {
+pub async fn set_lang(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<Back>,
+) -> Response {
     let code = match code.as_str() {
         "kk" | "ru" | "en" => code,
         _ => "ru".to_string(),
     };
-    // Only local paths: never an open redirect.
-    let back = q
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
+    // Only a page of this site: never an open redirect (issue 31 item 3).
+    let back = auth::local_path(q.back.as_deref());
     redirect_with_cookie(
-        &back,
+        back,
         format!(
-            "{}={code}; Path=/; SameSite=Strict; Max-Age=31536000",
-            auth::LANG_COOKIE
+            "{}={code}; Path=/; SameSite=Strict; Max-Age=31536000{}",
+            auth::LANG_COOKIE,
+            if st.config.secure_cookies {
+                "; Secure"
+            } else {
+                ""
+            }
         ),
     )
 }

@@ -56,9 +56,10 @@ pub struct First {
 pub async fn login_submit(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
     Form(f): Form<First>,
 ) -> Response {
-    match crate::api::citizen_first_factor(&st, lang, &f.iin, &f.password).await {
+    match crate::api::citizen_first_factor(&st, lang, addr, &f.iin, &f.password).await {
         Ok(c) => login_page(lang, None, Some(c.challenge), c.phone),
         Err(e) => (
             e.status(),
@@ -77,9 +78,10 @@ pub struct Second {
 pub async fn verify_submit(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    addr: auth::ClientAddr,
     Form(f): Form<Second>,
 ) -> Response {
-    match crate::api::citizen_second_factor(&st, lang, &f.challenge, &f.code).await {
+    match crate::api::citizen_second_factor(&st, lang, addr, &f.challenge, &f.code).await {
         Ok((token, _, _)) => redirect_with_cookie(
             "/portal",
             auth::session_cookie(&token, st.config.secure_cookies),

@@ -167,6 +167,10 @@ async fn authorization_matrix(url: &str) {
         ("get", "/api/v1/audit/verify"),
         vec![Auditor, Administrator],
     );
+    allowed.insert(
+        ("post", "/api/v1/audit/anchor"),
+        vec![Auditor, Administrator],
+    );
     allowed.insert(("get", "/api/v1/sandbox/sms"), public.clone());
     allowed.insert(("get", "/api/v1/online-renewal"), vec![]);
     allowed.insert(("post", "/api/v1/online-renewal"), vec![]);

@@ -31,8 +31,18 @@ async fn undo_an_intake(url: &str) {
     };
     let a = accept().await;
     let (annul, body) = end(&a, "annul");
-    // Another counter, the region (which does not hold it), a citizen: forbidden.
-    for c in [&other_counter, &region, &citizen] {
+    // Another counter, which may not read it: not found, as for its read (issue 31
+    // item 11). The region (which does not hold it) and the applicant: forbidden.
+    let (s, v) = other_counter.post(&annul, body.clone()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let read = other_counter
+        .get(&format!(
+            "/api/v1/applications/{}",
+            a["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!((read.0, &read.1["error"]["code"]), (s, &v["error"]["code"]));
+    for c in [&region, &citizen] {
         let (s, v) = c.post(&annul, body.clone()).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     }

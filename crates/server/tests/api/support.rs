@@ -70,6 +70,8 @@ pub async fn demo_server(url: &str, clock: Arc<dyn Clock>, persons: usize, pki_d
             demo: true,
             secure_cookies: false,
             base_url: base.clone(),
+            audit_anchors: Some(pki_dir.with_extension("anchors")),
+            audit_anchor_url: None,
         },
         pki: Arc::new(pki),
     };
