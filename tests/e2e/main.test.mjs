@@ -5,3 +5,4 @@ import './support.mjs';
 import './walks_2019.mjs';
 import './walks_2025.mjs';
 import './walks_2014.mjs';
+import './screens.mjs';

@@ -18,7 +18,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let req = Request::from_parts(parts, body);
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(e) => Err(ApiError::bad_input(lang, None, &e.body_text())),
+            Err(e) => Err(ApiError::json_rejection(lang, &e)),
         }
     }
 }

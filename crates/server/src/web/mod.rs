@@ -123,10 +123,10 @@ pub fn render<T: Template>(t: &T, _lang: Lang) -> Response {
     }
 }
 
-/// Kazakhstan local time, to the minute.
+/// Kazakhstan local time, to the minute, as people there write it (20.11.2019 09:30).
 pub fn kz(ts: Timestamp) -> String {
     drn_core::kz_tz()
-        .map(|tz| ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+        .map(|tz| ts.to_zoned(tz).strftime("%d.%m.%Y %H:%M").to_string())
         .unwrap_or_else(|_| ts.to_string())
 }
 
