@@ -333,3 +333,35 @@ fn field_text(field: &str) -> (String, String) {
     };
     (kk.to_string(), ru.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A refusal's English reason stays out of a kk/ru message unless it is said in that
+    /// language (issue 29: "Действие не разрешено: this result is issued …").
+    #[test]
+    fn no_english_behind_a_translated_prefix() {
+        let known = EngineError::forbidden("this result is issued to the applicant in person only");
+        assert_eq!(
+            known.message(Lang::Ru),
+            "Действие не разрешено: результат выдаётся только лично заявителю"
+        );
+        let unknown = EngineError::forbidden("step 3 is done by a district officer");
+        assert_eq!(unknown.message(Lang::Ru), "Действие не разрешено");
+        assert_eq!(unknown.message(Lang::Kk), "Бұл әрекетке рұқсат жоқ");
+        assert!(unknown.message(Lang::En).contains("district officer"));
+        let bad = EngineError::invalid("data.foreigner.surname", "something in English");
+        assert_eq!(
+            bad.message(Lang::Ru),
+            "Поле «Фамилия» заполнено неверно или не заполнено"
+        );
+        for (en, kk, ru) in REASONS {
+            assert!(!en.is_empty() && !kk.is_empty() && !ru.is_empty());
+            assert!(
+                !ru.chars().chain(kk.chars()).any(|c| c.is_ascii_lowercase()),
+                "{en}: no Latin words in {kk} / {ru}"
+            );
+        }
+    }
+}

@@ -153,12 +153,13 @@ fn limit_text(
 }
 
 /// A service's process as a table names it: "S1 (2018)" for its main process, the
-/// process's id beside the version for another (a catalog id, not an English word).
-fn process_label(service: &str, version: &str, process: &str) -> String {
+/// way of another beside the version (through a counter), not the catalog's id.
+fn process_label(lang: Lang, service: &str, version: &str, process: &str) -> String {
     if process == "main" {
         format!("{service} ({version})")
     } else {
-        format!("{service} ({version}, {process})")
+        let p = i18n::label(lang, "proc_", process);
+        format!("{service} ({version}, {p})")
     }
 }
 
@@ -248,7 +249,7 @@ async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Das
         .map(|l| {
             count_row(
                 String::new(),
-                process_label(&l.service, &l.version, &l.process),
+                process_label(tr.lang, &l.service, &l.version, &l.process),
                 step_detail(st, tr, &l.service, &l.version, &l.process, l.step),
                 &l.counts,
             )
@@ -257,7 +258,7 @@ async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Das
     let times = times
         .iter()
         .map(|t| TimeRow {
-            label: process_label(&t.service, &t.version, &t.process),
+            label: process_label(tr.lang, &t.service, &t.version, &t.process),
             detail: step_detail(st, tr, &t.service, &t.version, &t.process, t.step),
             completed: t.completed,
             within: t.within_limit,
@@ -620,7 +621,7 @@ pub async fn supervision_unit(
                 .locate(&a.service, &a.version, &a.process)
                 .ok()
                 .and_then(|(_, p)| p.step(a.step))
-                .map(|s| clip(tr.text(&s.action), 140))
+                .map(|s| clip(&tr.text(&s.action), 140))
                 .unwrap_or_default();
             OpenRow {
                 id: a.id.to_string(),

@@ -17,5 +17,6 @@ mod passports;
 mod refusals;
 mod registries;
 mod results;
+mod screens;
 mod sign_in;
 mod supervision;
