@@ -324,6 +324,8 @@ struct PersonPage {
     /// A one-time idempotency key for this rendering of the accept forms (each form adds
     /// its service's code): sending the same form again is one intake, not two.
     idem: String,
+    /// The intake form that came back with an error: its message and what was typed.
+    error: Option<FormError>,
 }
 
 #[derive(Deserialize)]
@@ -432,6 +434,51 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         Ok(c) => c,
         Err(r) => return r,
     };
+    person_page(&st, &ctx, q, None).await
+}
+
+/// An intake form sent back with what is wrong: the service whose form it was, the field at
+/// fault (the form's name, `d.rka`), the message, and what was typed (issue 29: the error
+/// beside the form, the input kept).
+pub struct FormError {
+    pub status: axum::http::StatusCode,
+    pub service: String,
+    pub field: String,
+    pub message: String,
+    pub typed: Vec<(String, String)>,
+}
+
+impl PersonPage {
+    /// What was typed into `name` of `service`'s form when it came back with an error.
+    fn typed(&self, service: &str, name: &str) -> String {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service)
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether `name` of `service`'s form is the field at fault.
+    fn bad(&self, service: &str, name: &str) -> bool {
+        self.error
+            .as_ref()
+            .is_some_and(|e| e.service == service && e.field == name)
+    }
+
+    /// The error of `service`'s form, if it came back with one.
+    fn error_of(&self, service: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// The person page, with an intake form's error when it came back with one (422 then).
+async fn person_page(st: &AppState, ctx: &Ctx, q: IinQuery, error: Option<FormError>) -> Response {
+    let st = st.clone();
+    let ctx = ctx.clone();
     let nav = Nav::for_ctx(&ctx, "/ws");
     if let Err(e) = ctx.require(&[Role::CounterOperator, Role::DistrictOfficer]) {
         return error_page(nav, ctx.lang, e, "/ws");
@@ -503,8 +550,12 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         Err(m) => (vec![], Some(m)),
     };
     let tasks = super::services::tasks_of(&st, &ctx.actor, ctx.lang, &view.iin, None).await;
-    render(
+    let status = error
+        .as_ref()
+        .map_or(axum::http::StatusCode::OK, |e| e.status);
+    let page = render(
         &PersonPage {
+            error,
             tr: Tr { lang: ctx.lang },
             address_services: services
                 .iter()
@@ -524,7 +575,8 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
             idem: format!("ws-accept-{}", auth::random_token()),
         },
         ctx.lang,
-    )
+    );
+    (status, page).into_response()
 }
 
 /// The form's fields; `doc` repeats, so the body is read as pairs.
@@ -557,15 +609,49 @@ pub async fn accept(
             )
         }
     };
+    let service = field("service");
+    // A refusal of the form's content comes back on the person page, beside the form, with
+    // what was typed; the page's other forms as they were.
+    let back_to_form = |e: ApiError| {
+        let st = st.clone();
+        let ctx = ctx.clone();
+        let typed: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(n, _)| n.starts_with("d.") || n == "missing" || n == "urgency")
+            .cloned()
+            .collect();
+        let field = e
+            .field()
+            .map(|f| match f.strip_prefix("data.") {
+                Some(rest) => format!("d.{rest}"),
+                None => f.to_string(),
+            })
+            .unwrap_or_default();
+        let error = FormError {
+            status: e.status(),
+            service: service.clone(),
+            field,
+            message: e.message(lang),
+            typed,
+        };
+        async move {
+            person_page(
+                &st,
+                &ctx,
+                IinQuery {
+                    iin: applicant.to_string(),
+                    addr_q: None,
+                    rka: None,
+                },
+                Some(error),
+            )
+            .await
+        }
+    };
     let urgency = match Urgency::parse(&field("urgency")) {
         Ok(u) => u,
         Err(e) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(lang, Some("urgency"), &e.to_string()),
-                "/ws",
-            )
+            return back_to_form(ApiError::bad_input(lang, Some("urgency"), &e.to_string())).await
         }
     };
     let documents_presented = pairs
@@ -585,7 +671,7 @@ pub async fn accept(
         Err(_) => Channel::Counter,
     };
     let cmd = Command::Accept(Accept {
-        service: field("service"),
+        service: service.clone(),
         channel,
         urgency,
         applicant,
@@ -593,8 +679,15 @@ pub async fn accept(
         missing,
         data: form_data(&pairs),
     });
-    let back = format!("/ws/person?iin={applicant}");
-    submit_intake(&st, &ctx, nav, &cmd, &field("idem"), &back).await
+    let key = field("idem");
+    let key = Some(key.as_str()).filter(|k| !k.is_empty() && k.len() <= 200);
+    match st.execute(&ctx.actor, &cmd, key).await {
+        Ok(
+            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
+        ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
+        Ok(_) => error_page(nav, lang, ApiError::internal(), "/ws"),
+        Err(e) => back_to_form(ApiError::from(e)).await,
+    }
 }
 
 /// Sends an intake from a page's form with the form's one-time idempotency key, so that the
