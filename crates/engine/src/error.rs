@@ -150,7 +150,7 @@ impl EngineError {
                 Some((kk, ru)) => t(
                     format!("Бұл әрекетке рұқсат жоқ: {kk}"),
                     format!("Действие не разрешено: {ru}"),
-                    format!("Not allowed: {reason}"),
+                    format!("Not allowed: {}", reason_en(reason)),
                 ),
                 None => t(
                     "Бұл әрекетке рұқсат жоқ".into(),
@@ -184,7 +184,7 @@ impl EngineError {
                     Some((kk, ru)) => t(
                         format!("Қате мән «{fkk}»: {kk}"),
                         format!("Неверное значение «{fru}»: {ru}"),
-                        format!("Invalid {field}: {reason}"),
+                        format!("Invalid {field}: {}", reason_en(reason)),
                     ),
                     None => t(
                         format!("«{fkk}» өрісінің мәні қате немесе толтырылмаған"),
@@ -283,12 +283,26 @@ const REASONS: &[(&str, &str, &str)] = &[
     ("must have 12 digits", "12 цифрдан тұруы керек", "должен состоять из 12 цифр"),
 ];
 
-/// The kk and ru of a reason of [`REASONS`].
-fn reason_text(reason: &str) -> Option<(&'static str, &'static str)> {
-    REASONS
-        .iter()
-        .find(|(en, ..)| *en == reason)
-        .map(|(_, kk, ru)| (*kk, *ru))
+/// The kk and ru of a reason: one of [`REASONS`], or a reason written in the three
+/// languages ("kk / ru / en", as the incoming number's refusal is).
+fn reason_text(reason: &str) -> Option<(String, String)> {
+    if let Some((_, kk, ru)) = REASONS.iter().find(|(en, ..)| *en == reason) {
+        return Some((kk.to_string(), ru.to_string()));
+    }
+    let parts: Vec<&str> = reason.split(" / ").collect();
+    let cyrillic = |s: &str| s.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+    match parts.as_slice() {
+        [kk, ru, _] if cyrillic(kk) && cyrillic(ru) => Some((kk.to_string(), ru.to_string())),
+        _ => None,
+    }
+}
+
+/// The English of a reason written in the three languages; the reason itself otherwise.
+fn reason_en(reason: &str) -> &str {
+    match reason.split(" / ").collect::<Vec<_>>().as_slice() {
+        [_, _, en] => en,
+        _ => reason,
+    }
 }
 
 /// A request field's name for people, in Kazakh and Russian (the field's path as it

@@ -914,7 +914,8 @@ async fn case_fields(
             (_, Some(code)) if !prefix.is_empty() => i18n::label(lang, prefix, code),
             _ => text(v),
         };
-        let label = if *key == "rka" && a.service == "S5" {
+        // The РКА of an intake with a BIN is the legal entity's (S5), else the dwelling's.
+        let label = if *key == "rka" && data.get("bin").is_some_and(|b| !b.is_null()) {
             t("f_entity_rka")
         } else {
             t(label)
