@@ -24,7 +24,7 @@ export function foreignWords(text) {
   for (const m of text.matchAll(/[A-Za-z][A-Za-z0-9_.:@\/-]*/g)) {
     const w = m[0].replace(/[.:\/-]+$/, '');
     if (ALLOWED.has(w)) continue;
-    if (/^[A-Z0-9]*\d[A-Z0-9-]*$/.test(w)) continue; // codes: S1E, C71-1-1, R71, PA1234567
+    if (/^(?=.*\d)[A-Z0-9-]+$/.test(w)) continue; // codes: S1E, C71-1-1, KZ-2019-R00004, SHA-256
     if (/^[A-Z][A-Z'-]+$/.test(w)) continue; // a name as in a passport: SMITH, O'NEIL
     if (/^[a-z]+(\.[a-z0-9]+)+$/.test(w) && !w.includes('_')) continue; // user names: op.astana.1
     if (/^[A-Z]$/.test(w)) continue; // a single letter (a series, a list)

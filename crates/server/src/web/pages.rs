@@ -798,6 +798,22 @@ pub async fn unit_names(st: &AppState, lang: Lang) -> std::collections::HashMap<
         .collect()
 }
 
+/// Who did an event, as the card's reader reads it: an officer's account name, the
+/// applicant on the portal, the system.
+pub fn actor_label(lang: Lang, actor: &str) -> String {
+    if actor.starts_with("citizen:") {
+        i18n::t(lang, "by_applicant").to_string()
+    } else if actor == "system" {
+        i18n::t(lang, "by_system").to_string()
+    } else if let Some(officer) = actor.strip_prefix("system:mvd-operator:") {
+        format!("{} ({officer})", i18n::t(lang, "mvd_operator"))
+    } else if actor.starts_with("system:") {
+        i18n::t(lang, "by_system").to_string()
+    } else {
+        actor.strip_prefix("staff:").unwrap_or(actor).to_string()
+    }
+}
+
 /// A unit's name from [`unit_names`], its id when unknown.
 pub fn unit_name(names: &std::collections::HashMap<String, String>, id: &str) -> String {
     names.get(id).cloned().unwrap_or_else(|| id.to_string())
@@ -823,6 +839,7 @@ async fn case_fields(
     a: &drn_engine::Application,
     lang: Lang,
     units: &std::collections::HashMap<String, String>,
+    with_missing: bool,
 ) -> (String, Vec<(String, String)>) {
     let t = |k: &str| i18n::t(lang, k).to_string();
     let mut out: Vec<(String, String)> = Vec::new();
@@ -922,7 +939,13 @@ async fn case_fields(
         };
         out.push((label, value));
     }
-    if let Some(m) = a.data.get("missing").and_then(|m| m.as_array()) {
+    // What was missing (an intake refusal's), unless the receipt above lists it.
+    if let Some(m) = a
+        .data
+        .get("missing")
+        .and_then(|m| m.as_array())
+        .filter(|_| with_missing)
+    {
         let m: Vec<String> = m
             .iter()
             .filter_map(|x| x.as_str().map(String::from))
@@ -1164,14 +1187,14 @@ pub async fn application(
     });
     let now = st.engine.now();
     let units = unit_names(&st, lang).await;
-    let (applicant_name, case) = case_fields(&st, &a, lang, &units).await;
+    let (applicant_name, case) = case_fields(&st, &a, lang, &units, q.intake.is_none()).await;
     let timeline = events
         .iter()
         .map(|e| TimelineRow {
             at: kz(e.at),
             kind: i18n::label(lang, "ev_", e.kind.code()),
             step: e.step.map(|s| s.to_string()).unwrap_or_default(),
-            actor: e.actor.clone(),
+            actor: actor_label(lang, &e.actor),
             unit: e
                 .unit
                 .as_ref()
