@@ -7,3 +7,4 @@ import './walks_2025.mjs';
 import './walks_2014.mjs';
 import './walks_2019_more.mjs';
 import './walks_2014_more.mjs';
+import './screens.mjs';

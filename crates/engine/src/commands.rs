@@ -1228,10 +1228,16 @@ impl Engine {
         reason: &str,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
-        if reason.trim().len() < 5 {
+        if reason.trim().chars().count() < 5 {
             return Err(EngineError::invalid(
                 "reason",
                 "say what is to be corrected (at least 5 characters)",
+            ));
+        }
+        if reason.chars().count() > MAX_REASON {
+            return Err(EngineError::invalid(
+                "reason",
+                format!("a motivated reason is at most {MAX_REASON} characters"),
             ));
         }
         let (mut app, p, step) = self.at_current_step(c, actor, id, revision).await?;

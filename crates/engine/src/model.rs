@@ -772,13 +772,14 @@ impl Foreigner {
     }
 
     pub(crate) fn validate(&self, field: &str) -> Result<(), EngineError> {
-        let ok = |s: &str, max: usize| !s.trim().is_empty() && s.trim().chars().count() <= max;
-        if !(ok(&self.surname, 100) && ok(&self.given_name, 100)) {
+        if self.surname.trim().is_empty() || self.given_name.trim().is_empty() {
             return Err(EngineError::invalid(
                 field,
                 "surname and given name are required",
             ));
         }
+        check_name(&format!("{field}.surname"), &self.surname)?;
+        check_name(&format!("{field}.given_name"), &self.given_name)?;
         let c = self.citizenship.trim();
         if !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
             return Err(EngineError::invalid(
@@ -801,6 +802,44 @@ impl Foreigner {
         }
         Ok(())
     }
+}
+
+/// The longest name (a surname, a given name) taken: longer is a typing error, not a name.
+pub const MAX_NAME: usize = 60;
+
+/// Whether `c` may stand in a person's name: a Kazakh, Russian or Latin letter (with the
+/// Latin letters' diacritics), a hyphen, an apostrophe or a space.
+fn name_char(c: char) -> bool {
+    c.is_ascii_alphabetic()
+        || matches!(c, '\u{00C0}'..='\u{024F}' if c.is_alphabetic())
+        || matches!(c, '\u{0400}'..='\u{04FF}' if c.is_alphabetic())
+        || matches!(c, '-' | '\'' | '’' | ' ')
+}
+
+/// A name as a name (issue 29): 1 to [`MAX_NAME`] characters, letters (Kazakh, Russian,
+/// Latin), hyphens, apostrophes and spaces, beginning with a letter. Each fault has its
+/// own message.
+pub fn check_name(field: &str, name: &str) -> Result<(), EngineError> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(EngineError::invalid(field, "the name is required"));
+    }
+    if n.chars().count() > MAX_NAME {
+        return Err(EngineError::invalid(
+            field,
+            "the name is longer than 60 characters",
+        ));
+    }
+    if !n.chars().all(name_char) {
+        return Err(EngineError::invalid(
+            field,
+            "a name holds only letters (Kazakh, Russian, Latin), hyphens, apostrophes and spaces",
+        ));
+    }
+    if !n.chars().next().is_some_and(char::is_alphabetic) {
+        return Err(EngineError::invalid(field, "a name begins with a letter"));
+    }
+    Ok(())
 }
 
 /// Intake of an application of a foreigner who has no IIN (S9).

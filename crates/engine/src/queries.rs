@@ -483,6 +483,59 @@ impl Engine {
         Ok(out)
     }
 
+    /// The applications of a foreigner found by their passport number, newest first, that
+    /// the actor may see (their unit holds it or took it in): those of a foreigner without
+    /// an IIN (S9, whose applicant key ends with the passport) and those whose intake data
+    /// name the foreigner's passport (S6-S8). The district's way in (issue 29); audited.
+    pub async fn applications_by_passport(
+        &self,
+        actor: &Actor,
+        passport: &str,
+    ) -> Result<Vec<Application>, EngineError> {
+        if actor.role == Role::Citizen {
+            return Err(EngineError::forbidden("the search is for staff"));
+        }
+        let passport = passport.trim().to_uppercase();
+        if !(5..=20).contains(&passport.len())
+            || !passport.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(EngineError::invalid(
+                "passport",
+                "the passport number is 5 to 20 letters and digits",
+            ));
+        }
+        let sql = format!(
+            "SELECT {} FROM applications WHERE applicant_iin LIKE $1 OR data_json LIKE $2 ORDER BY accepted_at DESC LIMIT 200",
+            *rows::APP_COLS
+        );
+        let rows = self
+            .db
+            .rows(Statement::new(
+                sql,
+                vec![
+                    Value::from(format!("F:%:{passport}")),
+                    Value::from(format!("%\"passport\":\"{passport}\"%")),
+                ],
+            ))
+            .await?;
+        let mut c = &self.db;
+        let mut out = Vec::new();
+        for r in &rows {
+            let app = rows::application(r)?;
+            if self.may_see(&mut c, actor, &app).await? {
+                out.push(app);
+            }
+        }
+        self.audit_read(
+            actor,
+            "find_by_passport",
+            &format!("passport:{passport}"),
+            json!({ "count": out.len() }),
+        )
+        .await?;
+        Ok(out)
+    }
+
     /// All units, by id (from the engine's cache of units; every document names one).
     pub async fn units(&self) -> Result<Vec<Unit>, EngineError> {
         let map = match self.cached_units() {

@@ -56,8 +56,20 @@ tokio::task_local! {
 pub async fn with_lang(req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
     let lang = crate::auth::lang_of(&parts);
-    LANG.scope(lang, next.run(Request::from_parts(parts, body)))
-        .await
+    let resp = LANG
+        .scope(lang, next.run(Request::from_parts(parts, body)))
+        .await;
+    // A body over the limit is refused by a layer (or a middleware) with a bare 413: it is
+    // answered in the one error shape too, in the caller's language (issue 29).
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return ApiError::too_large(lang).into_response();
+    }
+    resp
 }
 
 /// The language of the request being answered; the default outside one.
@@ -283,6 +295,101 @@ impl ApiError {
             *status = StatusCode::UNPROCESSABLE_ENTITY;
         }
         e
+    }
+
+    /// A JSON body that could not be read as the request (axum's rejection), in the one
+    /// shape: what is wrong in the caller's language and the field at fault, not the
+    /// parser's own English (issue 29).
+    /// JSON that does not fit the operation at `field` (422): the field in the caller's
+    /// language; the parser's own English detail only in English.
+    pub fn field_value(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
+        let message = match field {
+            Some(f) => tr(
+                lang,
+                &format!("«{f}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
+                &format!("Поле «{f}» не заполнено или заполнено неверно"),
+                &format!("The field «{f}» is missing or has a wrong value: {detail}"),
+            ),
+            None => tr(
+                lang,
+                "Сұраудың өрістері дұрыс емес немесе толық емес",
+                "Поля запроса неверны или неполны",
+                &format!("The request's fields are wrong or incomplete: {detail}"),
+            ),
+        };
+        ApiError::Http {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid".into(),
+            message,
+            field: field.map(String::from),
+        }
+    }
+
+    pub fn json_rejection(lang: Lang, e: &axum::extract::rejection::JsonRejection) -> ApiError {
+        use axum::extract::rejection::JsonRejection as J;
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::too_large(lang);
+        }
+        let (field, message) = match e {
+            J::JsonDataError(d) => {
+                // "Failed to deserialize the JSON body into the target type: PATH: REASON at
+                // line L column C": the path names the field.
+                let text = d.body_text();
+                let field = text
+                    .split_once("target type: ")
+                    .and_then(|(_, rest)| rest.split_once(": "))
+                    .map(|(path, _)| path.to_string())
+                    .filter(|p| !p.contains(' ') && !p.is_empty() && p != ".");
+                let message = match &field {
+                    Some(f) => tr(
+                        lang,
+                        &format!("«{f}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
+                        &format!("Поле «{f}» не заполнено или заполнено неверно"),
+                        &format!("The field «{f}» is missing or has a wrong value"),
+                    ),
+                    None => tr(
+                        lang,
+                        "Сұраудың өрістері дұрыс емес немесе толық емес",
+                        "Поля запроса неверны или неполны",
+                        "The request's fields are wrong or incomplete",
+                    ),
+                };
+                (field, message)
+            }
+            J::JsonSyntaxError(_) => (
+                None,
+                tr(
+                    lang,
+                    "Сұраудың денесі JSON емес",
+                    "Тело запроса не является корректным JSON",
+                    "The request body is not valid JSON",
+                ),
+            ),
+            J::MissingJsonContentType(_) => (
+                None,
+                tr(
+                    lang,
+                    "Content-Type: application/json тақырыбы керек",
+                    "Нужен заголовок Content-Type: application/json",
+                    "The header Content-Type: application/json is required",
+                ),
+            ),
+            _ => (
+                None,
+                tr(
+                    lang,
+                    "Сұраудың денесі оқылмады",
+                    "Не удалось прочитать тело запроса",
+                    "The request body could not be read",
+                ),
+            ),
+        };
+        ApiError::Http {
+            status: e.status(),
+            code: "invalid".into(),
+            message,
+            field,
+        }
     }
 
     pub fn not_found(lang: Lang) -> ApiError {

@@ -20,10 +20,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Ok(axum::Json(v)) => v,
             // A body over the limit (chunked ones too: their length is known only once
             // read) is 413, not a bad request (issue 31 item 11).
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ApiError::too_large(lang))
-            }
-            Err(e) => return Err(ApiError::bad_input(lang, None, &e.body_text())),
+            // (json_rejection answers 413 for those.)
+            Err(e) => return Err(ApiError::json_rejection(lang, &e)),
         };
         whole_numbers_as_integers(&mut v);
         serde_path_to_error::deserialize(v).map(Body).map_err(|e| {
@@ -32,8 +30,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             // JSON, but not what the operation takes: 422 (400 is for a body that is not
             // JSON, or not sent as JSON).
             match path.as_str() {
-                "." => ApiError::invalid_value(lang, None, &inner.to_string()),
-                p => ApiError::invalid_value(lang, Some(p), &format!("{p}: {inner}")),
+                "." => ApiError::field_value(lang, None, &inner.to_string()),
+                p => ApiError::field_value(lang, Some(p), &inner.to_string()),
             }
         })
     }

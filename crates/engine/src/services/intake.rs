@@ -101,8 +101,15 @@ pub(crate) trait FieldText: Sized {
     fn from_text(s: &str) -> Result<Self, String>;
 }
 
+/// The longest free text an intake field takes (a court decision, a zone, a document's
+/// number): longer is not what the field asks for (issue 29: every text field bounded).
+pub const MAX_FIELD_TEXT: usize = 300;
+
 impl FieldText for String {
     fn from_text(s: &str) -> Result<Self, String> {
+        if s.chars().count() > MAX_FIELD_TEXT {
+            return Err(format!("at most {MAX_FIELD_TEXT} characters"));
+        }
         Ok(s.to_string())
     }
 }

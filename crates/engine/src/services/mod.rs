@@ -386,6 +386,12 @@ pub fn leaves_counter_tasks(code: &str) -> bool {
     matches!(rules(code), Rules::S3(_))
 }
 
+/// Whether a representative with a power of attorney may receive the service's result
+/// (not S1E: seed 001 para 3 subpara 19): the issue form offers the field only then.
+pub fn representative_may_receive(code: &str) -> bool {
+    rules(code).representative_may_receive()
+}
+
 /// The journal the service keeps, if any.
 pub fn journal_of(code: &str) -> Option<&'static str> {
     JOURNALS.iter().find(|(_, s)| *s == code).map(|(j, _)| *j)

@@ -327,7 +327,8 @@ async fn iin_forming_concurrency(url: &str) {
     let mut apps = Vec::new();
     for i in 0..n {
         let mut f = foreigner(&format!("ZZ{i:07}"));
-        f.surname = format!("Person{i}");
+        // A name is letters (issue 29): Persona, Personb, …
+        f.surname = format!("Person{}", char::from(b'a' + i as u8));
         apps.push(s9_to_step5(&w, f, serde_json::json!({})).await);
     }
     let mut tasks = Vec::new();

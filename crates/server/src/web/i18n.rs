@@ -64,9 +64,9 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "calendar_note",
-        "Ауыстырулар catalog/calendar/kz.toml файлынан және осы жерде қосылғандардан алынады; өзгерістер сервер қайта іске қосылғанда күшіне енеді.",
-        "Переносы берутся из файла catalog/calendar/kz.toml и из добавленных здесь; изменения вступают в силу после перезапуска сервера.",
-        "Transfers come from catalog/calendar/kz.toml and from those added here; changes take effect when the server restarts.",
+        "Ауыстырулар каталогтың күнтізбе файлынан және осы жерде қосылғандардан алынады; өзгерістер сервер қайта іске қосылғанда күшіне енеді.",
+        "Переносы берутся из файла календаря каталога и из добавленных здесь; изменения вступают в силу после перезапуска сервера.",
+        "Transfers come from the catalog's calendar file and from those added here; changes take effect when the server restarts.",
     ),
     (
         "calendar_transfers",
@@ -970,18 +970,74 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The words issue 29 added (the case on the card, registry kinds and states, document
+/// kinds, the district's search); (key, kk, ru, en), looked up after [`WORDS`].
+const MORE: &[(&str, &str, &str, &str)] = &[
+    ("au_find_by_passport", "Паспорт бойынша іздеу", "Поиск по паспорту", "Search by passport"),
+    ("au_login", "Жүйеге кіру", "Вход в систему", "Sign-in"),
+    ("au_logout", "Жүйеден шығу", "Выход из системы", "Sign-out"),
+    ("au_read_application", "Өтінішті қарау", "Просмотр заявления", "Application viewed"),
+    ("au_read_applications", "Өтініштер тізімін қарау", "Просмотр списка заявлений", "Applications listed"),
+    ("au_read_document", "Құжатты қарау", "Просмотр документа", "Document viewed"),
+    ("au_read_person", "Жеке деректерді қарау", "Просмотр персональных данных", "Personal data viewed"),
+    ("au_read_registrations", "Тіркеулерді қарау", "Просмотр регистраций", "Registrations viewed"),
+    ("by_system", "Жүйе (автоматты түрде)", "Система (автоматически)", "The system (automatically)"),
+    ("by_you", "Сіз", "Вы", "You"),
+    ("case_data", "Өтініш деректері", "Данные заявления", "Application data"),
+    ("documents_by_standard_portal", "Құжаттар тізбесі мемлекеттік көрсетілетін қызмет стандартында берілген", "Перечень документов определён стандартом государственной услуги", "The list of documents is given in the standard of the public service"),
+    ("dk_id_card", "Жеке куәлік", "Удостоверение личности", "Identity card"),
+    ("dk_passport", "Паспорт", "Паспорт", "Passport"),
+    ("documents_by_standard", "Құжаттар тізбесі мемлекеттік көрсетілетін қызмет стандартында берілген: ұсынылған құжаттарды төменде жазыңыз", "Перечень документов дан в стандарте государственной услуги: впишите представленные документы ниже", "The list of documents is in the standard of the public service: write the documents presented below"),
+    ("f_address", "Мекенжай", "Адрес", "Address"),
+    ("f_destination", "Кететін жері", "Место выбытия", "Destination"),
+    ("f_document", "Құжат", "Документ", "Document"),
+    ("f_from", "Басталу күні", "Дата начала", "From"),
+    ("f_purpose", "Мақсаты", "Цель", "Purpose"),
+    ("f_valid_until", "Жарамдылық мерзімі", "Действителен до", "Valid until"),
+    ("find", "Табу", "Найти", "Find"),
+    ("find_applicant", "Өтініш берушіні іздеу", "Поиск заявителя", "Find an applicant"),
+    ("foreigner_passport", "Шетелдіктің паспорты", "Паспорт иностранца", "A foreigner's passport"),
+    ("find_by_passport_hint", "ЖСН жоқ шетелдіктің өтініштері: паспорт нөмірі", "Заявления иностранца без ИИН: номер паспорта", "Applications of a foreigner without an IIN: the passport number"),
+    ("minutes_short", "мин.", "мин.", "min"),
+    ("no", "Жоқ", "Нет", "No"),
+    ("photo_on_record", "Құжаттағы фото", "Фото в документе", "Photo on record"),
+    ("photo_uploaded", "Жүктелген фото", "Загруженное фото", "Uploaded photo"),
+    ("proc_counter", "ХҚКО арқылы", "через ЦОН", "through a counter"),
+    ("proc_counter-electronic", "ХҚКО арқылы, электрондық", "через ЦОН, электронно", "through a counter, electronic"),
+    ("renewal_apply_again", "Басқа фотомен жаңа өтініш беру", "Подать новое заявление с другим фото", "Apply again with another photo"),
+    ("renewal_photo_again", "Фото талаптарға сай емес: басқа фотомен қазір онлайн қайта өтініш беруге болады", "Фото не соответствует требованиям: можно сразу подать заявление онлайн заново с другим фото", "The photo does not meet the requirements: you can apply online again at once with another photo"),
+    ("proc_portal", "портал арқылы", "через портал", "through the portal"),
+    ("by_applicant", "Өтініш беруші (портал)", "Заявитель (портал)", "The applicant (portal)"),
+    ("rka", "РКА", "РКА", "РКА (address code)"),
+    ("rk_accompanying", "Ілеспе тізілім", "Сопроводительный реестр", "Accompanying registry"),
+    ("rk_cover_letter", "Ілеспе хат", "Сопроводительное письмо", "Cover letter"),
+    ("rk_dispatch", "Жөнелту тізілімі", "Отправочный реестр", "Dispatch registry"),
+    ("rk_district", "Аудандық тізілім", "Реестр района", "District registry"),
+    ("rk_incoming", "Кіріс тізілімдер кітабы", "Книга входящих реестров", "Incoming registries book"),
+    ("rk_manufactured", "Дайындалған құжаттар тізілімі", "Реестр изготовленных документов", "Registry of manufactured documents"),
+    ("rk_summary", "Жиынтық тізілім", "Сводный реестр", "Summary registry"),
+    ("rs_formed", "Қалыптастырылды", "Сформирован", "Formed"),
+    ("rs_received", "Қабылданды", "Принят", "Received"),
+    ("rs_sent", "Жіберілді", "Отправлен", "Sent"),
+    ("rs_signed", "Қол қойылды", "Подписан", "Signed"),
+    ("sex_F", "Әйел", "Женский", "Female"),
+    ("sex_M", "Ер", "Мужской", "Male"),
+    ("yes", "Иә", "Да", "Yes"),
+];
+
 /// The word for `key` in `lang`; the key itself when missing (a test checks none is).
 pub fn t(lang: Lang, key: &str) -> &'static str {
-    match WORDS.binary_search_by(|(k, ..)| (*k).cmp(key)) {
-        Ok(i) => {
-            let (_, kk, ru, en) = WORDS[i];
-            match lang {
-                Lang::Kk => kk,
-                Lang::Ru => ru,
-                Lang::En => en,
-            }
-        }
-        Err(_) => "?",
+    let found = match WORDS.binary_search_by(|(k, ..)| (*k).cmp(key)) {
+        Ok(i) => Some(WORDS[i]),
+        Err(_) => MORE.iter().find(|(k, ..)| *k == key).copied(),
+    };
+    match found {
+        Some((_, kk, ru, en)) => match lang {
+            Lang::Kk => kk,
+            Lang::Ru => ru,
+            Lang::En => en,
+        },
+        None => "?",
     }
 }
 
@@ -997,7 +1053,7 @@ pub fn label(lang: Lang, prefix: &str, code: &str) -> String {
 
 /// Every key, for the templates' test.
 pub fn has(key: &str) -> bool {
-    WORDS.binary_search_by(|(k, ..)| (*k).cmp(key)).is_ok()
+    WORDS.binary_search_by(|(k, ..)| (*k).cmp(key)).is_ok() || MORE.iter().any(|(k, ..)| *k == key)
 }
 
 #[cfg(test)]
@@ -1009,7 +1065,14 @@ mod tests {
         for w in WORDS.windows(2) {
             assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
         }
-        for (k, kk, ru, en) in WORDS {
+        for (k, ..) in MORE {
+            assert!(
+                WORDS.binary_search_by(|(w, ..)| w.cmp(k)).is_err()
+                    && MORE.iter().filter(|(m, ..)| m == k).count() == 1,
+                "{k} twice"
+            );
+        }
+        for (k, kk, ru, en) in WORDS.iter().chain(MORE) {
             assert!(!kk.is_empty() && !ru.is_empty() && !en.is_empty(), "{k}");
         }
         assert_eq!(t(Lang::Kk, "login"), "Кіру");

@@ -35,9 +35,39 @@ impl Tr {
         self.lang.code()
     }
 
-    pub fn text<'a>(&self, t: &'a Text) -> &'a str {
-        t.get(self.lang)
+    /// A catalog text in the reader's language. The Kazakh of the legal acts sometimes
+    /// writes the letter і as the Latin i (an old keyboard's habit: «жерiнің»); inside a
+    /// Kazakh word it is read as і, so a kk page shows no Latin letter there.
+    pub fn text<'a>(&self, t: &'a Text) -> std::borrow::Cow<'a, str> {
+        let s = t.get(self.lang);
+        if self.lang == Lang::Kk {
+            kk_letters(s)
+        } else {
+            std::borrow::Cow::Borrowed(s)
+        }
     }
+}
+
+/// `s` with each Latin i (or I) that stands beside a Cyrillic letter made the Kazakh і (І).
+pub fn kk_letters(s: &str) -> std::borrow::Cow<'_, str> {
+    let cyr = |c: Option<&char>| c.is_some_and(|c| ('\u{0400}'..='\u{04FF}').contains(c));
+    let chars: Vec<char> = s.chars().collect();
+    let fix = |i: usize| {
+        matches!(chars[i], 'i' | 'I')
+            && (cyr(i.checked_sub(1).and_then(|j| chars.get(j))) || cyr(chars.get(i + 1)))
+    };
+    if !(0..chars.len()).any(fix) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        (0..chars.len())
+            .map(|i| match chars[i] {
+                'i' if fix(i) => 'і',
+                'I' if fix(i) => 'І',
+                c => c,
+            })
+            .collect(),
+    )
 }
 
 /// What the page frame shows: who is signed in, the menu, the CSRF token for forms.
@@ -87,7 +117,13 @@ impl Nav {
             Role::System => vec![],
         };
         Nav {
-            user: ctx.actor.id.clone(),
+            // A citizen's account is their IIN; the prefix is the audit log's.
+            user: ctx
+                .actor
+                .id
+                .strip_prefix("citizen:")
+                .unwrap_or(&ctx.actor.id)
+                .to_string(),
             role: i18n::label(ctx.lang, "role_", ctx.actor.role.code()),
             unit: ctx
                 .actor
@@ -123,10 +159,10 @@ pub fn render<T: Template>(t: &T, _lang: Lang) -> Response {
     }
 }
 
-/// Kazakhstan local time, to the minute.
+/// Kazakhstan local time, to the minute, as people there write it (20.11.2019 09:30).
 pub fn kz(ts: Timestamp) -> String {
     drn_core::kz_tz()
-        .map(|tz| ts.to_zoned(tz).strftime("%Y-%m-%d %H:%M").to_string())
+        .map(|tz| ts.to_zoned(tz).strftime("%d.%m.%Y %H:%M").to_string())
         .unwrap_or_else(|_| ts.to_string())
 }
 
@@ -169,4 +205,18 @@ pub fn redirect_with_cookie(to: &str, cookie: String) -> Response {
         ],
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kk_letters;
+
+    /// The acts' Kazakh with a Latin i inside a word reads with the Kazakh і; Latin words
+    /// and codes stay as they are.
+    #[test]
+    fn latin_i_in_kazakh_words() {
+        assert_eq!(kk_letters("тұрғылықты жерiнің"), "тұрғылықты жерінің");
+        assert_eq!(kk_letters("Iшкі істер"), "Ішкі істер");
+        assert_eq!(kk_letters("S1E · iin · PDF"), "S1E · iin · PDF");
+    }
 }

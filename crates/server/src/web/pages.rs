@@ -173,15 +173,28 @@ struct HomePage {
     tr: Tr,
     nav: Nav,
     unit_name: String,
-    is_counter: bool,
     /// S9 is open on this desk's channel: the intake form of a foreigner without an IIN.
     foreigners: bool,
     /// The foreigner's intake form's one-time idempotency key (see `submit_intake`).
     idem: String,
     rows: Vec<QueueRow>,
+    /// The district's and the counter's search by IIN (a person's page) and by a
+    /// foreigner's passport (their applications): the way in to S6-S9 (issue 29).
+    can_find: bool,
+    passport: String,
+    found: Option<Result<Vec<QueueRow>, String>>,
 }
 
-pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
+#[derive(Deserialize)]
+pub struct FindQuery {
+    passport: Option<String>,
+}
+
+pub async fn workstation(
+    State(st): State<AppState>,
+    page: Page,
+    Query(fq): Query<FindQuery>,
+) -> Response {
     let ctx = match signed_in(page) {
         Ok(c) => c,
         Err(r) => return r,
@@ -198,31 +211,47 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
         Ok(i) => i,
         Err(e) => return error_page(nav, ctx.lang, e, "/"),
     };
+    let row = |a: drn_engine::Application, overdue: bool| {
+        let applicant = applicant_label(&a);
+        let step = st
+            .engine
+            .locate(&a.service, &a.version, &a.process)
+            .ok()
+            .map(|(_, p)| p);
+        QueueRow {
+            step_action: step
+                .and_then(|p| p.step(a.step))
+                .map(|s| tr.text(&s.action).to_string())
+                .unwrap_or_default(),
+            is_last: step.is_some_and(|p| p.gives_result_at(a.step)),
+            by_registry: step.is_some_and(|p| p.handover_after(a.step).is_some()),
+            id: a.id.to_string(),
+            number: a.number,
+            service: a.service,
+            step: a.step,
+            applicant,
+            due: a.step_due_at.map(kz).unwrap_or_default(),
+            overdue,
+        }
+    };
+    let passport = fq.passport.unwrap_or_default().trim().to_string();
+    let found = if passport.is_empty() {
+        None
+    } else {
+        Some(
+            match st
+                .engine
+                .applications_by_passport(&ctx.actor, &passport)
+                .await
+            {
+                Ok(apps) => Ok(apps.into_iter().map(|a| row(a, false)).collect()),
+                Err(e) => Err(ApiError::from(e).message(ctx.lang)),
+            },
+        )
+    };
     let rows = items
         .into_iter()
-        .map(|q| {
-            let a = q.application;
-            let step = st
-                .engine
-                .locate(&a.service, &a.version, &a.process)
-                .ok()
-                .map(|(_, p)| p);
-            QueueRow {
-                step_action: step
-                    .and_then(|p| p.step(a.step))
-                    .map(|s| tr.text(&s.action).to_string())
-                    .unwrap_or_default(),
-                is_last: step.is_some_and(|p| p.gives_result_at(a.step)),
-                by_registry: step.is_some_and(|p| p.handover_after(a.step).is_some()),
-                id: a.id.to_string(),
-                number: a.number,
-                service: a.service,
-                step: a.step,
-                applicant: a.applicant,
-                due: a.step_due_at.map(kz).unwrap_or_default(),
-                overdue: q.overdue,
-            }
-        })
+        .map(|q| row(q.application, q.overdue))
         .collect();
     let unit_name = st
         .engine
@@ -237,7 +266,6 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
             tr,
             nav,
             unit_name,
-            is_counter: ctx.actor.role == Role::CounterOperator,
             foreigners: match ctx.actor.role {
                 Role::CounterOperator => Some(Channel::Counter),
                 Role::DistrictOfficer => Some(Channel::Unit),
@@ -250,6 +278,12 @@ pub async fn workstation(State(st): State<AppState>, page: Page) -> Response {
             }),
             idem: format!("ws-foreigner-{}", auth::random_token()),
             rows,
+            can_find: matches!(
+                ctx.actor.role,
+                Role::CounterOperator | Role::DistrictOfficer
+            ),
+            passport,
+            found,
         },
         ctx.lang,
     )
@@ -269,7 +303,6 @@ pub struct ServiceOption {
     pub version: String,
     pub urgencies: Vec<(String, String)>,
     pub documents: Vec<String>,
-    pub documents_note: String,
     /// The channel the intake form sends.
     pub channel: &'static str,
     /// The State Corporation counters to take the application in at, where the intake is a
@@ -302,6 +335,8 @@ struct PersonPage {
     /// A one-time idempotency key for this rendering of the accept forms (each form adds
     /// its service's code): sending the same form again is one intake, not two.
     idem: String,
+    /// The intake form that came back with an error: its message and what was typed.
+    error: Option<FormError>,
 }
 
 #[derive(Deserialize)]
@@ -329,7 +364,12 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
             Some(ServiceOption {
                 code: s.code.clone(),
                 name: tr.text(&s.name).to_string(),
-                version: format!("{} · No {} {}", v.id, v.act.number, v.act.date.0),
+                version: format!(
+                    "{} · № {} {}",
+                    v.id,
+                    v.act.number,
+                    dmy(&v.act.date.0.to_string())
+                ),
                 urgencies: v
                     .urgencies
                     .iter()
@@ -345,7 +385,6 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
                     })
                     .collect(),
                 documents: v.documents.iter().map(|d| tr.text(d).to_string()).collect(),
-                documents_note: v.documents_note.clone().unwrap_or_default(),
                 channel: channel.code(),
                 counters: vec![],
                 processes: v
@@ -424,6 +463,51 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         Ok(c) => c,
         Err(r) => return r,
     };
+    person_page(&st, &ctx, q, None).await
+}
+
+/// An intake form sent back with what is wrong: the service whose form it was, the field at
+/// fault (the form's name, `d.rka`), the message, and what was typed (issue 29: the error
+/// beside the form, the input kept).
+pub struct FormError {
+    pub status: axum::http::StatusCode,
+    pub service: String,
+    pub field: String,
+    pub message: String,
+    pub typed: Vec<(String, String)>,
+}
+
+impl PersonPage {
+    /// What was typed into `name` of `service`'s form when it came back with an error.
+    fn typed(&self, service: &str, name: &str) -> String {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service)
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether `name` of `service`'s form is the field at fault.
+    fn bad(&self, service: &str, name: &str) -> bool {
+        self.error
+            .as_ref()
+            .is_some_and(|e| e.service == service && e.field == name)
+    }
+
+    /// The error of `service`'s form, if it came back with one.
+    fn error_of(&self, service: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// The person page, with an intake form's error when it came back with one (422 then).
+async fn person_page(st: &AppState, ctx: &Ctx, q: IinQuery, error: Option<FormError>) -> Response {
+    let st = st.clone();
+    let ctx = ctx.clone();
     let nav = Nav::for_ctx(&ctx, "/ws");
     if let Err(e) = ctx.require(&[Role::CounterOperator, Role::DistrictOfficer]) {
         return error_page(nav, ctx.lang, e, "/ws");
@@ -458,10 +542,10 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
                 .map(|d| {
                     format!(
                         "{} № {} · {} {}",
-                        d["kind"].as_str().unwrap_or(""),
+                        i18n::label(ctx.lang, "dk_", d["kind"].as_str().unwrap_or("")),
                         d["number"].as_str().unwrap_or(""),
                         i18n::t(ctx.lang, "expires"),
-                        d["expires"].as_str().unwrap_or("")
+                        dmy(d["expires"].as_str().unwrap_or(""))
                     )
                 })
                 .collect()
@@ -477,7 +561,7 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         .join(" ")
         .trim()
         .to_string(),
-        birth: p.birth_date.to_string(),
+        birth: p.birth_date.strftime("%d.%m.%Y").to_string(),
         registration,
         documents,
     };
@@ -495,8 +579,12 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
         Err(m) => (vec![], Some(m)),
     };
     let tasks = super::services::tasks_of(&st, &ctx.actor, ctx.lang, &view.iin, None).await;
-    render(
+    let status = error
+        .as_ref()
+        .map_or(axum::http::StatusCode::OK, |e| e.status);
+    let page = render(
         &PersonPage {
+            error,
             tr: Tr { lang: ctx.lang },
             address_services: services
                 .iter()
@@ -516,7 +604,8 @@ pub async fn person(State(st): State<AppState>, page: Page, Query(q): Query<IinQ
             idem: format!("ws-accept-{}", auth::random_token()),
         },
         ctx.lang,
-    )
+    );
+    (status, page).into_response()
 }
 
 /// The form's fields; `doc` repeats, so the body is read as pairs.
@@ -549,15 +638,49 @@ pub async fn accept(
             )
         }
     };
+    let service = field("service");
+    // A refusal of the form's content comes back on the person page, beside the form, with
+    // what was typed; the page's other forms as they were.
+    let back_to_form = |e: ApiError| {
+        let st = st.clone();
+        let ctx = ctx.clone();
+        let typed: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(n, _)| n.starts_with("d.") || n == "missing" || n == "urgency")
+            .cloned()
+            .collect();
+        let field = e
+            .field()
+            .map(|f| match f.strip_prefix("data.") {
+                Some(rest) => format!("d.{rest}"),
+                None => f.to_string(),
+            })
+            .unwrap_or_default();
+        let error = FormError {
+            status: e.status(),
+            service: service.clone(),
+            field,
+            message: e.message(lang),
+            typed,
+        };
+        async move {
+            person_page(
+                &st,
+                &ctx,
+                IinQuery {
+                    iin: applicant.to_string(),
+                    addr_q: None,
+                    rka: None,
+                },
+                Some(error),
+            )
+            .await
+        }
+    };
     let urgency = match Urgency::parse(&field("urgency")) {
         Ok(u) => u,
         Err(e) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(lang, Some("urgency"), &e.to_string()),
-                "/ws",
-            )
+            return back_to_form(ApiError::bad_input(lang, Some("urgency"), &e.to_string())).await
         }
     };
     let documents_presented = pairs
@@ -578,7 +701,7 @@ pub async fn accept(
     };
     let cmd = Command::Accept(Accept {
         process: Some(field("process")).filter(|p| !p.is_empty()),
-        service: field("service"),
+        service: service.clone(),
         channel,
         urgency,
         applicant,
@@ -586,8 +709,15 @@ pub async fn accept(
         missing,
         data: form_data(&pairs),
     });
-    let back = format!("/ws/person?iin={applicant}");
-    submit_intake(&st, &ctx, nav, &cmd, &field("idem"), &back).await
+    let key = field("idem");
+    let key = Some(key.as_str()).filter(|k| !k.is_empty() && k.len() <= 200);
+    match st.execute(&ctx.actor, &cmd, key).await {
+        Ok(
+            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
+        ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
+        Ok(_) => error_page(nav, lang, ApiError::internal(), "/ws"),
+        Err(e) => back_to_form(ApiError::from(e)).await,
+    }
 }
 
 /// Sends an intake from a page's form with the form's one-time idempotency key, so that the
@@ -678,6 +808,185 @@ pub async fn accept_foreigner(
     submit_intake(&st, &ctx, nav, &cmd, &field("idem"), "/ws").await
 }
 
+/// A date as people in Kazakhstan write it (31.12.2019), from the ISO form; as it is when
+/// it is not one.
+pub fn dmy(iso: &str) -> String {
+    iso.parse::<jiff::civil::Date>()
+        .map(|d| d.strftime("%d.%m.%Y").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+/// The units' names in `lang`, by id: what a person reads where a unit is named (a code
+/// such as C71-1-1 only where no name is known).
+pub async fn unit_names(st: &AppState, lang: Lang) -> std::collections::HashMap<String, String> {
+    st.engine
+        .units()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.name.get(lang).to_string()))
+        .collect()
+}
+
+/// Who did an event, as the card's reader reads it: an officer's account name, the
+/// applicant on the portal, the system.
+pub fn actor_label(lang: Lang, actor: &str) -> String {
+    if actor.starts_with("citizen:") {
+        i18n::t(lang, "by_applicant").to_string()
+    } else if actor == "system" {
+        i18n::t(lang, "by_system").to_string()
+    } else if let Some(officer) = actor.strip_prefix("system:mvd-operator:") {
+        format!("{} ({officer})", i18n::t(lang, "mvd_operator"))
+    } else if actor.starts_with("system:") {
+        i18n::t(lang, "by_system").to_string()
+    } else {
+        actor.strip_prefix("staff:").unwrap_or(actor).to_string()
+    }
+}
+
+/// A unit's name from [`unit_names`], its id when unknown.
+pub fn unit_name(names: &std::collections::HashMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+/// How a list or card names the applicant: the IIN, or for a foreigner without one (S9,
+/// whose key is `F:<citizenship>:<passport>`) the name and passport from the intake.
+pub fn applicant_label(a: &drn_engine::Application) -> String {
+    match drn_engine::services::applicant_foreigner(a) {
+        Ok(Some(f)) => format!(
+            "{} {} · {} {}",
+            f.surname, f.given_name, f.citizenship, f.passport
+        ),
+        _ => a.applicant.clone(),
+    }
+}
+
+/// The case as an officer reads it on the card: who applied (name, date of birth,
+/// registration or passport) and what was entered at intake, each with its label and
+/// values in the reader's language (issue 29).
+async fn case_fields(
+    st: &AppState,
+    a: &drn_engine::Application,
+    lang: Lang,
+    units: &std::collections::HashMap<String, String>,
+    with_missing: bool,
+) -> (String, Vec<(String, String)>) {
+    let t = |k: &str| i18n::t(lang, k).to_string();
+    let mut out: Vec<(String, String)> = Vec::new();
+    let foreign_applicant = a.applicant.starts_with("F:");
+    let name = match drn_engine::services::applicant_foreigner(a) {
+        Ok(Some(f)) => {
+            out.push((t("f_surname"), f.surname.clone()));
+            out.push((t("f_given_name"), f.given_name.clone()));
+            out.push((t("birth"), f.birth_date.strftime("%d.%m.%Y").to_string()));
+            out.push((t("f_sex"), i18n::label(lang, "sex_", f.sex.code())));
+            out.push((t("f_citizenship"), f.citizenship.clone()));
+            out.push((t("f_passport"), f.passport.clone()));
+            format!("{} {}", f.surname, f.given_name)
+        }
+        _ => match st.engine.person_line(&a.applicant).await {
+            Ok(p) => {
+                out.push((t("iin"), a.applicant.clone()));
+                out.push((t("birth"), p.birth.clone()));
+                if let Some(addr) = p.address {
+                    out.push((t("registration"), addr));
+                }
+                p.name
+            }
+            Err(_) => a.applicant.clone(),
+        },
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Bool(true) => t("yes"),
+        serde_json::Value::Bool(false) => t("no"),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    // What was entered at intake (`input`; the documents and what was missing beside it).
+    let data = a
+        .data
+        .get("input")
+        .filter(|d| d.is_object())
+        .unwrap_or(&a.data);
+    // S9's foreigner is the applicant, shown above; S6-S8 name a foreigner beside the host.
+    if let Some(f) = data
+        .get("foreigner")
+        .filter(|f| f.is_object() && !foreign_applicant)
+    {
+        for (k, label) in [
+            ("surname", "f_surname"),
+            ("given_name", "f_given_name"),
+            ("birth_date", "birth"),
+            ("citizenship", "f_citizenship"),
+            ("passport", "f_passport"),
+        ] {
+            if let Some(v) = f.get(k) {
+                let v = text(v);
+                out.push((t(label), if k == "birth_date" { dmy(&v) } else { v }));
+            }
+        }
+        if let Some(v) = f.get("sex").and_then(|v| v.as_str()) {
+            out.push((t("f_sex"), i18n::label(lang, "sex_", v)));
+        }
+    }
+    // (key, label, the prefix of the value's own label where the value is a code)
+    const KEYS: &[(&str, &str, &str)] = &[
+        ("unit", "counter_workstation", ""),
+        ("kind", "f_reg_kind", "reg_"),
+        ("ground", "f_ground", "ground_"),
+        ("reason", "f_reason", ""),
+        ("zone", "f_zone", ""),
+        ("purpose", "f_purpose", ""),
+        ("address", "f_address", ""),
+        ("rka", "rka", ""),
+        ("from", "f_from", ""),
+        ("until", "f_until", ""),
+        ("valid_until", "f_valid_until", ""),
+        ("owner_iin", "f_owner_iin", ""),
+        ("owner_id_document", "f_owner_id_document", ""),
+        ("owner_consent", "f_owner_consent", ""),
+        ("court_decision", "f_court_decision", ""),
+        ("destination", "f_destination", ""),
+        ("bin", "f_bin", ""),
+        ("migration_card", "f_migration_card", ""),
+    ];
+    for (key, label, prefix) in KEYS {
+        let Some(v) = data.get(*key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let value = match (*key, v.as_str()) {
+            ("unit", Some(u)) => unit_name(units, u),
+            ("from" | "until" | "valid_until", Some(d)) => dmy(d),
+            (_, Some(code)) if !prefix.is_empty() => i18n::label(lang, prefix, code),
+            _ => text(v),
+        };
+        // The РКА of an intake with a BIN is the legal entity's (S5), else the dwelling's.
+        let label = if *key == "rka" && data.get("bin").is_some_and(|b| !b.is_null()) {
+            t("f_entity_rka")
+        } else {
+            t(label)
+        };
+        out.push((label, value));
+    }
+    // What was missing (an intake refusal's), unless the receipt above lists it.
+    if let Some(m) = a
+        .data
+        .get("missing")
+        .and_then(|m| m.as_array())
+        .filter(|_| with_missing)
+    {
+        let m: Vec<String> = m
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect();
+        if !m.is_empty() {
+            out.push((t("missing"), m.join("; ")));
+        }
+    }
+    (name, out)
+}
+
 fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
     st.engine
         .catalog
@@ -738,6 +1047,16 @@ struct ApplicationPage {
     online: Option<super::renewal::OnlineReview>,
     /// Right after the intake: its talon or receipt.
     intake: Option<IntakeView>,
+    /// The applicant's name (a foreigner's from the passport data).
+    applicant_name: String,
+    /// The case: the applicant's data and what was entered at intake, labelled.
+    case: Vec<(String, String)>,
+    /// The issue form offers a representative's power of attorney (not where the result is
+    /// issued in person only: S1E).
+    proxy_allowed: bool,
+    /// The units' names: holder, intake unit.
+    holder_name: String,
+    accepted_name: String,
 }
 
 /// The talon of an accepted application, or the receipt of an intake refusal.
@@ -937,14 +1256,20 @@ pub async fn application(
         ),
     });
     let now = st.engine.now();
+    let units = unit_names(&st, lang).await;
+    let (applicant_name, case) = case_fields(&st, &a, lang, &units, q.intake.is_none()).await;
     let timeline = events
         .iter()
         .map(|e| TimelineRow {
             at: kz(e.at),
             kind: i18n::label(lang, "ev_", e.kind.code()),
             step: e.step.map(|s| s.to_string()).unwrap_or_default(),
-            actor: e.actor.clone(),
-            unit: e.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+            actor: actor_label(lang, &e.actor),
+            unit: e
+                .unit
+                .as_ref()
+                .map(|u| unit_name(&units, u.as_str()))
+                .unwrap_or_default(),
             due: e.due_at.map(kz).unwrap_or_default(),
             late: e.kind == EventKind::StepCompleted && e.due_at.is_some_and(|d| d < e.at),
             reason: event_reason(e, lang),
@@ -1001,6 +1326,11 @@ pub async fn application(
         }
     });
     let page = ApplicationPage {
+        holder_name: unit_name(&units, a.holder_unit.as_str()),
+        accepted_name: unit_name(&units, a.accepted_unit.as_str()),
+        applicant_name,
+        case,
+        proxy_allowed: drn_engine::services::representative_may_receive(&a.service),
         intake,
         // S1E's step 17 is decided by the online review, not by "complete step".
         can_act: holds && step_role_ok && !online.as_ref().is_some_and(|o| o.can_review),
@@ -1009,7 +1339,12 @@ pub async fn application(
         docs,
         tr,
         service_name: service_name(&st, &a.service, lang),
-        act: format!("{} · No {} {}", ver.id, ver.act.number, ver.act.date.0),
+        act: format!(
+            "{} · № {} {}",
+            ver.id,
+            ver.act.number,
+            dmy(&ver.act.date.0.to_string())
+        ),
         status: i18n::label(lang, "st_", a.status.code()),
         overall_due: a.due_at.map(kz).unwrap_or_default(),
         step_due: a.step_due_at.map(kz).unwrap_or_default(),
@@ -1278,17 +1613,18 @@ async fn registry_row(
     lang: Lang,
 ) -> RegistryRow {
     let docs = crate::documents::registry_links(st, &r, lang).await;
+    let names = unit_names(st, lang).await;
     RegistryRow {
         can_sign: unit == Some(&r.from_unit) && r.status == "formed",
         can_send: unit == Some(&r.from_unit) && r.status == "signed",
         can_receive: unit == Some(&r.to_unit) && r.status == "sent",
         id: r.id.to_string(),
         number: r.number,
-        kind: r.kind,
-        from: r.from_unit.to_string(),
-        to: r.to_unit.to_string(),
+        kind: i18n::label(lang, "rk_", &r.kind),
+        from: unit_name(&names, r.from_unit.as_str()),
+        to: unit_name(&names, r.to_unit.as_str()),
         count: r.applications.len(),
-        status: r.status,
+        status: i18n::label(lang, "rs_", &r.status),
         incoming: r.incoming_number,
         revision: r.revision,
         docs,
@@ -1343,7 +1679,7 @@ pub async fn registry(State(st): State<AppState>, page: Page, Path(id): Path<Str
             number: a.number,
             service: a.service,
             step: a.step,
-            status: a.status.code().to_string(),
+            status: i18n::label(lang, "st_", a.status.code()),
         })
         .collect();
     let mut r = registry_row(&st, ctx.actor.unit.as_ref(), reg, lang).await;

@@ -190,7 +190,25 @@ pub async fn reads(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
     let rows = records
         .into_iter()
         .filter(|r| r.action.starts_with("read_"))
-        .map(|r| (kz(r.at), r.actor, r.action))
+        .map(|r| {
+            // Who read, as the citizen reads it: they themself, the system, or the
+            // officer's account name (an identifier).
+            let who = if r.actor == format!("citizen:{iin}") {
+                super::i18n::t(ctx.lang, "by_you").to_string()
+            } else if r.actor == "system" || r.actor.starts_with("system:") {
+                super::i18n::t(ctx.lang, "by_system").to_string()
+            } else {
+                r.actor
+                    .strip_prefix("staff:")
+                    .unwrap_or(&r.actor)
+                    .to_string()
+            };
+            (
+                kz(r.at),
+                who,
+                super::i18n::label(ctx.lang, "au_", &r.action),
+            )
+        })
         .collect();
     render(
         &Reads {

@@ -80,10 +80,13 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
         .find(|r| r.status.is_active())
         .map(|r| r.id.clone());
     let (counters, phone) = if el.available && active.is_none() {
-        let counters = match counters_for(&st, &ctx, &iin, false).await {
+        // Seed 001 para 10: the applicant chooses the region (and the counter) where the
+        // card is issued: every region's counters, the home region's first.
+        let home = match counters_for(&st, &ctx, &iin, false).await {
             Ok(c) => c,
             Err(x) => return error_page(nav, lang, x, "/portal"),
         };
+        let counters = counters_of_every_region(&st, lang, home).await;
         let phone = e
             .person(&ctx.actor, &iin, "portal:renewal")
             .await
@@ -267,6 +270,8 @@ struct StatusPage {
     step: u32,
     reason: String,
     to_counter: bool,
+    /// The photo failed: the citizen may apply online again at once.
+    photo_again: bool,
     retry: bool,
     pay: bool,
     demo: bool,
@@ -298,6 +303,59 @@ fn short(v: &serde_json::Value) -> String {
         s
     }
 }
+
+/// The counters of every region, each named with its region ("Город Астана · ЦОН №1"):
+/// `home` (the counters of the applicant's region) first, then the others by region.
+async fn counters_of_every_region(
+    st: &AppState,
+    lang: drn_core::Lang,
+    home: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let Ok(units) = st.engine.units().await else {
+        return home;
+    };
+    let tr = Tr { lang };
+    let region_name = |code: &Option<String>| {
+        units
+            .iter()
+            .find(|u| u.kind == drn_engine::UnitKind::Region && &u.region_code == code)
+            .map(|u| tr.text(&u.name).to_string())
+            .unwrap_or_default()
+    };
+    let mut rest: Vec<(String, String, String)> = units
+        .iter()
+        .filter(|u| u.kind == drn_engine::UnitKind::Counter)
+        .map(|u| {
+            (
+                region_name(&u.region_code),
+                u.id.to_string(),
+                tr.text(&u.name).to_string(),
+            )
+        })
+        .collect();
+    rest.sort();
+    let label = |region: &str, name: &str| {
+        if region.is_empty() {
+            name.to_string()
+        } else {
+            format!("{region} · {name}")
+        }
+    };
+    let mut out: Vec<(String, String)> = rest
+        .iter()
+        .filter(|(_, id, _)| home.iter().any(|(h, _)| h == id))
+        .map(|(r, id, n)| (id.clone(), label(r, n)))
+        .collect();
+    out.extend(
+        rest.iter()
+            .filter(|(_, id, _)| !home.iter().any(|(h, _)| h == id))
+            .map(|(r, id, n)| (id.clone(), label(r, n))),
+    );
+    out
+}
+
+/// The step of S1E that checks the attached photo (seed 001 п. 3 step 10).
+const PHOTO_STEP: u32 = 10;
 
 /// A renewal's status: each step with its result, the duty and the payment, the reason.
 pub async fn status(
@@ -357,6 +415,12 @@ pub async fn status(
             .map(|t| tr.text(t).to_string())
             .unwrap_or_default(),
         to_counter: matches!(r.status, RenewalStatus::ToCounter | RenewalStatus::Refused),
+        // Seed 001 п. 3 step 10: a photo that fails the requirements ends this application,
+        // but nothing stops a new one online at once with another photo (issue 29).
+        photo_again: matches!(r.status, RenewalStatus::ToCounter | RenewalStatus::Refused)
+            && r.checks
+                .iter()
+                .any(|c| c.step == PHOTO_STEP && c.outcome == CheckOutcome::Failed),
         retry: r.status == RenewalStatus::Retry,
         pay: r.status == RenewalStatus::AwaitingPayment,
         demo: st.config.demo,

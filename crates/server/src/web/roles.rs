@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use drn_core::Lang;
 use drn_engine::setup::NewStaff;
 use drn_engine::supervision::AuditFilter;
 use drn_engine::{Role, Unit, UnitId, UnitKind};
@@ -105,17 +106,28 @@ fn unit_label(tr: Tr, u: &Unit) -> String {
     format!("{} · {}", u.id, tr.text(&u.name))
 }
 
-/// A duration for people: hours below two days, days from there.
+/// A duration for people: minutes below two hours (steps measured in minutes read
+/// "12 мин.", not "0.2 ч"), hours below two days, days from there.
 fn span(tr: Tr, secs: i64) -> String {
     if secs >= 2 * 86_400 {
         format!("{:.1} {}", secs as f64 / 86_400.0, tr.t("days_short"))
-    } else {
+    } else if secs >= 2 * 3_600 {
         format!("{:.1} {}", secs as f64 / 3_600.0, tr.t("hours_short"))
+    } else {
+        format!("{} {}", (secs + 30) / 60, tr.t("minutes_short"))
     }
 }
 
-/// A catalog step's limit as the catalog states it (by urgency where it differs).
-fn limit_text(st: &AppState, service: &str, version: &str, process: &str, n: u32) -> String {
+/// A catalog step's limit as a person reads it in `lang` (by urgency where it differs):
+/// "30 мин.", "2 рабочих дня", not the catalog's "30 min", "2 wd".
+fn limit_text(
+    st: &AppState,
+    lang: Lang,
+    service: &str,
+    version: &str,
+    process: &str,
+    n: u32,
+) -> String {
     use drn_core::catalog::StepLimit;
     let Some(step) = st
         .engine
@@ -126,12 +138,30 @@ fn limit_text(st: &AppState, service: &str, version: &str, process: &str, n: u32
         return String::new();
     };
     match &step.limit {
-        StepLimit::Single(l) => l.amount.to_string(),
+        StepLimit::Single(l) => l.amount.text(lang),
         StepLimit::ByUrgency(m) => m
             .iter()
-            .map(|(u, l)| format!("{}: {}", u.code(), l.amount))
+            .map(|(u, l)| {
+                let urgency = if *u == drn_core::Urgency::General {
+                    i18n::t(lang, "urgency_general").to_string()
+                } else {
+                    u.code().to_string()
+                };
+                format!("{urgency}: {}", l.amount.text(lang))
+            })
             .collect::<Vec<_>>()
             .join("; "),
+    }
+}
+
+/// A service's process as a table names it: "S1 (2018)" for its main process, the
+/// way of another beside the version (through a counter), not the catalog's id.
+fn process_label(lang: Lang, service: &str, version: &str, process: &str) -> String {
+    if process == "main" {
+        format!("{service} ({version})")
+    } else {
+        let p = i18n::label(lang, "proc_", process);
+        format!("{service} ({version}, {p})")
     }
 }
 
@@ -149,7 +179,7 @@ fn step_detail(
             .locate(service, version, process)
             .ok()
             .and_then(|(_, p)| p.step(n))
-            .map(|x| clip(tr.text(&x.action), 140))
+            .map(|x| tr.text(&x.action).to_string())
             .unwrap_or_default()
     )
 }
@@ -222,7 +252,7 @@ async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Das
         .map(|l| {
             count_row(
                 String::new(),
-                format!("{} ({}, {})", l.service, l.version, l.process),
+                process_label(tr.lang, &l.service, &l.version, &l.process),
                 step_detail(st, tr, &l.service, &l.version, &l.process, l.step),
                 &l.counts,
             )
@@ -231,7 +261,7 @@ async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Das
     let times = times
         .iter()
         .map(|t| TimeRow {
-            label: format!("{} ({}, {})", t.service, t.version, t.process),
+            label: process_label(tr.lang, &t.service, &t.version, &t.process),
             detail: step_detail(st, tr, &t.service, &t.version, &t.process, t.step),
             completed: t.completed,
             within: t.within_limit,
@@ -242,7 +272,7 @@ async fn dashboard(st: &AppState, ctx: &Ctx, q: &SupervisionQuery) -> Result<Das
             },
             mean: span(tr, t.mean_secs),
             p90: span(tr, t.p90_secs),
-            limit: limit_text(st, &t.service, &t.version, &t.process, t.step),
+            limit: limit_text(st, tr.lang, &t.service, &t.version, &t.process, t.step),
             mean_limit: span(tr, t.mean_limit_secs),
             mean_secs: t.mean_secs,
             p90_secs: t.p90_secs,
@@ -380,10 +410,36 @@ fn defused(s: &str) -> String {
     }
 }
 
+/// The field separator of a CSV for `lang`: a semicolon for Kazakh and Russian (Excel in
+/// those locales splits on `;`, its list separator, since the comma is their decimal
+/// mark), a comma for English.
+fn csv_delimiter(lang: Lang) -> u8 {
+    if lang == Lang::En {
+        b','
+    } else {
+        b';'
+    }
+}
+
+/// Hours as a CSV number in `lang`'s spreadsheet convention (a decimal comma in kk/ru).
+fn csv_hours(lang: Lang, secs: i64) -> String {
+    let s = format!("{:.2}", secs as f64 / 3600.0);
+    if lang == Lang::En {
+        s
+    } else {
+        s.replace('.', ",")
+    }
+}
+
 /// A CSV file: a BOM first (Excel then reads it as UTF-8: Cyrillic names), CRLF line ends,
-/// fields quoted only when they must be.
-fn csv(head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, csv::Error> {
+/// fields quoted only when they must be, separated as `lang`'s Excel expects.
+fn csv(
+    lang: Lang,
+    head: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<String, csv::Error> {
     let mut w = csv::WriterBuilder::new()
+        .delimiter(csv_delimiter(lang))
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer("\u{FEFF}".as_bytes().to_vec());
@@ -423,6 +479,7 @@ pub async fn supervision_csv(
     };
     let counts = |rows: &[CountRow], first: &str, second: &str| {
         csv(
+            lang,
             &[
                 first,
                 second,
@@ -446,6 +503,7 @@ pub async fn supervision_csv(
         "units" => counts(&d.units, tr.t("unit"), tr.t("kind")),
         "steps" => counts(&d.steps, tr.t("service"), tr.t("step")),
         "times" => csv(
+            lang,
             &[
                 tr.t("service"),
                 tr.t("step"),
@@ -464,14 +522,15 @@ pub async fn supervision_csv(
                     t.completed.to_string(),
                     t.within.to_string(),
                     t.share.clone(),
-                    format!("{:.2}", t.mean_secs as f64 / 3600.0),
-                    format!("{:.2}", t.p90_secs as f64 / 3600.0),
+                    csv_hours(lang, t.mean_secs),
+                    csv_hours(lang, t.p90_secs),
                     t.limit.clone(),
-                    format!("{:.2}", t.limit_secs as f64 / 3600.0),
+                    csv_hours(lang, t.limit_secs),
                 ]
             }),
         ),
         _ => csv(
+            lang,
             &[
                 tr.t("day"),
                 tr.t("accepted_n"),
@@ -565,7 +624,7 @@ pub async fn supervision_unit(
                 .locate(&a.service, &a.version, &a.process)
                 .ok()
                 .and_then(|(_, p)| p.step(a.step))
-                .map(|s| clip(tr.text(&s.action), 140))
+                .map(|s| clip(&tr.text(&s.action), 140))
                 .unwrap_or_default();
             OpenRow {
                 id: a.id.to_string(),
@@ -715,7 +774,7 @@ pub async fn audit(
             seq: r.seq,
             at: kz(r.at),
             actor: r.actor,
-            action: r.action,
+            action: i18n::label(lang, "au_", &r.action),
             subject: r.subject,
             detail: clip(&r.detail, 300),
         })

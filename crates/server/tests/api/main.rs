@@ -17,6 +17,7 @@ mod passports;
 mod refusals;
 mod registries;
 mod results;
+mod screens;
 mod security;
 mod sign_in;
 mod supervision;

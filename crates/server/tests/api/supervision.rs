@@ -41,16 +41,35 @@ async fn supervision_and_metrics(url: &str) {
     assert_eq!(&body[..3], b"\xEF\xBB\xBF", "a BOM for Excel");
     let text = String::from_utf8(body[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
-    let head: Vec<&str> = lines[0].split(',').collect();
+    // Semicolons: Excel in a Russian or Kazakh locale splits on them (issue 29).
+    let head: Vec<&str> = lines[0].split(';').collect();
     assert_eq!(head.len(), 5, "{}", lines[0]);
     assert!(
         ["Просрочено", "Overdue", "Мерзімі өткен"].contains(&head[4]),
         "{head:?}"
     );
     assert!(lines.len() > 1, "the demo has open applications: {text}");
-    let row: Vec<&str> = lines[1].rsplitn(4, ',').collect();
+    let row: Vec<&str> = lines[1].rsplitn(4, ';').collect();
     let nums: Vec<i64> = row[..3].iter().map(|n| n.parse().unwrap()).collect();
     assert!(nums[2] > 0 || nums[1] >= 0, "{row:?}");
+    // Step times: the step's whole name, hours with a decimal comma.
+    let (s, _, body) = csv("times").await;
+    assert_eq!(s, 200);
+    let text = String::from_utf8(body[3..].to_vec()).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(!rows.is_empty(), "{text}");
+    assert!(!text.contains('…'), "step names whole: {text}");
+    assert_eq!(rows[0].len(), 9, "{:?}", rows[0]);
+    assert!(
+        rows[0][5].contains(',') && !rows[0][5].contains('.'),
+        "{:?}",
+        rows[0]
+    );
     let (s, _, body) = csv("trend").await;
     assert_eq!(s, 200);
     let text = String::from_utf8(body[3..].to_vec()).unwrap();

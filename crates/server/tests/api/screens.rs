@@ -1,0 +1,245 @@
+//! Issue 29: the screens officers and citizens work in: the whole case on the card, the
+//! district's way in by a foreigner's passport, names validated as names, and the API's
+//! refusals (a JSON body it cannot read, a body over the limit) in the one error shape in
+//! the caller's language.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+/// A client that keeps cookies and does not follow redirects, with its CSRF token.
+async fn browser(app: &App, user: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let c = app.login_on(http, user).await;
+    (c.http, c.csrf)
+}
+
+async fn text(http: &reqwest::Client, url: String) -> String {
+    let r = http.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+/// S9 at the counter: the card names the foreigner by name and passport (not by the key
+/// `F:IE:…`), lists what was entered, names units by name; the district finds the
+/// application by the passport from its workstation; the sex is offered in words.
+async fn case_on_card(url: &str) {
+    let app = spawn_app(url).await;
+    let (http, csrf) = browser(&app, "op.astana.1").await;
+    let home = text(&http, format!("{}/ws", app.base)).await;
+    assert!(home.contains("id=\"passport-q\""), "the search by passport");
+    assert!(
+        !home.contains("<option value=\"M\">M</option>"),
+        "the sex in words"
+    );
+    let form = &home[home.find("action=\"/ws/foreigners\"").unwrap()..];
+    let key = &form[form.find("name=\"idem\" value=\"").unwrap() + 20..];
+    let key = &key[..key.find('"').unwrap()];
+    let r = http
+        .post(format!("{}/ws/foreigners", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("idem", key),
+            ("surname", "O'Neil"),
+            ("given_name", "Mary-Ann"),
+            ("birth_date", "1990-04-05"),
+            ("sex", "F"),
+            ("citizenship", "IE"),
+            ("passport", "PA1234567"),
+            ("migration_card", "MK 55501"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let card_url = r.headers()["location"].to_str().unwrap().to_string();
+    let card = text(&http, format!("{}{card_url}", app.base)).await;
+    assert!(card.contains("Neil Mary-Ann"), "{card}");
+    assert!(
+        card.contains("PA1234567") && card.contains("MK 55501"),
+        "{card}"
+    );
+    assert!(
+        card.contains("05.04.1990"),
+        "the birth date as people write it"
+    );
+    assert!(!card.contains("F:IE:PA1234567"), "not the applicant's key");
+    assert!(!card.contains(">C71-1-1<"), "the unit by name, not code");
+    // The district's and the counter's way in: by the passport.
+    let (district, _) = browser(&app, "district.astana").await;
+    let home = text(&district, format!("{}/ws", app.base)).await;
+    assert!(home.contains("id=\"passport-q\"") && home.contains("action=\"/ws/person\""));
+    let found = text(&http, format!("{}/ws?passport=pa1234567", app.base)).await;
+    let found = &found[found.find("id=\"passport-found\"").unwrap()..];
+    let found = &found[..found.find("</div>").unwrap()];
+    assert!(
+        found.contains(&card_url.replace("?intake=1", "")),
+        "{found}"
+    );
+    assert!(found.contains("Neil Mary-Ann"));
+    let none = text(&http, format!("{}/ws?passport=ZZ0000000", app.base)).await;
+    let none = &none[none.find("id=\"passport-found\"").unwrap()..];
+    let none = &none[..none.find("</div>").unwrap()];
+    assert!(!none.contains("PA1234567"), "{none}");
+}
+
+on_both!(the_card_shows_the_whole_case, case_on_card);
+
+/// Names are names, in each language's words: HTML, digits and a 5,000-letter surname
+/// are refused with what is wrong and the field; a JSON body the parser cannot read gets
+/// the one error shape in the caller's language with the field, not the parser's English;
+/// a body over the limit too.
+async fn refusals_in_words(url: &str) {
+    let app = spawn_app(url).await;
+    let c = app.login("op.astana.1").await;
+    let foreigner = |surname: &str| {
+        json!({ "service": "S9", "channel": "counter", "urgency": "general",
+            "foreigner": { "surname": surname, "given_name": "John", "birth_date": "1990-01-01",
+                "sex": "M", "citizenship": "GB", "passport": "GB1234567" } })
+    };
+    let post_ru = |body: Value| {
+        let c = &c;
+        async move {
+            let r = c
+                .http
+                .post(format!("{}/api/v1/foreigners/applications", c.base))
+                .header("x-csrf-token", &c.csrf)
+                .header("accept-language", "ru")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = post_ru(foreigner("<IMG SRC=X ONERROR=ALERT(1)>")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "foreigner.surname", "{v}");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(m.contains("Фамилия") && m.contains("только буквы"), "{m}");
+    let (s, v) = post_ru(foreigner(&"Я".repeat(5000))).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("длиннее 60"),
+        "{v}"
+    );
+    // Kazakh, Russian and Latin letters, hyphens, apostrophes, spaces: taken.
+    let (s, v) = post_ru(foreigner("Әбілқасымова-O'Brien")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // A JSON body of the wrong shape: the field and a message in the caller's language.
+    let r = c
+        .http
+        .post(format!("{}/api/v1/applications", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .header("accept-language", "kk")
+        .header("content-type", "application/json")
+        .body(r#"{"service":"S1","channel":"counter","urgency":"general","applicant":12}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "applicant", "{v}");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(m.contains("өрісі") && !m.contains("deserialize"), "{m}");
+    // Not JSON at all.
+    let r = c
+        .http
+        .post(format!("{}/api/v1/applications", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .header("accept-language", "ru")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "invalid");
+    assert!(v["error"]["message"].as_str().unwrap().contains("JSON"));
+    // Over the limit: 413 in the same shape.
+    let r = c
+        .http
+        .post(format!("{}/api/v1/applications", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .header("accept-language", "ru")
+        .header("content-type", "application/json")
+        .body(format!(r#"{{"service":"{}"}}"#, "x".repeat(400 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "too_large", "{v}");
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("слишком большой"));
+}
+
+on_both!(
+    refusals_say_what_is_wrong_in_the_callers_language,
+    refusals_in_words
+);
+
+/// An intake form refused for its content comes back on the person page with the message
+/// at the form, the field at fault marked, and what was typed kept (issue 29); nothing is
+/// made.
+async fn form_keeps_input(url: &str) {
+    let app = spawn_app(url).await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let (http, csrf) = browser(&app, "op.astana.1").await;
+    let page = text(&http, format!("{}/ws/person?iin={iin}", app.base)).await;
+    assert!(page.contains("name=\"service\" value=\"S4\""));
+    assert!(
+        !page.contains("value=\"prison\""),
+        "the 2014-only ground is not offered under the 2018 order"
+    );
+    // Over the bound of a text field (300 characters).
+    let court = format!("Решение № 2-555/19 {}", "я".repeat(300));
+    let r = http
+        .post(format!("{}/ws/applications", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("iin", &iin.to_string()),
+            ("service", "S4"),
+            ("idem", "keep-input-1"),
+            ("channel", "counter"),
+            ("urgency", "general"),
+            ("d.ground", "court"),
+            ("d.court_decision", &court),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("id=\"err-S4\""), "the error at the form");
+    assert!(html.contains(&court), "what was typed is kept");
+    assert!(
+        html.contains("aria-invalid=\"true\""),
+        "the field at fault marked"
+    );
+    let (s, v) = app
+        .login("centre")
+        .await
+        .get(&format!("/api/v1/persons/{iin}/applications"))
+        .await;
+    assert!(
+        s != StatusCode::OK
+            || v.as_array()
+                .is_none_or(|a| a.iter().all(|x| x["service"] != "S4")),
+        "nothing made: {v}"
+    );
+}
+
+on_both!(a_refused_form_keeps_what_was_typed, form_keeps_input);
