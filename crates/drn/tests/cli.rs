@@ -169,8 +169,8 @@ fn simulate_counts_agree_with_supervision() {
         r["by_service"]["S2"]["accepted"].as_u64().unwrap() > 0,
         "{r}"
     );
-    // The default mix in force in 2019: S1 at the counter, the unit and the portal, S2 to
-    // S5 and S9 (S6 to S8 exist under the 2014 acts only).
+    // The default mix in force in January 2019: S1 at the counter, the unit and the
+    // portal, S2 to S5 (S6 to S8 exist under the 2014 acts only, S9 from 17 March 2019).
     let accepted = |s: &str, ch: &str| r["by_service"][s]["by_channel"][ch].as_u64().unwrap_or(0);
     for (s, ch) in [
         ("S1", "counter"),
@@ -179,11 +179,10 @@ fn simulate_counts_agree_with_supervision() {
         ("S2", "counter"),
         ("S3", "counter"),
         ("S4", "counter"),
-        ("S9", "counter"),
     ] {
         assert!(accepted(s, ch) > 0, "{s} {ch}: {}", r["by_service"]);
     }
-    for s in ["S6", "S7", "S8"] {
+    for s in ["S6", "S7", "S8", "S9"] {
         assert!(r["by_service"].get(s).is_none(), "{s}: {}", r["by_service"]);
     }
     // Too few officers (one a unit, one step an hour): some steps end up overdue, and
@@ -255,6 +254,35 @@ fn simulate_the_2014_mix_and_a_mix_file() {
         "{r}"
     );
     assert_eq!(r["mix"]["annulment"].as_f64(), Some(0.3));
+    // S9 from its act of 2019, at the counter and at the unit (beside S1, whose
+    // registries the comparison wants).
+    std::fs::write(
+        &mix,
+        "[[line]]\nservice = \"S9\"\nchannel = \"counter\"\nweight = 1\n\n[[line]]\nservice = \"S9\"\nchannel = \"unit\"\nweight = 1\n\n[[line]]\nservice = \"S1\"\nchannel = \"counter\"\nweight = 1\n",
+    )
+    .unwrap();
+    let r = simulate_and_compare(
+        "e",
+        4,
+        &[
+            "--start",
+            "2019-04-02",
+            "--per-day",
+            "20",
+            "--mix",
+            mix.to_str().unwrap(),
+        ],
+    );
+    for ch in ["counter", "unit"] {
+        assert!(
+            r["by_service"]["S9"]["by_channel"][ch]
+                .as_u64()
+                .unwrap_or(0)
+                > 0,
+            "{r}"
+        );
+    }
+    assert!(r["by_service"]["S9"]["issued"].as_u64().unwrap() > 0, "{r}");
     // A line the simulation cannot submit is refused before the run, naming it.
     std::fs::write(
         &mix,

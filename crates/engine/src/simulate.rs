@@ -473,6 +473,35 @@ impl Sim {
                         .entry(channel_code(app.channel).to_string())
                         .or_default() += 1;
                     self.by_day.entry(today).or_default().0 += 1;
+                    // Through the portal, the submission does the applicant's own steps
+                    // after the first (S1: annex 3 rows 3 and 5), at once: steps done on
+                    // time, as the dashboard's step times count them (the first, the
+                    // intake itself, has no time).
+                    if app.channel == Channel::Portal {
+                        let own: Vec<u32> = self
+                            .engine
+                            .catalog
+                            .service(&app.service)
+                            .and_then(|s| s.version(&app.version))
+                            .and_then(|v| v.process_for(Channel::Portal))
+                            .map(|p| {
+                                p.steps
+                                    .iter()
+                                    .skip(1)
+                                    .filter(|s| s.unit == UnitRole::Applicant)
+                                    .map(|s| s.n)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        for n in own {
+                            let c = self
+                                .compliance
+                                .entry((app.accepted_unit.to_string(), app.service.clone(), n))
+                                .or_default();
+                            c.0 += 1;
+                            c.1 += 1;
+                        }
+                    }
                     self.active.insert(app.holder_unit.clone());
                     self.open.insert(
                         app.id.clone(),
@@ -682,8 +711,18 @@ impl Sim {
             if data.get("foreigner").is_some() {
                 // A foreigner of their own for each intake.
                 self.foreigners += 1;
-                data["foreigner"]["passport"] =
-                    serde_json::json!(format!("SIM{:07}", self.foreigners));
+                let n = self.foreigners;
+                data["foreigner"]["passport"] = serde_json::json!(format!("SIM{n:07}"));
+                // A person of their own too (S9 finds a foreigner who has an IIN by name
+                // and birth date).
+                const SURNAMES: [&str; 8] = [
+                    "Ivanov", "Schmidt", "Kim", "Yilmaz", "Novak", "Rossi", "Wang", "Haddad",
+                ];
+                let born = jiff::civil::date(1950, 1, 1)
+                    .checked_add((((n * 7919) % 18_000) as i64).days())
+                    .unwrap_or(jiff::civil::date(1990, 5, 17));
+                data["foreigner"]["surname"] = serde_json::json!(SURNAMES[(n % 8) as usize]);
+                data["foreigner"]["birth_date"] = serde_json::json!(born.to_string());
             }
             // The sample's placeholders (see `SampleIntake::data`).
             if let Some(o) = data.as_object_mut() {
@@ -1005,16 +1044,23 @@ async fn unit_slot(
             continue;
         };
         let Some(step) = p.step(a.step) else { continue };
-        if step.unit != unit_role(unit.kind) || p.handover_after(step.n).is_some() {
+        // This system's own step (S9: the MVD's system forms the IIN) is done at once,
+        // by the system, for the unit that holds it.
+        let by_system = step.unit == UnitRole::System;
+        if (!by_system && step.unit != unit_role(unit.kind)) || p.handover_after(step.n).is_some() {
             continue;
         }
-        let last = p.next_after(step.n).is_none();
+        // A step that joins another process (S1's electronic request joining the
+        // counter's chain) is completed, not the last.
+        let last = p.next_after(step.n).is_none() && step.joins.is_none();
         // A district refuses some of what it decides on; a counter annuls some of its own
         // intakes while it still holds them (a mistaken intake). The draw is made for
         // every application whichever unit holds it, so that one rate does not change
         // the others' draws.
         let (r, n) = (rng.chance(refusal), rng.chance(annulment));
-        let end = if !last && unit.kind == UnitKind::District && r {
+        let end = if by_system {
+            Ending::No
+        } else if !last && unit.kind == UnitKind::District && r {
             Ending::Refuse
         } else if !last
             && unit.kind == UnitKind::Counter
@@ -1026,13 +1072,17 @@ async fn unit_slot(
         } else {
             Ending::No
         };
-        todo.push((a, last, end));
+        todo.push((a, last, end, by_system));
     }
     let idle = todo.is_empty();
     let mut tasks = Vec::new();
-    for (a, last, end) in todo {
+    for (a, last, end, by_system) in todo {
         let engine = engine.clone();
-        let actor = actor.clone();
+        let actor = if by_system {
+            Actor::system()
+        } else {
+            actor.clone()
+        };
         let unit = unit.id.clone();
         tasks.push(tokio::spawn(async move {
             vec![do_step(&engine, &actor, unit, a, last, end, at).await]
