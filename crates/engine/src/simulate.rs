@@ -1,22 +1,28 @@
 //! A workload over simulated time through the real engine and storage (`drn simulate`):
-//! counters accept applications, units work their queues with a given staff, registries
-//! are formed, signed and sent each evening and received the next working morning. The
-//! clock is a [`ManualClock`] moved through the working hours of each simulated day.
+//! counters, units and the portal take applications in, units work their queues with a
+//! given staff, registries are formed, signed and sent each evening and received the next
+//! working morning. The clock is a [`ManualClock`] moved through the working hours of each
+//! simulated day.
 //!
 //! The day: registries sent on earlier days are received at 09:00; then the working day
 //! (09:00 to 18:00) goes in slots of the time an officer takes for a step (60 / steps per
-//! hour minutes): at a slot's start the counters accept its share of the day's
-//! applications (a mix of the services in force on the day with a counter process), in
-//! its middle every unit that may hold work reads its work list (the workstation's query,
+//! hour minutes): at a slot's start its share of the day's applications is taken in, each
+//! a line of the [`Mix`] in force on the day drawn by weight (a service through a channel:
+//! at a counter, at the district's unit, or by the applicant on the portal; services given
+//! at the place of registration at a counter of the applicant's district), in its middle
+//! every unit that may hold work reads its work list (the workstation's query,
 //! [`Engine::worklist_before`]: its queue less what waits for a registry; sixteen units to
 //! a read transaction, [`Engine::worklists_before`]) and its officers do one step each,
-//! earliest due first: completing a step, checking and issuing, a district refusing one
-//! application in a hundred. At 17:59 every unit forms the registries of the applications
-//! waiting at its handover steps, signs and sends them.
+//! earliest due first: completing a step (this system's own steps, S9's IIN, by the
+//! system), checking and issuing, a district refusing and a counter annulling at the
+//! mix's rates. At 17:59 every unit forms the registries of the applications waiting at
+//! its handover steps, signs and sends them.
 //!
-//! The simulation keeps its own counts from the engine's answers (accepted, refused at
-//! intake, issued, refused; the due instant of every open application as last seen), so
-//! that they can be compared with the supervisor's dashboard over the same database.
+//! The simulation keeps its own counts from the engine's answers (accepted by service and
+//! channel, refused at intake, issued, refused, annulled; the due instant of every open
+//! application as last seen; the steps done by unit and step, on time or late), so that
+//! they can be compared with the supervisor's dashboard over the same database, and the
+//! CPU time the run took ([`crate::metrics::process_cpu`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
