@@ -42,8 +42,8 @@ pub enum StoreError {
     /// Refused: the database's storage failed earlier (see [`Fault`]).
     #[error("storage fault, writes are stopped: {0}")]
     Fault(String),
-    /// A backup or a restore could not be made (see [`backup`]).
-    #[error("backup: {0}")]
+    /// A backup or a restore could not be made (see [`backup`]); the message says which.
+    #[error("{0}")]
     Backup(String),
 }
 
