@@ -112,6 +112,28 @@ enum Cmd {
         #[command(subcommand)]
         cmd: DemoCmd,
     },
+    /// A consistent copy of the database while the server runs: SQLite through
+    /// `VACUUM INTO`, PostgreSQL through `pg_dump --format=custom` (on PATH). Every command
+    /// acknowledged before the backup began is in the copy.
+    Backup {
+        /// sqlite://FILE or postgres://…
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Brings a backup back into an empty database (a new SQLite file, or a PostgreSQL
+    /// database without tables, through `pg_restore`), brings its schema up to date and
+    /// verifies its audit chain.
+    Restore {
+        /// The backup file (`drn backup --to`).
+        #[arg(long)]
+        from: PathBuf,
+        /// sqlite://FILE (a new file) or postgres://… (an empty database)
+        #[arg(long)]
+        db: String,
+    },
     /// A workload over simulated days through the real engine and storage: counters
     /// accepting, units working with a given staff, registries sent daily; reports
     /// throughput, deadline compliance and growing queues.
@@ -167,6 +189,10 @@ struct SimulateArgs {
     /// The data directory (the demo PKI, for an empty database's demo).
     #[arg(long, default_value = "data")]
     data: PathBuf,
+    /// The mix of services and channels, and the rates of refusal and annulment (TOML,
+    /// see docs/cli.md); default: the simulation's own (`drn_engine::simulate::Mix`).
+    #[arg(long)]
+    mix: Option<PathBuf>,
 }
 
 /// The embedded database in the working directory.
@@ -370,6 +396,18 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 },
         } => runtime()?.block_on(demo_seed(&dir, &db, persons, seed, &data, quiet)),
         Cmd::Simulate(args) => runtime()?.block_on(simulate(&dir, args)),
+        Cmd::Backup { db, to } => runtime()?.block_on(async {
+            let started = std::time::Instant::now();
+            let b = drn_store::backup::backup(&db, &to).await?;
+            println!(
+                "backup written: {} ({} bytes, {:.1} s)",
+                b.file.display(),
+                b.bytes,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }),
+        Cmd::Restore { from, db } => runtime()?.block_on(restore(&from, &db)),
         Cmd::Catalog { cmd } => {
             let cat = catalog_files::load_catalog(&dir).map_err(CliError::Catalog)?;
             match cmd {
@@ -678,10 +716,51 @@ async fn demo_seed(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `drn restore`: the backup into place, the schema up to date, the audit chain verified.
+async fn restore(from: &std::path::Path, url: &str) -> Result<ExitCode, CliError> {
+    drn_store::backup::restore(from, url).await?;
+    let db = drn_store::Db::open(url).await?;
+    let n = db.migrate().await?;
+    let v = drn_engine::audit::verify(&db).await?;
+    db.close().await;
+    println!("restored from {} (migrations applied: {n})", from.display());
+    Ok(audit_verdict(v))
+}
+
+/// Prints whether the audit chain is whole; the exit status says it too.
+fn audit_verdict(v: drn_engine::audit::Verification) -> ExitCode {
+    match (v.broken_at, v.problem) {
+        (None, _) => {
+            println!("audit chain whole: {} records", v.records);
+            ExitCode::SUCCESS
+        }
+        (Some(at), p) => {
+            println!(
+                "audit chain broken at record {at}: {}",
+                p.unwrap_or_default()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// `drn simulate`: see `drn_engine::simulate`.
 async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, CliError> {
     // Warnings (a failed batch, a slow statement) on stderr; the report on stdout.
     drn_server::init_logging_at("warn");
+    let mix = match &a.mix {
+        None => drn_engine::simulate::Mix::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| CliError::Msg(format!("--mix {}: {e}", p.display())))?;
+            toml::from_str(&text)
+                .map_err(|e| CliError::Msg(format!("--mix {}: {e}", p.display())))?
+        }
+    };
+    // A mix the run cannot simulate stops it before the database is opened.
+    let (cat, _) = catalog_files::load(dir).map_err(CliError::Catalog)?;
+    mix.check(&cat)?;
+    drop(cat);
     let start = a
         .start
         .at(9, 0, 0, 0)
@@ -697,6 +776,7 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         drn_engine::demo::seed(&engine, &opts, &drn_server::auth::hash_password).await?;
     }
     let opts = drn_engine::simulate::SimOptions {
+        mix,
         start: a.start,
         days: a.days,
         per_day: a.per_day,
@@ -717,6 +797,21 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         "Wall time {:.1} s: {} commands ({:.0}/s), {:.0} applications/s.",
         r.wall_seconds, r.commands, r.commands_per_second, r.applications_per_second
     );
+    if let Some(c) = &r.cpu {
+        println!(
+            "CPU time {:.1} s user + {:.1} s system: {:.0} µs a command ({:.0} user, {:.0} system){}.",
+            c.user_seconds,
+            c.system_seconds,
+            c.total_us_per_command,
+            c.user_us_per_command,
+            c.system_us_per_command,
+            if a.db.starts_with("postgres") {
+                "; PostgreSQL's own CPU is not counted (another process)"
+            } else {
+                ""
+            }
+        );
+    }
     println!(
         "Writer: {} transactions of {:.1} jobs on average, busy {:.0} % of the wall time.",
         r.writer_batches,
@@ -724,12 +819,13 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         r.writer_busy_share * 100.0
     );
     println!(
-        "Applications: {} submitted, {} accepted, {} refused at intake, {} issued, {} refused, {} open ({} overdue at the end){}.",
+        "Applications: {} submitted, {} accepted, {} refused at intake, {} issued, {} refused, {} annulled, {} open ({} overdue at the end){}.",
         r.submitted,
         r.accepted,
         r.intake_refused,
         r.issued,
         r.refused,
+        r.annulled,
         r.open,
         r.overdue,
         if r.preexisting_open > 0 {
@@ -743,29 +839,44 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         r.registries.formed, r.registries.signed, r.registries.sent, r.registries.received
     );
     println!(
-        "\n{:<4} {:>9} {:>9} {:>9} {:>9}",
-        "", "accepted", "intake-x", "issued", "refused"
+        "\n{:<4} {:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  by channel",
+        "", "service", "accepted", "intake-x", "issued", "refused", "annulled"
     );
     for (s, c) in &r.by_service {
+        let channels: Vec<String> = c
+            .by_channel
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
         println!(
-            "{:<4} {:>9} {:>9} {:>9} {:>9}",
-            s, c.accepted, c.intake_refused, c.issued, c.refused
+            "{:<4} {:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
+            s,
+            c.name.chars().take(44).collect::<String>(),
+            c.accepted,
+            c.intake_refused,
+            c.issued,
+            c.refused,
+            c.annulled,
+            channels.join(", ")
         );
     }
-    println!("\nBy day: applications accepted and issued, commands, and the wall time it took");
+    println!("\nBy day: applications accepted and issued, commands, the wall time it took and the CPU time (user, system) a command");
     println!(
-        "{:<10} {:>9} {:>9} {:>9} {:>8} {:>10}",
-        "day", "accepted", "issued", "commands", "wall s", "commands/s"
+        "{:<10} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>8}",
+        "day", "accepted", "issued", "commands", "wall s", "commands/s", "user µs", "sys µs"
     );
     for d in r.by_day.iter().filter(|d| d.commands > 0) {
+        let per = |s: f64| s * 1e6 / d.commands as f64;
         println!(
-            "{:<10} {:>9} {:>9} {:>9} {:>8.1} {:>10.0}",
+            "{:<10} {:>9} {:>9} {:>9} {:>8.1} {:>10.0} {:>8.0} {:>8.0}",
             d.day.to_string(),
             d.accepted,
             d.issued,
             d.commands,
             d.wall_seconds,
-            d.commands as f64 / d.wall_seconds.max(1e-9)
+            d.commands as f64 / d.wall_seconds.max(1e-9),
+            per(d.cpu_user_seconds),
+            per(d.cpu_system_seconds)
         );
     }
     println!("\nDeadline compliance by unit and step (least compliant first):");

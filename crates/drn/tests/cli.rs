@@ -169,6 +169,22 @@ fn simulate_counts_agree_with_supervision() {
         r["by_service"]["S2"]["accepted"].as_u64().unwrap() > 0,
         "{r}"
     );
+    // The default mix in force in January 2019: S1 at the counter, the unit and the
+    // portal, S2 to S5 (S6 to S8 exist under the 2014 acts only, S9 from 17 March 2019).
+    let accepted = |s: &str, ch: &str| r["by_service"][s]["by_channel"][ch].as_u64().unwrap_or(0);
+    for (s, ch) in [
+        ("S1", "counter"),
+        ("S1", "unit"),
+        ("S1", "portal"),
+        ("S2", "counter"),
+        ("S3", "counter"),
+        ("S4", "counter"),
+    ] {
+        assert!(accepted(s, ch) > 0, "{s} {ch}: {}", r["by_service"]);
+    }
+    for s in ["S6", "S7", "S8", "S9"] {
+        assert!(r["by_service"].get(s).is_none(), "{s}: {}", r["by_service"]);
+    }
     // Too few officers (one a unit, one step an hour): some steps end up overdue, and
     // the dashboard counts the same ones.
     let r = simulate_and_compare(
@@ -184,6 +200,109 @@ fn simulate_counts_agree_with_supervision() {
         ],
     );
     assert!(r["overdue"].as_u64().unwrap() > 0, "{r}");
+}
+
+/// Under the 2014 acts the foreigners' services S6 to S8 are in the mix (at the unit);
+/// a mix file sets the proportions and the rates: here only S1 at the counter and S6, with
+/// many annulments and refusals, and the counts still agree with the dashboard.
+#[test]
+fn simulate_the_2014_mix_and_a_mix_file() {
+    let r = simulate_and_compare("c", 4, &["--start", "2014-06-02", "--per-day", "60"]);
+    for s in ["S6", "S7", "S8"] {
+        assert!(
+            r["by_service"][s]["by_channel"]["unit"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0,
+            "{s}: {}",
+            r["by_service"]
+        );
+    }
+    assert!(
+        r["by_service"]["S6"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("border"),
+        "{}",
+        r["by_service"]
+    );
+    let dir = std::env::temp_dir().join(format!("drn-mix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mix = dir.join("mix.toml");
+    std::fs::write(
+        &mix,
+        "refusal = 0.2\nannulment = 0.3\nincomplete = 0.1\n\n[[line]]\nservice = \"S1\"\nchannel = \"counter\"\nweight = 3\n\n[[line]]\nservice = \"S6\"\nchannel = \"unit\"\nweight = 1\n",
+    )
+    .unwrap();
+    let r = simulate_and_compare(
+        "d",
+        4,
+        &[
+            "--start",
+            "2014-06-02",
+            "--per-day",
+            "60",
+            "--mix",
+            mix.to_str().unwrap(),
+        ],
+    );
+    let services: Vec<&String> = r["by_service"].as_object().unwrap().keys().collect();
+    assert_eq!(services, ["S1", "S6"], "{}", r["by_service"]);
+    let n = |k: &str| r[k].as_u64().unwrap();
+    assert!(
+        n("annulled") > 0 && n("refused") > 0 && n("intake_refused") > 0,
+        "{r}"
+    );
+    assert_eq!(r["mix"]["annulment"].as_f64(), Some(0.3));
+    // S9 from its act of 2019, at the counter and at the unit (beside S1, whose
+    // registries the comparison wants).
+    std::fs::write(
+        &mix,
+        "[[line]]\nservice = \"S9\"\nchannel = \"counter\"\nweight = 1\n\n[[line]]\nservice = \"S9\"\nchannel = \"unit\"\nweight = 1\n\n[[line]]\nservice = \"S1\"\nchannel = \"counter\"\nweight = 1\n",
+    )
+    .unwrap();
+    let r = simulate_and_compare(
+        "e",
+        4,
+        &[
+            "--start",
+            "2019-04-02",
+            "--per-day",
+            "20",
+            "--mix",
+            mix.to_str().unwrap(),
+        ],
+    );
+    for ch in ["counter", "unit"] {
+        assert!(
+            r["by_service"]["S9"]["by_channel"][ch]
+                .as_u64()
+                .unwrap_or(0)
+                > 0,
+            "{r}"
+        );
+    }
+    assert!(r["by_service"]["S9"]["issued"].as_u64().unwrap() > 0, "{r}");
+    // A line the simulation cannot submit is refused before the run, naming it.
+    std::fs::write(
+        &mix,
+        "[[line]]\nservice = \"S1E\"\nchannel = \"portal\"\nweight = 1\n",
+    )
+    .unwrap();
+    let (code, _, err) = drn(&[
+        "simulate",
+        "--days",
+        "1",
+        "--db",
+        &format!("sqlite://{}", dir.join("x.db").display()),
+        "--data",
+        dir.join("data").to_str().unwrap(),
+        "--mix",
+        mix.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("S1E"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Runs `drn simulate --days N … --json` on a fresh database, checks its counts and
@@ -215,7 +334,40 @@ fn simulate_and_compare(name: &str, days: u32, extra: &[&str]) -> serde_json::Va
     assert!(n("working_days") >= 3, "{r}");
     assert_eq!(n("submitted"), n("working_days") * n("per_day"));
     assert_eq!(n("submitted"), n("accepted") + n("intake_refused"));
-    assert_eq!(n("accepted"), n("issued") + n("refused") + n("open"));
+    assert_eq!(
+        n("accepted"),
+        n("issued") + n("refused") + n("annulled") + n("open")
+    );
+    // The CPU time the run took, per command (user and system).
+    let cpu = &r["cpu"];
+    let us = |k: &str| cpu[k].as_f64().unwrap_or_else(|| panic!("cpu.{k} in {r}"));
+    assert!(us("user_seconds") > 0.0, "{r}");
+    assert!(
+        (us("total_us_per_command") - us("user_us_per_command") - us("system_us_per_command"))
+            .abs()
+            < 1e-6
+    );
+    assert!(
+        (us("user_us_per_command") * n("commands") as f64 / 1e6 - us("user_seconds")).abs() < 1e-6
+    );
+    let day_cpu: f64 = r["by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["cpu_user_seconds"].as_f64().unwrap())
+        .sum();
+    assert!(day_cpu <= us("user_seconds") + 0.011, "{day_cpu} {r}");
+    // The report names the services, and each service's channels add up.
+    for (code, c) in r["by_service"].as_object().unwrap() {
+        assert!(!c["name"].as_str().unwrap().is_empty(), "{code}");
+        let by: u64 = c["by_channel"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(by, c["accepted"].as_u64().unwrap(), "{code}");
+    }
     assert_eq!(n("open"), n("open_tracked"));
     assert!(n("issued") > 0 && n("open") > 0, "{r}");
     assert!(n("overdue") <= n("open"));

@@ -1,22 +1,28 @@
 //! A workload over simulated time through the real engine and storage (`drn simulate`):
-//! counters accept applications, units work their queues with a given staff, registries
-//! are formed, signed and sent each evening and received the next working morning. The
-//! clock is a [`ManualClock`] moved through the working hours of each simulated day.
+//! counters, units and the portal take applications in, units work their queues with a
+//! given staff, registries are formed, signed and sent each evening and received the next
+//! working morning. The clock is a [`ManualClock`] moved through the working hours of each
+//! simulated day.
 //!
 //! The day: registries sent on earlier days are received at 09:00; then the working day
 //! (09:00 to 18:00) goes in slots of the time an officer takes for a step (60 / steps per
-//! hour minutes): at a slot's start the counters accept its share of the day's
-//! applications (a mix of the services in force on the day with a counter process), in
-//! its middle every unit that may hold work reads its work list (the workstation's query,
+//! hour minutes): at a slot's start its share of the day's applications is taken in, each
+//! a line of the [`Mix`] in force on the day drawn by weight (a service through a channel:
+//! at a counter, at the district's unit, or by the applicant on the portal; services given
+//! at the place of registration at a counter of the applicant's district), in its middle
+//! every unit that may hold work reads its work list (the workstation's query,
 //! [`Engine::worklist_before`]: its queue less what waits for a registry; sixteen units to
 //! a read transaction, [`Engine::worklists_before`]) and its officers do one step each,
-//! earliest due first: completing a step, checking and issuing, a district refusing one
-//! application in a hundred. At 17:59 every unit forms the registries of the applications
-//! waiting at its handover steps, signs and sends them.
+//! earliest due first: completing a step (this system's own steps, S9's IIN, by the
+//! system), checking and issuing, a district refusing and a counter annulling at the
+//! mix's rates. At 17:59 every unit forms the registries of the applications waiting at
+//! its handover steps, signs and sends them.
 //!
-//! The simulation keeps its own counts from the engine's answers (accepted, refused at
-//! intake, issued, refused; the due instant of every open application as last seen), so
-//! that they can be compared with the supervisor's dashboard over the same database.
+//! The simulation keeps its own counts from the engine's answers (accepted by service and
+//! channel, refused at intake, issued, refused, annulled; the due instant of every open
+//! application as last seen; the steps done by unit and step, on time or late), so that
+//! they can be compared with the supervisor's dashboard over the same database, and the
+//! CPU time the run took ([`crate::metrics::process_cpu`]).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -45,6 +51,139 @@ pub struct SimOptions {
     pub staff_per_unit: u32,
     pub steps_per_hour: u32,
     pub seed: u64,
+    /// The services and channels, in proportion, and the rates of refusal and annulment.
+    pub mix: Mix,
+}
+
+/// One line of a mix: a service through a channel, and its weight among the lines in
+/// force on the day (a line whose service has no version then, or whose version has no
+/// process for the channel, drops out that day: S6 to S8 exist under the 2014 acts only,
+/// S1E in its pilot's period only).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MixLine {
+    pub service: String,
+    pub channel: Channel,
+    pub weight: u64,
+}
+
+/// The mix a ministry sets (`drn simulate --mix FILE`, TOML: `[[line]]` tables of
+/// `service`, `channel`, `weight`, and the rates below); what it leaves out is
+/// [`Mix::default`]'s.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mix {
+    #[serde(rename = "line")]
+    pub lines: Vec<MixLine>,
+    /// Share of packages refused at intake (a document missing), with a receipt.
+    pub incomplete: f64,
+    /// Share of a district's steps (before the last) ending in a motivated refusal.
+    pub refusal: f64,
+    /// Share of a counter's intakes it annuls while it still holds them (a mistaken
+    /// intake).
+    pub annulment: f64,
+}
+
+impl Default for Mix {
+    /// ASSUMPTION (the seeds give no volumes): the weights of the services and channels
+    /// and the rates below are this simulation's, not the seeds'. Passports (S1) first,
+    /// most at the counter; registrations (S3, S4) and the temporary card (S2) next; the
+    /// address certificate (S5, mostly refused in the demo, whose persons' addresses the
+    /// register does not hold) and the foreigners' services (S6 to S9) a few each. Not
+    /// simulated yet (see [`simulated`]): S1E, and S3 through the portal.
+    fn default() -> Mix {
+        let line = |service: &str, channel, weight| MixLine {
+            service: service.into(),
+            channel,
+            weight,
+        };
+        Mix {
+            lines: vec![
+                line("S1", Channel::Counter, 50),
+                line("S1", Channel::Unit, 5),
+                line("S1", Channel::Portal, 10),
+                line("S2", Channel::Counter, 8),
+                line("S3", Channel::Counter, 8),
+                line("S4", Channel::Counter, 8),
+                line("S5", Channel::Counter, 2),
+                line("S6", Channel::Unit, 2),
+                line("S7", Channel::Unit, 2),
+                line("S8", Channel::Unit, 2),
+                line("S9", Channel::Counter, 2),
+                line("S9", Channel::Unit, 1),
+            ],
+            incomplete: 0.02,
+            refusal: 0.01,
+            annulment: 0.002,
+        }
+    }
+}
+
+impl Mix {
+    /// Checks a mix against the catalog: known services, channels some version of the
+    /// service has, rates between 0 and 1, some weight.
+    pub fn check(&self, catalog: &drn_core::Catalog) -> Result<(), EngineError> {
+        for l in &self.lines {
+            if !simulated(&l.service, l.channel) {
+                return Err(EngineError::invalid(
+                    "mix",
+                    format!(
+                        "{} through the channel {:?} is not simulated (only S1 through the portal; S1E not at all: its intake needs the applicant's signature and the state systems' answers)",
+                        l.service, l.channel
+                    ),
+                ));
+            }
+            let Some(svc) = catalog.service(&l.service) else {
+                return Err(EngineError::invalid(
+                    "mix",
+                    format!("no service {} in the catalog", l.service),
+                ));
+            };
+            if !svc
+                .versions
+                .iter()
+                .any(|v| v.process_for(l.channel).is_some())
+            {
+                return Err(EngineError::invalid(
+                    "mix",
+                    format!(
+                        "{} has no process for the channel {:?}",
+                        l.service, l.channel
+                    ),
+                ));
+            }
+        }
+        if self.lines.iter().all(|l| l.weight == 0) {
+            return Err(EngineError::invalid("mix", "every weight is 0"));
+        }
+        for (name, r) in [
+            ("incomplete", self.incomplete),
+            ("refusal", self.refusal),
+            ("annulment", self.annulment),
+        ] {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(EngineError::invalid(
+                    "mix",
+                    format!("{name} is a share between 0 and 1, not {r}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the simulation can submit the service through the channel: every service at
+/// the counter and at the unit from its sample intake ([`crate::services::sample_intake`]),
+/// S1 through the portal too; not S1E (the online renewal: a signed request and the state
+/// systems' answers), nor the other services through the portal (S3's needs a chip ID
+/// card and an address of the register).
+pub fn simulated(service: &str, channel: Channel) -> bool {
+    match channel {
+        _ if service == crate::services::s1e::SERVICE => false,
+        Channel::Counter | Channel::Unit => true,
+        Channel::Portal => service == crate::services::s1::SERVICE,
+        Channel::Mobile => false,
+    }
 }
 
 /// Steps completed at one unit and step, and how many within their due instant.
@@ -71,10 +210,16 @@ pub struct Backlog {
 /// Counts by service.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct ServiceCounts {
+    /// The service's name (English, Russian), from the catalog.
+    pub name: String,
+    pub name_ru: String,
     pub accepted: u64,
+    /// Accepted by channel (`counter`, `unit`, `portal`).
+    pub by_channel: BTreeMap<String, u64>,
     pub intake_refused: u64,
     pub issued: u64,
     pub refused: u64,
+    pub annulled: u64,
 }
 
 /// One simulated day's intake and results.
@@ -88,6 +233,23 @@ pub struct DayCounts {
     /// The wall time the day took to simulate, in seconds: where it grows from day to
     /// day, the system slows as its data grows.
     pub wall_seconds: f64,
+    /// The CPU time the process spent on the day, user and system, in seconds (see
+    /// [`SimReport::cpu`]).
+    pub cpu_user_seconds: f64,
+    pub cpu_system_seconds: f64,
+}
+
+/// The CPU time of the run (`drn simulate`'s process: the engine, its writer and, on
+/// SQLite, the database; not a PostgreSQL server's, another process), from
+/// `/proc/self/stat` at 10 ms resolution ([`crate::metrics::process_cpu`]).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
+pub struct CpuTime {
+    pub user_seconds: f64,
+    pub system_seconds: f64,
+    /// Per command run (`commands`), in microseconds.
+    pub user_us_per_command: f64,
+    pub system_us_per_command: f64,
+    pub total_us_per_command: f64,
 }
 
 /// Registries handled.
@@ -110,6 +272,8 @@ pub struct SimReport {
     pub per_day: u32,
     pub staff_per_unit: u32,
     pub steps_per_hour: u32,
+    /// The mix simulated.
+    pub mix: Mix,
     pub wall_seconds: f64,
     /// The writers' batches (transactions) over the run, the jobs they ran, and the share
     /// of the wall time they were busy: a writer idle much of the time waits for the
@@ -121,13 +285,18 @@ pub struct SimReport {
     pub commands: u64,
     pub commands_per_second: f64,
     pub applications_per_second: f64,
+    /// The CPU time the run took, and per command; `null` where the process's CPU time
+    /// cannot be read (not Linux).
+    pub cpu: Option<CpuTime>,
     /// Applications submitted at counters: accepted + refused at intake.
     pub submitted: u64,
     pub accepted: u64,
     pub intake_refused: u64,
     pub issued: u64,
     pub refused: u64,
-    /// Accepted and neither issued nor refused (accepted - issued - refused).
+    pub annulled: u64,
+    /// Accepted and neither issued, refused nor annulled (accepted - issued - refused -
+    /// annulled).
     pub open: u64,
     /// Open applications whose current step was due before `end` (as last seen).
     pub overdue: u64,
@@ -178,6 +347,20 @@ enum Done {
     Failed(String, u64),
 }
 
+/// What a working day cost.
+#[derive(Debug, Clone, Copy, Default)]
+struct DayCost {
+    commands: u64,
+    wall: f64,
+    cpu: (f64, f64),
+}
+
+/// The CPU time between two readings of [`crate::metrics::process_cpu`].
+fn cpu_since(before: Option<(f64, f64)>) -> Option<(f64, f64)> {
+    let (b, a) = (before?, crate::metrics::process_cpu()?);
+    Some(((a.0 - b.0).max(0.0), (a.1 - b.1).max(0.0)))
+}
+
 /// The simulation's state.
 struct Sim {
     engine: Engine,
@@ -186,9 +369,19 @@ struct Sim {
     rng: SplitMix64,
     units: Vec<Unit>,
     counters: Vec<UnitId>,
+    /// Counters by the district above them.
+    counters_of: HashMap<UnitId, Vec<UnitId>>,
     applicants: Vec<Iin>,
+    /// The district each applicant is registered in.
+    home: HashMap<Iin, UnitId>,
+    /// Dwellings of the address register (their codes), for registrations.
+    dwellings: Vec<String>,
     /// Persons taken by S4 so far.
     s4_next: usize,
+    /// Foreigners taken in so far (S6 to S9), each with a passport of their own.
+    foreigners: u64,
+    /// Persons taken in turn so far (see [`Sim::intake`]).
+    in_turn: usize,
     open: HashMap<ApplicationId, Open>,
     /// Units that may hold work (their queue is read each slot).
     active: std::collections::BTreeSet<UnitId>,
@@ -198,8 +391,8 @@ struct Sim {
     by_service: BTreeMap<String, ServiceCounts>,
     /// (accepted, issued) by day.
     by_day: BTreeMap<Date, (u64, u64)>,
-    /// Commands and wall seconds of each working day.
-    day_cost: BTreeMap<Date, (u64, f64)>,
+    /// Commands, wall seconds and CPU (user, system) seconds of each working day.
+    day_cost: BTreeMap<Date, DayCost>,
     registries: RegistryCounts,
     compliance: BTreeMap<(String, String, u32), (u64, u64)>,
     backlog: BTreeMap<UnitId, Vec<u64>>,
@@ -245,15 +438,26 @@ async fn all(tasks: Vec<tokio::task::JoinHandle<Vec<Done>>>) -> Vec<Done> {
     out
 }
 
-/// The services accepted at counters on a day, with their weights in the mix.
-/// (S5, the address certificate, is left out: its check compares the person's address
-/// with the address register, which the demo's persons do not match, so every one would
-/// be refused.)
-const MIX: &[(&str, u64)] = &[
-    (crate::services::s1::SERVICE, 70),
-    (crate::services::s2::SERVICE, 15),
-    (crate::services::s4::SERVICE, 15),
-];
+/// Whether a line of the mix is in force on `day`: its service has a version then with a
+/// process for the line's channel.
+fn in_force(engine: &Engine, l: &MixLine, day: Date) -> bool {
+    l.weight > 0
+        && engine
+            .catalog
+            .service(&l.service)
+            .and_then(|s| s.version_on(day))
+            .is_some_and(|v| v.process_for(l.channel).is_some())
+}
+
+/// The channel as the API and the report write it.
+fn channel_code(c: Channel) -> &'static str {
+    match c {
+        Channel::Counter => "counter",
+        Channel::Portal => "portal",
+        Channel::Mobile => "mobile",
+        Channel::Unit => "unit",
+    }
+}
 
 impl Sim {
     fn at(&self, d: Date, h: i8, m: i8) -> Result<Timestamp, EngineError> {
@@ -269,11 +473,41 @@ impl Sim {
             match d {
                 Done::Accepted(app) => {
                     self.commands += 1;
-                    self.by_service
-                        .entry(app.service.clone())
-                        .or_default()
-                        .accepted += 1;
+                    let c = self.by_service.entry(app.service.clone()).or_default();
+                    c.accepted += 1;
+                    *c.by_channel
+                        .entry(channel_code(app.channel).to_string())
+                        .or_default() += 1;
                     self.by_day.entry(today).or_default().0 += 1;
+                    // Through the portal, the submission does the applicant's own steps
+                    // after the first (S1: annex 3 rows 3 and 5), at once: steps done on
+                    // time, as the dashboard's step times count them (the first, the
+                    // intake itself, has no time).
+                    if app.channel == Channel::Portal {
+                        let own: Vec<u32> = self
+                            .engine
+                            .catalog
+                            .service(&app.service)
+                            .and_then(|s| s.version(&app.version))
+                            .and_then(|v| v.process_for(Channel::Portal))
+                            .map(|p| {
+                                p.steps
+                                    .iter()
+                                    .skip(1)
+                                    .filter(|s| s.unit == UnitRole::Applicant)
+                                    .map(|s| s.n)
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        for n in own {
+                            let c = self
+                                .compliance
+                                .entry((app.accepted_unit.to_string(), app.service.clone(), n))
+                                .or_default();
+                            c.0 += 1;
+                            c.1 += 1;
+                        }
+                    }
                     self.active.insert(app.holder_unit.clone());
                     self.open.insert(
                         app.id.clone(),
@@ -297,13 +531,17 @@ impl Sim {
                     commands,
                 } => {
                     self.commands += commands;
-                    let c = self
-                        .compliance
-                        .entry((unit.to_string(), service.clone(), step))
-                        .or_default();
-                    c.0 += 1;
-                    if due.is_none_or(|d| at <= d) {
-                        c.1 += 1;
+                    // An annulment undoes the intake: no step was done (the dashboard's
+                    // step times leave it out too).
+                    if after.status != Status::Annulled {
+                        let c = self
+                            .compliance
+                            .entry((unit.to_string(), service.clone(), step))
+                            .or_default();
+                        c.0 += 1;
+                        if due.is_none_or(|d| at <= d) {
+                            c.1 += 1;
+                        }
                     }
                     match after.status {
                         Status::Issued => {
@@ -311,9 +549,13 @@ impl Sim {
                             self.by_service.entry(service).or_default().issued += 1;
                             self.by_day.entry(today).or_default().1 += 1;
                         }
-                        Status::Refused | Status::Annulled => {
+                        Status::Refused => {
                             self.open.remove(&after.id);
                             self.by_service.entry(service).or_default().refused += 1;
+                        }
+                        Status::Annulled => {
+                            self.open.remove(&after.id);
+                            self.by_service.entry(service).or_default().annulled += 1;
                         }
                         _ => {
                             self.active.insert(after.holder_unit.clone());
@@ -426,69 +668,160 @@ impl Sim {
         Ok(())
     }
 
-    /// One slot's intake at the counters: its commands, under way (see [`all`]).
+    /// One slot's intake at the counters, the units and the portal: its commands, under
+    /// way (see [`all`]).
     fn intake(&mut self, n: u32, day: Date) -> Vec<tokio::task::JoinHandle<Vec<Done>>> {
         let mut tasks = Vec::new();
         for _ in 0..n {
-            let service = self.pick_service(day);
-            let Some(service) = service else { continue };
-            let counter = self.rng.pick(&self.counters).clone();
+            let Some(line) = self.pick_line(day) else {
+                continue;
+            };
+            let (service, channel) = (line.service, line.channel);
             // A deregistration (S4) ends the person's registration: each takes a person of
             // its own (from the end of the list), the others anyone.
             let sample = crate::services::sample_intake(&service);
+            // The services that take one open application per applicant (all but S1 and
+            // the foreigners') take the persons in turn from the front, so that no one
+            // applies twice while the first is open; S1 draws anyone.
+            let n = self.applicants.len();
             let applicant = if sample.ends_registration {
                 self.s4_next += 1;
-                self.applicants
-                    [self.applicants.len() - 1 - (self.s4_next - 1) % self.applicants.len()]
-            } else {
+                self.applicants[n - 1 - (self.s4_next - 1) % n]
+            } else if service == crate::services::s1::SERVICE {
                 *self.rng.pick(&self.applicants)
-            };
-            let Some(unit) = self.units.iter().find(|u| u.id == counter) else {
-                continue;
+            } else {
+                self.in_turn += 1;
+                self.applicants[(self.in_turn - 1) % n]
             };
             let ver = self
                 .engine
                 .catalog
                 .service(&service)
                 .and_then(|s| s.version_on(day));
+            // Where the act gives the service at the place of registration (2014), a
+            // counter of the applicant's district; elsewhere any.
+            let home = ver
+                .filter(|v| v.provided_at.is_some())
+                .and_then(|_| self.home.get(&applicant))
+                .and_then(|d| self.counters_of.get(d))
+                .filter(|cs| !cs.is_empty());
+            let counter = match home {
+                Some(cs) => self.rng.pick(cs).clone(),
+                None => self.rng.pick(&self.counters).clone(),
+            };
+            let Some(unit) = self.units.iter().find(|u| u.id == counter) else {
+                continue;
+            };
             let docs = ver.map(|v| v.documents.len()).unwrap_or(0);
             let mut data = sample.data;
-            // Where the catalog gives the intake to a migration unit (S2 of 2018: the ОМС
-            // officer at a State Corporation workstation), its officer takes it in at this
-            // counter, which the intake names.
-            let by = ver
-                .and_then(|v| v.process_for(Channel::Counter))
-                .map_or(UnitRole::Counter, |p| p.counter_intake());
-            let actor = match self.above(unit, by) {
-                Some(officer) if by != UnitRole::Counter => {
-                    data["unit"] = serde_json::json!(counter.as_str());
-                    actor_for(officer)
+            if data.get("foreigner").is_some() {
+                // A foreigner of their own for each intake.
+                self.foreigners += 1;
+                let n = self.foreigners;
+                data["foreigner"]["passport"] = serde_json::json!(format!("SIM{n:07}"));
+                // A person of their own too (S9 finds a foreigner who has an IIN by name
+                // and birth date).
+                const SURNAMES: [&str; 8] = [
+                    "Ivanov", "Schmidt", "Kim", "Yilmaz", "Novak", "Rossi", "Wang", "Haddad",
+                ];
+                let born = jiff::civil::date(1950, 1, 1)
+                    .checked_add((((n * 7919) % 18_000) as i64).days())
+                    .unwrap_or(jiff::civil::date(1990, 5, 17));
+                data["foreigner"]["surname"] = serde_json::json!(SURNAMES[(n % 8) as usize]);
+                data["foreigner"]["birth_date"] = serde_json::json!(born.to_string());
+            }
+            // The sample's placeholders (see `SampleIntake::data`).
+            if let Some(o) = data.as_object_mut() {
+                for v in o.values_mut() {
+                    let with = match v.as_str() {
+                        Some("@applicant") => applicant.to_string(),
+                        Some("@month") => day.checked_add(30.days()).unwrap_or(day).to_string(),
+                        Some("@dwelling") if !self.dwellings.is_empty() => {
+                            self.rng.pick(&self.dwellings).clone()
+                        }
+                        _ => continue,
+                    };
+                    *v = serde_json::json!(with);
                 }
-                _ => actor_for(unit),
-            };
-            // One package in fifty lacks a document: refused at intake with a receipt.
-            let incomplete = self.rng.chance(0.02);
-            let cmd = Command::Accept(Accept {
-                process: None,
-                service: service.clone(),
-                channel: Channel::Counter,
-                urgency: Urgency::General,
-                applicant,
-                documents_presented: (0..docs).collect(),
-                missing: if incomplete {
-                    vec!["Фотография не соответствует требованиям".into()]
-                } else {
-                    vec![]
+            }
+            let actor = match channel {
+                // Where the catalog gives the intake to a migration unit (S2 of 2018: the
+                // ОМС officer at a State Corporation workstation), its officer takes it in
+                // at this counter, which the intake names.
+                Channel::Counter => {
+                    let by = ver
+                        .and_then(|v| v.process_for(Channel::Counter))
+                        .map_or(UnitRole::Counter, |p| p.counter_intake());
+                    match self.above(unit, by) {
+                        Some(officer) if by != UnitRole::Counter => {
+                            data["unit"] = serde_json::json!(counter.as_str());
+                            actor_for(officer)
+                        }
+                        _ => actor_for(unit),
+                    }
+                }
+                // At the migration unit: the district's officer (S1's electronic request
+                // goes on to the region).
+                Channel::Unit => match self.above(unit, UnitRole::District) {
+                    Some(d) => actor_for(d),
+                    None => continue,
                 },
-                data,
-            });
+                // The applicant, choosing this counter for the result.
+                Channel::Portal | Channel::Mobile => {
+                    data["unit"] = serde_json::json!(counter.as_str());
+                    Actor::citizen(applicant)
+                }
+            };
+            // Some packages lack a document: refused at intake with a receipt.
+            let incomplete =
+                channel != Channel::Portal && self.rng.chance(self.opts.mix.incomplete);
+            let missing = if incomplete {
+                vec!["Фотография не соответствует требованиям".into()]
+            } else {
+                vec![]
+            };
+            let cmd = if service == crate::services::applied_for_without_iin() {
+                let foreigner = match serde_json::from_value(data["foreigner"].take()) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        tasks.push(tokio::spawn(async move {
+                            vec![Done::Failed(format!("sample of {service}: {e}"), 0)]
+                        }));
+                        continue;
+                    }
+                };
+                let mut rest = data;
+                if let Some(o) = rest.as_object_mut() {
+                    o.remove("foreigner");
+                }
+                Command::AcceptForeigner(crate::model::AcceptForeigner {
+                    service: service.clone(),
+                    channel,
+                    urgency: Urgency::General,
+                    foreigner,
+                    documents_presented: (0..docs).collect(),
+                    missing,
+                    data: rest,
+                })
+            } else {
+                Command::Accept(Accept {
+                    process: None,
+                    service: service.clone(),
+                    channel,
+                    urgency: Urgency::General,
+                    applicant,
+                    documents_presented: (0..docs).collect(),
+                    missing,
+                    data,
+                })
+            };
             let engine = self.engine.clone();
             tasks.push(tokio::spawn(async move {
                 vec![match engine.execute(&actor, &cmd, None).await {
                     Ok(Outcome::Accepted { application }) => Done::Accepted(application),
                     Ok(Outcome::IntakeRefused { .. }) => Done::IntakeRefused(service),
                     Ok(_) => Done::Nothing,
-                    Err(e) => Done::Failed(format!("accept {service}: {e}"), 1),
+                    Err(e) => Done::Failed(format!("accept {service} ({channel:?}): {e}"), 1),
                 }]
             }));
         }
@@ -510,25 +843,25 @@ impl Sim {
         None
     }
 
-    fn pick_service(&mut self, day: Date) -> Option<String> {
-        let in_force: Vec<(&str, u64)> = MIX
+    /// A line of the mix in force on `day`, drawn by weight.
+    fn pick_line(&mut self, day: Date) -> Option<MixLine> {
+        let in_force: Vec<&MixLine> = self
+            .opts
+            .mix
+            .lines
             .iter()
-            .copied()
-            .filter(|(s, _)| {
-                self.engine
-                    .catalog
-                    .service(s)
-                    .and_then(|s| s.version_on(day))
-                    .is_some_and(|v| v.process_for(Channel::Counter).is_some())
-            })
+            .filter(|l| in_force(&self.engine, l, day))
             .collect();
-        let total: u64 = in_force.iter().map(|(_, w)| w).sum();
+        let total: u64 = in_force.iter().map(|l| l.weight).sum();
+        if total == 0 {
+            return None;
+        }
         let mut r = self.rng.below(total);
-        for (s, w) in in_force {
-            if r < w {
-                return Some(s.to_string());
+        for l in in_force {
+            if r < l.weight {
+                return Some(l.clone());
             }
-            r -= w;
+            r -= l.weight;
         }
         None
     }
@@ -566,8 +899,9 @@ impl Sim {
         let mut tasks = Vec::new();
         for chunk in chunks {
             let engine = self.engine.clone();
+            let rates = (self.opts.mix.refusal, self.opts.mix.annulment);
             tasks.push(tokio::spawn(async move {
-                units_slot(engine, chunk, at, limit, capacity).await
+                units_slot(engine, chunk, at, limit, capacity, rates).await
             }));
         }
         let mut units = Vec::new();
@@ -643,6 +977,14 @@ impl Sim {
     }
 }
 
+/// How an officer ends an application instead of doing its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    No,
+    Refuse,
+    Annul,
+}
+
 /// What one unit did in a slot.
 struct UnitSlot {
     unit: UnitId,
@@ -667,6 +1009,7 @@ async fn units_slot(
     at: Timestamp,
     limit: i64,
     capacity: usize,
+    rates: (f64, f64),
 ) -> Result<Vec<tokio::task::JoinHandle<UnitSlot>>, EngineError> {
     let reads: Vec<(Actor, UnitId)> = units
         .iter()
@@ -678,7 +1021,9 @@ async fn units_slot(
         .zip(lists)
         .map(|((unit, seed), queue)| {
             let engine = engine.clone();
-            tokio::spawn(async move { unit_slot(engine, unit, queue, at, capacity, seed).await })
+            tokio::spawn(async move {
+                unit_slot(engine, unit, queue, at, (capacity, seed), rates).await
+            })
         })
         .collect())
 }
@@ -689,8 +1034,8 @@ async fn unit_slot(
     unit: Unit,
     queue: Vec<QueueItem>,
     at: Timestamp,
-    capacity: usize,
-    seed: u64,
+    (capacity, seed): (usize, u64),
+    (refusal, annulment): (f64, f64),
 ) -> UnitSlot {
     let mut rng = SplitMix64::new(seed);
     let actor = actor_for(&unit);
@@ -706,21 +1051,48 @@ async fn unit_slot(
             continue;
         };
         let Some(step) = p.step(a.step) else { continue };
-        if step.unit != unit_role(unit.kind) || p.handover_after(step.n).is_some() {
+        // This system's own step (S9: the MVD's system forms the IIN) is done at once,
+        // by the system, for the unit that holds it.
+        let by_system = step.unit == UnitRole::System;
+        if (!by_system && step.unit != unit_role(unit.kind)) || p.handover_after(step.n).is_some() {
             continue;
         }
+        // A step that joins another process (S1's electronic request joining the
+        // counter's chain) is completed, not the last.
         let last = p.gives_result_at(step.n);
-        let refuse = !last && unit.kind == UnitKind::District && rng.chance(0.01);
-        todo.push((a, last, refuse));
+        // A district refuses some of what it decides on; a counter annuls some of its own
+        // intakes while it still holds them (a mistaken intake). The draw is made for
+        // every application whichever unit holds it, so that one rate does not change
+        // the others' draws.
+        let (r, n) = (rng.chance(refusal), rng.chance(annulment));
+        let end = if by_system {
+            Ending::No
+        } else if !last && unit.kind == UnitKind::District && r {
+            Ending::Refuse
+        } else if !last
+            && unit.kind == UnitKind::Counter
+            && a.holder_unit == a.accepted_unit
+            && a.channel == Channel::Counter
+            && n
+        {
+            Ending::Annul
+        } else {
+            Ending::No
+        };
+        todo.push((a, last, end, by_system));
     }
     let idle = todo.is_empty();
     let mut tasks = Vec::new();
-    for (a, last, refuse) in todo {
+    for (a, last, end, by_system) in todo {
         let engine = engine.clone();
-        let actor = actor.clone();
+        let actor = if by_system {
+            Actor::system()
+        } else {
+            actor.clone()
+        };
         let unit = unit.id.clone();
         tasks.push(tokio::spawn(async move {
-            vec![do_step(&engine, &actor, unit, a, last, refuse, at).await]
+            vec![do_step(&engine, &actor, unit, a, last, end, at).await]
         }));
     }
     UnitSlot {
@@ -737,7 +1109,7 @@ async fn do_step(
     unit: UnitId,
     a: Application,
     last: bool,
-    refuse: bool,
+    end: Ending,
     at: Timestamp,
 ) -> Done {
     let (service, step, due) = (a.service.clone(), a.step, a.step_due_at);
@@ -755,11 +1127,17 @@ async fn do_step(
             Err(e) => return Done::Failed(format!("check {}: {e}", app.number), commands),
         }
     }
-    let cmd = if refuse {
+    let cmd = if end == Ending::Refuse {
         Command::Refuse {
             application: app.id.clone(),
             revision: app.revision,
             reason: "Документы не соответствуют требованиям".into(),
+        }
+    } else if end == Ending::Annul {
+        Command::Annul {
+            application: app.id.clone(),
+            revision: app.revision,
+            reason: "Ошибочно принятое заявление".into(),
         }
     } else if last {
         let Ok(receiver) = Iin::parse(&app.applicant) else {
@@ -780,6 +1158,16 @@ async fn do_step(
     };
     commands += 1;
     let mut result = engine.execute(actor, &cmd, None).await;
+    if matches!(&result, Err(EngineError::Invalid { field, .. }) if field == "note") {
+        // The step records something in its note (S9: the applicant's written consent).
+        commands += 1;
+        let cmd = Command::CompleteStep {
+            application: app.id.clone(),
+            revision: app.revision,
+            note: Some(format!("Письменное согласие № {}", app.number)),
+        };
+        result = engine.execute(actor, &cmd, None).await;
+    }
     if last && matches!(result, Err(EngineError::Forbidden { .. })) {
         // The check found a ground to refuse (S5: the address does not match).
         commands += 1;
@@ -844,21 +1232,24 @@ async fn form_sign_send(engine: &Engine, actor: &Actor, cmd: &Command) -> Vec<Do
 /// working day, with a margin for the draw (binomial: the margin is over five standard
 /// deviations from a few thousand on).
 fn deregistrations_at_most(engine: &Engine, opts: &SimOptions) -> Result<u64, EngineError> {
-    let mut working = 0u64;
+    // Each working day's share of deregistrations among the lines in force then.
+    let mut expected = 0.0;
     let mut day = opts.start;
     for _ in 0..opts.days {
         if engine.calendar.is_working(day)? {
-            working += 1;
+            let lines = opts.mix.lines.iter().filter(|l| in_force(engine, l, day));
+            let (mut total, mut s4) = (0, 0);
+            for l in lines {
+                total += l.weight;
+                if crate::services::sample_intake(&l.service).ends_registration {
+                    s4 += l.weight;
+                }
+            }
+            expected += f64::from(opts.per_day) * s4 as f64 / total.max(1) as f64;
         }
         day = day.checked_add(1.day()).map_err(date_err)?;
     }
-    let total: u64 = MIX.iter().map(|(_, w)| w).sum();
-    let s4: u64 = MIX
-        .iter()
-        .filter(|(s, _)| crate::services::sample_intake(s).ends_registration)
-        .map(|(_, w)| w)
-        .sum();
-    let expected = u64::from(opts.per_day) * working * s4 / total.max(1);
+    let expected = expected.ceil() as u64;
     Ok(expected + expected / 20 + 100)
 }
 
@@ -869,7 +1260,9 @@ pub async fn run(
     clock: Arc<ManualClock>,
     opts: &SimOptions,
 ) -> Result<SimReport, EngineError> {
+    opts.mix.check(&engine.catalog)?;
     let started = Instant::now();
+    let cpu_before = crate::metrics::process_cpu();
     let writer_before = crate::metrics::writer_totals();
     let units = engine.units().await?;
     let counters: Vec<UnitId> = units
@@ -892,16 +1285,37 @@ pub async fn run(
     // adult of its own for each one it may accept; the others draw from the same list.
     let deregistrations = deregistrations_at_most(engine, opts)?;
     let rows = drn_store::query(
-        "SELECT iin FROM persons WHERE birth_date < $1 AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT $2",
+        "SELECT iin, data_json FROM persons WHERE birth_date < $1 AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT $2",
     )
     .bind(adult)
     .bind(deregistrations.max(50_000) as i64)
     .fetch_all(engine.db.reader())
     .await?;
     let mut applicants = Vec::with_capacity(rows.len());
+    // Each applicant's district of registration, for the services given there.
+    let mut home = HashMap::new();
     for r in &rows {
         if let Ok(i) = Iin::parse(&r.try_get::<String, _>(0)?) {
             applicants.push(i);
+            let data: serde_json::Value =
+                serde_json::from_str(&r.try_get::<String, _>(1)?).unwrap_or_default();
+            if let Some(d) = data["registration"]["district"].as_str() {
+                home.insert(i, UnitId::from_db(d.to_string()));
+            }
+        }
+    }
+    let dwellings: Vec<String> = drn_store::query(
+        "SELECT rka FROM ar_addresses WHERE active = 1 AND kind IN ('building', 'premise') ORDER BY rka LIMIT 5000",
+    )
+    .fetch_all(engine.db.reader())
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>(0))
+    .collect::<Result<_, _>>()?;
+    let mut counters_of: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
+    for u in units.iter().filter(|u| u.kind == UnitKind::Counter) {
+        if let Some(p) = &u.parent {
+            counters_of.entry(p.clone()).or_default().push(u.id.clone());
         }
     }
     if applicants.is_empty() {
@@ -934,8 +1348,13 @@ pub async fn run(
         rng: SplitMix64::new(opts.seed),
         units,
         counters,
+        counters_of,
         applicants,
+        home,
+        dwellings,
         s4_next: 0,
+        foreigners: 0,
+        in_turn: 0,
         open: HashMap::new(),
         active: Default::default(),
         in_transit: Vec::new(),
@@ -956,6 +1375,7 @@ pub async fn run(
         if engine.calendar.is_working(day)? {
             working_days += 1;
             let (day_started, commands_before) = (std::time::Instant::now(), sim.commands);
+            let cpu_before = crate::metrics::process_cpu();
             sim.clock.set(sim.at(day, 9, 0)?);
             sim.receive().await;
             // Slots of the time an officer takes for a step, 09:00 to 18:00, each at its
@@ -982,22 +1402,24 @@ pub async fn run(
             end = sim.at(day, 18, 0)?;
             sim.day_cost.insert(
                 day,
-                (
-                    sim.commands - commands_before,
-                    day_started.elapsed().as_secs_f64(),
-                ),
+                DayCost {
+                    commands: sim.commands - commands_before,
+                    wall: day_started.elapsed().as_secs_f64(),
+                    cpu: cpu_since(cpu_before).unwrap_or_default(),
+                },
             );
         }
         day = day.checked_add(1.day()).map_err(date_err)?;
     }
     sim.clock.set(end);
+    let cpu = cpu_since(cpu_before);
     Ok(sim.report(
         opts,
         end,
         working_days,
         started.elapsed().as_secs_f64(),
         preexisting_open,
-        writer_before,
+        (writer_before, cpu),
     ))
 }
 
@@ -1009,14 +1431,24 @@ impl Sim {
         working_days: u32,
         wall: f64,
         preexisting_open: u64,
-        writer_before: (u64, u64, f64),
+        // The writers' totals before the run, and the run's CPU time.
+        (writer_before, cpu): ((u64, u64, f64), Option<(f64, f64)>),
     ) -> SimReport {
         let writer = crate::metrics::writer_totals();
-        let sum = |f: fn(&ServiceCounts) -> u64| self.by_service.values().map(f).sum::<u64>();
+        let mut by_service = self.by_service;
+        for (code, c) in by_service.iter_mut() {
+            if let Some(svc) = self.engine.catalog.service(code) {
+                c.name = svc.name.en.clone();
+                c.name_ru = svc.name.ru.clone();
+            }
+        }
+        let by_service = by_service;
+        let sum = |f: fn(&ServiceCounts) -> u64| by_service.values().map(f).sum::<u64>();
         let accepted = sum(|c| c.accepted);
         let intake_refused = sum(|c| c.intake_refused);
         let issued = sum(|c| c.issued);
         let refused = sum(|c| c.refused);
+        let annulled = sum(|c| c.annulled);
         let overdue = self
             .open
             .values()
@@ -1067,6 +1499,7 @@ impl Sim {
             per_day: opts.per_day,
             staff_per_unit: opts.staff_per_unit,
             steps_per_hour: opts.steps_per_hour,
+            mix: opts.mix.clone(),
             wall_seconds: wall,
             writer_batches: writer.0 - writer_before.0,
             writer_jobs: writer.1 - writer_before.1,
@@ -1074,28 +1507,40 @@ impl Sim {
             commands: self.commands,
             commands_per_second: self.commands as f64 / wall.max(1e-9),
             applications_per_second: (accepted + intake_refused) as f64 / wall.max(1e-9),
+            cpu: cpu.map(|(user, system)| {
+                let per = |s: f64| s * 1e6 / self.commands.max(1) as f64;
+                CpuTime {
+                    user_seconds: user,
+                    system_seconds: system,
+                    user_us_per_command: per(user),
+                    system_us_per_command: per(system),
+                    total_us_per_command: per(user + system),
+                }
+            }),
             submitted: accepted + intake_refused,
             accepted,
             intake_refused,
             issued,
             refused,
-            open: accepted.saturating_sub(issued + refused),
+            annulled,
+            open: accepted.saturating_sub(issued + refused + annulled),
             overdue,
             open_tracked: self.open.len() as u64,
             preexisting_open,
-            by_service: self.by_service,
+            by_service,
             by_day: self
                 .by_day
                 .iter()
                 .map(|(day, (accepted, issued))| {
-                    let (commands, wall_seconds) =
-                        self.day_cost.get(day).copied().unwrap_or_default();
+                    let c = self.day_cost.get(day).copied().unwrap_or_default();
                     DayCounts {
                         day: *day,
                         accepted: *accepted,
                         issued: *issued,
-                        commands,
-                        wall_seconds,
+                        commands: c.commands,
+                        wall_seconds: c.wall,
+                        cpu_user_seconds: c.cpu.0,
+                        cpu_system_seconds: c.cpu.1,
                     }
                 })
                 .collect(),

@@ -15,6 +15,7 @@ pub use sqlx::{AnyConnection, Row, Transaction};
 /// A connection taken from a pool.
 pub type PoolConn = sqlx::pool::PoolConnection<sqlx::Any>;
 
+pub mod backup;
 mod fault;
 pub mod lite;
 mod row;
@@ -41,6 +42,9 @@ pub enum StoreError {
     /// Refused: the database's storage failed earlier (see [`Fault`]).
     #[error("storage fault, writes are stopped: {0}")]
     Fault(String),
+    /// A backup or a restore could not be made (see [`backup`]); the message says which.
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl StoreError {

@@ -131,6 +131,22 @@ impl LiteConn {
         })
     }
 
+    /// Runs one statement with one text parameter (`?1`), outside the caller's
+    /// statements (a backup's `VACUUM INTO ?1`).
+    pub(crate) fn execute_batch_with(&self, sql: &str, arg: &str) -> Result<(), StoreError> {
+        self.c.execute(sql, [arg])?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or the first problems it found.
+    pub(crate) fn integrity_check(&self) -> Result<String, StoreError> {
+        let mut stmt = self.c.prepare("PRAGMA integrity_check(10)")?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(lines.join("; "))
+    }
+
     /// Commits; refused after a storage fault (the caller rolls back).
     pub fn commit(&self) -> Result<(), StoreError> {
         let started = std::time::Instant::now();

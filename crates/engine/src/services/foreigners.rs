@@ -85,6 +85,24 @@ impl ServiceRules for ForeignerService {
         false
     }
 
+    /// A foreigner's passport data (the simulation gives each intake a passport number of
+    /// its own) and what the document names; S8's registration for a month.
+    fn sample_intake(&self) -> super::SampleIntake {
+        let mut data = json!({ "foreigner": super::sample_foreigner() });
+        match self {
+            ForeignerService::BorderZonePass => {
+                data["zone"] = json!("Кордай, участок 3");
+                data["purpose"] = json!("visit relatives");
+            }
+            ForeignerService::Invitation => data["purpose"] = json!("family reunification"),
+            ForeignerService::Registration => data["until"] = json!("@month"),
+        }
+        super::SampleIntake {
+            data,
+            ends_registration: false,
+        }
+    }
+
     fn result_kind(&self) -> Option<DocumentKind> {
         Some(match self {
             ForeignerService::BorderZonePass => DocumentKind::BorderZonePass,

@@ -258,7 +258,10 @@ pub(crate) struct ResultParts<'a> {
 /// What the simulation submits at a counter for a service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleIntake {
-    /// The intake's `data`.
+    /// The intake's `data`. The simulation replaces these strings: `@applicant` by the
+    /// applicant's IIN, `@month` by the day a month after the intake, `@dwelling` by a
+    /// dwelling's code (РКА) from the address register; and gives a `foreigner`'s
+    /// passport a number of its own.
     pub data: serde_json::Value,
     /// The result ends the person's registration (S4): each such application needs a
     /// person of its own.
@@ -366,6 +369,15 @@ impl Rules {
 /// What the simulation submits at a counter for the service with this code.
 pub fn sample_intake(code: &str) -> SampleIntake {
     with_rules!(rules(code), r => r.sample_intake())
+}
+
+/// A foreigner's passport data for the simulation's intakes (S6 to S9): it replaces the
+/// passport number with one of its own per intake.
+pub(crate) fn sample_foreigner() -> serde_json::Value {
+    json!({
+        "surname": "Ivanov", "given_name": "Petr", "birth_date": "1990-05-17", "sex": "M",
+        "citizenship": "RU", "passport": "SIM0000000"
+    })
 }
 
 /// The service applied for without an IIN by a foreigner who has none (S9), if the

@@ -130,6 +130,16 @@ pub fn owner_consent_not_shown() -> Text {
 pub(crate) struct ResidenceRegistration;
 
 impl ServiceRules for ResidenceRegistration {
+    /// A temporary registration (both acts have it) at a dwelling of the register, for a
+    /// month, the applicant owning it (`@…` are the simulation's placeholders, see
+    /// [`super::SampleIntake`]).
+    fn sample_intake(&self) -> super::SampleIntake {
+        super::SampleIntake {
+            data: json!({ "kind": "temporary", "rka": "@dwelling", "until": "@month", "owner_iin": "@applicant" }),
+            ends_registration: false,
+        }
+    }
+
     fn result_kind(&self) -> Option<DocumentKind> {
         Some(DocumentKind::ResidenceRegistrationNotice)
     }

@@ -122,6 +122,15 @@ super::outcomes::outcomes! {
 pub(crate) struct IinForForeigners;
 
 impl ServiceRules for IinForForeigners {
+    /// The foreigner without an IIN whose passport data the intake carries (taken in by
+    /// `AcceptForeigner`, see [`super::applied_for_without_iin`]).
+    fn sample_intake(&self) -> super::SampleIntake {
+        super::SampleIntake {
+            data: json!({ "foreigner": super::sample_foreigner() }),
+            ends_registration: false,
+        }
+    }
+
     const HOOKS: &'static [StepHook] = &[StepHook::WrittenConsent, StepHook::FormIin];
 
     fn result_kind(&self) -> Option<DocumentKind> {

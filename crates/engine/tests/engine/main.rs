@@ -10,6 +10,7 @@ mod support;
 mod access;
 mod address_certificate;
 mod audit;
+mod backup;
 mod commands;
 mod demo;
 mod durability;
