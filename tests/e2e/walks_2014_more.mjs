@@ -390,3 +390,25 @@ test('S8 of 2014 refused after the special-records check, with its motivated ref
   await district.locator('#check-result').waitFor();
   await refuse(district, 'Срок пребывания по визе истёк', /^Отказано$/, /Мотивированный отказ/, 's8-refusal-2014');
 });
+
+test('S5 of 2014 as the electronic service through the ЦОН: the counter checks the address, forms and signs the request, the system gives the certificate (walks 2014, more)', async () => {
+  // After S3 the Almaty resident's address is in the register.
+  const c = citizen(/Almaty resident/);
+  const centre = await staff3('centre');
+  const counter = await staff3(who(counterOf(await home3(centre, c.iin))));
+  const card = await serviceForm(counter, c.iin, 'S5');
+  // Annex 3 table 2 of the S5 regulation: the same counter's work as the electronic service.
+  await card.locator('select[name="process"]').selectOption('counter-electronic');
+  const { url } = await accept(counter, card, 's5-electronic-2014-intake');
+  await counter.getByText(/Шаг 1:/).waitFor();
+  await counter.getByRole('button', { name: /^Проверить$/ }).click();
+  await counter.locator('#check-result').getByText(/Проверка пройдена/).waitFor();
+  await complete(counter, 1);
+  await complete(counter, 3);
+  await complete(counter, 5);
+  // Row 7, "the service recipient receives the result", is the system's: it gives it.
+  await counter.goto(url);
+  await counter.getByText(/^Выдано$/).first().waitFor();
+  await assertPdf(counter, /Адресная справка/);
+  await shot(counter, 's5-electronic-2014-issued');
+});

@@ -128,6 +128,16 @@ pub(crate) fn issued_document(
 impl ServiceRules for Passports {
     const CHECKS: &'static [StepCheck] = &[StepCheck::WantedPersons];
 
+    /// The simulation's requests are replacements because the document's type changed, the
+    /// one reason every channel of every version takes (seed 002 para 6 limits the 2014
+    /// portal to it).
+    fn sample_intake(&self) -> super::SampleIntake {
+        super::SampleIntake {
+            data: serde_json::json!({ "reason": "document_type_change" }),
+            ends_registration: false,
+        }
+    }
+
     async fn intake(
         &self,
         _e: &Engine,
