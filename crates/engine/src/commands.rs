@@ -911,8 +911,13 @@ impl Engine {
         // is inserted as it stands in the step after it (or, in a process of one step,
         // waits in that step, with its due time, at the unit that performs it, and
         // completes when the result is issued).
+        // A first step with a check (S5's address data, seed 002 annex 3 table 2 row 1)
+        // waits for it: accepting does not pass a check nobody ran.
         let entered = if missing.is_empty() {
-            let step = p.next_after(first.n).unwrap_or(first);
+            let step = match first.check {
+                Some(_) => first,
+                None => p.next_after(first.n).unwrap_or(first),
+            };
             self.move_into_step(c, &mut app, p, step, now).await?;
             Some(step)
         } else {

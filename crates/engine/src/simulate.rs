@@ -85,33 +85,18 @@ pub struct Mix {
 }
 
 impl Default for Mix {
-    /// ASSUMPTION (the seeds give no volumes): the weights of the services and channels
-    /// and the rates below are this simulation's, not the seeds'. Passports (S1) first,
-    /// most at the counter; registrations (S3, S4) and the temporary card (S2) next; the
-    /// address certificate (S5, mostly refused in the demo, whose persons' addresses the
-    /// register does not hold) and the foreigners' services (S6 to S9) a few each. Not
-    /// simulated yet (see [`simulated`]): S1E, and S3 through the portal.
+    /// ASSUMPTION (the seeds give no volumes): the weights are the services' own sample
+    /// weights ([`crate::services::sample_mix`]) and the rates below this simulation's.
     fn default() -> Mix {
-        let line = |service: &str, channel, weight| MixLine {
-            service: service.into(),
-            channel,
-            weight,
-        };
         Mix {
-            lines: vec![
-                line("S1", Channel::Counter, 50),
-                line("S1", Channel::Unit, 5),
-                line("S1", Channel::Portal, 10),
-                line("S2", Channel::Counter, 8),
-                line("S3", Channel::Counter, 8),
-                line("S4", Channel::Counter, 8),
-                line("S5", Channel::Counter, 2),
-                line("S6", Channel::Unit, 2),
-                line("S7", Channel::Unit, 2),
-                line("S8", Channel::Unit, 2),
-                line("S9", Channel::Counter, 2),
-                line("S9", Channel::Unit, 1),
-            ],
+            lines: crate::services::sample_mix()
+                .into_iter()
+                .map(|(service, channel, weight)| MixLine {
+                    service: service.into(),
+                    channel,
+                    weight,
+                })
+                .collect(),
             incomplete: 0.02,
             refusal: 0.01,
             annulment: 0.002,

@@ -366,6 +366,28 @@ impl Rules {
     }
 }
 
+/// The default mix of `drn simulate`: (service, channel, weight). ASSUMPTION (the seeds
+/// give no volumes): passports (S1) first, most at the counter; registrations (S3, S4) and
+/// the temporary card (S2) next; the address certificate (S5, mostly refused in the demo,
+/// whose persons' addresses the register does not hold) and the foreigners' services (S6
+/// to S9) a few each. Not simulated yet: S1E, and the portal for other services than S1.
+pub fn sample_mix() -> Vec<(&'static str, Channel, u64)> {
+    vec![
+        (s1::SERVICE, Channel::Counter, 50),
+        (s1::SERVICE, Channel::Unit, 5),
+        (s1::SERVICE, Channel::Portal, 10),
+        ("S2", Channel::Counter, 8),
+        ("S3", Channel::Counter, 8),
+        ("S4", Channel::Counter, 8),
+        ("S5", Channel::Counter, 2),
+        ("S6", Channel::Unit, 2),
+        ("S7", Channel::Unit, 2),
+        ("S8", Channel::Unit, 2),
+        (s9::SERVICE, Channel::Counter, 2),
+        (s9::SERVICE, Channel::Unit, 1),
+    ]
+}
+
 /// What the simulation submits at a counter for the service with this code.
 pub fn sample_intake(code: &str) -> SampleIntake {
     with_rules!(rules(code), r => r.sample_intake())

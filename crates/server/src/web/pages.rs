@@ -278,10 +278,12 @@ pub async fn workstation(
             }),
             idem: format!("ws-foreigner-{}", auth::random_token()),
             rows,
-            can_find: matches!(
-                ctx.actor.role,
-                Role::CounterOperator | Role::DistrictOfficer
-            ),
+            can_find: match ctx.actor.role {
+                Role::CounterOperator | Role::DistrictOfficer => true,
+                // Where an act in force gives the region a counter's intake.
+                Role::RegionalOfficer => !staff_services(&st, &ctx).await.is_empty(),
+                _ => false,
+            },
             passport,
             found,
         },
@@ -408,14 +410,26 @@ async fn staff_services(st: &AppState, ctx: &Ctx) -> Vec<ServiceOption> {
     let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
     let role = ctx.actor.role;
     let counters: Vec<(String, String)> = match (&ctx.actor.unit, st.engine.units().await) {
-        (Some(mine), Ok(units)) if role == Role::DistrictOfficer => units
-            .iter()
-            .filter(|u| u.kind == UnitKind::Counter && u.parent.as_ref() == Some(mine))
-            .map(|u| {
-                let name = Tr { lang: ctx.lang }.text(&u.name).to_string();
-                (u.id.to_string(), format!("{} · {name}", u.id))
-            })
-            .collect(),
+        (Some(mine), Ok(units))
+            if matches!(role, Role::DistrictOfficer | Role::RegionalOfficer) =>
+        {
+            // The counters of the officer's unit: a district's own, a region's through its
+            // districts.
+            let parent_of = |id: &UnitId| units.iter().find(|u| &u.id == id)?.parent.clone();
+            units
+                .iter()
+                .filter(|u| u.kind == UnitKind::Counter)
+                .filter(|u| {
+                    u.parent.as_ref() == Some(mine)
+                        || (role == Role::RegionalOfficer
+                            && u.parent.as_ref().and_then(parent_of).as_ref() == Some(mine))
+                })
+                .map(|u| {
+                    let name = Tr { lang: ctx.lang }.text(&u.name).to_string();
+                    (u.id.to_string(), format!("{} · {name}", u.id))
+                })
+                .collect()
+        }
         _ => vec![],
     };
     // The counter's processes of a service whose intake is this role's.
@@ -509,7 +523,13 @@ async fn person_page(st: &AppState, ctx: &Ctx, q: IinQuery, error: Option<FormEr
     let st = st.clone();
     let ctx = ctx.clone();
     let nav = Nav::for_ctx(&ctx, "/ws");
-    if let Err(e) = ctx.require(&[Role::CounterOperator, Role::DistrictOfficer]) {
+    // The regional officer takes in where the act gives the counter's intake to the region
+    // (S1 of 2014 as the electronic service through the ЦОН, annex 3 table 2 row 1).
+    if let Err(e) = ctx.require(&[
+        Role::CounterOperator,
+        Role::DistrictOfficer,
+        Role::RegionalOfficer,
+    ]) {
         return error_page(nav, ctx.lang, e, "/ws");
     }
     let iin = match Iin::parse(q.iin.trim()) {
