@@ -385,7 +385,12 @@ impl ApiError {
             ),
         };
         ApiError::Http {
-            status: e.status(),
+            // The OpenAPI document's contract: 400 for a body that is not JSON or not sent
+            // as JSON (axum says 415 for the latter), 422 for JSON that does not fit.
+            status: match e {
+                J::JsonDataError(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_REQUEST,
+            },
             code: "invalid".into(),
             message,
             field,
