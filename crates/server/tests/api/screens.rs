@@ -243,3 +243,71 @@ async fn form_keeps_input(url: &str) {
 }
 
 on_both!(a_refused_form_keeps_what_was_typed, form_keeps_input);
+
+/// Issue 29 (time): S1 of 2018, general, taken in on Friday 03.01.2020 at 17:45 (a day off
+/// by the 2020 transfer; Sunday 05.01 works instead) at an Astana ЦОН, which opens on
+/// Saturdays. The talon's due date (the application's `due_at`) and the plan of `drn
+/// catalog plan` and of the API (the standard hours, a ЦОН's Saturday included) are one
+/// computation and agree: counter steps on Saturday 04.01 (09:00-10:00), the district's
+/// 2 wd after Saturday end Monday 06.01 (Sunday 05.01 works), ... the hand-over's
+/// 10 minutes on Wednesday 05.02 at 09:10. Before, the talon said 05.02 and the plan 06.02
+/// (the plan took the counter as closed on Saturday; the engine took the counter's hours
+/// for every unit).
+async fn friday_evening(url: &str) {
+    let app = spawn_app_at(url, "2020-01-03T17:45:00+06:00").await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tz = drn_core::kz_tz().unwrap();
+    let talon: jiff::Timestamp = outcome_app(&v)["due_at"].as_str().unwrap().parse().unwrap();
+    let talon = drn_core::kz_time(&talon.to_zoned(tz.clone()));
+    // The API's plan.
+    let (s, p) = counter
+        .get("/api/v1/catalog/S1/plan?accepted=2020-01-03T17:45:00%2B06:00")
+        .await;
+    assert_eq!(s, 200, "{p}");
+    // The CLI's plan (`drn catalog plan S1 --accepted "2020-01-03 17:45"`): drn_core's.
+    let (cat, cal) = drn_engine::catalog_files::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../catalog"
+    )))
+    .unwrap();
+    let hours = drn_core::UnitHours::standard();
+    let basis = drn_core::PlanBasis {
+        calendar: &cal,
+        tz: &tz,
+        hours: &hours,
+    };
+    let cli = drn_core::plan(
+        &cat,
+        "S1",
+        drn_core::Urgency::General,
+        "2020-01-03T17:45:00+06:00".parse().unwrap(),
+        None,
+        &basis,
+    )
+    .unwrap();
+    let cli_due = drn_core::kz_time(&cli.due);
+    assert_eq!(talon, "2020-02-05T09:10:00+06:00");
+    assert_eq!(p["due"], talon, "the API's plan");
+    assert_eq!(cli_due, talon, "the CLI's plan");
+    assert_eq!(
+        drn_core::kz_time(&cli.steps[2].due),
+        "2020-01-06T18:00:00+06:00",
+        "the district's 2 wd after Saturday 04.01"
+    );
+    // The card and the talon print it as 05.02.2020.
+    let card = page(
+        &counter,
+        &format!(
+            "/ws/applications/{}",
+            outcome_app(&v)["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert!(card.contains("05.02.2020"), "the card's due date");
+}
+on_both!(a_friday_evening_talon_and_plan_agree, friday_evening);
