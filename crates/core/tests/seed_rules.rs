@@ -9,8 +9,8 @@ use std::path::Path;
 
 use drn_core::catalog::{Amount, BranchKind, StepLimit};
 use drn_core::{
-    kz_time, kz_tz, plan, Calendar, Catalog, Deadlines, PlanBasis, UnitHours, UnitRole, Urgency,
-    WorkingDays, WorkingHours,
+    kz_time, kz_tz, plan, Calendar, Catalog, PlanBasis, UnitHours, UnitRole, Urgency, WorkingDays,
+    WorkingHours,
 };
 use jiff::civil::{date, Date};
 use proptest::prelude::*;

@@ -881,6 +881,18 @@ impl Engine {
             .filter(|(i, _)| !a.documents_presented.contains(i))
             .map(|(_, d)| d.ru.clone())
             .collect();
+        // The officer's own words for what is missing are printed on the receipt: bounded
+        // as every free text is (issue 29).
+        if a.missing.len() > MAX_MISSING
+            || a.missing
+                .iter()
+                .any(|m| m.trim().chars().count() > crate::services::intake::MAX_FIELD_TEXT)
+        {
+            return Err(EngineError::invalid(
+                "missing",
+                "at most 10 missing documents, each at most 300 characters",
+            ));
+        }
         missing.extend(
             a.missing
                 .iter()
@@ -1326,6 +1338,9 @@ impl Engine {
                 return Err(EngineError::forbidden(
                     "this result is issued to the applicant in person only",
                 ));
+            }
+            Some(r) if r.authority.chars().count() > crate::services::intake::MAX_FIELD_TEXT => {
+                return Err(EngineError::invalid("authority", "at most 300 characters"))
             }
             Some(r) if r.iin == *receiver && r.authority.trim().len() >= 5 => {}
             Some(_) => {

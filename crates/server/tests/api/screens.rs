@@ -311,3 +311,59 @@ async fn friday_evening(url: &str) {
     assert!(card.contains("05.02.2020"), "the card's due date");
 }
 on_both!(a_friday_evening_talon_and_plan_agree, friday_evening);
+
+/// Issue 29 (names and text on signed PDFs): a name stored before names were checked (or
+/// given so by ГБД ФЛ) with markup and a direction override prints on the talon without
+/// them; an intake refusal's missing documents in the officer's words are bounded (a
+/// 200,000-character item is refused with the field named, in Russian too), so no receipt
+/// runs on for pages.
+async fn names_on_pdfs(url: &str) {
+    let app = spawn_app(url).await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    drn_store::query("UPDATE persons SET surname = $1, given_name = $2 WHERE iin = $3")
+        .bind("<IMG SRC=X ONERROR=ALERT(1)>".to_string())
+        .bind("Ай\u{202E}гүл".to_string())
+        .bind(iin.to_string())
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let id = outcome_app(&v)["id"].as_str().unwrap().to_string();
+    let (s, docs) = counter
+        .get(&format!("/api/v1/applications/{id}/documents"))
+        .await;
+    assert_eq!(s, 200, "{docs}");
+    let (s, pdf) = counter.bytes(docs[0]["pdf"].as_str().unwrap()).await;
+    assert_eq!(s, 200);
+    let text = crate::results::pdf_text(&pdf);
+    assert!(text.contains("IMG SRC X ONERROR ALERT Айгүл"), "{text}");
+    assert!(
+        !text.contains('<') && !text.contains("=") && !text.contains('\u{202E}'),
+        "{text}"
+    );
+    // The missing documents: bounded in length (was taken whole and printed) and number.
+    let r = counter
+        .http
+        .post(format!("{}/api/v1/applications", app.base))
+        .header("x-csrf-token", &counter.csrf)
+        .header("accept-language", "ru")
+        .json(&json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": app.report.citizens[1].0.to_string(), "missing": ["ф".repeat(5_000)] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "missing", "{v}");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(m.contains("не более 300 символов"), "{m}");
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": app.report.citizens[1].0.to_string(), "missing": vec!["фото"; 11] }))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "missing", "{v}");
+}
+on_both!(names_and_texts_print_safely, names_on_pdfs);
