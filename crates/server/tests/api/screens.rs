@@ -367,3 +367,102 @@ async fn names_on_pdfs(url: &str) {
     assert_eq!(v["error"]["field"], "missing", "{v}");
 }
 on_both!(names_and_texts_print_safely, names_on_pdfs);
+
+/// A `multipart/form-data` body with one file field, as a browser's form sends it.
+fn form_with_file(boundary: &str, field: &str, file: &[u8]) -> Vec<u8> {
+    let mut b = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"doc.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    b.extend_from_slice(file);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    b
+}
+
+/// Issue 29: the verify page works without a script: its form posts the file as
+/// `multipart/form-data` and the answer is the page with the result, in the reader's
+/// language; a form without a file is told to choose one. The JSON answer to a PDF body
+/// stays as it was.
+async fn verify_without_script(url: &str) {
+    let app = spawn_app(url).await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let id = outcome_app(&v)["id"].as_str().unwrap().to_string();
+    let (_, docs) = counter
+        .get(&format!("/api/v1/applications/{id}/documents"))
+        .await;
+    let doc_id = docs[0]["id"].as_str().unwrap().to_string();
+    let (s, pdf) = counter.bytes(docs[0]["pdf"].as_str().unwrap()).await;
+    assert_eq!(s, 200);
+    let anon = reqwest::Client::new();
+    let url = format!("{}/verify/{doc_id}", app.base);
+    let page = anon
+        .get(&url)
+        .header("accept-language", "ru")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "<form method=\"post\" action=\"/verify/{doc_id}\" enctype=\"multipart/form-data\">"
+        )) && page.contains("name=\"file\"")
+            && page.contains("type=\"submit\""),
+        "a form that posts without a script"
+    );
+    let send = |body: Vec<u8>| {
+        anon.post(&url)
+            .header("accept-language", "ru")
+            .header("content-type", "multipart/form-data; boundary=XyZ123")
+            .body(body)
+            .send()
+    };
+    let r = send(form_with_file("XyZ123", "file", &pdf)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("data-upload=\"identical\""), "{page}");
+    assert!(page.contains("Файл подлинный и совпадает с зарегистрированным документом"));
+    let mut changed = pdf.clone();
+    changed[pdf.len() / 3] ^= 0x01;
+    let page = send(form_with_file("XyZ123", "file", &changed))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-upload=\"not_identical\""), "{page}");
+    assert!(page.contains("Файл не совпадает с зарегистрированным документом"));
+    let page = send(form_with_file("XyZ123", "file", b""))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Выберите PDF-файл"), "{page}");
+    // The script's (and programs') PDF body: JSON as before.
+    let v: Value = anon
+        .post(&url)
+        .header("content-type", "application/pdf")
+        .body(pdf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+}
+on_both!(
+    the_verify_page_works_without_a_script,
+    verify_without_script
+);
