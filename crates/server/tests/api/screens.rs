@@ -466,3 +466,63 @@ on_both!(
     the_verify_page_works_without_a_script,
     verify_without_script
 );
+
+/// Issue 29: the S9 form on the workstation's home comes back with its error beside the
+/// field at fault (marked `aria-invalid`) and what was typed kept, in the officer's
+/// language (was: a separate error page with only "Назад").
+async fn s9_form_keeps_input(url: &str) {
+    let app = spawn_app(url).await;
+    let (http, csrf) = browser(&app, "op.astana.1").await;
+    let home = text(&http, format!("{}/ws", app.base)).await;
+    let form = &home[home.find("action=\"/ws/foreigners\"").unwrap()..];
+    let key = &form[form.find("name=\"idem\" value=\"").unwrap() + 20..];
+    let key = &key[..key.find('"').unwrap()];
+    let r = http
+        .post(format!("{}/ws/foreigners", app.base))
+        .header("accept-language", "ru")
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("idem", key),
+            ("surname", "Smith2"),
+            ("given_name", "Mary-Ann"),
+            ("birth_date", "1990-04-05"),
+            ("sex", "F"),
+            ("citizenship", "IE"),
+            ("passport", "PA7654321"),
+            ("migration_card", "MK 55502"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    let surname = &page[page.find("id=\"f-surname\"").unwrap()..];
+    let surname = &surname[..surname.find("</p>").unwrap()];
+    assert!(
+        surname.contains("value=\"Smith2\"") && surname.contains("aria-invalid=\"true\""),
+        "{surname}"
+    );
+    assert!(
+        surname.contains("id=\"err-surname\""),
+        "the message beside the field: {surname}"
+    );
+    for kept in [
+        "value=\"Mary-Ann\"",
+        "value=\"1990-04-05\"",
+        "value=\"IE\"",
+        "value=\"PA7654321\"",
+        "value=\"MK 55502\"",
+        "<option value=\"F\" selected>",
+    ] {
+        assert!(page.contains(kept), "{kept} kept");
+    }
+    assert!(!page.contains("id=\"err-passport\""), "one field at fault");
+    // Nothing was taken in.
+    let r = http
+        .get(format!("{}/ws?passport=PA7654321", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.text().await.unwrap().contains("Smith2"));
+}
+on_both!(the_s9_form_keeps_what_was_typed, s9_form_keeps_input);
