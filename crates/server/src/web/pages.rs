@@ -766,14 +766,32 @@ pub async fn accept(
         missing,
         data: form_data(&pairs),
     });
-    let key = field("idem");
-    let key = Some(key.as_str()).filter(|k| !k.is_empty() && k.len() <= 200);
-    match st.execute(&ctx.actor, &cmd, key).await {
+    submit_form(&st, &ctx, nav, &cmd, &field("idem"), back_to_form).await
+}
+
+/// Sends an intake from a page's form with the form's one-time idempotency key, so that the
+/// same form sent twice (a reload, a double click, the back button) answers the first
+/// intake instead of making a second application; and answers Post/Redirect/Get: 303 to the
+/// application's page showing its talon or receipt. A refusal goes `back` to the form.
+async fn submit_form<F, Fut>(
+    st: &AppState,
+    ctx: &Ctx,
+    nav: Nav,
+    cmd: &Command,
+    key: &str,
+    back: F,
+) -> Response
+where
+    F: FnOnce(ApiError) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let key = Some(key).filter(|k| !k.is_empty() && k.len() <= 200);
+    match st.execute(&ctx.actor, cmd, key).await {
         Ok(
             Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
         ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
-        Ok(_) => error_page(nav, lang, ApiError::internal(), "/ws"),
-        Err(e) => back_to_form(ApiError::from(e)).await,
+        Ok(_) => error_page(nav, ctx.lang, ApiError::internal(), "/ws"),
+        Err(e) => back(ApiError::from(e)).await,
     }
 }
 
@@ -866,15 +884,7 @@ pub async fn accept_foreigner(
             .collect(),
         data,
     });
-    let key = field("idem");
-    let key = Some(key.as_str()).filter(|k| !k.is_empty() && k.len() <= 200);
-    match st.execute(&ctx.actor, &cmd, key).await {
-        Ok(
-            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
-        ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
-        Ok(_) => error_page(nav, lang, ApiError::internal(), "/ws"),
-        Err(e) => back_to_form(ApiError::from(e)).await,
-    }
+    submit_form(&st, &ctx, nav, &cmd, &field("idem"), back_to_form).await
 }
 
 /// A date as people in Kazakhstan write it (31.12.2019), from the ISO form; as it is when

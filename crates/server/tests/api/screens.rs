@@ -328,17 +328,7 @@ async fn names_on_pdfs(url: &str) {
         .execute(app.db.writer())
         .await
         .unwrap();
-    let (s, v) = counter
-        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let id = outcome_app(&v)["id"].as_str().unwrap().to_string();
-    let (s, docs) = counter
-        .get(&format!("/api/v1/applications/{id}/documents"))
-        .await;
-    assert_eq!(s, 200, "{docs}");
-    let (s, pdf) = counter.bytes(docs[0]["pdf"].as_str().unwrap()).await;
-    assert_eq!(s, 200);
+    let (_, pdf) = talon_of(&counter, &iin.to_string()).await;
     let text = crate::results::pdf_text(&pdf);
     assert!(text.contains("IMG SRC X ONERROR ALERT Айгүл"), "{text}");
     assert!(
@@ -368,6 +358,22 @@ async fn names_on_pdfs(url: &str) {
 }
 on_both!(names_and_texts_print_safely, names_on_pdfs);
 
+/// S1 taken in at the counter for `iin`: its talon's id and PDF.
+async fn talon_of(counter: &Client, iin: &str) -> (String, Vec<u8>) {
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let id = outcome_app(&v)["id"].as_str().unwrap().to_string();
+    let (s, docs) = counter
+        .get(&format!("/api/v1/applications/{id}/documents"))
+        .await;
+    assert_eq!(s, 200, "{docs}");
+    let (s, pdf) = counter.bytes(docs[0]["pdf"].as_str().unwrap()).await;
+    assert_eq!(s, 200);
+    (docs[0]["id"].as_str().unwrap().to_string(), pdf)
+}
+
 /// A `multipart/form-data` body with one file field, as a browser's form sends it.
 fn form_with_file(boundary: &str, field: &str, file: &[u8]) -> Vec<u8> {
     let mut b = format!(
@@ -387,17 +393,7 @@ async fn verify_without_script(url: &str) {
     let app = spawn_app(url).await;
     let counter = app.login("op.astana.1").await;
     let (iin, _, _) = &app.report.citizens[0];
-    let (s, v) = counter
-        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let id = outcome_app(&v)["id"].as_str().unwrap().to_string();
-    let (_, docs) = counter
-        .get(&format!("/api/v1/applications/{id}/documents"))
-        .await;
-    let doc_id = docs[0]["id"].as_str().unwrap().to_string();
-    let (s, pdf) = counter.bytes(docs[0]["pdf"].as_str().unwrap()).await;
-    assert_eq!(s, 200);
+    let (doc_id, pdf) = talon_of(&counter, &iin.to_string()).await;
     let anon = reqwest::Client::new();
     let url = format!("{}/verify/{doc_id}", app.base);
     let page = anon
