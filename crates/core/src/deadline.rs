@@ -100,6 +100,75 @@ impl Deadlines<'_> {
     }
 }
 
+/// The working hours of the units along a plan, by the role of the unit doing each step:
+/// the talon's due date (the engine's plan at acceptance, with the hours of the units that
+/// will hold the application) and `drn catalog plan` (the standard hours) are one
+/// computation, [`plan`], over these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitHours {
+    roles: Vec<(UnitRole, WorkingHours)>,
+    other: WorkingHours,
+}
+
+impl UnitHours {
+    /// The same hours for every unit.
+    pub fn uniform(hours: WorkingHours) -> Self {
+        UnitHours {
+            roles: Vec::new(),
+            other: hours,
+        }
+    }
+
+    /// The standard hours of a unit by its role, the demo's units' own: every unit Monday
+    /// to Friday 09:00-18:00 with lunch 13:00-14:00, the State Corporation's counters
+    /// Saturday too. ASSUMPTION: the seeds state no working hours; a unit's own hours are
+    /// its data (`units.hours_json`), these are what a plan assumes without a unit.
+    pub fn standard() -> Self {
+        Self::uniform(WorkingHours::default()).with(
+            UnitRole::Counter,
+            WorkingHours {
+                weekdays: [true, true, true, true, true, true, false],
+                ..WorkingHours::default()
+            },
+        )
+    }
+
+    /// These hours with `role`'s set to `hours`.
+    pub fn with(mut self, role: UnitRole, hours: WorkingHours) -> Self {
+        self.roles.retain(|(r, _)| *r != role);
+        self.roles.push((role, hours));
+        self
+    }
+
+    /// The hours of the unit doing a step of `role`.
+    pub fn of(&self, role: UnitRole) -> &WorkingHours {
+        self.roles
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(&self.other, |(_, h)| h)
+    }
+}
+
+/// What a plan is computed against: the national calendar, the time zone and the hours
+/// of the unit doing each step.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanBasis<'a> {
+    pub calendar: &'a Calendar,
+    pub tz: &'a TimeZone,
+    pub hours: &'a UnitHours,
+}
+
+impl<'a> PlanBasis<'a> {
+    /// The deadlines of a step done by a unit of `role`.
+    pub fn of(&self, role: UnitRole) -> Deadlines<'a> {
+        Deadlines {
+            calendar: self.calendar,
+            hours: self.hours.of(role),
+            tz: self.tz,
+        }
+    }
+}
+
 /// One step of a plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanStep {
@@ -144,7 +213,7 @@ pub fn plan(
     urgency: Urgency,
     accepted: Timestamp,
     process: Option<&str>,
-    d: &Deadlines,
+    d: &PlanBasis,
 ) -> Result<Plan, PlanError> {
     let svc = catalog
         .service(service)
@@ -158,14 +227,16 @@ pub fn plan(
 }
 
 /// Plans an application accepted at `accepted` under a given version of `service` (one
-/// applied beyond its catalog period, such as a pilot an administrator extended).
+/// applied beyond its catalog period, such as a pilot an administrator extended). Each
+/// step runs in the working hours of the unit that does it, capped by the process's total
+/// from acceptance, as the engine times each step when it enters it.
 pub fn plan_version(
     ver: &crate::catalog::Version,
     service: &str,
     urgency: Urgency,
     accepted: Timestamp,
     process: Option<&str>,
-    d: &Deadlines,
+    d: &PlanBasis,
 ) -> Result<Plan, PlanError> {
     let accepted_z = accepted.to_zoned(d.tz.clone());
     if !ver.urgencies.contains(&urgency) {
@@ -190,11 +261,6 @@ pub fn plan_version(
         version: ver.id.clone(),
         process: process.unwrap_or("").to_string(),
     })?;
-    let total_due = proc_
-        .total
-        .as_ref()
-        .map(|t| d.due(t, accepted))
-        .transpose()?;
     let mut at = accepted;
     let mut steps = Vec::new();
     for (_, s) in ver.path(proc_) {
@@ -207,9 +273,10 @@ pub fn plan_version(
                 urgency,
                 has: String::new(),
             })?;
-        let mut due = d.due(limit, at)?;
-        if let Some(total) = total_due {
-            due = due.min(total);
+        let unit = d.of(s.unit);
+        let mut due = unit.due(limit, at)?;
+        if let Some(total) = &proc_.total {
+            due = due.min(unit.due(total, accepted)?);
         }
         steps.push(PlanStep {
             n: s.n,

@@ -13,6 +13,8 @@ pub use calendar::{Calendar, CalendarError, Day, DayReason, WorkingDays, Working
 pub use catalog::{
     Catalog, CatalogError, Channel, Limit, Service, Step, UnitRole, Urgency, Version,
 };
-pub use deadline::{kz_time, kz_tz, plan, plan_version, Deadlines, Plan, PlanError};
+pub use deadline::{
+    kz_time, kz_tz, plan, plan_version, Deadlines, Plan, PlanBasis, PlanError, UnitHours,
+};
 pub use iin::{Bin, Iin, IinError, IinWarning, Sex};
 pub use text::{Lang, Text};

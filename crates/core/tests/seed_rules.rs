@@ -9,7 +9,7 @@ use std::path::Path;
 
 use drn_core::catalog::{Amount, BranchKind, StepLimit};
 use drn_core::{
-    kz_time, kz_tz, plan, Calendar, Catalog, Deadlines, UnitRole, Urgency, WorkingDays,
+    kz_time, kz_tz, plan, Calendar, Catalog, PlanBasis, UnitHours, UnitRole, Urgency, WorkingDays,
     WorkingHours,
 };
 use jiff::civil::{date, Date};
@@ -336,8 +336,8 @@ fn deadlines_plan(
     let cat = catalog();
     let cal = calendar();
     let tz = kz_tz().unwrap();
-    let hours = WorkingHours::default();
-    let d = Deadlines {
+    let hours = UnitHours::uniform(WorkingHours::default());
+    let d = PlanBasis {
         calendar: &cal,
         hours: &hours,
         tz: &tz,
@@ -409,8 +409,8 @@ fn plan_outside_any_version_is_an_error() {
     let cat = catalog();
     let cal = calendar();
     let tz = kz_tz().unwrap();
-    let hours = WorkingHours::default();
-    let d = Deadlines {
+    let hours = UnitHours::uniform(WorkingHours::default());
+    let d = PlanBasis {
         calendar: &cal,
         hours: &hours,
         tz: &tz,

@@ -202,7 +202,67 @@ fn date_text(d: jiff::civil::Date) -> String {
 
 /// Renders a document to an unsigned PDF; `base_url` is the verification service's
 /// address (the QR code carries `{base_url}/verify/{id}`).
+/// The most characters a field's value or a note prints, and a table cell: a backstop
+/// under the bounds every free text has at intake (issue 29: a 200,000-character reason
+/// made a 65-page PDF), so that no stored text makes a document run on for pages.
+pub const MAX_PRINTED_FIELD: usize = 4000;
+pub const MAX_PRINTED_CELL: usize = 500;
+
+/// Text as a document prints it: control and format characters (bidirectional overrides,
+/// zero-width characters) dropped, line breaks and tabs as spaces, at most `max` characters
+/// with "…" where cut.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max * 4));
+    let mut n = 0;
+    for c in text.chars() {
+        let c = match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => continue,
+            '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}' => continue,
+            c => c,
+        };
+        if n == max {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        n += 1;
+    }
+    out
+}
+
+/// The document with every text of a person's or an officer's making made printable.
+fn printable_doc(doc: &Document) -> Document {
+    let mut d = doc.clone();
+    for f in &mut d.fields {
+        f.value = printable(&f.value, MAX_PRINTED_FIELD);
+    }
+    if let Some(t) = &mut d.table {
+        for cell in t.rows.iter_mut().flatten() {
+            *cell = printable(cell, MAX_PRINTED_CELL);
+        }
+    }
+    if let Some(s) = &mut d.signatory {
+        s.name = printable(&s.name, MAX_PRINTED_CELL);
+    }
+    if let Some(n) = &mut d.note {
+        for t in [&mut n.kk, &mut n.ru, &mut n.en] {
+            *t = printable(t, MAX_PRINTED_FIELD);
+        }
+    }
+    d.number = printable(&d.number, MAX_PRINTED_CELL);
+    d
+}
+
 pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
+    let doc = &printable_doc(doc);
     let fonts = fonts()?;
     let url = doc.verify_url(base_url);
     let mut w = Writer {

@@ -407,3 +407,33 @@ fn unsigned_pdf_is_not_genuine() {
     assert!(v.signatures.is_empty());
     assert!(v.error.is_some());
 }
+
+/// The pages of a PDF: its `/Type /Page` objects.
+fn page_count(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
+
+/// Issue 29: a stored text of 200,000 characters (a reason written before reasons were
+/// bounded) made a 65-page PDF; it prints at most `MAX_PRINTED_FIELD` characters, cut with
+/// "…", and direction overrides and zero-width characters in a text are not printed.
+#[test]
+fn a_huge_or_tricky_text_prints_bounded() {
+    let mut d = doc(DocumentKind::MotivatedRefusal, 77);
+    d.fields.push(drn_docs::Field::new(
+        "Себебі",
+        "Причина",
+        "Reason",
+        "причина ".repeat(25_000),
+    ));
+    let pdf = drn_docs::render(&d, BASE).unwrap();
+    let pages = page_count(pdf.bytes());
+    assert!((1..=3).contains(&pages), "{pages} pages");
+    assert_eq!(
+        drn_docs::render::printable("ab\u{202E}cd\u{200B}e\nf\u{7}", 100),
+        "abcde f"
+    );
+    assert_eq!(drn_docs::render::printable("абвгд", 3), "абв…");
+}

@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use drn_core::catalog::{diff, StepLimit};
 use drn_core::{
-    kz_time, kz_tz, plan, Calendar, Catalog, Deadlines, Iin, Sex, Urgency, WorkingDays,
-    WorkingHours,
+    kz_time, kz_tz, plan, Calendar, Catalog, Iin, PlanBasis, Sex, UnitHours, Urgency, WorkingDays,
 };
 use drn_engine::catalog_files;
 use jiff::civil::{Date, DateTime};
@@ -1253,8 +1252,10 @@ fn catalog(cmd: CatalogCmd, cat: &Catalog, cal: Option<&Calendar>) -> Result<Exi
         } => {
             let cal = cal.ok_or_else(|| CliError::Msg("no calendar".into()))?;
             let tz = kz_tz()?;
-            let hours = WorkingHours::default();
-            let d = Deadlines {
+            // The standard hours of each unit (the demo's), as the talon's due date
+            // assumes of the units along the way: one computation (`drn_core::plan`).
+            let hours = UnitHours::standard();
+            let d = PlanBasis {
                 calendar: cal,
                 hours: &hours,
                 tz: &tz,

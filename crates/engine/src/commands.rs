@@ -6,7 +6,7 @@
 //! own savepoint of the batch's transaction, and are answered after that commits.
 
 use drn_core::catalog::{BranchKind, Process, RegistryKind, Step, UnitRole, Version};
-use drn_core::{plan_version, Channel, Deadlines, Iin, Urgency};
+use drn_core::{plan_version, Channel, Deadlines, Iin, PlanBasis, UnitHours, Urgency};
 use drn_store::{Statement, Value};
 use jiff::Timestamp;
 use serde_json::json;
@@ -595,6 +595,29 @@ impl Engine {
         Ok(())
     }
 
+    /// The working hours of the units that hold an application accepted at `accepted`
+    /// along process `p`, by the role of each step (`resolve_holder`'s units).
+    async fn hours_along(
+        &self,
+        c: &mut Ctx<'_>,
+        accepted: &UnitId,
+        p: &Process,
+    ) -> Result<UnitHours, EngineError> {
+        let own = self.unit_on(c, accepted).await?.hours;
+        let mut hours = UnitHours::uniform(own);
+        let mut roles: Vec<UnitRole> = p.steps.iter().map(|s| s.unit).collect();
+        roles.sort_by_key(|r| r.code());
+        roles.dedup();
+        for role in roles {
+            // A role no unit above plays (a process's step this unit never reaches) keeps
+            // the accepting unit's hours; `step_entry` refuses it if it is ever entered.
+            if let Ok(holder) = self.resolve_holder(c, accepted, role).await {
+                hours = hours.with(role, self.unit_on(c, &holder).await?.hours);
+            }
+        }
+        Ok(hours)
+    }
+
     /// Where an application entering `step` at `now` is held, and when the step is due:
     /// the unit of the step's role above the unit that accepted it, and the step's limit
     /// from `now` in that unit's working time, capped by the process's total limit from
@@ -818,7 +841,6 @@ impl Engine {
             ));
         }
         let unit_id = self.intake_unit(c, actor, a, &svc.code, ver, p).await?;
-        let unit = self.unit_on(c, &unit_id).await?;
         let person = c
             .fetch_optional(
                 "SELECT iin FROM persons WHERE iin = $1",
@@ -859,6 +881,18 @@ impl Engine {
             .filter(|(i, _)| !a.documents_presented.contains(i))
             .map(|(_, d)| d.ru.clone())
             .collect();
+        // The officer's own words for what is missing are printed on the receipt: bounded
+        // as every free text is (issue 29).
+        if a.missing.len() > MAX_MISSING
+            || a.missing
+                .iter()
+                .any(|m| m.trim().chars().count() > crate::services::intake::MAX_FIELD_TEXT)
+        {
+            return Err(EngineError::invalid(
+                "missing",
+                "at most 10 missing documents, each at most 300 characters",
+            ));
+        }
         missing.extend(
             a.missing
                 .iter()
@@ -870,9 +904,12 @@ impl Engine {
         if missing.is_empty() && self.service_one_open(&svc.code) {
             self.refuse_second_open(c, &svc.code, &applicant).await?;
         }
-        let d = Deadlines {
+        // The result's due date (the talon's): the plan of `drn catalog plan` over the
+        // hours of the units that will hold it, each step as `step_entry` will time it.
+        let hours = self.hours_along(c, &unit_id, p).await?;
+        let d = PlanBasis {
             calendar: &self.calendar,
-            hours: &unit.hours,
+            hours: &hours,
             tz: &self.tz,
         };
         let overall = plan_version(ver, &svc.code, a.urgency, now, Some(&p.id), &d)?
@@ -1306,6 +1343,9 @@ impl Engine {
                 return Err(EngineError::forbidden(
                     "this result is issued to the applicant in person only",
                 ));
+            }
+            Some(r) if r.authority.chars().count() > crate::services::intake::MAX_FIELD_TEXT => {
+                return Err(EngineError::invalid("authority", "at most 300 characters"))
             }
             Some(r) if r.iin == *receiver && r.authority.trim().len() >= 5 => {}
             Some(_) => {

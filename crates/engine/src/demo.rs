@@ -598,10 +598,10 @@ pub(crate) fn unit_tree() -> Tree {
             hours: WorkingHours::default(),
         },
     ];
-    let counter_hours = WorkingHours {
-        weekdays: [true, true, true, true, true, true, false],
-        ..WorkingHours::default()
-    };
+    // The counters' standard hours (Saturday too), which `drn catalog plan` assumes.
+    let counter_hours = drn_core::UnitHours::standard()
+        .of(drn_core::catalog::UnitRole::Counter)
+        .clone();
     let mut districts = Vec::new();
     for r in REGIONS {
         let region = id(format!("R{}", r.code));

@@ -307,14 +307,14 @@ impl Engine {
                 address: None,
             });
         };
-        let name = [
-            r.try_get::<String, _>(0)?,
-            r.try_get::<String, _>(1)?,
-            r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-        ]
-        .join(" ")
-        .trim()
-        .to_string();
+        let name = crate::model::printed_name(
+            &[
+                r.try_get::<String, _>(0)?,
+                r.try_get::<String, _>(1)?,
+                r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+            ]
+            .join(" "),
+        );
         let birth: String = r.try_get(3)?;
         let birth = birth
             .parse::<jiff::civil::Date>()

@@ -542,6 +542,10 @@ pub struct Representative {
 /// the refusal's document and shown on the application's card.
 pub const MAX_REASON: usize = 1000;
 
+/// The most missing documents an intake refusal names in the officer's own words (each at
+/// most `MAX_FIELD_TEXT` characters): they are printed on the receipt (issue 29).
+pub const MAX_MISSING: usize = 10;
+
 /// A command of the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
@@ -814,6 +818,28 @@ fn name_char(c: char) -> bool {
         || matches!(c, '\u{00C0}'..='\u{024F}' if c.is_alphabetic())
         || matches!(c, '\u{0400}'..='\u{04FF}' if c.is_alphabetic())
         || matches!(c, '-' | '\'' | '’' | ' ')
+}
+
+/// A name as a document prints it (issue 29): the name characters only, spaces collapsed,
+/// at most [`MAX_NAME`] characters a part. Names are checked at intake ([`check_name`]),
+/// but a name stored before that or given by ГБД ФЛ may hold anything; a signed document
+/// prints no markup, control or direction characters from it. A name with nothing left
+/// prints as "—".
+pub fn printed_name(name: &str) -> String {
+    // Invisible characters (direction overrides, zero-width) go; others become spaces.
+    let kept: String = drn_docs::render::printable(name, 4 * MAX_NAME)
+        .chars()
+        .map(|c| if name_char(c) || c == '.' { c } else { ' ' })
+        .collect();
+    let parts: Vec<String> = kept
+        .split_whitespace()
+        .map(|w| w.chars().take(MAX_NAME).collect())
+        .collect();
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// A name as a name (issue 29): 1 to [`MAX_NAME`] characters, letters (Kazakh, Russian,

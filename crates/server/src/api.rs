@@ -413,8 +413,9 @@ pub async fn catalog_plan(
     let accepted: jiff::Timestamp = q.accepted.parse().map_err(|e: jiff::Error| {
         ApiError::invalid_value(lang, Some("accepted"), &e.to_string())
     })?;
-    let hours = drn_core::WorkingHours::default();
-    let d = drn_core::Deadlines {
+    // The units' standard hours, as `drn catalog plan` (one computation with the talon's).
+    let hours = drn_core::UnitHours::standard();
+    let d = drn_core::PlanBasis {
         calendar: &st.engine.calendar,
         hours: &hours,
         tz: &st.engine.tz,

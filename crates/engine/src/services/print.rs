@@ -212,12 +212,8 @@ pub(crate) fn journal_field(number: &str) -> Field {
 
 /// A foreigner's passport data as printed (S6-S9).
 pub fn foreigner_fields(v: &Foreigner) -> Vec<Field> {
-    let name = [v.surname.trim(), v.given_name.trim()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase();
+    let name =
+        crate::model::printed_name(&format!("{} {}", v.surname, v.given_name)).to_uppercase();
     vec![
         f("Тегі, аты", "Фамилия, имя", "Name", name),
         f(

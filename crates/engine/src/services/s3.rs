@@ -22,6 +22,12 @@ use crate::Engine;
 use drn_core::Text;
 use drn_docs::DocumentKind;
 
+/// The longest temporary registration, in months from the day of intake. ASSUMPTION: the
+/// seeds (order 165 of 2014 and order 55 of 2018, S3 para 4) say a temporary registration
+/// records the address of the stay but set no term; a stay of more than a year is a
+/// residence (issue 29: "until 2099" was accepted). The last day is also after today.
+pub const TEMPORARY_MAX_MONTHS: i32 = 12;
+
 /// The kind of a registration (вид регистрации).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum RegistrationKind {
@@ -312,7 +318,19 @@ impl Engine {
             })?;
             let today = self.now().to_zoned(self.tz.clone()).date();
             if until <= today {
-                return Err(EngineError::invalid("data.until", "a day after today"));
+                return Err(EngineError::invalid(
+                    "data.until",
+                    "the last day of the stay is a day after today",
+                ));
+            }
+            let latest = today
+                .checked_add(jiff::Span::new().months(TEMPORARY_MAX_MONTHS))
+                .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+            if until > latest {
+                return Err(EngineError::invalid(
+                    "data.until",
+                    "a temporary registration is for at most a year from today",
+                ));
             }
         }
         let person = self

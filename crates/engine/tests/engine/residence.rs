@@ -68,6 +68,40 @@ async fn residence(url: &str) {
     // Temporary needs its end.
     let bad = run_err(&w, &w.district, accept_cmd("S3", Channel::Counter, w.applicant, at_c71(serde_json::json!({ "kind": "temporary", "rka": rka[0], "owner_iin": w.applicant.to_string() })))).await;
     assert_eq!(bad.code(), "invalid");
+    // Its end is after today and at most a year on (issue 29: "until 2099" was taken; an
+    // ASSUMPTION, the seeds set no term), said in the three languages.
+    let today = e.now().to_zoned(e.tz.clone()).date();
+    let temporary = |until: jiff::civil::Date| {
+        accept_cmd(
+            "S3",
+            Channel::Counter,
+            w.applicant,
+            at_c71(
+                serde_json::json!({ "kind": "temporary", "rka": rka[0], "owner_iin": w.applicant.to_string(), "until": until.to_string() }),
+            ),
+        )
+    };
+    for (until, ru) in [
+        (jiff::civil::date(2099, 12, 31), "не более чем на год"),
+        (
+            today.checked_add(jiff::Span::new().days(367)).unwrap(),
+            "не более чем на год",
+        ),
+        (today, "позже сегодняшнего"),
+        (today.yesterday().unwrap(), "позже сегодняшнего"),
+    ] {
+        let bad = run_err(&w, &w.district, temporary(until)).await;
+        assert!(
+            matches!(&bad, EngineError::Invalid { field, .. } if field == "data.until"),
+            "{until}: {bad:?}"
+        );
+        assert!(
+            bad.message(drn_core::Lang::Ru).contains(ru),
+            "{until}: {}",
+            bad.message(drn_core::Lang::Ru)
+        );
+        assert!(!bad.message(drn_core::Lang::Kk).is_empty());
+    }
     // Registration, then at a new address: the first ends by itself.
     s3_counter(&w, w.applicant, &rka[0]).await;
     w.clock.advance(SignedDuration::from_hours(1));

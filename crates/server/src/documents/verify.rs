@@ -2,8 +2,8 @@
 //! comparison of an uploaded copy with the registered document.
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, State};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use drn_core::Text;
@@ -111,50 +111,122 @@ pub struct UploadAnswer {
     pub valid: bool,
 }
 
-/// POST /verify/{id} with a PDF body (`application/pdf`, at most [`MAX_UPLOAD`] bytes):
-/// is THAT file genuine and identical to the registered document.
+/// Compares an uploaded copy with the registered document `id` (`None`: no such document).
+async fn compare(
+    st: &AppState,
+    id: &str,
+    body: &[u8],
+) -> Result<Option<UploadAnswer>, EngineError> {
+    let d = match uuid::Uuid::parse_str(id) {
+        Ok(_) => st.engine.document(id).await?,
+        Err(_) => None,
+    };
+    Ok(d.map(|d| {
+        let identical = hex::encode(Sha256::digest(body)) == d.sha256;
+        let genuine = drn_docs::verify(body, st.pki.ca_der()).is_ok_and(|v| v.genuine);
+        let revoked = d.revoked_at.is_some();
+        UploadAnswer {
+            id: d.id,
+            identical,
+            genuine,
+            revoked,
+            valid: identical && genuine && !revoked,
+        }
+    }))
+}
+
+/// POST /verify/{id}: is THAT file genuine and identical to the registered document. With
+/// a PDF body (`application/pdf`, at most [`MAX_UPLOAD`] bytes) the answer is JSON; with
+/// the page's form (`multipart/form-data`, the file in `file`) it is the page with the
+/// result, so the check needs no script (issue 29).
 pub async fn verify_upload(
     State(st): State<AppState>,
     LangOf(lang): LangOf,
+    page: Result<Ctx, ApiError>,
     axum::extract::Path(id): axum::extract::Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<UploadAnswer>, ApiError> {
-    let ctype = headers
+    req: axum::extract::Request,
+) -> Response {
+    let ctype = req
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .unwrap_or("")
+        .to_string();
+    if ctype.starts_with("multipart/form-data") {
+        let upload = match read_file(req, &st).await {
+            Ok(bytes) if !bytes.is_empty() => match compare(&st, &id, &bytes).await {
+                Ok(a) => a.map(Upload::Compared),
+                Err(e) => return ApiError::from(e).into_response(),
+            },
+            Ok(_) => Some(Upload::NoFile),
+            Err(too_large) => Some(if too_large {
+                Upload::TooLarge
+            } else {
+                Upload::NoFile
+            }),
+        };
+        return verify_page_with(&st, lang, page, &id, upload).await;
+    }
     if !ctype.starts_with("application/pdf") {
-        return Err(ApiError::new(
+        return ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "invalid",
             "send the PDF itself as application/pdf",
             Some("content-type"),
-        ));
+        )
+        .into_response();
     }
-    if body.len() > MAX_UPLOAD {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("at most {MAX_UPLOAD} bytes"),
-            None,
-        ));
+    let body = match Bytes::from_request(req, &st).await {
+        Ok(b) if b.len() <= MAX_UPLOAD => b,
+        _ => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("at most {MAX_UPLOAD} bytes"),
+                None,
+            )
+            .into_response()
+        }
+    };
+    match compare(&st, &id, &body).await {
+        Ok(Some(a)) => Json(a).into_response(),
+        Ok(None) => ApiError::not_found(lang).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
-    let d = match uuid::Uuid::parse_str(&id) {
-        Ok(_) => st.engine.document(&id).await?,
-        Err(_) => None,
+}
+
+/// The form's file (`file`); `Err(true)` when it is over the limit, `Err(false)` when the
+/// form cannot be read.
+async fn read_file(req: axum::extract::Request, st: &AppState) -> Result<Vec<u8>, bool> {
+    let mut m = Multipart::from_request(req, st).await.map_err(|_| false)?;
+    let mut file = Vec::new();
+    loop {
+        match m.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| e.status() == StatusCode::PAYLOAD_TOO_LARGE)?;
+                if name == "file" {
+                    file = bytes.to_vec();
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return Err(e.status() == StatusCode::PAYLOAD_TOO_LARGE),
+        }
     }
-    .ok_or_else(|| ApiError::not_found(lang))?;
-    let identical = hex::encode(Sha256::digest(&body)) == d.sha256;
-    let genuine = drn_docs::verify(&body, st.pki.ca_der()).is_ok_and(|v| v.genuine);
-    let revoked = d.revoked_at.is_some();
-    Ok(Json(UploadAnswer {
-        id: d.id,
-        identical,
-        genuine,
-        revoked,
-        valid: identical && genuine && !revoked,
-    }))
+    if file.len() > MAX_UPLOAD {
+        return Err(true);
+    }
+    Ok(file)
+}
+
+/// What became of a copy sent with the page's form.
+enum Upload {
+    Compared(UploadAnswer),
+    NoFile,
+    TooLarge,
 }
 
 // ---------------------------------------------------------------- the public page
@@ -179,6 +251,10 @@ struct VerifyPage {
     l_upload_hint: &'static str,
     l_identical: &'static str,
     l_not_identical: &'static str,
+    l_choose: &'static str,
+    l_check: &'static str,
+    /// The result of a copy sent with the form: (ok, what to say).
+    upload: Option<(bool, &'static str)>,
 }
 
 /// GET /verify/{id}: the QR code's page, for anyone, without signing in.
@@ -188,12 +264,23 @@ pub async fn verify_page(
     page: Result<Ctx, ApiError>,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
+    verify_page_with(&st, lang, page, &id, None).await
+}
+
+/// The page, with the result of a copy sent with its form when there is one.
+async fn verify_page_with(
+    st: &AppState,
+    lang: drn_core::Lang,
+    page: Result<Ctx, ApiError>,
+    id: &str,
+    upload: Option<Upload>,
+) -> Response {
     let path = format!("/verify/{id}");
     let nav = match &page {
         Ok(ctx) => crate::web::Nav::for_ctx(ctx, &path),
         Err(_) => crate::web::Nav::anonymous(&path),
     };
-    let doc = match check(&st, &id).await {
+    let doc = match check(st, id).await {
         Ok(d) => d,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -228,6 +315,40 @@ pub async fn verify_page(
     } else {
         StatusCode::NOT_FOUND
     };
+    let l_identical = w(
+        lang,
+        "Файл түпнұсқа және тіркелген құжатпен бірдей",
+        "Файл подлинный и совпадает с зарегистрированным документом",
+        "The file is genuine and identical to the registered document",
+    );
+    let l_not_identical = w(
+        lang,
+        "Файл тіркелген құжатпен сәйкес емес",
+        "Файл не совпадает с зарегистрированным документом",
+        "The file is NOT the registered document",
+    );
+    let upload = upload.map(|u| match u {
+        Upload::Compared(a) if a.valid => (true, l_identical),
+        Upload::Compared(_) => (false, l_not_identical),
+        Upload::NoFile => (
+            false,
+            w(
+                lang,
+                "PDF файлын таңдаңыз",
+                "Выберите PDF-файл",
+                "Choose the PDF file",
+            ),
+        ),
+        Upload::TooLarge => (
+            false,
+            w(
+                lang,
+                "Файл тым үлкен: құжаттың PDF файлын таңдаңыз",
+                "Файл слишком велик: выберите PDF-файл документа",
+                "The file is too large: choose the document's PDF",
+            ),
+        ),
+    });
     let page = VerifyPage {
         tr: crate::web::Tr { lang },
         nav,
@@ -259,18 +380,11 @@ pub async fn verify_page(
             "Выберите PDF-файл: проверим, совпадает ли он с зарегистрированным документом байт в байт и верна ли его подпись.",
             "Choose the PDF: we check that it is byte for byte the registered document and that its signature verifies.",
         ),
-        l_identical: w(
-            lang,
-            "Файл түпнұсқа және тіркелген құжатпен бірдей",
-            "Файл подлинный и совпадает с зарегистрированным документом",
-            "The file is genuine and identical to the registered document",
-        ),
-        l_not_identical: w(
-            lang,
-            "Файл тіркелген құжатпен сәйкес емес",
-            "Файл не совпадает с зарегистрированным документом",
-            "The file is NOT the registered document",
-        ),
+        l_identical,
+        l_not_identical,
+        l_choose: w(lang, "PDF файлы", "PDF-файл", "PDF file"),
+        l_check: w(lang, "Тексеру", "Проверить", "Check"),
+        upload,
     };
     (status, crate::web::render(&page, lang)).into_response()
 }

@@ -175,7 +175,7 @@ struct HomePage {
     unit_name: String,
     /// S9 is open on this desk's channel: the intake form of a foreigner without an IIN.
     foreigners: bool,
-    /// The foreigner's intake form's one-time idempotency key (see `submit_intake`).
+    /// The foreigner's intake form's one-time idempotency key (a form sent twice takes in once).
     idem: String,
     rows: Vec<QueueRow>,
     /// The district's and the counter's search by IIN (a person's page) and by a
@@ -183,6 +183,48 @@ struct HomePage {
     can_find: bool,
     passport: String,
     found: Option<Result<Vec<QueueRow>, String>>,
+    /// The S9 form sent back with what is wrong (its field named as the form names it).
+    error: Option<FormError>,
+}
+
+/// The S9 form's fields, as the form names them: an error of one of these is shown beside
+/// it, any other at the top of the form.
+const FOREIGNER_FIELDS: &[&str] = &[
+    "surname",
+    "given_name",
+    "birth_date",
+    "sex",
+    "citizenship",
+    "passport",
+    "migration_card",
+    "missing",
+];
+
+impl HomePage {
+    /// What was typed into `name` when the S9 form came back with an error.
+    fn typed(&self, name: &str) -> String {
+        self.error
+            .as_ref()
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The error to show beside field `name`, if it is the one at fault.
+    fn error_at(&self, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+
+    /// The error to show at the top of the form: one of no field of it.
+    fn error_top(&self) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| !FOREIGNER_FIELDS.contains(&e.field.as_str()))
+            .map(|e| e.message.as_str())
+    }
 }
 
 #[derive(Deserialize)]
@@ -199,7 +241,17 @@ pub async fn workstation(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/ws");
+    home_page(&st, &ctx, fq.passport.unwrap_or_default(), None).await
+}
+
+/// The workstation's home, with the S9 form's error when it came back with one.
+async fn home_page(
+    st: &AppState,
+    ctx: &Ctx,
+    passport: String,
+    error: Option<FormError>,
+) -> Response {
+    let nav = Nav::for_ctx(ctx, "/ws");
     if !STAFF_ACTING.contains(&ctx.actor.role) {
         return Redirect::to(home_of(ctx.actor.role)).into_response();
     }
@@ -234,7 +286,7 @@ pub async fn workstation(
             overdue,
         }
     };
-    let passport = fq.passport.unwrap_or_default().trim().to_string();
+    let passport = passport.trim().to_string();
     let found = if passport.is_empty() {
         None
     } else {
@@ -261,7 +313,10 @@ pub async fn workstation(
         .and_then(|us| us.into_iter().find(|u| u.id == unit))
         .map(|u| tr.text(&u.name).to_string())
         .unwrap_or_else(|| unit.to_string());
-    render(
+    let status = error
+        .as_ref()
+        .map_or(axum::http::StatusCode::OK, |e| e.status);
+    let page = render(
         &HomePage {
             tr,
             nav,
@@ -272,7 +327,7 @@ pub async fn workstation(
                 _ => None,
             }
             .is_some_and(|ch| {
-                services_open(&st, ch, ctx.lang)
+                services_open(st, ch, ctx.lang)
                     .iter()
                     .any(|s| s.code == drn_engine::services::applied_for_without_iin())
             }),
@@ -286,9 +341,11 @@ pub async fn workstation(
             },
             passport,
             found,
+            error,
         },
         ctx.lang,
-    )
+    );
+    (status, page).into_response()
 }
 
 pub struct PersonView {
@@ -729,36 +786,32 @@ pub async fn accept(
         missing,
         data: form_data(&pairs),
     });
-    let key = field("idem");
-    let key = Some(key.as_str()).filter(|k| !k.is_empty() && k.len() <= 200);
-    match st.execute(&ctx.actor, &cmd, key).await {
-        Ok(
-            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
-        ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
-        Ok(_) => error_page(nav, lang, ApiError::internal(), "/ws"),
-        Err(e) => back_to_form(ApiError::from(e)).await,
-    }
+    submit_form(&st, &ctx, nav, &cmd, &field("idem"), back_to_form).await
 }
 
 /// Sends an intake from a page's form with the form's one-time idempotency key, so that the
 /// same form sent twice (a reload, a double click, the back button) answers the first
 /// intake instead of making a second application; and answers Post/Redirect/Get: 303 to the
-/// application's page showing its talon or receipt, which a reload only shows again.
-async fn submit_intake(
+/// application's page showing its talon or receipt. A refusal goes `back` to the form.
+async fn submit_form<F, Fut>(
     st: &AppState,
     ctx: &Ctx,
     nav: Nav,
     cmd: &Command,
     key: &str,
-    back: &str,
-) -> Response {
+    back: F,
+) -> Response
+where
+    F: FnOnce(ApiError) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let key = Some(key).filter(|k| !k.is_empty() && k.len() <= 200);
     match st.execute(&ctx.actor, cmd, key).await {
         Ok(
             Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
         ) => Redirect::to(&format!("/ws/applications/{}?intake=1", a.id)).into_response(),
-        Ok(_) => error_page(nav, ctx.lang, ApiError::internal(), back),
-        Err(e) => error_page(nav, ctx.lang, e, back),
+        Ok(_) => error_page(nav, ctx.lang, ApiError::internal(), "/ws"),
+        Err(e) => back(ApiError::from(e)).await,
     }
 }
 
@@ -784,17 +837,43 @@ pub async fn accept_foreigner(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    let bad = |nav: Nav, f: &str, m: &str| {
-        error_page(nav, lang, ApiError::bad_input(lang, Some(f), m), "/ws")
+    // A refusal comes back on the workstation's home, beside the field at fault, with what
+    // was typed (issue 29), as the person page's intake forms do.
+    let back_to_form = |e: ApiError| {
+        let typed: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(n, _)| FOREIGNER_FIELDS.contains(&n.as_str()))
+            .cloned()
+            .collect();
+        let field = e.field().map_or_else(String::new, |f| {
+            let f = f.strip_prefix("data.").unwrap_or(f);
+            f.strip_prefix("foreigner.").unwrap_or(f).to_string()
+        });
+        let error = FormError {
+            status: e.status(),
+            service: drn_engine::services::applied_for_without_iin().into(),
+            field,
+            message: e.message(lang),
+            typed,
+        };
+        let (st, ctx) = (st.clone(), ctx.clone());
+        async move { home_page(&st, &ctx, String::new(), Some(error)).await }
     };
     let birth_date: jiff::civil::Date = match field("birth_date").parse() {
         Ok(d) => d,
-        Err(e) => return bad(nav, "birth_date", &e.to_string()),
+        Err(e) => {
+            return back_to_form(ApiError::bad_input(
+                lang,
+                Some("birth_date"),
+                &e.to_string(),
+            ))
+            .await
+        }
     };
     let sex = match field("sex").as_str() {
         "M" => drn_core::Sex::Male,
         "F" => drn_core::Sex::Female,
-        _ => return bad(nav, "sex", "M or F"),
+        _ => return back_to_form(ApiError::bad_input(lang, Some("sex"), "M or F")).await,
     };
     let channel = if ctx.actor.role == Role::DistrictOfficer {
         Channel::Unit
@@ -825,7 +904,7 @@ pub async fn accept_foreigner(
             .collect(),
         data,
     });
-    submit_intake(&st, &ctx, nav, &cmd, &field("idem"), "/ws").await
+    submit_form(&st, &ctx, nav, &cmd, &field("idem"), back_to_form).await
 }
 
 /// A date as people in Kazakhstan write it (31.12.2019), from the ISO form; as it is when

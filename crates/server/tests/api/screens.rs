@@ -243,3 +243,282 @@ async fn form_keeps_input(url: &str) {
 }
 
 on_both!(a_refused_form_keeps_what_was_typed, form_keeps_input);
+
+/// Issue 29 (time): S1 of 2018, general, taken in on Friday 03.01.2020 at 17:45 (a day off
+/// by the 2020 transfer; Sunday 05.01 works instead) at an Astana ЦОН, which opens on
+/// Saturdays. The talon's due date (the application's `due_at`) and the plan of `drn
+/// catalog plan` and of the API (the standard hours, a ЦОН's Saturday included) are one
+/// computation and agree: counter steps on Saturday 04.01 (09:00-10:00), the district's
+/// 2 wd after Saturday end Monday 06.01 (Sunday 05.01 works), ... the hand-over's
+/// 10 minutes on Wednesday 05.02 at 09:10. Before, the talon said 05.02 and the plan 06.02
+/// (the plan took the counter as closed on Saturday; the engine took the counter's hours
+/// for every unit).
+async fn friday_evening(url: &str) {
+    let app = spawn_app_at(url, "2020-01-03T17:45:00+06:00").await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tz = drn_core::kz_tz().unwrap();
+    let talon: jiff::Timestamp = outcome_app(&v)["due_at"].as_str().unwrap().parse().unwrap();
+    let talon = drn_core::kz_time(&talon.to_zoned(tz.clone()));
+    // The API's plan.
+    let (s, p) = counter
+        .get("/api/v1/catalog/S1/plan?accepted=2020-01-03T17:45:00%2B06:00")
+        .await;
+    assert_eq!(s, 200, "{p}");
+    // The CLI's plan (`drn catalog plan S1 --accepted "2020-01-03 17:45"`): drn_core's.
+    let (cat, cal) = drn_engine::catalog_files::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../catalog"
+    )))
+    .unwrap();
+    let hours = drn_core::UnitHours::standard();
+    let basis = drn_core::PlanBasis {
+        calendar: &cal,
+        tz: &tz,
+        hours: &hours,
+    };
+    let cli = drn_core::plan(
+        &cat,
+        "S1",
+        drn_core::Urgency::General,
+        "2020-01-03T17:45:00+06:00".parse().unwrap(),
+        None,
+        &basis,
+    )
+    .unwrap();
+    let cli_due = drn_core::kz_time(&cli.due);
+    assert_eq!(talon, "2020-02-05T09:10:00+06:00");
+    assert_eq!(p["due"], talon, "the API's plan");
+    assert_eq!(cli_due, talon, "the CLI's plan");
+    assert_eq!(
+        drn_core::kz_time(&cli.steps[2].due),
+        "2020-01-06T18:00:00+06:00",
+        "the district's 2 wd after Saturday 04.01"
+    );
+    // The card and the talon print it as 05.02.2020.
+    let card = page(
+        &counter,
+        &format!(
+            "/ws/applications/{}",
+            outcome_app(&v)["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert!(card.contains("05.02.2020"), "the card's due date");
+}
+on_both!(a_friday_evening_talon_and_plan_agree, friday_evening);
+
+/// Issue 29 (names and text on signed PDFs): a name stored before names were checked (or
+/// given so by ГБД ФЛ) with markup and a direction override prints on the talon without
+/// them; an intake refusal's missing documents in the officer's words are bounded (a
+/// 200,000-character item is refused with the field named, in Russian too), so no receipt
+/// runs on for pages.
+async fn names_on_pdfs(url: &str) {
+    let app = spawn_app(url).await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    drn_store::query("UPDATE persons SET surname = $1, given_name = $2 WHERE iin = $3")
+        .bind("<IMG SRC=X ONERROR=ALERT(1)>".to_string())
+        .bind("Ай\u{202E}гүл".to_string())
+        .bind(iin.to_string())
+        .execute(app.db.writer())
+        .await
+        .unwrap();
+    let (_, pdf) = talon_of(&counter, &iin.to_string()).await;
+    let text = crate::results::pdf_text(&pdf);
+    assert!(text.contains("IMG SRC X ONERROR ALERT Айгүл"), "{text}");
+    assert!(
+        !text.contains('<') && !text.contains("=") && !text.contains('\u{202E}'),
+        "{text}"
+    );
+    // The missing documents: bounded in length (was taken whole and printed) and number.
+    let r = counter
+        .http
+        .post(format!("{}/api/v1/applications", app.base))
+        .header("x-csrf-token", &counter.csrf)
+        .header("accept-language", "ru")
+        .json(&json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": app.report.citizens[1].0.to_string(), "missing": ["ф".repeat(5_000)] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["field"], "missing", "{v}");
+    let m = v["error"]["message"].as_str().unwrap();
+    assert!(m.contains("не более 300 символов"), "{m}");
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": app.report.citizens[1].0.to_string(), "missing": vec!["фото"; 11] }))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"]["field"], "missing", "{v}");
+}
+on_both!(names_and_texts_print_safely, names_on_pdfs);
+
+/// S1 taken in at the counter for `iin`: its talon's id and PDF.
+async fn talon_of(counter: &Client, iin: &str) -> (String, Vec<u8>) {
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let id = outcome_app(&v)["id"].as_str().unwrap().to_string();
+    let (s, docs) = counter
+        .get(&format!("/api/v1/applications/{id}/documents"))
+        .await;
+    assert_eq!(s, 200, "{docs}");
+    let (s, pdf) = counter.bytes(docs[0]["pdf"].as_str().unwrap()).await;
+    assert_eq!(s, 200);
+    (docs[0]["id"].as_str().unwrap().to_string(), pdf)
+}
+
+/// A `multipart/form-data` body with one file field, as a browser's form sends it.
+fn form_with_file(boundary: &str, field: &str, file: &[u8]) -> Vec<u8> {
+    let mut b = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"doc.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    b.extend_from_slice(file);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    b
+}
+
+/// Issue 29: the verify page works without a script: its form posts the file as
+/// `multipart/form-data` and the answer is the page with the result, in the reader's
+/// language; a form without a file is told to choose one. The JSON answer to a PDF body
+/// stays as it was.
+async fn verify_without_script(url: &str) {
+    let app = spawn_app(url).await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let (doc_id, pdf) = talon_of(&counter, &iin.to_string()).await;
+    let anon = reqwest::Client::new();
+    let url = format!("{}/verify/{doc_id}", app.base);
+    let page = anon
+        .get(&url)
+        .header("accept-language", "ru")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "<form method=\"post\" action=\"/verify/{doc_id}\" enctype=\"multipart/form-data\">"
+        )) && page.contains("name=\"file\"")
+            && page.contains("type=\"submit\""),
+        "a form that posts without a script"
+    );
+    let send = |body: Vec<u8>| {
+        anon.post(&url)
+            .header("accept-language", "ru")
+            .header("content-type", "multipart/form-data; boundary=XyZ123")
+            .body(body)
+            .send()
+    };
+    let r = send(form_with_file("XyZ123", "file", &pdf)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = r.text().await.unwrap();
+    assert!(page.contains("data-upload=\"identical\""), "{page}");
+    assert!(page.contains("Файл подлинный и совпадает с зарегистрированным документом"));
+    let mut changed = pdf.clone();
+    changed[pdf.len() / 3] ^= 0x01;
+    let page = send(form_with_file("XyZ123", "file", &changed))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-upload=\"not_identical\""), "{page}");
+    assert!(page.contains("Файл не совпадает с зарегистрированным документом"));
+    let page = send(form_with_file("XyZ123", "file", b""))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Выберите PDF-файл"), "{page}");
+    // The script's (and programs') PDF body: JSON as before.
+    let v: Value = anon
+        .post(&url)
+        .header("content-type", "application/pdf")
+        .body(pdf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["valid"], true, "{v}");
+}
+on_both!(
+    the_verify_page_works_without_a_script,
+    verify_without_script
+);
+
+/// Issue 29: the S9 form on the workstation's home comes back with its error beside the
+/// field at fault (marked `aria-invalid`) and what was typed kept, in the officer's
+/// language (was: a separate error page with only "Назад").
+async fn s9_form_keeps_input(url: &str) {
+    let app = spawn_app(url).await;
+    let (http, csrf) = browser(&app, "op.astana.1").await;
+    let home = text(&http, format!("{}/ws", app.base)).await;
+    let form = &home[home.find("action=\"/ws/foreigners\"").unwrap()..];
+    let key = &form[form.find("name=\"idem\" value=\"").unwrap() + 20..];
+    let key = &key[..key.find('"').unwrap()];
+    let r = http
+        .post(format!("{}/ws/foreigners", app.base))
+        .header("accept-language", "ru")
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("idem", key),
+            ("surname", "Smith2"),
+            ("given_name", "Mary-Ann"),
+            ("birth_date", "1990-04-05"),
+            ("sex", "F"),
+            ("citizenship", "IE"),
+            ("passport", "PA7654321"),
+            ("migration_card", "MK 55502"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    let surname = &page[page.find("id=\"f-surname\"").unwrap()..];
+    let surname = &surname[..surname.find("</p>").unwrap()];
+    assert!(
+        surname.contains("value=\"Smith2\"") && surname.contains("aria-invalid=\"true\""),
+        "{surname}"
+    );
+    assert!(
+        surname.contains("id=\"err-surname\""),
+        "the message beside the field: {surname}"
+    );
+    for kept in [
+        "value=\"Mary-Ann\"",
+        "value=\"1990-04-05\"",
+        "value=\"IE\"",
+        "value=\"PA7654321\"",
+        "value=\"MK 55502\"",
+        "<option value=\"F\" selected>",
+    ] {
+        assert!(page.contains(kept), "{kept} kept");
+    }
+    assert!(!page.contains("id=\"err-passport\""), "one field at fault");
+    // Nothing was taken in.
+    let r = http
+        .get(format!("{}/ws?passport=PA7654321", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.text().await.unwrap().contains("Smith2"));
+}
+on_both!(the_s9_form_keeps_what_was_typed, s9_form_keeps_input);
