@@ -526,7 +526,7 @@ impl Engine {
 
     /// Loads an application at the revision the caller saw, open and not in a registry in
     /// transit, with its process and current step, checking that the actor performs that step.
-    async fn at_current_step(
+    pub(crate) async fn at_current_step(
         &self,
         c: &mut Ctx<'_>,
         actor: &Actor,

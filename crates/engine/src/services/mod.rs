@@ -58,7 +58,7 @@ use serde_json::json;
 use crate::error::EngineError;
 use crate::model::Outcome;
 use crate::model::*;
-use crate::rows::{insert_event, load_application};
+use crate::rows::insert_event;
 use crate::tx::Ctx;
 use crate::Engine;
 use intake::{IntakeData, NoIntake};
@@ -579,13 +579,7 @@ impl Engine {
         revision: i64,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
-        let mut app = load_application(c, id).await?;
-        Self::check_open(&app, revision)?;
-        let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
-        let step = p
-            .step(app.step)
-            .ok_or_else(|| EngineError::Corrupt(format!("no step {}", app.step)))?;
-        self.check_actor_at_step(c, actor, &app, step).await?;
+        let (mut app, _, step) = self.at_current_step(c, actor, id, revision).await?;
         let kind = step
             .check
             .ok_or_else(|| EngineError::invalid("step", format!("step {} has no check", step.n)))?;

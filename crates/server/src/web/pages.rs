@@ -336,7 +336,7 @@ async fn home_page(
             can_find: match ctx.actor.role {
                 Role::CounterOperator | Role::DistrictOfficer => true,
                 // Where an act in force gives the region a counter's intake.
-                Role::RegionalOfficer => !staff_services(&st, &ctx).await.is_empty(),
+                Role::RegionalOfficer => !staff_services(st, ctx).await.is_empty(),
                 _ => false,
             },
             passport,
