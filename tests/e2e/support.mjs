@@ -106,10 +106,12 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
 
-/// Forms, signs and sends a registry at `from`'s unit; receives it at `to`'s.
-export async function handOver(from, to, label, b = base) {
+/// Forms, signs and sends a registry at `from`'s unit; receives it at `to`'s. `step` picks
+/// the row of that step where other applications wait at the unit's other steps.
+export async function handOver(from, to, label, b = base, step = null) {
   await from.goto(`${b}/ws/registries`);
-  await from.getByRole('button', { name: /Сформировать реестр|Form registry/ }).first().click();
+  const rows = step === null ? from.locator('body') : from.locator('tbody tr', { hasText: new RegExp(`\\b${step}\\. `) });
+  await rows.getByRole('button', { name: /Сформировать реестр|Form registry/ }).first().click();
   await from.getByRole('button', { name: /Подписать|Sign$/ }).first().click();
   await from.getByRole('button', { name: /Отправить|Send$/ }).first().click();
   await shot(from, `registry-${label}-sent`);

@@ -117,7 +117,7 @@ test('S1 of 2018 through the unit\'s own system: the district takes the request,
   await handOver(region, district, 'unit-accompanying');
   // The accompanying registry of step 9 goes to the issuing point: here the district that
   // took the request in (issue 28: it issues what its own system took).
-  await handOver(district, district, 'unit-accompanying-2');
+  await handOver(district, district, 'unit-accompanying-2', base, 9);
   await district.goto(url);
   await shot(district, 's1-unit-ready');
   await issue(district);

@@ -65,13 +65,15 @@ pub struct JournalQuery {
     unit: Option<String>,
 }
 
-/// A short line of an entry's data: its scalar fields, `key: value`, the foreigner's name.
-fn details(d: &serde_json::Value) -> String {
+/// A short line of an entry's data: its scalar fields, `field: value` with the field's name
+/// in the reader's language, the foreigner's name.
+fn details(d: &serde_json::Value, lang: drn_core::Lang) -> String {
     let Some(o) = d.as_object() else {
         return String::new();
     };
     let mut parts = Vec::new();
     for (k, v) in o {
+        let k = super::i18n::label(lang, "f_", k);
         match v {
             serde_json::Value::String(s) => parts.push(format!("{k}: {s}")),
             serde_json::Value::Number(n) => parts.push(format!("{k}: {n}")),
@@ -86,7 +88,7 @@ fn details(d: &serde_json::Value) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            serde_json::Value::Object(f) if k == "foreigner" => parts.push(format!(
+            serde_json::Value::Object(f) if f.contains_key("passport") => parts.push(format!(
                 "{} {} ({} {})",
                 f.get("surname").and_then(|x| x.as_str()).unwrap_or(""),
                 f.get("given_name").and_then(|x| x.as_str()).unwrap_or(""),
@@ -163,7 +165,7 @@ pub async fn journals(
             unit: e.unit.to_string(),
             subject: e.subject,
             application: e.application.map(|a| a.to_string()),
-            details: details(&e.data),
+            details: details(&e.data, ctx.lang),
         })
         .collect();
     render(
