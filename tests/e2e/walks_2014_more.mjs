@@ -412,3 +412,46 @@ test('S5 of 2014 as the electronic service through the ЦОН: the counter check
   await assertPdf(counter, /Адресная справка/);
   await shot(counter, 's5-electronic-2014-issued');
 });
+
+test('S1 of 2014 as the electronic service through the ЦОН: the regional officer takes the request at a counter of the applicant\'s district, it joins the main chain, the counter issues (walks 2014, more)', async () => {
+  const c = citizen(/Almaty resident/);
+  const centre = await staff3('centre');
+  const home = await home3(centre, c.iin);
+  const [, code] = home.match(/^D(\d+)-(\d+)$/);
+  const region = await staff3(who(`R${code}`));
+  const district = await staff3(who(home));
+  const counter = await staff3(who(counterOf(home)));
+  const production = await staff3('production');
+  // Annex 3 table 2 of the S1 regulation: the regional directorate's officer signs in to the
+  // system, forms the request and signs it (rows 1, 3, 5), at a counter of the place of
+  // registration; the home page offers the region the search by IIN for it.
+  await region.goto(`${base3}/ws`);
+  await region.locator('#iin').fill(c.iin);
+  const card = await serviceForm(region, c.iin, 'S1');
+  assert.equal(await card.locator('input[name="process"]').inputValue(), 'counter-electronic');
+  await card.locator('select[name="d.unit"]').selectOption(counterOf(home));
+  const { talon, url } = await accept(region, card, 's1-electronic-2014-intake');
+  await complete(region, 3);
+  await complete(region, 5);
+  // Row 5 joins the main process at the region's summary registry (step 4).
+  await region.getByText(/Шаг 4:/).waitFor();
+  await shot(region, 's1-electronic-2014-joined');
+  await handOver(region, centre, '2014e-summary', base3, 4);
+  await fromQueue(centre, talon);
+  await complete(centre, 5);
+  await complete(centre, 6);
+  await handOver(centre, production, '2014e-cover', base3, 7);
+  await handOver(production, centre, '2014e-manufactured', base3, 8);
+  await fromQueue(centre, talon);
+  await complete(centre, 9);
+  await handOver(centre, region, '2014e-dispatch', base3, 10);
+  await fromQueue(region, talon);
+  await complete(region, 11);
+  await handOver(region, district, '2014e-accompanying-1', base3, 12);
+  await handOver(district, counter, '2014e-accompanying-2', base3, 13);
+  await counter.goto(url);
+  await counter.getByText(/Шаг 14:/).waitFor();
+  await counter.getByRole('button', { name: /^Выдать$/ }).click();
+  await counter.getByText(/^Выдано$/).first().waitFor();
+  await shot(counter, 's1-electronic-2014-issued');
+});
