@@ -289,12 +289,10 @@ impl ApiError {
 
     /// A value the operation cannot take: JSON that does not fit the operation's body, a
     /// parameter its rules refuse (422; a body that is not JSON at all is 400).
+    /// The field in the caller's language; the parser's English detail only in English
+    /// (issue 29: no English behind a translated prefix).
     pub fn invalid_value(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
-        let mut e = ApiError::bad_input(lang, field, detail);
-        if let ApiError::Http { status, .. } = &mut e {
-            *status = StatusCode::UNPROCESSABLE_ENTITY;
-        }
-        e
+        ApiError::field_value(lang, field, detail)
     }
 
     /// A JSON body that could not be read as the request (axum's rejection), in the one
