@@ -39,14 +39,20 @@ pub fn sign_detached(content: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Err
     sign_digest(&digest, signers)
 }
 
-/// A detached CMS SignedData over content whose SHA-256 is `digest`.
+/// A detached CMS SignedData over content whose SHA-256 is `digest`, signed now.
 pub fn sign_digest(digest: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(sign_err)?;
+    sign_digest_at(digest, signers, jiff::Timestamp::now())
+}
+
+/// [`sign_digest`] with the signing time `at` (the clock the server runs on).
+pub fn sign_digest_at(
+    digest: &[u8],
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    let secs = u64::try_from(at.as_second()).map_err(sign_err)?;
     let time = Time::UtcTime(
-        UtcTime::from_unix_duration(std::time::Duration::from_secs(now.as_secs()))
-            .map_err(sign_err)?,
+        UtcTime::from_unix_duration(std::time::Duration::from_secs(secs)).map_err(sign_err)?,
     );
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA_256,
@@ -139,9 +145,19 @@ pub(crate) fn der_len(bytes: &[u8]) -> Option<usize> {
     Some(2 + n + len)
 }
 
-/// Verifies an ECDSA P-256 / SHA-256 signature by the key of `cert`.
-fn verify_by(cert: &Certificate, message: &[u8], signature: &[u8]) -> Result<(), String> {
+/// Verifies a SHA-256 signature by the key of `cert`: ECDSA P-256 (the demo PKI) or RSA
+/// PKCS#1 v1.5 (НУЦ РК's RSA keys). ГОСТ keys are not supported (see the README).
+pub(crate) fn verify_by(cert: &Certificate, message: &[u8], signature: &[u8]) -> Result<(), String> {
     let spki = &cert.tbs_certificate.subject_public_key_info;
+    if spki.algorithm.oid == const_oid::db::rfc5912::RSA_ENCRYPTION {
+        let key = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            spki.subject_public_key.raw_bytes(),
+        );
+        return key
+            .verify(message, signature)
+            .map_err(|_| "signature does not verify".to_string());
+    }
     if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
         return Err(format!("unsupported key algorithm {}", spki.algorithm.oid));
     }
@@ -161,27 +177,22 @@ fn verify_by(cert: &Certificate, message: &[u8], signature: &[u8]) -> Result<(),
         .map_err(|_| "signature does not verify".to_string())
 }
 
-/// Does `ca` vouch for `cert` (issuer name, signature, validity period now)?
-fn chain_ok(cert: &Certificate, ca: &Certificate) -> Result<(), String> {
-    if cert.tbs_certificate.issuer != ca.tbs_certificate.subject {
-        return Err("certificate not issued by the trusted CA".to_string());
-    }
-    if cert.signature_algorithm.oid != ECDSA_WITH_SHA_256 {
-        return Err("certificate signature algorithm not ecdsa-with-SHA256".to_string());
-    }
-    let tbs = cert.tbs_certificate.to_der().map_err(|e| e.to_string())?;
-    let sig = cert
-        .signature
-        .as_bytes()
-        .ok_or_else(|| "certificate signature bits".to_string())?;
-    verify_by(ca, &tbs, sig)
-        .map_err(|_| "certificate signature by the CA is invalid".to_string())?;
-    let now = std::time::SystemTime::now();
-    let validity = &cert.tbs_certificate.validity;
-    if now < validity.not_before.to_system_time() || now > validity.not_after.to_system_time() {
-        return Err("certificate outside its validity period".to_string());
-    }
-    Ok(())
+/// Does `ca` vouch for `cert`, directly or through intermediates the CMS carries, each link
+/// valid at `at` (the signing time, or now without one)?
+fn chain_ok(
+    cert: &Certificate,
+    pool: &[&Certificate],
+    ca: &Certificate,
+    at: jiff::Timestamp,
+) -> Result<(), String> {
+    crate::officer::chain(cert, pool, std::slice::from_ref(ca), at)
+        .map(|_| ())
+        .map_err(|e| match e {
+            crate::officer::SignatureRefusal::NotValidAtSigningTime => {
+                "certificate outside its validity period".to_string()
+            }
+            _ => "certificate not issued by the trusted CA".to_string(),
+        })
 }
 
 /// Checks a CMS SignedData (DER, trailing bytes ignored) against the SHA-256 `digest` of
@@ -239,7 +250,12 @@ pub(crate) fn check(
             Ok(()) => checked.valid = true,
             Err(e) => checked.error = Some(e),
         }
-        match chain_ok(cert, ca) {
+        let at = checked
+            .signing_time
+            .as_deref()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(jiff::Timestamp::now);
+        match chain_ok(cert, &certs, ca, at) {
             Ok(()) => checked.trusted = true,
             Err(e) => {
                 if checked.error.is_none() {
@@ -252,7 +268,7 @@ pub(crate) fn check(
     Ok(out)
 }
 
-fn check_signer(
+pub(crate) fn check_signer(
     si: &SignerInfo,
     cert: &Certificate,
     digest: &[u8],
@@ -261,8 +277,13 @@ fn check_signer(
     if si.digest_alg.oid != ID_SHA_256 {
         return Err(format!("unsupported digest {}", si.digest_alg.oid));
     }
-    if si.signature_algorithm.oid != ECDSA_WITH_SHA_256
-        && si.signature_algorithm.oid != ID_EC_PUBLIC_KEY
+    if ![
+        ECDSA_WITH_SHA_256,
+        ID_EC_PUBLIC_KEY,
+        const_oid::db::rfc5912::SHA_256_WITH_RSA_ENCRYPTION,
+        const_oid::db::rfc5912::RSA_ENCRYPTION,
+    ]
+    .contains(&si.signature_algorithm.oid)
     {
         return Err(format!(
             "unsupported signature algorithm {}",

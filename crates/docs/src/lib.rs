@@ -6,6 +6,7 @@
 pub mod cms;
 pub mod font;
 pub mod model;
+pub mod officer;
 pub mod pdfsig;
 pub mod pki;
 pub mod render;
@@ -64,27 +65,96 @@ pub struct Issued {
 /// certificate: MVD, then Ministry of Justice, as two incremental updates), then signs the
 /// final bytes with one detached CMS signature holding the same signers.
 pub fn issue(doc: &Document, pki: &Pki, base_url: &str) -> Result<Issued, Error> {
+    issue_at(doc, pki, base_url, jiff::Timestamp::now())
+}
+
+/// [`issue`] with the signatures dated `when`: the clock the server runs on (the demo's
+/// shifted clock too), so a document of 20.11.2019 is signed on that day.
+pub fn issue_at(
+    doc: &Document,
+    pki: &Pki,
+    base_url: &str,
+    when: jiff::Timestamp,
+) -> Result<Issued, Error> {
     let signers: Vec<&Signer> = doc
         .kind
         .authorities()
         .iter()
         .map(|a| pki.authority(*a))
         .collect();
-    issue_with(doc, &signers, base_url)
+    sign_rendered(render(doc, base_url)?, doc, &signers, when)
 }
 
 /// [`issue`] with explicit signers (an officer's key, say).
 pub fn issue_with(doc: &Document, signers: &[&Signer], base_url: &str) -> Result<Issued, Error> {
-    let mut pdf = render(doc, base_url)?;
-    let reason = format!("{} № {}", doc.title().ru, doc.number);
+    let pdf = render(doc, base_url)?;
+    sign_rendered(pdf, doc, signers, jiff::Timestamp::now())
+}
+
+/// The reason a signature of `doc` gives (`/Reason`).
+fn reason_of(doc: &Document) -> String {
+    format!("{} № {}", doc.title().ru, doc.number)
+}
+
+/// Signs a rendered `doc` inside the PDF once per signer, dated `when`, then the final
+/// bytes with one detached CMS holding the same signers.
+fn sign_rendered(
+    mut pdf: Rendered,
+    doc: &Document,
+    signers: &[&Signer],
+    when: jiff::Timestamp,
+) -> Result<Issued, Error> {
+    let reason = reason_of(doc);
     for s in signers {
-        sign_pdf(&mut pdf, s, &reason)?;
+        sign_pdf(&mut pdf, s, &reason, when)?;
     }
     let sha256: [u8; 32] = Sha256::digest(pdf.bytes()).into();
-    let p7s = cms::sign_digest(&sha256, signers)?;
+    let p7s = cms::sign_digest_at(&sha256, signers, when)?;
     Ok(Issued {
         pdf: pdf.into_bytes(),
         p7s,
         sha256,
     })
+}
+
+/// A document rendered for an officer's own signature: the PDF with an empty signature
+/// value in the officer's name, dated `when`, and what the officer signs (the PDF without
+/// that value's `/Contents`, whose SHA-256 the placeholder holds).
+pub fn draft_for_officer(
+    doc: &Document,
+    base_url: &str,
+    officer: &str,
+    when: jiff::Timestamp,
+) -> Result<(Rendered, pdfsig::Placeholder), Error> {
+    let mut pdf = render(doc, base_url)?;
+    let p = pdfsig::add_placeholder(
+        &mut pdf,
+        officer,
+        &reason_of(doc),
+        when,
+        pdfsig::OFFICER_CONTENTS_BYTES,
+    )?;
+    Ok((pdf, p))
+}
+
+/// Finishes a draft: the officer's CMS (checked by [`officer::verify_officer`]) goes into
+/// its placeholder, then the authorities of the document's kind sign after it, dated
+/// `when`, each as a further update (the officer's signature stays valid), and the final
+/// bytes get the authorities' detached CMS.
+pub fn finish_officer_signed(
+    mut pdf: Rendered,
+    placeholder: &pdfsig::Placeholder,
+    officer_cms: &[u8],
+    doc: &Document,
+    pki: &Pki,
+    when: jiff::Timestamp,
+) -> Result<Issued, Error> {
+    pdfsig::fill(&mut pdf, placeholder, officer_cms)?;
+    let signers: Vec<&Signer> = doc
+        .kind
+        .authorities()
+        .iter()
+        .map(|a| pki.authority(*a))
+        .collect();
+    sign_rendered(pdf, doc, &signers, when)
 }

@@ -43,8 +43,49 @@ fn last_startxref(bytes: &[u8]) -> Result<usize, Error> {
         .map_err(|_| Error::Sign("bad startxref".to_string()))
 }
 
-/// Signs `pdf` with `signer` as an incremental update (see the module docs).
-pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(), Error> {
+/// Room for the CMS of an officer's signature, made by their own signing application: an
+/// RSA key's signature with its certificate chain (and, where the application adds one, a
+/// timestamp) is larger than the server's own.
+pub const OFFICER_CONTENTS_BYTES: usize = 16384;
+
+/// A signature value added to a PDF and waiting for its CMS: where its `/Contents` is, and
+/// the SHA-256 of the bytes it covers (everything but `/Contents`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Placeholder {
+    pub contents_at: usize,
+    pub contents_end: usize,
+    pub digest: [u8; 32],
+}
+
+impl Placeholder {
+    /// The bytes the signature covers (the PDF without `/Contents`): what an officer's
+    /// signing application signs.
+    pub fn covered<'a>(&self, pdf: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
+        Some((pdf.get(..self.contents_at)?, pdf.get(self.contents_end..)?))
+    }
+}
+
+/// Signs `pdf` with `signer` as an incremental update (see the module docs), dated `when`.
+pub fn sign_pdf(
+    pdf: &mut Rendered,
+    signer: &Signer,
+    reason: &str,
+    when: jiff::Timestamp,
+) -> Result<(), Error> {
+    let p = add_placeholder(pdf, &signer.common_name(), reason, when, CONTENTS_BYTES)?;
+    let der = cms::sign_digest_at(&p.digest, &[signer], when)?;
+    fill(pdf, &p, &der)
+}
+
+/// Adds a signature value of `room` bytes for `name`'s signature as an incremental update
+/// dated `when`, its `/Contents` still empty; [`fill`] puts the CMS in.
+pub fn add_placeholder(
+    pdf: &mut Rendered,
+    name: &str,
+    reason: &str,
+    when: jiff::Timestamp,
+    room: usize,
+) -> Result<Placeholder, Error> {
     let prev = last_startxref(&pdf.bytes)?;
     let layout = &mut pdf.layout;
     let sig_id = layout.size;
@@ -57,7 +98,7 @@ pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(),
         bytes.push(b'\n');
     }
     let mut offsets: Vec<(i32, usize)> = Vec::with_capacity(4);
-    let when = jiff::Timestamp::now().strftime("%Y%m%d%H%M%SZ").to_string();
+    let when = when.strftime("%Y%m%d%H%M%SZ").to_string();
 
     // The signature value with placeholders.
     offsets.push((sig_id, bytes.len()));
@@ -65,14 +106,14 @@ pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(),
         bytes,
         "{sig_id} 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached \
          /Name {} /Reason {} /M (D:{when}) /ByteRange [0 ",
-        pdf_text(&signer.common_name()),
+        pdf_text(name),
         pdf_text(reason),
     );
     let range_at = bytes.len();
     bytes.extend_from_slice(b"0000000000 0000000000 0000000000]\n/Contents ");
     let contents_at = bytes.len();
     bytes.push(b'<');
-    bytes.resize(bytes.len() + 2 * CONTENTS_BYTES, b'0');
+    bytes.resize(bytes.len() + 2 * room, b'0');
     bytes.push(b'>');
     let contents_end = bytes.len();
     bytes.extend_from_slice(b" >>\nendobj\n");
@@ -125,14 +166,26 @@ pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(),
     let mut h = Sha256::new();
     h.update(&bytes[..contents_at]);
     h.update(&bytes[contents_end..]);
-    let digest = h.finalize();
-    let der = cms::sign_digest(&digest, &[signer])?;
-    if der.len() > CONTENTS_BYTES {
+    Ok(Placeholder {
+        contents_at,
+        contents_end,
+        digest: h.finalize().into(),
+    })
+}
+
+/// Puts a CMS (DER) into a placeholder's `/Contents`.
+pub fn fill(pdf: &mut Rendered, p: &Placeholder, der: &[u8]) -> Result<(), Error> {
+    if p.contents_end > pdf.bytes.len() || p.contents_at + 2 > p.contents_end {
+        return Err(Error::Malformed("signature placeholder outside the PDF".to_string()));
+    }
+    let room = (p.contents_end - p.contents_at - 2) / 2;
+    if der.len() > room {
         return Err(Error::Sign(format!(
-            "CMS of {} bytes exceeds the {CONTENTS_BYTES} reserved",
+            "CMS of {} bytes exceeds the {room} reserved",
             der.len()
         )));
     }
+    let (bytes, contents_at) = (&mut pdf.bytes, p.contents_at);
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for (i, b) in der.iter().enumerate() {
         bytes[contents_at + 1 + 2 * i] = HEX[usize::from(b >> 4)];

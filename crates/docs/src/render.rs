@@ -25,7 +25,7 @@ pub struct Rendered {
     pub(crate) layout: Layout,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Layout {
     pub root: i32,
     pub first_page: i32,
@@ -44,6 +44,19 @@ impl Rendered {
 
     pub fn into_bytes(self) -> Vec<u8> {
         self.bytes
+    }
+
+    /// The PDF's bytes and, as JSON, where its signature objects are: to keep a draft
+    /// between requests ([`Rendered::from_parts`]).
+    pub fn into_parts(self) -> Result<(Vec<u8>, String), Error> {
+        let layout = serde_json::to_string(&self.layout).map_err(|e| Error::Render(e.to_string()))?;
+        Ok((self.bytes, layout))
+    }
+
+    /// A rendered PDF back from [`Rendered::into_parts`].
+    pub fn from_parts(bytes: Vec<u8>, layout: &str) -> Result<Rendered, Error> {
+        let layout = serde_json::from_str(layout).map_err(|e| Error::Malformed(e.to_string()))?;
+        Ok(Rendered { bytes, layout })
     }
 
     /// How many signatures were added.
@@ -367,6 +380,13 @@ pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
             name.push_str(&format!("   (ЖСН / ИИН {iin})"));
         }
         w.paragraph(Face::Bold, 10.5, MARGIN, content_width, &name);
+        w.paragraph(
+            Face::Regular,
+            8.5,
+            MARGIN,
+            content_width,
+            "Өз ЭЦҚ-сымен қол қойды / Подписано собственной ЭЦП",
+        );
     }
 
     // Footer on every page: verification address and page number.
