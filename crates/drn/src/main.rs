@@ -83,6 +83,27 @@ enum Cmd {
         /// Minutes between two signed heads.
         #[arg(long, default_value_t = 10)]
         audit_anchor_minutes: u64,
+        /// Officers sign registries, results and refusals with their own keys (NCALayer):
+        /// `required` (a registry is not signed or sent, a result or refusal not released,
+        /// without the officer's verified signature) or `optional` (documents nobody
+        /// signed carry the authorities' signatures alone).
+        #[arg(long, value_enum, default_value_t = SignaturePolicy::Required)]
+        officer_signatures: SignaturePolicy,
+        /// A PEM bundle of trusted roots and intermediates for officers' certificates (НУЦ
+        /// РК's in production); repeatable. The data directory's demo CA is trusted besides.
+        #[arg(long)]
+        trust: Vec<PathBuf>,
+        /// A certificate revocation list (CRL, DER or PEM) of an issuer, kept current by the
+        /// administrator (read at each signature); repeatable.
+        #[arg(long)]
+        crl: Vec<PathBuf>,
+        /// Refuse a signature whose certificate has no current revocation list to check.
+        #[arg(long)]
+        revocation_required: bool,
+        /// The WebSocket address pages ask for signatures (default NCALayer's,
+        /// wss://127.0.0.1:13579).
+        #[arg(long)]
+        signer_url: Option<String>,
     },
     /// Create or update the database schema.
     Migrate {
@@ -338,6 +359,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// `drn serve --officer-signatures`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SignaturePolicy {
+    Required,
+    Optional,
+}
+
 fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let dir = catalog_files::catalog_dir(cli.catalog.as_deref());
     match cli.cmd {
@@ -355,6 +383,11 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             audit_anchors,
             audit_anchor_url,
             audit_anchor_minutes,
+            officer_signatures,
+            trust,
+            crl,
+            revocation_required,
+            signer_url,
         } => {
             let as_of = match (as_of, demo) {
                 (Some(s), _) => Some(parse_instant(&s)?),
@@ -367,6 +400,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 base_url: base_url.unwrap_or_else(|| format!("http://{addr}")),
                 audit_anchors: Some(audit_anchors.unwrap_or_else(|| data.join("audit-anchors"))),
                 audit_anchor_url,
+                signatures: drn_server::documents::signing::Signatures {
+                    required: officer_signatures == SignaturePolicy::Required,
+                    trust_files: trust,
+                    crl_files: crl,
+                    revocation_required,
+                    signer_url: signer_url.unwrap_or_default(),
+                },
             };
             let every = std::time::Duration::from_secs(audit_anchor_minutes.max(1) * 60);
             runtime()?.block_on(serve(&dir, &db, addr, persons, as_of, config, &data, every))
@@ -673,6 +713,7 @@ async fn demo_if_empty(
             demo: true,
             secure_cookies: false,
             base_url: "http://127.0.0.1:8080".into(),
+            signatures: Default::default(),
         },
         pki: std::sync::Arc::new(pki),
     };

@@ -11,6 +11,7 @@ pub mod catalog_files;
 pub mod commands;
 pub mod demo;
 pub mod documents;
+pub mod drafts;
 pub mod ending;
 pub mod error;
 pub mod metrics;

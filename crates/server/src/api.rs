@@ -830,22 +830,119 @@ pub struct RevisionRequest {
     pub revision: i64,
 }
 
+/// A registry's sign or send, with the officer's signature of its document when it leaves
+/// "formed" (issue 33): the draft from `signature-draft` and the CMS over its bytes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryActRequest {
+    pub revision: i64,
+    /// The draft signed (`POST /api/v1/registries/{id}/signature-draft`).
+    pub draft: Option<String>,
+    /// The detached CMS (CAdES) over the draft's `data`, base64.
+    pub signature: Option<String>,
+}
+
+/// The officer's signature of a document waiting for it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRequest {
+    pub draft: String,
+    /// The detached CMS (CAdES) over the draft's `data`, base64.
+    pub signature: String,
+}
+
+/// The document made from a signed draft.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedDocument {
+    pub document: String,
+}
+
+/// Render a formed registry's document for the signed-in officer's signature: the bytes to
+/// sign (a detached CMS over them, by their own key) and the draft to send back with
+/// `sign` or `send`.
+#[utoipa::path(post, path = "/api/v1/registries/{id}/signature-draft", tag = "registries", params(("id" = String, Path)),
+    responses((status = 200, body = crate::documents::signing::Prepared), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn registry_signature_draft(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<crate::documents::signing::Prepared>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let reg = st.engine.registry(&ctx.actor, &RegistryId::parse(&id)?).await?;
+    Ok(Json(
+        crate::documents::signing::prepare_registry(&st, &ctx.actor, &reg).await?,
+    ))
+}
+
+/// Render the application's document waiting for its officer's signature (a result after
+/// its issue, a motivated refusal): the bytes to sign and the draft.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/signature-draft", tag = "applications", params(("id" = String, Path)),
+    responses((status = 200, body = crate::documents::signing::Prepared), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn application_signature_draft(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+) -> Result<Json<crate::documents::signing::Prepared>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let app = st
+        .engine
+        .application(&ctx.actor, &ApplicationId::parse(&id)?, "api:signature")
+        .await?;
+    Ok(Json(
+        crate::documents::signing::prepare_application(&st, &ctx.actor, &app).await?,
+    ))
+}
+
+/// Sign the application's waiting document: the signature is checked (chain, key usage,
+/// validity at the signing time, revocation, the officer's IIN) and the document is
+/// released with the officer's and the authorities' signatures.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/signature", tag = "applications", params(("id" = String, Path)), request_body = SignatureRequest,
+    responses((status = 200, body = SignedDocument), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn sign_application_document(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    PathOf(id): PathOf<String>,
+    Body(r): Body<SignatureRequest>,
+) -> Result<Json<SignedDocument>, ApiError> {
+    ctx.require(OFFICERS)?;
+    let app = st
+        .engine
+        .application(&ctx.actor, &ApplicationId::parse(&id)?, "api:signature")
+        .await?;
+    let submitted = crate::documents::signing::Submitted {
+        draft: Some(r.draft),
+        signature: Some(r.signature),
+    };
+    let document = crate::documents::signing::sign_application_document(
+        &st, &ctx.actor, ctx.lang, &app, &submitted,
+    )
+    .await?;
+    Ok(Json(SignedDocument { document }))
+}
+
 /// Sign a formed registry.
-#[utoipa::path(post, path = "/api/v1/registries/{id}/sign", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
-    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/registries/{id}/sign", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RegistryActRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn sign_registry(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
     PathOf(id): PathOf<String>,
-    Body(r): Body<RevisionRequest>,
+    Body(r): Body<RegistryActRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(OFFICERS)?;
+    let registry = RegistryId::parse(&id)?;
+    let submitted = crate::documents::signing::Submitted {
+        draft: r.draft,
+        signature: r.signature,
+    };
+    crate::documents::signing::gate_registry(&st, &ctx.actor, ctx.lang, &registry, &submitted)
+        .await?;
     run(
         &st,
         &ctx,
         Command::SignRegistry {
-            registry: RegistryId::parse(&id)?,
+            registry,
             revision: r.revision,
         },
         idem(&headers),
@@ -854,21 +951,28 @@ pub async fn sign_registry(
 }
 
 /// Send a signed registry to the next unit.
-#[utoipa::path(post, path = "/api/v1/registries/{id}/send", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RevisionRequest,
-    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/registries/{id}/send", tag = "registries", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), request_body = RegistryActRequest,
+    responses((status = 200, body = Outcome), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn send_registry(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
     PathOf(id): PathOf<String>,
-    Body(r): Body<RevisionRequest>,
+    Body(r): Body<RegistryActRequest>,
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(OFFICERS)?;
+    let registry = RegistryId::parse(&id)?;
+    let submitted = crate::documents::signing::Submitted {
+        draft: r.draft,
+        signature: r.signature,
+    };
+    crate::documents::signing::gate_registry(&st, &ctx.actor, ctx.lang, &registry, &submitted)
+        .await?;
     run(
         &st,
         &ctx,
         Command::SendRegistry {
-            registry: RegistryId::parse(&id)?,
+            registry,
             revision: r.revision,
         },
         idem(&headers),

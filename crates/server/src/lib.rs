@@ -41,6 +41,9 @@ pub struct Config {
     pub audit_anchors: Option<std::path::PathBuf>,
     /// Where a copy of each signed head is POSTed (JSON), if anywhere.
     pub audit_anchor_url: Option<String>,
+    /// Officers' own signatures: whether required, what is trusted, where pages ask for
+    /// them (issue 33).
+    pub signatures: documents::signing::Signatures,
 }
 
 /// What every handler shares.
@@ -119,6 +122,9 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(form_registry))
         .routes(routes!(registry))
         .routes(routes!(sign_registry))
+        .routes(routes!(registry_signature_draft))
+        .routes(routes!(application_signature_draft))
+        .routes(routes!(sign_application_document))
         .routes(routes!(send_registry))
         .routes(routes!(receive_registry))
         .routes(routes!(person))
@@ -282,6 +288,14 @@ fn web_routes(state: AppState) -> Router {
             get(pages::registries).post(pages::form_registry),
         )
         .route("/ws/registries/{id}", get(pages::registry))
+        .route(
+            "/ws/registries/{id}/signature-draft",
+            post(pages::registry_signature_draft),
+        )
+        .route(
+            "/ws/applications/{id}/signature-draft",
+            post(pages::application_signature_draft),
+        )
         .route("/ws/registries/{id}/{action}", post(pages::registry_act))
         .route("/ws/supervision", get(roles::supervision))
         .route("/ws/supervision.csv", get(roles::supervision_csv))
@@ -331,6 +345,24 @@ fn web_routes(state: AppState) -> Router {
             }),
         )
         .route(
+            "/static/ncalayer-client.js",
+            get(|| async {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../static/ncalayer-client.js"),
+                )
+            }),
+        )
+        .route(
+            "/static/sign.js",
+            get(|| async {
+                static_file(
+                    "text/javascript; charset=utf-8",
+                    include_str!("../static/sign.js"),
+                )
+            }),
+        )
+        .route(
             "/static/htmx.min.js",
             get(|| async {
                 static_file(
@@ -359,6 +391,16 @@ fn static_file(content_type: &'static str, body: &'static str) -> axum::response
 fn with_layers(router: Router, state: &AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let base_url: std::sync::Arc<str> = state.config.base_url.as_str().into();
+    // Pages may connect to the officer's signing application (NCALayer's loopback
+    // WebSocket, or the demo's signer), and nowhere else but here (issue 33).
+    let signer = state.config.signatures.signer_url();
+    let signer = if signer.chars().all(|c| c.is_ascii_graphic()) && !signer.contains(';') {
+        signer
+    } else {
+        documents::signing::NCALAYER_URL
+    };
+    let csp = HeaderValue::from_str(&format!("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' {signer}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"));
     // Behind TLS: browsers keep to HTTPS for a year (issue 31 item 9).
     let hsts = state.config.secure_cookies.then(|| {
         SetResponseHeaderLayer::overriding(
@@ -379,7 +421,7 @@ fn with_layers(router: Router, state: &AppState) -> Router {
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+            csp,
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -27,7 +27,7 @@ use super::{corrupt, DocLink, Stored};
 use crate::AppState;
 
 /// The documents an application's state calls for: (kind, number).
-async fn expected_for(
+pub(super) async fn expected_for(
     st: &AppState,
     app: &Application,
 ) -> Result<Vec<(DocumentKind, String)>, EngineError> {
@@ -58,7 +58,7 @@ async fn expected_for(
 }
 
 /// The content of an application's document of `kind`.
-async fn application_document(
+pub(super) async fn application_document(
     st: &AppState,
     app: &Application,
     kind: DocumentKind,
@@ -190,7 +190,7 @@ async fn application_document(
 }
 
 /// The content of a registry's document: the engine's ([`drn_engine::registry_print`]).
-async fn registry_document(
+pub(super) async fn registry_document(
     st: &AppState,
     reg: &Registry,
     id: &str,
@@ -335,6 +335,21 @@ pub async fn ensure_for_application(
         if have.iter().any(|d| d.kind == kind.code()) {
             continue;
         }
+        if super::signing::officer_signs(kind) {
+            // Signed by its officer: finished from their signed draft; one waiting for
+            // their signature is not made without it (issue 33).
+            if let Some(d) = st
+                .engine
+                .signed_draft(Some(app.id.as_str()), None, kind.code())
+                .await?
+            {
+                made |= super::signing::finish(st, actor, &d).await?;
+                continue;
+            }
+            if st.engine.has_draft(app.id.as_str(), kind.code()).await? {
+                continue;
+            }
+        }
         let id = new_id();
         let doc = application_document(st, app, kind, &number, &id).await?;
         store_new(st, actor, Owner::Application(&app.id), doc).await?;
@@ -381,6 +396,15 @@ pub async fn ensure_for_registry(
         .iter()
         .any(|d| d.kind == kind.code())
     {
+        return Ok(());
+    }
+    // Signed by its officer before the command: finished from their draft (issue 33).
+    if let Some(d) = st
+        .engine
+        .signed_draft(None, Some(reg.id.as_str()), kind.code())
+        .await?
+    {
+        super::signing::finish(st, actor, &d).await?;
         return Ok(());
     }
     let id = new_id();
@@ -439,6 +463,21 @@ pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
         _ => None,
     };
     if let Some(application) = application {
+        if st.config.signatures.required && super::signing::signs_personally(actor) {
+            // The result or refusal waits for its officer's signature: rendered for them
+            // now, released when they sign (issue 33).
+            match super::signing::awaiting(st, application).await {
+                Ok(Some(_)) => {
+                    if let Err(e) =
+                        super::signing::prepare_application(st, actor, application).await
+                    {
+                        tracing::error!(error = ?e.code(), "draft not prepared");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "draft not prepared"),
+            }
+        }
         let (st, actor, application) = (st.clone(), actor.clone(), application.clone());
         let pending = Pending::start();
         tokio::spawn(async move {

@@ -973,6 +973,13 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
 /// The words issue 29 added (the case on the card, registry kinds and states, document
 /// kinds, the district's search); (key, kk, ru, en), looked up after [`WORDS`].
 const MORE: &[(&str, &str, &str, &str)] = &[
+    ("sig_awaiting", "Құжат сіздің ЭЦҚ-ңызбен қол қоюды күтуде", "Документ ожидает вашей подписи ЭЦП", "The document awaits your EDS signature"),
+    ("sig_sign", "ЭЦҚ-мен қол қою", "Подписать ЭЦП", "Sign with EDS"),
+    ("sig_preparing", "Құжат қол қоюға дайындалуда…", "Документ готовится к подписи…", "Preparing the document for signing…"),
+    ("sig_signing", "NCALayer-де кілтті таңдап, құпиясөзді енгізіңіз…", "Выберите ключ и введите пароль в NCALayer…", "Choose your key and enter its password in NCALayer…"),
+    ("sig_no_signer", "NCALayer табылмады: ол іске қосылғанын тексеріңіз.", "NCALayer не найден: проверьте, что он запущен.", "NCALayer is not found: check that it is running."),
+    ("sig_failed", "Қол қойылмады:", "Подпись не выполнена:", "Not signed:"),
+    ("sig_needs_js", "Қол қою үшін браузерде JavaScript және NCALayer қажет.", "Для подписи нужны JavaScript в браузере и NCALayer.", "Signing needs JavaScript in the browser and NCALayer."),
     ("au_find_by_passport", "Паспорт бойынша іздеу", "Поиск по паспорту", "Search by passport"),
     ("au_login", "Жүйеге кіру", "Вход в систему", "Sign-in"),
     ("au_logout", "Жүйеден шығу", "Выход из системы", "Sign-out"),

@@ -1153,6 +1153,8 @@ struct ApplicationPage {
     /// The issue form offers a representative's power of attorney (not where the result is
     /// issued in person only: S1E).
     proxy_allowed: bool,
+    /// The title of the document waiting for the signed-in officer's own signature.
+    sign_awaiting: Option<String>,
     /// The units' names: holder, intake unit.
     holder_name: String,
     accepted_name: String,
@@ -1424,7 +1426,23 @@ pub async fn application(
                 .unwrap_or_default(),
         }
     });
+    let sign_awaiting = if holds
+        && st.config.signatures.required
+        && crate::documents::signing::signs_personally(&ctx.actor)
+    {
+        match crate::documents::signing::awaiting(&st, &a).await {
+            Ok(Some((kind, number))) => Some(format!("{} № {number}", kind.title().get(lang))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "awaiting signature not read");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let page = ApplicationPage {
+        sign_awaiting,
         holder_name: unit_name(&units, a.holder_unit.as_str()),
         accepted_name: unit_name(&units, a.accepted_unit.as_str()),
         applicant_name,
@@ -1482,6 +1500,9 @@ fn event_reason(e: &drn_engine::Event, lang: Lang) -> String {
 #[derive(Deserialize)]
 pub struct ActForm {
     revision: i64,
+    /// The officer's signature of the document waiting for it (issue 33).
+    draft: Option<String>,
+    signature: Option<String>,
     reason: Option<String>,
     to_step: Option<u32>,
     receiver: Option<String>,
@@ -1507,6 +1528,27 @@ pub async fn act(
         Ok(i) => i,
         Err(e) => return error_page(nav, lang, e, "/ws"),
     };
+    if action == "sign-document" {
+        let result = async {
+            let app = st
+                .engine
+                .application(&ctx.actor, &application, "ws:signature")
+                .await?;
+            let submitted = crate::documents::signing::Submitted {
+                draft: f.draft.clone(),
+                signature: f.signature.clone(),
+            };
+            crate::documents::signing::sign_application_document(
+                &st, &ctx.actor, lang, &app, &submitted,
+            )
+            .await
+        }
+        .await;
+        return match result {
+            Ok(_) => Redirect::to(&back).into_response(),
+            Err(e) => error_page(nav, lang, e, &back),
+        };
+    }
     let reason = f.reason.unwrap_or_default();
     let note = f
         .note
@@ -1635,6 +1677,8 @@ pub struct RegistryRow {
     /// The registry's documents (its signed registry, or the cover letter).
     pub docs: Vec<crate::documents::DocLink>,
     pub can_sign: bool,
+    /// Signing asks the officer's signing application (NCALayer) first.
+    pub officer_signs: bool,
     pub can_send: bool,
     pub can_receive: bool,
 }
@@ -1690,7 +1734,7 @@ pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
         .unwrap_or_default();
     let mut rows = Vec::with_capacity(regs.len());
     for r in regs {
-        rows.push(registry_row(&st, Some(&unit), r, lang).await);
+        rows.push(registry_row(&st, &ctx.actor, Some(&unit), r, lang).await);
     }
     let regs = rows;
     render(
@@ -1707,14 +1751,20 @@ pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
 /// A registry as a page lists it, with the actions the unit may take and its documents.
 async fn registry_row(
     st: &AppState,
+    actor: &drn_engine::Actor,
     unit: Option<&UnitId>,
     r: drn_engine::Registry,
     lang: Lang,
 ) -> RegistryRow {
     let docs = crate::documents::registry_links(st, &r, lang).await;
     let names = unit_names(st, lang).await;
+    let can_sign = unit == Some(&r.from_unit) && r.status == "formed";
     RegistryRow {
-        can_sign: unit == Some(&r.from_unit) && r.status == "formed",
+        // The officer signs the registry's document with their own key (issue 33).
+        officer_signs: can_sign
+            && st.config.signatures.required
+            && crate::documents::signing::signs_personally(actor),
+        can_sign,
         can_send: unit == Some(&r.from_unit) && r.status == "signed",
         can_receive: unit == Some(&r.to_unit) && r.status == "sent",
         id: r.id.to_string(),
@@ -1781,7 +1831,7 @@ pub async fn registry(State(st): State<AppState>, page: Page, Path(id): Path<Str
             status: i18n::label(lang, "st_", a.status.code()),
         })
         .collect();
-    let mut r = registry_row(&st, ctx.actor.unit.as_ref(), reg, lang).await;
+    let mut r = registry_row(&st, &ctx.actor, ctx.actor.unit.as_ref(), reg, lang).await;
     let docs = std::mem::take(&mut r.docs);
     render(
         &RegistryPage {
@@ -1833,6 +1883,9 @@ pub async fn form_registry(
 pub struct RegistryForm {
     revision: i64,
     incoming_number: Option<String>,
+    /// The officer's signature of the registry's document (issue 33).
+    draft: Option<String>,
+    signature: Option<String>,
 }
 
 pub async fn registry_act(
@@ -1873,9 +1926,96 @@ pub async fn registry_act(
             )
         }
     };
+    if let Command::SignRegistry { registry, .. } | Command::SendRegistry { registry, .. } = &cmd {
+        let submitted = crate::documents::signing::Submitted {
+            draft: f.draft.filter(|d| !d.is_empty()),
+            signature: f.signature.filter(|s| !s.is_empty()),
+        };
+        if let Err(e) = crate::documents::signing::gate_registry(
+            &st, &ctx.actor, ctx.lang, registry, &submitted,
+        )
+        .await
+        {
+            return error_page(nav, ctx.lang, e, "/ws/registries");
+        }
+    }
     match st.execute(&ctx.actor, &cmd, None).await {
         Ok(_) => Redirect::to("/ws/registries").into_response(),
         Err(e) => error_page(nav, ctx.lang, e, "/ws/registries"),
+    }
+}
+
+/// A signing page's first call (issue 33): the registry's document rendered for the
+/// signed-in officer's signature, as JSON (the bytes to sign, the draft); an error as
+/// `{"message": …}` in the officer's language.
+pub async fn registry_signature_draft(
+    State(st): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = ctx.lang;
+    let result = async {
+        let reg = st
+            .engine
+            .registry(&ctx.actor, &RegistryId::parse(&id)?)
+            .await?;
+        if ctx.actor.unit.as_ref() != Some(&reg.from_unit) {
+            return Err(ApiError::forbidden_role(lang));
+        }
+        crate::documents::signing::prepare_registry(&st, &ctx.actor, &reg).await
+    }
+    .await;
+    signature_json(&st, lang, result)
+}
+
+/// The application's document waiting for the signed-in officer's signature, rendered for
+/// it (see [`registry_signature_draft`]).
+pub async fn application_signature_draft(
+    State(st): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match signed_in(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let lang = ctx.lang;
+    let result = async {
+        let app = st
+            .engine
+            .application(&ctx.actor, &ApplicationId::parse(&id)?, "ws:signature")
+            .await?;
+        if ctx.actor.unit.as_ref() != Some(&app.holder_unit) {
+            return Err(ApiError::forbidden_role(lang));
+        }
+        crate::documents::signing::prepare_application(&st, &ctx.actor, &app).await
+    }
+    .await;
+    signature_json(&st, lang, result)
+}
+
+fn signature_json(
+    st: &AppState,
+    lang: Lang,
+    result: Result<crate::documents::signing::Prepared, ApiError>,
+) -> Response {
+    match result {
+        Ok(p) => axum::Json(serde_json::json!({
+            "draft": p.draft,
+            "data": p.data,
+            "iin": p.iin,
+            "signer": st.config.signatures.signer_url(),
+        }))
+        .into_response(),
+        Err(e) => (
+            e.status(),
+            axum::Json(serde_json::json!({ "message": e.message(lang) })),
+        )
+            .into_response(),
     }
 }
 
