@@ -120,6 +120,31 @@ export async function handOver(from, to, label, b = base, step = null) {
   await to.getByRole('button', { name: /Принять реестр|Receive/ }).first().click();
 }
 
+/// Signs the document waiting on the card for the signed-in officer's own signature (issue
+/// 33): the page asks the demo's signer (NCALayer's protocol) through ncalayer-js-client and
+/// sends the signature; fails with the page's message when the signature is refused.
+/// Returns whether there was one.
+export async function signAwaiting(page) {
+  const form = page.locator('form[data-sign-prepare]');
+  if (await form.count() === 0) return false;
+  await Promise.all([
+    page.waitForNavigation({ timeout: 30000 }).catch(() => null),
+    form.first().getByRole('button').click(),
+  ]);
+  const refused = page.locator('.sign-status.overdue');
+  if (await refused.count()) throw new Error(`not signed: ${await refused.first().textContent()}`);
+  await page.waitForLoadState('load');
+  return true;
+}
+
+/// Clicks the card's issue button (`name` its label), then signs the result.
+export async function issueAndSign(page, name) {
+  await Promise.all([
+    page.waitForNavigation({ timeout: 30000 }),
+    page.getByRole('button', { name }).click(),
+  ]);
+  await signAwaiting(page);
+}
 
 // ---------------------------------------------------------------- issue 7: the other services
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   accounts, accounts2, accounts3, artifacts, base, base2, base3, browser, chooseAddress, citizenApi, citizenOn, citizens, citizens2, citizens3, foreignerIntake, handOver, home3, out, out2, out3, port, port2, port3, server, server2, server3, shot, staff, staff3, waitFor,
-} from './support.mjs';
+ issueAndSign, signAwaiting } from './support.mjs';
 
 test('S1 of 2014 through the portal: the request, the registries, the centre\'s steps and the wanted-persons check, issue at the chosen counter', async () => {
   assert.ok(citizens3.length > 0, `the 2014 demo printed citizens:\n${out3}`);
@@ -72,7 +72,7 @@ test('S1 of 2014 through the portal: the request, the registries, the centre\'s 
   // Step 14: the counter the citizen chose hands the document over.
   await counter.goto(`${base3}/ws`);
   await counter.locator('tr', { hasText: talon }).getByRole('link', { name: /Готово к выдаче/ }).click();
-  await counter.getByRole('button', { name: /^Выдать$/ }).click();
+  await issueAndSign(counter, /^Выдать$/);
   await counter.getByText(/^Выдано$/).first().waitFor();
   await shot(counter, 's1-portal-2014-issued');
   await portal.goto(`${base3}/portal`);
@@ -114,7 +114,7 @@ test('S2 of 2014 at the counter: accepted by the counter, the district keeps the
   // Step 3 (table 1 row 1, table 2 box 4): the counter hands the card over.
   await counter.goto(card);
   await counter.getByText(/Шаг 3: ЦОН/).waitFor();
-  await counter.getByRole('button', { name: /^Выдать$/ }).click();
+  await issueAndSign(counter, /^Выдать$/);
   await counter.getByText(/^Выдано$/).first().waitFor();
   await shot(counter, 's2-2014-issued');
 });
@@ -131,7 +131,7 @@ test('S6 of 2014 at the unit: the host applies for a foreigner, the special-reco
   await district.getByRole('button', { name: /^Проверить$/ }).click();
   await district.locator('#check-result').getByText(/Проверка пройдена/).waitFor();
   await shot(district, 's6-2014-checked');
-  await district.getByRole('button', { name: /^Выдать$/ }).click();
+  await issueAndSign(district, /^Выдать$/);
   await district.getByText(/^Выдано$/).first().waitFor();
   await shot(district, 's6-2014-issued');
 });

@@ -3,7 +3,7 @@
 // motivated refusals of S3, S4, S5 and S8 with their documents (issue 28).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accounts3, base3, citizenOn, citizens3, foreignerIntake, handOver, home3, out3, shot, staff3 } from './support.mjs';
+import { accounts3, base3, citizenOn, citizens3, foreignerIntake, handOver, home3, out3, shot, staff3, issueAndSign, signAwaiting } from './support.mjs';
 
 /// The 2014 demo's user at a unit.
 const who = (unit) => Object.keys(accounts3).find((u) => accounts3[u].unit === unit);
@@ -88,6 +88,7 @@ async function refuse(page, reason, status, title, name) {
   await page.locator('#refuse-reason').fill(reason);
   await page.locator('#refuse-reason').locator('xpath=ancestor::form').getByRole('button').click();
   await page.locator('#closing-reason').getByText(reason).waitFor();
+  await signAwaiting(page);
   await page.getByText(status).first().waitFor();
   await assertPdf(page, title);
   await shot(page, name);
@@ -136,7 +137,7 @@ test('S1 of 2014 at the counter of the applicant\'s district: the 14 steps of th
   // Step 14: the counter of the applicant's district hands the card over.
   await counter.goto(url);
   await counter.getByText(/Шаг 14:/).waitFor();
-  await counter.getByRole('button', { name: /^Выдать$/ }).click();
+  await issueAndSign(counter, /^Выдать$/);
   await counter.getByText(/^Выдано$/).first().waitFor();
   await shot(counter, 's1-counter-2014-issued');
   // The new card is in the person's record.
@@ -146,7 +147,7 @@ test('S1 of 2014 at the counter of the applicant\'s district: the 14 steps of th
 
 /// Ends the last step on `page`: the result issued to the applicant.
 async function issue(page, name) {
-  await page.getByRole('button', { name: /^Выдать$|^Беру$/ }).click();
+  await issueAndSign(page, /^Выдать$|^Беру$/);
   await page.getByText(/^Выдано$|^Берілді$/).first().waitFor();
   await shot(page, name);
 }
@@ -451,7 +452,7 @@ test('S1 of 2014 as the electronic service through the ЦОН: the regional offi
   await handOver(district, counter, '2014e-accompanying-2', base3, 13);
   await counter.goto(url);
   await counter.getByText(/Шаг 14:/).waitFor();
-  await counter.getByRole('button', { name: /^Выдать$/ }).click();
+  await issueAndSign(counter, /^Выдать$/);
   await counter.getByText(/^Выдано$/).first().waitFor();
   await shot(counter, 's1-electronic-2014-issued');
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
   accounts, accounts2, accounts3, artifacts, base, base2, base3, browser, chooseAddress, citizenApi, citizenOn, citizens, citizens2, citizens3, foreignerIntake, handOver, home3, out, out2, out3, port, port2, port3, server, server2, server3, shot, staff, staff3, waitFor,
-} from './support.mjs';
+ issueAndSign, signAwaiting } from './support.mjs';
 
 test('a passport application from counter to issue, by five users, followed by the citizen', async () => {
   assert.ok(citizens.length > 0, 'the demo printed citizens');
@@ -35,7 +35,7 @@ test('a passport application from counter to issue, by five users, followed by t
   await counter.goto(`${base}/ws`);
   await counter.getByRole('link', { name: /Готово к выдаче|Ready to issue/ }).first().click();
   await shot(counter, 'counter-issue');
-  await counter.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await issueAndSign(counter, /^Выдать$|^Issue$/);
   await counter.getByText(/^(Выдано|Issued)$/).first().waitFor();
   await shot(counter, 'counter-issued');
   // The citizen signs in with password and one-time code and sees the application.
@@ -278,7 +278,7 @@ test('S1 through the portal: from the request to the document issued at the chos
   await handOver(district, counter, 'portal-accompanying-2');
   await counter.goto(`${base}/ws`);
   await counter.locator('tr', { hasText: talon }).getByRole('link', { name: /Готово к выдаче|Ready to issue/ }).click();
-  await counter.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await issueAndSign(counter, /^Выдать$|^Issue$/);
   await counter.getByText(/^(Выдано|Issued)$/).first().waitFor();
   await shot(counter, 's1-portal-issued');
   await portal.goto(`${base}/portal`);
@@ -305,7 +305,7 @@ test('S3 registration at the counter with the address search, then S5 address ce
   await s3.getByRole('button', { name: /^Принять$|^Accept$/ }).click();
   await district.getByRole('heading', { name: /Заявление принято|Application accepted/ }).waitFor();
   await district.getByRole('link', { name: /^Заявление$|^Application$/ }).click();
-  await district.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await issueAndSign(district, /^Выдать$|^Issue$/);
   await district.getByText(/^(Выдано|Issued)$/).first().waitFor();
   await shot(district, 's3-issued');
   // S5 for the same person: the check finds the address in the register; immediate issue.
@@ -320,7 +320,7 @@ test('S3 registration at the counter with the address search, then S5 address ce
   await counter.locator('#check-result').getByText(/Проверка пройдена|Check passed/).waitFor();
   assert.match(await counter.locator('#check-result').innerText(), new RegExp(rka));
   await shot(counter, 's5-checked');
-  await counter.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await issueAndSign(counter, /^Выдать$|^Issue$/);
   await counter.getByText(/^(Выдано|Issued)$/).first().waitFor();
   const pdf = counter.locator('a[data-doc-pdf]').last();
   await pdf.waitFor();
@@ -409,7 +409,7 @@ test('S9: an IIN formed for a foreigner at the counter, issued by the district',
   const iin = await district.locator('#receiver').inputValue();
   assert.match(iin, /^\d{12}$/);
   assert.equal(iin.slice(0, 6), '850314');
-  await district.getByRole('button', { name: /^Выдать$|^Issue$/ }).click();
+  await issueAndSign(district, /^Выдать$|^Issue$/);
   await district.getByText(/^(Выдано|Issued)$/).first().waitFor();
   await shot(district, 's9-issued');
 });

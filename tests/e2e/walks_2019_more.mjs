@@ -3,7 +3,7 @@
 // refusal with its signed document for each service the migration units decide.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accounts, base, chooseAddress, citizens, handOver, shot, staff } from './support.mjs';
+import { accounts, base, chooseAddress, citizens, handOver, shot, staff, issueAndSign, signAwaiting } from './support.mjs';
 
 /// An Astana resident not used by the other walks (they take the first few and the last
 /// two of the printed citizens).
@@ -41,7 +41,7 @@ async function completeStep(page, note = 'Проверено, замечаний
 
 /// Issues the result on the card to the applicant and waits for the status.
 async function issue(page) {
-  await page.getByRole('button', { name: /^Выдать$|^Issue$|^Беру$/ }).click();
+  await issueAndSign(page, /^Выдать$|^Issue$|^Беру$/);
   await page.getByText(/^(Выдано|Issued|Берілді)$/).first().waitFor();
 }
 
@@ -60,6 +60,7 @@ async function refuse(page, reason) {
   await page.locator('#refuse-reason').fill(reason);
   await page.locator('#refuse-reason').locator('xpath=ancestor::form').getByRole('button').click();
   await page.getByText(/^(Отказано|Refused|Бас тартылған)$/).first().waitFor();
+  await signAwaiting(page);
   await page.getByText(reason).first().waitFor();
   await lastPdf(page);
 }

@@ -72,6 +72,7 @@ pub async fn demo_server(url: &str, clock: Arc<dyn Clock>, persons: usize, pki_d
             base_url: base.clone(),
             audit_anchors: Some(pki_dir.with_extension("anchors")),
             audit_anchor_url: None,
+            signatures: Default::default(),
         },
         pki: Arc::new(pki),
     };
@@ -86,6 +87,11 @@ pub async fn demo_server(url: &str, clock: Arc<dyn Clock>, persons: usize, pki_d
 
 /// [`spawn_app`] with the clock at `start`.
 pub async fn spawn_app_at(url: &str, start: &str) -> App {
+    spawn_app_with(url, start, |_| {}).await
+}
+
+/// [`spawn_app_at`] with the server's configuration changed by `configure`.
+pub async fn spawn_app_with(url: &str, start: &str, configure: impl FnOnce(&mut Config)) -> App {
     let clock = Arc::new(ManualClock::new(start.parse().unwrap()));
     let pki_dir = std::env::temp_dir().join(format!("drn-api-pki-{}", uuid::Uuid::new_v4()));
     let Demo {
@@ -95,6 +101,8 @@ pub async fn spawn_app_at(url: &str, start: &str) -> App {
         listener,
         base,
     } = demo_server(url, clock.clone(), 300, &pki_dir).await;
+    let mut state = state;
+    configure(&mut state.config);
     for (iin, pw, _) in &report.citizens {
         drn_server::auth::create_citizen_account(&state, iin, pw, "+7 701 234 56 78")
             .await

@@ -1,0 +1,211 @@
+//! Officers sign with their own keys (issue 33), over HTTP with signatures required. The
+//! keys here are the test's own: officers' certificates from the server's demo CA (what the
+//! demo's signer holds), another officer's, and a foreign CA's; CMS made in the test as
+//! NCALayer makes it (detached, SHA-256, signing time, the signer's certificate).
+//!
+//! - A registry is not signed without its officer's signature; a signature by another
+//!   officer's key, by a certificate outside the chain, over other bytes, or dated far from
+//!   the server's clock is refused in the officer's language and changes nothing; the
+//!   officer's own is accepted, and the registry's PDF carries the officer's signature and
+//!   then the MVD's, both valid.
+//! - A motivated refusal waits for its officer's signature and is released when signed.
+
+use base64::Engine as _;
+use drn_core::{Iin, Sex, Text};
+use drn_docs::{cms, Pki};
+use drn_engine::{Actor, Clock};
+use serde_json::{json, Value};
+
+use crate::results::{accept_at, step};
+use crate::support::*;
+
+fn iin(seed: u32, sex: Sex) -> Iin {
+    let birth = jiff::civil::date(1980 + (seed % 15) as i16, 1 + (seed % 12) as i8, 3);
+    drn_docs::sample::sample_iin(birth, sex).unwrap()
+}
+
+fn b64(b: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A detached CMS over `data` by `signer`, signed at `at`.
+fn cms_over(data: &[u8], signer: &drn_docs::Signer, at: jiff::Timestamp) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(data);
+    b64(&cms::sign_digest_at(&digest, &[signer], at).unwrap())
+}
+
+async fn prepared(c: &Client, path: &str) -> (Value, Vec<u8>) {
+    let (s, p) = c.post(path, json!({})).await;
+    assert_eq!(s, 200, "{p}");
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(p["data"].as_str().unwrap())
+        .unwrap();
+    (p, data)
+}
+
+async fn officers_sign(url: &str) {
+    // As of 2019, when the seeds' acts were in force: the demo PKI's certificates cover
+    // 2014 to 2026.
+    let app = spawn_app_with(url, "2019-04-02T10:00:00+06:00", |c| {
+        c.signatures.required = true
+    })
+    .await;
+    let pki = &app.state.pki;
+    let position = Text::new("Инспектор", "Инспектор", "Inspector");
+    let (district_iin, counter_iin, other_iin) =
+        (iin(1, Sex::Male), iin(2, Sex::Female), iin(3, Sex::Male));
+    for (user, i) in [("district.astana", &district_iin), ("op.astana.1", &counter_iin)] {
+        app.state
+            .engine
+            .set_officer_record(&Actor::system(), user, i, &position)
+            .await
+            .unwrap();
+    }
+    let counter = app.login("op.astana.1").await;
+    let district = app.login("district.astana").await;
+    let citizen = app.report.citizens[0].0.to_string();
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": citizen }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let a = complete_step(&counter, outcome_app(&v)).await;
+    let (s, v) = district
+        .post("/api/v1/registries", json!({ "service": a["service"], "version": a["version"], "process": a["process"], "step": a["step"] }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let reg = v["registries"][0].clone();
+    let id = reg["id"].as_str().unwrap().to_string();
+    let sign = |body: Value| {
+        let district = &district;
+        let id = id.clone();
+        async move {
+            district
+                .post(&format!("/api/v1/registries/{id}/sign"), body)
+                .await
+        }
+    };
+    let unchanged = |why: &'static str| {
+        let district = &district;
+        let id = id.clone();
+        async move {
+            let (_, r) = district.get(&format!("/api/v1/registries/{id}")).await;
+            assert_eq!(r["status"], "formed", "{why}: the registry stays formed");
+            let (_, docs) = district
+                .get(&format!("/api/v1/registries/{id}/documents"))
+                .await;
+            assert_eq!(docs.as_array().map(Vec::len), Some(0), "{why}: {docs}");
+        }
+    };
+
+    // Without a signature: refused, in the officer's language.
+    let (s, v) = sign(json!({ "revision": reg["revision"] })).await;
+    assert_eq!((s.as_u16(), &v["error"]["code"]), (422, &json!("signature_required")), "{v}");
+    unchanged("no signature").await;
+
+    let path = format!("/api/v1/registries/{id}/signature-draft");
+    let own = pki.officer(&district_iin, "District Officer").unwrap();
+    let other = pki.officer(&other_iin, "Another Officer").unwrap();
+    let foreign_dir = std::env::temp_dir().join(format!("drn-foreign-{}", uuid::Uuid::new_v4()));
+    let foreign = Pki::open_or_create(&foreign_dir).unwrap();
+    let outsider = foreign.officer(&district_iin, "Same IIN, foreign CA").unwrap();
+    let cases: [(&str, &drn_docs::Signer, bool, jiff::SignedDuration, &str); 4] = [
+        ("another officer's key", &other, false, jiff::SignedDuration::ZERO, "signature_another_person"),
+        ("a certificate outside the chain", &outsider, false, jiff::SignedDuration::ZERO, "signature_untrusted"),
+        ("other bytes", &own, true, jiff::SignedDuration::ZERO, "signature_other_content"),
+        ("a signing time an hour away", &own, false, jiff::SignedDuration::from_hours(1), "signature_time_skew"),
+    ];
+    for (why, signer, other_bytes, shift, code) in cases {
+        let (p, mut data) = prepared(&district, &path).await;
+        if other_bytes {
+            data.extend_from_slice(b"%tampered");
+        }
+        let at = app.clock.now() + shift;
+        let (s, v) = sign(json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, signer, at) })).await;
+        assert_eq!((s.as_u16(), &v["error"]["code"]), (422, &json!(code)), "{why}: {v}");
+        assert_eq!(v["error"]["field"], "signature", "{why}");
+        unchanged(why).await;
+    }
+    // Refusals read in the officer's language.
+    let (p, data) = prepared(&district, &path).await;
+    let r = district
+        .http
+        .post(format!("{}/api/v1/registries/{id}/sign", district.base))
+        .header("x-csrf-token", &district.csrf)
+        .header("accept-language", "kk")
+        .json(&json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, &other, app.clock.now()) }))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("басқа адамның кілтімен"),
+        "{v}"
+    );
+
+    // The officer's own signature: accepted; the registry's PDF carries it, then the MVD's.
+    let (p, data) = prepared(&district, &path).await;
+    assert_eq!(p["iin"], district_iin.to_string());
+    let (s, v) = sign(json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, &own, app.clock.now()) })).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["registry"]["status"], "signed");
+    let (_, docs) = district
+        .get(&format!("/api/v1/registries/{id}/documents"))
+        .await;
+    assert_eq!(docs[0]["id"], p["draft"], "{docs}");
+    let (_, pdf) = district.bytes(docs[0]["pdf"].as_str().unwrap()).await;
+    let v = drn_docs::verify(&pdf, pki.ca_der()).unwrap();
+    assert!(v.genuine, "{v:?}");
+    let names: Vec<_> = v.signatures.iter().map(|s| s.serial_number.clone()).collect();
+    assert_eq!(names.len(), 2, "{v:?}");
+    assert_eq!(names[0], Some(format!("IIN{district_iin}")), "the officer first");
+    assert_eq!(v.signatures[1].common_name.as_deref(), Some("Министерство внутренних дел Республики Казахстан"), "{v:?}");
+    // The draft's signature cannot be used twice.
+    let (s, v) = sign(json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, &own, app.clock.now()) })).await;
+    assert!(s == 409 || s == 422, "{s} {v}");
+
+    // A motivated refusal waits for its officer's signature.
+    let s5 = accept_at(&counter, "S5", "counter", &app.report.citizens[1].0.to_string(), json!({})).await;
+    let r = step(&counter, &s5, "refuse", json!({ "reason": "Адрес не найден в регистре" })).await;
+    let app_id = r["id"].as_str().unwrap();
+    let kinds = |docs: &Value| -> Vec<String> {
+        docs.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, docs) = counter
+        .get(&format!("/api/v1/applications/{app_id}/documents"))
+        .await;
+    assert!(!kinds(&docs).contains(&"motivated_refusal".to_string()), "{docs}");
+    let html = page(&counter, &format!("/ws/applications/{app_id}")).await;
+    assert!(html.contains("Документ ожидает вашей подписи ЭЦП") || html.contains("ЭЦҚ"), "the card asks for the signature");
+    let (p, data) = prepared(&counter, &format!("/api/v1/applications/{app_id}/signature-draft")).await;
+    let counter_key = pki.officer(&counter_iin, "Counter Officer").unwrap();
+    let (s, v) = counter
+        .post(
+            &format!("/api/v1/applications/{app_id}/signature"),
+            json!({ "draft": p["draft"], "signature": cms_over(&data, &other, app.clock.now()) }),
+        )
+        .await;
+    assert_eq!((s.as_u16(), &v["error"]["code"]), (422, &json!("signature_another_person")), "{v}");
+    let (s, v) = counter
+        .post(
+            &format!("/api/v1/applications/{app_id}/signature"),
+            json!({ "draft": p["draft"], "signature": cms_over(&data, &counter_key, app.clock.now()) }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, docs) = counter
+        .get(&format!("/api/v1/applications/{app_id}/documents"))
+        .await;
+    assert!(kinds(&docs).contains(&"motivated_refusal".to_string()), "{docs}");
+    // Every refusal and signature is in the audit log.
+    let (_, audit) = app.login("auditor").await.get("/api/v1/audit?limit=500").await;
+    let actions = audit.to_string();
+    assert!(actions.contains("signature_refused") && actions.contains("document_signed"), "{audit}");
+    let _ = std::fs::remove_dir_all(foreign_dir);
+}
+
+on_both!(officers_sign_registries_and_refusals, officers_sign);
