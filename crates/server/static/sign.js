@@ -18,7 +18,15 @@ document.addEventListener('DOMContentLoaded', () => {
       button.disabled = true;
       try {
         say(status.dataset.preparing);
-        const r = await fetch(form.dataset.signPrepare, { method: 'POST', credentials: 'same-origin' });
+        // "form": the form itself answers what to sign (an intake's formulary); else the
+        // address of the document rendered for signing.
+        const r = form.dataset.signPrepare === 'form'
+          ? await fetch(form.action, {
+            method: 'POST',
+            credentials: 'same-origin',
+            body: new URLSearchParams([...new FormData(form), ['certify', 'prepare']]),
+          })
+          : await fetch(form.dataset.signPrepare, { method: 'POST', credentials: 'same-origin' });
         const p = await r.json();
         if (!r.ok) throw new Error(p.message || r.statusText);
         const client = new window.NCALayerClient(p.signer, false);
@@ -36,7 +44,7 @@ document.addEventListener('DOMContentLoaded', () => {
           { extKeyUsageOids: ['1.3.6.1.5.5.7.3.4'], iin: p.iin, chain: [] },
           lang,
         );
-        form.querySelector('input[name=draft]').value = p.draft;
+        form.querySelector('input[name=draft]').value = p.draft || '';
         form.querySelector('input[name=signature]').value = signature;
         form.dataset.signed = '1';
         form.submit();

@@ -18,7 +18,13 @@ use crate::model::Application;
 
 /// Fields any service's intake may carry, read by the generic intake ([`GenericIntake`])
 /// rather than by the service. They are set aside before the service's struct is parsed.
-pub(crate) const GENERIC_FIELDS: &[&str] = &["unit"];
+pub(crate) const GENERIC_FIELDS: &[&str] = &["unit", FORMULARY_SIGNATURE];
+
+/// The counter officer's ЭЦП certifying the electronic formulary at intake (seed 000,
+/// annex 1 table 1 row 1: "заполнение электронного формуляра, фотографирование, заверение
+/// ЭЦП"; issue 33): the server checks it and keeps it with the intake's data, in the
+/// intake's own transaction.
+pub const FORMULARY_SIGNATURE: &str = "formulary_signature";
 
 /// What the generic intake reads of any service's intake data.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -34,6 +34,7 @@
 pub mod addresses;
 pub mod foreigners;
 pub(crate) mod intake;
+pub use intake::FORMULARY_SIGNATURE;
 pub mod journals;
 pub mod outcomes;
 pub mod person_documents;

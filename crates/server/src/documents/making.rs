@@ -154,6 +154,25 @@ pub(super) async fn application_document(
                     dmy(tz, due),
                 ));
             }
+            // The formulary certified with the officer's own ЭЦП at intake (issue 33).
+            if let Some(sig) = app.data["input"].get(drn_engine::services::FORMULARY_SIGNATURE) {
+                let when = sig["signing_time"]
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map(|t| dmy_hm(tz, t))
+                    .unwrap_or_default();
+                fields.push(f(
+                    "Формуляр ЭЦҚ-мен куәландырылды",
+                    "Формуляр заверен ЭЦП",
+                    "Formulary certified with EDS",
+                    format!(
+                        "{}, {} / {}, {when}",
+                        sig["name"].as_str().unwrap_or_default(),
+                        sig["position"]["kk"].as_str().unwrap_or_default(),
+                        sig["position"]["ru"].as_str().unwrap_or_default(),
+                    ),
+                ));
+            }
         }
         DocumentKind::MotivatedRefusal | DocumentKind::ErrorMessage => {
             // The decision, by the unit that took it, on its day: the engine's.

@@ -336,9 +336,6 @@ pub async fn accept(
         return Err(draft_gone(lang));
     }
     let officer = officer(st, actor).await?;
-    let Some(iin) = officer.iin.clone() else {
-        return Err(no_iin(lang));
-    };
     let placeholder: Placeholder = serde_json::from_str(&draft.placeholder_json).map_err(corrupt)?;
     let cms = base64::engine::general_purpose::STANDARD
         .decode(cms_b64.trim())
@@ -346,32 +343,7 @@ pub async fn accept(
             let r = SignatureRefusal::Malformed(e.to_string());
             refusal(lang, &r.text(), r.code())
         })?;
-    let trust = trust(st)?;
-    let expect = Expectation {
-        digest: &placeholder.digest,
-        iin: &iin,
-        now,
-        skew: SKEW,
-        revocation: if st.config.signatures.revocation_required {
-            Revocation::Required
-        } else {
-            Revocation::WhenAvailable
-        },
-    };
-    let verified = match verify_officer(&cms, &expect, &trust) {
-        Ok(v) => v,
-        Err(r) => {
-            let detail = serde_json::json!({ "draft": draft.id, "kind": draft.kind, "refusal": r.code(), "why": r.to_string() });
-            if let Err(e) = st
-                .engine
-                .audit_event(&actor.id, "signature_refused", &draft.subject(), &detail)
-                .await
-            {
-                tracing::error!(error = %e, "audit append failed");
-            }
-            return Err(refusal(lang, &r.text(), r.code()));
-        }
-    };
+    let verified = check(st, actor, lang, &placeholder.digest, &cms, &draft.subject(), &draft.kind).await?;
     let signer = serde_json::json!({
         "subject": verified.subject,
         "name": verified.common_name,
@@ -390,6 +362,112 @@ pub async fn accept(
         cms: Some(verified.cms),
         signer_json: Some(signer.to_string()),
         ..draft
+    })
+}
+
+/// Checks `cms` as the signed-in officer's signature over bytes whose SHA-256 is `digest`;
+/// a refusal is audited against `subject` and answered in the officer's language.
+async fn check(
+    st: &AppState,
+    actor: &Actor,
+    lang: Lang,
+    digest: &[u8; 32],
+    cms: &[u8],
+    subject: &str,
+    what: &str,
+) -> Result<drn_docs::officer::OfficerSignature, ApiError> {
+    let officer = officer(st, actor).await?;
+    let Some(iin) = officer.iin.clone() else {
+        return Err(no_iin(lang));
+    };
+    let now = st.engine.now();
+    let trust = trust(st)?;
+    let expect = Expectation {
+        digest,
+        iin: &iin,
+        now,
+        skew: SKEW,
+        revocation: if st.config.signatures.revocation_required {
+            Revocation::Required
+        } else {
+            Revocation::WhenAvailable
+        },
+    };
+    match verify_officer(cms, &expect, &trust) {
+        Ok(v) => Ok(v),
+        Err(r) => {
+            let detail = serde_json::json!({ "what": what, "refusal": r.code(), "why": r.to_string() });
+            if let Err(e) = st
+                .engine
+                .audit_event(&actor.id, "signature_refused", subject, &detail)
+                .await
+            {
+                tracing::error!(error = %e, "audit append failed");
+            }
+            Err(refusal(lang, &r.text(), r.code()))
+        }
+    }
+}
+
+/// Does `actor` certify the electronic formulary of an intake of `service` with their ЭЦП
+/// (S1: seed 000, annex 1 table 1 row 1)?
+pub fn certifies_formulary(st: &AppState, actor: &Actor, service: &str) -> bool {
+    st.config.signatures.required && signs_personally(actor) && service == "S1"
+}
+
+/// The bytes of an intake's formulary that its officer signs: the intake as the server
+/// reads the form (JSON), without the signature itself.
+pub fn formulary_bytes(cmd: &drn_engine::Command) -> Result<Vec<u8>, EngineError> {
+    serde_json::to_vec(cmd).map_err(corrupt)
+}
+
+/// Checks the officer's signature of an intake's formulary (`bytes`); what the intake
+/// keeps of it.
+pub async fn certify_formulary(
+    st: &AppState,
+    actor: &Actor,
+    lang: Lang,
+    bytes: &[u8],
+    cms_b64: &str,
+) -> Result<serde_json::Value, ApiError> {
+    if cms_b64.trim().is_empty() {
+        return Err(refusal(
+            lang,
+            &Text::new(
+                "Электрондық формулярды өз ЭЦҚ-ңызбен куәландырыңыз.",
+                "Заверьте электронный формуляр своей ЭЦП.",
+                "Certify the electronic formulary with your own EDS.",
+            ),
+            "signature_required",
+        ));
+    }
+    let cms = base64::engine::general_purpose::STANDARD
+        .decode(cms_b64.trim())
+        .map_err(|e| {
+            let r = SignatureRefusal::Malformed(e.to_string());
+            refusal(lang, &r.text(), r.code())
+        })?;
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
+    let v = check(st, actor, lang, &digest, &cms, "formulary", "formulary").await?;
+    let officer = officer(st, actor).await?;
+    Ok(serde_json::json!({
+        "cms": base64::engine::general_purpose::STANDARD.encode(&v.cms),
+        "subject": v.subject,
+        "name": v.common_name,
+        "position": officer.position,
+        "certificate": v.certificate_serial,
+        "signing_time": v.signing_time.to_string(),
+        "sha256": hex::encode(digest),
+    }))
+}
+
+/// The answer to a page's "prepare" call: what to sign and where.
+pub fn prepared_json(st: &AppState, data: &[u8], iin: &str) -> serde_json::Value {
+    serde_json::json!({
+        "draft": "",
+        "data": base64::engine::general_purpose::STANDARD.encode(data),
+        "iin": iin,
+        "signer": st.config.signatures.signer_url(),
     })
 }
 

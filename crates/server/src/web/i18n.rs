@@ -974,6 +974,8 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
 /// kinds, the district's search); (key, kk, ru, en), looked up after [`WORDS`].
 const MORE: &[(&str, &str, &str, &str)] = &[
     ("sig_awaiting", "Құжат сіздің ЭЦҚ-ңызбен қол қоюды күтуде", "Документ ожидает вашей подписи ЭЦП", "The document awaits your EDS signature"),
+    ("sig_formulary", "Қабылдау кезінде электрондық формуляр сіздің ЭЦҚ-ңызбен куәландырылады (NCALayer).", "При приёме электронный формуляр заверяется вашей ЭЦП (NCALayer).", "On acceptance the electronic formulary is certified with your EDS (NCALayer)."),
+    ("sig_formulary_done", "Формуляр ЭЦҚ-мен куәландырылды", "Формуляр заверен ЭЦП", "Formulary certified with EDS"),
     ("sig_sign", "ЭЦҚ-мен қол қою", "Подписать ЭЦП", "Sign with EDS"),
     ("sig_preparing", "Құжат қол қоюға дайындалуда…", "Документ готовится к подписи…", "Preparing the document for signing…"),
     ("sig_signing", "NCALayer-де кілтті таңдап, құпиясөзді енгізіңіз…", "Выберите ключ и введите пароль в NCALayer…", "Choose your key and enter its password in NCALayer…"),

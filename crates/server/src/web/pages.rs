@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::{error_page, i18n, kz, redirect_with_cookie, render, to_login, Nav, Tr};
 use crate::auth::{self, Ctx, LangOf};
 use crate::error::ApiError;
+use crate::documents::signing;
 use crate::AppState;
 
 type Page = Result<Ctx, ApiError>;
@@ -371,6 +372,8 @@ pub struct ServiceOption {
     /// choice where the act describes the counter's work twice, as the basic process and
     /// as the electronic service through the State Corporation (annex 3 table 2).
     pub processes: Vec<(String, String)>,
+    /// The officer certifies this intake's formulary with their own ЭЦП (issue 33).
+    pub certify: bool,
 }
 
 #[derive(Template)]
@@ -452,6 +455,7 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
                     .filter(|p| p.channel == channel)
                     .map(|p| (p.id.clone(), tr.text(&p.name).to_string()))
                     .collect(),
+                certify: false,
             })
         })
         .collect()
@@ -525,6 +529,9 @@ async fn staff_services(st: &AppState, ctx: &Ctx) -> Vec<ServiceOption> {
                 out.push(s);
             }
         }
+    }
+    for s in &mut out {
+        s.certify = signing::certifies_formulary(st, &ctx.actor, &s.code);
     }
     out
 }
@@ -776,7 +783,7 @@ pub async fn accept(
         Err(_) if ctx.actor.role == Role::DistrictOfficer => Channel::Unit,
         Err(_) => Channel::Counter,
     };
-    let cmd = Command::Accept(Accept {
+    let mut accept = Accept {
         process: Some(field("process")).filter(|p| !p.is_empty()),
         service: service.clone(),
         channel,
@@ -785,7 +792,37 @@ pub async fn accept(
         documents_presented,
         missing,
         data: form_data(&pairs),
-    });
+    };
+    // The officer certifies the electronic formulary with their own ЭЦП (issue 33): the
+    // page first asks for the bytes to sign (`certify=prepare`), then sends the form again
+    // with the signature, checked over the same intake before it is accepted.
+    if signing::certifies_formulary(&st, &ctx.actor, &service) {
+        let bytes = match signing::formulary_bytes(&Command::Accept(accept.clone())) {
+            Ok(b) => b,
+            Err(e) => return back_to_form(ApiError::from(e)).await,
+        };
+        if field("certify") == "prepare" {
+            let iin = match st.engine.officer_on_record(&ctx.actor.id).await {
+                Ok(Some(o)) => o.iin.map(|i| i.to_string()).unwrap_or_default(),
+                Ok(None) => String::new(),
+                Err(e) => return ApiError::from(e).into_response(),
+            };
+            return axum::Json(signing::prepared_json(&st, &bytes, &iin)).into_response();
+        }
+        match signing::certify_formulary(&st, &ctx.actor, lang, &bytes, &field("signature")).await
+        {
+            Ok(certified) => {
+                if let Some(o) = accept.data.as_object_mut() {
+                    o.insert(
+                        drn_engine::services::FORMULARY_SIGNATURE.to_string(),
+                        certified,
+                    );
+                }
+            }
+            Err(e) => return back_to_form(e).await,
+        }
+    }
+    let cmd = Command::Accept(accept);
     submit_form(&st, &ctx, nav, &cmd, &field("idem"), back_to_form).await
 }
 
@@ -1067,6 +1104,17 @@ async fn case_fields(
             t(label)
         };
         out.push((label, value));
+    }
+    // The formulary certified with the officer's own ЭЦП at intake (issue 33).
+    if let Some(sig) = data.get(drn_engine::services::FORMULARY_SIGNATURE) {
+        let name = sig["name"].as_str().unwrap_or_default();
+        let position = sig["position"][lang.code()].as_str().unwrap_or_default();
+        let when = sig["signing_time"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(kz)
+            .unwrap_or_default();
+        out.push((t("sig_formulary_done"), format!("{name}, {position}, {when}")));
     }
     // What was missing (an intake refusal's), unless the receipt above lists it.
     if let Some(m) = a
