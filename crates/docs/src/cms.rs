@@ -147,7 +147,11 @@ pub(crate) fn der_len(bytes: &[u8]) -> Option<usize> {
 
 /// Verifies a SHA-256 signature by the key of `cert`: ECDSA P-256 (the demo PKI) or RSA
 /// PKCS#1 v1.5 (НУЦ РК's RSA keys). ГОСТ keys are not supported (see the README).
-pub(crate) fn verify_by(cert: &Certificate, message: &[u8], signature: &[u8]) -> Result<(), String> {
+pub(crate) fn verify_by(
+    cert: &Certificate,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), String> {
     let spki = &cert.tbs_certificate.subject_public_key_info;
     if spki.algorithm.oid == const_oid::db::rfc5912::RSA_ENCRYPTION {
         let key = ring::signature::UnparsedPublicKey::new(

@@ -289,9 +289,10 @@ pub(crate) fn chain(
             return Err(SignatureRefusal::NotValidAtSigningTime);
         }
         let issuer_name = &current.tbs_certificate.issuer;
-        if let Some(root) = roots.iter().find(|r| {
-            &r.tbs_certificate.subject == issuer_name && signed_by(&current, r).is_ok()
-        }) {
+        if let Some(root) = roots
+            .iter()
+            .find(|r| &r.tbs_certificate.subject == issuer_name && signed_by(&current, r).is_ok())
+        {
             if !validity_covers(root, at) {
                 return Err(SignatureRefusal::NotValidAtSigningTime);
             }

@@ -176,7 +176,9 @@ pub fn add_placeholder(
 /// Puts a CMS (DER) into a placeholder's `/Contents`.
 pub fn fill(pdf: &mut Rendered, p: &Placeholder, der: &[u8]) -> Result<(), Error> {
     if p.contents_end > pdf.bytes.len() || p.contents_at + 2 > p.contents_end {
-        return Err(Error::Malformed("signature placeholder outside the PDF".to_string()));
+        return Err(Error::Malformed(
+            "signature placeholder outside the PDF".to_string(),
+        ));
     }
     let room = (p.contents_end - p.contents_at - 2) / 2;
     if der.len() > room {

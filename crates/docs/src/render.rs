@@ -49,7 +49,8 @@ impl Rendered {
     /// The PDF's bytes and, as JSON, where its signature objects are: to keep a draft
     /// between requests ([`Rendered::from_parts`]).
     pub fn into_parts(self) -> Result<(Vec<u8>, String), Error> {
-        let layout = serde_json::to_string(&self.layout).map_err(|e| Error::Render(e.to_string()))?;
+        let layout =
+            serde_json::to_string(&self.layout).map_err(|e| Error::Render(e.to_string()))?;
         Ok((self.bytes, layout))
     }
 

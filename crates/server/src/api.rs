@@ -868,7 +868,10 @@ pub async fn registry_signature_draft(
     PathOf(id): PathOf<String>,
 ) -> Result<Json<crate::documents::signing::Prepared>, ApiError> {
     ctx.require(OFFICERS)?;
-    let reg = st.engine.registry(&ctx.actor, &RegistryId::parse(&id)?).await?;
+    let reg = st
+        .engine
+        .registry(&ctx.actor, &RegistryId::parse(&id)?)
+        .await?;
     Ok(Json(
         crate::documents::signing::prepare_registry(&st, &ctx.actor, &reg).await?,
     ))

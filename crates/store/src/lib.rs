@@ -165,7 +165,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (19, include_str!("../migrations/0019_registry_numbers.sql")),
     (21, include_str!("../migrations/0021_dwelling_owners.sql")),
-    (27, include_str!("../migrations/0027_officer_signatures.sql")),
+    (
+        27,
+        include_str!("../migrations/0027_officer_signatures.sql"),
+    ),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).

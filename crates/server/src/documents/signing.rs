@@ -336,14 +336,24 @@ pub async fn accept(
         return Err(draft_gone(lang));
     }
     let officer = officer(st, actor).await?;
-    let placeholder: Placeholder = serde_json::from_str(&draft.placeholder_json).map_err(corrupt)?;
+    let placeholder: Placeholder =
+        serde_json::from_str(&draft.placeholder_json).map_err(corrupt)?;
     let cms = base64::engine::general_purpose::STANDARD
         .decode(cms_b64.trim())
         .map_err(|e| {
             let r = SignatureRefusal::Malformed(e.to_string());
             refusal(lang, &r.text(), r.code())
         })?;
-    let verified = check(st, actor, lang, &placeholder.digest, &cms, &draft.subject(), &draft.kind).await?;
+    let verified = check(
+        st,
+        actor,
+        lang,
+        &placeholder.digest,
+        &cms,
+        &draft.subject(),
+        &draft.kind,
+    )
+    .await?;
     let signer = serde_json::json!({
         "subject": verified.subject,
         "name": verified.common_name,
@@ -396,7 +406,8 @@ async fn check(
     match verify_officer(cms, &expect, &trust) {
         Ok(v) => Ok(v),
         Err(r) => {
-            let detail = serde_json::json!({ "what": what, "refusal": r.code(), "why": r.to_string() });
+            let detail =
+                serde_json::json!({ "what": what, "refusal": r.code(), "why": r.to_string() });
             if let Err(e) = st
                 .engine
                 .audit_event(&actor.id, "signature_refused", subject, &detail)
@@ -479,7 +490,8 @@ pub async fn finish(st: &AppState, actor: &Actor, draft: &Draft) -> Result<bool,
         return Err(corrupt("finishing an unsigned draft"));
     };
     let doc: Document = serde_json::from_str(&draft.document_json).map_err(corrupt)?;
-    let placeholder: Placeholder = serde_json::from_str(&draft.placeholder_json).map_err(corrupt)?;
+    let placeholder: Placeholder =
+        serde_json::from_str(&draft.placeholder_json).map_err(corrupt)?;
     let pdf = Rendered::from_parts(draft.pdf.clone(), &draft.layout_json).map_err(corrupt)?;
     let pki = st.pki.clone();
     let now = st.engine.now();
@@ -493,10 +505,7 @@ pub async fn finish(st: &AppState, actor: &Actor, draft: &Draft) -> Result<bool,
         .map_err(corrupt)?
         .map_err(corrupt)?
     };
-    debug_assert_eq!(
-        <[u8; 32]>::from(Sha256::digest(&issued.pdf)),
-        issued.sha256
-    );
+    debug_assert_eq!(<[u8; 32]>::from(Sha256::digest(&issued.pdf)), issued.sha256);
     st.engine
         .store_document(
             actor,
@@ -537,8 +546,7 @@ pub async fn gate_registry(
     submitted: &Submitted,
 ) -> Result<(), ApiError> {
     let reg = st.engine.registry(actor, registry).await?;
-    if reg.status != "formed" || drn_engine::services::print::registry_kind(&reg.kind).is_none()
-    {
+    if reg.status != "formed" || drn_engine::services::print::registry_kind(&reg.kind).is_none() {
         return Ok(());
     }
     match (&submitted.draft, &submitted.signature) {

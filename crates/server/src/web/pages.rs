@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::{error_page, i18n, kz, redirect_with_cookie, render, to_login, Nav, Tr};
 use crate::auth::{self, Ctx, LangOf};
-use crate::error::ApiError;
 use crate::documents::signing;
+use crate::error::ApiError;
 use crate::AppState;
 
 type Page = Result<Ctx, ApiError>;
@@ -809,8 +809,7 @@ pub async fn accept(
             };
             return axum::Json(signing::prepared_json(&st, &bytes, &iin)).into_response();
         }
-        match signing::certify_formulary(&st, &ctx.actor, lang, &bytes, &field("signature")).await
-        {
+        match signing::certify_formulary(&st, &ctx.actor, lang, &bytes, &field("signature")).await {
             Ok(certified) => {
                 if let Some(o) = accept.data.as_object_mut() {
                     o.insert(
@@ -1114,7 +1113,10 @@ async fn case_fields(
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .map(kz)
             .unwrap_or_default();
-        out.push((t("sig_formulary_done"), format!("{name}, {position}, {when}")));
+        out.push((
+            t("sig_formulary_done"),
+            format!("{name}, {position}, {when}"),
+        ));
     }
     // What was missing (an intake refusal's), unless the receipt above lists it.
     if let Some(m) = a

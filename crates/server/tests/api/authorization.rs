@@ -149,6 +149,19 @@ async fn authorization_matrix(url: &str) {
     allowed.insert(("get", "/api/v1/registries/{id}/documents"), staff.clone());
     allowed.insert(("post", "/api/v1/registries/{id}/sign"), officers.clone());
     allowed.insert(("post", "/api/v1/registries/{id}/send"), officers.clone());
+    // An officer's own signature of a registry or an application's document (issue 33).
+    allowed.insert(
+        ("post", "/api/v1/registries/{id}/signature-draft"),
+        officers.clone(),
+    );
+    allowed.insert(
+        ("post", "/api/v1/applications/{id}/signature-draft"),
+        officers.clone(),
+    );
+    allowed.insert(
+        ("post", "/api/v1/applications/{id}/signature"),
+        officers.clone(),
+    );
     allowed.insert(
         ("post", "/api/v1/registries/{id}/receive"),
         officers.clone(),
@@ -280,6 +293,9 @@ async fn authorization_matrix(url: &str) {
                     }
                     "/api/v1/documents/{file}/revoke" => {
                         json!({ "reason": "выдан по ошибке" })
+                    }
+                    "/api/v1/applications/{id}/signature" => {
+                        json!({ "draft": "00000000-0000-0000-0000-000000000000", "signature": "MA==" })
                     }
                     "/api/v1/applications/{id}/online-review" => {
                         json!({ "decision": "approve", "revision": 1 })

@@ -55,7 +55,10 @@ async fn officers_sign(url: &str) {
     let position = Text::new("Инспектор", "Инспектор", "Inspector");
     let (district_iin, counter_iin, other_iin) =
         (iin(1, Sex::Male), iin(2, Sex::Female), iin(3, Sex::Male));
-    for (user, i) in [("district.astana", &district_iin), ("op.astana.1", &counter_iin)] {
+    for (user, i) in [
+        ("district.astana", &district_iin),
+        ("op.astana.1", &counter_iin),
+    ] {
         app.state
             .engine
             .set_officer_record(&Actor::system(), user, i, &position)
@@ -100,7 +103,11 @@ async fn officers_sign(url: &str) {
 
     // Without a signature: refused, in the officer's language.
     let (s, v) = sign(json!({ "revision": reg["revision"] })).await;
-    assert_eq!((s.as_u16(), &v["error"]["code"]), (422, &json!("signature_required")), "{v}");
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_required")),
+        "{v}"
+    );
     unchanged("no signature").await;
 
     let path = format!("/api/v1/registries/{id}/signature-draft");
@@ -108,12 +115,38 @@ async fn officers_sign(url: &str) {
     let other = pki.officer(&other_iin, "Another Officer").unwrap();
     let foreign_dir = std::env::temp_dir().join(format!("drn-foreign-{}", uuid::Uuid::new_v4()));
     let foreign = Pki::open_or_create(&foreign_dir).unwrap();
-    let outsider = foreign.officer(&district_iin, "Same IIN, foreign CA").unwrap();
+    let outsider = foreign
+        .officer(&district_iin, "Same IIN, foreign CA")
+        .unwrap();
     let cases: [(&str, &drn_docs::Signer, bool, jiff::SignedDuration, &str); 4] = [
-        ("another officer's key", &other, false, jiff::SignedDuration::ZERO, "signature_another_person"),
-        ("a certificate outside the chain", &outsider, false, jiff::SignedDuration::ZERO, "signature_untrusted"),
-        ("other bytes", &own, true, jiff::SignedDuration::ZERO, "signature_other_content"),
-        ("a signing time an hour away", &own, false, jiff::SignedDuration::from_hours(1), "signature_time_skew"),
+        (
+            "another officer's key",
+            &other,
+            false,
+            jiff::SignedDuration::ZERO,
+            "signature_another_person",
+        ),
+        (
+            "a certificate outside the chain",
+            &outsider,
+            false,
+            jiff::SignedDuration::ZERO,
+            "signature_untrusted",
+        ),
+        (
+            "other bytes",
+            &own,
+            true,
+            jiff::SignedDuration::ZERO,
+            "signature_other_content",
+        ),
+        (
+            "a signing time an hour away",
+            &own,
+            false,
+            jiff::SignedDuration::from_hours(1),
+            "signature_time_skew",
+        ),
     ];
     for (why, signer, other_bytes, shift, code) in cases {
         let (p, mut data) = prepared(&district, &path).await;
@@ -122,7 +155,11 @@ async fn officers_sign(url: &str) {
         }
         let at = app.clock.now() + shift;
         let (s, v) = sign(json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, signer, at) })).await;
-        assert_eq!((s.as_u16(), &v["error"]["code"]), (422, &json!(code)), "{why}: {v}");
+        assert_eq!(
+            (s.as_u16(), &v["error"]["code"]),
+            (422, &json!(code)),
+            "{why}: {v}"
+        );
         assert_eq!(v["error"]["field"], "signature", "{why}");
         unchanged(why).await;
     }
@@ -139,7 +176,10 @@ async fn officers_sign(url: &str) {
         .unwrap();
     let v: Value = r.json().await.unwrap();
     assert!(
-        v["error"]["message"].as_str().unwrap().contains("басқа адамның кілтімен"),
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("басқа адамның кілтімен"),
         "{v}"
     );
 
@@ -156,17 +196,42 @@ async fn officers_sign(url: &str) {
     let (_, pdf) = district.bytes(docs[0]["pdf"].as_str().unwrap()).await;
     let v = drn_docs::verify(&pdf, pki.ca_der()).unwrap();
     assert!(v.genuine, "{v:?}");
-    let names: Vec<_> = v.signatures.iter().map(|s| s.serial_number.clone()).collect();
+    let names: Vec<_> = v
+        .signatures
+        .iter()
+        .map(|s| s.serial_number.clone())
+        .collect();
     assert_eq!(names.len(), 2, "{v:?}");
-    assert_eq!(names[0], Some(format!("IIN{district_iin}")), "the officer first");
-    assert_eq!(v.signatures[1].common_name.as_deref(), Some("Министерство внутренних дел Республики Казахстан"), "{v:?}");
+    assert_eq!(
+        names[0],
+        Some(format!("IIN{district_iin}")),
+        "the officer first"
+    );
+    assert_eq!(
+        v.signatures[1].common_name.as_deref(),
+        Some("Министерство внутренних дел Республики Казахстан"),
+        "{v:?}"
+    );
     // The draft's signature cannot be used twice.
     let (s, v) = sign(json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, &own, app.clock.now()) })).await;
     assert!(s == 409 || s == 422, "{s} {v}");
 
     // A motivated refusal waits for its officer's signature.
-    let s5 = accept_at(&counter, "S5", "counter", &app.report.citizens[1].0.to_string(), json!({})).await;
-    let r = step(&counter, &s5, "refuse", json!({ "reason": "Адрес не найден в регистре" })).await;
+    let s5 = accept_at(
+        &counter,
+        "S5",
+        "counter",
+        &app.report.citizens[1].0.to_string(),
+        json!({}),
+    )
+    .await;
+    let r = step(
+        &counter,
+        &s5,
+        "refuse",
+        json!({ "reason": "Адрес не найден в регистре" }),
+    )
+    .await;
     let app_id = r["id"].as_str().unwrap();
     let kinds = |docs: &Value| -> Vec<String> {
         docs.as_array()
@@ -178,10 +243,20 @@ async fn officers_sign(url: &str) {
     let (_, docs) = counter
         .get(&format!("/api/v1/applications/{app_id}/documents"))
         .await;
-    assert!(!kinds(&docs).contains(&"motivated_refusal".to_string()), "{docs}");
+    assert!(
+        !kinds(&docs).contains(&"motivated_refusal".to_string()),
+        "{docs}"
+    );
     let html = page(&counter, &format!("/ws/applications/{app_id}")).await;
-    assert!(html.contains("Документ ожидает вашей подписи ЭЦП") || html.contains("ЭЦҚ"), "the card asks for the signature");
-    let (p, data) = prepared(&counter, &format!("/api/v1/applications/{app_id}/signature-draft")).await;
+    assert!(
+        html.contains("Документ ожидает вашей подписи ЭЦП") || html.contains("ЭЦҚ"),
+        "the card asks for the signature"
+    );
+    let (p, data) = prepared(
+        &counter,
+        &format!("/api/v1/applications/{app_id}/signature-draft"),
+    )
+    .await;
     let counter_key = pki.officer(&counter_iin, "Counter Officer").unwrap();
     let (s, v) = counter
         .post(
@@ -189,7 +264,11 @@ async fn officers_sign(url: &str) {
             json!({ "draft": p["draft"], "signature": cms_over(&data, &other, app.clock.now()) }),
         )
         .await;
-    assert_eq!((s.as_u16(), &v["error"]["code"]), (422, &json!("signature_another_person")), "{v}");
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_another_person")),
+        "{v}"
+    );
     let (s, v) = counter
         .post(
             &format!("/api/v1/applications/{app_id}/signature"),
@@ -200,11 +279,21 @@ async fn officers_sign(url: &str) {
     let (_, docs) = counter
         .get(&format!("/api/v1/applications/{app_id}/documents"))
         .await;
-    assert!(kinds(&docs).contains(&"motivated_refusal".to_string()), "{docs}");
+    assert!(
+        kinds(&docs).contains(&"motivated_refusal".to_string()),
+        "{docs}"
+    );
     // Every refusal and signature is in the audit log.
-    let (_, audit) = app.login("auditor").await.get("/api/v1/audit?limit=500").await;
+    let (_, audit) = app
+        .login("auditor")
+        .await
+        .get("/api/v1/audit?limit=500")
+        .await;
     let actions = audit.to_string();
-    assert!(actions.contains("signature_refused") && actions.contains("document_signed"), "{audit}");
+    assert!(
+        actions.contains("signature_refused") && actions.contains("document_signed"),
+        "{audit}"
+    );
     let _ = std::fs::remove_dir_all(foreign_dir);
 }
 
