@@ -22,6 +22,8 @@ export let browser;
 export let out = '';
 export const accounts = {};
 export const citizens = [];
+/// The first server's data directory (its demo PKI under `pki/`).
+export let dataDir = '';
 // A second demo server on 20 November 2025, inside the online renewal pilot (issue 6).
 export const port2 = Number(process.env.DRN_E2E_PORT2 || port + 1);
 export const base2 = `http://127.0.0.1:${port2}`;
@@ -48,6 +50,7 @@ export async function waitFor(url, ms) {
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'drn-e2e-'));
+  dataDir = join(dir, 'data');
   const bin = join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'drn');
   server = spawn(bin, ['serve', '--demo', '--persons', '500', '--db', `sqlite://${join(dir, 'drn.db')}`, '--addr', `127.0.0.1:${port}`, '--data', join(dir, 'data')], { stdio: ['ignore', 'pipe', 'inherit'] });
   server.stdout.on('data', (d) => { out += d.toString(); });
@@ -112,7 +115,11 @@ export async function handOver(from, to, label, b = base, step = null) {
   await from.goto(`${b}/ws/registries`);
   const rows = step === null ? from.locator('body') : from.locator('tbody tr', { hasText: new RegExp(`\\b${step}\\. `) });
   await rows.getByRole('button', { name: /Сформировать реестр|Form registry/ }).first().click();
-  await from.getByRole('button', { name: /Подписать|Sign$/ }).first().click();
+  // Signing asks the demo's signer through NCALayer's protocol, then sends the form.
+  await Promise.all([
+    from.waitForNavigation({ timeout: 30000 }),
+    from.getByRole('button', { name: /Подписать|Sign$|Sign with EDS/ }).first().click(),
+  ]);
   await from.getByRole('button', { name: /Отправить|Send$/ }).first().click();
   await shot(from, `registry-${label}-sent`);
   await to.goto(`${b}/ws/registries`);
