@@ -873,7 +873,7 @@ pub async fn registry_signature_draft(
         .registry(&ctx.actor, &RegistryId::parse(&id)?)
         .await?;
     Ok(Json(
-        crate::documents::signing::prepare_registry(&st, &ctx.actor, &reg).await?,
+        crate::documents::signing::prepare_registry(&st, &ctx.actor, ctx.lang, &reg).await?,
     ))
 }
 
@@ -892,7 +892,7 @@ pub async fn application_signature_draft(
         .application(&ctx.actor, &ApplicationId::parse(&id)?, "api:signature")
         .await?;
     Ok(Json(
-        crate::documents::signing::prepare_application(&st, &ctx.actor, &app).await?,
+        crate::documents::signing::prepare_application(&st, &ctx.actor, ctx.lang, &app).await?,
     ))
 }
 

@@ -488,7 +488,7 @@ pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
             match super::signing::awaiting(st, application).await {
                 Ok(Some(_)) => {
                     if let Err(e) =
-                        super::signing::prepare_application(st, actor, application).await
+                        super::signing::prepare_application(st, actor, Lang::Ru, application).await
                     {
                         tracing::error!(error = ?e.code(), "draft not prepared");
                     }

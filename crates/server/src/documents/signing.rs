@@ -196,18 +196,18 @@ async fn officer(st: &AppState, actor: &Actor) -> Result<OfficerOnRecord, Engine
 async fn draft_of(
     st: &AppState,
     actor: &Actor,
+    lang: Lang,
     officer: &OfficerOnRecord,
     mut doc: Document,
     owner: (Option<String>, Option<String>),
 ) -> Result<Prepared, ApiError> {
-    let lang = Lang::Ru;
-    let Some(iin) = officer.iin.clone() else {
+    let Some(iin) = officer.iin else {
         return Err(no_iin(lang));
     };
     doc.signatory = Some(Signatory {
         position: officer.position.clone(),
         name: officer.full_name.clone(),
-        iin: Some(iin.clone()),
+        iin: Some(iin),
     });
     let now = st.engine.now();
     let base = st.config.base_url.clone();
@@ -263,21 +263,27 @@ async fn draft_of(
 pub async fn prepare_registry(
     st: &AppState,
     actor: &Actor,
+    lang: Lang,
     reg: &Registry,
 ) -> Result<Prepared, ApiError> {
+    // The sending unit's officer signs its registry.
+    if actor.unit.as_ref() != Some(&reg.from_unit) {
+        return Err(ApiError::forbidden_role(lang));
+    }
     if reg.status != "formed" {
-        return Err(nothing_to_sign(Lang::Ru));
+        return Err(nothing_to_sign(lang));
     }
     let officer = officer(st, actor).await?;
     let mut projected = reg.clone();
     projected.signed_at = Some(st.engine.now());
     let id = uuid::Uuid::new_v4().to_string();
     let Some(doc) = super::making::registry_document(st, &projected, &id).await? else {
-        return Err(nothing_to_sign(Lang::Ru));
+        return Err(nothing_to_sign(lang));
     };
     draft_of(
         st,
         actor,
+        lang,
         &officer,
         doc,
         (None, Some(reg.id.as_str().to_string())),
@@ -290,10 +296,15 @@ pub async fn prepare_registry(
 pub async fn prepare_application(
     st: &AppState,
     actor: &Actor,
+    lang: Lang,
     app: &Application,
 ) -> Result<Prepared, ApiError> {
+    // Its unit's officer signs what the unit issued or refused.
+    if actor.unit.as_ref() != Some(&app.holder_unit) {
+        return Err(ApiError::forbidden_role(lang));
+    }
     let Some((kind, number)) = awaiting(st, app).await? else {
-        return Err(nothing_to_sign(Lang::Ru));
+        return Err(nothing_to_sign(lang));
     };
     let officer = officer(st, actor).await?;
     let id = uuid::Uuid::new_v4().to_string();
@@ -301,6 +312,7 @@ pub async fn prepare_application(
     draft_of(
         st,
         actor,
+        lang,
         &officer,
         doc,
         (Some(app.id.as_str().to_string()), None),
@@ -387,7 +399,7 @@ async fn check(
     what: &str,
 ) -> Result<drn_docs::officer::OfficerSignature, ApiError> {
     let officer = officer(st, actor).await?;
-    let Some(iin) = officer.iin.clone() else {
+    let Some(iin) = officer.iin else {
         return Err(no_iin(lang));
     };
     let now = st.engine.now();

@@ -2013,10 +2013,7 @@ pub async fn registry_signature_draft(
             .engine
             .registry(&ctx.actor, &RegistryId::parse(&id)?)
             .await?;
-        if ctx.actor.unit.as_ref() != Some(&reg.from_unit) {
-            return Err(ApiError::forbidden_role(lang));
-        }
-        crate::documents::signing::prepare_registry(&st, &ctx.actor, &reg).await
+        crate::documents::signing::prepare_registry(&st, &ctx.actor, lang, &reg).await
     }
     .await;
     signature_json(&st, lang, result)
@@ -2039,10 +2036,7 @@ pub async fn application_signature_draft(
             .engine
             .application(&ctx.actor, &ApplicationId::parse(&id)?, "ws:signature")
             .await?;
-        if ctx.actor.unit.as_ref() != Some(&app.holder_unit) {
-            return Err(ApiError::forbidden_role(lang));
-        }
-        crate::documents::signing::prepare_application(&st, &ctx.actor, &app).await
+        crate::documents::signing::prepare_application(&st, &ctx.actor, lang, &app).await
     }
     .await;
     signature_json(&st, lang, result)
