@@ -99,6 +99,7 @@ pub async fn seed(
             role,
             unit: unit.clone(),
             iin: None,
+            position: None,
             password_hash: hash.clone(),
         });
         let unit_name = tree

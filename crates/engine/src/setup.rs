@@ -30,6 +30,9 @@ pub struct NewStaff {
     pub role: Role,
     pub unit: UnitId,
     pub iin: Option<String>,
+    /// Their position (должность), printed beside their signature; the role's usual title
+    /// when none ([`crate::drafts::role_position`]).
+    pub position: Option<drn_core::Text>,
     pub password_hash: String,
 }
 
@@ -98,7 +101,13 @@ impl Engine {
                     format!("the username {} is taken", s.username),
                 ));
             }
-            drn_store::query("INSERT INTO staff (id, username, full_name, role, unit_id, iin, password_hash, active) VALUES ($1, $2, $3, $4, $5, $6, $7, 1)")
+            let position = s
+                .position
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+            drn_store::query("INSERT INTO staff (id, username, full_name, role, unit_id, iin, password_hash, active, position_json) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)")
                 .bind(s.id.clone())
                 .bind(s.username.clone())
                 .bind(s.full_name.clone())
@@ -106,6 +115,7 @@ impl Engine {
                 .bind(s.unit.as_str().to_string())
                 .bind(s.iin.clone())
                 .bind(s.password_hash.clone())
+                .bind(position)
                 .execute(&mut *tx)
                 .await?;
         }

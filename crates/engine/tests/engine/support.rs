@@ -75,6 +75,7 @@ pub fn staff(id: &str, role: Role, u: &str) -> NewStaff {
         role,
         unit: uid(u),
         iin: None,
+        position: None,
         password_hash: "x".into(),
     }
 }

@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use drn_core::Lang;
+use drn_core::{Iin, Lang};
 use drn_engine::setup::NewStaff;
 use drn_engine::supervision::AuditFilter;
 use drn_engine::{Role, Unit, UnitId, UnitKind};
@@ -1118,6 +1118,14 @@ pub struct NewUserForm {
     role: String,
     unit: String,
     password: String,
+    /// The officer's IIN: the one their signing certificate carries (issue 33).
+    #[serde(default)]
+    iin: String,
+    /// Their position, in Kazakh and in Russian (printed beside their signature).
+    #[serde(default)]
+    position_kk: String,
+    #[serde(default)]
+    position_ru: String,
 }
 
 /// The shortest password an administrator may set.
@@ -1174,13 +1182,39 @@ pub async fn create_user(
     if f.password.chars().count() < MIN_PASSWORD {
         return bad("password", "at least 10 characters");
     }
+    let iin = match f.iin.trim() {
+        "" => None,
+        s => match Iin::parse(s) {
+            Ok(i) => Some(i.to_string()),
+            Err(e) => {
+                return error_page(
+                    nav,
+                    lang,
+                    ApiError::invalid_value(lang, Some("iin"), &e.to_string()),
+                    "/ws/admin#new-user",
+                )
+            }
+        },
+    };
+    let (kk, ru) = (f.position_kk.trim(), f.position_ru.trim());
+    if kk.chars().count() > 200 || ru.chars().count() > 200 {
+        return bad("position", "at most 200 characters");
+    }
+    let position = (!kk.is_empty() || !ru.is_empty()).then(|| {
+        let (kk, ru) = (
+            if kk.is_empty() { ru } else { kk },
+            if ru.is_empty() { kk } else { ru },
+        );
+        drn_core::Text::new(kk, ru, ru)
+    });
     let new = NewStaff {
         id: username.clone(),
         username: username.clone(),
         full_name,
         role,
         unit,
-        iin: None,
+        iin,
+        position,
         password_hash: auth::hash_password(&f.password),
     };
     match st.engine.create_staff(&ctx.actor, &[new]).await {
