@@ -42,8 +42,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last = Vec::new();
     for d in &docs {
         let mut pdf = render(d, "https://drn.example.kz")?;
-        sign_pdf(&mut pdf, mvd, "Адресная справка")?;
-        sign_pdf(&mut pdf, moj, "Адресная справка")?;
+        sign_pdf(&mut pdf, mvd, "Адресная справка", jiff::Timestamp::now())?;
+        sign_pdf(&mut pdf, moj, "Адресная справка", jiff::Timestamp::now())?;
         let p7s = cms::sign_detached(pdf.bytes(), &[mvd, moj])?;
         std::hint::black_box(&p7s);
         last = pdf.into_bytes();

@@ -33,21 +33,72 @@ fn attribute(oid: const_oid::ObjectIdentifier, value: Any) -> Result<Attribute, 
     })
 }
 
-/// A detached CMS SignedData (DER) over `content`, one SignerInfo per signer.
+/// A detached CMS SignedData (DER) over `content`, one SignerInfo per signer, signed now
+/// (the host's clock).
 pub fn sign_detached(content: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
-    let digest = Sha256::digest(content);
-    sign_digest(&digest, signers)
+    sign_detached_at(content, signers, jiff::Timestamp::now())
 }
 
-/// A detached CMS SignedData over content whose SHA-256 is `digest`.
+/// [`sign_detached`] with the signing time `at` (the clock the server runs on).
+pub fn sign_detached_at(
+    content: &[u8],
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    let digest = Sha256::digest(content);
+    sign_digest_at(&digest, signers, at)
+}
+
+/// A CMS SignedData that holds `content` itself (attached, `openssl cms -verify` without
+/// `-content`), signed at `at`.
+pub fn sign_attached_at(
+    content: &[u8],
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    let digest = Sha256::digest(content);
+    sign_inner(&digest, Some(content), signers, at)
+}
+
+/// A detached CMS SignedData over content whose SHA-256 is `digest`, signed now (the
+/// host's clock).
 pub fn sign_digest(digest: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(sign_err)?;
-    let time = Time::UtcTime(
-        UtcTime::from_unix_duration(std::time::Duration::from_secs(now.as_secs()))
-            .map_err(sign_err)?,
-    );
+    sign_digest_at(digest, signers, jiff::Timestamp::now())
+}
+
+/// A detached CMS SignedData over content whose SHA-256 is `digest`, with the signed
+/// attribute signingTime `at` (to the second): the clock the server runs on, so a demo
+/// document made "as of 2019-11-20" is signed on that day.
+pub fn sign_digest_at(
+    digest: &[u8],
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    sign_inner(digest, None, signers, at)
+}
+
+/// The signing time as CMS writes it: UTCTime up to 2049 (RFC 5652 §11.3).
+fn signing_time(at: jiff::Timestamp) -> Result<Time, Error> {
+    let secs = u64::try_from(at.as_second())
+        .map_err(|_| Error::Sign(format!("signing time before 1970: {at}")))?;
+    Ok(Time::UtcTime(
+        UtcTime::from_unix_duration(std::time::Duration::from_secs(secs)).map_err(sign_err)?,
+    ))
+}
+
+fn sign_inner(
+    digest: &[u8],
+    content: Option<&[u8]>,
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    if digest.len() != 32 {
+        return Err(Error::Sign(format!(
+            "a SHA-256 digest has 32 bytes, not {}",
+            digest.len()
+        )));
+    }
+    let time = signing_time(at)?;
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA_256,
         parameters: None,
@@ -85,9 +136,12 @@ pub fn sign_digest(digest: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error>
             signature: OctetString::new(signature).map_err(sign_err)?,
             unsigned_attrs: None,
         });
-        let choice = CertificateChoices::Certificate(signer.cert.clone());
-        if !certs.contains(&choice) {
-            certs.push(choice);
+        // The signer's certificate, then the CAs below the root that issued it.
+        for cert in std::iter::once(&signer.cert).chain(signer.chain.iter()) {
+            let choice = CertificateChoices::Certificate(cert.clone());
+            if !certs.contains(&choice) {
+                certs.push(choice);
+            }
         }
     }
     let signed = SignedData {
@@ -95,7 +149,12 @@ pub fn sign_digest(digest: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error>
         digest_algorithms: SetOfVec::try_from(vec![sha256]).map_err(sign_err)?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
-            econtent: None,
+            econtent: match content {
+                Some(c) => Some(
+                    Any::encode_from(&OctetString::new(c).map_err(sign_err)?).map_err(sign_err)?,
+                ),
+                None => None,
+            },
         },
         certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(sign_err)?)),
         crls: None,
@@ -161,9 +220,10 @@ fn verify_by(cert: &Certificate, message: &[u8], signature: &[u8]) -> Result<(),
         .map_err(|_| "signature does not verify".to_string())
 }
 
-/// Does `ca` vouch for `cert` (issuer name, signature, validity period now)?
-fn chain_ok(cert: &Certificate, ca: &Certificate) -> Result<(), String> {
-    if cert.tbs_certificate.issuer != ca.tbs_certificate.subject {
+/// Is `cert` signed by `issuer` (names, algorithm, signature) and within its validity
+/// period now?
+fn issued_by(cert: &Certificate, issuer: &Certificate) -> Result<(), String> {
+    if cert.tbs_certificate.issuer != issuer.tbs_certificate.subject {
         return Err("certificate not issued by the trusted CA".to_string());
     }
     if cert.signature_algorithm.oid != ECDSA_WITH_SHA_256 {
@@ -174,7 +234,7 @@ fn chain_ok(cert: &Certificate, ca: &Certificate) -> Result<(), String> {
         .signature
         .as_bytes()
         .ok_or_else(|| "certificate signature bits".to_string())?;
-    verify_by(ca, &tbs, sig)
+    verify_by(issuer, &tbs, sig)
         .map_err(|_| "certificate signature by the CA is invalid".to_string())?;
     let now = std::time::SystemTime::now();
     let validity = &cert.tbs_certificate.validity;
@@ -182,6 +242,38 @@ fn chain_ok(cert: &Certificate, ca: &Certificate) -> Result<(), String> {
         return Err("certificate outside its validity period".to_string());
     }
     Ok(())
+}
+
+/// Is `cert` a CA certificate (basicConstraints cA)?
+fn is_ca(cert: &Certificate) -> bool {
+    use x509_cert::ext::pkix::BasicConstraints;
+    matches!(
+        cert.tbs_certificate.get::<BasicConstraints>(),
+        Ok(Some((_, bc))) if bc.ca
+    )
+}
+
+/// Does `ca` (the trust anchor) vouch for `cert`, directly or through CA certificates
+/// among `pool` (the signature's own certificates: an intermediate such as the НУЦ's),
+/// each signed by the next and within its validity period now?
+fn chain_ok(cert: &Certificate, pool: &[&Certificate], ca: &Certificate) -> Result<(), String> {
+    let mut current = cert;
+    // Root → intermediate → leaf, with room for one more level.
+    for _ in 0..4 {
+        if current.tbs_certificate.issuer == ca.tbs_certificate.subject {
+            return issued_by(current, ca);
+        }
+        let Some(next) = pool.iter().copied().find(|c| {
+            c.tbs_certificate.subject == current.tbs_certificate.issuer
+                && c.tbs_certificate.subject != c.tbs_certificate.issuer
+                && is_ca(c)
+        }) else {
+            return Err("certificate not issued by the trusted CA".to_string());
+        };
+        issued_by(current, next)?;
+        current = next;
+    }
+    Err("certificate chain too long".to_string())
 }
 
 /// Checks a CMS SignedData (DER, trailing bytes ignored) against the SHA-256 `digest` of
@@ -239,7 +331,7 @@ pub(crate) fn check(
             Ok(()) => checked.valid = true,
             Err(e) => checked.error = Some(e),
         }
-        match chain_ok(cert, ca) {
+        match chain_ok(cert, &certs, ca) {
             Ok(()) => checked.trusted = true,
             Err(e) => {
                 if checked.error.is_none() {

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 pub use model::{Authority, Column, Document, DocumentKind, Field, Signatory, Table};
 
 pub use pdfsig::sign_pdf;
-pub use pki::{check_key_permissions, Pki, Signer};
+pub use pki::{check_key_permissions, Officer, Pki, Signer};
 pub use render::{render, Rendered};
 pub use verify::{verify, verify_detached, SignerInfo, Verification};
 
@@ -62,26 +62,48 @@ pub struct Issued {
 
 /// Renders `doc`, signs it inside the PDF once per authority of its kind (the address
 /// certificate: MVD, then Ministry of Justice, as two incremental updates), then signs the
-/// final bytes with one detached CMS signature holding the same signers.
+/// final bytes with one detached CMS signature holding the same signers. Signed now (the
+/// host's clock): see [`issue_at`] for the clock the server runs on.
 pub fn issue(doc: &Document, pki: &Pki, base_url: &str) -> Result<Issued, Error> {
+    issue_at(doc, pki, base_url, jiff::Timestamp::now())
+}
+
+/// [`issue`] signed at `at` (PDF /M and the CMS signingTime): a demo running "as of
+/// 2019-11-20" signs its documents on that day.
+pub fn issue_at(
+    doc: &Document,
+    pki: &Pki,
+    base_url: &str,
+    at: jiff::Timestamp,
+) -> Result<Issued, Error> {
     let signers: Vec<&Signer> = doc
         .kind
         .authorities()
         .iter()
         .map(|a| pki.authority(*a))
         .collect();
-    issue_with(doc, &signers, base_url)
+    issue_with_at(doc, &signers, base_url, at)
 }
 
-/// [`issue`] with explicit signers (an officer's key, say).
+/// [`issue`] with explicit signers (an officer's key, say), signed now.
 pub fn issue_with(doc: &Document, signers: &[&Signer], base_url: &str) -> Result<Issued, Error> {
+    issue_with_at(doc, signers, base_url, jiff::Timestamp::now())
+}
+
+/// [`issue_with`] signed at `at` (PDF /M and the CMS signingTime of every signature).
+pub fn issue_with_at(
+    doc: &Document,
+    signers: &[&Signer],
+    base_url: &str,
+    at: jiff::Timestamp,
+) -> Result<Issued, Error> {
     let mut pdf = render(doc, base_url)?;
     let reason = format!("{} № {}", doc.title().ru, doc.number);
     for s in signers {
-        sign_pdf(&mut pdf, s, &reason)?;
+        sign_pdf(&mut pdf, s, &reason, at)?;
     }
     let sha256: [u8; 32] = Sha256::digest(pdf.bytes()).into();
-    let p7s = cms::sign_digest(&sha256, signers)?;
+    let p7s = cms::sign_digest_at(&sha256, signers, at)?;
     Ok(Issued {
         pdf: pdf.into_bytes(),
         p7s,

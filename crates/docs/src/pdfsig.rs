@@ -43,8 +43,14 @@ fn last_startxref(bytes: &[u8]) -> Result<usize, Error> {
         .map_err(|_| Error::Sign("bad startxref".to_string()))
 }
 
-/// Signs `pdf` with `signer` as an incremental update (see the module docs).
-pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(), Error> {
+/// Signs `pdf` with `signer` as an incremental update (see the module docs), at `at` (the
+/// signature's /M and its CMS signingTime: the clock the server runs on).
+pub fn sign_pdf(
+    pdf: &mut Rendered,
+    signer: &Signer,
+    reason: &str,
+    at: jiff::Timestamp,
+) -> Result<(), Error> {
     let prev = last_startxref(&pdf.bytes)?;
     let layout = &mut pdf.layout;
     let sig_id = layout.size;
@@ -57,7 +63,7 @@ pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(),
         bytes.push(b'\n');
     }
     let mut offsets: Vec<(i32, usize)> = Vec::with_capacity(4);
-    let when = jiff::Timestamp::now().strftime("%Y%m%d%H%M%SZ").to_string();
+    let when = at.strftime("%Y%m%d%H%M%SZ").to_string();
 
     // The signature value with placeholders.
     offsets.push((sig_id, bytes.len()));
@@ -126,7 +132,7 @@ pub fn sign_pdf(pdf: &mut Rendered, signer: &Signer, reason: &str) -> Result<(),
     h.update(&bytes[..contents_at]);
     h.update(&bytes[contents_end..]);
     let digest = h.finalize();
-    let der = cms::sign_digest(&digest, &[signer])?;
+    let der = cms::sign_digest_at(&digest, &[signer], at)?;
     if der.len() > CONTENTS_BYTES {
         return Err(Error::Sign(format!(
             "CMS of {} bytes exceeds the {CONTENTS_BYTES} reserved",
