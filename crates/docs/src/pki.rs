@@ -121,6 +121,32 @@ impl Signer {
         crate::verify::name_attr(&self.cert.tbs_certificate.subject, NAME_CN).unwrap_or_default()
     }
 
+    /// The certificate's issuer, as `CN=…, O=…`.
+    pub fn issuer(&self) -> String {
+        crate::verify::name_text(&self.cert.tbs_certificate.issuer)
+    }
+
+    /// The certificate's serial number, in hex.
+    pub fn certificate_serial(&self) -> String {
+        self.cert
+            .tbs_certificate
+            .serial_number
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The certificate's validity period (notBefore, notAfter).
+    pub fn validity(&self) -> (jiff::Timestamp, jiff::Timestamp) {
+        let v = &self.cert.tbs_certificate.validity;
+        let ts = |t: &x509_cert::time::Time| {
+            jiff::Timestamp::from_second(t.to_unix_duration().as_secs() as i64)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        };
+        (ts(&v.not_before), ts(&v.not_after))
+    }
+
     /// The subject's serialNumber attribute (an officer's: `IIN` and the 12 digits).
     pub fn subject_serial_number(&self) -> Option<String> {
         crate::verify::name_attr(&self.cert.tbs_certificate.subject, NAME_SERIAL)

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod renewal;
+pub mod signer;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -27,7 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// How the server runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Demo mode: the sandbox SMS outbox is readable.
     pub demo: bool,
@@ -41,6 +42,26 @@ pub struct Config {
     pub audit_anchors: Option<std::path::PathBuf>,
     /// Where a copy of each signed head is POSTed (JSON), if anywhere.
     pub audit_anchor_url: Option<String>,
+    /// The address of the officer's signing application the pages' NCALayer client
+    /// connects to: NCALayer's own, [`DEFAULT_SIGNER_URL`], in production; the demo
+    /// signer's `ws://127.0.0.1:PORT` under `drn serve --demo` (see [`signer`]).
+    pub signer_url: String,
+}
+
+/// Where NCALayer listens on an officer's computer.
+pub const DEFAULT_SIGNER_URL: &str = "wss://127.0.0.1:13579";
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            demo: false,
+            secure_cookies: false,
+            base_url: String::new(),
+            audit_anchors: None,
+            audit_anchor_url: None,
+            signer_url: DEFAULT_SIGNER_URL.to_string(),
+        }
+    }
 }
 
 /// What every handler shares.

@@ -72,6 +72,7 @@ pub async fn demo_server(url: &str, clock: Arc<dyn Clock>, persons: usize, pki_d
             base_url: base.clone(),
             audit_anchors: Some(pki_dir.with_extension("anchors")),
             audit_anchor_url: None,
+            signer_url: drn_server::DEFAULT_SIGNER_URL.into(),
         },
         pki: Arc::new(pki),
     };
