@@ -20,4 +20,5 @@ mod results;
 mod screens;
 mod security;
 mod sign_in;
+mod signer;
 mod supervision;
