@@ -9,3 +9,4 @@ import './walks_2019_more.mjs';
 import './walks_2014_more.mjs';
 import './screens.mjs';
 import './signatures.mjs';
+import './ncalayer.mjs';

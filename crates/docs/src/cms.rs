@@ -33,27 +33,72 @@ fn attribute(oid: const_oid::ObjectIdentifier, value: Any) -> Result<Attribute, 
     })
 }
 
-/// A detached CMS SignedData (DER) over `content`, one SignerInfo per signer.
+/// A detached CMS SignedData (DER) over `content`, one SignerInfo per signer, signed now
+/// (the host's clock).
 pub fn sign_detached(content: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
-    let digest = Sha256::digest(content);
-    sign_digest(&digest, signers)
+    sign_detached_at(content, signers, jiff::Timestamp::now())
 }
 
-/// A detached CMS SignedData over content whose SHA-256 is `digest`, signed now.
+/// [`sign_detached`] with the signing time `at` (the clock the server runs on).
+pub fn sign_detached_at(
+    content: &[u8],
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    let digest = Sha256::digest(content);
+    sign_digest_at(&digest, signers, at)
+}
+
+/// A CMS SignedData that holds `content` itself (attached, `openssl cms -verify` without
+/// `-content`), signed at `at`.
+pub fn sign_attached_at(
+    content: &[u8],
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    let digest = Sha256::digest(content);
+    sign_inner(&digest, Some(content), signers, at)
+}
+
+/// A detached CMS SignedData over content whose SHA-256 is `digest`, signed now (the
+/// host's clock).
 pub fn sign_digest(digest: &[u8], signers: &[&Signer]) -> Result<Vec<u8>, Error> {
     sign_digest_at(digest, signers, jiff::Timestamp::now())
 }
 
-/// [`sign_digest`] with the signing time `at` (the clock the server runs on).
+/// A detached CMS SignedData over content whose SHA-256 is `digest`, with the signed
+/// attribute signingTime `at` (to the second): the clock the server runs on, so a demo
+/// document made "as of 2019-11-20" is signed on that day.
 pub fn sign_digest_at(
     digest: &[u8],
     signers: &[&Signer],
     at: jiff::Timestamp,
 ) -> Result<Vec<u8>, Error> {
-    let secs = u64::try_from(at.as_second()).map_err(sign_err)?;
-    let time = Time::UtcTime(
+    sign_inner(digest, None, signers, at)
+}
+
+/// The signing time as CMS writes it: UTCTime up to 2049 (RFC 5652 §11.3).
+fn signing_time(at: jiff::Timestamp) -> Result<Time, Error> {
+    let secs = u64::try_from(at.as_second())
+        .map_err(|_| Error::Sign(format!("signing time before 1970: {at}")))?;
+    Ok(Time::UtcTime(
         UtcTime::from_unix_duration(std::time::Duration::from_secs(secs)).map_err(sign_err)?,
-    );
+    ))
+}
+
+fn sign_inner(
+    digest: &[u8],
+    content: Option<&[u8]>,
+    signers: &[&Signer],
+    at: jiff::Timestamp,
+) -> Result<Vec<u8>, Error> {
+    if digest.len() != 32 {
+        return Err(Error::Sign(format!(
+            "a SHA-256 digest has 32 bytes, not {}",
+            digest.len()
+        )));
+    }
+    let time = signing_time(at)?;
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA_256,
         parameters: None,
@@ -91,9 +136,12 @@ pub fn sign_digest_at(
             signature: OctetString::new(signature).map_err(sign_err)?,
             unsigned_attrs: None,
         });
-        let choice = CertificateChoices::Certificate(signer.cert.clone());
-        if !certs.contains(&choice) {
-            certs.push(choice);
+        // The signer's certificate, then the CAs below the root that issued it.
+        for cert in std::iter::once(&signer.cert).chain(signer.chain.iter()) {
+            let choice = CertificateChoices::Certificate(cert.clone());
+            if !certs.contains(&choice) {
+                certs.push(choice);
+            }
         }
     }
     let signed = SignedData {
@@ -101,7 +149,12 @@ pub fn sign_digest_at(
         digest_algorithms: SetOfVec::try_from(vec![sha256]).map_err(sign_err)?,
         encap_content_info: EncapsulatedContentInfo {
             econtent_type: ID_DATA,
-            econtent: None,
+            econtent: match content {
+                Some(c) => Some(
+                    Any::encode_from(&OctetString::new(c).map_err(sign_err)?).map_err(sign_err)?,
+                ),
+                None => None,
+            },
         },
         certificates: Some(CertificateSet(SetOfVec::try_from(certs).map_err(sign_err)?)),
         crls: None,
@@ -181,8 +234,10 @@ pub(crate) fn verify_by(
         .map_err(|_| "signature does not verify".to_string())
 }
 
-/// Does `ca` vouch for `cert`, directly or through intermediates the CMS carries, each link
-/// valid at `at` (the signing time, or now without one)?
+/// Does `ca` (the trust anchor) vouch for `cert`, directly or through CA certificates
+/// among `pool` (the signature's own certificates: an intermediate such as the НУЦ's), each
+/// signed by the next and valid at `at` (the signing time, or now without one)? The one
+/// chain rule of [`crate::officer`].
 fn chain_ok(
     cert: &Certificate,
     pool: &[&Certificate],

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 pub use model::{Authority, Column, Document, DocumentKind, Field, Signatory, Table};
 
 pub use pdfsig::sign_pdf;
-pub use pki::{check_key_permissions, Pki, Signer};
+pub use pki::{check_key_permissions, Officer, Pki, Signer};
 pub use render::{render, Rendered};
 pub use verify::{verify, verify_detached, SignerInfo, Verification};
 
@@ -63,7 +63,8 @@ pub struct Issued {
 
 /// Renders `doc`, signs it inside the PDF once per authority of its kind (the address
 /// certificate: MVD, then Ministry of Justice, as two incremental updates), then signs the
-/// final bytes with one detached CMS signature holding the same signers.
+/// final bytes with one detached CMS signature holding the same signers. Signed now (the
+/// host's clock): see [`issue_at`] for the clock the server runs on.
 pub fn issue(doc: &Document, pki: &Pki, base_url: &str) -> Result<Issued, Error> {
     issue_at(doc, pki, base_url, jiff::Timestamp::now())
 }
@@ -85,7 +86,7 @@ pub fn issue_at(
     sign_rendered(render(doc, base_url)?, doc, &signers, when)
 }
 
-/// [`issue`] with explicit signers (an officer's key, say).
+/// [`issue`] with explicit signers (an officer's key, say), signed now.
 pub fn issue_with(doc: &Document, signers: &[&Signer], base_url: &str) -> Result<Issued, Error> {
     let pdf = render(doc, base_url)?;
     sign_rendered(pdf, doc, signers, jiff::Timestamp::now())
@@ -157,4 +158,14 @@ pub fn finish_officer_signed(
         .map(|a| pki.authority(*a))
         .collect();
     sign_rendered(pdf, doc, &signers, when)
+}
+
+/// [`issue_with`] signed at `at` (PDF /M and the CMS signingTime of every signature).
+pub fn issue_with_at(
+    doc: &Document,
+    signers: &[&Signer],
+    base_url: &str,
+    at: jiff::Timestamp,
+) -> Result<Issued, Error> {
+    sign_rendered(render(doc, base_url)?, doc, signers, at)
 }

@@ -437,3 +437,307 @@ fn a_huge_or_tricky_text_prints_bounded() {
     );
     assert_eq!(drn_docs::render::printable("абвгд", 3), "абв…");
 }
+
+fn at(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap()
+}
+
+/// Issue 33: a document made "as of 2019-11-20" is signed on that day (the PDF's /M, the
+/// CMS signingTime inside the PDF and of the detached signature), and the demo PKI's
+/// certificates are valid then, so openssl verifies it with the chain.
+#[test]
+fn a_document_issued_as_of_2019_is_signed_on_that_day() {
+    let dir = TempDir::new("asof");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let d = doc(DocumentKind::AddressCertificate, 7);
+    let issued = drn_docs::issue_at(&d, &pki, BASE, at("2019-11-20T04:30:00Z")).unwrap();
+    let text = String::from_utf8_lossy(&issued.pdf);
+    assert!(text.contains("/M (D:20191120043000Z)"), "no /M of that day");
+    let v = verify(&issued.pdf, pki.ca_der()).unwrap();
+    assert!(v.genuine, "{v:?}");
+    for s in &v.signatures {
+        assert_eq!(
+            s.signing_time.as_deref(),
+            Some("2019-11-20T04:30:00Z"),
+            "{s:?}"
+        );
+    }
+    let vd = verify_detached(&issued.pdf, &issued.p7s, pki.ca_der()).unwrap();
+    assert!(vd.genuine);
+    assert_eq!(
+        vd.signatures[0].signing_time.as_deref(),
+        Some("2019-11-20T04:30:00Z")
+    );
+    // The 2014 demo too.
+    let old = drn_docs::issue_at(&d, &pki, BASE, at("2014-06-02T04:00:00Z")).unwrap();
+    assert!(String::from_utf8_lossy(&old.pdf).contains("/M (D:20140602"));
+    if have("openssl") {
+        let pdf = write(dir.path(), "a.pdf", &issued.pdf);
+        let p7s = write(dir.path(), "a.p7s", &issued.p7s);
+        assert!(openssl_verify(&pdf, &p7s, &pki.chain_path()));
+        assert!(openssl_verify(&pdf, &p7s, &pki.ca_path()));
+        let printed = Command::new("openssl")
+            .args(["cms", "-cmsout", "-print", "-inform", "DER", "-in"])
+            .arg(&p7s)
+            .output()
+            .unwrap();
+        let printed = String::from_utf8_lossy(&printed.stdout);
+        assert!(
+            printed.contains("UTCTIME:Nov 20 04:30:00 2019 GMT"),
+            "{printed}"
+        );
+    }
+}
+
+fn openssl_text(cert: &Path) -> String {
+    let out = Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-text",
+            "-nameopt",
+            "RFC2253,-esc_msb",
+            "-in",
+        ])
+        .arg(cert)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The chain is root → intermediate → officer and organisation, valid over the demo's
+/// dates; the officer's certificate is shaped like a НУЦ РК employee's signing certificate.
+#[test]
+fn the_demo_pki_is_root_intermediate_leaf_over_the_demo_dates() {
+    let dir = TempDir::new("chain");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin = sample_iin(jiff::civil::date(1980, 5, 17), drn_core::Sex::Male).unwrap();
+    let o = drn_docs::Officer {
+        iin,
+        full_name: "Ахметов Серик Болатұлы".into(),
+        organisation: "Департамент полиции города Астаны".into(),
+    };
+    let officer = pki.officer_key(&o).unwrap();
+    assert_eq!(officer.iin(), Some(iin));
+    assert_eq!(officer.chain().len(), 1);
+    assert_eq!(
+        officer.extended_key_usages(),
+        vec![
+            "1.3.6.1.5.5.7.3.4".to_string(),
+            "1.2.398.3.3.4.1.2.5".to_string()
+        ]
+    );
+    let chain = std::fs::read_to_string(pki.chain_path()).unwrap();
+    assert_eq!(chain, pki.chain_pem());
+    assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2);
+    assert_ne!(pki.intermediate_der(), pki.ca_der());
+    if !have("openssl") {
+        return;
+    }
+    let root = openssl_text(&pki.ca_path());
+    assert!(
+        root.contains("Not Before: Jan  1 00:00:00 2014 GMT"),
+        "{root}"
+    );
+    assert!(
+        root.contains("Not After : Jan  1 00:00:00 2040 GMT"),
+        "{root}"
+    );
+    let nca = openssl_text(&pki.intermediate_path());
+    assert!(nca.contains("CA:TRUE"), "{nca}");
+    assert!(nca.contains("НУЦ"), "{nca}");
+    let mvd = openssl_text(&pki.dir().join("mvd.pem"));
+    assert!(
+        mvd.contains("Not Before: Jan  1 00:00:00 2014 GMT"),
+        "{mvd}"
+    );
+    assert!(
+        mvd.contains("Not After : Jan  1 00:00:00 2036 GMT"),
+        "{mvd}"
+    );
+    assert!(mvd.contains("Issuer: CN=DRN демо ҰКО"), "{mvd}");
+    let text = openssl_text(&pki.dir().join(format!("officers/IIN{iin}.pem")));
+    assert!(
+        text.contains("Not Before: Jan  1 00:00:00 2014 GMT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Not After : Jan  1 00:00:00 2030 GMT"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Digital Signature, Non Repudiation"),
+        "{text}"
+    );
+    assert!(
+        text.contains("E-mail Protection, 1.2.398.3.3.4.1.2.5"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("serialNumber=IIN{iin}")), "{text}");
+    assert!(text.contains("GN=Серик Болатұлы"), "{text}");
+    assert!(text.contains("SN=Ахметов"), "{text}");
+    assert!(
+        text.contains("O=Департамент полиции города Астаны"),
+        "{text}"
+    );
+    // openssl builds the chain to the root alone and to chain.pem.
+    let content = write(dir.path(), "data.bin", b"registry bytes");
+    let p7s = write(
+        dir.path(),
+        "data.p7s",
+        &drn_docs::cms::sign_detached_at(
+            b"registry bytes",
+            &[&officer],
+            at("2019-11-20T05:00:00Z"),
+        )
+        .unwrap(),
+    );
+    assert!(openssl_verify(&content, &p7s, &pki.chain_path()));
+    assert!(openssl_verify(&content, &p7s, &pki.ca_path()));
+}
+
+/// An officer's key as a PKCS#12 file: mode 0600, opened by openssl with its password and
+/// read back into a signer whose signatures verify; a wrong password is refused.
+#[test]
+fn officer_keys_are_pkcs12_files_with_their_password() {
+    let dir = TempDir::new("p12");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let a = sample_iin(jiff::civil::date(1979, 1, 9), drn_core::Sex::Female).unwrap();
+    let b = sample_iin(jiff::civil::date(1990, 12, 30), drn_core::Sex::Male).unwrap();
+    let officers = [
+        drn_docs::Officer::mvd(a, "Иванова Айгуль Сериковна"),
+        drn_docs::Officer::mvd(b, "Омаров Данияр"),
+    ];
+    let passwords = pki.issue_demo_officer_keys(&officers).unwrap();
+    assert_eq!(passwords.len(), 2);
+    assert_ne!(passwords[0], passwords[1]);
+    assert!(passwords[0].len() >= 16);
+    let p12 = pki.officer_p12_path(&a);
+    let mode = std::fs::metadata(&p12).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let list = drn_docs::pki::demo_keys_path(pki.dir());
+    let mode = std::fs::metadata(&list).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let bytes = std::fs::read(&p12).unwrap();
+    assert!(drn_docs::Signer::from_pkcs12(&bytes, "wrong").is_err());
+    let keys = drn_docs::pki::load_demo_officer_keys(pki.dir()).unwrap();
+    assert_eq!(keys.len(), 2);
+    let from_file = keys.iter().find(|k| k.iin() == Some(a)).unwrap();
+    assert_eq!(
+        from_file.certificate_der(),
+        pki.officer(&a, "").unwrap().certificate_der()
+    );
+    assert_eq!(from_file.chain().len(), 1);
+    let p7s = drn_docs::cms::sign_detached(b"x", &[from_file]).unwrap();
+    let v = verify_detached(b"x", &p7s, pki.ca_der()).unwrap();
+    assert!(v.genuine, "{v:?}");
+    // A readable key file is refused like a readable .key.
+    std::fs::set_permissions(&p12, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(check_key_permissions(pki.dir()).is_err());
+    std::fs::set_permissions(&p12, std::fs::Permissions::from_mode(0o600)).unwrap();
+    if have("openssl") {
+        let out = Command::new("openssl")
+            .args(["pkcs12", "-info", "-nokeys", "-passin"])
+            .arg(format!("pass:{}", passwords[0]))
+            .arg("-in")
+            .arg(&p12)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains(&format!("serialNumber=IIN{a}"))
+                || text.contains(&format!("serialNumber = IIN{a}")),
+            "{text}"
+        );
+        let wrong = Command::new("openssl")
+            .args(["pkcs12", "-info", "-nokeys", "-passin", "pass:wrong", "-in"])
+            .arg(&p12)
+            .output()
+            .unwrap();
+        assert!(!wrong.status.success());
+    }
+}
+
+/// The certificates the refusal tests need: one from a CA outside the chain and one that
+/// expired, each reported untrusted with the reason.
+#[test]
+fn foreign_and_expired_certificates_are_not_trusted() {
+    let dir = TempDir::new("foreign");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin = sample_iin(jiff::civil::date(1985, 3, 2), drn_core::Sex::Female).unwrap();
+    let foreign = drn_docs::pki::testing::ForeignCa::new().unwrap();
+    let stranger = foreign.issue_officer(&iin, "Чужая Алия").unwrap();
+    assert_eq!(stranger.iin(), Some(iin));
+    let p7s = drn_docs::cms::sign_detached(b"x", &[&stranger]).unwrap();
+    let v = verify_detached(b"x", &p7s, pki.ca_der()).unwrap();
+    assert!(!v.genuine);
+    assert!(v.signatures[0].valid && !v.signatures[0].trusted);
+    // Its own CA would vouch for it: the refusal is the chain's.
+    assert!(
+        verify_detached(b"x", &p7s, foreign.ca_der())
+            .unwrap()
+            .genuine
+    );
+
+    let expired = drn_docs::pki::testing::expired_officer(&pki, &iin, "Старая Алия").unwrap();
+    let p7s = drn_docs::cms::sign_detached(b"x", &[&expired]).unwrap();
+    let v = verify_detached(b"x", &p7s, pki.ca_der()).unwrap();
+    assert!(!v.genuine);
+    assert_eq!(
+        v.signatures[0].error.as_deref(),
+        Some("certificate outside its validity period")
+    );
+}
+
+/// A PKI directory made by an earlier DRN (root valid from the day it was made) is
+/// refused with a message saying what to do, and left as it was.
+#[test]
+fn an_older_pki_directory_is_refused_with_a_clear_message() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = TempDir::new("oldpki");
+    let pki_dir = dir.path().join("pki");
+    std::fs::create_dir_all(&pki_dir).unwrap();
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=old demo root",
+            "-keyout",
+        ])
+        .arg(pki_dir.join("ca.key"))
+        .arg("-out")
+        .arg(pki_dir.join("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::set_permissions(
+        pki_dir.join("ca.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let before = std::fs::read(pki_dir.join("ca.pem")).unwrap();
+    match Pki::open_or_create(&pki_dir) {
+        Err(Error::Pki(m)) => {
+            assert!(m.contains("made by an earlier DRN"), "{m}");
+            assert!(m.contains("Move the directory aside"), "{m}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(std::fs::read(pki_dir.join("ca.pem")).unwrap(), before);
+    assert!(!pki_dir.join("nca.pem").exists());
+}

@@ -104,6 +104,33 @@ enum Cmd {
         /// wss://127.0.0.1:13579).
         #[arg(long)]
         signer_url: Option<String>,
+        /// With --demo: where the in-process demo signer (NCALayer's protocol, the demo
+        /// officers' keys) listens, loopback only (default 127.0.0.1 on an ephemeral port).
+        #[arg(long)]
+        demo_signer: Option<std::net::SocketAddr>,
+        /// With --demo: do not start the demo signer (officers use their own NCALayer).
+        #[arg(long)]
+        no_demo_signer: bool,
+    },
+    /// The demo signer alone: a WebSocket server on the loopback interface speaking
+    /// NCALayer's protocol with the demo officers' keys (DATA/pki/officers/*.p12, their
+    /// passwords in DATA/pki/officers/passwords.toml), for pages whose NCALayer client
+    /// points at it. A stand-in for NCALayer in the demo and the tests only.
+    Signer {
+        /// The data directory of `drn serve --demo` (its pki/officers holds the keys).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Where to listen: a loopback address only (NCALayer's own port by default).
+        #[arg(long, default_value = "127.0.0.1:13579")]
+        listen: std::net::SocketAddr,
+        /// Sign as of this instant (RFC 3339 or Kazakhstan local time), time passing from
+        /// there, like `drn serve --as-of` (default: the host's clock).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// The officer (IIN) whose key signs requests that name none (commonUtils);
+        /// default: the one used last.
+        #[arg(long)]
+        key: Option<String>,
     },
     /// Create or update the database schema.
     Migrate {
@@ -388,6 +415,8 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             crl,
             revocation_required,
             signer_url,
+            demo_signer,
+            no_demo_signer,
         } => {
             let as_of = match (as_of, demo) {
                 (Some(s), _) => Some(parse_instant(&s)?),
@@ -409,7 +438,22 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 },
             };
             let every = std::time::Duration::from_secs(audit_anchor_minutes.max(1) * 60);
-            runtime()?.block_on(serve(&dir, &db, addr, persons, as_of, config, &data, every))
+            // The demo runs its own signer unless told not to.
+            let signer = (demo && !no_demo_signer).then(|| {
+                demo_signer.unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            });
+            runtime()?.block_on(serve(
+                &dir, &db, addr, persons, as_of, config, &data, every, signer,
+            ))
+        }
+        Cmd::Signer {
+            data,
+            listen,
+            as_of,
+            key,
+        } => {
+            let as_of = as_of.as_deref().map(parse_instant).transpose()?;
+            runtime()?.block_on(signer(&data, listen, as_of, key.as_deref()))
         }
         Cmd::Verify { file, p7s, ca } => verify_file(&file, p7s, &ca),
         Cmd::Migrate { db } => runtime()?.block_on(async {
@@ -600,6 +644,58 @@ fn verify_file(
     })
 }
 
+/// `drn signer`: the demo signer alone, until interrupted.
+async fn signer(
+    data: &std::path::Path,
+    listen: std::net::SocketAddr,
+    as_of: Option<Timestamp>,
+    key: Option<&str>,
+) -> Result<ExitCode, CliError> {
+    drn_server::init_logging();
+    let clock: std::sync::Arc<dyn drn_engine::Clock> = match as_of {
+        Some(t) => std::sync::Arc::new(drn_engine::ShiftedClock::starting_at(t)),
+        None => std::sync::Arc::new(drn_engine::SystemClock),
+    };
+    let pki_dir = data.join("pki");
+    let signer = drn_server::signer::DemoSigner::from_pki_dir(&pki_dir, clock).map_err(|e| {
+        CliError::Msg(format!(
+            "demo signer: {e} (run `drn serve --demo --data {}` once to make them)",
+            data.display()
+        ))
+    })?;
+    if let Some(k) = key {
+        let iin = Iin::parse(k).map_err(|e| CliError::Msg(format!("--key {k}: {e}")))?;
+        signer
+            .select(&iin)
+            .map_err(|e| CliError::Msg(e.to_string()))?;
+    }
+    let listener = drn_server::signer::bind(listen)
+        .await
+        .map_err(|e| CliError::Msg(e.to_string()))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| CliError::Msg(e.to_string()))?;
+    println!(
+        "Demo signer (NCALayer's protocol) with {} officers' keys of {}: {}",
+        signer.iins().len(),
+        pki_dir.join("officers").display(),
+        drn_server::signer::ws_url(bound)
+    );
+    if let Some(t) = as_of {
+        println!(
+            "Signing as of {} (Kazakhstan time), the clock moving on from there.",
+            kz_time(&t.to_zoned(kz_tz()?))
+        );
+    }
+    tokio::select! {
+        r = drn_server::signer::serve_on(listener, std::sync::Arc::new(signer)) => {
+            r.map_err(|e| CliError::Msg(e.to_string()))?;
+        }
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `drn serve`: migrate, optionally load the demo, and serve.
 #[allow(clippy::too_many_arguments)]
 async fn serve(
@@ -611,9 +707,25 @@ async fn serve(
     config: drn_server::Config,
     data: &std::path::Path,
     anchor_every: std::time::Duration,
+    demo_signer: Option<std::net::SocketAddr>,
 ) -> Result<ExitCode, CliError> {
     drn_server::init_logging();
+    let mut config = config;
     let demo = config.demo;
+    // The demo signer's port first, so the pages know where to find it.
+    let signer_listener = match demo_signer {
+        Some(a) => {
+            let l = drn_server::signer::bind(a)
+                .await
+                .map_err(|e| CliError::Msg(format!("refusing to start: {e}")))?;
+            let bound = l
+                .local_addr()
+                .map_err(|e| CliError::Msg(format!("demo signer: {e}")))?;
+            config.signatures.signer_url = drn_server::signer::ws_url(bound);
+            Some(l)
+        }
+        None => None,
+    };
     // The keys first: a private key readable by others stops the server before anything.
     let pki_dir = data.join("pki");
     let pki = drn_docs::check_key_permissions(&pki_dir)
@@ -628,7 +740,7 @@ async fn serve(
         Some(t) => std::sync::Arc::new(drn_engine::ShiftedClock::starting_at(t)),
         None => std::sync::Arc::new(drn_engine::SystemClock),
     };
-    let engine = drn_engine::Engine::new(db, cat, cal, clock)?;
+    let engine = drn_engine::Engine::new(db, cat, cal, clock.clone())?;
     let state = drn_server::AppState {
         engine: engine.clone(),
         config,
@@ -670,6 +782,23 @@ async fn serve(
             anchors.display()
         );
         drn_server::anchor::spawn_periodic(state.clone(), anchor_every);
+    }
+    if let Some(listener) = signer_listener {
+        let signer = drn_server::signer::DemoSigner::from_pki_dir(state.pki.dir(), clock.clone())
+            .map_err(|e| CliError::Msg(format!("demo signer: {e}")))?;
+        println!(
+            "Demo signer (NCALayer's protocol, {} officers' keys of {}): {}",
+            signer.iins().len(),
+            state.pki.officers_dir().display(),
+            state.config.signatures.signer_url()
+        );
+        tokio::spawn(async move {
+            if let Err(e) =
+                drn_server::signer::serve_on(listener, std::sync::Arc::new(signer)).await
+            {
+                eprintln!("drn: demo signer stopped: {e}");
+            }
+        });
     }
     if demo {
         println!("Demo: the sandboxed state systems (/sandbox/...) and the SMS outbox (/api/v1/sandbox/sms) answer only requests from this machine (loopback).");
@@ -713,7 +842,7 @@ async fn demo_if_empty(
             demo: true,
             secure_cookies: false,
             base_url: "http://127.0.0.1:8080".into(),
-            signatures: Default::default(),
+            ..Default::default()
         },
         pki: std::sync::Arc::new(pki),
     };
@@ -1011,15 +1140,36 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
     if history > 0 {
         println!("{history} applications accepted on earlier days (regions 75 and 35), some of them overdue.");
     }
-    println!("\nStaff accounts (username / password / role / unit):");
-    for a in &report.accounts {
+    // Each officer's own signing key (issue 33): a PKCS#12 file under DATA/pki/officers,
+    // its password printed here and kept for the demo signer.
+    let officers: Vec<drn_docs::Officer> = report
+        .accounts
+        .iter()
+        .map(|a| drn_docs::Officer {
+            iin: a.iin,
+            full_name: a.full_name.clone(),
+            organisation: if a.unit_name.is_empty() {
+                drn_docs::Authority::Mvd.name().ru
+            } else {
+                a.unit_name.clone()
+            },
+        })
+        .collect();
+    let key_passwords = state
+        .pki
+        .issue_demo_officer_keys(&officers)
+        .map_err(|e| CliError::Msg(format!("demo officers' keys: {e}")))?;
+    println!("\nStaff accounts (username / password / role / unit; the officer's IIN and the password of their key, {}/IIN….p12):", state.pki.officers_dir().display());
+    for (a, key_password) in report.accounts.iter().zip(&key_passwords) {
         println!(
-            "  {:<22} {:<16} {:<20} {} ({})",
+            "  {:<22} {:<16} {:<20} {} ({})  IIN {} key {}",
             a.username,
             a.password,
             a.role.code(),
             a.unit,
-            a.unit_name
+            a.unit_name,
+            a.iin,
+            key_password
         );
     }
     println!("\nCitizens for the portal (IIN / password; the one-time code appears at /api/v1/sandbox/sms):");

@@ -44,6 +44,10 @@ pub struct DemoAccount {
     pub role: Role,
     pub unit: UnitId,
     pub unit_name: String,
+    /// The officer's IIN (the subject serialNumber `IIN…` of their signing certificate).
+    pub iin: Iin,
+    /// "Surname Name Patronymic".
+    pub full_name: String,
 }
 
 /// What the demo created.
@@ -89,16 +93,21 @@ pub async fn seed(
     let hash = hash_password(&password);
     let mut staff = Vec::new();
     let mut accounts = Vec::new();
+    // The officers' IINs come from a generator of their own, so the persons drawn after
+    // them stay what they were.
+    let mut staff_iins = StaffIins::new(opts.seed);
     for (username, role, unit) in staff_plan(&tree) {
         let male = rng.chance(0.5);
-        let name = person_name(&mut rng, if male { Sex::Male } else { Sex::Female });
+        let sex = if male { Sex::Male } else { Sex::Female };
+        let name = person_name(&mut rng, sex);
+        let iin = staff_iins.next(sex)?;
         staff.push(NewStaff {
             id: username.clone(),
             username: username.clone(),
             full_name: name.full(),
             role,
             unit: unit.clone(),
-            iin: None,
+            iin: Some(iin.to_string()),
             position: None,
             password_hash: hash.clone(),
         });
@@ -114,6 +123,8 @@ pub async fn seed(
             role,
             unit,
             unit_name,
+            iin,
+            full_name: name.full(),
         });
     }
     engine.create_staff(&sys, &staff).await?;
@@ -983,6 +994,35 @@ fn days_between(a: Date, b: Date) -> Result<i64, EngineError> {
 
 /// Unique IINs: for each birth date and sex, serials above the last one taken (the first
 /// one of a date starts at a random serial, as real ones do).
+/// The demo officers' IINs: born 1970..1995, serials from 9000 up, above those the
+/// persons' generator reaches (it starts below 4000 and counts up one per person born that
+/// day), so an officer's IIN is never a synthetic person's. An assumption of the demo: the
+/// seeds give officers no IIN rule beyond every resident's (seed 004).
+struct StaffIins {
+    rng: SplitMix64,
+    last: HashMap<(Date, Sex), u16>,
+}
+
+impl StaffIins {
+    fn new(seed: u64) -> StaffIins {
+        StaffIins {
+            rng: SplitMix64::new(seed ^ 0x5EED_0FF1_CE25),
+            last: HashMap::new(),
+        }
+    }
+
+    fn next(&mut self, sex: Sex) -> Result<Iin, EngineError> {
+        let first = jiff::civil::date(1970, 1, 1);
+        let span = days_between(first, jiff::civil::date(1995, 12, 31))?;
+        let birth = add_days(first, self.rng.between(0, span))?;
+        let last = *self.last.get(&(birth, sex)).unwrap_or(&8999);
+        let iin = Iin::form(birth, sex, |s| s <= last)
+            .map_err(|e| EngineError::invalid("iin", e.to_string()))?;
+        self.last.insert((birth, sex), iin.serial());
+        Ok(iin)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct IinForm {
     last: HashMap<(Date, Sex), u16>,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod renewal;
+pub mod signer;
 pub mod web;
 
 use std::net::SocketAddr;

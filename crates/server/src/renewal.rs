@@ -162,7 +162,7 @@ pub fn demo_sign(
         .pki
         .officer(iin, &format!("Citizen {iin}"))
         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
-    let cms = drn_docs::cms::sign_detached(&content, &[&cert])
+    let cms = drn_docs::cms::sign_detached_at(&content, &[&cert], st.engine.now())
         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(cms))
 }

@@ -21,4 +21,5 @@ mod screens;
 mod security;
 mod sign_in;
 mod signatures;
+mod signer;
 mod supervision;
