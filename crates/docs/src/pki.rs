@@ -235,6 +235,8 @@ const EKU_EMAIL_PROTECTION: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 4];
 /// ... and the НУЦ РК's "employee of a legal entity" (1.2.398.3.3.4.1.2.5).
 pub const EKU_EMPLOYEE: &str = "1.2.398.3.3.4.1.2.5";
 const EKU_EMPLOYEE_ARCS: &[u64] = &[1, 2, 398, 3, 3, 4, 1, 2, 5];
+/// The НУЦ РК's "individual" (1.2.398.3.3.4.1.1), on a citizen's certificate.
+const EKU_INDIVIDUAL_ARCS: &[u64] = &[1, 2, 398, 3, 3, 4, 1, 1];
 /// The НУЦ РК's "legal entity" (1.2.398.3.3.4.1.2), on the organisations' certificates.
 const EKU_LEGAL_ENTITY_ARCS: &[u64] = &[1, 2, 398, 3, 3, 4, 1, 2];
 
@@ -460,7 +462,9 @@ impl Officer {
     fn dn(&self) -> Result<rcgen::DistinguishedName, Error> {
         let mut dn = rcgen::DistinguishedName::new();
         dn.push(DnType::CountryName, printable("KZ")?);
-        dn.push(DnType::OrganizationName, self.organisation.clone());
+        if !self.organisation.is_empty() {
+            dn.push(DnType::OrganizationName, self.organisation.clone());
+        }
         dn.push(DnType::CommonName, self.full_name.clone());
         let mut words = self.full_name.split_whitespace();
         if let Some(surname) = words.next() {
@@ -671,6 +675,26 @@ impl Pki {
     pub fn officer_key(&self, o: &Officer) -> Result<Signer, Error> {
         let stem = format!("officers/IIN{}", o.iin);
         self.load_or_issue(&stem, || o.params(ymd(VALID_FROM), ymd((2030, 1, 1))))
+    }
+
+    /// A citizen's signing key (the demo's stand-in for the person's own EDS key, as the
+    /// online renewal's demo signs with it), issued on first use and kept in
+    /// `citizens/IIN….key/.pem`: no organisation, extended key usage e-mail protection and
+    /// the НУЦ РК's "individual"; valid 2014-01-01..2030-01-01.
+    pub fn citizen(&self, iin: &Iin, name: &str) -> Result<Signer, Error> {
+        let person = Officer {
+            iin: *iin,
+            full_name: name.to_string(),
+            organisation: String::new(),
+        };
+        self.load_or_issue(&format!("citizens/IIN{iin}"), || {
+            leaf_params(
+                person.dn()?,
+                ymd(VALID_FROM),
+                ymd((2030, 1, 1)),
+                &[EKU_EMAIL_PROTECTION, EKU_INDIVIDUAL_ARCS],
+            )
+        })
     }
 
     /// An officer's certificate and key valid from `from` to `to` (00:00 UTC), issued by

@@ -765,3 +765,30 @@ fn a_cms_without_the_intermediate_verifies_with_it_installed() {
         .unwrap();
     assert!(v.genuine, "{v:?}");
 }
+
+/// A citizen's demo key is an individual's: no organisation, the НУЦ РК's "individual"
+/// usage, kept apart from the officers' keys.
+#[test]
+fn a_citizens_key_is_an_individuals() {
+    let dir = TempDir::new("citizen");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin = sample_iin(jiff::civil::date(1995, 2, 1), drn_core::Sex::Female).unwrap();
+    let c = pki.citizen(&iin, "Citizen").unwrap();
+    assert_eq!(c.iin(), Some(iin));
+    assert_eq!(
+        c.extended_key_usages(),
+        vec![
+            "1.3.6.1.5.5.7.3.4".to_string(),
+            "1.2.398.3.3.4.1.1".to_string()
+        ]
+    );
+    assert!(!c.subject().contains("O="), "{}", c.subject());
+    assert!(pki.dir().join(format!("citizens/IIN{iin}.pem")).exists());
+    assert!(!pki.dir().join(format!("officers/IIN{iin}.pem")).exists());
+    let p7s = drn_docs::cms::sign_detached(b"request", &[&c]).unwrap();
+    assert!(
+        verify_detached(b"request", &p7s, pki.ca_der())
+            .unwrap()
+            .genuine
+    );
+}
