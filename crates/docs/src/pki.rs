@@ -856,6 +856,29 @@ pub mod testing {
         }
     }
 
+    /// A certificate for `subject` "issued" by an officer's own key and name (`issuer`,
+    /// whose key is `issuer_key`): a leaf acting as a CA, which a verifier must refuse. The
+    /// returned signer carries the officer's certificate and the intermediate as its chain.
+    pub fn issued_by_officer(
+        pki: &Pki,
+        issuer: &Officer,
+        issuer_key: &Signer,
+        subject: &Officer,
+    ) -> Result<Signer, Error> {
+        let leaf_key = KeyPair::try_from(issuer_key.key_der.as_slice()).map_err(pki_err)?;
+        let as_issuer = issuer
+            .params(ymd(VALID_FROM), ymd((2030, 1, 1)))?
+            .self_signed(&leaf_key)
+            .map_err(pki_err)?;
+        let key = KeyPair::generate().map_err(pki_err)?;
+        let mut p = subject.params(ymd(VALID_FROM), ymd((2030, 1, 1)))?;
+        p.serial_number = Some(random_serial()?);
+        let cert = p.signed_by(&key, &as_issuer, &leaf_key).map_err(pki_err)?;
+        let mut chain = vec![issuer_key.cert.clone()];
+        chain.extend(pki.issued_chain());
+        Ok(Signer::from_der(key.serialize_der(), cert.der().to_vec())?.with_chain(chain))
+    }
+
     /// An officer's certificate from the demo intermediate that expired long ago (valid
     /// 2014-01-01..2015-01-01).
     pub fn expired_officer(pki: &Pki, iin: &Iin, name: &str) -> Result<Signer, Error> {

@@ -79,6 +79,8 @@ pub(crate) fn name_text(name: &Name) -> String {
         .map(|atv| {
             let key = match atv.oid.to_string().as_str() {
                 "2.5.4.3" => "CN".to_string(),
+                "2.5.4.4" => "SURNAME".to_string(),
+                "2.5.4.42" => "GIVENNAME".to_string(),
                 "2.5.4.5" => "SERIALNUMBER".to_string(),
                 "2.5.4.6" => "C".to_string(),
                 "2.5.4.7" => "L".to_string(),

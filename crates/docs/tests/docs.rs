@@ -519,6 +519,13 @@ fn the_demo_pki_is_root_intermediate_leaf_over_the_demo_dates() {
     };
     let officer = pki.officer_key(&o).unwrap();
     assert_eq!(officer.iin(), Some(iin));
+    assert!(
+        officer
+            .subject()
+            .contains("GIVENNAME=Серик Болатұлы, SURNAME=Ахметов, CN=Ахметов Серик Болатұлы"),
+        "{}",
+        officer.subject()
+    );
     assert_eq!(officer.chain().len(), 1);
     assert_eq!(
         officer.extended_key_usages(),
@@ -791,4 +798,34 @@ fn a_citizens_key_is_an_individuals() {
             .unwrap()
             .genuine
     );
+}
+
+/// An officer's certificate is no CA: a certificate "issued" with an officer's key and
+/// name, sent with the officer's certificate and the intermediate, is not trusted.
+#[test]
+fn an_officers_certificate_cannot_issue_certificates() {
+    let dir = TempDir::new("leafca");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let a = sample_iin(jiff::civil::date(1981, 4, 4), drn_core::Sex::Male).unwrap();
+    let b = sample_iin(jiff::civil::date(1982, 5, 5), drn_core::Sex::Female).unwrap();
+    let officer = drn_docs::Officer::mvd(a, "Серіков Ерлан");
+    let key = pki.officer_key(&officer).unwrap();
+    let forged = drn_docs::pki::testing::issued_by_officer(
+        &pki,
+        &officer,
+        &key,
+        &drn_docs::Officer::mvd(b, "Подставная Айым"),
+    )
+    .unwrap();
+    assert_eq!(forged.chain().len(), 2);
+    let p7s = drn_docs::cms::sign_detached(b"x", &[&forged]).unwrap();
+    let v = verify_detached(b"x", &p7s, pki.ca_der()).unwrap();
+    assert!(v.signatures[0].valid, "{v:?}");
+    assert!(!v.signatures[0].trusted, "{v:?}");
+    assert!(!v.genuine);
+    if have("openssl") {
+        let data = write(dir.path(), "x.bin", b"x");
+        let sig = write(dir.path(), "x.p7s", &p7s);
+        assert!(!openssl_verify(&data, &sig, &pki.chain_path()));
+    }
 }
