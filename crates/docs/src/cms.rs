@@ -255,11 +255,14 @@ fn chain_ok(
 }
 
 /// Checks a CMS SignedData (DER, trailing bytes ignored) against the SHA-256 `digest` of
-/// the detached content, and each signer's certificate against `ca`.
+/// the detached content, and each signer's certificate against `ca`, through the CA
+/// certificates the CMS carries and `intermediates` (an installed НУЦ intermediate: a CMS
+/// from NCALayer carries only the signer's certificate).
 pub(crate) fn check(
     cms_der: &[u8],
     digest: &[u8],
     ca: &Certificate,
+    intermediates: &[Certificate],
 ) -> Result<Vec<Checked>, Error> {
     let len = der_len(cms_der).ok_or_else(|| malformed("CMS length"))?;
     let der = cms_der
@@ -283,6 +286,7 @@ pub(crate) fn check(
                 .collect()
         })
         .unwrap_or_default();
+    let pool: Vec<&Certificate> = certs.iter().copied().chain(intermediates).collect();
     let mut out = Vec::new();
     for si in signed.signer_infos.0.iter() {
         let cert = match &si.sid {
@@ -314,7 +318,7 @@ pub(crate) fn check(
             .as_deref()
             .and_then(|t| t.parse().ok())
             .unwrap_or_else(jiff::Timestamp::now);
-        match chain_ok(cert, &certs, ca, at) {
+        match chain_ok(cert, &pool, ca, at) {
             Ok(()) => checked.trusted = true,
             Err(e) => {
                 if checked.error.is_none() {

@@ -235,6 +235,8 @@ const EKU_EMAIL_PROTECTION: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 4];
 /// ... and the НУЦ РК's "employee of a legal entity" (1.2.398.3.3.4.1.2.5).
 pub const EKU_EMPLOYEE: &str = "1.2.398.3.3.4.1.2.5";
 const EKU_EMPLOYEE_ARCS: &[u64] = &[1, 2, 398, 3, 3, 4, 1, 2, 5];
+/// The НУЦ РК's "individual" (1.2.398.3.3.4.1.1), on a citizen's certificate.
+const EKU_INDIVIDUAL_ARCS: &[u64] = &[1, 2, 398, 3, 3, 4, 1, 1];
 /// The НУЦ РК's "legal entity" (1.2.398.3.3.4.1.2), on the organisations' certificates.
 const EKU_LEGAL_ENTITY_ARCS: &[u64] = &[1, 2, 398, 3, 3, 4, 1, 2];
 
@@ -460,7 +462,9 @@ impl Officer {
     fn dn(&self) -> Result<rcgen::DistinguishedName, Error> {
         let mut dn = rcgen::DistinguishedName::new();
         dn.push(DnType::CountryName, printable("KZ")?);
-        dn.push(DnType::OrganizationName, self.organisation.clone());
+        if !self.organisation.is_empty() {
+            dn.push(DnType::OrganizationName, self.organisation.clone());
+        }
         dn.push(DnType::CommonName, self.full_name.clone());
         let mut words = self.full_name.split_whitespace();
         if let Some(surname) = words.next() {
@@ -673,6 +677,26 @@ impl Pki {
         self.load_or_issue(&stem, || o.params(ymd(VALID_FROM), ymd((2030, 1, 1))))
     }
 
+    /// A citizen's signing key (the demo's stand-in for the person's own EDS key, as the
+    /// online renewal's demo signs with it), issued on first use and kept in
+    /// `citizens/IIN….key/.pem`: no organisation, extended key usage e-mail protection and
+    /// the НУЦ РК's "individual"; valid 2014-01-01..2030-01-01.
+    pub fn citizen(&self, iin: &Iin, name: &str) -> Result<Signer, Error> {
+        let person = Officer {
+            iin: *iin,
+            full_name: name.to_string(),
+            organisation: String::new(),
+        };
+        self.load_or_issue(&format!("citizens/IIN{iin}"), || {
+            leaf_params(
+                person.dn()?,
+                ymd(VALID_FROM),
+                ymd((2030, 1, 1)),
+                &[EKU_EMAIL_PROTECTION, EKU_INDIVIDUAL_ARCS],
+            )
+        })
+    }
+
     /// An officer's certificate and key valid from `from` to `to` (00:00 UTC), issued by
     /// the intermediate and kept nowhere: for tests (an expired certificate, say).
     pub fn issue_officer_with_validity(
@@ -830,6 +854,29 @@ pub mod testing {
                 .issue(&key, o.params(ymd(VALID_FROM), ymd((2030, 1, 1)))?)?;
             Signer::from_der(key.serialize_der(), cert.der().to_vec())
         }
+    }
+
+    /// A certificate for `subject` "issued" by an officer's own key and name (`issuer`,
+    /// whose key is `issuer_key`): a leaf acting as a CA, which a verifier must refuse. The
+    /// returned signer carries the officer's certificate and the intermediate as its chain.
+    pub fn issued_by_officer(
+        pki: &Pki,
+        issuer: &Officer,
+        issuer_key: &Signer,
+        subject: &Officer,
+    ) -> Result<Signer, Error> {
+        let leaf_key = KeyPair::try_from(issuer_key.key_der.as_slice()).map_err(pki_err)?;
+        let as_issuer = issuer
+            .params(ymd(VALID_FROM), ymd((2030, 1, 1)))?
+            .self_signed(&leaf_key)
+            .map_err(pki_err)?;
+        let key = KeyPair::generate().map_err(pki_err)?;
+        let mut p = subject.params(ymd(VALID_FROM), ymd((2030, 1, 1)))?;
+        p.serial_number = Some(random_serial()?);
+        let cert = p.signed_by(&key, &as_issuer, &leaf_key).map_err(pki_err)?;
+        let mut chain = vec![issuer_key.cert.clone()];
+        chain.extend(pki.issued_chain());
+        Ok(Signer::from_der(key.serialize_der(), cert.der().to_vec())?.with_chain(chain))
     }
 
     /// An officer's certificate from the demo intermediate that expired long ago (valid

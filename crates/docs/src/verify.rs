@@ -79,6 +79,8 @@ pub(crate) fn name_text(name: &Name) -> String {
         .map(|atv| {
             let key = match atv.oid.to_string().as_str() {
                 "2.5.4.3" => "CN".to_string(),
+                "2.5.4.4" => "SURNAME".to_string(),
+                "2.5.4.42" => "GIVENNAME".to_string(),
                 "2.5.4.5" => "SERIALNUMBER".to_string(),
                 "2.5.4.6" => "C".to_string(),
                 "2.5.4.7" => "L".to_string(),
@@ -141,7 +143,23 @@ fn invalid(error: String) -> SignerInfo {
 /// Verifies a detached CMS signature (`p7s`, DER or PEM) over `content` against the CA
 /// certificate (`ca_cert`, PEM or DER).
 pub fn verify_detached(content: &[u8], p7s: &[u8], ca_cert: &[u8]) -> Result<Verification, Error> {
+    verify_detached_with(content, p7s, ca_cert, &[])
+}
+
+/// [`verify_detached`] with intermediate CA certificates (PEM or DER each) the chain may
+/// pass through besides those the CMS carries: a CMS from NCALayer carries only the
+/// signer's certificate, and the НУЦ's intermediate is installed beside the root.
+pub fn verify_detached_with(
+    content: &[u8],
+    p7s: &[u8],
+    ca_cert: &[u8],
+    intermediates: &[&[u8]],
+) -> Result<Verification, Error> {
     let ca = parse_certificate(ca_cert)?;
+    let intermediates = intermediates
+        .iter()
+        .map(|c| parse_certificate(c))
+        .collect::<Result<Vec<_>, _>>()?;
     let der;
     let p7s = if p7s.starts_with(b"-----") {
         der = der::pem::decode_vec(p7s)
@@ -152,7 +170,7 @@ pub fn verify_detached(content: &[u8], p7s: &[u8], ca_cert: &[u8]) -> Result<Ver
         p7s
     };
     let digest = Sha256::digest(content);
-    Ok(match check(p7s, &digest, &ca) {
+    Ok(match check(p7s, &digest, &ca, &intermediates) {
         Ok(checked) => {
             let sigs = checked.into_iter().map(|c| describe(c, true)).collect();
             Verification::conclude(sigs, None)
@@ -233,7 +251,7 @@ fn check_range(pdf: &[u8], at: usize, ca: &x509_cert::Certificate) -> SignerInfo
     h.update(&pdf[..b]);
     h.update(&pdf[c..end]);
     let digest = h.finalize();
-    match check(&der, &digest, ca) {
+    match check(&der, &digest, ca, &[]) {
         Ok(mut checked) if checked.len() == 1 => describe(checked.remove(0), end == pdf.len()),
         Ok(_) => invalid("a PDF signature must hold exactly one signer".to_string()),
         Err(e) => invalid(e.to_string()),

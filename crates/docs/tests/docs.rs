@@ -519,6 +519,13 @@ fn the_demo_pki_is_root_intermediate_leaf_over_the_demo_dates() {
     };
     let officer = pki.officer_key(&o).unwrap();
     assert_eq!(officer.iin(), Some(iin));
+    assert!(
+        officer
+            .subject()
+            .contains("GIVENNAME=Серик Болатұлы, SURNAME=Ахметов, CN=Ахметов Серик Болатұлы"),
+        "{}",
+        officer.subject()
+    );
     assert_eq!(officer.chain().len(), 1);
     assert_eq!(
         officer.extended_key_usages(),
@@ -740,4 +747,85 @@ fn an_older_pki_directory_is_refused_with_a_clear_message() {
     }
     assert_eq!(std::fs::read(pki_dir.join("ca.pem")).unwrap(), before);
     assert!(!pki_dir.join("nca.pem").exists());
+}
+
+/// A CMS that carries only the signer's certificate (as NCALayer's does) verifies when the
+/// intermediate is given beside the root, and not without it.
+#[test]
+fn a_cms_without_the_intermediate_verifies_with_it_installed() {
+    let dir = TempDir::new("bare");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin = sample_iin(jiff::civil::date(1988, 8, 8), drn_core::Sex::Male).unwrap();
+    pki.officer(&iin, "Нурланов Асет").unwrap();
+    let stem = pki.dir().join(format!("officers/IIN{iin}"));
+    let bare = drn_docs::Signer::from_pem(
+        &std::fs::read_to_string(stem.with_extension("key")).unwrap(),
+        &std::fs::read_to_string(stem.with_extension("pem")).unwrap(),
+    )
+    .unwrap();
+    assert!(bare.chain().is_empty());
+    let p7s = drn_docs::cms::sign_detached(b"x", &[&bare]).unwrap();
+    let v = verify_detached(b"x", &p7s, pki.ca_der()).unwrap();
+    assert!(!v.genuine);
+    assert!(v.signatures[0].valid && !v.signatures[0].trusted);
+    let v = drn_docs::verify_detached_with(b"x", &p7s, pki.ca_der(), &[pki.intermediate_der()])
+        .unwrap();
+    assert!(v.genuine, "{v:?}");
+}
+
+/// A citizen's demo key is an individual's: no organisation, the НУЦ РК's "individual"
+/// usage, kept apart from the officers' keys.
+#[test]
+fn a_citizens_key_is_an_individuals() {
+    let dir = TempDir::new("citizen");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin = sample_iin(jiff::civil::date(1995, 2, 1), drn_core::Sex::Female).unwrap();
+    let c = pki.citizen(&iin, "Citizen").unwrap();
+    assert_eq!(c.iin(), Some(iin));
+    assert_eq!(
+        c.extended_key_usages(),
+        vec![
+            "1.3.6.1.5.5.7.3.4".to_string(),
+            "1.2.398.3.3.4.1.1".to_string()
+        ]
+    );
+    assert!(!c.subject().contains("O="), "{}", c.subject());
+    assert!(pki.dir().join(format!("citizens/IIN{iin}.pem")).exists());
+    assert!(!pki.dir().join(format!("officers/IIN{iin}.pem")).exists());
+    let p7s = drn_docs::cms::sign_detached(b"request", &[&c]).unwrap();
+    assert!(
+        verify_detached(b"request", &p7s, pki.ca_der())
+            .unwrap()
+            .genuine
+    );
+}
+
+/// An officer's certificate is no CA: a certificate "issued" with an officer's key and
+/// name, sent with the officer's certificate and the intermediate, is not trusted.
+#[test]
+fn an_officers_certificate_cannot_issue_certificates() {
+    let dir = TempDir::new("leafca");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let a = sample_iin(jiff::civil::date(1981, 4, 4), drn_core::Sex::Male).unwrap();
+    let b = sample_iin(jiff::civil::date(1982, 5, 5), drn_core::Sex::Female).unwrap();
+    let officer = drn_docs::Officer::mvd(a, "Серіков Ерлан");
+    let key = pki.officer_key(&officer).unwrap();
+    let forged = drn_docs::pki::testing::issued_by_officer(
+        &pki,
+        &officer,
+        &key,
+        &drn_docs::Officer::mvd(b, "Подставная Айым"),
+    )
+    .unwrap();
+    assert_eq!(forged.chain().len(), 2);
+    let p7s = drn_docs::cms::sign_detached(b"x", &[&forged]).unwrap();
+    let v = verify_detached(b"x", &p7s, pki.ca_der()).unwrap();
+    assert!(v.signatures[0].valid, "{v:?}");
+    assert!(!v.signatures[0].trusted, "{v:?}");
+    assert!(!v.genuine);
+    if have("openssl") {
+        let data = write(dir.path(), "x.bin", b"x");
+        let sig = write(dir.path(), "x.p7s", &p7s);
+        assert!(!openssl_verify(&data, &sig, &pki.chain_path()));
+    }
 }

@@ -656,6 +656,10 @@ async fn signer(
         Some(t) => std::sync::Arc::new(drn_engine::ShiftedClock::starting_at(t)),
         None => std::sync::Arc::new(drn_engine::SystemClock),
     };
+    // Loopback only, checked before anything is read.
+    let listener = drn_server::signer::bind(listen)
+        .await
+        .map_err(|e| CliError::Msg(e.to_string()))?;
     let pki_dir = data.join("pki");
     let signer = drn_server::signer::DemoSigner::from_pki_dir(&pki_dir, clock).map_err(|e| {
         CliError::Msg(format!(
@@ -669,9 +673,6 @@ async fn signer(
             .select(&iin)
             .map_err(|e| CliError::Msg(e.to_string()))?;
     }
-    let listener = drn_server::signer::bind(listen)
-        .await
-        .map_err(|e| CliError::Msg(e.to_string()))?;
     let bound = listener
         .local_addr()
         .map_err(|e| CliError::Msg(e.to_string()))?;

@@ -529,3 +529,17 @@ fn audit_heads_are_signed_and_checked() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not genuine"), "{err}");
 }
+
+/// `drn signer` (issue 33) listens on loopback only, and without the demo's keys says how
+/// to make them.
+#[test]
+fn signer_refuses_a_non_loopback_address_and_missing_keys() {
+    let dir = std::env::temp_dir().join(format!("drn-cli-signer-{}", std::process::id()));
+    let data = dir.to_str().unwrap();
+    let (code, _, err) = drn(&["signer", "--data", data, "--listen", "0.0.0.0:0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("loopback interface only"), "{err}");
+    let (code, _, err) = drn(&["signer", "--data", data, "--listen", "127.0.0.1:0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("drn serve --demo --data"), "{err}");
+}

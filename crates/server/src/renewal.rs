@@ -160,7 +160,7 @@ pub fn demo_sign(
     let content = orn::request_to_sign(iin, unit, phone, photo, signature);
     let cert = st
         .pki
-        .officer(iin, &format!("Citizen {iin}"))
+        .citizen(iin, &format!("Citizen {iin}"))
         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
     let cms = drn_docs::cms::sign_detached_at(&content, &[&cert], st.engine.now())
         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
