@@ -4,7 +4,8 @@
 //! NCALayer makes it (detached, SHA-256, signing time, the signer's certificate).
 //!
 //! - A registry is not signed without its officer's signature; a signature by another
-//!   officer's key, by a certificate outside the chain, over other bytes, or dated far from
+//!   officer's key, by a certificate outside the chain, by an expired certificate, over
+//!   other bytes, or dated far from
 //!   the server's clock is refused in the officer's language and changes nothing; the
 //!   officer's own is accepted, and the registry's PDF carries the officer's signature and
 //!   then the MVD's, both valid.
@@ -118,7 +119,16 @@ async fn officers_sign(url: &str) {
     let outsider = foreign
         .officer(&district_iin, "Same IIN, foreign CA")
         .unwrap();
-    let cases: [(&str, &drn_docs::Signer, bool, jiff::SignedDuration, &str); 4] = [
+    let expired =
+        drn_docs::pki::testing::expired_officer(pki, &district_iin, "District Officer").unwrap();
+    let cases: [(&str, &drn_docs::Signer, bool, jiff::SignedDuration, &str); 5] = [
+        (
+            "an expired certificate",
+            &expired,
+            false,
+            jiff::SignedDuration::ZERO,
+            "signature_certificate_expired",
+        ),
         (
             "another officer's key",
             &other,
