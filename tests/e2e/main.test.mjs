@@ -8,3 +8,4 @@ import './walks_2014.mjs';
 import './walks_2019_more.mjs';
 import './walks_2014_more.mjs';
 import './screens.mjs';
+import './screens3.mjs';

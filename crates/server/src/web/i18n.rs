@@ -379,6 +379,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Approve and send to production",
     ),
     (
+        "online_compare",
+        "Өтінімге тіркелген фотоны құжаттағы фотомен салыстырыңыз",
+        "Сравните приложенное фото с фото действующего документа",
+        "Compare the attached photo with the photo of the current document",
+    ),
+    (
         "online_ground",
         "Негіз",
         "Основание",
@@ -397,10 +403,28 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "The photo or signature does not meet the requirements",
     ),
     (
+        "online_no_photo_on_record",
+        "ЖТ МДҚ-да бұл адамның фотосы жоқ: салыстыратын фото жоқ",
+        "В ГБД ФЛ нет фото этого человека: сравнить не с чем",
+        "State database of individuals (ГБД ФЛ) holds no photo of this person: nothing to compare with",
+    ),
+    (
         "online_photo",
-        "Өтініш берушінің фотосы",
-        "Фото заявителя",
-        "The applicant's photo",
+        "Өтінімге тіркелген фото",
+        "Фото, приложенное к заявке",
+        "The photo attached to the application",
+    ),
+    (
+        "online_photo_on_record",
+        "ЖТ МДҚ-дағы фото (қолданыстағы құжаттан)",
+        "Фото из ГБД ФЛ (действующего документа)",
+        "The photo on record in ГБД ФЛ (of the current document)",
+    ),
+    (
+        "online_photo_unavailable",
+        "ЖТ МДҚ жауап бермеді: құжаттағы фото алынбады, бетті кейінірек жаңартыңыз",
+        "ГБД ФЛ не ответила: фото документа не получено, обновите страницу позже",
+        "ГБД ФЛ did not answer: the photo of the document was not received, reload the page later",
     ),
     (
         "online_review",
@@ -980,6 +1004,7 @@ const MORE: &[(&str, &str, &str, &str)] = &[
     ("au_read_applications", "Өтініштер тізімін қарау", "Просмотр списка заявлений", "Applications listed"),
     ("au_read_document", "Құжатты қарау", "Просмотр документа", "Document viewed"),
     ("au_read_person", "Жеке деректерді қарау", "Просмотр персональных данных", "Personal data viewed"),
+    ("au_read_person_photo", "ЖТ МДҚ-дағы фотоны қарау", "Просмотр фото из ГБД ФЛ", "Photo on record viewed"),
     ("au_read_journal", "Журналды қарау", "Просмотр журнала", "Journal viewed"),
     ("au_read_registrations", "Тіркеулерді қарау", "Просмотр регистраций", "Registrations viewed"),
     ("by_system", "Жүйе (автоматты түрде)", "Система (автоматически)", "The system (automatically)"),

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use drn_core::{Channel, Lang};
 use drn_engine::online_renewal::{
-    self as orn, AnnulGround, CheckOutcome, RenewalRequest, RenewalStatus, Review,
+    self as orn, AnnulGround, CheckOutcome, PhotoOnRecord, RenewalRequest, RenewalStatus, Review,
 };
 use drn_engine::{ApplicationId, Role, Status};
 use serde::Deserialize;
@@ -474,7 +474,15 @@ pub struct OnlineReview {
     pub revision: i64,
     /// The officer may decide now.
     pub can_review: bool,
+    /// The applicant as ГБД ФЛ gave them at step 2: full name, birth date (dd.mm.yyyy), IIN.
+    pub name: String,
+    pub birth: String,
+    pub iin: String,
     pub photo: String,
+    /// The photo of the current document from ГБД ФЛ (a `data:` URI), when it has one.
+    pub on_record: Option<String>,
+    /// Why there is no photo on record to show, in the page's language ("" when there is).
+    pub no_photo: &'static str,
     pub signature: String,
     pub renewal_status: String,
     pub grounds: Vec<(&'static str, &'static str)>,
@@ -489,8 +497,10 @@ fn data_uri(b64: &str) -> String {
     format!("data:{mime};base64,{b64}")
 }
 
-/// What the card shows of an online renewal: the photo and the signature sample, and the
-/// review's form to the regional officer while the application is at step 17.
+/// What the card shows of an online renewal to the regional officer: the applicant's name
+/// and birth date as ГБД ФЛ gave them, the attached photo beside the photo of the current
+/// document from ГБД ФЛ (or why there is none), the signature sample, and the review's form
+/// while the application is at step 17 (issue 29).
 pub async fn card_review(
     st: &AppState,
     ctx: &Ctx,
@@ -504,18 +514,37 @@ pub async fn card_review(
         .renewal_of_application(&ctx.actor, &a.id)
         .await
         .ok()??;
-    let (photo, signature) = st
+    let m = st
         .engine
-        .renewal_attachments(&ctx.actor, &r.id)
+        .renewal_review_material(&ctx.actor, &r.id)
         .await
         .ok()?;
+    let name = [&m.surname, &m.given_name, &m.patronymic]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (on_record, no_photo) = match &m.on_record {
+        PhotoOnRecord::Found { mime, base64 } => (Some(format!("data:{mime};base64,{base64}")), ""),
+        PhotoOnRecord::Missing => (None, i18n::t(ctx.lang, "online_no_photo_on_record")),
+        PhotoOnRecord::Unavailable => (None, i18n::t(ctx.lang, "online_photo_unavailable")),
+    };
     Some(OnlineReview {
         revision: a.revision,
         can_review: a.status == Status::InProgress
             && drn_engine::online_renewal::awaits_review(a)
             && ctx.actor.unit.as_ref() == Some(&a.holder_unit),
-        photo: data_uri(&photo),
-        signature: data_uri(&signature),
+        name,
+        birth: m
+            .birth_date
+            .map(|d| d.strftime("%d.%m.%Y").to_string())
+            .unwrap_or_default(),
+        iin: m.iin.to_string(),
+        photo: data_uri(&m.photo),
+        on_record,
+        no_photo,
+        signature: data_uri(&m.signature),
         renewal_status: status_label(ctx.lang, r.status),
         grounds: vec![
             (

@@ -561,6 +561,32 @@ struct Stored {
     annul_ground: Option<AnnulGround>,
 }
 
+/// The photo of the applicant's current document as ГБД ФЛ holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoOnRecord {
+    /// The image: its type and its bytes in base64.
+    Found { mime: String, base64: String },
+    /// ГБД ФЛ holds no photo of the person.
+    Missing,
+    /// ГБД ФЛ did not answer (or no state systems are configured).
+    Unavailable,
+}
+
+/// What the regional officer compares at step 17 ([`Engine::renewal_review_material`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewMaterial {
+    pub iin: Iin,
+    /// ГБД ФЛ's record as read at step 2; `None` when the session did not reach it.
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub patronymic: Option<String>,
+    pub birth_date: Option<Date>,
+    /// The attached photo and signature sample, base64 as sent.
+    pub photo: String,
+    pub signature: String,
+    pub on_record: PhotoOnRecord,
+}
+
 /// Can this citizen renew online today, before they fill anything in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Eligibility {
@@ -1102,6 +1128,57 @@ impl Engine {
             _ => own(actor, &st.view.applicant)?,
         }
         Ok((st.request.photo, st.request.signature_sample))
+    }
+
+    /// What the regional officer compares at step 17 (issue 29): the attached photo and
+    /// signature sample, the applicant's name and birth date as ГБД ФЛ gave them at step 2,
+    /// and the photo of the applicant's current document as ГБД ФЛ holds it now (read
+    /// through the port; the read is audited as a read of the person).
+    pub async fn renewal_review_material(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<ReviewMaterial, EngineError> {
+        if !matches!(actor.role, Role::RegionalOfficer | Role::System) {
+            return Err(EngineError::forbidden(
+                "the regional directorate reviews online applications",
+            ));
+        }
+        let st = self.load_renewal(id).await?;
+        let iin = st.view.applicant;
+        let on_record = match self.online_renewal() {
+            Err(_) => PhotoOnRecord::Unavailable,
+            Ok(setup) => match setup.registries.gbd_fl.photo(iin).await {
+                Ok(p) => PhotoOnRecord::Found {
+                    mime: p.mime,
+                    base64: p.image_base64,
+                },
+                Err(RegistryError::NotFound { .. }) => PhotoOnRecord::Missing,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ГБД ФЛ photo read failed");
+                    PhotoOnRecord::Unavailable
+                }
+            },
+        };
+        self.audit_read(
+            actor,
+            "read_person_photo",
+            &format!("person:{iin}"),
+            json!({ "screen": "online_review", "renewal": id,
+                    "found": matches!(on_record, PhotoOnRecord::Found { .. }) }),
+        )
+        .await?;
+        let gbd = st.gbd.as_ref();
+        Ok(ReviewMaterial {
+            iin,
+            surname: gbd.map(|g| g.surname.clone()),
+            given_name: gbd.map(|g| g.given_name.clone()),
+            patronymic: gbd.and_then(|g| g.patronymic.clone()),
+            birth_date: gbd.map(|g| g.birth_date),
+            photo: st.request.photo,
+            signature: st.request.signature_sample,
+            on_record,
+        })
     }
 
     /// The renewal of an application, if it came from one.

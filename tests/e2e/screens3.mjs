@@ -1,0 +1,91 @@
+// Issue 29, the leftovers: the S1E reviewer compares the attached photo with the photo of the
+// current document from ГБД ФЛ, with the applicant's name and birth date beside them; the
+// portal's forms keep what was typed and show the error beside its field. Screenshots in
+// Kazakh and Russian to tests/e2e/artifacts/screens3-<lang>-<page>.png, each page read for
+// Latin words (screens.mjs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { accounts2, base2, citizens2, citizenOn, out2, shot, staff } from './support.mjs';
+import { foreignWords } from './screens.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const fixtures = join(root, 'crates', 'engine', 'tests', 'fixtures');
+
+/// The page's text must read in `lang` only (no Latin words outside the allowlist).
+async function clean(page, what) {
+  const text = await page.locator('main').innerText();
+  assert.deepEqual(foreignWords(text), [], `${what}: Latin words on the page`);
+  // A word the interface lacks shows as a lone "?".
+  assert.doesNotMatch(text, /(^|\s)\?(\s|$)/m, `${what}: a missing word`);
+}
+
+async function sandboxFault(port, until) {
+  const r = await fetch(`${base2}/sandbox/_faults/${port}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ outage_until: until, latency_ms: 0 }),
+  });
+  assert.equal(r.status, 200, await r.text());
+}
+
+test('the S1E reviewer sees the name, the birth date and the photo on record beside the attached one (kk, ru)', async () => {
+  // The second citizen of the window (the first is the 2025 walk's).
+  const inWindow = citizens2.filter((c) => /online renewal window/.test(c.note));
+  const citizen = inWindow[1] || inWindow[0];
+  assert.ok(citizen, `the pilot demo printed a citizen in the window:\n${out2}`);
+  const portal = await citizenOn(base2, citizen);
+  await portal.goto(`${base2}/portal/renewal`);
+  await portal.getByLabel(/^Фото/).setInputFiles(join(fixtures, 'photo_ok.jpg'));
+  await portal.getByLabel(/^Образец подписи/).setInputFiles(join(fixtures, 'signature.png'));
+  await portal.getByLabel(/Даю согласие/).check();
+  await portal.getByRole('button', { name: /Подписать и отправить/ }).click();
+  await portal.getByRole('button', { name: /^Оплатить$/ }).click();
+  await portal.getByText('На рассмотрении в региональном управлении').first().waitFor();
+  const id = new URL(portal.url()).pathname.split('/').pop();
+  const renewal = await (await portal.request.get(`${base2}/api/v1/online-renewal/${id}`)).json();
+  assert.equal(renewal.step, 17);
+  const app = await (await portal.request.get(`${base2}/api/v1/applications/${renewal.application}`)).json();
+  const officer = Object.keys(accounts2).find((u) => accounts2[u].role === 'regional_officer' && accounts2[u].unit === app.holder_unit);
+  assert.ok(officer, `a regional officer of ${app.holder_unit}`);
+  const region = await staff(officer, base2, accounts2);
+  const person = await (await region.request.get(`${base2}/api/v1/persons/${citizen.iin}`)).json();
+  const card = `/ws/applications/${renewal.application}`;
+  for (const [lang, recordAlt, attachedAlt] of [
+    ['kk', /ЖТ МДҚ-дағы фото/, /Өтінімге тіркелген фото/],
+    ['ru', /Фото из ГБД ФЛ/, /Фото, приложенное к заявке/],
+  ]) {
+    await region.goto(`${base2}/lang/${lang}?back=${card}`);
+    const who = region.locator('#online-person');
+    await who.waitFor();
+    const text = await who.innerText();
+    assert.ok(text.includes(person.surname) && text.includes(person.given_name), `${lang}: the name in ${text}`);
+    const [y, m, d] = person.birth_date.split('-');
+    assert.ok(text.includes(`${d}.${m}.${y}`), `${lang}: the birth date in ${text}`);
+    assert.ok(text.includes(citizen.iin));
+    // Both photos are there and drawn (the one on record from the sandbox's ГБД ФЛ).
+    for (const alt of [recordAlt, attachedAlt]) {
+      const img = region.getByRole('img', { name: alt });
+      await img.waitFor();
+      assert.ok(await img.evaluate((i) => i.complete && i.naturalWidth > 0), `${lang}: ${alt} is drawn`);
+    }
+    await clean(region, `${lang} review`);
+    await shot(region, `screens3-${lang}-renewal-review`);
+  }
+  // ГБД ФЛ down: the card says the photo was not received, not that there is none.
+  await sandboxFault('gbd-fl', '2099-01-01T00:00:00Z');
+  try {
+    for (const [lang, words] of [['kk', /ЖТ МДҚ жауап бермеді/], ['ru', /ГБД ФЛ не ответила/]]) {
+      await region.goto(`${base2}/lang/${lang}?back=${card}`);
+      await region.locator('#photo-on-record').getByText(words).waitFor();
+      assert.equal(await region.locator('#photo-on-record img').count(), 0);
+      await clean(region, `${lang} review without the photo on record`);
+      await shot(region, `screens3-${lang}-renewal-review-gbd-down`);
+    }
+  } finally {
+    await sandboxFault('gbd-fl', null);
+  }
+  await region.context().close();
+  await portal.context().close();
+});
