@@ -11,6 +11,7 @@ use crate::audit;
 use crate::error::EngineError;
 use crate::model::{Actor, Role};
 use crate::Engine;
+use crate::Refusal;
 
 /// The transfers kept in the database, oldest first.
 pub async fn stored_transfers(db: &Db) -> Result<Vec<TransferDef>, EngineError> {
@@ -50,22 +51,17 @@ impl Engine {
     /// next start of the server.
     pub async fn add_transfer(&self, actor: &Actor, t: TransferDef) -> Result<(), EngineError> {
         if actor.role != Role::Administrator {
-            return Err(EngineError::forbidden(
-                "only an administrator changes the calendar",
-            ));
+            return Err(EngineError::forbidden(Refusal::CalendarForAdministrators));
         }
         if t.cite.trim().len() < 5 {
-            return Err(EngineError::invalid(
-                "cite",
-                "cite the decree or order (at least 5 characters)",
-            ));
+            return Err(EngineError::invalid("cite", Refusal::CiteTheAct));
         }
         let stored = stored_transfers(&self.db).await?;
         let mut all = stored.clone();
         all.push(t.clone());
         self.calendar
             .with_transfers(&all)
-            .map_err(|e| EngineError::invalid("transfer", e.to_string()))?;
+            .map_err(|e| EngineError::invalid("transfer", crate::Reason::note(e.to_string())))?;
         let mut tx = self.db.begin().await?;
         drn_store::query("INSERT INTO calendar_transfers (year, off_day, work_day, cite, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(i64::from(t.year))
