@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { accounts2, base2, citizens2, citizenOn, out2, shot, staff } from './support.mjs';
+import { accounts2, base2, base3, citizens2, citizens3, citizenOn, out2, out3, shot, staff } from './support.mjs';
 import { foreignWords } from './screens.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,5 +87,53 @@ test('the S1E reviewer sees the name, the birth date and the photo on record bes
     await sandboxFault('gbd-fl', null);
   }
   await region.context().close();
+  await portal.context().close();
+});
+
+test('the portal form keeps what was typed and says what is wrong beside the field; after success a reload repeats nothing (kk, ru)', async () => {
+  const citizen = citizens3.find((c) => !/Almaty resident|Under 16|valid for/.test(c.note)) || citizens3[0];
+  assert.ok(citizen, `the 2014 demo printed citizens:\n${out3}`);
+  const portal = await citizenOn(base3, citizen);
+  const mine = async () => (await (await portal.request.get(`${base3}/api/v1/my/applications`)).json()).filter((a) => a.service === 'S8');
+  const before = (await mine()).length;
+  for (const [lang, words] of [['kk', /елдің 2 немесе 3 әріпті коды/], ['ru', /двух- или трёхбуквенный код страны/]]) {
+    await portal.goto(`${base3}/lang/${lang}?back=/portal/apply`);
+    const card = portal.locator('details', { has: portal.locator('input[name="service"][value="S8"]') });
+    if ((await card.getAttribute('open')) === null) await card.locator('summary').click();
+    await card.locator('input[name="d.foreigner.surname"]').fill('Новак');
+    await card.locator('input[name="d.foreigner.given_name"]').fill('Петра');
+    await card.locator('input[name="d.foreigner.birth_date"]').fill('1992-04-18');
+    await card.locator('select[name="d.foreigner.sex"]').selectOption('F');
+    await card.locator('input[name="d.foreigner.citizenship"]').fill('C3');
+    await card.locator('input[name="d.foreigner.passport"]').fill('41287736');
+    await card.locator('button[type="submit"]').click();
+    // Back on the form: the reason beside the citizenship, everything typed still there.
+    const again = portal.locator('#apply-S8');
+    const cit = again.locator('input[name="d.foreigner.citizenship"]');
+    await again.locator('#err-S8-citizenship').getByText(words).waitFor();
+    assert.equal(await cit.getAttribute('aria-invalid'), 'true');
+    assert.equal(await cit.inputValue(), 'C3');
+    assert.equal(await again.locator('input[name="d.foreigner.surname"]').inputValue(), 'Новак');
+    assert.equal(await again.locator('input[name="d.foreigner.passport"]').inputValue(), '41287736');
+    assert.equal(await again.locator('select[name="d.foreigner.sex"]').inputValue(), 'F');
+    assert.equal(await portal.getByRole('link', { name: /^Назад$|^Артқа$/ }).count(), 0, 'no page with only "Back"');
+    await clean(portal, `${lang} portal form refused`);
+    await shot(portal, `screens3-${lang}-portal-form-error`);
+  }
+  assert.equal((await mine()).length, before, 'nothing made');
+  // Corrected and sent: the talon on a page of its own; a reload shows it again and makes nothing.
+  const card = portal.locator('#apply-S8');
+  await card.locator('input[name="d.foreigner.citizenship"]').fill('CZ');
+  await card.locator('button[type="submit"]').click();
+  await portal.waitForURL(/\/portal\/applications\//);
+  const talon = await portal.locator('dd strong').first().innerText();
+  await shot(portal, 'screens3-ru-portal-applied');
+  await portal.reload();
+  assert.equal(await portal.locator('dd strong').first().innerText(), talon);
+  assert.equal((await mine()).length, before + 1, 'one application after the reload');
+  await portal.goto(`${base3}/lang/kk?back=${new URL(portal.url()).pathname}`);
+  await portal.locator('dd strong').getByText(talon).waitFor();
+  await clean(portal, 'kk talon page');
+  await shot(portal, 'screens3-kk-portal-applied');
   await portal.context().close();
 });

@@ -750,17 +750,26 @@ impl Foreigner {
     pub(crate) fn validate_on(&mut self, field: &str, today: Date) -> Result<(), EngineError> {
         self.validate(field)?;
         let Some(code) = drn_core::country::alpha3(&self.citizenship) else {
-            return Err(EngineError::invalid(field, Refusal::CitizenshipIso));
+            return Err(EngineError::invalid(
+                format!("{field}.citizenship"),
+                Refusal::CitizenshipIso,
+            ));
         };
         self.citizenship = code.to_string();
         if self.birth_date > today {
-            return Err(EngineError::invalid(field, Refusal::BirthAfterIntake));
+            return Err(EngineError::invalid(
+                format!("{field}.birth_date"),
+                Refusal::BirthAfterIntake,
+            ));
         }
         let oldest = today
             .checked_sub(jiff::Span::new().years(Self::MAX_AGE_YEARS))
             .map_err(|e| EngineError::Corrupt(e.to_string()))?;
         if self.birth_date < oldest {
-            return Err(EngineError::invalid(field, Refusal::BirthTooEarly));
+            return Err(EngineError::invalid(
+                format!("{field}.birth_date"),
+                Refusal::BirthTooEarly,
+            ));
         }
         Ok(())
     }
@@ -773,14 +782,23 @@ impl Foreigner {
         check_name(&format!("{field}.given_name"), &self.given_name)?;
         let c = self.citizenship.trim();
         if !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-            return Err(EngineError::invalid(field, Refusal::CitizenshipCode));
+            return Err(EngineError::invalid(
+                format!("{field}.citizenship"),
+                Refusal::CitizenshipCode,
+            ));
         }
         if c.eq_ignore_ascii_case("KZ") || c.eq_ignore_ascii_case("KAZ") {
-            return Err(EngineError::invalid(field, Refusal::ForForeignersOnly));
+            return Err(EngineError::invalid(
+                format!("{field}.citizenship"),
+                Refusal::ForForeignersOnly,
+            ));
         }
         let p = self.passport.trim();
         if !(5..=20).contains(&p.len()) || !p.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-            return Err(EngineError::invalid(field, Refusal::PassportNumberForm));
+            return Err(EngineError::invalid(
+                format!("{field}.passport"),
+                Refusal::PassportNumberForm,
+            ));
         }
         Ok(())
     }

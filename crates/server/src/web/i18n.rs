@@ -997,6 +997,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
 /// The words issue 29 added (the case on the card, registry kinds and states, document
 /// kinds, the district's search); (key, kk, ru, en), looked up after [`WORDS`].
 const MORE: &[(&str, &str, &str, &str)] = &[
+    ("portal_choose_unit", "Тіркелген өңіріңіздегі ХҚКО-ны таңдаңыз", "Выберите ЦОН региона, в котором вы зарегистрированы", "Choose a counter of the region you are registered in"),
     ("au_find_by_passport", "Паспорт бойынша іздеу", "Поиск по паспорту", "Search by passport"),
     ("au_login", "Жүйеге кіру", "Вход в систему", "Sign-in"),
     ("au_logout", "Жүйеден шығу", "Выход из системы", "Sign-out"),
