@@ -61,7 +61,16 @@ impl Engine {
         all.push(t.clone());
         self.calendar
             .with_transfers(&all)
-            .map_err(|e| EngineError::invalid("transfer", crate::Reason::note(e.to_string())))?;
+            .map_err(|e| {
+                EngineError::invalid(
+                    "transfer",
+                    drn_core::Text::new(
+                        "ауыстыру күнтізбеге сәйкес емес: демалыс етіп жұмыс күні, жұмыс күні етіп сол жылдың демалыс күні белгіленеді".to_string(),
+                        "перенос не согласуется с календарём: выходным делается рабочий день, рабочим — выходной день того же года".to_string(),
+                        e.to_string(),
+                    ),
+                )
+            })?;
         let mut tx = self.db.begin().await?;
         drn_store::query("INSERT INTO calendar_transfers (year, off_day, work_day, cite, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(i64::from(t.year))
@@ -133,10 +142,12 @@ mod tests {
                 off: "2027-03-06".parse().ok(),
                 ..t.clone()
             };
-            assert_eq!(
-                engine.add_transfer(&admin, bad).await.unwrap_err().code(),
-                "invalid"
-            );
+            let refused = engine.add_transfer(&admin, bad).await.unwrap_err();
+            assert_eq!(refused.code(), "invalid");
+            // Said in Russian, not the calendar's English (issue 29).
+            let ru = refused.message(drn_core::Lang::Ru);
+            assert!(ru.contains("перенос не согласуется с календарём"), "{ru}");
+            assert!(!ru.chars().any(|c| c.is_ascii_lowercase()), "{ru}");
             assert!(stored_transfers(&db).await.unwrap().is_empty());
             engine.add_transfer(&admin, t).await.unwrap();
             let merged = with_stored_transfers(&db, &engine.calendar).await.unwrap();
