@@ -997,6 +997,9 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
 /// The words issue 29 added (the case on the card, registry kinds and states, document
 /// kinds, the district's search); (key, kk, ru, en), looked up after [`WORDS`].
 const MORE: &[(&str, &str, &str, &str)] = &[
+    ("renewal_attach_cms", "Сұраудың ЭЦҚ қолтаңбасын (CMS) тіркеңіз", "Приложите подпись запроса ЭЦП (CMS)", "Attach the EDS signature of the request (CMS)"),
+    ("renewal_consent_required", "Дербес деректерге қол жеткізуге келісім керек", "Нужно согласие на доступ к персональным данным", "Your consent to access your personal data is required"),
+    ("renewal_files_again", "Фото мен қолтаңба үлгісінің файлдарын қайта таңдаңыз: браузер оларды сақтамайды", "Выберите файлы фото и образца подписи ещё раз: браузер их не сохраняет", "Choose the photo and signature sample files again: the browser does not keep them"),
     ("portal_choose_unit", "Тіркелген өңіріңіздегі ХҚКО-ны таңдаңыз", "Выберите ЦОН региона, в котором вы зарегистрированы", "Choose a counter of the region you are registered in"),
     ("au_find_by_passport", "Паспорт бойынша іздеу", "Поиск по паспорту", "Search by passport"),
     ("au_login", "Жүйеге кіру", "Вход в систему", "Sign-in"),

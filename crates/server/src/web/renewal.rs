@@ -47,6 +47,52 @@ struct Entry {
     phone: String,
     demo: bool,
     renewals: Vec<RenewalRow>,
+    /// The form came back refused: the reason beside its field, what was typed kept
+    /// (issue 29; files cannot be kept by a browser: the page asks for them again).
+    error: Option<super::pages::FormError>,
+}
+
+/// The renewal form's fields that show their own error.
+const RENEWAL_FIELDS: &[&str] = &[
+    "photo",
+    "signature_sample",
+    "unit",
+    "phone",
+    "consent",
+    "request_signature",
+];
+
+impl Entry {
+    fn error_at(&self, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+
+    fn error_top(&self) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| !RENEWAL_FIELDS.contains(&e.field.as_str()))
+            .map(|e| e.message.as_str())
+    }
+
+    fn typed(&self, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The phone to show: as typed when the form came back, else the one on record.
+    fn phone_shown(&self) -> &str {
+        self.typed("phone").unwrap_or(&self.phone)
+    }
+
+    /// The counter to select: as chosen when the form came back, else the first.
+    fn unit_chosen(&self, id: &str) -> bool {
+        self.typed("unit") == Some(id)
+    }
 }
 
 fn status_label(lang: Lang, s: RenewalStatus) -> String {
@@ -60,6 +106,13 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
         Ok(c) => c,
         Err(r) => return r,
     };
+    entry_page(&st, &ctx, None).await
+}
+
+/// The entry page; with a refused form's error, answered with the refusal's status.
+async fn entry_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormError>) -> Response {
+    let st = st.clone();
+    let ctx = ctx.clone();
     let nav = Nav::for_ctx(&ctx, HOME);
     let lang = ctx.lang;
     let tr = Tr { lang };
@@ -122,8 +175,14 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
             })
             .collect(),
         nav,
+        error,
     };
-    render(&page, lang)
+    let status = page.error.as_ref().map(|e| e.status);
+    let out = render(&page, lang);
+    match status {
+        Some(s) => (s, out).into_response(),
+        None => out,
+    }
 }
 
 /// The form's fields, read from `multipart/form-data`.
@@ -183,7 +242,9 @@ fn request_signature(st: &AppState, iin: &drn_core::Iin, u: &Upload) -> Result<S
     Err("attach the CMS signature of the request".into())
 }
 
-/// Submits the renewal (steps 1-16 run at once) and shows its status.
+/// Submits the renewal (steps 1-16 run at once) and shows its status (Post/Redirect/Get).
+/// A refusal comes back on the form, beside the field at fault, with the counter, the
+/// phone and the consent as they were (issue 29).
 pub async fn submit(
     State(st): State<AppState>,
     page: Result<Ctx, ApiError>,
@@ -193,44 +254,44 @@ pub async fn submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, HOME);
     let lang = ctx.lang;
     let Some(iin) = ctx.actor.iin else {
         return to_login(true);
     };
     let u = match read_upload(m, lang).await {
         Ok(u) => u,
-        Err(e) => return error_page(nav, lang, e, HOME),
+        Err(e) => return back(&st, &ctx, &Upload::default(), e).await,
     };
-    if !u.consent {
-        return error_page(
-            nav,
-            lang,
-            ApiError::bad_input(lang, Some("consent"), i18n::t(lang, "renewal_consent")),
-            HOME,
-        );
+    let refuse = |field: &str, key: &str| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            i18n::t(lang, key),
+            Some(field),
+        )
+    };
+    // Seed 001 para 10: the applicant chooses the region, so any counter the form offers.
+    let home = match counters_for(&st, &ctx, &iin, false).await {
+        Ok(cs) => cs,
+        Err(e) => return back(&st, &ctx, &u, e).await,
+    };
+    let offered = counters_of_every_region(&st, lang, home).await;
+    if !offered.iter().any(|(id, _)| *id == u.unit) {
+        return back(&st, &ctx, &u, refuse("unit", "portal_choose_unit")).await;
     }
-    match counters_for(&st, &ctx, &iin, false).await {
-        Ok(cs) if cs.iter().any(|(id, _)| *id == u.unit) => {}
-        Ok(_) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(lang, Some("unit"), i18n::t(lang, "renewal_unit")),
-                HOME,
-            )
-        }
-        Err(e) => return error_page(nav, lang, e, HOME),
+    if !u.consent {
+        return back(&st, &ctx, &u, refuse("consent", "renewal_consent_required")).await;
     }
     let signature = match request_signature(&st, &iin, &u) {
         Ok(s) => s,
-        Err(e) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(lang, Some("request_signature"), &e),
-                HOME,
+        Err(_) => {
+            return back(
+                &st,
+                &ctx,
+                &u,
+                refuse("request_signature", "renewal_attach_cms"),
             )
+            .await
         }
     };
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -246,8 +307,24 @@ pub async fn submit(
     };
     match st.engine.renewal_submit(&ctx.actor, req).await {
         Ok(r) => Redirect::to(&format!("{HOME}/{}", r.id)).into_response(),
-        Err(e) => error_page(nav, lang, e, HOME),
+        Err(e) => back(&st, &ctx, &u, ApiError::from(e)).await,
     }
+}
+
+/// The entry page with the form's refusal and what was typed (the files excepted).
+async fn back(st: &AppState, ctx: &Ctx, u: &Upload, e: ApiError) -> Response {
+    let error = super::pages::FormError {
+        status: e.status(),
+        service: orn::SERVICE.into(),
+        field: e.field().unwrap_or_default().to_string(),
+        message: e.message(ctx.lang),
+        typed: vec![
+            ("unit".into(), u.unit.clone()),
+            ("phone".into(), u.phone.chars().take(40).collect()),
+            ("consent".into(), if u.consent { "yes" } else { "" }.into()),
+        ],
+    };
+    entry_page(st, ctx, Some(error)).await
 }
 
 pub struct CheckRow {
