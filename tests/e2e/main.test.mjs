@@ -10,3 +10,4 @@ import './walks_2014_more.mjs';
 import './screens.mjs';
 import './signatures.mjs';
 import './ncalayer.mjs';
+import './screens3.mjs';

@@ -11,6 +11,7 @@ use crate::audit;
 use crate::error::EngineError;
 use crate::model::{Actor, Role};
 use crate::Engine;
+use crate::Refusal;
 
 /// The transfers kept in the database, oldest first.
 pub async fn stored_transfers(db: &Db) -> Result<Vec<TransferDef>, EngineError> {
@@ -50,22 +51,26 @@ impl Engine {
     /// next start of the server.
     pub async fn add_transfer(&self, actor: &Actor, t: TransferDef) -> Result<(), EngineError> {
         if actor.role != Role::Administrator {
-            return Err(EngineError::forbidden(
-                "only an administrator changes the calendar",
-            ));
+            return Err(EngineError::forbidden(Refusal::CalendarForAdministrators));
         }
         if t.cite.trim().len() < 5 {
-            return Err(EngineError::invalid(
-                "cite",
-                "cite the decree or order (at least 5 characters)",
-            ));
+            return Err(EngineError::invalid("cite", Refusal::CiteTheAct));
         }
         let stored = stored_transfers(&self.db).await?;
         let mut all = stored.clone();
         all.push(t.clone());
         self.calendar
             .with_transfers(&all)
-            .map_err(|e| EngineError::invalid("transfer", e.to_string()))?;
+            .map_err(|e| {
+                EngineError::invalid(
+                    "transfer",
+                    drn_core::Text::new(
+                        "ауыстыру күнтізбеге сәйкес емес: демалыс етіп жұмыс күні, жұмыс күні етіп сол жылдың демалыс күні белгіленеді".to_string(),
+                        "перенос не согласуется с календарём: выходным делается рабочий день, рабочим — выходной день того же года".to_string(),
+                        e.to_string(),
+                    ),
+                )
+            })?;
         let mut tx = self.db.begin().await?;
         drn_store::query("INSERT INTO calendar_transfers (year, off_day, work_day, cite, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(i64::from(t.year))
@@ -137,10 +142,12 @@ mod tests {
                 off: "2027-03-06".parse().ok(),
                 ..t.clone()
             };
-            assert_eq!(
-                engine.add_transfer(&admin, bad).await.unwrap_err().code(),
-                "invalid"
-            );
+            let refused = engine.add_transfer(&admin, bad).await.unwrap_err();
+            assert_eq!(refused.code(), "invalid");
+            // Said in Russian, not the calendar's English (issue 29).
+            let ru = refused.message(drn_core::Lang::Ru);
+            assert!(ru.contains("перенос не согласуется с календарём"), "{ru}");
+            assert!(!ru.chars().any(|c| c.is_ascii_lowercase()), "{ru}");
             assert!(stored_transfers(&db).await.unwrap().is_empty());
             engine.add_transfer(&admin, t).await.unwrap();
             let merged = with_stored_transfers(&db, &engine.calendar).await.unwrap();

@@ -6,7 +6,7 @@
 //! own savepoint of the batch's transaction, and are answered after that commits.
 
 use drn_core::catalog::{BranchKind, Process, RegistryKind, Step, UnitRole, Version};
-use drn_core::{plan_version, Channel, Deadlines, Iin, PlanBasis, UnitHours, Urgency};
+use drn_core::{plan_version, Channel, Deadlines, Iin, Lang, PlanBasis, Text, UnitHours, Urgency};
 use drn_store::{Statement, Value};
 use jiff::Timestamp;
 use serde_json::json;
@@ -19,6 +19,7 @@ use crate::rows::{self, insert_event, load_application, load_registry, load_regi
 use crate::tx::{Ctx, Guard};
 use crate::writer::Work;
 use crate::Engine;
+use crate::Refusal;
 
 pub use crate::model::{Accept, Command, Outcome, Representative};
 
@@ -138,7 +139,7 @@ impl Engine {
             if k.is_empty() || k.len() > 128 {
                 return Err(EngineError::invalid(
                     "idempotency_key",
-                    "must be 1 to 128 characters",
+                    Refusal::IdempotencyKeyForm,
                 ));
             }
         }
@@ -485,26 +486,32 @@ impl Engine {
         if want == Role::Citizen {
             return match &actor.iin {
                 Some(i) if i.to_string() == app.applicant => Ok(()),
-                _ => Err(EngineError::forbidden(
-                    "only the applicant performs this step",
-                )),
+                _ => Err(EngineError::forbidden(Refusal::OnlyApplicantStep)),
             };
         }
         if actor.role != want {
-            return Err(EngineError::forbidden(format!(
-                "step {} is done by a {}, you are a {}",
-                step.n,
-                want.code(),
-                actor.role.code()
-            )));
+            return Err(step_of_another_role(step.n, want, actor.role));
         }
         if actor.unit.as_ref() != Some(&app.holder_unit) {
-            return Err(EngineError::forbidden(format!(
-                "the application is held by unit {}, not yours",
-                app.holder_unit
-            )));
+            return Err(self.held_elsewhere(&app.holder_unit));
         }
         Ok(())
+    }
+
+    /// "The application is held by another unit", naming it in each language.
+    pub(crate) fn held_elsewhere(&self, holder: &UnitId) -> EngineError {
+        let name = |lang| {
+            self.cached_unit(holder)
+                .map_or_else(|| holder.to_string(), |u| u.name.get(lang).to_string())
+        };
+        EngineError::forbidden(Text::new(
+            format!("өтініш «{}» бөлімшесінде, сіздікінде емес", name(Lang::Kk)),
+            format!(
+                "заявление находится в подразделении «{}», не в вашем",
+                name(Lang::Ru)
+            ),
+            format!("the application is held by unit {holder}, not yours"),
+        ))
     }
 
     /// May `actor` do the current step of `app` now (the card's step buttons): the same
@@ -536,9 +543,7 @@ impl Engine {
         let app = load_application(c, id).await?;
         Self::check_open(&app, revision)?;
         if app.status == Status::InTransit {
-            return Err(EngineError::forbidden(
-                "the application is in a registry on its way to the next unit",
-            ));
+            return Err(EngineError::forbidden(Refusal::InRegistryInTransit));
         }
         let (_, p) = self.locate(&app.service, &app.version, &app.process)?;
         let step = p
@@ -687,9 +692,7 @@ impl Engine {
             });
         }
         if app.step_due_at.is_some() {
-            return Err(EngineError::forbidden(
-                "the applicant's arrival is already recorded",
-            ));
+            return Err(EngineError::forbidden(Refusal::ArrivalRecorded));
         }
         self.check_actor_at_step(c, actor, &app, step).await?;
         let waited = now.duration_since(app.step_entered_at);
@@ -795,10 +798,7 @@ impl Engine {
         if !ver.channels.contains(&a.channel) {
             return Err(EngineError::invalid(
                 "channel",
-                format!(
-                    "{}@{} is not provided through {:?}",
-                    svc.code, ver.id, a.channel
-                ),
+                Refusal::NotProvidedThroughChannel,
             ));
         }
         let p = match &a.process {
@@ -806,38 +806,22 @@ impl Engine {
                 .process(id)
                 .filter(|p| p.channel == a.channel)
                 .ok_or_else(|| {
-                    EngineError::invalid(
-                        "process",
-                        format!(
-                            "{}@{} has no process {id} for {:?}",
-                            svc.code, ver.id, a.channel
-                        ),
-                    )
+                    EngineError::invalid("process", Refusal::NotProvidedThroughChannel)
                 })?,
             None => ver.process_for(a.channel).ok_or_else(|| {
-                EngineError::invalid(
-                    "channel",
-                    format!("{}@{} has no process for {:?}", svc.code, ver.id, a.channel),
-                )
+                EngineError::invalid("channel", Refusal::NotProvidedThroughChannel)
             })?,
         };
         if !ver.urgencies.contains(&a.urgency) {
-            return Err(EngineError::invalid(
-                "urgency",
-                format!("{}@{} has no urgency {}", svc.code, ver.id, a.urgency),
-            ));
+            return Err(EngineError::invalid("urgency", Refusal::NoUrgency));
         }
-        if let Some(bad) = a
-            .documents_presented
+        if a.documents_presented
             .iter()
-            .find(|i| **i >= ver.documents.len())
+            .any(|i| *i >= ver.documents.len())
         {
             return Err(EngineError::invalid(
                 "documents_presented",
-                format!(
-                    "the checklist has {} documents; {bad} is not one",
-                    ver.documents.len()
-                ),
+                Refusal::ChecklistMismatch,
             ));
         }
         let unit_id = self.intake_unit(c, actor, a, &svc.code, ver, p).await?;
@@ -890,7 +874,7 @@ impl Engine {
         {
             return Err(EngineError::invalid(
                 "missing",
-                "at most 10 missing documents, each at most 300 characters",
+                Refusal::MissingDocumentsBound,
             ));
         }
         missing.extend(
@@ -1045,12 +1029,12 @@ impl Engine {
             actor
                 .unit
                 .clone()
-                .ok_or_else(|| EngineError::forbidden("you have no unit"))
+                .ok_or_else(|| EngineError::forbidden(Refusal::NoUnit))
         };
-        let named = |what: &str| -> Result<UnitId, EngineError> {
+        let named = |what: Refusal| -> Result<UnitId, EngineError> {
             let u = crate::services::intake::GenericIntake::of_data(&a.data)?
                 .unit
-                .ok_or_else(|| EngineError::invalid("data.unit", what.to_string()))?;
+                .ok_or_else(|| EngineError::invalid("data.unit", what))?;
             UnitId::parse(&u)
         };
         match (a.channel, actor.role) {
@@ -1058,7 +1042,7 @@ impl Engine {
             (Channel::Portal | Channel::Mobile, Role::Citizen)
                 if actor.iin.as_ref() == Some(&a.applicant) =>
             {
-                named("choose the unit where the result will be issued")
+                named(Refusal::ChooseIssueUnit)
             }
             (Channel::Counter, role) if role == Role::for_step(p.counter_intake()) => {
                 let by = p.counter_intake();
@@ -1066,22 +1050,31 @@ impl Engine {
                     return own();
                 }
                 let mine = own()?;
-                let counter = named(
-                    "choose the State Corporation counter where you take the application in",
-                )?;
+                let counter = named(Refusal::ChooseCounter)?;
                 let at = self.unit_on(c, &counter).await?;
                 if at.kind != UnitKind::Counter {
-                    return Err(EngineError::invalid(
-                        "data.unit",
-                        format!("{counter} is not a State Corporation counter"),
-                    ));
+                    return Err(EngineError::invalid("data.unit", Refusal::NotACounter));
                 }
                 let above = self.resolve_holder(c, &counter, by).await?;
                 if above != mine {
+                    let name = |u: &UnitId, lang| {
+                        self.cached_unit(u)
+                            .map_or_else(|| u.to_string(), |x| x.name.get(lang).to_string())
+                    };
                     return Err(EngineError::invalid(
                         "data.unit",
-                        format!(
-                            "counter {counter} is under {above}, not your unit {mine}: take the application in at a counter of your own unit"
+                        Text::new(
+                            format!(
+                                "«{}» ХҚКО-сы «{}» бөлімшесіне бағынады, сіздің «{}» бөлімшеңізге емес: өтінішті өз бөлімшеңіздің ХҚКО-сында қабылдаңыз",
+                                name(&counter, Lang::Kk), name(&above, Lang::Kk), name(&mine, Lang::Kk)
+                            ),
+                            format!(
+                                "ЦОН «{}» относится к «{}», а не к вашему подразделению «{}»: примите заявление в ЦОН своего подразделения",
+                                name(&counter, Lang::Ru), name(&above, Lang::Ru), name(&mine, Lang::Ru)
+                            ),
+                            format!(
+                                "counter {counter} is under {above}, not your unit {mine}: take the application in at a counter of your own unit"
+                            ),
                         ),
                     ));
                 }
@@ -1110,11 +1103,7 @@ impl Engine {
                     }),
                 })
             }
-            _ => Err(EngineError::forbidden(format!(
-                "a {} cannot accept through {:?}",
-                actor.role.code(),
-                a.channel
-            ))),
+            _ => Err(EngineError::forbidden(Refusal::ChannelNotForRole)),
         }
     }
 
@@ -1166,15 +1155,10 @@ impl Engine {
             None => None,
         };
         if p.handover_after(step.n).is_some() {
-            return Err(EngineError::forbidden(format!(
-                "step {} passes the application to the next unit by a registry: form, sign and send one",
-                step.n
-            )));
+            return Err(EngineError::forbidden(Refusal::PassesByRegistry));
         }
         let Some((p, next)) = joined.or_else(|| p.next_after(step.n).map(|n| (p, n))) else {
-            return Err(EngineError::forbidden(
-                "this is the last step: issue the result",
-            ));
+            return Err(EngineError::forbidden(Refusal::LastStepIssue));
         };
         if let Some(end) = self
             .service_step_done(c, actor, &mut app, step, note, now)
@@ -1215,17 +1199,11 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         // Characters, not bytes: "нет" is six bytes of UTF-8 but no motivated reason.
         if reason.trim().chars().count() < 5 {
-            return Err(EngineError::invalid(
-                "reason",
-                "a motivated reason is required (at least 5 characters)",
-            ));
+            return Err(EngineError::invalid("reason", Refusal::ReasonRequired));
         }
         // The reason is printed whole on the refusal's document and shown on the card.
         if reason.chars().count() > MAX_REASON {
-            return Err(EngineError::invalid(
-                "reason",
-                format!("a motivated reason is at most {MAX_REASON} characters"),
-            ));
+            return Err(EngineError::invalid("reason", Refusal::ReasonTooLong));
         }
         let mut app = load_application(c, id).await?;
         Self::check_open(&app, revision)?;
@@ -1273,14 +1251,11 @@ impl Engine {
         if reason.trim().chars().count() < 5 {
             return Err(EngineError::invalid(
                 "reason",
-                "say what is to be corrected (at least 5 characters)",
+                Refusal::CorrectionReasonRequired,
             ));
         }
         if reason.chars().count() > MAX_REASON {
-            return Err(EngineError::invalid(
-                "reason",
-                format!("a motivated reason is at most {MAX_REASON} characters"),
-            ));
+            return Err(EngineError::invalid("reason", Refusal::ReasonTooLong));
         }
         let (mut app, p, step) = self.at_current_step(c, actor, id, revision).await?;
         let target = p
@@ -1288,12 +1263,7 @@ impl Engine {
             .into_iter()
             .find(|s| s.n == to && s.n < step.n)
             .or_else(|| p.detour_from(step.n, to))
-            .ok_or_else(|| {
-                EngineError::invalid(
-                    "to_step",
-                    format!("step {to} is not an earlier step of this application"),
-                )
-            })?;
+            .ok_or_else(|| EngineError::invalid("to_step", Refusal::NotAnEarlierStep))?;
         insert_event(
             c,
             &app.id,
@@ -1338,20 +1308,18 @@ impl Engine {
         self.check_actor_at_step(c, actor, &app, step).await?;
         match rep {
             None if receiver.to_string() == app.applicant => {}
-            None => return Err(EngineError::forbidden("the receiver is not the applicant")),
+            None => return Err(EngineError::forbidden(Refusal::ReceiverNotApplicant)),
             Some(_) if !crate::services::rules(&app.service).representative_may_receive() => {
-                return Err(EngineError::forbidden(
-                    "this result is issued to the applicant in person only",
-                ));
+                return Err(EngineError::forbidden(Refusal::InPersonOnly));
             }
             Some(r) if r.authority.chars().count() > crate::services::intake::MAX_FIELD_TEXT => {
-                return Err(EngineError::invalid("authority", "at most 300 characters"))
+                return Err(EngineError::invalid("authority", Refusal::TextTooLong))
             }
             Some(r) if r.iin == *receiver && r.authority.trim().len() >= 5 => {}
             Some(_) => {
                 return Err(EngineError::invalid(
                     "representative",
-                    "the representative's IIN and their authority document are required",
+                    Refusal::RepresentativeNeeded,
                 ))
             }
         }
@@ -1422,31 +1390,22 @@ impl Engine {
         n: u32,
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
-        let (_, p) = self.locate(service, version, process).map_err(|_| {
-            EngineError::invalid(
-                "process",
-                format!("{service}@{version}/{process} is not in the catalog"),
-            )
-        })?;
+        let (_, p) = self
+            .locate(service, version, process)
+            .map_err(|_| EngineError::invalid("process", Refusal::ProcessNotInCatalog))?;
         let step = p
             .step(n)
-            .ok_or_else(|| EngineError::invalid("step", format!("no step {n}")))?;
-        let next = p.handover_after(n).ok_or_else(|| {
-            EngineError::invalid(
-                "step",
-                format!("step {n} does not pass applications on by a registry"),
-            )
-        })?;
+            .ok_or_else(|| EngineError::invalid("step", Refusal::NoSuchStep))?;
+        let next = p
+            .handover_after(n)
+            .ok_or_else(|| EngineError::invalid("step", Refusal::NoRegistryAtStep))?;
         let unit = actor
             .unit
             .clone()
-            .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
+            .ok_or_else(|| EngineError::forbidden(Refusal::NoUnit))?;
         let want = Role::for_step_at(step.unit, self.unit_on(c, &unit).await?.kind);
         if actor.role != want {
-            return Err(EngineError::forbidden(format!(
-                "step {n} is done by a {}",
-                want.code()
-            )));
+            return Err(step_of_another_role(n, want, actor.role));
         }
         // What waits at the step, each with the unit that accepted it (that unit decides
         // where it goes next: a registry goes to one unit) and when it entered the step and
@@ -1458,10 +1417,7 @@ impl Engine {
             )
             .await?;
         if waiting.is_empty() {
-            return Err(EngineError::invalid(
-                "step",
-                format!("no applications wait at your unit at step {n}"),
-            ));
+            return Err(EngineError::invalid("step", Refusal::NothingWaitsAtStep));
         }
         // A step's check passes no application on that it stops, nor one it was not run
         // for: it runs now for each, recorded in its timeline (S1's wanted persons, seed
@@ -1656,10 +1612,7 @@ impl Engine {
         };
         let want = Role::for_step_at(step.unit, self.unit_on(c, unit).await?.kind);
         if actor.unit.as_ref() != Some(unit) || actor.role != want {
-            return Err(EngineError::forbidden(format!(
-                "only a {} of unit {unit} can do this",
-                want.code()
-            )));
+            return Err(EngineError::forbidden(Refusal::OnlyRoleOfUnit));
         }
         Ok((reg, p))
     }
@@ -1676,10 +1629,7 @@ impl Engine {
         let (reg, _) = self.registry_for(c, actor, id, revision, false).await?;
         let from = if sign { "formed" } else { "signed" };
         if reg.status != from {
-            return Err(EngineError::forbidden(format!(
-                "the registry is {}, it must be {from}",
-                reg.status
-            )));
+            return Err(EngineError::forbidden(Refusal::RegistryWrongState));
         }
         let at = Value::from(now.as_microsecond());
         let (id_v, rev_v) = (Value::from(id.as_str()), Value::from(revision));
@@ -1735,10 +1685,7 @@ impl Engine {
             .next_after(reg.step)
             .ok_or_else(|| EngineError::Corrupt("registry without a next step".into()))?;
         if reg.status != "sent" {
-            return Err(EngineError::forbidden(format!(
-                "the registry is {}, it must be sent",
-                reg.status
-            )));
+            return Err(EngineError::forbidden(Refusal::RegistryWrongState));
         }
         let year = now.to_zoned(self.tz.clone()).year();
         let number = match incoming.map(str::trim) {
@@ -1746,7 +1693,7 @@ impl Engine {
             Some(_) => {
                 return Err(EngineError::invalid(
                     "incoming_number",
-                    "1 to 64 characters",
+                    Refusal::IncomingNumberForm,
                 ))
             }
             None => format!(
@@ -1774,10 +1721,10 @@ impl Engine {
             let other: String = r.try_get(0)?;
             return Err(EngineError::invalid(
                 "incoming_number",
-                format!(
-                    "«{number}» кіріс нөмірі {year} жылы {other} тізілімге берілген, басқа нөмір беріңіз / \
-                     входящий номер «{number}» уже присвоен в {year} году реестру {other}, укажите другой / \
-                     the incoming number «{number}» was already given in {year} to registry {other}, give another"
+                Text::new(
+                    format!("«{number}» кіріс нөмірі {year} жылы {other} тізілімге берілген, басқа нөмір беріңіз"),
+                    format!("входящий номер «{number}» уже присвоен в {year} году реестру {other}, укажите другой"),
+                    format!("the incoming number «{number}» was already given in {year} to registry {other}, give another"),
                 ),
             ));
         }
@@ -1940,4 +1887,18 @@ async fn step_entered(
         &json!({ "unit_role": step.unit.code() }),
     )
     .await
+}
+
+/// "Step n is done by another role" (the roles' codes in the English only: the kk/ru
+/// pages name the step).
+fn step_of_another_role(n: u32, want: Role, you: Role) -> EngineError {
+    EngineError::forbidden(Text::new(
+        format!("{n}-қадамды басқа рөлдегі қызметкер орындайды"),
+        format!("шаг {n} выполняет сотрудник другой роли"),
+        format!(
+            "step {n} is done by a {}, you are a {}",
+            want.code(),
+            you.code()
+        ),
+    ))
 }

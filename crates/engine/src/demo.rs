@@ -74,9 +74,9 @@ pub async fn seed(
     hash_password: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<DemoReport, EngineError> {
     if !engine.db.is_empty().await? || holds_rows(engine).await? {
-        return Err(EngineError::forbidden(
+        return Err(EngineError::forbidden(crate::Reason::note(
             "the database already holds data: demo data goes only into an empty database",
-        ));
+        )));
     }
     let sys = Actor::system();
     let mut rng = SplitMix64::new(opts.seed);
@@ -976,7 +976,7 @@ const STREETS: &[&str] = &[
 const MOBILE_CODES: &[u16] = &[700, 701, 702, 705, 707, 708, 747, 771, 775, 776, 777, 778];
 
 fn date_err(e: jiff::Error) -> EngineError {
-    EngineError::invalid("date", e.to_string())
+    EngineError::invalid("date", crate::Reason::note(e.to_string()))
 }
 
 fn add_days(d: Date, n: i64) -> Result<Date, EngineError> {
@@ -1016,8 +1016,9 @@ impl StaffIins {
         let span = days_between(first, jiff::civil::date(1995, 12, 31))?;
         let birth = add_days(first, self.rng.between(0, span))?;
         let last = *self.last.get(&(birth, sex)).unwrap_or(&8999);
-        let iin = Iin::form(birth, sex, |s| s <= last)
-            .map_err(|e| EngineError::invalid("iin", e.to_string()))?;
+        let iin = Iin::form(birth, sex, |s| s <= last).map_err(|e| {
+            EngineError::invalid("iin", crate::refusal::Reason::note(e.to_string()))
+        })?;
         self.last.insert((birth, sex), iin.serial());
         Ok(iin)
     }
@@ -1040,7 +1041,7 @@ impl IinForm {
             .entry((birth, sex))
             .or_insert_with(|| rng.below(4000) as u16);
         let iin = Iin::form(birth, sex, |s| s <= last)
-            .map_err(|e| EngineError::invalid("iin", e.to_string()))?;
+            .map_err(|e| EngineError::invalid("iin", crate::Reason::note(e.to_string())))?;
         self.last.insert((birth, sex), iin.serial());
         Ok(iin)
     }

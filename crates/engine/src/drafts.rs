@@ -181,7 +181,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
             return Err(EngineError::forbidden(
-                "only an administrator changes staff records",
+                crate::refusal::Refusal::StaffRecordsByAdministrator,
             ));
         }
         let update = Statement::new(

@@ -18,6 +18,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::rows::Reads;
 use crate::Engine;
+use crate::Refusal;
 
 /// The staff role that works at a unit of this kind.
 pub(crate) fn role_at(kind: UnitKind) -> Role {
@@ -131,21 +132,10 @@ impl Engine {
             return Ok(());
         }
         if !holds && !matches!(actor.role, Role::Citizen) && actor.unit.is_some() {
-            return Err(EngineError::forbidden(format!(
-                "the application is held by unit {}, not yours",
-                app.holder_unit
-            )));
+            return Err(self.held_elsewhere(&app.holder_unit));
         }
-        Err(EngineError::forbidden(format!(
-            "a {} cannot {} this application at step {}",
-            actor.role.code(),
-            if kind == BranchKind::Annulment {
-                "annul"
-            } else {
-                "refuse"
-            },
-            step.n
-        )))
+        let _ = step;
+        Err(EngineError::forbidden(Refusal::CannotEndHere))
     }
 
     /// Is the actor a district officer of the district `unit` is in.

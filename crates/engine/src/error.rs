@@ -3,12 +3,14 @@
 use drn_core::Lang;
 use drn_store::StoreError;
 
+pub use crate::refusal::{Reason, Refusal};
+
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("not allowed: {reason}")]
-    Forbidden { reason: String },
+    Forbidden { reason: Reason },
     #[error("the {what} was changed by someone else (revision {current}, you had {expected})")]
     Conflict {
         what: &'static str,
@@ -24,7 +26,7 @@ pub enum EngineError {
     #[error("the application is {status}: no further action")]
     Closed { status: String },
     #[error("invalid {field}: {reason}")]
-    Invalid { field: String, reason: String },
+    Invalid { field: String, reason: Reason },
     #[error("the idempotency key was used for another command")]
     KeyReused,
     /// The same key, actor and command with another request: refused, not answered with
@@ -97,14 +99,14 @@ impl EngineError {
         }
     }
 
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> EngineError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<Reason>) -> EngineError {
         EngineError::Invalid {
             field: field.into(),
             reason: reason.into(),
         }
     }
 
-    pub fn forbidden(reason: impl Into<String>) -> EngineError {
+    pub fn forbidden(reason: impl Into<Reason>) -> EngineError {
         EngineError::Forbidden {
             reason: reason.into(),
         }
@@ -160,14 +162,13 @@ impl EngineError {
                 format!("Не найдено: {what} {id}"),
                 format!("Not found: {what} {id}"),
             ),
-            // A reason the engine wrote in English is said in Kazakh and Russian where it
-            // is known ([`REASONS`]); else the sentence stands alone: no English on a kk/ru
-            // page (issue 29).
-            EngineError::Forbidden { reason } => match reason_text(reason) {
-                Some((kk, ru)) => t(
-                    format!("Бұл әрекетке рұқсат жоқ: {kk}"),
-                    format!("Действие не разрешено: {ru}"),
-                    format!("Not allowed: {}", reason_en(reason)),
+            // The reason in the user's language; a note of the operators' tools stays off a
+            // kk/ru page (issue 29).
+            EngineError::Forbidden { reason } => match reason.say(lang) {
+                Some(r) => t(
+                    format!("Бұл әрекетке рұқсат жоқ: {r}"),
+                    format!("Действие не разрешено: {r}"),
+                    format!("Not allowed: {r}"),
                 ),
                 None => t(
                     "Бұл әрекетке рұқсат жоқ".into(),
@@ -197,11 +198,11 @@ impl EngineError {
             ),
             EngineError::Invalid { field, reason } => {
                 let (fkk, fru) = field_text(field);
-                match reason_text(reason) {
-                    Some((kk, ru)) => t(
-                        format!("Қате мән «{fkk}»: {kk}"),
-                        format!("Неверное значение «{fru}»: {ru}"),
-                        format!("Invalid {field}: {}", reason_en(reason)),
+                match reason.say(lang) {
+                    Some(r) => t(
+                        format!("Қате мән «{fkk}»: {r}"),
+                        format!("Неверное значение «{fru}»: {r}"),
+                        format!("Invalid {field}: {r}"),
                     ),
                     None => t(
                         format!("«{fkk}» өрісінің мәні қате немесе толтырылмаған"),
@@ -263,71 +264,6 @@ impl EngineError {
     }
 }
 
-/// The engine's reasons (written in English where the refusal is made) said in Kazakh and
-/// Russian: (en, kk, ru). A reason not here is not shown on a kk/ru page; the message then
-/// names the field only.
-const REASONS: &[(&str, &str, &str)] = &[
-    ("this result is issued to the applicant in person only", "нәтиже өтініш берушінің өзіне ғана беріледі", "результат выдаётся только лично заявителю"),
-    ("the receiver is not the applicant", "алушы өтініш беруші емес", "получатель не является заявителем"),
-    ("the representative's IIN and their authority document are required", "өкілдің ЖСН-і мен сенімхаты керек", "нужны ИИН представителя и документ о его полномочиях"),
-    ("surname and given name are required", "тегі мен аты толтырылуы керек", "нужно указать фамилию и имя"),
-    ("the passport number is 5 to 20 letters and digits", "паспорт нөмірі 5-20 әріп пен цифрдан тұрады", "номер паспорта: от 5 до 20 латинских букв и цифр"),
-    ("citizenship is a 2- or 3-letter country code", "азаматтығы елдің 2 немесе 3 әріпті коды", "гражданство: двух- или трёхбуквенный код страны"),
-    ("this service is for foreigners", "бұл қызмет шетелдіктерге арналған", "эта услуга для иностранцев"),
-    ("you have no unit", "сіз бөлімшеге тіркелмегенсіз", "вы не прикреплены к подразделению"),
-    ("the dwelling owner's consent to the registration is required", "тұрғын үй меншік иесінің тіркеуге келісімі керек", "нужно согласие собственника жилища на регистрацию"),
-    ("the dwelling owner's IIN", "тұрғын үй меншік иесінің ЖСН-і керек", "нужен ИИН собственника жилища"),
-    ("the number of the dwelling owner's ID card", "меншік иесінің жеке куәлігінің нөмірі керек", "нужен номер удостоверения личности собственника"),
-    ("the last day of the stay is a day after today", "болудың соңғы күні бүгіннен кейінгі күн болуы керек", "последний день пребывания должен быть позже сегодняшнего"),
-    ("a temporary registration is for at most a year from today", "уақытша тіркеу бүгіннен бастап бір жылдан аспайды", "временная регистрация — не более чем на год со дня обращения"),
-    ("the last day of the temporary stay", "уақытша болудың соңғы күні керек", "нужен последний день временного пребывания"),
-    ("the court decision (number and date) on the dwelling owner's application", "меншік иесінің өтініші бойынша сот шешімі (нөмірі мен күні) керек", "нужно решение суда (номер и дата) по заявлению собственника"),
-    ("the border zone (settlement or section) to enter", "кіретін шекаралық аймақ (елді мекен немесе учаске) керек", "нужна пограничная зона (населённый пункт или участок) для въезда"),
-    ("the address's code (РКА)", "мекенжай коды (РКА) керек", "нужен код адреса (РКА)"),
-    ("the legal entity's address (РКА) to certify", "заңды тұлғаның мекенжайы (РКА) керек", "нужен адрес (РКА) юридического лица"),
-    ("the address is taken from the register: send its code (data.rka)", "мекенжай тізілімнен алынады: оның кодын (РКА) көрсетіңіз", "адрес берётся из регистра: укажите его код (РКА)"),
-    ("the person is not registered at a place of residence", "адам тұрғылықты жері бойынша тіркелмеген", "лицо не зарегистрировано по месту жительства"),
-    ("the application is in a registry on its way to the next unit", "өтініш келесі бөлімшеге жолдағы тізілімде", "заявление в реестре, направленном в следующее подразделение"),
-    ("this is the last step: issue the result", "бұл соңғы қадам: нәтижені беріңіз", "это последний шаг: выдайте результат"),
-    ("say what is to be corrected (at least 5 characters)", "нені түзету керектігін жазыңыз (кемінде 5 таңба)", "укажите, что исправить (не менее 5 символов)"),
-    ("the address data do not match the register: the certificate cannot be issued", "мекенжай деректері тізілімге сәйкес емес: анықтама берілмейді", "адресные данные не совпадают с регистром: справка не может быть выдана"),
-    ("the address data do not match the register: return the application to the district for correction, or refuse", "мекенжай деректері тізілімге сәйкес емес: өтінішті түзетуге ауданға қайтарыңыз немесе бас тартыңыз", "адресные данные не совпадают с регистром: верните заявление в район на исправление или откажите"),
-    ("the chip is rewritten at a counter", "чип ХҚКО-да қайта жазылады", "чип перезаписывается в ЦОН"),
-    ("the status is given at a counter", "мәртебе ХҚКО-да беріледі", "статус выдаётся в ЦОН"),
-    ("the search is for staff", "іздеу қызметкерлерге арналған", "поиск только для сотрудников"),
-    ("the name is required", "аты-жөні толтырылуы керек", "нужно указать фамилию и имя"),
-    ("the name is longer than 60 characters", "60 таңбадан ұзын", "длиннее 60 символов"),
-    ("a name holds only letters (Kazakh, Russian, Latin), hyphens, apostrophes and spaces", "тек әріптер (қазақ, орыс, латын), дефис, апостроф және бос орын болуы мүмкін", "допускаются только буквы (казахские, русские, латинские), дефис, апостроф и пробел"),
-    ("a name begins with a letter", "әріптен басталуы керек", "должно начинаться с буквы"),
-    ("a motivated reason is at most 1000 characters", "дәлелді себеп 1000 таңбадан аспауы керек", "мотивированная причина — не более 1000 символов"),
-    ("a motivated reason is required (at least 5 characters)", "дәлелді себеп керек (кемінде 5 таңба)", "нужна мотивированная причина (не менее 5 символов)"),
-    ("at most 10 missing documents, each at most 300 characters", "жетіспейтін құжаттар 10-нан аспауы керек, әрқайсысы 300 таңбадан аспауы керек", "не более 10 недостающих документов, каждый не более 300 символов"),
-    ("at most 300 characters", "300 таңбадан аспауы керек", "не более 300 символов"),
-    ("must have 12 digits", "12 цифрдан тұруы керек", "должен состоять из 12 цифр"),
-];
-
-/// The kk and ru of a reason: one of [`REASONS`], or a reason written in the three
-/// languages ("kk / ru / en", as the incoming number's refusal is).
-fn reason_text(reason: &str) -> Option<(String, String)> {
-    if let Some((_, kk, ru)) = REASONS.iter().find(|(en, ..)| *en == reason) {
-        return Some((kk.to_string(), ru.to_string()));
-    }
-    let parts: Vec<&str> = reason.split(" / ").collect();
-    let cyrillic = |s: &str| s.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
-    match parts.as_slice() {
-        [kk, ru, _] if cyrillic(kk) && cyrillic(ru) => Some((kk.to_string(), ru.to_string())),
-        _ => None,
-    }
-}
-
-/// The English of a reason written in the three languages; the reason itself otherwise.
-fn reason_en(reason: &str) -> &str {
-    match reason.split(" / ").collect::<Vec<_>>().as_slice() {
-        [_, _, en] => en,
-        _ => reason,
-    }
-}
-
 /// A request field's name for people, in Kazakh and Russian (the field's path as it
 /// stands where unknown: it is the API's, which a program reads).
 fn field_text(field: &str) -> (String, String) {
@@ -366,6 +302,22 @@ fn field_text(field: &str) -> (String, String) {
         "migration_card" => ("Көші-қон карточкасы", "Миграционная карточка"),
         "authority" => ("Сенімхат", "Доверенность"),
         "date" => ("Күні", "Дата"),
+        "transfer" => ("Демалыс күнін ауыстыру", "Перенос выходного дня"),
+        "cite" => ("Негіздеме (акт)", "Основание (акт)"),
+        "q" => ("Іздеу", "Поиск"),
+        "from" => ("Кезең басы", "Начало периода"),
+        "to" => ("Кезең соңы", "Конец периода"),
+        "invoice" => ("Шот", "Счёт"),
+        "document" => ("Құжат", "Документ"),
+        "documents_presented" => ("Ұсынылған құжаттар", "Представленные документы"),
+        "idempotency_key" => ("Сұрау кілті", "Ключ запроса"),
+        "process" => ("Үдеріс", "Процесс"),
+        "step" => ("Қадам", "Шаг"),
+        "username" => ("Пайдаланушы аты", "Имя пользователя"),
+        "photo" => ("Фото", "Фото"),
+        "signature_sample" => ("Қолтаңба үлгісі", "Образец подписи"),
+        "request_signature" => ("Сұраудың ЭЦҚ-сы", "ЭЦП запроса"),
+        "phone" => ("Телефон", "Телефон"),
         _ => return (field.to_string(), field.to_string()),
     };
     (kk.to_string(), ru.to_string())
@@ -375,30 +327,32 @@ fn field_text(field: &str) -> (String, String) {
 mod tests {
     use super::*;
 
-    /// A refusal's English reason stays out of a kk/ru message unless it is said in that
-    /// language (issue 29: "Действие не разрешено: this result is issued …").
+    /// A refusal's reason is said in the user's language, from its kind, never looked up by
+    /// its English (issue 29: "Действие не разрешено: this result is issued …").
     #[test]
     fn no_english_behind_a_translated_prefix() {
-        let known = EngineError::forbidden("this result is issued to the applicant in person only");
+        let known = EngineError::forbidden(Refusal::InPersonOnly);
         assert_eq!(
             known.message(Lang::Ru),
             "Действие не разрешено: результат выдаётся только лично заявителю"
         );
-        let unknown = EngineError::forbidden("step 3 is done by a district officer");
-        assert_eq!(unknown.message(Lang::Ru), "Действие не разрешено");
-        assert_eq!(unknown.message(Lang::Kk), "Бұл әрекетке рұқсат жоқ");
-        assert!(unknown.message(Lang::En).contains("district officer"));
-        let bad = EngineError::invalid("data.foreigner.surname", "something in English");
+        assert!(known.to_string().contains("in person only"));
+        let note = EngineError::forbidden(Reason::note("the database already holds data"));
+        assert_eq!(note.message(Lang::Ru), "Действие не разрешено");
+        assert_eq!(note.message(Lang::Kk), "Бұл әрекетке рұқсат жоқ");
+        assert!(note.message(Lang::En).contains("already holds data"));
+        let bad = EngineError::invalid("data.foreigner.surname", Reason::note("something"));
         assert_eq!(
             bad.message(Lang::Ru),
             "Поле «Фамилия» заполнено неверно или не заполнено"
         );
-        for (en, kk, ru) in REASONS {
-            assert!(!en.is_empty() && !kk.is_empty() && !ru.is_empty());
-            assert!(
-                !ru.chars().chain(kk.chars()).any(|c| c.is_ascii_lowercase()),
-                "{en}: no Latin words in {kk} / {ru}"
-            );
-        }
+        let said = EngineError::invalid(
+            "data.surname",
+            drn_core::Text::new("қазақша", "по-русски", "in English"),
+        );
+        assert_eq!(
+            said.message(Lang::Ru),
+            "Неверное значение «Фамилия»: по-русски"
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod queries;
+pub mod refusal;
 pub mod registry_print;
 mod rows;
 pub mod scale;
@@ -37,6 +38,7 @@ use jiff::Timestamp;
 
 pub use error::EngineError;
 pub use model::*;
+pub use refusal::{Reason, Refusal};
 /// The online renewal (S1E) under its older name.
 pub use services::s1e as online_renewal;
 

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
+use crate::Refusal;
 
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident, $what:literal) => {
@@ -26,7 +27,7 @@ macro_rules! id_type {
                 if ok {
                     Ok(Self(s.to_string()))
                 } else {
-                    Err(EngineError::invalid($what, format!("{s:?} is not a valid identifier")))
+                    Err(EngineError::invalid($what, $crate::Refusal::NotAnIdentifier))
                 }
             }
 
@@ -121,7 +122,7 @@ impl UnitKind {
             _ => {
                 return Err(EngineError::invalid(
                     "kind",
-                    format!("unknown unit kind {s:?}"),
+                    crate::Reason::note(format!("unknown unit kind {s:?}")),
                 ))
             }
         })
@@ -162,8 +163,9 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Result<Role, EngineError> {
-        serde_json::from_value(serde_json::Value::String(s.to_string()))
-            .map_err(|_| EngineError::invalid("role", format!("unknown role {s:?}")))
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+            EngineError::invalid("role", crate::Reason::note(format!("unknown role {s:?}")))
+        })
     }
 
     /// The staff role that performs a catalog step of this unit role.
@@ -282,8 +284,12 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Result<Status, EngineError> {
-        serde_json::from_value(serde_json::Value::String(s.to_string()))
-            .map_err(|_| EngineError::invalid("status", format!("unknown status {s:?}")))
+        serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+            EngineError::invalid(
+                "status",
+                crate::Reason::note(format!("unknown status {s:?}")),
+            )
+        })
     }
 
     pub fn is_open(self) -> bool {
@@ -745,18 +751,15 @@ impl Foreigner {
         self.validate(field)?;
         let Some(code) = drn_core::country::alpha3(&self.citizenship) else {
             return Err(EngineError::invalid(
-                field,
-                "citizenship is not an ISO 3166-1 country code (alpha-3, e.g. RUS, CHN, DEU)",
+                format!("{field}.citizenship"),
+                Refusal::CitizenshipIso,
             ));
         };
         self.citizenship = code.to_string();
         if self.birth_date > today {
             return Err(EngineError::invalid(
-                field,
-                format!(
-                    "the birth date {} is after the day of intake {today}",
-                    self.birth_date
-                ),
+                format!("{field}.birth_date"),
+                Refusal::BirthAfterIntake,
             ));
         }
         let oldest = today
@@ -764,12 +767,8 @@ impl Foreigner {
             .map_err(|e| EngineError::Corrupt(e.to_string()))?;
         if self.birth_date < oldest {
             return Err(EngineError::invalid(
-                field,
-                format!(
-                    "the birth date {} gives an age over {} years",
-                    self.birth_date,
-                    Self::MAX_AGE_YEARS
-                ),
+                format!("{field}.birth_date"),
+                Refusal::BirthTooEarly,
             ));
         }
         Ok(())
@@ -777,31 +776,28 @@ impl Foreigner {
 
     pub(crate) fn validate(&self, field: &str) -> Result<(), EngineError> {
         if self.surname.trim().is_empty() || self.given_name.trim().is_empty() {
-            return Err(EngineError::invalid(
-                field,
-                "surname and given name are required",
-            ));
+            return Err(EngineError::invalid(field, Refusal::SurnameAndNameRequired));
         }
         check_name(&format!("{field}.surname"), &self.surname)?;
         check_name(&format!("{field}.given_name"), &self.given_name)?;
         let c = self.citizenship.trim();
         if !(2..=3).contains(&c.len()) || !c.chars().all(|ch| ch.is_ascii_alphabetic()) {
             return Err(EngineError::invalid(
-                field,
-                "citizenship is a 2- or 3-letter country code",
+                format!("{field}.citizenship"),
+                Refusal::CitizenshipCode,
             ));
         }
         if c.eq_ignore_ascii_case("KZ") || c.eq_ignore_ascii_case("KAZ") {
             return Err(EngineError::invalid(
-                field,
-                "this service is for foreigners",
+                format!("{field}.citizenship"),
+                Refusal::ForForeignersOnly,
             ));
         }
         let p = self.passport.trim();
         if !(5..=20).contains(&p.len()) || !p.chars().all(|ch| ch.is_ascii_alphanumeric()) {
             return Err(EngineError::invalid(
-                field,
-                "the passport number is 5 to 20 letters and digits",
+                format!("{field}.passport"),
+                Refusal::PassportNumberForm,
             ));
         }
         Ok(())
@@ -848,22 +844,16 @@ pub fn printed_name(name: &str) -> String {
 pub fn check_name(field: &str, name: &str) -> Result<(), EngineError> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(EngineError::invalid(field, "the name is required"));
+        return Err(EngineError::invalid(field, Refusal::NameRequired));
     }
     if n.chars().count() > MAX_NAME {
-        return Err(EngineError::invalid(
-            field,
-            "the name is longer than 60 characters",
-        ));
+        return Err(EngineError::invalid(field, Refusal::NameTooLong));
     }
     if !n.chars().all(name_char) {
-        return Err(EngineError::invalid(
-            field,
-            "a name holds only letters (Kazakh, Russian, Latin), hyphens, apostrophes and spaces",
-        ));
+        return Err(EngineError::invalid(field, Refusal::NameLetters));
     }
     if !n.chars().next().is_some_and(char::is_alphabetic) {
-        return Err(EngineError::invalid(field, "a name begins with a letter"));
+        return Err(EngineError::invalid(field, Refusal::NameBeginsWithLetter));
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::rows::{self, load_application, load_registry, Reads};
 use crate::writer::Work;
 use crate::Engine;
+use crate::Refusal;
 
 /// An application in a queue, with whether it is overdue now.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -195,9 +196,9 @@ impl Engine {
     fn check_unit_scope(actor: &Actor, unit: &UnitId) -> Result<(), EngineError> {
         match actor.role {
             Role::System | Role::CentralOfficer | Role::Auditor => Ok(()),
-            Role::Citizen => Err(EngineError::forbidden("queues are for staff")),
+            Role::Citizen => Err(EngineError::forbidden(Refusal::QueuesForStaff)),
             _ if actor.unit.as_ref() == Some(unit) => Ok(()),
-            _ => Err(EngineError::forbidden(format!("unit {unit} is not yours"))),
+            _ => Err(EngineError::forbidden(Refusal::UnitNotYours)),
         }
     }
 
@@ -320,7 +321,7 @@ impl Engine {
                 actor.role,
                 Role::System | Role::CentralOfficer | Role::Auditor | Role::Supervisor
             ) => {}
-            None => return Err(EngineError::forbidden("name your unit")),
+            None => return Err(EngineError::forbidden(Refusal::NameYourUnit)),
         }
         let before = Value::from(before.as_microsecond());
         let read = match unit {
@@ -348,7 +349,7 @@ impl Engine {
                 let root = actor
                     .unit
                     .clone()
-                    .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
+                    .ok_or_else(|| EngineError::forbidden(Refusal::NoUnit))?;
                 if !self.in_area(&mut c, &root, &a.holder_unit).await? {
                     continue;
                 }
@@ -460,7 +461,7 @@ impl Engine {
     ) -> Result<Vec<Application>, EngineError> {
         let own = actor.iin.as_ref() == Some(iin);
         if !(own || matches!(actor.role, Role::System | Role::CentralOfficer)) {
-            return Err(EngineError::forbidden("only your own applications"));
+            return Err(EngineError::forbidden(Refusal::OwnApplicationsOnly));
         }
         let sql = format!("SELECT {} FROM applications WHERE applicant_iin = $1 ORDER BY accepted_at DESC LIMIT 200", *rows::APP_COLS);
         let rows = self
@@ -493,7 +494,7 @@ impl Engine {
         passport: &str,
     ) -> Result<Vec<Application>, EngineError> {
         if actor.role == Role::Citizen {
-            return Err(EngineError::forbidden("the search is for staff"));
+            return Err(EngineError::forbidden(Refusal::SearchForStaff));
         }
         let passport = passport.trim().to_uppercase();
         if !(5..=20).contains(&passport.len())
@@ -501,7 +502,7 @@ impl Engine {
         {
             return Err(EngineError::invalid(
                 "passport",
-                "the passport number is 5 to 20 letters and digits",
+                Refusal::PassportNumberForm,
             ));
         }
         let sql = format!(

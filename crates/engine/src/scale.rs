@@ -81,7 +81,7 @@ struct Slots {
 }
 
 fn date_err(e: jiff::Error) -> EngineError {
-    EngineError::invalid("date", e.to_string())
+    EngineError::invalid("date", crate::Reason::note(e.to_string()))
 }
 
 impl Slots {
@@ -108,7 +108,7 @@ impl Slots {
         if n > s.count() * 4_000 {
             return Err(EngineError::invalid(
                 "persons",
-                format!("at most {} persons", s.count() * 4_000),
+                crate::Reason::note(format!("at most {} persons", s.count() * 4_000)),
             ));
         }
         Ok(s)
@@ -147,7 +147,7 @@ impl Slots {
         let mut iin = None;
         for _ in self.first(s)..=k {
             let i = Iin::form(date, sex, |x| x <= last)
-                .map_err(|e| EngineError::invalid("iin", e.to_string()))?;
+                .map_err(|e| EngineError::invalid("iin", crate::Reason::note(e.to_string())))?;
             last = i.serial();
             iin = Some(i);
         }
@@ -230,7 +230,7 @@ fn generate(
         let mut last = FIRST_SERIAL - 1;
         for k in slots.first(s)..slots.first(s + 1) {
             let iin = Iin::form(date, sex, |x| x <= last)
-                .map_err(|e| EngineError::invalid("iin", e.to_string()))?;
+                .map_err(|e| EngineError::invalid("iin", crate::Reason::note(e.to_string())))?;
             last = iin.serial();
             let p = fill_person(
                 &mut rng,

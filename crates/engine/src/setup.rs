@@ -8,6 +8,7 @@ use crate::audit;
 use crate::error::EngineError;
 use crate::model::*;
 use crate::Engine;
+use crate::Refusal;
 
 /// A unit to create.
 #[derive(Debug, Clone)]
@@ -40,9 +41,7 @@ impl Engine {
     /// Creates units in one transaction (parents before children).
     pub async fn create_units(&self, actor: &Actor, units: &[NewUnit]) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden(
-                "only an administrator creates units",
-            ));
+            return Err(EngineError::forbidden(Refusal::UnitsForAdministrators));
         }
         let mut tx = self.db.begin().await?;
         for u in units {
@@ -50,7 +49,7 @@ impl Engine {
             if u.name.has_blank() {
                 return Err(EngineError::invalid(
                     "name",
-                    "a unit needs its name in kk, ru and en",
+                    Refusal::UnitNameInThreeLanguages,
                 ));
             }
             drn_store::query("INSERT INTO units (id, kind, parent_id, region_code, kato, name_kk, name_ru, name_en, hours_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -84,9 +83,7 @@ impl Engine {
     /// Creates staff users in one transaction.
     pub async fn create_staff(&self, actor: &Actor, staff: &[NewStaff]) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden(
-                "only an administrator creates users",
-            ));
+            return Err(EngineError::forbidden(Refusal::UsersByAdministrators));
         }
         let mut tx = self.db.begin().await?;
         for s in staff {
@@ -96,10 +93,7 @@ impl Engine {
                 .fetch_optional(&mut *tx)
                 .await?;
             if taken.is_some() {
-                return Err(EngineError::invalid(
-                    "username",
-                    format!("the username {} is taken", s.username),
-                ));
+                return Err(EngineError::invalid("username", Refusal::UsernameTaken));
             }
             let position = s
                 .position
@@ -137,12 +131,10 @@ impl Engine {
     /// An administrator cannot deactivate themself.
     pub async fn deactivate_staff(&self, actor: &Actor, username: &str) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden(
-                "only an administrator deactivates users",
-            ));
+            return Err(EngineError::forbidden(Refusal::DeactivateByAdministrator));
         }
         if actor.id == username {
-            return Err(EngineError::forbidden("you cannot deactivate yourself"));
+            return Err(EngineError::forbidden(Refusal::CannotDeactivateSelf));
         }
         let mut tx = self.db.begin().await?;
         let done =
@@ -175,7 +167,7 @@ impl Engine {
     /// Inserts or replaces persons in one transaction (demo data, registry imports).
     pub async fn put_persons(&self, actor: &Actor, persons: &[Person]) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden("only the system loads persons"));
+            return Err(EngineError::forbidden(Refusal::PersonsBySystem));
         }
         let mut tx = self.db.begin().await?;
         for p in persons {
@@ -223,7 +215,7 @@ impl Engine {
         persons: &[Person],
     ) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden("only the system loads persons"));
+            return Err(EngineError::forbidden(Refusal::PersonsBySystem));
         }
         let mut tx = self.db.begin().await?;
         for rows in persons.chunks(PERSONS_PER_STATEMENT) {

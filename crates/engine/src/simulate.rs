@@ -112,16 +112,16 @@ impl Mix {
             if !simulated(&l.service, l.channel) {
                 return Err(EngineError::invalid(
                     "mix",
-                    format!(
+                    crate::Reason::note(format!(
                         "{} through the channel {:?} is not simulated (only S1 through the portal; S1E not at all: its intake needs the applicant's signature and the state systems' answers)",
                         l.service, l.channel
-                    ),
+                    )),
                 ));
             }
             let Some(svc) = catalog.service(&l.service) else {
                 return Err(EngineError::invalid(
                     "mix",
-                    format!("no service {} in the catalog", l.service),
+                    crate::Reason::note(format!("no service {} in the catalog", l.service)),
                 ));
             };
             if !svc
@@ -131,15 +131,18 @@ impl Mix {
             {
                 return Err(EngineError::invalid(
                     "mix",
-                    format!(
+                    crate::Reason::note(format!(
                         "{} has no process for the channel {:?}",
                         l.service, l.channel
-                    ),
+                    )),
                 ));
             }
         }
         if self.lines.iter().all(|l| l.weight == 0) {
-            return Err(EngineError::invalid("mix", "every weight is 0"));
+            return Err(EngineError::invalid(
+                "mix",
+                crate::Reason::note("every weight is 0"),
+            ));
         }
         for (name, r) in [
             ("incomplete", self.incomplete),
@@ -149,7 +152,7 @@ impl Mix {
             if !(0.0..=1.0).contains(&r) {
                 return Err(EngineError::invalid(
                     "mix",
-                    format!("{name} is a share between 0 and 1, not {r}"),
+                    crate::Reason::note(format!("{name} is a share between 0 and 1, not {r}")),
                 ));
             }
         }
@@ -386,7 +389,7 @@ struct Sim {
 }
 
 fn date_err(e: jiff::Error) -> EngineError {
-    EngineError::invalid("date", e.to_string())
+    EngineError::invalid("date", crate::Reason::note(e.to_string()))
 }
 
 fn actor_for(unit: &Unit) -> Actor {
@@ -1258,7 +1261,7 @@ pub async fn run(
     if counters.is_empty() {
         return Err(EngineError::invalid(
             "db",
-            "the database has no counters: load the demo first",
+            crate::Reason::note("the database has no counters: load the demo first"),
         ));
     }
     let adult = opts
@@ -1306,17 +1309,17 @@ pub async fn run(
     if applicants.is_empty() {
         return Err(EngineError::invalid(
             "db",
-            "the database has no adult persons",
+            crate::Reason::note("the database has no adult persons"),
         ));
     }
     if (applicants.len() as u64) < deregistrations {
         return Err(EngineError::invalid(
             "db",
-            format!(
+            crate::Reason::note(format!(
                 "the run may accept up to {deregistrations} deregistrations (S4), one per registered adult, but the database has {} registered adults: load more persons first (drn demo seed --persons {})",
                 applicants.len(),
                 (deregistrations * 2).max(100_000)
-            ),
+            )),
         ));
     }
     let pre = drn_store::query(&format!(

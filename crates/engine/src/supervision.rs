@@ -16,6 +16,7 @@ use crate::model::*;
 use crate::queries::QueueItem;
 use crate::rows::{self, OPEN_EVERYWHERE};
 use crate::Engine;
+use crate::Refusal;
 
 /// Counts of open applications (in progress or in a registry on the way).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -197,12 +198,12 @@ impl Engine {
     /// supervisor sees the whole country); the system sees from the centre down too.
     fn supervision_root(actor: &Actor) -> Result<UnitId, EngineError> {
         if !matches!(actor.role, Role::Supervisor | Role::System) {
-            return Err(EngineError::forbidden("supervision is for supervisors"));
+            return Err(EngineError::forbidden(Refusal::SupervisionForSupervisors));
         }
         actor
             .unit
             .clone()
-            .ok_or_else(|| EngineError::forbidden("you have no unit"))
+            .ok_or_else(|| EngineError::forbidden(Refusal::NoUnit))
     }
 
     /// The end of today (Kazakhstan time): the next midnight.
@@ -230,9 +231,7 @@ impl Engine {
             Some(u) if u != &root => {
                 if !area.contains(u) {
                     if units.iter().any(|x| &x.id == u) {
-                        return Err(EngineError::forbidden(format!(
-                            "unit {u} is not in your area"
-                        )));
+                        return Err(EngineError::forbidden(Refusal::UnitNotInArea));
                     }
                     return Err(EngineError::not_found("unit", u.as_str()));
                 }
@@ -376,7 +375,7 @@ impl Engine {
     /// The start of a day (Kazakhstan time), in microseconds.
     fn day_start(&self, d: Date) -> Result<i64, EngineError> {
         Ok(d.to_zoned(self.tz.clone())
-            .map_err(|e| EngineError::invalid("date", e.to_string()))?
+            .map_err(|_| EngineError::invalid("date", Refusal::DateOutOfRange))?
             .timestamp()
             .as_microsecond())
     }
@@ -384,14 +383,14 @@ impl Engine {
     /// The range `from..=to` as microseconds `[start, end)`, checked.
     fn day_range(&self, from: Date, to: Date) -> Result<(i64, i64), EngineError> {
         if to < from {
-            return Err(EngineError::invalid("to", "before from"));
+            return Err(EngineError::invalid("to", Refusal::DateRangeReversed));
         }
         if from.until(to).map_or(true, |s| s.get_days() > 366) {
-            return Err(EngineError::invalid("from", "a range of at most 366 days"));
+            return Err(EngineError::invalid("from", Refusal::RangeAtMost366));
         }
         let end = to
             .tomorrow()
-            .map_err(|e| EngineError::invalid("to", e.to_string()))?;
+            .map_err(|_| EngineError::invalid("to", Refusal::DateOutOfRange))?;
         Ok((self.day_start(from)?, self.day_start(end)?))
     }
 
@@ -521,7 +520,7 @@ impl Engine {
             });
             d = d
                 .tomorrow()
-                .map_err(|e| EngineError::invalid("to", e.to_string()))?;
+                .map_err(|_| EngineError::invalid("to", Refusal::DateOutOfRange))?;
         }
         for r in &rows {
             let Some(unit) = r.try_get::<Option<String>, _>(1)? else {
@@ -591,9 +590,7 @@ impl Engine {
             return Err(EngineError::not_found("unit", unit.as_str()));
         };
         if !area.contains(unit) {
-            return Err(EngineError::forbidden(format!(
-                "unit {unit} is not in your area"
-            )));
+            return Err(EngineError::forbidden(Refusal::UnitNotInArea));
         }
         let sql = format!(
             "SELECT {} FROM applications WHERE holder_unit = $1 AND {OPEN} ORDER BY step_due_at, step_entered_at LIMIT $2",
@@ -631,9 +628,7 @@ impl Engine {
             actor.role,
             Role::Auditor | Role::Administrator | Role::System
         ) {
-            return Err(EngineError::forbidden(
-                "the audit log is for auditors and administrators",
-            ));
+            return Err(EngineError::forbidden(Refusal::AuditForAuditors));
         }
         let limit = limit.clamp(1, 500);
         let offset = offset.max(0);
@@ -663,7 +658,7 @@ impl Engine {
             sql.push_str(&format!(" AND action = ${}", next()));
             text.push(a.to_string());
         }
-        let bad = |e: jiff::Error| EngineError::invalid("date", e.to_string());
+        let bad = |_: jiff::Error| EngineError::invalid("date", Refusal::DateOutOfRange);
         let mut bounds: Vec<i64> = Vec::new();
         if let Some(d) = f.from {
             sql.push_str(&format!(" AND at >= ${}", next()));
@@ -721,9 +716,7 @@ impl Engine {
     /// Every staff user, by username; for administrators.
     pub async fn staff_users(&self, actor: &Actor) -> Result<Vec<StaffUser>, EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden(
-                "the user list is for administrators",
-            ));
+            return Err(EngineError::forbidden(Refusal::UsersForAdministrators));
         }
         let rows = drn_store::query(
             "SELECT id, username, full_name, role, unit_id, active FROM staff ORDER BY username",
@@ -753,7 +746,7 @@ impl Engine {
     ) -> Result<Vec<IssuedDocument>, EngineError> {
         let own = actor.iin.as_ref() == Some(iin);
         if !(own || actor.role == Role::System) {
-            return Err(EngineError::forbidden("only your own documents"));
+            return Err(EngineError::forbidden(Refusal::OwnDocumentsOnly));
         }
         let rows = drn_store::query(
             "SELECT number, kind, application_id, issued_at FROM issued_documents WHERE holder_iin = $1 ORDER BY issued_at DESC LIMIT 200",

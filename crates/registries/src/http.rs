@@ -228,6 +228,15 @@ impl GbdFl for HttpRegistries {
                 .await
         })
     }
+
+    fn photo(&self, iin: Iin) -> PortFuture<'_, RecordPhoto> {
+        Box::pin(async move {
+            self.call(Port::GbdFl, |c, e| {
+                c.get(format!("{e}/persons/{iin}/photo"))
+            })
+            .await
+        })
+    }
 }
 
 impl Bmg for HttpRegistries {

@@ -64,6 +64,10 @@ pub struct SandboxPerson {
     /// Digital-ID: the liveness check fails for this person.
     #[serde(default)]
     pub liveness_fails: bool,
+    /// ГБД ФЛ holds no photo of this person (of their current document): the photo read
+    /// answers `NotFound`. Otherwise the sandbox draws one from the IIN ([`crate::sandbox`]).
+    #[serde(default)]
+    pub no_photo: bool,
 }
 
 fn yes() -> bool {
@@ -102,6 +106,7 @@ impl SandboxPerson {
             consent_denied: false,
             photo_match: None,
             liveness_fails: false,
+            no_photo: false,
         }
     }
 
@@ -269,6 +274,17 @@ pub struct GbdPerson {
     pub nationality: Option<String>,
     pub registration: Option<Registration>,
     pub id_card: Option<IdCard>,
+}
+
+/// The photo ГБД ФЛ holds of a person: the one of their current identity document, which
+/// the regional officer compares with the attached photo at step 17 of S1E (seed 001 п. 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordPhoto {
+    pub iin: Iin,
+    /// `image/png` or `image/jpeg`.
+    pub mime: String,
+    /// The image, base64 (standard alphabet).
+    pub image_base64: String,
 }
 
 /// БМГ's answer (step 2).

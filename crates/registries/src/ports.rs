@@ -26,6 +26,8 @@ pub trait ConsentService: Send + Sync {
 pub trait GbdFl: Send + Sync {
     /// The person by IIN; `NotFound` when there is none.
     fn person(&self, iin: Iin) -> PortFuture<'_, GbdPerson>;
+    /// The photo of the person's current document; `NotFound` when ГБД ФЛ holds none.
+    fn photo(&self, iin: Iin) -> PortFuture<'_, RecordPhoto>;
 }
 
 /// БМГ, база мобильных граждан (азаматтардың мобильді базасы): seed 001 п. 2 8), п. 3 step 2.

@@ -4,7 +4,10 @@
 //! How it decides (seed 001 п. 3 step numbers in parentheses):
 //!
 //! - consent (step 1): granted unless the person's `consent_denied`; unknown IIN: `NotFound`.
-//! - ГБД ФЛ (step 2): the record; unknown IIN: `NotFound`.
+//! - ГБД ФЛ (step 2): the record; unknown IIN: `NotFound`. The photo of the current
+//!   document: a small PNG portrait drawn from the SHA-256 of the IIN ([`record_photo`]:
+//!   the same person always gets the same picture, persons differ in skin, hair, jacket
+//!   and background); `no_photo` or unknown IIN: `NotFound`.
 //! - БМГ (step 2): registered when the person's phone and the given one have the same digits
 //!   (a leading 8 of an 11-digit number read as 7, a 10-digit number prefixed with 7) and
 //!   `phone_in_bmg`; unknown IIN: not registered.
@@ -301,6 +304,93 @@ impl GbdFl for Sandbox {
             })
         })
     }
+
+    fn photo(&self, iin: Iin) -> PortFuture<'_, RecordPhoto> {
+        Box::pin(async move {
+            let port = Port::GbdFl;
+            self.enter(port).await?;
+            let p = self.known(port, iin)?;
+            if p.no_photo {
+                return Err(RegistryError::not_found(port, format!("photo of {iin}")));
+            }
+            use base64::Engine as _;
+            Ok(RecordPhoto {
+                iin,
+                mime: "image/png".into(),
+                image_base64: base64::engine::general_purpose::STANDARD.encode(record_photo(&iin)),
+            })
+        })
+    }
+}
+
+/// The sandbox's photo of a person on record: a 150×200 PNG portrait (a head with hair,
+/// eyes and mouth over a jacket on a light background) whose colours and proportions come
+/// from the SHA-256 of the IIN, so it is the same on every call and differs between
+/// persons. Empty if the encoder fails (it does not on a `Vec`).
+pub fn record_photo(iin: &Iin) -> Vec<u8> {
+    const W: u32 = 150;
+    const H: u32 = 200;
+    const SKIN: [[u8; 3]; 4] = [
+        [236, 200, 170],
+        [214, 170, 135],
+        [190, 145, 110],
+        [160, 115, 85],
+    ];
+    const HAIR: [[u8; 3]; 4] = [[35, 28, 24], [90, 60, 35], [150, 110, 60], [120, 120, 120]];
+    const JACKET: [[u8; 3]; 4] = [[35, 45, 70], [60, 60, 60], [90, 40, 40], [40, 70, 55]];
+    const BACK: [[u8; 3]; 3] = [[240, 240, 240], [228, 236, 244], [244, 240, 230]];
+    let h = Sha256::digest(iin.to_string().as_bytes());
+    let skin = SKIN[usize::from(h[0] % 4)];
+    let hair = HAIR[usize::from(h[1] % 4)];
+    let jacket = JACKET[usize::from(h[2] % 4)];
+    let back = BACK[usize::from(h[3] % 3)];
+    // The head's half-width 0.17-0.22 of the width, its half-height 0.18-0.22 of the height.
+    let rx = 0.17 + f64::from(h[4] % 6) * 0.01;
+    let ry = 0.18 + f64::from(h[5] % 5) * 0.01;
+    let (fw, fh) = (f64::from(W), f64::from(H));
+    let cx = fw * 0.5;
+    let mut data = Vec::with_capacity((W * H * 3) as usize);
+    for y in 0..H {
+        for x in 0..W {
+            let (xf, yf) = (f64::from(x), f64::from(y));
+            let hx = (xf - cx) / (fw * rx);
+            let hy = (yf - fh * 0.42) / (fh * ry);
+            let px = if hx * hx + hy * hy <= 1.0 {
+                let eye = (yf - fh * 0.39).abs() < fh * 0.015
+                    && ((xf - (cx - fw * 0.07)).abs() < fw * 0.025
+                        || (xf - (cx + fw * 0.07)).abs() < fw * 0.025);
+                let mouth = (yf - fh * 0.52).abs() < fh * 0.01 && (xf - cx).abs() < fw * 0.05;
+                if eye || mouth {
+                    [60, 40, 35]
+                } else {
+                    skin
+                }
+            } else if hx.abs() <= 1.08 && yf < fh * 0.36 && {
+                let r = (yf - fh * 0.32) / (fh * 0.14);
+                r * r + hx * hx <= 1.0
+            } {
+                hair
+            } else if yf > fh * 0.7 && (xf - cx).abs() < fw * (0.3 + (yf - fh * 0.7) / fh) {
+                jacket
+            } else {
+                back
+            };
+            data.extend_from_slice(&px);
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, W, H);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let written = enc
+            .write_header()
+            .and_then(|mut w| w.write_image_data(&data));
+        if written.is_err() {
+            return Vec::new();
+        }
+    }
+    out
 }
 
 impl Bmg for Sandbox {

@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `POST /sandbox/consent/requests` (ConsentRequest) | request_consent |
 //! | `GET /sandbox/gbd-fl/persons/{iin}` | person |
+//! | `GET /sandbox/gbd-fl/persons/{iin}/photo` | photo |
 //! | `POST /sandbox/bmg/check` (`{iin, phone}`) | phone_registered |
 //! | `POST /sandbox/digital-id/persons/{iin}/identify` (image bytes) | identify |
 //! | `POST /sandbox/digital-id/persons/{iin}/photo-match` (image bytes) | photo_matches |
@@ -108,6 +109,13 @@ async fn consent(
 async fn gbd_person(State(s): State<Sandbox>, Path(i): Path<String>) -> Reply<GbdPerson> {
     Reply(match iin(Port::GbdFl, &i) {
         Ok(i) => GbdFl::person(&s, i).await,
+        Err(e) => Err(e),
+    })
+}
+
+async fn gbd_photo(State(s): State<Sandbox>, Path(i): Path<String>) -> Reply<RecordPhoto> {
+    Reply(match iin(Port::GbdFl, &i) {
+        Ok(i) => GbdFl::photo(&s, i).await,
         Err(e) => Err(e),
     })
 }
@@ -237,6 +245,7 @@ pub fn router(sandbox: Sandbox) -> Router {
     let api = Router::new()
         .route("/consent/requests", post(consent))
         .route("/gbd-fl/persons/{iin}", get(gbd_person))
+        .route("/gbd-fl/persons/{iin}/photo", get(gbd_photo))
         .route("/bmg/check", post(bmg_check))
         .route("/digital-id/persons/{iin}/identify", post(identify))
         .route("/digital-id/persons/{iin}/photo-match", post(photo_match))

@@ -607,6 +607,26 @@ async fn http_clients_answer_like_the_sandbox() {
         h.place_of_birth(iin).await.unwrap(),
         s.place_of_birth(iin).await.unwrap()
     );
+    // ГБД ФЛ's photo of the current document (issue 29): the same image over HTTP as from
+    // the sandbox, a PNG drawn from the IIN; none for a person without one.
+    let photo = GbdFl::photo(&h, iin).await.unwrap();
+    assert_eq!(photo, GbdFl::photo(s, iin).await.unwrap());
+    assert_eq!(photo.mime, "image/png");
+    assert!(photo.image_base64.starts_with("iVBORw0KGgo"), "a PNG");
+    let mut none = s.person(iin).unwrap();
+    none.no_photo = true;
+    s.upsert(none);
+    assert!(matches!(
+        GbdFl::photo(&h, iin).await,
+        Err(RegistryError::NotFound {
+            port: Port::GbdFl,
+            ..
+        })
+    ));
+    assert!(matches!(
+        GbdFl::photo(&h, stranger()).await,
+        Err(RegistryError::NotFound { .. })
+    ));
     assert!(matches!(
         h.place_of_birth(fx.cases.no_zags_birthplace.unwrap()).await,
         Err(RegistryError::NotFound {

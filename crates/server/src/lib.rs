@@ -317,6 +317,7 @@ fn web_routes(state: AppState) -> Router {
             "/portal/apply",
             get(portal::apply_form).post(portal::apply_submit),
         )
+        .route("/portal/applications/{id}", get(portal::applied))
         .route("/portal/documents", get(portal::documents))
         .route(
             "/portal/renewal",

@@ -10,6 +10,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 
 /// An address of the register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -77,7 +78,7 @@ impl Engine {
         Self::may_read_addresses(actor)?;
         let q = q.trim().to_lowercase();
         if q.chars().count() < 2 || q.len() > 200 {
-            return Err(EngineError::invalid("q", "2 to 200 characters"));
+            return Err(EngineError::invalid("q", Refusal::SearchQueryLength));
         }
         let limit = limit.clamp(1, 200);
         let phrase = drn_store::query("SELECT rka, kind, parent_rka, ate_kato, name, full_text, active FROM ar_addresses WHERE active = 1 AND search_text LIKE $1 ORDER BY full_text LIMIT $2")
@@ -140,9 +141,7 @@ impl Engine {
             | Role::Supervisor
             | Role::Citizen
             | Role::System => Ok(()),
-            _ => Err(EngineError::forbidden(
-                "the address register is for the services' staff",
-            )),
+            _ => Err(EngineError::forbidden(Refusal::AddressRegisterForStaff)),
         }
     }
 
@@ -159,9 +158,7 @@ impl Engine {
         premises: u32,
     ) -> Result<Vec<String>, EngineError> {
         if !matches!(actor.role, Role::Administrator | Role::System) {
-            return Err(EngineError::forbidden(
-                "only the system loads the address register",
-            ));
+            return Err(EngineError::forbidden(Refusal::AddressRegisterBySystem));
         }
         let mut tx = self.db.begin().await?;
         let mut out = Vec::new();
@@ -298,9 +295,7 @@ impl Engine {
             actor.role,
             Role::System | Role::DistrictOfficer | Role::Administrator
         ) {
-            return Err(EngineError::forbidden(
-                "addresses are kept by the districts",
-            ));
+            return Err(EngineError::forbidden(Refusal::AddressesByDistricts));
         }
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -312,10 +307,7 @@ impl Engine {
                 .map(|r| r.try_get(0))
                 .transpose()?;
         if !matches!(kind.as_deref(), Some("building" | "premise")) {
-            return Err(EngineError::invalid(
-                "rka",
-                format!("{rka} is not an active dwelling in the register"),
-            ));
+            return Err(EngineError::invalid("rka", Refusal::NotADwelling));
         }
         let person = drn_store::query("SELECT iin FROM persons WHERE iin = $1")
             .bind(owner.to_string())
@@ -383,9 +375,7 @@ impl Engine {
             actor.role,
             Role::System | Role::DistrictOfficer | Role::Administrator
         ) {
-            return Err(EngineError::forbidden(
-                "addresses are kept by the districts",
-            ));
+            return Err(EngineError::forbidden(Refusal::AddressesByDistricts));
         }
         let mut tx = self.db.begin().await?;
         let n = drn_store::query("UPDATE ar_addresses SET active = 0 WHERE rka = $1")

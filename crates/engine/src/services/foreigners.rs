@@ -18,6 +18,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 use drn_core::Text;
 use drn_docs::DocumentKind;
 
@@ -263,7 +264,7 @@ impl ServiceRules for ForeignerService {
         if *self == ForeignerService::BorderZonePass && input.zone.is_none() {
             return Err(EngineError::invalid(
                 "data.zone",
-                "the border zone (settlement or section) to enter",
+                Refusal::BorderZoneRequired,
             ));
         }
         Ok(())
@@ -401,9 +402,7 @@ impl Engine {
         reason: &str,
     ) -> Result<(), EngineError> {
         if !matches!(actor.role, Role::System | Role::CentralOfficer) {
-            return Err(EngineError::forbidden(
-                "special records are kept by the centre",
-            ));
+            return Err(EngineError::forbidden(Refusal::SpecialRecordsAtCentre));
         }
         // One row and its audit record, through the writers' group commit.
         let insert = drn_store::Statement::new(

@@ -6,8 +6,6 @@
 //! (S3's address from the register, S5's subject, S9's foreigner): the struct is how the
 //! engine reads it, not a new stored form, so applications stored before read the same.
 
-use std::fmt::Display;
-
 use drn_core::{Bin, Iin};
 use jiff::civil::Date;
 use serde::de::DeserializeOwned;
@@ -15,6 +13,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::EngineError;
 use crate::model::Application;
+use crate::{Reason, Refusal};
 
 /// Fields any service's intake may carry, read by the generic intake ([`GenericIntake`])
 /// rather than by the service. They are set aside before the service's struct is parsed.
@@ -64,7 +63,12 @@ fn deserialize<T: DeserializeOwned>(data: serde_json::Value) -> Result<T, Engine
             (p, Some(m)) if p == "." => format!("data.{m}"),
             (p, Some(m)) => format!("data.{p}.{m}"),
         };
-        EngineError::invalid(field, reason)
+        // A field's own parser says why as a kind (`FieldText`); serde's own messages
+        // (a wrong type, an unknown field) are for a program and stay off kk/ru pages.
+        match Refusal::in_message(&reason) {
+            Some(r) => EngineError::invalid(field, r),
+            None => EngineError::invalid(field, Reason::note(reason)),
+        }
     })
 }
 
@@ -104,7 +108,7 @@ impl IntakeData for NoIntake {}
 /// A value an intake field holds as text: trimmed, and a blank one counts as absent (the
 /// workstation's forms send what was typed).
 pub(crate) trait FieldText: Sized {
-    fn from_text(s: &str) -> Result<Self, String>;
+    fn from_text(s: &str) -> Result<Self, Refusal>;
 }
 
 /// The longest free text an intake field takes (a court decision, a zone, a document's
@@ -112,35 +116,30 @@ pub(crate) trait FieldText: Sized {
 pub const MAX_FIELD_TEXT: usize = 300;
 
 impl FieldText for String {
-    fn from_text(s: &str) -> Result<Self, String> {
+    fn from_text(s: &str) -> Result<Self, Refusal> {
         if s.chars().count() > MAX_FIELD_TEXT {
-            return Err(format!("at most {MAX_FIELD_TEXT} characters"));
+            return Err(Refusal::TextTooLong);
         }
         Ok(s.to_string())
     }
 }
 
 impl FieldText for Date {
-    fn from_text(s: &str) -> Result<Self, String> {
-        s.parse()
-            .map_err(|e| format!("a date as YYYY-MM-DD: {}", shown(e)))
+    fn from_text(s: &str) -> Result<Self, Refusal> {
+        s.parse().map_err(|_| Refusal::DateForm)
     }
 }
 
 impl FieldText for Iin {
-    fn from_text(s: &str) -> Result<Self, String> {
-        Iin::parse(s).map_err(shown)
+    fn from_text(s: &str) -> Result<Self, Refusal> {
+        Iin::parse(s).map_err(|_| Refusal::IinForm)
     }
 }
 
 impl FieldText for Bin {
-    fn from_text(s: &str) -> Result<Self, String> {
-        Bin::parse(s).map_err(shown)
+    fn from_text(s: &str) -> Result<Self, Refusal> {
+        Bin::parse(s).map_err(|_| Refusal::BinForm)
     }
-}
-
-fn shown(e: impl Display) -> String {
-    e.to_string()
 }
 
 /// `#[serde(default, deserialize_with = "text")]`: an optional field given as text.
@@ -152,7 +151,9 @@ where
     let s: Option<String> = Option::deserialize(d)?;
     match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => T::from_text(s).map(Some).map_err(serde::de::Error::custom),
+        Some(s) => T::from_text(s)
+            .map(Some)
+            .map_err(|r| serde::de::Error::custom(r.as_message())),
     }
 }
 
@@ -195,6 +196,20 @@ mod tests {
         let e = Sample::parse(&json!({ "inner": { "nme": "x", "id": 1 } })).unwrap_err();
         assert_eq!(field(e), "data.inner.nme");
         let e = Sample::parse(&json!({ "until": "01.01.2030" })).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                EngineError::Invalid {
+                    reason: Reason::Kind(Refusal::DateForm),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.message(drn_core::Lang::Ru),
+            "Неверное значение «Срок (до)»: дата в виде ГГГГ-ММ-ДД"
+        );
         assert_eq!(field(e), "data.until");
         let e = Sample::parse(&json!({ "inner": { "name": 5, "id": 1 } })).unwrap_err();
         assert_eq!(field(e), "data.inner.name");

@@ -11,6 +11,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 
 /// An entry of a service journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -123,10 +124,10 @@ impl Engine {
         // own and its area's (a region's districts) for other staff, supervisors too.
         let area: Option<Vec<String>> = match actor.role {
             Role::System | Role::CentralOfficer | Role::Auditor => None,
-            Role::Citizen => return Err(EngineError::forbidden("journals are for staff")),
+            Role::Citizen => return Err(EngineError::forbidden(Refusal::JournalsForStaff)),
             _ => {
                 let Some(own) = actor.unit.as_ref() else {
-                    return Err(EngineError::forbidden("journals are for staff of a unit"));
+                    return Err(EngineError::forbidden(Refusal::JournalsForUnitStaff));
                 };
                 let mut c = &self.db;
                 let mut ids = Vec::new();
@@ -140,7 +141,7 @@ impl Engine {
         };
         let units: Option<Vec<String>> = match (unit, area) {
             (Some(u), Some(area)) if !area.iter().any(|a| a == u.as_str()) => {
-                return Err(EngineError::forbidden("name a unit of your own area"))
+                return Err(EngineError::forbidden(Refusal::UnitOfYourArea))
             }
             (Some(u), _) => Some(vec![u.as_str().to_string()]),
             (None, area) => area,

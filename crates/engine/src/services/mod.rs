@@ -62,6 +62,7 @@ use crate::model::*;
 use crate::rows::insert_event;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 use intake::{IntakeData, NoIntake};
 
 pub use crate::model::{AcceptForeigner, Foreigner};
@@ -526,12 +527,12 @@ impl Engine {
             }
             if passed != Some(true) {
                 return Err(EngineError::forbidden(match (check, passed) {
-                    (StepCheck::AddressData, None) => "check the address data against the register first".to_string(),
-                    (StepCheck::AddressData, _) => "the address data do not match the register: return the application to the district for correction, or refuse".to_string(),
-                    (StepCheck::SpecialRecords, None) => "check against the special records first".to_string(),
-                    (StepCheck::SpecialRecords, _) => "the special records show a ground to refuse: refuse with a motivated refusal".to_string(),
-                    (StepCheck::WantedPersons, None) => "check against the wanted-persons database first".to_string(),
-                    (StepCheck::WantedPersons, _) => "the applicant is in the wanted-persons database: refuse with a motivated refusal".to_string(),
+                    (StepCheck::AddressData, None) => Refusal::CheckAddressFirst,
+                    (StepCheck::AddressData, _) => Refusal::AddressMismatchReturnOrRefuse,
+                    (StepCheck::SpecialRecords, None) => Refusal::CheckSpecialRecordsFirst,
+                    (StepCheck::SpecialRecords, _) => Refusal::SpecialRecordsGround,
+                    (StepCheck::WantedPersons, None) => Refusal::CheckWantedFirst,
+                    (StepCheck::WantedPersons, _) => Refusal::ApplicantWanted,
                 }));
             }
         }
@@ -583,7 +584,7 @@ impl Engine {
         let (mut app, _, step) = self.at_current_step(c, actor, id, revision).await?;
         let kind = step
             .check
-            .ok_or_else(|| EngineError::invalid("step", format!("step {} has no check", step.n)))?;
+            .ok_or_else(|| EngineError::invalid("step", Refusal::StepHasNoCheck))?;
         self.record_check(c, actor, &app, step, kind, now).await?;
         app.revision = revision + 1;
         self.save_state(c, &app, revision).await?;

@@ -12,6 +12,7 @@ use crate::model::*;
 use crate::tx::Ctx;
 use crate::writer::Work;
 use crate::Engine;
+use crate::Refusal;
 
 use super::addresses::Address;
 use super::is_staff;
@@ -81,25 +82,44 @@ impl Engine {
         let Some(registered) = registered else {
             return Err(EngineError::invalid(
                 "applicant",
-                format!("the service is given at {place}, and the person has no registration on record: register first (S3)"),
+                Refusal::NotRegisteredForService,
             ));
         };
         let here = self
             .resolve_holder(c, unit, drn_core::catalog::UnitRole::District)
             .await?;
         if here.as_str() != registered {
-            let name = |id: &str| {
+            let name = |id: &str, lang: drn_core::Lang| {
                 UnitId::parse(id)
                     .ok()
                     .and_then(|u| self.cached_unit(&u))
-                    .map_or_else(|| id.to_string(), |u| format!("{} ({id})", u.name.ru))
+                    .map_or_else(|| id.to_string(), |u| u.name.get(lang).to_string())
             };
+            let (kk_place, ru_place) = match rule.place {
+                drn_core::catalog::Place::PermanentRegistration => {
+                    ("тұрақты тіркелген жері", "месту постоянной регистрации")
+                }
+                drn_core::catalog::Place::Residence => ("тұрғылықты жері", "месту жительства"),
+            };
+            use drn_core::Lang::{En, Kk, Ru};
             return Err(EngineError::invalid(
                 "applicant",
-                format!(
-                    "the service is given at {place}: the person is registered in {}, and this unit is in {}; apply there",
-                    name(&registered),
-                    name(here.as_str())
+                drn_core::Text::new(
+                    format!(
+                        "қызмет {kk_place} бойынша көрсетіледі: адам «{}» бөлімшесінде тіркелген, ал бұл бөлімше «{}» құрамында; сонда жүгініңіз",
+                        name(&registered, Kk),
+                        name(here.as_str(), Kk)
+                    ),
+                    format!(
+                        "услуга оказывается по {ru_place}: лицо зарегистрировано в «{}», а это подразделение относится к «{}»; обратитесь туда",
+                        name(&registered, Ru),
+                        name(here.as_str(), Ru)
+                    ),
+                    format!(
+                        "the service is given at {place}: the person is registered in {}, and this unit is in {}; apply there",
+                        name(&registered, En),
+                        name(here.as_str(), En)
+                    ),
                 ),
             ));
         }
@@ -333,7 +353,7 @@ impl Engine {
     ) -> Result<Vec<Registration>, EngineError> {
         let own = actor.iin.as_ref() == Some(iin);
         if !(own || is_staff(actor.role) || actor.role == Role::System) {
-            return Err(EngineError::forbidden("only your own registrations"));
+            return Err(EngineError::forbidden(Refusal::OwnRegistrationsOnly));
         }
         let rows = drn_store::query("SELECT r.id, r.person_iin, r.kind, r.rka, a.full_text, r.application_id, r.valid_from, r.valid_to, r.ended_at, r.ended_by, r.data_json FROM registrations r LEFT JOIN ar_addresses a ON a.rka = r.rka WHERE r.person_iin = $1 ORDER BY r.valid_from DESC, r.id DESC")
             .bind(iin.to_string())

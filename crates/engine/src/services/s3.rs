@@ -19,6 +19,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 use drn_core::Text;
 use drn_docs::DocumentKind;
 
@@ -52,7 +53,7 @@ impl RegistrationKind {
 }
 
 impl FieldText for RegistrationKind {
-    fn from_text(s: &str) -> Result<Self, String> {
+    fn from_text(s: &str) -> Result<Self, Refusal> {
         [
             RegistrationKind::Permanent,
             RegistrationKind::Temporary,
@@ -60,7 +61,7 @@ impl FieldText for RegistrationKind {
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
-        .ok_or_else(|| "permanent, temporary or not_established".to_string())
+        .ok_or(Refusal::RegistrationKindForm)
     }
 }
 
@@ -273,7 +274,7 @@ impl Engine {
         if input.address.is_some() {
             return Err(EngineError::invalid(
                 "data.address",
-                "the address is taken from the register: send its code (data.rka)",
+                Refusal::AddressFromRegister,
             ));
         }
         let kind = input.kind();
@@ -283,44 +284,36 @@ impl Engine {
             RegistrationKind::NotEstablished if ver.id != "2014" => {
                 // 2018 para 4: the status, in place of an address.
                 if p.channel != Channel::Counter {
-                    return Err(EngineError::invalid(
-                        "data.kind",
-                        "the status is given at a counter",
-                    ));
+                    return Err(EngineError::invalid("data.kind", Refusal::StatusAtCounter));
                 }
                 return Ok(());
             }
             RegistrationKind::NotEstablished => {
                 return Err(EngineError::invalid(
                     "data.kind",
-                    "the status \"not established at a place of residence\" exists from 2018",
+                    Refusal::NotEstablishedFrom2018,
                 ))
             }
         }
         let rka = input
             .rka
             .clone()
-            .ok_or_else(|| EngineError::invalid("data.rka", "the address's code (РКА)"))?;
+            .ok_or_else(|| EngineError::invalid("data.rka", Refusal::RkaRequired))?;
         let addr = self
             .address_in(c, &rka)
             .await?
             .filter(|a| a.active && matches!(a.kind.as_str(), "building" | "premise"))
-            .ok_or_else(|| {
-                EngineError::invalid(
-                    "data.rka",
-                    format!("{rka} is not an address of a dwelling in the register"),
-                )
-            })?;
+            .ok_or_else(|| EngineError::invalid("data.rka", Refusal::NotADwelling))?;
         data["address"] = json!(addr.full);
         if kind == RegistrationKind::Temporary {
-            let until: Date = input.until.ok_or_else(|| {
-                EngineError::invalid("data.until", "the last day of the temporary stay")
-            })?;
+            let until: Date = input
+                .until
+                .ok_or_else(|| EngineError::invalid("data.until", Refusal::StayEndRequired))?;
             let today = self.now().to_zoned(self.tz.clone()).date();
             if until <= today {
                 return Err(EngineError::invalid(
                     "data.until",
-                    "the last day of the stay is a day after today",
+                    Refusal::StayEndsAfterToday,
                 ));
             }
             let latest = today
@@ -329,7 +322,7 @@ impl Engine {
             if until > latest {
                 return Err(EngineError::invalid(
                     "data.until",
-                    "a temporary registration is for at most a year from today",
+                    Refusal::TemporaryAtMostAYear,
                 ));
             }
         }
@@ -376,7 +369,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let owner = input
             .owner_iin
-            .ok_or_else(|| EngineError::invalid("data.owner_iin", "the dwelling owner's IIN"))?;
+            .ok_or_else(|| EngineError::invalid("data.owner_iin", Refusal::OwnerIinRequired))?;
         let owner = owner.to_string();
         if owner == applicant {
             return Ok(());
@@ -446,9 +439,10 @@ impl Engine {
             );
         }
         let rka = input.rka.clone().unwrap_or_default();
-        let addr = self.address_in(c, &rka).await?.ok_or_else(|| {
-            EngineError::invalid("data.rka", format!("{rka} is not in the register"))
-        })?;
+        let addr = self
+            .address_in(c, &rka)
+            .await?
+            .ok_or_else(|| EngineError::invalid("data.rka", Refusal::NotInRegister))?;
         let (ended, valid_to) = if kind == RegistrationKind::Permanent {
             // Para 4: registration at a new place ends the previous one automatically.
             (
@@ -513,7 +507,7 @@ impl Engine {
     ) -> Result<Vec<CounterTask>, EngineError> {
         if !(actor.iin.as_ref() == Some(iin) || is_staff(actor.role) || actor.role == Role::System)
         {
-            return Err(EngineError::forbidden("only your own tasks"));
+            return Err(EngineError::forbidden(Refusal::OwnTasksOnly));
         }
         let rows = drn_store::query("SELECT id, kind, person_iin, application_id, created_at, done_at, done_by, data_json FROM counter_tasks WHERE person_iin = $1 ORDER BY created_at DESC")
             .bind(iin.to_string())
@@ -545,12 +539,12 @@ impl Engine {
         task: &str,
     ) -> Result<(), EngineError> {
         if actor.role != Role::CounterOperator {
-            return Err(EngineError::forbidden("the chip is rewritten at a counter"));
+            return Err(EngineError::forbidden(Refusal::ChipAtCounter));
         }
         let unit = actor
             .unit
             .clone()
-            .ok_or_else(|| EngineError::forbidden("you have no unit"))?;
+            .ok_or_else(|| EngineError::forbidden(Refusal::NoUnit))?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         let r = drn_store::query(

@@ -14,6 +14,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 use drn_docs::DocumentKind;
 use drn_store::Value;
 
@@ -45,13 +46,11 @@ impl Ground {
 }
 
 impl FieldText for Ground {
-    fn from_text(s: &str) -> Result<Self, String> {
+    fn from_text(s: &str) -> Result<Self, Refusal> {
         [Ground::Abroad, Ground::Court, Ground::Prison]
             .into_iter()
             .find(|g| g.as_str() == s)
-            .ok_or_else(|| {
-                format!("{s:?} is not a ground of deregistration (abroad, court, prison)")
-            })
+            .ok_or(Refusal::GroundForm)
     }
 }
 
@@ -61,14 +60,6 @@ pub(crate) fn s4_grounds(version: &str) -> &'static [Ground] {
         "2014" => &[Ground::Abroad, Ground::Court, Ground::Prison],
         _ => &[Ground::Abroad, Ground::Court],
     }
-}
-
-fn grounds_list(version: &str) -> String {
-    s4_grounds(version)
-        .iter()
-        .map(|g| g.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The intake data of S4.
@@ -168,30 +159,19 @@ impl ServiceRules for Deregistration {
         let ver = at.version;
         let applicant = at.applicant;
         let input = S4Intake::parse(data)?;
-        let ground = input.ground.ok_or_else(|| {
-            EngineError::invalid(
-                "data.ground",
-                format!(
-                    "the ground of deregistration: one of {}",
-                    grounds_list(&ver.id)
-                ),
-            )
-        })?;
+        let ground = input
+            .ground
+            .ok_or_else(|| EngineError::invalid("data.ground", Refusal::GroundRequired))?;
         if !s4_grounds(&ver.id).contains(&ground) {
             return Err(EngineError::invalid(
                 "data.ground",
-                format!(
-                    "{:?} is not a ground of deregistration under the {} rules (grounds: {})",
-                    ground.as_str(),
-                    ver.id,
-                    grounds_list(&ver.id)
-                ),
+                Refusal::GroundNotOfVersion,
             ));
         }
         if ground == Ground::Court && input.court_decision.is_none() {
             return Err(EngineError::invalid(
                 "data.court_decision",
-                "the court decision (number and date) on the dwelling owner's application",
+                Refusal::CourtDecisionRequired,
             ));
         }
         let open = e.open_permanent(c, applicant).await?;
@@ -203,7 +183,7 @@ impl ServiceRules for Deregistration {
         if open.is_none() && legacy.is_none() {
             return Err(EngineError::invalid(
                 "applicant",
-                "the person is not registered at a place of residence",
+                Refusal::NotRegisteredAtResidence,
             ));
         }
         Ok(())

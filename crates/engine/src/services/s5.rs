@@ -20,6 +20,7 @@ use crate::model::*;
 use crate::rows::insert_event;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 use drn_core::Text;
 use drn_docs::DocumentKind;
 
@@ -147,7 +148,7 @@ impl ServiceRules for AddressCertificate {
         if input.bin.is_some() && input.rka.is_none() {
             return Err(EngineError::invalid(
                 "data.rka",
-                "the legal entity's address (РКА) to certify",
+                Refusal::LegalEntityRkaRequired,
             ));
         }
         if input.bin.is_none() && input.iin.is_none() {
@@ -179,19 +180,12 @@ impl ServiceRules for AddressCertificate {
         let rka = note
             .and_then(|n| n.split_whitespace().find(|w| e.looks_like_rka(w)))
             .map(String::from)
-            .ok_or_else(|| {
-                EngineError::invalid(
-                    "note",
-                    "name the corrected address's registration code (РКА)",
-                )
-            })?;
+            .ok_or_else(|| EngineError::invalid("note", Refusal::CorrectedRkaRequired))?;
         let addr = e
             .address_in(c, &rka)
             .await?
             .filter(|a| a.active)
-            .ok_or_else(|| {
-                EngineError::invalid("note", format!("{rka} is not an active address"))
-            })?;
+            .ok_or_else(|| EngineError::invalid("note", Refusal::AddressNotActive))?;
         let input = S5Intake::of(app)?;
         let subject = input.person(app);
         // What the correction replaces: the registration's address and the day the person
@@ -308,7 +302,7 @@ impl ServiceRules for AddressCertificate {
         let (passed, detail) = e.s5_check(c, app).await?;
         if !passed {
             return Err(EngineError::forbidden(
-                "the address data do not match the register: the certificate cannot be issued",
+                Refusal::AddressMismatchNoCertificate,
             ));
         }
         let checked = json!({ "detail": detail });

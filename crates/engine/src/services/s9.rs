@@ -23,6 +23,7 @@ use crate::model::{Accept, Outcome};
 use crate::rows::insert_event;
 use crate::tx::Ctx;
 use crate::Engine;
+use crate::Refusal;
 use drn_docs::DocumentKind;
 
 /// The service code.
@@ -190,9 +191,13 @@ impl ServiceRules for IinForForeigners {
         if Iin::parse(at.applicant).is_ok() {
             return Err(EngineError::invalid(
                 "applicant",
-                format!(
-                    "{} already has an IIN: the service forms an IIN for a foreigner temporarily staying in Kazakhstan who has none; apply with the foreigner's passport data",
-                    at.applicant
+                drn_core::Text::new(
+                    format!("{} ЖСН-і бар: қызмет ЖСН-і жоқ, Қазақстанда уақытша жүрген шетелдікке ЖСН қалыптастырады; шетелдіктің паспорт деректерімен жүгініңіз", at.applicant),
+                    format!("у {} уже есть ИИН: услуга формирует ИИН иностранцу, временно пребывающему в Казахстане, у которого его нет; подайте заявление с паспортными данными иностранца", at.applicant),
+                    format!(
+                        "{} already has an IIN: the service forms an IIN for a foreigner temporarily staying in Kazakhstan who has none; apply with the foreigner's passport data",
+                        at.applicant
+                    ),
                 ),
             ));
         }
@@ -212,10 +217,7 @@ impl ServiceRules for IinForForeigners {
             StepHook::WrittenConsent => {
                 // Para 9.3: the written consent; the note records the signed consent form.
                 if note.map(str::trim).is_none_or(|n| n.len() < 3) {
-                    return Err(EngineError::invalid(
-                        "note",
-                        "record the applicant's written consent (the signed form's number)",
-                    ));
+                    return Err(EngineError::invalid("note", Refusal::ConsentNumberRequired));
                 }
                 insert_event(
                     c,
@@ -268,18 +270,17 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Outcome, EngineError> {
         if f.service != SERVICE {
-            return Err(EngineError::invalid(
-                "service",
-                "only the IIN for foreigners (S9) is applied for without an IIN",
-            ));
+            return Err(EngineError::invalid("service", Refusal::OnlyS9WithoutIin));
         }
         let today = now.to_zoned(self.tz.clone()).date();
         let mut f = f.clone();
         f.foreigner.validate_on("foreigner", today)?;
         let f = &f;
         // `applicant` is a placeholder of the right type: accept_as does not use it.
-        let placeholder = Iin::form(f.foreigner.birth_date, f.foreigner.sex, |_| false)
-            .map_err(|e| EngineError::invalid("foreigner.birth_date", e.to_string()))?;
+        let placeholder =
+            Iin::form(f.foreigner.birth_date, f.foreigner.sex, |_| false).map_err(|_| {
+                EngineError::invalid("foreigner.birth_date", Refusal::IinCannotBeFormed)
+            })?;
         let mut data = if f.data.is_object() {
             f.data.clone()
         } else {
@@ -441,8 +442,9 @@ impl Engine {
         f: &Foreigner,
         app: &ApplicationId,
     ) -> Result<Iin, EngineError> {
-        let prefix = Iin::prefix_for(f.birth_date, f.sex)
-            .map_err(|e| EngineError::invalid("foreigner.birth_date", e.to_string()))?;
+        let prefix = Iin::prefix_for(f.birth_date, f.sex).map_err(|_| {
+            EngineError::invalid("foreigner.birth_date", Refusal::IinCannotBeFormed)
+        })?;
         let lock = format!("iin:{prefix}");
         c.push(
             "INSERT INTO counters (name, value) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
@@ -466,7 +468,7 @@ impl Engine {
             }
         }
         let iin = Iin::form(f.birth_date, f.sex, |s| taken.contains(&s))
-            .map_err(|e| EngineError::invalid("foreigner", e.to_string()))?;
+            .map_err(|_| EngineError::invalid("foreigner", Refusal::IinCannotBeFormed))?;
         c.push(
             "INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)",
             vec![

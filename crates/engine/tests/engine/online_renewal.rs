@@ -558,6 +558,66 @@ pub(crate) mod pilot {
         assert_ne!(r2.duty.unwrap().invoice.unwrap(), first_invoice);
     }
 
+    /// Issue 29: the regional officer's review shows the applicant's name and birth date
+    /// as ГБД ФЛ gave them and the photo of the current document from ГБД ФЛ beside the
+    /// attached one; a person ГБД ФЛ holds no photo of reads as "missing", a ГБД ФЛ
+    /// outage as "unavailable"; only the regional directorate reads it, and the read is
+    /// audited.
+    pub async fn review_material(url: &str) {
+        let p = pilot(url).await;
+        let e = &p.w.engine;
+        let (iin, other) = (p.spare[0], p.spare[1]);
+        let who = Actor::citizen(iin);
+        let r = p.submit(p.request(iin), iin).await;
+        let r = e.renewal_pay_in_sandbox(&who, &r.id).await.unwrap();
+        assert_eq!(r.step, 17, "{r:?}");
+        let person = p.person(iin);
+        let m = e.renewal_review_material(&p.w.region, &r.id).await.unwrap();
+        assert_eq!(m.iin, iin);
+        assert_eq!(m.surname.as_deref(), Some(person.surname.as_str()));
+        assert_eq!(m.given_name.as_deref(), Some(person.given_name.as_str()));
+        assert_eq!(m.patronymic, person.patronymic);
+        assert_eq!(m.birth_date, Some(person.birth_date));
+        assert_eq!(m.photo, b64(&p.photo));
+        let orn::PhotoOnRecord::Found { mime, base64 } = &m.on_record else {
+            panic!("no photo on record: {m:?}");
+        };
+        assert_eq!(mime, "image/png");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .unwrap();
+        let img = image::load_from_memory(&png).unwrap();
+        assert_eq!((img.width(), img.height()), (150, 200));
+        // The same picture on every read, another for another person.
+        assert_eq!(png, drn_registries::sandbox::record_photo(&iin));
+        assert_ne!(png, drn_registries::sandbox::record_photo(&other));
+        let log = e
+            .audit_log(Some(&format!("person:{iin}")), 100)
+            .await
+            .unwrap();
+        assert!(
+            log.iter().any(|a| a.action == "read_person_photo"),
+            "{log:?}"
+        );
+        // Only the regional directorate.
+        for actor in [&who, &p.w.counter] {
+            let no = e.renewal_review_material(actor, &r.id).await.unwrap_err();
+            assert_eq!(no.code(), "forbidden");
+        }
+        // ГБД ФЛ holds no photo: said so.
+        let mut none = p.person(iin);
+        none.no_photo = true;
+        p.sandbox.upsert(none);
+        let m = e.renewal_review_material(&p.w.region, &r.id).await.unwrap();
+        assert_eq!(m.on_record, orn::PhotoOnRecord::Missing);
+        assert_eq!(m.surname.as_deref(), Some(person.surname.as_str()));
+        // ГБД ФЛ is down: unavailable, not "missing".
+        p.sandbox
+            .set_outage_for(Port::GbdFl, SignedDuration::from_mins(5));
+        let m = e.renewal_review_material(&p.w.region, &r.id).await.unwrap();
+        assert_eq!(m.on_record, orn::PhotoOnRecord::Unavailable);
+    }
+
     /// Issue 28 item 3: a second renewal beside an open one is refused (no second
     /// invoice); once the card is issued it is in the person's record and in ГБД ФЛ, so
     /// eligibility and a new renewal meet п. 7 with the new card: "услуга оказывается только,
@@ -679,8 +739,9 @@ pub(crate) mod pilot {
 
 use pilot::{
     annulment_refunds, digital_id_outages, happy_path_and_every_branch,
-    issue_reaches_record_and_gbd, pilot_extension, window_edges,
+    issue_reaches_record_and_gbd, pilot_extension, review_material, window_edges,
 };
+on_both!(s1e_review_shows_name_and_photo_on_record, review_material);
 on_both!(
     s1e_online_renewal_19_steps_and_branches,
     happy_path_and_every_branch

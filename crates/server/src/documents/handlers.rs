@@ -219,7 +219,7 @@ pub async fn revoke(
     if reason.chars().count() < 5 || reason.chars().count() > 500 {
         return Err(EngineError::invalid(
             "reason",
-            "the reason of revocation, 5 to 500 characters",
+            drn_engine::Refusal::RevocationReasonForm,
         ));
     }
     let d = match uuid::Uuid::parse_str(id) {
@@ -234,16 +234,14 @@ pub async fn revoke(
             .as_ref()
             .is_some_and(|u| units.iter().any(|x| x == u.as_str()));
         if !(REVOKERS.contains(&actor.role) && own) {
-            return Err(EngineError::forbidden(
-                "only the issuing unit or the central office revokes a document",
-            ));
+            return Err(EngineError::forbidden(drn_engine::Refusal::RevokedByIssuer));
         }
     }
     let now = st.engine.now();
     if !st.engine.revoke_document(actor, &d, reason, now).await? {
         return Err(EngineError::invalid(
             "document",
-            "the document is already revoked",
+            drn_engine::Refusal::AlreadyRevoked,
         ));
     }
     Ok(Stored {

@@ -3,8 +3,8 @@
 //! and who read my data.
 
 use askama::Template;
-use axum::extract::{Form, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use drn_core::{Channel, Iin, Lang, Urgency};
 use drn_engine::commands::Accept;
 use drn_engine::{Command, Outcome, Role, UnitKind};
@@ -288,6 +288,74 @@ struct Apply {
     nav: Nav,
     services: Vec<super::pages::ServiceOption>,
     counters: Vec<(String, String)>,
+    /// The forms' one-time idempotency key (a form sent twice applies once).
+    idem: String,
+    /// The form that came back refused, with what was typed (issue 29).
+    error: Option<super::pages::FormError>,
+}
+
+/// The names of the portal form's fields (`d.` for the service's own data).
+const APPLY_FIELDS: &[&str] = &[
+    "unit",
+    "urgency",
+    "d.kind",
+    "d.rka",
+    "d.until",
+    "d.foreigner.surname",
+    "d.foreigner.given_name",
+    "d.foreigner.birth_date",
+    "d.foreigner.sex",
+    "d.foreigner.citizenship",
+    "d.foreigner.passport",
+];
+
+impl Apply {
+    /// What was typed into `name` of `service`'s form when it came back refused.
+    fn typed(&self, service: &str, name: &str) -> String {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service)
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether a box of `service`'s form was ticked when it came back refused (all are
+    /// ticked on a fresh form).
+    fn ticked(&self, service: &str, name: &str, value: &str) -> bool {
+        match self.error.as_ref().filter(|e| e.service == service) {
+            Some(e) => e.typed.iter().any(|(n, v)| n == name && v == value),
+            None => true,
+        }
+    }
+
+    /// The refusal beside `name` of `service`'s form, when that field is at fault.
+    fn error_at(&self, service: &str, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service && e.field == name)
+            .map(|e| e.message.as_str())
+    }
+
+    /// The refusal of `service`'s form that is of no one field: at the form's top.
+    fn error_top(&self, service: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.service == service && !APPLY_FIELDS.contains(&e.field.as_str()))
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// The form field an error names: the engine's `data.x` is the form's `d.x`.
+fn form_field(field: Option<&str>) -> String {
+    match field {
+        Some("data.unit") | Some("unit") => "unit".into(),
+        Some(f) => match f.strip_prefix("data.") {
+            Some(rest) => format!("d.{rest}"),
+            None => f.to_string(),
+        },
+        None => String::new(),
+    }
 }
 
 /// The counters where a citizen may collect a result: those of the region they are
@@ -341,11 +409,17 @@ pub async fn apply_form(State(st): State<AppState>, page: Result<Ctx, ApiError>)
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/portal/apply");
+    apply_page(&st, &ctx, None).await
+}
+
+/// The apply page; with a refused form's error and what was typed, answered with the
+/// refusal's status (422, 409, 403).
+async fn apply_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormError>) -> Response {
+    let nav = Nav::for_ctx(ctx, "/portal/apply");
     let Some(iin) = ctx.actor.iin else {
         return to_login(true);
     };
-    let services = super::pages::services_open(&st, Channel::Portal, ctx.lang);
+    let services = super::pages::services_open(st, Channel::Portal, ctx.lang);
     let counters = if services.is_empty() {
         Vec::new()
     } else {
@@ -357,20 +431,27 @@ pub async fn apply_form(State(st): State<AppState>, page: Result<Ctx, ApiError>)
                 .and_then(|svc| svc.version_on(today))
                 .is_some_and(|v| v.provided_at.is_some())
         });
-        match counters_for(&st, &ctx, &iin, at_home).await {
+        match counters_for(st, ctx, &iin, at_home).await {
             Ok(c) => c,
             Err(e) => return error_page(nav, ctx.lang, e, "/portal"),
         }
     };
-    render(
+    let status = error.as_ref().map(|e| e.status);
+    let page = render(
         &Apply {
             tr: Tr { lang: ctx.lang },
             nav,
             services,
             counters,
+            idem: format!("portal-apply-{}", auth::random_token()),
+            error,
         },
         ctx.lang,
-    )
+    );
+    match status {
+        Some(s) => (s, page).into_response(),
+        None => page,
+    }
 }
 
 #[derive(Template)]
@@ -413,7 +494,10 @@ pub(crate) fn s1_portal_reason() -> &'static drn_core::Text {
 }
 
 /// Submits an application through the portal as the citizen; `doc` repeats, so the body
-/// is read as pairs.
+/// is read as pairs. Post/Redirect/Get: the talon (or the receipt) is a page of its own
+/// ([`applied`]), and the form's one-time key makes a repeated post answer the first
+/// application. A refusal comes back on the form, beside the field at fault, with what
+/// was typed (issue 29).
 pub async fn apply_submit(
     State(st): State<AppState>,
     page: Result<Ctx, ApiError>,
@@ -423,7 +507,6 @@ pub async fn apply_submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/portal/apply");
     let lang = ctx.lang;
     let Some(iin) = ctx.actor.iin else {
         return to_login(true);
@@ -435,15 +518,30 @@ pub async fn apply_submit(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
+    let back = |e: ApiError| {
+        let error = super::pages::FormError {
+            status: e.status(),
+            service: field("service"),
+            field: form_field(e.field()),
+            message: e.message(lang),
+            typed: pairs
+                .iter()
+                .filter(|(n, _)| APPLY_FIELDS.contains(&n.as_str()) || n == "doc" || n == "reason")
+                .map(|(n, v)| (n.clone(), v.chars().take(300).collect()))
+                .collect(),
+        };
+        let (st, ctx) = (st.clone(), ctx.clone());
+        async move { apply_page(&st, &ctx, Some(error)).await }
+    };
     let urgency = match Urgency::parse(&field("urgency")) {
         Ok(u) => u,
         Err(e) => {
-            return error_page(
-                nav,
+            return back(ApiError::invalid_value(
                 lang,
-                ApiError::bad_input(lang, Some("urgency"), &e.to_string()),
-                "/portal/apply",
-            )
+                Some("urgency"),
+                &e.to_string(),
+            ))
+            .await;
         }
     };
     let unit = field("unit");
@@ -451,18 +549,15 @@ pub async fn apply_submit(
     match counters_for(&st, &ctx, &iin, false).await {
         Ok(cs) if cs.iter().any(|(id, _)| *id == unit) => {}
         Ok(_) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(
-                    lang,
-                    Some("unit"),
-                    "choose a counter of the region you are registered in",
-                ),
-                "/portal/apply",
-            )
+            return back(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                super::i18n::t(lang, "portal_choose_unit"),
+                Some("unit"),
+            ))
+            .await
         }
-        Err(e) => return error_page(nav, lang, e, "/portal/apply"),
+        Err(e) => return back(e).await,
     }
     let cmd = Command::Accept(Accept {
         process: None,
@@ -489,51 +584,85 @@ pub async fn apply_submit(
             data
         },
     });
-    let service_name = |code: &str| {
-        st.engine
-            .catalog
-            .service(code)
-            .map(|s| format!("{code} · {}", s.name.get(lang)))
-            .unwrap_or_else(|| code.to_string())
-    };
-    match st.execute(&ctx.actor, &cmd, None).await {
-        Ok(Outcome::Accepted { application: a }) => render(
-            &Applied {
-                docs: crate::documents::links(&st, &a, lang).await,
-                tr: Tr { lang },
-                title: super::i18n::t(lang, "applied").to_string(),
-                refused: false,
-                number: a.number.clone(),
-                service: service_name(&a.service),
-                unit: unit_name(&st, &a.accepted_unit, lang).await,
-                at: kz(a.accepted_at),
-                expected: a.due_at.map(kz).unwrap_or_default(),
-                missing: vec![],
-                nav,
-            },
-            lang,
-        ),
-        Ok(Outcome::IntakeRefused {
-            application: a,
-            receipt,
-            missing,
-        }) => render(
-            &Applied {
-                docs: crate::documents::links(&st, &a, lang).await,
-                tr: Tr { lang },
-                title: super::i18n::t(lang, "intake_refused").to_string(),
-                refused: true,
-                number: receipt,
-                service: service_name(&a.service),
-                unit: unit_name(&st, &a.accepted_unit, lang).await,
-                at: kz(a.accepted_at),
-                expected: String::new(),
-                missing,
-                nav,
-            },
-            lang,
-        ),
-        Ok(_) => error_page(nav, lang, ApiError::internal(), "/portal/apply"),
-        Err(e) => error_page(nav, lang, e, "/portal/apply"),
+    let idem = field("idem");
+    let key = Some(idem.as_str()).filter(|k| !k.is_empty() && k.len() <= 200);
+    match st.execute(&ctx.actor, &cmd, key).await {
+        Ok(
+            Outcome::Accepted { application: a } | Outcome::IntakeRefused { application: a, .. },
+        ) => Redirect::to(&format!("/portal/applications/{}", a.id)).into_response(),
+        Ok(_) => back(ApiError::internal()).await,
+        Err(e) => back(ApiError::from(e)).await,
     }
+}
+
+/// The talon of an application made through the portal (or the receipt of its refused
+/// intake), as a page of its own: where the form's post leads (Post/Redirect/Get).
+pub async fn applied(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match citizen(page) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let nav = Nav::for_ctx(&ctx, "/portal");
+    let lang = ctx.lang;
+    let a = match drn_engine::ApplicationId::parse(&id) {
+        Ok(id) => match st
+            .engine
+            .application(&ctx.actor, &id, "portal:applied")
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => return error_page(nav, lang, e, "/portal"),
+        },
+        Err(e) => return error_page(nav, lang, e, "/portal"),
+    };
+    let events = st
+        .engine
+        .timeline(&ctx.actor, &a.id)
+        .await
+        .unwrap_or_default();
+    let receipt = events
+        .iter()
+        .find(|e| e.kind == drn_engine::EventKind::IntakeRefused)
+        .and_then(|e| e.data["receipt"].as_str().map(String::from));
+    let service = st
+        .engine
+        .catalog
+        .service(&a.service)
+        .map(|s| format!("{} · {}", a.service, s.name.get(lang)))
+        .unwrap_or_else(|| a.service.clone());
+    render(
+        &Applied {
+            docs: crate::documents::links(&st, &a, lang).await,
+            tr: Tr { lang },
+            title: super::i18n::t(
+                lang,
+                receipt.as_ref().map_or("applied", |_| "intake_refused"),
+            )
+            .to_string(),
+            refused: receipt.is_some(),
+            number: receipt.unwrap_or_else(|| a.number.clone()),
+            service,
+            unit: unit_name(&st, &a.accepted_unit, lang).await,
+            at: kz(a.accepted_at),
+            expected: if a.status == drn_engine::Status::InProgress {
+                a.due_at.map(kz).unwrap_or_default()
+            } else {
+                String::new()
+            },
+            missing: a.data["missing"]
+                .as_array()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            nav,
+        },
+        lang,
+    )
 }

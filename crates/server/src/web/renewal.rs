@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use drn_core::{Channel, Lang};
 use drn_engine::online_renewal::{
-    self as orn, AnnulGround, CheckOutcome, RenewalRequest, RenewalStatus, Review,
+    self as orn, AnnulGround, CheckOutcome, PhotoOnRecord, RenewalRequest, RenewalStatus, Review,
 };
 use drn_engine::{ApplicationId, Role, Status};
 use serde::Deserialize;
@@ -47,6 +47,52 @@ struct Entry {
     phone: String,
     demo: bool,
     renewals: Vec<RenewalRow>,
+    /// The form came back refused: the reason beside its field, what was typed kept
+    /// (issue 29; files cannot be kept by a browser: the page asks for them again).
+    error: Option<super::pages::FormError>,
+}
+
+/// The renewal form's fields that show their own error.
+const RENEWAL_FIELDS: &[&str] = &[
+    "photo",
+    "signature_sample",
+    "unit",
+    "phone",
+    "consent",
+    "request_signature",
+];
+
+impl Entry {
+    fn error_at(&self, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+
+    fn error_top(&self) -> Option<&str> {
+        self.error
+            .as_ref()
+            .filter(|e| !RENEWAL_FIELDS.contains(&e.field.as_str()))
+            .map(|e| e.message.as_str())
+    }
+
+    fn typed(&self, name: &str) -> Option<&str> {
+        self.error
+            .as_ref()
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The phone to show: as typed when the form came back, else the one on record.
+    fn phone_shown(&self) -> &str {
+        self.typed("phone").unwrap_or(&self.phone)
+    }
+
+    /// The counter to select: as chosen when the form came back, else the first.
+    fn unit_chosen(&self, id: &str) -> bool {
+        self.typed("unit") == Some(id)
+    }
 }
 
 fn status_label(lang: Lang, s: RenewalStatus) -> String {
@@ -60,6 +106,13 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
         Ok(c) => c,
         Err(r) => return r,
     };
+    entry_page(&st, &ctx, None).await
+}
+
+/// The entry page; with a refused form's error, answered with the refusal's status.
+async fn entry_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormError>) -> Response {
+    let st = st.clone();
+    let ctx = ctx.clone();
     let nav = Nav::for_ctx(&ctx, HOME);
     let lang = ctx.lang;
     let tr = Tr { lang };
@@ -122,8 +175,14 @@ pub async fn entry(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> R
             })
             .collect(),
         nav,
+        error,
     };
-    render(&page, lang)
+    let status = page.error.as_ref().map(|e| e.status);
+    let out = render(&page, lang);
+    match status {
+        Some(s) => (s, out).into_response(),
+        None => out,
+    }
 }
 
 /// The form's fields, read from `multipart/form-data`.
@@ -183,7 +242,9 @@ fn request_signature(st: &AppState, iin: &drn_core::Iin, u: &Upload) -> Result<S
     Err("attach the CMS signature of the request".into())
 }
 
-/// Submits the renewal (steps 1-16 run at once) and shows its status.
+/// Submits the renewal (steps 1-16 run at once) and shows its status (Post/Redirect/Get).
+/// A refusal comes back on the form, beside the field at fault, with the counter, the
+/// phone and the consent as they were (issue 29).
 pub async fn submit(
     State(st): State<AppState>,
     page: Result<Ctx, ApiError>,
@@ -193,44 +254,44 @@ pub async fn submit(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, HOME);
     let lang = ctx.lang;
     let Some(iin) = ctx.actor.iin else {
         return to_login(true);
     };
     let u = match read_upload(m, lang).await {
         Ok(u) => u,
-        Err(e) => return error_page(nav, lang, e, HOME),
+        Err(e) => return back(&st, &ctx, &Upload::default(), e).await,
     };
-    if !u.consent {
-        return error_page(
-            nav,
-            lang,
-            ApiError::bad_input(lang, Some("consent"), i18n::t(lang, "renewal_consent")),
-            HOME,
-        );
+    let refuse = |field: &str, key: &str| {
+        ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            i18n::t(lang, key),
+            Some(field),
+        )
+    };
+    // Seed 001 para 10: the applicant chooses the region, so any counter the form offers.
+    let home = match counters_for(&st, &ctx, &iin, false).await {
+        Ok(cs) => cs,
+        Err(e) => return back(&st, &ctx, &u, e).await,
+    };
+    let offered = counters_of_every_region(&st, lang, home).await;
+    if !offered.iter().any(|(id, _)| *id == u.unit) {
+        return back(&st, &ctx, &u, refuse("unit", "portal_choose_unit")).await;
     }
-    match counters_for(&st, &ctx, &iin, false).await {
-        Ok(cs) if cs.iter().any(|(id, _)| *id == u.unit) => {}
-        Ok(_) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(lang, Some("unit"), i18n::t(lang, "renewal_unit")),
-                HOME,
-            )
-        }
-        Err(e) => return error_page(nav, lang, e, HOME),
+    if !u.consent {
+        return back(&st, &ctx, &u, refuse("consent", "renewal_consent_required")).await;
     }
     let signature = match request_signature(&st, &iin, &u) {
         Ok(s) => s,
-        Err(e) => {
-            return error_page(
-                nav,
-                lang,
-                ApiError::bad_input(lang, Some("request_signature"), &e),
-                HOME,
+        Err(_) => {
+            return back(
+                &st,
+                &ctx,
+                &u,
+                refuse("request_signature", "renewal_attach_cms"),
             )
+            .await
         }
     };
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -246,8 +307,24 @@ pub async fn submit(
     };
     match st.engine.renewal_submit(&ctx.actor, req).await {
         Ok(r) => Redirect::to(&format!("{HOME}/{}", r.id)).into_response(),
-        Err(e) => error_page(nav, lang, e, HOME),
+        Err(e) => back(&st, &ctx, &u, ApiError::from(e)).await,
     }
+}
+
+/// The entry page with the form's refusal and what was typed (the files excepted).
+async fn back(st: &AppState, ctx: &Ctx, u: &Upload, e: ApiError) -> Response {
+    let error = super::pages::FormError {
+        status: e.status(),
+        service: orn::SERVICE.into(),
+        field: e.field().unwrap_or_default().to_string(),
+        message: e.message(ctx.lang),
+        typed: vec![
+            ("unit".into(), u.unit.clone()),
+            ("phone".into(), u.phone.chars().take(40).collect()),
+            ("consent".into(), if u.consent { "yes" } else { "" }.into()),
+        ],
+    };
+    entry_page(st, ctx, Some(error)).await
 }
 
 pub struct CheckRow {
@@ -474,7 +551,15 @@ pub struct OnlineReview {
     pub revision: i64,
     /// The officer may decide now.
     pub can_review: bool,
+    /// The applicant as ГБД ФЛ gave them at step 2: full name, birth date (dd.mm.yyyy), IIN.
+    pub name: String,
+    pub birth: String,
+    pub iin: String,
     pub photo: String,
+    /// The photo of the current document from ГБД ФЛ (a `data:` URI), when it has one.
+    pub on_record: Option<String>,
+    /// Why there is no photo on record to show, in the page's language ("" when there is).
+    pub no_photo: &'static str,
     pub signature: String,
     pub renewal_status: String,
     pub grounds: Vec<(&'static str, &'static str)>,
@@ -489,8 +574,10 @@ fn data_uri(b64: &str) -> String {
     format!("data:{mime};base64,{b64}")
 }
 
-/// What the card shows of an online renewal: the photo and the signature sample, and the
-/// review's form to the regional officer while the application is at step 17.
+/// What the card shows of an online renewal to the regional officer: the applicant's name
+/// and birth date as ГБД ФЛ gave them, the attached photo beside the photo of the current
+/// document from ГБД ФЛ (or why there is none), the signature sample, and the review's form
+/// while the application is at step 17 (issue 29).
 pub async fn card_review(
     st: &AppState,
     ctx: &Ctx,
@@ -504,18 +591,37 @@ pub async fn card_review(
         .renewal_of_application(&ctx.actor, &a.id)
         .await
         .ok()??;
-    let (photo, signature) = st
+    let m = st
         .engine
-        .renewal_attachments(&ctx.actor, &r.id)
+        .renewal_review_material(&ctx.actor, &r.id)
         .await
         .ok()?;
+    let name = [&m.surname, &m.given_name, &m.patronymic]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (on_record, no_photo) = match &m.on_record {
+        PhotoOnRecord::Found { mime, base64 } => (Some(format!("data:{mime};base64,{base64}")), ""),
+        PhotoOnRecord::Missing => (None, i18n::t(ctx.lang, "online_no_photo_on_record")),
+        PhotoOnRecord::Unavailable => (None, i18n::t(ctx.lang, "online_photo_unavailable")),
+    };
     Some(OnlineReview {
         revision: a.revision,
         can_review: a.status == Status::InProgress
             && drn_engine::online_renewal::awaits_review(a)
             && ctx.actor.unit.as_ref() == Some(&a.holder_unit),
-        photo: data_uri(&photo),
-        signature: data_uri(&signature),
+        name,
+        birth: m
+            .birth_date
+            .map(|d| d.strftime("%d.%m.%Y").to_string())
+            .unwrap_or_default(),
+        iin: m.iin.to_string(),
+        photo: data_uri(&m.photo),
+        on_record,
+        no_photo,
+        signature: data_uri(&m.signature),
         renewal_status: status_label(ctx.lang, r.status),
         grounds: vec![
             (

@@ -346,7 +346,7 @@ on_both!(
 );
 
 /// The first `<option value="…">` after `name="unit"` on a page.
-fn first_unit_option(html: &str) -> String {
+pub(crate) fn first_unit_option(html: &str) -> String {
     let from = html.find("name=\"unit\"").expect("a unit select");
     let rest = &html[from..];
     let at = rest.find("<option value=\"").expect("an option") + "<option value=\"".len();

@@ -522,3 +522,109 @@ async fn s9_form_keeps_input(url: &str) {
     assert!(!r.text().await.unwrap().contains("Smith2"));
 }
 on_both!(the_s9_form_keeps_what_was_typed, s9_form_keeps_input);
+
+/// Issue 29 (the portal's forms): a refused application comes back on the apply form with
+/// the reason beside the field at fault and what was typed kept (not a page with only
+/// "Назад"), status 422, nothing made; an accepted one answers Post/Redirect/Get (303 to
+/// its talon's own page), and the same form sent again (a reload) makes no second one.
+async fn portal_form_keeps_input(url: &str) {
+    let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let citizen = citizen_client_on(&app, 3, http).await;
+    let html = page(&citizen, "/portal/apply").await;
+    let unit = crate::intake::first_unit_option(&html);
+    let post = |citizenship: &str, idem: &str| {
+        citizen
+            .http
+            .post(format!("{}/portal/apply?_csrf={}", app.base, citizen.csrf))
+            .form(&[
+                ("service", "S8"),
+                ("idem", idem),
+                ("unit", unit.as_str()),
+                ("urgency", "general"),
+                ("d.foreigner.surname", "Шмидт"),
+                ("d.foreigner.given_name", "Анна"),
+                ("d.foreigner.birth_date", "1990-07-01"),
+                ("d.foreigner.sex", "F"),
+                ("d.foreigner.citizenship", citizenship),
+                ("d.foreigner.passport", "C01X00T47"),
+            ])
+            .send()
+    };
+    let count = || async {
+        let (s, mine) = citizen.get("/api/v1/my/applications").await;
+        assert_eq!(s, 200, "{mine}");
+        mine.as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["service"] == "S8")
+            .count()
+    };
+    // Refused: a citizenship that is no country's code.
+    let r = post("Q1", "portal-keep-1").await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-S8-citizenship\""),
+        "the reason beside the field"
+    );
+    assert!(
+        html.contains(
+            "name=\"d.foreigner.citizenship\" required value=\"Q1\" aria-invalid=\"true\""
+        ),
+        "the field at fault keeps what was typed and is marked"
+    );
+    assert!(
+        html.contains("value=\"Шмидт\"") && html.contains("value=\"C01X00T47\""),
+        "the other fields keep what was typed"
+    );
+    assert!(
+        html.contains("<option value=\"F\" selected>"),
+        "the sex chosen is kept"
+    );
+    assert!(
+        html.contains("id=\"apply-S8\" open"),
+        "the refused form is the open one"
+    );
+    assert_eq!(count().await, 0, "nothing made");
+    // Accepted: 303 to the talon's page.
+    let r = post("DEU", "portal-keep-2").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/portal/applications/"), "{to}");
+    let talon = page(&citizen, &to).await;
+    let (_, mine) = citizen.get("/api/v1/my/applications").await;
+    let number = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["service"] == "S8")
+        .unwrap()["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(talon.contains(&number), "the talon's page shows {number}");
+    // The same form again (a reload of the POST, a double click): the first application.
+    let r = post("DEU", "portal-keep-2").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"].to_str().unwrap(), to);
+    assert_eq!(count().await, 1, "one application");
+    // Another citizen does not see it.
+    let other = citizen_client(&app, 4).await;
+    let r = other
+        .http
+        .get(format!("{}{to}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+on_both!(
+    the_portal_form_keeps_input_and_redirects_after_success,
+    portal_form_keeps_input
+);

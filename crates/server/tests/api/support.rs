@@ -303,8 +303,13 @@ pub(crate) use drn_store::on_both;
 
 /// A citizen signed in with password and the one-time code from the sandbox outbox.
 pub async fn citizen_client(app: &App, idx: usize) -> Client {
+    citizen_client_on(app, idx, jar_client()).await
+}
+
+/// [`citizen_client`] on a client of the caller's making (one that does not follow
+/// redirects, to see a Post/Redirect/Get).
+pub async fn citizen_client_on(app: &App, idx: usize, http: reqwest::Client) -> Client {
     let (ciin, cpw, _) = &app.report.citizens[idx];
-    let http = jar_client();
     let r: Value = http
         .post(format!("{}/api/v1/auth/citizen/login", app.base))
         .json(&json!({ "iin": ciin.to_string(), "password": cpw }))

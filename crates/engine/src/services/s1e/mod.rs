@@ -65,6 +65,7 @@ use sha2::{Digest, Sha256};
 use crate::error::EngineError;
 use crate::model::Accept;
 use crate::model::*;
+use crate::Refusal;
 use crate::{rows, Command, Engine, Outcome};
 
 /// The service code of the pilot.
@@ -561,6 +562,32 @@ struct Stored {
     annul_ground: Option<AnnulGround>,
 }
 
+/// The photo of the applicant's current document as ГБД ФЛ holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoOnRecord {
+    /// The image: its type and its bytes in base64.
+    Found { mime: String, base64: String },
+    /// ГБД ФЛ holds no photo of the person.
+    Missing,
+    /// ГБД ФЛ did not answer (or no state systems are configured).
+    Unavailable,
+}
+
+/// What the regional officer compares at step 17 ([`Engine::renewal_review_material`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewMaterial {
+    pub iin: Iin,
+    /// ГБД ФЛ's record as read at step 2; `None` when the session did not reach it.
+    pub surname: Option<String>,
+    pub given_name: Option<String>,
+    pub patronymic: Option<String>,
+    pub birth_date: Option<Date>,
+    /// The attached photo and signature sample, base64 as sent.
+    pub photo: String,
+    pub signature: String,
+    pub on_record: PhotoOnRecord,
+}
+
 /// Can this citizen renew online today, before they fill anything in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Eligibility {
@@ -657,7 +684,7 @@ impl From<EngineError> for Halt {
 fn b64(field: &str, s: &str) -> Result<Vec<u8>, EngineError> {
     base64::engine::general_purpose::STANDARD
         .decode(s.trim())
-        .map_err(|_| EngineError::invalid(field, "not base64"))
+        .map_err(|_| EngineError::invalid(field, Refusal::NotBase64))
 }
 
 /// An administrator's extension of the pilot's period.
@@ -756,9 +783,7 @@ impl Engine {
             Ok(g) => g.clone(),
             Err(p) => p.into_inner().clone(),
         };
-        g.ok_or_else(|| {
-            EngineError::forbidden("the online renewal has no state systems configured")
-        })
+        g.ok_or_else(|| EngineError::forbidden(Refusal::OnlineNotConfigured))
     }
 
     fn today(&self) -> Date {
@@ -831,28 +856,17 @@ impl Engine {
         cite: &str,
     ) -> Result<(), EngineError> {
         if actor.role != Role::Administrator {
-            return Err(EngineError::forbidden(
-                "only an administrator extends the pilot's period",
-            ));
+            return Err(EngineError::forbidden(Refusal::PilotByAdministrator));
         }
         if cite.trim().chars().count() < 5 {
-            return Err(EngineError::invalid(
-                "cite",
-                "cite the act that extends the pilot (at least 5 characters)",
-            ));
+            return Err(EngineError::invalid("cite", Refusal::CiteThePilotAct));
         }
         let (catalog, ext) = self.pilot_period().await?;
         let Some(end) = ext.or(catalog) else {
-            return Err(EngineError::invalid(
-                "until",
-                "the pilot's version has no end in the catalog",
-            ));
+            return Err(EngineError::invalid("until", Refusal::PilotHasNoEnd));
         };
         if until <= end {
-            return Err(EngineError::invalid(
-                "until",
-                format!("the pilot already runs to {end}; extend it past that day"),
-            ));
+            return Err(EngineError::invalid("until", Refusal::PilotAlreadyRuns));
         }
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -938,9 +952,9 @@ impl Engine {
         let iin = actor
             .iin
             .filter(|_| actor.role == Role::Citizen)
-            .ok_or_else(|| EngineError::forbidden("only the citizen applies online"))?;
+            .ok_or_else(|| EngineError::forbidden(Refusal::CitizenAppliesOnline))?;
         if !matches!(req.channel, Channel::Portal | Channel::Mobile) {
-            return Err(EngineError::invalid("channel", "portal or mobile"));
+            return Err(EngineError::invalid("channel", Refusal::PortalOrMobile));
         }
         let unit = UnitId::parse(&req.unit)?;
         for (f, v) in [
@@ -957,16 +971,22 @@ impl Engine {
         // beside an open one would invoice the duty twice for one card.
         for r in self.renewals_of(actor, &iin).await? {
             if r.status.is_active() {
-                return Err(EngineError::forbidden(format!(
-                    "you already have an online renewal of your ID card in progress (application {}, {}): wait for its result; no new application or invoice is made",
-                    r.talon.as_deref().unwrap_or(&r.id),
-                    r.status.code()
+                let n = r.talon.as_deref().unwrap_or(&r.id);
+                return Err(EngineError::forbidden(Text::new(
+                    format!("жеке куәлікті онлайн ауыстыру өтінішіңіз (№ {n}) қаралуда: нәтижесін күтіңіз; жаңа өтініш пен шот жасалмайды"),
+                    format!("у вас уже есть заявка на онлайн-замену удостоверения (№ {n}): дождитесь её результата; новое заявление и счёт не создаются"),
+                    format!(
+                        "you already have an online renewal of your ID card in progress (application {n}, {}): wait for its result; no new application or invoice is made",
+                        r.status.code()
+                    ),
                 )));
             }
         }
         if let Some(number) = self.open_id_card_application(&iin).await? {
-            return Err(EngineError::forbidden(format!(
-                "you already have an application for a new ID card in progress (application {number}): wait for its result; no new application or invoice is made"
+            return Err(EngineError::forbidden(Text::new(
+                format!("жаңа жеке куәлікке № {number} өтінішіңіз қаралуда: нәтижесін күтіңіз; жаңа өтініш пен шот жасалмайды"),
+                format!("у вас уже есть заявление № {number} на новое удостоверение личности: дождитесь его результата; новое заявление и счёт не создаются"),
+                format!("you already have an application for a new ID card in progress (application {number}): wait for its result; no new application or invoice is made"),
             )));
         }
         let now = self.now();
@@ -1027,10 +1047,7 @@ impl Engine {
         let mut st = self.load_renewal(id).await?;
         own(actor, &st.view.applicant)?;
         if st.view.status != RenewalStatus::Retry {
-            return Err(EngineError::forbidden(format!(
-                "the renewal is {}, not waiting for a retry",
-                st.view.status.code()
-            )));
+            return Err(EngineError::forbidden(Refusal::RenewalNotRetrying));
         }
         self.advance(actor, &mut st).await?;
         Ok(st.view)
@@ -1046,10 +1063,7 @@ impl Engine {
         let mut st = self.load_renewal(id).await?;
         own(actor, &st.view.applicant)?;
         if st.view.status != RenewalStatus::AwaitingPayment {
-            return Err(EngineError::forbidden(format!(
-                "the renewal is {}, not awaiting payment",
-                st.view.status.code()
-            )));
+            return Err(EngineError::forbidden(Refusal::RenewalNotAwaitingPayment));
         }
         self.advance(actor, &mut st).await?;
         Ok(st.view)
@@ -1069,14 +1083,12 @@ impl Engine {
             setup.sandbox.as_ref(),
             st.view.duty.as_ref().and_then(|d| d.invoice.clone()),
         ) else {
-            return Err(EngineError::forbidden(
-                "no sandbox invoice to pay: pay through your bank",
-            ));
+            return Err(EngineError::forbidden(Refusal::NoSandboxInvoice));
         };
         sandbox
             .pay(&inv)
             .await
-            .map_err(|e| EngineError::invalid("invoice", e.message().en))?;
+            .map_err(|e| EngineError::invalid("invoice", e.message()))?;
         self.renewal_confirm_payment(actor, id).await
     }
 
@@ -1102,6 +1114,55 @@ impl Engine {
             _ => own(actor, &st.view.applicant)?,
         }
         Ok((st.request.photo, st.request.signature_sample))
+    }
+
+    /// What the regional officer compares at step 17 (issue 29): the attached photo and
+    /// signature sample, the applicant's name and birth date as ГБД ФЛ gave them at step 2,
+    /// and the photo of the applicant's current document as ГБД ФЛ holds it now (read
+    /// through the port; the read is audited as a read of the person).
+    pub async fn renewal_review_material(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<ReviewMaterial, EngineError> {
+        if !matches!(actor.role, Role::RegionalOfficer | Role::System) {
+            return Err(EngineError::forbidden(Refusal::ReviewByRegion));
+        }
+        let st = self.load_renewal(id).await?;
+        let iin = st.view.applicant;
+        let on_record = match self.online_renewal() {
+            Err(_) => PhotoOnRecord::Unavailable,
+            Ok(setup) => match setup.registries.gbd_fl.photo(iin).await {
+                Ok(p) => PhotoOnRecord::Found {
+                    mime: p.mime,
+                    base64: p.image_base64,
+                },
+                Err(RegistryError::NotFound { .. }) => PhotoOnRecord::Missing,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ГБД ФЛ photo read failed");
+                    PhotoOnRecord::Unavailable
+                }
+            },
+        };
+        self.audit_read(
+            actor,
+            "read_person_photo",
+            &format!("person:{iin}"),
+            json!({ "screen": "online_review", "renewal": id,
+                    "found": matches!(on_record, PhotoOnRecord::Found { .. }) }),
+        )
+        .await?;
+        let gbd = st.gbd.as_ref();
+        Ok(ReviewMaterial {
+            iin,
+            surname: gbd.map(|g| g.surname.clone()),
+            given_name: gbd.map(|g| g.given_name.clone()),
+            patronymic: gbd.and_then(|g| g.patronymic.clone()),
+            birth_date: gbd.map(|g| g.birth_date),
+            photo: st.request.photo,
+            signature: st.request.signature_sample,
+            on_record,
+        })
     }
 
     /// The renewal of an application, if it came from one.
@@ -1192,9 +1253,7 @@ impl Engine {
         review: &Review,
     ) -> Result<Outcome, EngineError> {
         if !matches!(actor.role, Role::RegionalOfficer | Role::System) {
-            return Err(EngineError::forbidden(
-                "the regional directorate reviews online applications",
-            ));
+            return Err(EngineError::forbidden(Refusal::ReviewByRegion));
         }
         let a = self.load_app(app).await?;
         if !awaits_review(&a) {
@@ -2134,7 +2193,7 @@ fn own(actor: &Actor, iin: &Iin) -> Result<(), EngineError> {
     match actor.role {
         Role::System => Ok(()),
         Role::Citizen if actor.iin.as_ref() == Some(iin) => Ok(()),
-        _ => Err(EngineError::forbidden("only the applicant")),
+        _ => Err(EngineError::forbidden(Refusal::OnlyTheApplicant)),
     }
 }
 
