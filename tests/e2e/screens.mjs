@@ -11,7 +11,7 @@ import { base, browser, accounts, citizens, staff, shot, citizenOn } from './sup
 /// the sandbox's own labels. Codes (S1E, C71-1-1, R71, PA1234567), all-capital words
 /// (a foreigner's name as in the passport, РКА codes) and user names (op.astana.1) are
 /// recognised by their shape below.
-const ALLOWED = new Set(['DRN', 'Excel', 'PDF', 'CSV', 'SVG', 'CMS', 'QR', 'XML', 'JSON', 'API', 'SMS', 'ID']);
+const ALLOWED = new Set(['DRN', 'Excel', 'PDF', 'CSV', 'SVG', 'CMS', 'QR', 'XML', 'JSON', 'API', 'SMS', 'ID', 'NCALayer']);
 
 /// The offending words of a page's text in `lang` (kk or ru); empty when it is clean.
 export function foreignWords(text) {

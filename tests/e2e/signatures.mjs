@@ -2,8 +2,8 @@
 // runs the demo's signer (the stand-in for NCALayer on the officer's computer, with the demo
 // officers' keys); the pages drive it through the vendored ncalayer-js-client, as they
 // would a real NCALayer. Walked here: the counter certifies S1's formulary at intake (kk),
-// the district signs its registry (ru), the counter issues S5's address certificate and
-// signs it on the card (kk and ru); `pdfsig` lists the officer and the organisation on each
+// the district signs its registry (ru), the district registers the citizen (S3) and signs
+// the notice on the card (kk and ru); `pdfsig` lists the officer and the organisation on each
 // PDF, dated as of the demo's day, and `openssl cms -verify` accepts the detached signature
 // with the demo CA.
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { base, citizens, dataDir, shot, staff } from './support.mjs';
+import { base, chooseAddress, citizens, dataDir, shot, staff } from './support.mjs';
 
 const work = mkdtempSync(join(tmpdir(), 'drn-e2e-sig-'));
 
@@ -52,7 +52,7 @@ function opensslVerifies(file) {
 test('officers sign with their own keys: the formulary at intake, a registry, a result (issue 33)', async () => {
   const citizen = citizens[5] || citizens[0];
   // The counter officer, in Kazakh: the S1 form certifies the formulary through the signer.
-  const counter = await staff('op.astana.3');
+  const counter = await staff('op.astana.1');
   await counter.goto(`${base}/lang/kk?back=/ws/person?iin=${citizen.iin}`);
   const s1 = counter.locator('details', { has: counter.locator('input[name="service"][value="S1"]') });
   await s1.getByText(/ЭЦҚ-ңызбен куәландырылады/).waitFor();
@@ -87,16 +87,18 @@ test('officers sign with their own keys: the formulary at intake, a registry, a 
   opensslVerifies(reg.file);
   await district.getByRole('button', { name: /^Отправить$/ }).first().click();
 
-  // The counter issues S5's address certificate; the card asks for the officer's signature.
-  const issuer = await staff('op.astana.4');
-  await issuer.goto(`${base}/lang/ru?back=/ws/person?iin=${citizen.iin}`);
-  const s5 = issuer.locator('details', { has: issuer.locator('input[name="service"][value="S5"]') });
-  await s5.locator('summary').click();
-  await s5.getByRole('button', { name: /^Принять$/ }).click();
+  // The district officer registers the citizen at an address (S3 at a ЦОН workstation) and
+  // issues the notice; the card asks for the officer's own signature.
+  const issuer = await staff('district.astana');
+  await issuer.goto(`${base}/lang/ru?back=/ws`);
+  const rka = await chooseAddress(issuer, citizen.iin);
+  const s3 = issuer.locator('details', { has: issuer.locator('input[name="service"][value="S3"]') });
+  assert.equal(await s3.locator('input[name="d.rka"]').inputValue(), rka);
+  await s3.getByLabel(/ИИН собственника/).fill(citizen.iin);
+  await s3.getByLabel(/Согласие собственника/).check();
+  await s3.getByRole('button', { name: /^Принять$/ }).click();
   await issuer.getByRole('heading', { name: /Заявление принято/ }).waitFor();
   await issuer.getByRole('link', { name: /^Заявление$/ }).click();
-  await issuer.getByRole('button', { name: /^Проверить$/ }).click();
-  await issuer.locator('#check-result').waitFor();
   await Promise.all([issuer.waitForNavigation(), issuer.getByRole('button', { name: /^Выдать$/ }).click()]);
   await issuer.getByRole('heading', { name: /Документ ожидает вашей подписи ЭЦП/ }).waitFor();
   await shot(issuer, 'sig-result-awaiting-ru');
@@ -112,11 +114,10 @@ test('officers sign with their own keys: the formulary at intake, a registry, a 
   const pdf = issuer.locator('a[data-doc-pdf]').last();
   await pdf.waitFor();
   await shot(issuer, 'sig-result-signed-kk');
-  const res = await pdfsigOf(issuer, await pdf.getAttribute('href'), 'address-certificate');
+  const res = await pdfsigOf(issuer, await pdf.getAttribute('href'), 'registration-notice');
   if (res.report) {
     assert.match(res.report, /Signature #1:[\s\S]*IIN\d{12}/, res.report);
     assert.match(res.report, /Министерство внутренних дел/, res.report);
-    assert.match(res.report, /Министерство юстиции/, res.report);
     assert.match(res.report, /Signing Time: Nov 20 2019/, res.report);
     assert.doesNotMatch(res.report, /Signature is Invalid|Digest Mismatch/, res.report);
   }

@@ -157,6 +157,8 @@ test('S7 of 2014 at the unit: the invitation refused after the special-records c
   await district.locator('#refuse-reason').locator('xpath=ancestor::form').getByRole('button').click();
   await district.getByText(reason).first().waitFor();
   await district.getByText(/^Бас тартылған$/).first().waitFor();
+  // The officer signs the motivated refusal with their own key (issue 33).
+  assert.ok(await signAwaiting(district), 'the refusal waits for the officer\'s signature');
   const pdf = district.locator('a[data-doc-pdf]', { hasText: /дәлелді бас тарту/ });
   await pdf.waitFor();
   const res = await district.request.get(`${base3}${await pdf.getAttribute('href')}`);

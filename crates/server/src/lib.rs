@@ -66,7 +66,13 @@ impl AppState {
         key: Option<&str>,
     ) -> Result<drn_engine::Outcome, drn_engine::EngineError> {
         let outcome = self.engine.execute(actor, cmd, key).await?;
-        documents::after_command(self, actor, &outcome).await;
+        // An officer signs what they issue or refuse themself; a result the system gives at
+        // the end of a step they completed is the system's (issue 33).
+        let signed_by_actor = matches!(
+            cmd,
+            drn_engine::Command::Issue { .. } | drn_engine::Command::Refuse { .. }
+        );
+        documents::after_command(self, actor, &outcome, signed_by_actor).await;
         Ok(outcome)
     }
 

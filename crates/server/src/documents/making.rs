@@ -459,7 +459,9 @@ pub async fn registry_links(st: &AppState, reg: &Registry, lang: Lang) -> Vec<Do
     }
 }
 
-/// After a command: the documents its outcome produces. A failure is logged, not shown:
+/// After a command: the documents its outcome produces (`signed_by_actor`: the command was
+/// the officer's own issue or refusal, whose document waits for their signature when
+/// signatures are required). A failure is logged, not shown:
 /// the command is done, and listing the application's documents makes them later.
 ///
 /// An application's documents (talon, receipt, electronic result) are made after the
@@ -468,7 +470,7 @@ pub async fn registry_links(st: &AppState, reg: &Registry, lang: Lang) -> Vec<Do
 /// task or makes them itself ([`owner_turn`]); one lost in a crash is made when listed.
 /// A registry's document is made before the answer (a registry is listed at once, and
 /// there are few).
-pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
+pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome, signed_by_actor: bool) {
     let application = match outcome {
         Outcome::Accepted { application } | Outcome::IntakeRefused { application, .. } => {
             Some(application)
@@ -484,7 +486,10 @@ pub async fn after_command(st: &AppState, actor: &Actor, outcome: &Outcome) {
         _ => None,
     };
     if let Some(application) = application {
-        if st.config.signatures.required && super::signing::signs_personally(actor) {
+        if signed_by_actor
+            && st.config.signatures.required
+            && super::signing::signs_personally(actor)
+        {
             // The result or refusal waits for its officer's signature: rendered for them
             // now, released when they sign (issue 33).
             match super::signing::awaiting(st, application).await {
