@@ -1,7 +1,10 @@
 //! DRN storage: one schema and one set of queries over SQLite (the embedded default) and
 //! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Both run
 //! through sqlx's `Any` driver, so every query is written once; the two backends differ
-//! only in connection setup and the auto-increment key type of the schema.
+//! only in connection setup and the auto-increment key type of the schema. The tables keep
+//! portable types (instants as microseconds, dates and JSON as text), since `Any` can
+//! neither bind nor read PostgreSQL's `timestamptz`, `date`, `jsonb` or `uuid`; on
+//! PostgreSQL the schema `dba` shows every table in those types (migration 23).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -165,6 +168,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (19, include_str!("../migrations/0019_registry_numbers.sql")),
     (21, include_str!("../migrations/0021_dwelling_owners.sql")),
+    (23, include_str!("../migrations/0023_dba_views.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
