@@ -1,7 +1,10 @@
 //! DRN storage: one schema and one set of queries over SQLite (the embedded default) and
 //! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Both run
 //! through sqlx's `Any` driver, so every query is written once; the two backends differ
-//! only in connection setup and the auto-increment key type of the schema.
+//! only in connection setup and the auto-increment key type of the schema. The tables keep
+//! portable types (instants as microseconds, dates and JSON as text), since `Any` can
+//! neither bind nor read PostgreSQL's `timestamptz`, `date`, `jsonb` or `uuid`; on
+//! PostgreSQL the schema `dba` shows every table in those types (migration 23).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -165,6 +168,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (19, include_str!("../migrations/0019_registry_numbers.sql")),
     (21, include_str!("../migrations/0021_dwelling_owners.sql")),
+    (23, include_str!("../migrations/0023_dba_views.sql")),
     (
         27,
         include_str!("../migrations/0027_officer_signatures.sql"),
@@ -217,6 +221,11 @@ impl Db {
             _ => url.to_string(),
         };
         let opts = AnyConnectOptions::from_str(&url)?;
+        // See `SLOW_CALL`.
+        let opts = match backend {
+            Backend::Sqlite => opts,
+            Backend::Postgres => sqlx::ConnectOptions::disable_statement_logging(opts),
+        };
         let (writers, readers) = match backend {
             Backend::Sqlite => (1, 4),
             Backend::Postgres => (16, 16),
@@ -227,9 +236,15 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            for pragma in lite::CONNECTION_PRAGMAS {
-                                conn.execute(*pragma).await?;
+                        match backend {
+                            Backend::Sqlite => {
+                                for pragma in lite::CONNECTION_PRAGMAS {
+                                    conn.execute(*pragma).await?;
+                                }
+                            }
+                            // What `inline` relies on.
+                            Backend::Postgres => {
+                                conn.execute("SET standard_conforming_strings = on").await?;
                             }
                         }
                         Ok(())
@@ -619,9 +634,12 @@ pub struct RunResult {
 /// On SQLite they go to the database as one multi-statement text with the parameters
 /// renumbered (`$1` of the second statement becomes `$k+1`, and so on): sqlx runs every
 /// SQLite call on a worker thread, and the hop there and back costs more than a small
-/// statement itself, so this is one hop instead of one per statement. PostgreSQL prepares
-/// one statement at a time, so there they run one by one. When a statement fails, the ones
-/// before it have run: the caller rolls back (to a savepoint).
+/// statement itself, so this is one hop instead of one per statement. On PostgreSQL a
+/// prepared statement is one round trip to the server, and a command's buffered writes with
+/// the read that follows them were a round trip each (12 a command in the simulation);
+/// several statements go instead as one simple query, their parameters written in as typed
+/// literals ([`inline`]): one round trip. One statement alone stays prepared. When a
+/// statement fails, the ones before it have run: the caller rolls back (to a savepoint).
 pub async fn run_many(
     conn: &mut AnyConnection,
     backend: Backend,
@@ -640,11 +658,98 @@ pub async fn run_many(
             let args = stmts.iter().flat_map(|s| s.args.iter());
             run_one(conn, &sql, args, &mut out).await?;
         }
+        Backend::Postgres if stmts.len() > 1 => {
+            let mut sql = String::new();
+            for s in stmts {
+                sql.push_str(&inline(s)?);
+                sql.push_str(";\n");
+            }
+            let started = std::time::Instant::now();
+            run_simple(conn, &sql, &mut out).await?;
+            log_if_slow(started, stmts);
+        }
         Backend::Postgres => {
             for s in stmts {
+                let started = std::time::Instant::now();
                 run_one(conn, &s.sql, s.args.iter(), &mut out).await?;
+                log_if_slow(started, std::slice::from_ref(s));
             }
         }
+    }
+    Ok(out)
+}
+
+/// A call to PostgreSQL slower than this is logged, with its statements' text and not their
+/// values (sqlx's own log of slow statements is off on PostgreSQL: an inlined statement's
+/// text holds its values, persons' data among them).
+const SLOW_CALL: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn log_if_slow(started: std::time::Instant, stmts: &[Statement]) {
+    let elapsed = started.elapsed();
+    if elapsed >= SLOW_CALL {
+        let sql: Vec<&str> = stmts.iter().map(|s| s.sql.trim()).collect();
+        tracing::warn!(
+            elapsed_secs = elapsed.as_secs_f64(),
+            statements = stmts.len(),
+            sql = %sql.join("; "),
+            "slow call to PostgreSQL"
+        );
+    }
+}
+
+/// A statement with its parameters written in as literals of the types they are bound as
+/// ([`run_one`]: text, `int8`, `float8`, `bytea`), for PostgreSQL's simple query protocol:
+/// text in single quotes with each quote doubled (the connection sets
+/// `standard_conforming_strings`, so a backslash is itself), in `CAST(… AS text)`, so that a
+/// statement means what it means with the value bound. Refused: text holding a NUL, which
+/// PostgreSQL cannot store either way.
+fn inline(stmt: &Statement) -> Result<String, StoreError> {
+    use std::fmt::Write as _;
+    let sql = stmt.sql.trim_end().trim_end_matches(';');
+    let mut out = String::with_capacity(sql.len() + 16 * stmt.args.len());
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, ch)) = chars.next() {
+        if ch != '$' {
+            out.push(ch);
+            continue;
+        }
+        let mut n = String::new();
+        while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+            n.push(d);
+            chars.next();
+        }
+        let Some(v) = n
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| stmt.args.get(i))
+        else {
+            return Err(StoreError::Decode(format!(
+                "parameter ${n} of a statement with {} parameters",
+                stmt.args.len()
+            )));
+        };
+        // Writing into a String cannot fail.
+        let _ = match v {
+            Value::Text(Some(t)) => {
+                if t.contains('\0') {
+                    return Err(StoreError::Decode("text holding a NUL character".into()));
+                }
+                write!(out, "CAST('{}' AS text)", t.replace('\'', "''"))
+            }
+            Value::Text(None) | Value::Null => write!(out, "CAST(NULL AS text)"),
+            Value::Int(Some(i)) => write!(out, "CAST({i} AS int8)"),
+            Value::Int(None) => write!(out, "CAST(NULL AS int8)"),
+            Value::Real(f) if f.is_finite() => write!(out, "CAST('{f:e}' AS float8)"),
+            Value::Real(f) => write!(out, "CAST('{f}' AS float8)"),
+            Value::Blob(b) => {
+                out.push_str("CAST('\\x");
+                for byte in b {
+                    let _ = write!(out, "{byte:02x}");
+                }
+                write!(out, "' AS bytea)")
+            }
+        };
     }
     Ok(out)
 }
@@ -674,6 +779,24 @@ async fn run_one<'a>(
         };
     }
     let mut steps = conn.fetch_many(q);
+    while let Some(step) = steps.try_next().await? {
+        match step {
+            sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
+            sqlx::Either::Right(row) => out.rows.push(DbRow::from_any(&row)?),
+        }
+    }
+    Ok(())
+}
+
+/// Runs statements without parameters as one simple query (PostgreSQL's text protocol: a
+/// `&str` without arguments is not prepared).
+async fn run_simple(
+    conn: &mut AnyConnection,
+    sql: &str,
+    out: &mut RunResult,
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let mut steps = conn.fetch_many(sql);
     while let Some(step) = steps.try_next().await? {
         match step {
             sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
@@ -775,6 +898,80 @@ mod tests {
             let mut tx = db.begin().await.unwrap();
             assert_eq!(next_counter(&mut tx, "x").await.unwrap(), 3);
             tx.commit().await.unwrap();
+            db.close().await;
+        }
+    }
+
+    #[test]
+    fn inlines_parameters_as_typed_literals() {
+        let s = Statement::new(
+            "UPDATE t SET a = $1, b = $2, c = $3, d = $4, e = $10 WHERE f = $1;",
+            vec![
+                Value::from("O'Brien \\ x"),
+                Value::from(-7),
+                Value::Int(None),
+                Value::Blob(vec![0, 255]),
+                Value::Null,
+                Value::Text(None),
+                Value::Real(1.5),
+                Value::Null,
+                Value::Null,
+                Value::Real(0.25),
+            ],
+        );
+        assert_eq!(
+            inline(&s).unwrap(),
+            "UPDATE t SET a = CAST('O''Brien \\ x' AS text), b = CAST(-7 AS int8), \
+             c = CAST(NULL AS int8), d = CAST('\\x00ff' AS bytea), e = CAST('2.5e-1' AS float8) \
+             WHERE f = CAST('O''Brien \\ x' AS text)"
+        );
+        let missing = Statement::new("SELECT $2", vec![Value::from(1)]);
+        assert!(inline(&missing).is_err());
+        let nul = Statement::new("SELECT $1", vec![Value::from("a\0b")]);
+        assert!(inline(&nul).is_err());
+    }
+
+    /// Several statements in one call on PostgreSQL (inlined into one simple query) change,
+    /// count and return what they do one by one: quotes, backslashes, NULLs, bytes and a
+    /// guard's count of changed rows.
+    #[tokio::test]
+    async fn several_statements_in_one_call_keep_their_values() {
+        for url in testkit::fresh_urls("run-many").await.unwrap() {
+            let db = Db::open(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            let mut tx = db.begin().await.unwrap();
+            let odd = "O'Brien \\n ' -- ; $1 😀";
+            let stmts = vec![
+                Statement::new(
+                    "INSERT INTO counters (name, value) VALUES ($1, $2)",
+                    vec![Value::from(odd), Value::from(i64::MIN)],
+                ),
+                Statement::new(
+                    "UPDATE counters SET value = value + $1 WHERE name = $2",
+                    vec![Value::from(i64::MAX), Value::from(odd)],
+                ),
+                Statement::new(
+                    "UPDATE counters SET value = 0 WHERE name = $1",
+                    vec![Value::from("none")],
+                ),
+                Statement::new(
+                    "SELECT name, value, $2, $3 FROM counters WHERE name = $1",
+                    vec![
+                        Value::from(odd),
+                        Value::Blob(vec![0, 1, 254]),
+                        Value::Text(None),
+                    ],
+                ),
+            ];
+            let done = run_many(&mut tx, db.backend, &stmts).await.unwrap();
+            assert_eq!(&done.changed[..3], &[1, 1, 0]);
+            assert_eq!(done.rows.len(), 1);
+            let r = &done.rows[0];
+            assert_eq!(r.try_get::<String, _>(0).unwrap(), odd);
+            assert_eq!(r.try_get::<i64, _>(1).unwrap(), -1);
+            assert_eq!(r.try_get::<Vec<u8>, _>(2).unwrap(), vec![0, 1, 254]);
+            assert_eq!(r.try_get::<Option<String>, _>(3).unwrap(), None);
+            tx.rollback().await.unwrap();
             db.close().await;
         }
     }

@@ -12,6 +12,7 @@ mod address_certificate;
 mod audit;
 mod backup;
 mod commands;
+mod dba;
 mod demo;
 mod durability;
 mod ending;
