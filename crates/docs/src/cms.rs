@@ -181,6 +181,23 @@ fn malformed(e: impl std::fmt::Display) -> Error {
     Error::Malformed(e.to_string())
 }
 
+/// The certificates a SignedData carries.
+pub(crate) fn carried_certificates(signed: &SignedData) -> Vec<&Certificate> {
+    signed
+        .certificates
+        .as_ref()
+        .map(|set| {
+            set.0
+                .iter()
+                .filter_map(|c| match c {
+                    CertificateChoices::Certificate(c) => Some(c),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The length of the DER TLV at the start of `bytes` (to drop a PDF's zero padding).
 pub(crate) fn der_len(bytes: &[u8]) -> Option<usize> {
     let first = *bytes.get(1)?;
@@ -273,19 +290,7 @@ pub(crate) fn check(
         return Err(malformed("not SignedData"));
     }
     let signed: SignedData = info.content.decode_as().map_err(malformed)?;
-    let certs: Vec<&Certificate> = signed
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    CertificateChoices::Certificate(c) => Some(c),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let certs = carried_certificates(&signed);
     let pool: Vec<&Certificate> = certs.iter().copied().chain(intermediates).collect();
     let mut out = Vec::new();
     for si in signed.signer_infos.0.iter() {

@@ -15,9 +15,8 @@
 //!
 //! ГОСТ keys (НУЦ РК's GOST certificates) are not verified: see the README.
 
-use crate::cms::{check_signer, der_len, verify_by, Checked};
+use crate::cms::{carried_certificates, check_signer, der_len, verify_by, Checked};
 use crate::verify::{name_attr, name_text};
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use const_oid::db::rfc5911::ID_SIGNED_DATA;
@@ -398,19 +397,7 @@ pub fn verify_officer(
         return Err(malformed(&"not SignedData"));
     }
     let signed: SignedData = info.content.decode_as().map_err(|e| malformed(&e))?;
-    let certs: Vec<&Certificate> = signed
-        .certificates
-        .as_ref()
-        .map(|set| {
-            set.0
-                .iter()
-                .filter_map(|c| match c {
-                    CertificateChoices::Certificate(c) => Some(c),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let certs = carried_certificates(&signed);
     let infos: Vec<_> = signed.signer_infos.0.iter().collect();
     let [si] = infos.as_slice() else {
         return Err(SignatureRefusal::NoSigner);

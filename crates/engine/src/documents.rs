@@ -93,11 +93,12 @@ pub struct PersonLine {
 /// A registration: kind, РКА, valid from, valid to.
 pub type RegRow = (String, Option<String>, Timestamp, Option<Timestamp>);
 
-fn corrupt(e: impl std::fmt::Display) -> EngineError {
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> EngineError {
     EngineError::Corrupt(e.to_string())
 }
 
-fn ts(v: i64) -> Result<Timestamp, EngineError> {
+/// A stored instant (microseconds) back as a timestamp.
+pub(crate) fn ts(v: i64) -> Result<Timestamp, EngineError> {
     Timestamp::from_microsecond(v).map_err(corrupt)
 }
 

@@ -11,6 +11,7 @@ use drn_store::{DbRow, Statement, Value};
 use jiff::Timestamp;
 use serde_json::json;
 
+use crate::documents::{corrupt, ts};
 use crate::error::EngineError;
 use crate::model::{Actor, Role};
 use crate::Engine;
@@ -111,14 +112,6 @@ impl Draft {
 }
 
 const COLS: &str = "id, application_id, registry_id, kind, number, doc_date, document_json, staff_id, pdf, layout_json, placeholder_json, created_at, expires_at, cms, signer_json";
-
-fn corrupt(e: impl std::fmt::Display) -> EngineError {
-    EngineError::Corrupt(e.to_string())
-}
-
-fn ts(v: i64) -> Result<Timestamp, EngineError> {
-    Timestamp::from_microsecond(v).map_err(corrupt)
-}
 
 fn draft(r: &DbRow) -> Result<Draft, EngineError> {
     Ok(Draft {

@@ -187,6 +187,12 @@ pub(crate) trait ServiceRules {
         true
     }
 
+    /// Whether the officer who takes the application in certifies its electronic formulary
+    /// with their own ЭЦП (issue 33): only where the seed says so.
+    fn officer_certifies_formulary(&self) -> bool {
+        false
+    }
+
     /// The kind of the service's result document, when it has one. A paper result (the
     /// temporary ID card, the departure sheet, the invitation, the pass, the IIN
     /// certificate) gets its PDF too, signed by the issuing authority like an electronic
@@ -366,6 +372,11 @@ impl Rules {
     pub(crate) fn representative_may_receive(&self) -> bool {
         with_rules!(self, r => r.representative_may_receive())
     }
+
+    /// Whether the intake's officer certifies the formulary with their own ЭЦП.
+    pub(crate) fn officer_certifies_formulary(&self) -> bool {
+        with_rules!(self, r => r.officer_certifies_formulary())
+    }
 }
 
 /// The default mix of `drn simulate`: (service, channel, weight). ASSUMPTION (the seeds
@@ -426,6 +437,12 @@ pub fn leaves_counter_tasks(code: &str) -> bool {
 /// (not S1E: seed 001 para 3 subpara 19): the issue form offers the field only then.
 pub fn representative_may_receive(code: &str) -> bool {
     rules(code).representative_may_receive()
+}
+
+/// Whether the officer who takes an application of the service in certifies its electronic
+/// formulary with their own ЭЦП (the page asks their signing application at intake).
+pub fn officer_certifies_formulary(code: &str) -> bool {
+    rules(code).officer_certifies_formulary()
 }
 
 /// The journal the service keeps, if any.

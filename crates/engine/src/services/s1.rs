@@ -128,6 +128,13 @@ pub(crate) fn issued_document(
 impl ServiceRules for Passports {
     const CHECKS: &'static [StepCheck] = &[StepCheck::WantedPersons];
 
+    /// Seed 000, annex 1 table 1 row 1: the counter's officer registers the request, fills
+    /// in the electronic formulary, takes the photo and certifies it with their ЭЦП
+    /// («заверение ЭЦП»).
+    fn officer_certifies_formulary(&self) -> bool {
+        true
+    }
+
     /// The simulation's requests are replacements because the document's type changed, the
     /// one reason every channel of every version takes (seed 002 para 6 limits the 2014
     /// portal to it).

@@ -433,9 +433,11 @@ async fn check(
 }
 
 /// Does `actor` certify the electronic formulary of an intake of `service` with their ЭЦП
-/// (S1: seed 000, annex 1 table 1 row 1)?
+/// (the service's rules say where: S1, seed 000 annex 1 table 1 row 1)?
 pub fn certifies_formulary(st: &AppState, actor: &Actor, service: &str) -> bool {
-    st.config.signatures.required && signs_personally(actor) && service == "S1"
+    st.config.signatures.required
+        && signs_personally(actor)
+        && drn_engine::services::officer_certifies_formulary(service)
 }
 
 /// The bytes of an intake's formulary that its officer signs: the intake as the server
