@@ -446,6 +446,25 @@ pub fn formulary_bytes(cmd: &drn_engine::Command) -> Result<Vec<u8>, EngineError
     serde_json::to_vec(cmd).map_err(corrupt)
 }
 
+/// What the regional officer signs to approve an online renewal (seed 001 п. 3.17: they
+/// certify the request with their ЭЦП and send it to production): the decision on this
+/// application at this revision.
+pub fn approval_bytes(
+    app: &drn_engine::ApplicationId,
+    number: &str,
+    revision: i64,
+) -> Vec<u8> {
+    serde_json::json!({
+        "act": "online_renewal_approval",
+        "application": app.as_str(),
+        "number": number,
+        "revision": revision,
+        "decision": "approve",
+    })
+    .to_string()
+    .into_bytes()
+}
+
 /// Checks the officer's signature of an intake's formulary (`bytes`); what the intake
 /// keeps of it.
 pub async fn certify_formulary(
@@ -455,13 +474,26 @@ pub async fn certify_formulary(
     bytes: &[u8],
     cms_b64: &str,
 ) -> Result<serde_json::Value, ApiError> {
+    certify_statement(st, actor, lang, bytes, cms_b64, "formulary").await
+}
+
+/// Checks the officer's signature of `bytes` (a formulary, an approval); what the act keeps
+/// of it: the CMS, the signer, the signing time and the SHA-256 of what was signed.
+pub async fn certify_statement(
+    st: &AppState,
+    actor: &Actor,
+    lang: Lang,
+    bytes: &[u8],
+    cms_b64: &str,
+    subject: &str,
+) -> Result<serde_json::Value, ApiError> {
     if cms_b64.trim().is_empty() {
         return Err(refusal(
             lang,
             &Text::new(
-                "Электрондық формулярды өз ЭЦҚ-ңызбен куәландырыңыз.",
-                "Заверьте электронный формуляр своей ЭЦП.",
-                "Certify the electronic formulary with your own EDS.",
+                "Өз ЭЦҚ-ңызбен куәландырыңыз (NCALayer).",
+                "Заверьте своей ЭЦП (NCALayer).",
+                "Certify with your own EDS (NCALayer).",
             ),
             "signature_required",
         ));
@@ -473,7 +505,7 @@ pub async fn certify_formulary(
             refusal(lang, &r.text(), r.code())
         })?;
     let digest: [u8; 32] = Sha256::digest(bytes).into();
-    let v = check(st, actor, lang, &digest, &cms, "formulary", "formulary").await?;
+    let v = check(st, actor, lang, &digest, &cms, subject, subject).await?;
     let officer = officer(st, actor).await?;
     Ok(serde_json::json!({
         "cms": base64::engine::general_purpose::STANDARD.encode(&v.cms),

@@ -19,6 +19,7 @@ use super::portal::{citizen, counters_for};
 use super::{error_page, i18n, kz, render, to_login, Nav, Tr};
 use crate::auth::Ctx;
 use crate::error::ApiError;
+use crate::documents::signing;
 use crate::AppState;
 
 const HOME: &str = "/portal/renewal";
@@ -551,6 +552,8 @@ pub struct OnlineReview {
     pub revision: i64,
     /// The officer may decide now.
     pub can_review: bool,
+    /// The approval is certified with the officer's own ЭЦП (issue 33).
+    pub certify: bool,
     /// The applicant as ГБД ФЛ gave them at step 2: full name, birth date (dd.mm.yyyy), IIN.
     pub name: String,
     pub birth: String,
@@ -612,6 +615,8 @@ pub async fn card_review(
         can_review: a.status == Status::InProgress
             && drn_engine::online_renewal::awaits_review(a)
             && ctx.actor.unit.as_ref() == Some(&a.holder_unit),
+        certify: st.config.signatures.required
+            && crate::documents::signing::signs_personally(&ctx.actor),
         name,
         birth: m
             .birth_date
@@ -642,6 +647,10 @@ pub struct ReviewForm {
     revision: i64,
     ground: Option<String>,
     reason: Option<String>,
+    /// `prepare`: answer what the officer signs (the page's first call).
+    certify: Option<String>,
+    /// The officer's signature of the approval (issue 33).
+    signature: Option<String>,
 }
 
 /// The regional officer's decision at step 17: approve to production, or annul with a
@@ -684,7 +693,46 @@ pub async fn review(
             )
         }
     };
-    match st.engine.renewal_review(&ctx.actor, &app, &r).await {
+    // Seed 001 п. 3.17: the regional officer certifies the request with their ЭЦП and sends
+    // it to production: the page signs the approval through NCALayer (issue 33).
+    let mut certified = None;
+    if matches!(r, Review::Approve { .. })
+        && st.config.signatures.required
+        && signing::signs_personally(&ctx.actor)
+    {
+        let number = match st.engine.application(&ctx.actor, &app, "ws:online-review").await {
+            Ok(a) => a.number,
+            Err(e) => return error_page(nav, lang, e, &back),
+        };
+        let bytes = signing::approval_bytes(&app, &number, f.revision);
+        if f.certify.as_deref() == Some("prepare") {
+            let iin = match st.engine.officer_on_record(&ctx.actor.id).await {
+                Ok(Some(o)) => o.iin.map(|i| i.to_string()).unwrap_or_default(),
+                Ok(None) => String::new(),
+                Err(e) => return ApiError::from(e).into_response(),
+            };
+            return axum::Json(signing::prepared_json(&st, &bytes, &iin)).into_response();
+        }
+        let subject = format!("application:{app}");
+        match signing::certify_statement(
+            &st,
+            &ctx.actor,
+            lang,
+            &bytes,
+            f.signature.as_deref().unwrap_or_default(),
+            &subject,
+        )
+        .await
+        {
+            Ok(v) => certified = Some(v),
+            Err(e) => return error_page(nav, lang, e, &back),
+        }
+    }
+    match st
+        .engine
+        .renewal_review_certified(&ctx.actor, &app, &r, certified.as_ref())
+        .await
+    {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => error_page(nav, lang, e, &back),
     }

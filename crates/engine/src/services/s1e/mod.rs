@@ -1252,6 +1252,20 @@ impl Engine {
         app: &ApplicationId,
         review: &Review,
     ) -> Result<Outcome, EngineError> {
+        self.renewal_review_certified(actor, app, review, None)
+            .await
+    }
+
+    /// [`Engine::renewal_review`] with the officer's verified signature of the approval
+    /// (issue 33: its signer, certificate, signing time and the digest of what was signed,
+    /// kept with the step's completion in its transaction).
+    pub async fn renewal_review_certified(
+        &self,
+        actor: &Actor,
+        app: &ApplicationId,
+        review: &Review,
+        certified: Option<&serde_json::Value>,
+    ) -> Result<Outcome, EngineError> {
         if !matches!(actor.role, Role::RegionalOfficer | Role::System) {
             return Err(EngineError::forbidden(Refusal::ReviewByRegion));
         }
@@ -1264,10 +1278,20 @@ impl Engine {
         }
         let out = match review {
             Review::Approve { revision } => {
+                let note = match certified {
+                    Some(c) => format!(
+                        "certified with the EDS of {} (certificate {}, signed {}, SHA-256 {}) and sent to production (п. 3.17)",
+                        c["name"].as_str().unwrap_or_default(),
+                        c["certificate"].as_str().unwrap_or_default(),
+                        c["signing_time"].as_str().unwrap_or_default(),
+                        c["sha256"].as_str().unwrap_or_default(),
+                    ),
+                    None => "certified with EDS and sent to production (п. 3.17)".into(),
+                };
                 let cmd = Command::CompleteStep {
                     application: app.clone(),
                     revision: *revision,
-                    note: Some("certified with EDS and sent to production (п. 3.17)".into()),
+                    note: Some(note),
                 };
                 self.execute(actor, &cmd, None).await?
             }
