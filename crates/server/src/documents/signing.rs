@@ -449,11 +449,7 @@ pub fn formulary_bytes(cmd: &drn_engine::Command) -> Result<Vec<u8>, EngineError
 /// What the regional officer signs to approve an online renewal (seed 001 п. 3.17: they
 /// certify the request with their ЭЦП and send it to production): the decision on this
 /// application at this revision.
-pub fn approval_bytes(
-    app: &drn_engine::ApplicationId,
-    number: &str,
-    revision: i64,
-) -> Vec<u8> {
+pub fn approval_bytes(app: &drn_engine::ApplicationId, number: &str, revision: i64) -> Vec<u8> {
     serde_json::json!({
         "act": "online_renewal_approval",
         "application": app.as_str(),

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use super::portal::{citizen, counters_for};
 use super::{error_page, i18n, kz, render, to_login, Nav, Tr};
 use crate::auth::Ctx;
-use crate::error::ApiError;
 use crate::documents::signing;
+use crate::error::ApiError;
 use crate::AppState;
 
 const HOME: &str = "/portal/renewal";
@@ -700,7 +700,11 @@ pub async fn review(
         && st.config.signatures.required
         && signing::signs_personally(&ctx.actor)
     {
-        let number = match st.engine.application(&ctx.actor, &app, "ws:online-review").await {
+        let number = match st
+            .engine
+            .application(&ctx.actor, &app, "ws:online-review")
+            .await
+        {
             Ok(a) => a.number,
             Err(e) => return error_page(nav, lang, e, &back),
         };
