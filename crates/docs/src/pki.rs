@@ -888,6 +888,42 @@ pub mod testing {
             jiff::civil::date(2015, 1, 1),
         )
     }
+
+    /// A certificate revocation list of the demo intermediate (the НУЦ's, as an
+    /// administrator would fetch it) naming `revoked`, issued `from` and next due `to` (DER).
+    pub fn revocation_list(
+        pki: &Pki,
+        revoked: &[&Signer],
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<u8>, Error> {
+        let issuer = (pki.nca.params)()?
+            .self_signed(&pki.nca.key)
+            .map_err(pki_err)?;
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: date_time(from),
+            next_update: date_time(to),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|s| rcgen::RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(
+                        s.cert.tbs_certificate.serial_number.as_bytes(),
+                    ),
+                    revocation_time: date_time(from),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        Ok(params
+            .signed_by(&issuer, &pki.nca.key)
+            .map_err(pki_err)?
+            .der()
+            .to_vec())
+    }
 }
 
 fn check_one(path: &Path) -> Result<(), Error> {

@@ -829,3 +829,59 @@ fn an_officers_certificate_cannot_issue_certificates() {
         assert!(!openssl_verify(&data, &sig, &pki.chain_path()));
     }
 }
+
+/// Issue 33: an officer's signature is checked against the issuer's revocation list: a
+/// listed certificate is refused as revoked, an unlisted one passes, and where the policy
+/// requires a list, a signature without one is refused as uncheckable.
+#[test]
+fn an_officers_signature_is_refused_when_the_issuers_list_revokes_the_certificate() {
+    use drn_docs::officer::{verify_officer, Expectation, Revocation, SignatureRefusal, Trust};
+    use sha2::Digest;
+    let dir = TempDir::new("crl");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let iin: drn_core::Iin = "871008401427".parse().unwrap();
+    let officer = pki.officer(&iin, "Сәрсенбаева Ұлжан").unwrap();
+    let other_iin =
+        drn_docs::sample::sample_iin(jiff::civil::date(1980, 5, 17), drn_core::Sex::Male).unwrap();
+    let other = pki.officer(&other_iin, "Другой Сотрудник").unwrap();
+    let at: jiff::Timestamp = "2019-11-20T04:00:00Z".parse().unwrap();
+    let content = b"a registry's bytes";
+    let digest: [u8; 32] = sha2::Sha256::digest(content).into();
+    let cms = drn_docs::cms::sign_detached_at(content, &[&officer], at).unwrap();
+    let expect = |revocation| Expectation {
+        digest: &digest,
+        iin: &iin,
+        now: at,
+        skew: jiff::SignedDuration::from_mins(10),
+        revocation,
+    };
+    let with_list = |revoked: &[&drn_docs::Signer]| {
+        let mut t = Trust::default();
+        t.add_bundle(pki.chain_pem().as_bytes()).unwrap();
+        let crl = drn_docs::pki::testing::revocation_list(
+            &pki,
+            revoked,
+            jiff::civil::date(2019, 11, 1),
+            jiff::civil::date(2019, 12, 1),
+        )
+        .unwrap();
+        t.add_crl(&crl).unwrap();
+        t
+    };
+    assert_eq!(
+        verify_officer(
+            &cms,
+            &expect(Revocation::WhenAvailable),
+            &with_list(&[&officer])
+        ),
+        Err(SignatureRefusal::Revoked)
+    );
+    assert!(verify_officer(&cms, &expect(Revocation::Required), &with_list(&[&other])).is_ok());
+    let mut no_list = Trust::default();
+    no_list.add_bundle(pki.chain_pem().as_bytes()).unwrap();
+    assert!(verify_officer(&cms, &expect(Revocation::WhenAvailable), &no_list).is_ok());
+    assert!(matches!(
+        verify_officer(&cms, &expect(Revocation::Required), &no_list),
+        Err(SignatureRefusal::RevocationUnknown(_))
+    ));
+}

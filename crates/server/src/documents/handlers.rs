@@ -139,7 +139,7 @@ fn split_file(file: &str) -> Option<(&str, &'static str, DocumentPart)> {
 /// A document's signed PDF (`{id}.pdf`) or its detached CMS signature (`{id}.p7s`), for
 /// those who may see its application (a citizen: their own) or registry.
 #[utoipa::path(get, path = "/api/v1/documents/{file}", tag = "documents", params(("file" = String, Path, description = "ID.pdf or ID.p7s")),
-    responses((status = 200, description = "application/pdf or application/pkcs7-signature", content_type = "application/octet-stream", body = Vec<u8>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "the PDF (FILE.pdf) or its detached CMS signature (FILE.p7s)", content((Vec<u8> = "application/pdf"), (Vec<u8> = "application/pkcs7-signature"))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn download(
     State(st): State<AppState>,
     ctx: Ctx,
