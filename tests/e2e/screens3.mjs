@@ -160,3 +160,34 @@ test('the portal form keeps what was typed and says what is wrong beside the fie
   await shot(portal, 'screens3-kk-portal-applied');
   await portal.context().close();
 });
+
+// Issue 29: a card's action refused comes back on the card, beside its form, with what was
+// typed: the counter refuses in one tab an application a second tab already refused.
+test('a refused card action says why beside its form and keeps the reason typed (kk, ru)', async () => {
+  const { base, citizens } = await import('./support.mjs');
+  const citizen = citizens[citizens.length - 3] || citizens[2];
+  for (const lang of ['kk', 'ru']) {
+    const first = await staff('op.astana.2');
+    await first.goto(`${base}/lang/${lang}?back=/ws/person?iin=${citizen.iin}`);
+    const s5 = first.locator('details', { has: first.locator('input[name="service"][value="S5"]') });
+    await s5.locator('summary').click();
+    await s5.getByRole('button', { name: /^Қабылдау$|^Принять$/ }).click();
+    await first.getByRole('link', { name: /^Өтініш$|^Заявление$/ }).click();
+    const card = first.url();
+    const second = await first.context().newPage();
+    await second.goto(card);
+    const reason = lang === 'kk' ? 'Мекенжай тізілімде табылмады' : 'Адрес не найден в регистре';
+    await second.locator('#refuse-reason').fill(reason);
+    await second.locator('#refuse-reason').locator('xpath=ancestor::form').getByRole('button').click();
+    await second.getByText(reason).first().waitFor();
+    // The first tab still shows the old card: its refusal is refused, on the card.
+    const typed = `${reason} (екінші рет / повторно)`;
+    await first.locator('#refuse-reason').fill(typed);
+    await first.locator('#refuse-reason').locator('xpath=ancestor::form').getByRole('button').click();
+    const said = first.locator('#err-card, #err-refuse');
+    await said.first().waitFor();
+    assert.equal(await first.locator('h1').count() > 0, true);
+    await shot(first, `screens3-${lang}-card-action-refused`);
+    await clean(first, `${lang} card action refused`);
+  }
+});

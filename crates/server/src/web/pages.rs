@@ -1140,7 +1140,7 @@ fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
     st.engine
         .catalog
         .service(code)
-        .map(|s| format!("{code} · {}", s.name.get(lang)))
+        .map(|s| format!("{code} · {}", Tr { lang }.text(&s.name)))
         .unwrap_or_else(|| code.to_string())
 }
 
@@ -1205,9 +1205,51 @@ struct ApplicationPage {
     proxy_allowed: bool,
     /// The title of the document waiting for the signed-in officer's own signature.
     sign_awaiting: Option<String>,
+    /// A refused action: its form shows why, with what was typed.
+    card_error: Option<CardError>,
     /// The units' names: holder, intake unit.
     holder_name: String,
     accepted_name: String,
+}
+
+impl ApplicationPage {
+    /// The message of the refused action `action`, for the line beside its form.
+    fn err(&self, action: &str) -> Option<&str> {
+        self.card_error
+            .as_ref()
+            .filter(|e| e.action == action)
+            .map(|e| e.message.as_str())
+    }
+
+    /// The message of a refused action whose form is not on the card now (the application
+    /// moved on meanwhile, or an action without a form of its own): shown at the top.
+    fn err_elsewhere(&self) -> Option<&str> {
+        let e = self.card_error.as_ref()?;
+        let acting = self.open && self.can_act;
+        let shown = match e.action.as_str() {
+            "issue" => acting && self.is_last,
+            "complete" => acting && !self.is_last && !self.by_registry,
+            "refuse" => acting && self.can_refuse,
+            "annul" => acting && self.can_annul,
+            "return" => acting && (!self.earlier.is_empty() || self.extra.detour.is_some()),
+            _ => false,
+        };
+        (!shown).then_some(e.message.as_str())
+    }
+
+    /// What was typed in `field` of the refused action `action` ("" otherwise).
+    fn typed(&self, action: &str, field: &str) -> &str {
+        match self.card_error.as_ref().filter(|e| e.action == action) {
+            Some(e) => match field {
+                "reason" => &e.reason,
+                "receiver" => &e.receiver,
+                "authority" => &e.authority,
+                "note" => &e.note,
+                _ => "",
+            },
+            None => "",
+        }
+    }
 }
 
 /// The talon of an accepted application, or the receipt of an intake refusal.
@@ -1366,6 +1408,32 @@ pub async fn application(
         Ok(c) => c,
         Err(r) => return r,
     };
+    card_page(&st, &ctx, id, q, None).await
+}
+
+/// A card's action refused: which form, the message beside it, and what was typed there
+/// (issue 29: the error beside its field, the input kept).
+#[derive(Debug, Clone, Default)]
+pub struct CardError {
+    pub action: String,
+    pub message: String,
+    pub reason: String,
+    pub receiver: String,
+    pub authority: String,
+    pub note: String,
+}
+
+/// The application's card; with `card_error`, a refused action's form shows why and keeps
+/// what was typed.
+async fn card_page(
+    st: &AppState,
+    ctx: &Ctx,
+    id: String,
+    q: CardQuery,
+    card_error: Option<CardError>,
+) -> Response {
+    let ctx = ctx.clone();
+    let st = st.clone();
     let path = format!("/ws/applications/{id}");
     let nav = Nav::for_ctx(&ctx, &path);
     let lang = ctx.lang;
@@ -1492,6 +1560,7 @@ pub async fn application(
         None
     };
     let page = ApplicationPage {
+        card_error,
         sign_awaiting,
         holder_name: unit_name(&units, a.holder_unit.as_str()),
         accepted_name: unit_name(&units, a.accepted_unit.as_str()),
@@ -1599,9 +1668,31 @@ pub async fn act(
             Err(e) => error_page(nav, lang, e, &back),
         };
     }
-    let reason = f.reason.unwrap_or_default();
+    // A refusal comes back on the card, beside the form, with what was typed (issue 29).
+    let refused = |message: String| CardError {
+        action: action.clone(),
+        message,
+        reason: f.reason.clone().unwrap_or_default(),
+        receiver: f.receiver.clone().unwrap_or_default(),
+        authority: f.authority.clone().unwrap_or_default(),
+        note: f.note.clone().unwrap_or_default(),
+    };
+    let back_to_card = |e: ApiError| {
+        let (st, ctx, id) = (st.clone(), ctx.clone(), id.clone());
+        let error = refused(e.message(lang));
+        let status = e.status();
+        async move {
+            let mut r = card_page(&st, &ctx, id, CardQuery { intake: None }, Some(error)).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
+    };
+    let reason = f.reason.clone().unwrap_or_default();
     let note = f
         .note
+        .clone()
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty());
     let mut actor = ctx.actor.clone();
@@ -1677,15 +1768,15 @@ pub async fn act(
             let receiver = match Iin::parse(f.receiver.as_deref().unwrap_or("").trim()) {
                 Ok(i) => i,
                 Err(e) => {
-                    return error_page(
-                        nav,
+                    return back_to_card(ApiError::invalid_value(
                         lang,
-                        ApiError::bad_input(lang, Some("receiver"), &e.to_string()),
-                        &back,
-                    )
+                        Some("receiver"),
+                        &e.to_string(),
+                    ))
+                    .await
                 }
             };
-            let authority = f.authority.unwrap_or_default();
+            let authority = f.authority.clone().unwrap_or_default();
             let representative = (!authority.trim().is_empty()).then_some(Representative {
                 iin: receiver,
                 authority,
@@ -1701,7 +1792,7 @@ pub async fn act(
     };
     match st.execute(&actor, &cmd, None).await {
         Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => error_page(nav, lang, e, &back),
+        Err(e) => back_to_card(ApiError::from(e)).await,
     }
 }
 
@@ -1729,6 +1820,10 @@ pub struct RegistryRow {
     pub can_sign: bool,
     /// Signing asks the officer's signing application (NCALayer) first.
     pub officer_signs: bool,
+    /// Why its last action was refused, beside its actions (issue 29).
+    pub error: Option<String>,
+    /// The incoming number typed with a refused receipt.
+    pub incoming_typed: String,
     pub can_send: bool,
     pub can_receive: bool,
 }
@@ -1747,7 +1842,21 @@ pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/ws/registries");
+    registries_page(&st, &ctx, None).await
+}
+
+/// A registry's action refused: the registry, the message beside its actions, the incoming
+/// number typed (issue 29).
+pub struct RegistryError {
+    pub registry: String,
+    pub message: String,
+    pub incoming: String,
+}
+
+/// The unit's registries page; with `error`, the refused registry's row says why and keeps
+/// the incoming number typed.
+async fn registries_page(st: &AppState, ctx: &Ctx, error: Option<RegistryError>) -> Response {
+    let nav = Nav::for_ctx(ctx, "/ws/registries");
     let lang = ctx.lang;
     let tr = Tr { lang };
     let Some(unit) = ctx.actor.unit.clone() else {
@@ -1784,7 +1893,12 @@ pub async fn registries(State(st): State<AppState>, page: Page) -> Response {
         .unwrap_or_default();
     let mut rows = Vec::with_capacity(regs.len());
     for r in regs {
-        rows.push(registry_row(&st, &ctx.actor, Some(&unit), r, lang).await);
+        let mut row = registry_row(st, &ctx.actor, Some(&unit), r, lang).await;
+        if let Some(e) = error.as_ref().filter(|e| e.registry == row.id) {
+            row.error = Some(e.message.clone());
+            row.incoming_typed = e.incoming.clone();
+        }
+        rows.push(row);
     }
     let regs = rows;
     render(
@@ -1810,6 +1924,8 @@ async fn registry_row(
     let names = unit_names(st, lang).await;
     let can_sign = unit == Some(&r.from_unit) && r.status == "formed";
     RegistryRow {
+        error: None,
+        incoming_typed: String::new(),
         // The officer signs the registry's document with their own key (issue 33).
         officer_signs: can_sign
             && st.config.signatures.required
@@ -1949,6 +2065,23 @@ pub async fn registry_act(
         Err(r) => return r,
     };
     let nav = Nav::for_ctx(&ctx, "/ws/registries");
+    // A refusal comes back on the registries page, beside the registry (issue 29).
+    let back_to_page = |e: ApiError| {
+        let (st, ctx) = (st.clone(), ctx.clone());
+        let error = RegistryError {
+            registry: id.clone(),
+            message: e.message(ctx.lang),
+            incoming: f.incoming_number.clone().unwrap_or_default(),
+        };
+        let status = e.status();
+        async move {
+            let mut r = registries_page(&st, &ctx, Some(error)).await;
+            if r.status().is_success() {
+                *r.status_mut() = status;
+            }
+            r
+        }
+    };
     let registry = match RegistryId::parse(&id) {
         Ok(r) => r,
         Err(e) => return error_page(nav, ctx.lang, e, "/ws/registries"),
@@ -1965,7 +2098,7 @@ pub async fn registry_act(
         "receive" => Command::ReceiveRegistry {
             registry,
             revision: f.revision,
-            incoming_number: f.incoming_number.filter(|n| !n.trim().is_empty()),
+            incoming_number: f.incoming_number.clone().filter(|n| !n.trim().is_empty()),
         },
         _ => {
             return error_page(
@@ -1978,20 +2111,20 @@ pub async fn registry_act(
     };
     if let Command::SignRegistry { registry, .. } | Command::SendRegistry { registry, .. } = &cmd {
         let submitted = crate::documents::signing::Submitted {
-            draft: f.draft.filter(|d| !d.is_empty()),
-            signature: f.signature.filter(|s| !s.is_empty()),
+            draft: f.draft.clone().filter(|d| !d.is_empty()),
+            signature: f.signature.clone().filter(|s| !s.is_empty()),
         };
         if let Err(e) = crate::documents::signing::gate_registry(
             &st, &ctx.actor, ctx.lang, registry, &submitted,
         )
         .await
         {
-            return error_page(nav, ctx.lang, e, "/ws/registries");
+            return back_to_page(e).await;
         }
     }
     match st.execute(&ctx.actor, &cmd, None).await {
         Ok(_) => Redirect::to("/ws/registries").into_response(),
-        Err(e) => error_page(nav, ctx.lang, e, "/ws/registries"),
+        Err(e) => back_to_page(ApiError::from(e)).await,
     }
 }
 

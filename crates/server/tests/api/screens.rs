@@ -628,3 +628,130 @@ on_both!(
     the_portal_form_keeps_input_and_redirects_after_success,
     portal_form_keeps_input
 );
+
+/// Issue 29: a card's action refused comes back on the card, beside its form, with what was
+/// typed (no separate page with only "Назад"); nothing changes; a success answers 303 to the
+/// card (Post/Redirect/Get).
+async fn card_actions_keep_input(url: &str) {
+    let app = spawn_app(url).await;
+    let iin = app.report.citizens[1].0.to_string();
+    let counter = app.login("op.astana.1").await;
+    let a = crate::results::accept_at(&counter, "S5", "counter", &iin, json!({})).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let (http, csrf) = browser(&app, "op.astana.1").await;
+    let post = |action: &str, fields: Vec<(&str, String)>| {
+        let mut form = vec![
+            ("_csrf", csrf.clone()),
+            ("revision", a["revision"].to_string()),
+        ];
+        form.extend(fields);
+        http.post(format!("{}/ws/applications/{id}/{action}", app.base))
+            .form(&form)
+            .send()
+    };
+    // A reason over 1,000 characters: refused beside the refusal's form, the text kept.
+    let long = format!("Адрес не найден {}", "ж".repeat(1000));
+    let r = post("refuse", vec![("reason", long.clone())])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-refuse\""),
+        "the error beside the form"
+    );
+    assert!(html.contains(&long), "what was typed is kept");
+    assert!(html.contains("aria-invalid=\"true\""));
+    assert!(!html.contains(">Назад<"), "the card, not an error page");
+    // Nothing changed.
+    let (_, now) = counter.get(&format!("/api/v1/applications/{id}")).await;
+    assert_eq!(now["status"], "in_progress", "{now}");
+    assert_eq!(now["revision"], a["revision"]);
+    // A stale revision (the application moved on meanwhile) is said at the top of the card.
+    let r = http
+        .post(format!("{}/ws/applications/{id}/refuse", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("revision", "99"),
+            ("reason", "Адрес не найден в регистре"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"err-refuse\"") || html.contains("id=\"err-card\""),
+        "the conflict is said on the card"
+    );
+    // A good refusal: 303 to the card.
+    let r = post(
+        "refuse",
+        vec![("reason", "Адрес не найден в регистре".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(r
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .ends_with(&format!("/ws/applications/{id}")));
+}
+
+on_both!(
+    a_refused_card_action_keeps_what_was_typed,
+    card_actions_keep_input
+);
+
+/// Issue 29: a registry's action refused comes back on the registries page beside that
+/// registry, with the incoming number typed; nothing changes.
+async fn registry_actions_keep_input(url: &str) {
+    let app = spawn_app(url).await;
+    let [counter, district, region, _, _] = app.s1_chain().await;
+    let iin = app.report.citizens[0].0.to_string();
+    let (s, v) = counter
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let a = complete_step(&counter, outcome_app(&v)).await;
+    let (id, signed) = form_and_sign(&district, &a).await;
+    let (s, v) = district
+        .post(
+            &format!("/api/v1/registries/{id}/send"),
+            json!({ "revision": signed["revision"] }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (http, csrf) = browser(&app, "region.astana").await;
+    let typed = "ВХ-77";
+    let r = http
+        .post(format!("{}/ws/registries/{id}/receive", app.base))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("revision", "99"),
+            ("incoming_number", typed),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&format!("id=\"err-{id}\"")),
+        "the error beside the registry"
+    );
+    assert!(
+        html.contains(&format!("value=\"{typed}\"")),
+        "the number typed is kept"
+    );
+    let (_, reg) = region.get(&format!("/api/v1/registries/{id}")).await;
+    assert_eq!(reg["status"], "sent", "nothing changed: {reg}");
+}
+
+on_both!(
+    a_refused_registry_action_keeps_what_was_typed,
+    registry_actions_keep_input
+);
