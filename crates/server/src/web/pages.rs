@@ -213,18 +213,12 @@ impl HomePage {
 
     /// The error to show beside field `name`, if it is the one at fault.
     fn error_at(&self, name: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|e| e.field == name)
-            .map(|e| e.message.as_str())
+        FormError::at(self.error.as_ref(), name)
     }
 
     /// The error to show at the top of the form: one of no field of it.
     fn error_top(&self) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|e| !FOREIGNER_FIELDS.contains(&e.field.as_str()))
-            .map(|e| e.message.as_str())
+        FormError::top(self.error.as_ref(), FOREIGNER_FIELDS)
     }
 }
 
@@ -553,6 +547,23 @@ pub struct FormError {
     pub field: String,
     pub message: String,
     pub typed: Vec<(String, String)>,
+}
+
+impl FormError {
+    /// The refusal beside field `name`, when that field is at fault.
+    pub fn at<'a>(error: Option<&'a FormError>, name: &str) -> Option<&'a str> {
+        error
+            .filter(|e| e.field == name)
+            .map(|e| e.message.as_str())
+    }
+
+    /// The refusal of a form whose own fields are `fields` that is of none of them: shown
+    /// at the form's top.
+    pub fn top<'a>(error: Option<&'a FormError>, fields: &[&str]) -> Option<&'a str> {
+        error
+            .filter(|e| !fields.contains(&e.field.as_str()))
+            .map(|e| e.message.as_str())
+    }
 }
 
 impl PersonPage {

@@ -331,18 +331,14 @@ impl Apply {
 
     /// The refusal beside `name` of `service`'s form, when that field is at fault.
     fn error_at(&self, service: &str, name: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|e| e.service == service && e.field == name)
-            .map(|e| e.message.as_str())
+        let e = self.error.as_ref().filter(|e| e.service == service);
+        super::pages::FormError::at(e, name)
     }
 
     /// The refusal of `service`'s form that is of no one field: at the form's top.
     fn error_top(&self, service: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|e| e.service == service && !APPLY_FIELDS.contains(&e.field.as_str()))
-            .map(|e| e.message.as_str())
+        let e = self.error.as_ref().filter(|e| e.service == service);
+        super::pages::FormError::top(e, APPLY_FIELDS)
     }
 }
 

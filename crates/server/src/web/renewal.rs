@@ -65,17 +65,11 @@ const RENEWAL_FIELDS: &[&str] = &[
 
 impl Entry {
     fn error_at(&self, name: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|e| e.field == name)
-            .map(|e| e.message.as_str())
+        super::pages::FormError::at(self.error.as_ref(), name)
     }
 
     fn error_top(&self) -> Option<&str> {
-        self.error
-            .as_ref()
-            .filter(|e| !RENEWAL_FIELDS.contains(&e.field.as_str()))
-            .map(|e| e.message.as_str())
+        super::pages::FormError::top(self.error.as_ref(), RENEWAL_FIELDS)
     }
 
     fn typed(&self, name: &str) -> Option<&str> {
