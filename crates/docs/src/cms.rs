@@ -258,10 +258,10 @@ pub(crate) fn verify_by(
 fn chain_ok(
     cert: &Certificate,
     pool: &[&Certificate],
-    ca: &Certificate,
+    roots: &[Certificate],
     at: jiff::Timestamp,
 ) -> Result<(), String> {
-    crate::officer::chain(cert, pool, std::slice::from_ref(ca), at)
+    crate::officer::chain(cert, pool, roots, at)
         .map(|_| ())
         .map_err(|e| match e {
             crate::officer::SignatureRefusal::NotValidAtSigningTime => {
@@ -272,14 +272,14 @@ fn chain_ok(
 }
 
 /// Checks a CMS SignedData (DER, trailing bytes ignored) against the SHA-256 `digest` of
-/// the detached content, and each signer's certificate against `ca`, through the CA
-/// certificates the CMS carries and `intermediates` (an installed НУЦ intermediate: a CMS
-/// from NCALayer carries only the signer's certificate).
+/// the detached content, and each signer's certificate against the trusted roots, through
+/// the CA certificates the CMS carries and the installed intermediates (a CMS from NCALayer
+/// carries only the signer's certificate; the НУЦ's intermediate is installed beside the
+/// root).
 pub(crate) fn check(
     cms_der: &[u8],
     digest: &[u8],
-    ca: &Certificate,
-    intermediates: &[Certificate],
+    trust: &crate::officer::Trust,
 ) -> Result<Vec<Checked>, Error> {
     let len = der_len(cms_der).ok_or_else(|| malformed("CMS length"))?;
     let der = cms_der
@@ -291,7 +291,11 @@ pub(crate) fn check(
     }
     let signed: SignedData = info.content.decode_as().map_err(malformed)?;
     let certs = carried_certificates(&signed);
-    let pool: Vec<&Certificate> = certs.iter().copied().chain(intermediates).collect();
+    let pool: Vec<&Certificate> = certs
+        .iter()
+        .copied()
+        .chain(trust.intermediates.iter())
+        .collect();
     let mut out = Vec::new();
     for si in signed.signer_infos.0.iter() {
         let cert = match &si.sid {
@@ -323,7 +327,7 @@ pub(crate) fn check(
             .as_deref()
             .and_then(|t| t.parse().ok())
             .unwrap_or_else(jiff::Timestamp::now);
-        match chain_ok(cert, &pool, ca, at) {
+        match chain_ok(cert, &pool, &trust.roots, at) {
             Ok(()) => checked.trusted = true,
             Err(e) => {
                 if checked.error.is_none() {

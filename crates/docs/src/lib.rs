@@ -20,7 +20,10 @@ pub use model::{Authority, Column, Document, DocumentKind, Field, Signatory, Tab
 pub use pdfsig::sign_pdf;
 pub use pki::{check_key_permissions, Officer, Pki, Signer};
 pub use render::{render, Rendered};
-pub use verify::{verify, verify_detached, verify_detached_with, SignerInfo, Verification};
+pub use verify::{
+    verify, verify_detached, verify_detached_trusting, verify_detached_with, verify_trusting,
+    SignerInfo, Verification,
+};
 
 /// Errors of rendering, signing, the PKI and verification.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -200,18 +200,30 @@ impl Trust {
 
     /// Adds a revocation list (DER or PEM `X509 CRL`).
     pub fn add_crl(&mut self, bytes: &[u8]) -> Result<(), crate::Error> {
-        let der = if bytes.starts_with(b"-----") {
-            der::pem::decode_vec(bytes)
-                .map_err(|e| crate::Error::Pki(format!("CRL PEM: {e}")))?
-                .1
-        } else {
-            bytes.to_vec()
-        };
-        let crl =
-            CertificateList::from_der(&der).map_err(|e| crate::Error::Pki(format!("CRL: {e}")))?;
-        self.crls.push(crl);
+        self.crls.push(parse_crl(bytes)?);
         Ok(())
     }
+}
+
+fn parse_crl(bytes: &[u8]) -> Result<CertificateList, crate::Error> {
+    let der = if bytes.starts_with(b"-----") {
+        der::pem::decode_vec(bytes)
+            .map_err(|e| crate::Error::Pki(format!("CRL PEM: {e}")))?
+            .1
+    } else {
+        bytes.to_vec()
+    };
+    CertificateList::from_der(&der).map_err(|e| crate::Error::Pki(format!("CRL: {e}")))
+}
+
+/// When a revocation list (DER or PEM) says the next one is due (`nextUpdate`), if it says;
+/// an error when the bytes are not a CRL (a distribution point answering with a page).
+pub fn crl_next_update(bytes: &[u8]) -> Result<Option<Timestamp>, crate::Error> {
+    let crl = parse_crl(bytes)?;
+    Ok(crl
+        .tbs_cert_list
+        .next_update
+        .and_then(|t| Timestamp::from_second(t.to_unix_duration().as_secs() as i64).ok()))
 }
 
 /// What the server checks a signature against.

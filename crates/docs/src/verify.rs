@@ -2,6 +2,7 @@
 //! CMS signature, against the CA certificate.
 
 use crate::cms::{check, der_len, Checked};
+use crate::officer::Trust;
 use crate::pki::parse_certificate;
 use crate::Error;
 use serde::Serialize;
@@ -143,23 +144,31 @@ fn invalid(error: String) -> SignerInfo {
 /// Verifies a detached CMS signature (`p7s`, DER or PEM) over `content` against the CA
 /// certificate (`ca_cert`, PEM or DER).
 pub fn verify_detached(content: &[u8], p7s: &[u8], ca_cert: &[u8]) -> Result<Verification, Error> {
-    verify_detached_with(content, p7s, ca_cert, &[])
+    verify_detached_trusting(content, p7s, &Trust::with_roots(&[ca_cert])?)
 }
 
 /// [`verify_detached`] with intermediate CA certificates (PEM or DER each) the chain may
-/// pass through besides those the CMS carries: a CMS from NCALayer carries only the
-/// signer's certificate, and the НУЦ's intermediate is installed beside the root.
+/// pass through besides those the CMS carries.
 pub fn verify_detached_with(
     content: &[u8],
     p7s: &[u8],
     ca_cert: &[u8],
     intermediates: &[&[u8]],
 ) -> Result<Verification, Error> {
-    let ca = parse_certificate(ca_cert)?;
-    let intermediates = intermediates
-        .iter()
-        .map(|c| parse_certificate(c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut trust = Trust::with_roots(&[ca_cert])?;
+    for c in intermediates {
+        trust.intermediates.push(parse_certificate(c)?);
+    }
+    verify_detached_trusting(content, p7s, &trust)
+}
+
+/// Verifies a detached CMS signature (`p7s`, DER or PEM) over `content` against a trust
+/// store: its roots, through its installed intermediates and the CMS's own certificates.
+pub fn verify_detached_trusting(
+    content: &[u8],
+    p7s: &[u8],
+    trust: &Trust,
+) -> Result<Verification, Error> {
     let der;
     let p7s = if p7s.starts_with(b"-----") {
         der = der::pem::decode_vec(p7s)
@@ -170,7 +179,7 @@ pub fn verify_detached_with(
         p7s
     };
     let digest = Sha256::digest(content);
-    Ok(match check(p7s, &digest, &ca, &intermediates) {
+    Ok(match check(p7s, &digest, trust) {
         Ok(checked) => {
             let sigs = checked.into_iter().map(|c| describe(c, true)).collect();
             Verification::conclude(sigs, None)
@@ -203,7 +212,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Checks one signature whose `/ByteRange` array starts at `at`.
-fn check_range(pdf: &[u8], at: usize, ca: &x509_cert::Certificate) -> SignerInfo {
+fn check_range(pdf: &[u8], at: usize, trust: &Trust) -> SignerInfo {
     let mut i = at;
     while pdf.get(i).is_some_and(|b| *b != b'[') {
         i += 1;
@@ -251,7 +260,7 @@ fn check_range(pdf: &[u8], at: usize, ca: &x509_cert::Certificate) -> SignerInfo
     h.update(&pdf[..b]);
     h.update(&pdf[c..end]);
     let digest = h.finalize();
-    match check(&der, &digest, ca, &[]) {
+    match check(&der, &digest, trust) {
         Ok(mut checked) if checked.len() == 1 => describe(checked.remove(0), end == pdf.len()),
         Ok(_) => invalid("a PDF signature must hold exactly one signer".to_string()),
         Err(e) => invalid(e.to_string()),
@@ -260,7 +269,14 @@ fn check_range(pdf: &[u8], at: usize, ca: &x509_cert::Certificate) -> SignerInfo
 
 /// Verifies every signature inside a PDF against the CA certificate (PEM or DER).
 pub fn verify(pdf: &[u8], ca_cert: &[u8]) -> Result<Verification, Error> {
-    let ca = parse_certificate(ca_cert)?;
+    verify_trusting(pdf, &Trust::with_roots(&[ca_cert])?)
+}
+
+/// Verifies every signature inside a PDF against a trust store: the installed roots
+/// (the НУЦ РК's, the data directory's CA), through the installed intermediates and the
+/// certificates each CMS carries. An officer's CMS from NCALayer carries only their own
+/// certificate, so the НУЦ's intermediate must be installed for it to chain.
+pub fn verify_trusting(pdf: &[u8], trust: &Trust) -> Result<Verification, Error> {
     let key = b"/ByteRange";
     let mut signatures = Vec::new();
     let mut from = 0;
@@ -269,7 +285,7 @@ pub fn verify(pdf: &[u8], ca_cert: &[u8]) -> Result<Verification, Error> {
         .and_then(|rest| rest.windows(key.len()).position(|w| w == key))
     {
         let at = from + pos + key.len();
-        signatures.push(check_range(pdf, at, &ca));
+        signatures.push(check_range(pdf, at, trust));
         from = at;
     }
     let error = signatures

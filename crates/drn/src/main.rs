@@ -93,10 +93,12 @@ enum Cmd {
         /// РК's in production); repeatable. The data directory's demo CA is trusted besides.
         #[arg(long)]
         trust: Vec<PathBuf>,
-        /// A certificate revocation list (CRL, DER or PEM) of an issuer, kept current by the
-        /// administrator (read at each signature); repeatable.
+        /// A certificate revocation list (CRL, DER or PEM) of an issuer: a file the
+        /// administrator keeps current (read at each signature), or the http(s) address of
+        /// a distribution point, fetched at start, every 15 minutes and when a list is out
+        /// of date (the last copy kept under DATA/pki/crl); repeatable.
         #[arg(long)]
-        crl: Vec<PathBuf>,
+        crl: Vec<String>,
         /// Refuse a signature whose certificate has no current revocation list to check.
         #[arg(long)]
         revocation_required: bool,
@@ -145,9 +147,13 @@ enum Cmd {
         /// The detached CMS signature (default: FILE with .p7s, when it exists).
         #[arg(long)]
         p7s: Option<PathBuf>,
-        /// The CA certificate (PEM or DER); default: the demo PKI's, data/pki/ca.pem.
+        /// The CA certificate (PEM or DER), or a PEM bundle of roots and intermediates (the
+        /// НУЦ РК's); default: the demo PKI's, data/pki/ca.pem.
         #[arg(long, default_value = "data/pki/ca.pem")]
         ca: PathBuf,
+        /// More PEM bundles of trusted roots and intermediates; repeatable.
+        #[arg(long)]
+        trust: Vec<PathBuf>,
     },
     /// The audit log.
     Audit {
@@ -432,7 +438,15 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 signatures: drn_server::documents::signing::Signatures {
                     required: officer_signatures == SignaturePolicy::Required,
                     trust_files: trust,
-                    crl_files: crl,
+                    crl_files: crl
+                        .iter()
+                        .filter(|c| !is_address(c))
+                        .map(PathBuf::from)
+                        .collect(),
+                    crl_feed: std::sync::Arc::new(drn_server::documents::revocation::CrlFeed::new(
+                        crl.iter().filter(|c| is_address(c)).cloned().collect(),
+                        Some(data.join("pki").join("crl")),
+                    )),
                     revocation_required,
                     signer_url: signer_url.unwrap_or_default(),
                 },
@@ -455,7 +469,12 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let as_of = as_of.as_deref().map(parse_instant).transpose()?;
             runtime()?.block_on(signer(&data, listen, as_of, key.as_deref()))
         }
-        Cmd::Verify { file, p7s, ca } => verify_file(&file, p7s, &ca),
+        Cmd::Verify {
+            file,
+            p7s,
+            ca,
+            trust,
+        } => verify_file(&file, p7s, &ca, &trust),
         Cmd::Migrate { db } => runtime()?.block_on(async {
             let db = drn_store::Db::open(&db).await?;
             let n = db.migrate().await?;
@@ -589,13 +608,20 @@ fn verify_file(
     file: &std::path::Path,
     p7s: Option<PathBuf>,
     ca: &std::path::Path,
+    trust: &[PathBuf],
 ) -> Result<ExitCode, CliError> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).map_err(|e| CliError::Msg(format!("{}: {e}", p.display())))
     };
     let pdf = read(file)?;
-    let ca = read(ca)?;
-    let inside = drn_docs::verify(&pdf, &ca).map_err(|e| CliError::Msg(e.to_string()))?;
+    let mut store = drn_docs::officer::Trust::default();
+    for path in std::iter::once(ca).chain(trust.iter().map(PathBuf::as_path)) {
+        store
+            .add_bundle(&read(path)?)
+            .map_err(|e| CliError::Msg(format!("{}: {e}", path.display())))?;
+    }
+    let inside =
+        drn_docs::verify_trusting(&pdf, &store).map_err(|e| CliError::Msg(e.to_string()))?;
     let mut genuine = inside.genuine;
     println!(
         "{}: {}",
@@ -624,7 +650,7 @@ fn verify_file(
     }
     let p7s = p7s.or_else(|| Some(file.with_extension("p7s")).filter(|p| p.exists()));
     if let Some(p) = p7s {
-        let detached = drn_docs::verify_detached(&pdf, &read(&p)?, &ca)
+        let detached = drn_docs::verify_detached_trusting(&pdf, &read(&p)?, &store)
             .map_err(|e| CliError::Msg(e.to_string()))?;
         println!(
             "{}: {}",
@@ -695,6 +721,11 @@ async fn signer(
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Is a `--crl` value an address to fetch (not a file)?
+fn is_address(v: &str) -> bool {
+    v.starts_with("http://") || v.starts_with("https://")
 }
 
 /// `drn serve`: migrate, optionally load the demo, and serve.
@@ -784,6 +815,7 @@ async fn serve(
         );
         drn_server::anchor::spawn_periodic(state.clone(), anchor_every);
     }
+    drn_server::documents::revocation::spawn_refresh(state.config.signatures.crl_feed.clone());
     if let Some(listener) = signer_listener {
         let signer = drn_server::signer::DemoSigner::from_pki_dir(state.pki.dir(), clock.clone())
             .map_err(|e| CliError::Msg(format!("demo signer: {e}")))?;

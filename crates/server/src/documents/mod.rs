@@ -17,6 +17,7 @@ use drn_engine::{EngineError, Role};
 
 pub mod handlers;
 pub mod making;
+pub mod revocation;
 pub mod signing;
 pub mod verify;
 

@@ -45,8 +45,11 @@ pub struct Signatures {
     /// PEM bundles of trusted roots and intermediates (НУЦ РК's, in production); the data
     /// directory's demo CA is trusted besides.
     pub trust_files: Vec<std::path::PathBuf>,
-    /// Revocation lists (CRL files, DER or PEM) of the issuers.
+    /// Revocation lists (CRL files, DER or PEM) of the issuers, kept current by the
+    /// administrator.
     pub crl_files: Vec<std::path::PathBuf>,
+    /// Revocation lists fetched from their distribution points' addresses.
+    pub crl_feed: std::sync::Arc<super::revocation::CrlFeed>,
     /// A signature whose certificate cannot be checked against a current list is refused.
     pub revocation_required: bool,
     /// The WebSocket address the pages ask for signatures (NCALayer's is
@@ -169,9 +172,10 @@ pub struct Prepared {
     pub title: String,
 }
 
-/// The trust of this server: the data directory's demo CA, the installed bundles, the
-/// configured revocation lists.
-fn trust(st: &AppState) -> Result<Trust, EngineError> {
+/// The trust of this server: the data directory's CA, the installed bundles, the
+/// configured revocation lists (files, and the lists fetched from their addresses). The
+/// verify page trusts the same.
+pub fn trust(st: &AppState) -> Result<Trust, EngineError> {
     let mut t = Trust::default();
     t.add_bundle(st.pki.ca_pem().as_bytes()).map_err(corrupt)?;
     for path in &st.config.signatures.trust_files {
@@ -180,6 +184,9 @@ fn trust(st: &AppState) -> Result<Trust, EngineError> {
     }
     for path in &st.config.signatures.crl_files {
         let bytes = std::fs::read(path).map_err(corrupt)?;
+        t.add_crl(&bytes).map_err(corrupt)?;
+    }
+    for bytes in st.config.signatures.crl_feed.lists() {
         t.add_crl(&bytes).map_err(corrupt)?;
     }
     Ok(t)
@@ -403,6 +410,7 @@ async fn check(
         return Err(no_iin(lang));
     };
     let now = st.engine.now();
+    st.config.signatures.crl_feed.refresh_if_due(now).await;
     let trust = trust(st)?;
     let expect = Expectation {
         digest,

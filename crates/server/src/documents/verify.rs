@@ -60,7 +60,10 @@ pub async fn check(st: &AppState, id: &str) -> Result<Option<VerifyAnswer>, Engi
         .await?
         .unwrap_or_default();
     let unchanged = hex::encode(Sha256::digest(&pdf)) == d.sha256;
-    let v = drn_docs::verify(&pdf, st.pki.ca_der()).map_err(corrupt)?;
+    // The installed roots and intermediates too: an officer's CMS from NCALayer carries
+    // only their own certificate.
+    let trust = super::signing::trust(st)?;
+    let v = drn_docs::verify_trusting(&pdf, &trust).map_err(corrupt)?;
     let revoked = d.revoked_at.is_some();
     Ok(Some(VerifyAnswer {
         id: d.id.clone(),
@@ -121,9 +124,10 @@ async fn compare(
         Ok(_) => st.engine.document(id).await?,
         Err(_) => None,
     };
+    let trust = super::signing::trust(st)?;
     Ok(d.map(|d| {
         let identical = hex::encode(Sha256::digest(body)) == d.sha256;
-        let genuine = drn_docs::verify(body, st.pki.ca_der()).is_ok_and(|v| v.genuine);
+        let genuine = drn_docs::verify_trusting(body, &trust).is_ok_and(|v| v.genuine);
         let revoked = d.revoked_at.is_some();
         UploadAnswer {
             id: d.id,

@@ -45,20 +45,21 @@ async fn prepared(c: &Client, path: &str) -> (Value, Vec<u8>) {
     (p, data)
 }
 
-async fn officers_sign(url: &str) {
-    // As of 2019, when the seeds' acts were in force: the demo PKI's certificates cover
-    // 2014 to 2026.
-    let app = spawn_app_with(url, "2019-04-02T10:00:00+06:00", |c| {
-        c.signatures.required = true
-    })
-    .await;
-    let pki = &app.state.pki;
+/// What [`formed_registry`] made.
+struct Formed {
+    counter: Client,
+    district: Client,
+    registry: Value,
+    id: String,
+}
+
+/// An S1 intake at Astana's counter whose district has formed its registry, the district's
+/// and the counter's officers on record with their IINs (signatures required, as of 2019).
+async fn formed_registry(app: &App, district_iin: &Iin, counter_iin: &Iin) -> Formed {
     let position = Text::new("Инспектор", "Инспектор", "Inspector");
-    let (district_iin, counter_iin, other_iin) =
-        (iin(1, Sex::Male), iin(2, Sex::Female), iin(3, Sex::Male));
     for (user, i) in [
-        ("district.astana", &district_iin),
-        ("op.astana.1", &counter_iin),
+        ("district.astana", district_iin),
+        ("op.astana.1", counter_iin),
     ] {
         app.state
             .engine
@@ -78,8 +79,28 @@ async fn officers_sign(url: &str) {
         .post("/api/v1/registries", json!({ "service": a["service"], "version": a["version"], "process": a["process"], "step": a["step"] }))
         .await;
     assert_eq!(s, 200, "{v}");
-    let reg = v["registries"][0].clone();
-    let id = reg["id"].as_str().unwrap().to_string();
+    let registry = v["registries"][0].clone();
+    let id = registry["id"].as_str().unwrap().to_string();
+    Formed {
+        counter,
+        district,
+        registry,
+        id,
+    }
+}
+
+async fn officers_sign(url: &str) {
+    // As of 2019, when the seeds' acts were in force: the demo PKI's certificates cover
+    // 2014 to 2026.
+    let app = spawn_app_with(url, "2019-04-02T10:00:00+06:00", |c| {
+        c.signatures.required = true
+    })
+    .await;
+    let pki = &app.state.pki;
+    let (district_iin, counter_iin, other_iin) =
+        (iin(1, Sex::Male), iin(2, Sex::Female), iin(3, Sex::Male));
+    let w = formed_registry(&app, &district_iin, &counter_iin).await;
+    let (counter, district, reg, id) = (w.counter, w.district, w.registry, w.id);
     let sign = |body: Value| {
         let district = &district;
         let id = id.clone();
@@ -308,3 +329,113 @@ async fn officers_sign(url: &str) {
 }
 
 on_both!(officers_sign_registries_and_refusals, officers_sign);
+
+/// A distribution point of the НУЦ's revocation lists, as the test's stand-in: it serves
+/// what `published` holds and is down (503) while that is empty. Its address.
+async fn distribution_point(
+    published: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+) -> String {
+    use axum::http::StatusCode;
+    let app = axum::Router::new().route(
+        "/crl/nca.crl",
+        axum::routing::get(move || {
+            let published = published.clone();
+            async move {
+                match published.lock().unwrap().clone() {
+                    Some(b) => (StatusCode::OK, b),
+                    None => (StatusCode::SERVICE_UNAVAILABLE, Vec::new()),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/crl/nca.crl")
+}
+
+/// Revocation lists fetched from a configured address (`--crl URL`), with revocation
+/// required: a list naming the officer, fetched when a signature is checked, refuses it; a
+/// list past its next update is not enough; a current list without the officer lets the
+/// signature through; the last list survives a restart while the address is down.
+async fn revocation_from_a_distribution_point(url: &str) {
+    use drn_server::documents::revocation::CrlFeed;
+    use std::sync::{Arc, Mutex};
+    let published = Arc::new(Mutex::new(None));
+    let crl_url = distribution_point(published.clone()).await;
+    let cache = std::env::temp_dir().join(format!("drn-crl-{}", uuid::Uuid::new_v4()));
+    let feed = Arc::new(CrlFeed::new(vec![crl_url.clone()], Some(cache.clone())));
+    let app = spawn_app_with(url, "2019-04-02T10:00:00+06:00", |c| {
+        c.signatures.required = true;
+        c.signatures.revocation_required = true;
+        c.signatures.crl_feed = feed.clone();
+    })
+    .await;
+    let pki = &app.state.pki;
+    let (district_iin, counter_iin, other_iin) =
+        (iin(4, Sex::Male), iin(5, Sex::Female), iin(6, Sex::Male));
+    let w = formed_registry(&app, &district_iin, &counter_iin).await;
+    let own = pki.officer(&district_iin, "District Officer").unwrap();
+    let other = pki.officer(&other_iin, "Another Officer").unwrap();
+    let path = format!("/api/v1/registries/{}/signature-draft", w.id);
+    let sign = || async {
+        let (p, data) = prepared(&w.district, &path).await;
+        w.district
+            .post(
+                &format!("/api/v1/registries/{}/sign", w.id),
+                json!({ "revision": w.registry["revision"], "draft": p["draft"], "signature": cms_over(&data, &own, app.clock.now()) }),
+            )
+            .await
+    };
+    let list = |revoked: &[&drn_docs::Signer], next: jiff::civil::Date| {
+        drn_docs::pki::testing::revocation_list(pki, revoked, jiff::civil::date(2019, 3, 1), next)
+            .unwrap()
+    };
+    let current = jiff::civil::date(2019, 5, 1);
+
+    // Published, not fetched yet: the check fetches it, and it names the officer.
+    *published.lock().unwrap() = Some(list(&[&own], current));
+    let (s, v) = sign().await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_revoked")),
+        "{v}"
+    );
+    // A list whose next update has passed (1 April, the clock is at 2 April) is not enough.
+    *published.lock().unwrap() = Some(list(&[&other], jiff::civil::date(2019, 4, 1)));
+    assert_eq!(feed.refresh().await, 1);
+    let (s, v) = sign().await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_revocation_unknown")),
+        "{v}"
+    );
+    let (_, r) = w
+        .district
+        .get(&format!("/api/v1/registries/{}", w.id))
+        .await;
+    assert_eq!(r["status"], "formed", "refused signatures change nothing");
+    // A current list without the officer: accepted.
+    *published.lock().unwrap() = Some(list(&[&other], current));
+    assert_eq!(feed.refresh().await, 1);
+    let (s, v) = sign().await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["registry"]["status"], "signed");
+    // The address goes down; a restarted server still has the last list.
+    *published.lock().unwrap() = None;
+    let restarted = CrlFeed::new(vec![crl_url], Some(cache.clone()));
+    assert_eq!(restarted.lists().len(), 1);
+    assert_eq!(restarted.refresh().await, 0, "the address is down");
+    assert_eq!(restarted.lists().len(), 1, "the copy is kept");
+    assert!(!restarted.wants_refresh("2019-04-02T04:00:00Z".parse().unwrap()));
+    // A page instead of a list is not taken.
+    *published.lock().unwrap() = Some(b"<html>maintenance</html>".to_vec());
+    assert_eq!(restarted.refresh().await, 0);
+    assert_eq!(restarted.lists().len(), 1);
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+on_both!(
+    revocation_lists_are_fetched_from_their_address,
+    revocation_from_a_distribution_point
+);
