@@ -361,6 +361,26 @@ impl fmt::Debug for Bin {
     }
 }
 
+impl std::str::FromStr for Bin {
+    type Err = IinError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Bin::parse(s)
+    }
+}
+
+impl Serialize for Bin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Bin::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -303,6 +303,10 @@ pub struct Signatory {
     pub position: Text,
     pub name: String,
     pub iin: Option<Iin>,
+    /// An information system signing under its organisation's certificate (an API
+    /// client): the organisation's BIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<drn_core::Bin>,
 }
 
 /// A result document or receipt, ready to render.

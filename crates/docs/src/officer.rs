@@ -231,13 +231,24 @@ pub fn crl_next_update(bytes: &[u8]) -> Result<Option<Timestamp>, crate::Error> 
 pub struct Expectation<'a> {
     /// SHA-256 of the bytes the officer was asked to sign.
     pub digest: &'a [u8; 32],
-    /// The signed-in officer's IIN.
-    pub iin: &'a Iin,
+    /// Whose certificate it must be: the signed-in officer's, or the API client's system.
+    pub holder: Holder<'a>,
     /// The server's clock.
     pub now: Timestamp,
     /// How far the signing time may be from `now`.
     pub skew: SignedDuration,
     pub revocation: Revocation,
+}
+
+/// Whose certificate must sign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder<'a> {
+    /// An officer: the certificate's `SERIALNUMBER=IIN…` is theirs.
+    Person(&'a Iin),
+    /// Another state system's information system acting through the API under its
+    /// organisation's certificate: `OU=BIN…` (the НУЦ РК's certificates of legal entities
+    /// carry the BIN there).
+    Organisation(&'a drn_core::Bin),
 }
 
 /// A signature that passed every check.
@@ -469,11 +480,14 @@ pub fn verify_officer(
         };
         not_revoked(&pair[0], &pair[1], trust, expect.now, policy)?;
     }
-    let serial = name_attr(&cert.tbs_certificate.subject, "2.5.4.5");
-    let want = format!("IIN{}", expect.iin);
-    if serial.as_deref() != Some(want.as_str()) {
+    let (attr, want) = match expect.holder {
+        Holder::Person(iin) => ("2.5.4.5", format!("IIN{iin}")),
+        Holder::Organisation(bin) => ("2.5.4.11", format!("BIN{bin}")),
+    };
+    let found = name_attr(&cert.tbs_certificate.subject, attr);
+    if found.as_deref() != Some(want.as_str()) {
         return Err(SignatureRefusal::AnotherPerson {
-            found: serial.unwrap_or_else(|| "—".to_string()),
+            found: found.unwrap_or_else(|| "—".to_string()),
         });
     }
     Ok(OfficerSignature {

@@ -697,6 +697,31 @@ impl Pki {
         })
     }
 
+    /// The signing key of another state system's information system (an API client acting
+    /// under its own certificate, issue 33), issued on first use and kept in
+    /// `systems/BIN….key/.pem`: subject CN and O the system's name, OU `BIN` + its
+    /// organisation's BIN (as the НУЦ РК's certificates of legal entities name it); key
+    /// usage for signing, extended key usage e-mail protection and the НУЦ's "legal
+    /// entity"; valid 2014-01-01..2030-01-01.
+    pub fn information_system(&self, bin: &drn_core::Bin, name: &str) -> Result<Signer, Error> {
+        self.load_or_issue(&format!("systems/BIN{bin}"), || {
+            let mut dn = rcgen::DistinguishedName::new();
+            dn.push(DnType::CountryName, printable("KZ")?);
+            dn.push(DnType::OrganizationName, name.to_string());
+            dn.push(
+                DnType::OrganizationalUnitName,
+                printable(&format!("BIN{bin}"))?,
+            );
+            dn.push(DnType::CommonName, name.to_string());
+            leaf_params(
+                dn,
+                ymd(VALID_FROM),
+                ymd((2030, 1, 1)),
+                &[EKU_EMAIL_PROTECTION, EKU_LEGAL_ENTITY_ARCS],
+            )
+        })
+    }
+
     /// An officer's certificate and key valid from `from` to `to` (00:00 UTC), issued by
     /// the intermediate and kept nowhere: for tests (an expired certificate, say).
     pub fn issue_officer_with_validity(
@@ -765,6 +790,26 @@ impl Pki {
             format!("{header}{text}").as_bytes(),
         )?;
         Ok(passwords)
+    }
+}
+
+impl Pki {
+    /// The demo API client's key: its system's certificate ([`Pki::information_system`])
+    /// in `systems/BIN….p12` (mode 0600) under a new random password. The file and the
+    /// password, which the demo prints: the client's operator loads the file into their
+    /// system's signer.
+    pub fn issue_demo_system_key(
+        &self,
+        bin: &drn_core::Bin,
+        name: &str,
+    ) -> Result<(PathBuf, String), Error> {
+        let signer = self.information_system(bin, name)?;
+        let password = random_password()?;
+        let dir = self.dir.join("systems");
+        make_dir(&dir)?;
+        let path = dir.join(format!("BIN{bin}.p12"));
+        replace_private(&path, &signer.to_pkcs12(&password)?)?;
+        Ok((path, password))
     }
 }
 

@@ -380,6 +380,9 @@ pub fn render(doc: &Document, base_url: &str) -> Result<Rendered, Error> {
         if let Some(iin) = &s.iin {
             name.push_str(&format!("   (ЖСН / ИИН {iin})"));
         }
+        if let Some(bin) = &s.bin {
+            name.push_str(&format!("   (БСН / БИН {bin})"));
+        }
         w.paragraph(Face::Bold, 10.5, MARGIN, content_width, &name);
         w.paragraph(
             Face::Regular,

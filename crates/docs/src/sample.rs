@@ -297,6 +297,7 @@ pub fn sample(kind: DocumentKind, id: &str, number: &str) -> Document {
             ),
             name: "Сәрсенбаева Ұлжан Қуанышқызы".to_string(),
             iin: officer_iin,
+            bin: None,
         }),
         note,
     }

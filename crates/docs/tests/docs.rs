@@ -771,6 +771,21 @@ fn a_cms_without_the_intermediate_verifies_with_it_installed() {
     let v = drn_docs::verify_detached_with(b"x", &p7s, pki.ca_der(), &[pki.intermediate_der()])
         .unwrap();
     assert!(v.genuine, "{v:?}");
+    // The same through an installed bundle (`drn serve --trust`, `drn verify --trust`),
+    // as the verify page reads it.
+    let mut installed = drn_docs::officer::Trust::default();
+    installed.add_bundle(pki.chain_pem().as_bytes()).unwrap();
+    assert!(
+        drn_docs::verify_detached_trusting(b"x", &p7s, &installed)
+            .unwrap()
+            .genuine
+    );
+    let roots_only = drn_docs::officer::Trust::with_roots(&[pki.ca_der()]).unwrap();
+    assert!(
+        !drn_docs::verify_detached_trusting(b"x", &p7s, &roots_only)
+            .unwrap()
+            .genuine
+    );
 }
 
 /// A citizen's demo key is an individual's: no organisation, the НУЦ РК's "individual"
@@ -850,7 +865,7 @@ fn an_officers_signature_is_refused_when_the_issuers_list_revokes_the_certificat
     let cms = drn_docs::cms::sign_detached_at(content, &[&officer], at).unwrap();
     let expect = |revocation| Expectation {
         digest: &digest,
-        iin: &iin,
+        holder: drn_docs::officer::Holder::Person(&iin),
         now: at,
         skew: jiff::SignedDuration::from_mins(10),
         revocation,
@@ -883,5 +898,49 @@ fn an_officers_signature_is_refused_when_the_issuers_list_revokes_the_certificat
     assert!(matches!(
         verify_officer(&cms, &expect(Revocation::Required), &no_list),
         Err(SignatureRefusal::RevocationUnknown(_))
+    ));
+}
+
+/// An API client's system signs under its organisation's certificate (`OU=BIN…`): accepted
+/// for its BIN, refused for another BIN, and an officer's personal certificate is not the
+/// system's.
+#[test]
+fn an_information_systems_signature_names_its_organisations_bin() {
+    use drn_docs::officer::{
+        verify_officer, Expectation, Holder, Revocation, SignatureRefusal, Trust,
+    };
+    use sha2::Digest;
+    let dir = TempDir::new("system");
+    let pki = Pki::open_or_create(&dir.path().join("pki")).unwrap();
+    let bin = drn_core::Bin::parse("990440100004").unwrap();
+    let other_bin = drn_core::Bin::parse("990440100014").unwrap();
+    let system = pki.information_system(&bin, "АИС (тест)").unwrap();
+    let person = pki
+        .officer(&"871008401427".parse().unwrap(), "Сәрсенбаева Ұлжан")
+        .unwrap();
+    let at: jiff::Timestamp = "2019-11-20T04:00:00Z".parse().unwrap();
+    let digest: [u8; 32] = sha2::Sha256::digest(b"x").into();
+    let mut trust = Trust::default();
+    trust.add_bundle(pki.chain_pem().as_bytes()).unwrap();
+    let check = |signer: &drn_docs::Signer, holder| {
+        let cms = drn_docs::cms::sign_detached_at(b"x", &[signer], at).unwrap();
+        let expect = Expectation {
+            digest: &digest,
+            holder,
+            now: at,
+            skew: jiff::SignedDuration::from_mins(10),
+            revocation: Revocation::WhenAvailable,
+        };
+        verify_officer(&cms, &expect, &trust)
+    };
+    let ok = check(&system, Holder::Organisation(&bin)).unwrap();
+    assert!(ok.subject.contains("OU=BIN990440100004"), "{}", ok.subject);
+    assert!(matches!(
+        check(&system, Holder::Organisation(&other_bin)),
+        Err(SignatureRefusal::AnotherPerson { .. })
+    ));
+    assert!(matches!(
+        check(&person, Holder::Organisation(&bin)),
+        Err(SignatureRefusal::AnotherPerson { .. })
     ));
 }

@@ -140,6 +140,11 @@ enum Cmd {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
     },
+    /// API clients of other state systems.
+    Client {
+        #[command(subcommand)]
+        cmd: ClientCmd,
+    },
     /// Check a DRN document offline: its signatures inside the PDF (and a detached .p7s)
     /// against the CA certificate. Exit 0 only when genuine and unchanged.
     Verify {
@@ -248,6 +253,9 @@ struct SimulateArgs {
     mix: Option<PathBuf>,
 }
 
+/// The demo API client's organisation's BIN (a made-up one that passes the check digit).
+const DEMO_CLIENT_BIN: &str = "990440100004";
+
 /// The embedded database in the working directory.
 const DEFAULT_DB: &str = "sqlite://drn.db";
 
@@ -309,6 +317,29 @@ enum CalendarCmd {
         from: Date,
         #[arg(long = "working-days")]
         working_days: u16,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCmd {
+    /// Register an API client; prints its bearer token once (keep it secret).
+    Add {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        /// The client's name (its system's name, unique; audited as `client:NAME`).
+        #[arg(long)]
+        name: String,
+        /// The role it acts in (e.g. central_officer, district_officer, counter_operator).
+        #[arg(long)]
+        role: String,
+        /// The unit it acts for (e.g. KZ, 75, 7511).
+        #[arg(long)]
+        unit: String,
+        /// The BIN its organisation's signing certificate carries (`OU=BIN…`): the client
+        /// then signs registries, results and formularies under that certificate where
+        /// officers sign with theirs.
+        #[arg(long)]
+        bin: Option<String>,
     },
 }
 
@@ -475,6 +506,27 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             ca,
             trust,
         } => verify_file(&file, p7s, &ca, &trust),
+        Cmd::Client {
+            cmd:
+                ClientCmd::Add {
+                    db,
+                    name,
+                    role,
+                    unit,
+                    bin,
+                },
+        } => runtime()?.block_on(async {
+            let role = drn_engine::Role::parse(&role)?;
+            let unit = drn_engine::UnitId::parse(&unit)?;
+            let bin = bin.map(|b| drn_core::Bin::parse(&b)).transpose()?;
+            let engine =
+                open_engine(&dir, &db, std::sync::Arc::new(drn_engine::SystemClock)).await?;
+            let token =
+                drn_server::auth::create_api_client(&engine, &name, role, &unit, bin.as_ref())
+                    .await?;
+            println!("API client {name} registered; its bearer token (shown once): {token}");
+            Ok(ExitCode::SUCCESS)
+        }),
         Cmd::Migrate { db } => runtime()?.block_on(async {
             let db = drn_store::Db::open(&db).await?;
             let n = db.migrate().await?;
@@ -1157,13 +1209,20 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
         }
     };
     let centre = drn_engine::UnitId::parse("KZ")?;
+    // The demo API client signs under its own system's certificate (issue 33).
+    let client_bin = drn_core::Bin::parse(DEMO_CLIENT_BIN)?;
     let token = drn_server::auth::create_api_client(
-        state,
+        &state.engine,
         "demo-client",
         drn_engine::Role::CentralOfficer,
         &centre,
+        Some(&client_bin),
     )
     .await?;
+    let (client_key, client_key_password) = state
+        .pki
+        .issue_demo_system_key(&client_bin, "demo-client")
+        .map_err(|e| CliError::Msg(format!("demo API client's key: {e}")))?;
     println!(
         "Demo data loaded in {:.1} s: {} units, {} persons.",
         started.elapsed().as_secs_f64(),
@@ -1210,6 +1269,10 @@ async fn load_demo(state: &drn_server::AppState, persons: usize) -> Result<(), C
         println!("  {iin}  {pw:<19} {note}");
     }
     println!("\nAPI client (bearer token, central officer): {token}");
+    println!(
+        "  its signing key (BIN {client_bin}): {} password {client_key_password}",
+        client_key.display()
+    );
     Ok(())
 }
 

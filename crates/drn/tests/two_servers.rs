@@ -122,8 +122,20 @@ async fn two_servers_over_one_postgres_database() {
 
     // Server A loads the demo (and makes the PKI both sign with); B starts over the same
     // database and data directory, its clock set to A's (the demo runs as of a past day).
+    // The API clients here have no signing certificates: officers' signatures are optional
+    // (they are tested in the API suite's `signatures`).
     let a_started = Instant::now();
-    let a = serve(&url, &data, &["--demo", "--persons", "500"]);
+    let a = serve(
+        &url,
+        &data,
+        &[
+            "--demo",
+            "--persons",
+            "500",
+            "--officer-signatures",
+            "optional",
+        ],
+    );
     let since = a_started.elapsed().as_secs();
     let as_of = format!(
         "2019-11-20T09:{:02}:{:02}+05:00",
@@ -131,7 +143,11 @@ async fn two_servers_over_one_postgres_database() {
         since % 60
     );
     assert!(since < 29 * 60);
-    let b = serve(&url, &data, &["--as-of", &as_of]);
+    let b = serve(
+        &url,
+        &data,
+        &["--as-of", &as_of, "--officer-signatures", "optional"],
+    );
     let bases = [a.base.clone(), b.base.clone()];
 
     // API clients at the units of region 75: its counters, districts and the region.
@@ -161,6 +177,7 @@ async fn two_servers_over_one_postgres_database() {
                 &format!("two-servers {id}"),
                 role,
                 &id,
+                None,
             )
             .await
             .unwrap();

@@ -22,6 +22,22 @@ pub struct ApiClient {
     pub role: String,
     /// The unit's id (as stored).
     pub unit: String,
+    /// The BIN its organisation's signing certificate carries (`OU=BIN…`), when the
+    /// client signs under its own certificate (issue 33).
+    pub bin: Option<drn_core::Bin>,
+}
+
+fn client(r: &drn_store::DbRow) -> Result<ApiClient, EngineError> {
+    Ok(ApiClient {
+        name: r.try_get(0)?,
+        role: r.try_get(1)?,
+        unit: r.try_get(2)?,
+        bin: r
+            .try_get::<Option<String>, _>(3)?
+            .map(|b| drn_core::Bin::parse(&b))
+            .transpose()
+            .map_err(|e| EngineError::Corrupt(format!("api client's BIN: {e}")))?,
+    })
 }
 
 /// A stored session (сессия), by the hash of its cookie's token.
@@ -132,38 +148,64 @@ impl Engine {
     pub async fn api_client(&self, token_hash: &str) -> Result<Option<ApiClient>, EngineError> {
         let Some(r) = self
             .first_row(
-                "SELECT name, role, unit_id FROM api_clients WHERE token_hash = $1",
+                "SELECT name, role, unit_id, bin FROM api_clients WHERE token_hash = $1",
                 vec![Value::from(token_hash)],
             )
             .await?
         else {
             return Ok(None);
         };
-        Ok(Some(ApiClient {
-            name: r.try_get(0)?,
-            role: r.try_get(1)?,
-            unit: r.try_get(2)?,
-        }))
+        client(&r).map(Some)
     }
 
-    /// Registers an API client by its token's hash.
+    /// The API client named `name`.
+    pub async fn api_client_named(&self, name: &str) -> Result<Option<ApiClient>, EngineError> {
+        let Some(r) = self
+            .first_row(
+                "SELECT name, role, unit_id, bin FROM api_clients WHERE name = $1",
+                vec![Value::from(name)],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        client(&r).map(Some)
+    }
+
+    /// Registers an API client by its token's hash; `bin`, when it signs under its
+    /// organisation's certificate.
     pub async fn add_api_client(
         &self,
         token_hash: &str,
         name: &str,
         role: &str,
         unit: &str,
+        bin: Option<&drn_core::Bin>,
     ) -> Result<(), EngineError> {
-        self.bookkeep(vec![Statement::new(
-            "INSERT INTO api_clients (token_hash, name, role, unit_id) VALUES ($1, $2, $3, $4)",
+        let insert = Statement::new(
+            "INSERT INTO api_clients (token_hash, name, role, unit_id, bin) VALUES ($1, $2, $3, $4, $5)",
             vec![
                 Value::from(token_hash),
                 Value::from(name),
                 Value::from(role),
                 Value::from(unit),
+                Value::from(bin.map(|b| b.to_string())),
             ],
-        )])
+        );
+        let detail = serde_json::json!({
+            "role": role,
+            "unit": unit,
+            "bin": bin.map(|b| b.to_string()),
+        });
+        self.record_made(
+            insert,
+            &crate::Actor::system(),
+            "api_client_registered",
+            &format!("client:{name}"),
+            detail,
+        )
         .await
+        .map(|_| ())
     }
 
     // ------------------------------------------------------------ sessions

@@ -26,6 +26,9 @@ pub struct OfficerOnRecord {
     pub iin: Option<Iin>,
     /// Their position (должность), printed beside their signature.
     pub position: Text,
+    /// An API client's system: the BIN its organisation's certificate must carry
+    /// (`OU=BIN…`) instead of an IIN.
+    pub bin: Option<drn_core::Bin>,
 }
 
 /// A staff member's position when their record names none: their role's usual title.
@@ -139,6 +142,20 @@ impl Engine {
         &self,
         username: &str,
     ) -> Result<Option<OfficerOnRecord>, EngineError> {
+        // An API client acts as `client:NAME` under its system's certificate.
+        if let Some(name) = username.strip_prefix("client:") {
+            return Ok(self.api_client_named(name).await?.map(|c| OfficerOnRecord {
+                username: username.to_string(),
+                full_name: c.name,
+                iin: None,
+                position: Text::new(
+                    "Мемлекеттік органның ақпараттық жүйесі",
+                    "Информационная система государственного органа",
+                    "A state body's information system",
+                ),
+                bin: c.bin,
+            }));
+        }
         let rows = self
             .db
             .rows(Statement::new(
@@ -161,6 +178,7 @@ impl Engine {
                 .try_get::<Option<String>, _>(2)?
                 .and_then(|i| Iin::parse(&i).ok()),
             position,
+            bin: None,
         }))
     }
 

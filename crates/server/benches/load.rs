@@ -106,10 +106,11 @@ async fn setup(dir: &Path) -> Res<Setup> {
         .enumerate()
     {
         let token = drn_server::auth::create_api_client(
-            &state,
+            &state.engine,
             &format!("load-op-{i}"),
             Role::CounterOperator,
             &a.unit,
+            None,
         )
         .await?;
         operators.push((token, a.unit.clone()));

@@ -5,15 +5,18 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine as _;
 use drn_core::{Iin, Lang, Urgency};
 use drn_engine::audit::{AuditRecord, Verification};
 use drn_engine::commands::{Accept, Representative};
 use drn_engine::queries::QueueItem;
 use drn_engine::*;
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{self, Ctx, LangOf};
+use crate::documents::signing;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{Body, PathOf, QueryOf};
 use crate::AppState;
@@ -488,10 +491,55 @@ pub async fn accept(
     State(st): State<AppState>,
     ctx: Ctx,
     headers: axum::http::HeaderMap,
-    Body(a): Body<Accept>,
+    Body(mut a): Body<Accept>,
 ) -> Result<Json<Outcome>, ApiError> {
     ctx.require(&[Role::CounterOperator, Role::DistrictOfficer, Role::Citizen])?;
+    // The formulary certified with the signer's own key where the service's rules ask
+    // (issue 33): its signature in `data.formulary_signature`, over the bytes that
+    // `POST /api/v1/applications/formulary` gives for the same intake.
+    signing::certify_intake(&st, &ctx.actor, ctx.lang, &mut a, None).await?;
     run(&st, &ctx, Command::Accept(a), idem(&headers)).await
+}
+
+/// What an intake's formulary is signed over (issue 33): the intake as the server reads
+/// it, without `data.formulary_signature`. Sign these bytes (a detached CMS, as NCALayer
+/// makes it) and send the intake again with the base64 CMS in `data.formulary_signature`.
+#[utoipa::path(post, path = "/api/v1/applications/formulary", tag = "applications", request_body = Accept,
+    responses((status = 200, body = FormularyToSign), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn formulary(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Body(mut a): Body<Accept>,
+) -> Result<Json<FormularyToSign>, ApiError> {
+    ctx.require(&[Role::CounterOperator, Role::DistrictOfficer])?;
+    let (bytes, _) = signing::formulary_of(ctx.lang, &mut a)?;
+    let signer = st.engine.officer_on_record(&ctx.actor.id).await?;
+    Ok(Json(FormularyToSign {
+        data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+        signer: signer
+            .map(|o| match (o.iin, o.bin) {
+                (Some(i), _) => i.to_string(),
+                (None, Some(b)) => format!("BIN{b}"),
+                (None, None) => String::new(),
+            })
+            .unwrap_or_default(),
+        required: signing::certifies_formulary(&st, &ctx.actor, &a.service),
+    }))
+}
+
+/// The bytes of an intake's formulary to sign.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FormularyToSign {
+    /// The bytes, base64.
+    pub data: String,
+    /// Their SHA-256, hex (for signing by hash).
+    pub sha256: String,
+    /// Whose certificate must sign: the officer's IIN, or `BIN…` for an API client's
+    /// system (empty: none on record, ask the administrator).
+    pub signer: String,
+    /// Whether this intake is refused without the signature.
+    pub required: bool,
 }
 
 /// One application.

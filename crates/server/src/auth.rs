@@ -467,15 +467,18 @@ pub async fn create_citizen_account(
 }
 
 /// Registers an API client of another state system; returns its bearer token (shown once).
+/// `bin`: the BIN its organisation's signing certificate carries, when it signs under its
+/// own certificate (issue 33).
 pub async fn create_api_client(
-    st: &AppState,
+    engine: &drn_engine::Engine,
     name: &str,
     role: Role,
     unit: &UnitId,
+    bin: Option<&drn_core::Bin>,
 ) -> Result<String, EngineError> {
     let token = random_token();
-    st.engine
-        .add_api_client(&sha256_hex(&token), name, role.code(), unit.as_str())
+    engine
+        .add_api_client(&sha256_hex(&token), name, role.code(), unit.as_str(), bin)
         .await?;
     Ok(token)
 }

@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(catalog_plan))
         .routes(routes!(calendar))
         .routes(routes!(accept))
+        .routes(routes!(formulary))
         .routes(routes!(application))
         .routes(routes!(timeline))
         .routes(routes!(complete))

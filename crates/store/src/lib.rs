@@ -173,6 +173,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         27,
         include_str!("../migrations/0027_officer_signatures.sql"),
     ),
+    (
+        31,
+        include_str!("../migrations/0031_api_client_certificates.sql"),
+    ),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).

@@ -16,7 +16,7 @@
 
 use base64::Engine as _;
 use drn_core::{Lang, Text};
-use drn_docs::officer::{verify_officer, Expectation, Revocation, SignatureRefusal, Trust};
+use drn_docs::officer::{verify_officer, Expectation, Holder, Revocation, SignatureRefusal, Trust};
 use drn_docs::pdfsig::Placeholder;
 use drn_docs::{Document, DocumentKind, Rendered, Signatory};
 use drn_engine::documents::NewDocument;
@@ -85,8 +85,9 @@ pub fn officer_signs(kind: DocumentKind) -> bool {
     )
 }
 
-/// Is `actor` an officer who signs with their own key (not the system, the portal, an API
-/// client's service account or the demo's stand-in for the MVD operator)?
+/// Does `actor` sign with their own key where an officer certifies: an officer, or an API
+/// client of another state system acting in an officer's role under its own certificate
+/// (not the system, the portal or the demo's stand-in for the MVD operator)?
 pub fn signs_personally(actor: &Actor) -> bool {
     matches!(
         actor.role,
@@ -95,7 +96,7 @@ pub fn signs_personally(actor: &Actor) -> bool {
             | Role::RegionalOfficer
             | Role::CentralOfficer
             | Role::ProductionOperator
-    ) && !actor.id.contains(':')
+    ) && (!actor.id.contains(':') || actor.id.starts_with("client:"))
 }
 
 fn refusal(lang: Lang, t: &Text, code: &str) -> ApiError {
@@ -111,12 +112,22 @@ fn no_iin(lang: Lang) -> ApiError {
     refusal(
         lang,
         &Text::new(
-            "Қызметкердің жазбасында ЖСН жоқ: әкімшіге хабарласыңыз, ЖСН-сіз ЭЦҚ тексерілмейді.",
-            "В учётной записи сотрудника нет ИИН: обратитесь к администратору, без ИИН подпись ЭЦП не проверить.",
-            "The staff record has no IIN: ask the administrator; a signature cannot be checked without it.",
+            "Жазбада қызметкердің ЖСН-і немесе ақпараттық жүйенің БСН-і жоқ: әкімшіге хабарласыңыз, онсыз ЭЦҚ тексерілмейді.",
+            "В учётной записи нет ИИН сотрудника или БИН информационной системы: обратитесь к администратору, без них подпись ЭЦП не проверить.",
+            "The record has no officer's IIN or information system's BIN: ask the administrator; a signature cannot be checked without it.",
         ),
         "signature_no_iin",
     )
+}
+
+/// The identity the signer's certificate must carry, as the page or client is told it:
+/// `IIN…`'s 12 digits for an officer, `BIN…` for an API client's system.
+fn holder_of(officer: &OfficerOnRecord, lang: Lang) -> Result<String, ApiError> {
+    match (&officer.iin, &officer.bin) {
+        (Some(iin), _) => Ok(iin.to_string()),
+        (None, Some(bin)) => Ok(format!("BIN{bin}")),
+        (None, None) => Err(no_iin(lang)),
+    }
 }
 
 /// A registry's act needs its officer's signature first.
@@ -166,7 +177,8 @@ pub struct Prepared {
     pub data: String,
     /// SHA-256 of those bytes, hex (for signing by hash).
     pub sha256: String,
-    /// The IIN the signing certificate must carry.
+    /// Whose certificate must sign: the officer's IIN (12 digits), or `BIN…` for an API
+    /// client's system.
     pub iin: String,
     /// The document's title and number, as the officer reads them.
     pub title: String,
@@ -208,13 +220,12 @@ async fn draft_of(
     mut doc: Document,
     owner: (Option<String>, Option<String>),
 ) -> Result<Prepared, ApiError> {
-    let Some(iin) = officer.iin else {
-        return Err(no_iin(lang));
-    };
+    let identity = holder_of(officer, lang)?;
     doc.signatory = Some(Signatory {
         position: officer.position.clone(),
         name: officer.full_name.clone(),
-        iin: Some(iin),
+        iin: officer.iin,
+        bin: officer.iin.is_none().then_some(officer.bin).flatten(),
     });
     let now = st.engine.now();
     let base = st.config.base_url.clone();
@@ -241,7 +252,7 @@ async fn draft_of(
         draft: doc.id.clone(),
         data,
         sha256: hex::encode(placeholder.digest),
-        iin: iin.to_string(),
+        iin: identity,
         title: format!("{} № {}", doc.title().ru, doc.number),
     };
     st.engine
@@ -406,15 +417,17 @@ async fn check(
     what: &str,
 ) -> Result<drn_docs::officer::OfficerSignature, ApiError> {
     let officer = officer(st, actor).await?;
-    let Some(iin) = officer.iin else {
-        return Err(no_iin(lang));
+    let holder = match (&officer.iin, &officer.bin) {
+        (Some(iin), _) => Holder::Person(iin),
+        (None, Some(bin)) => Holder::Organisation(bin),
+        (None, None) => return Err(no_iin(lang)),
     };
     let now = st.engine.now();
     st.config.signatures.crl_feed.refresh_if_due(now).await;
     let trust = trust(st)?;
     let expect = Expectation {
         digest,
-        iin: &iin,
+        holder,
         now,
         skew: SKEW,
         revocation: if st.config.signatures.revocation_required {
@@ -467,6 +480,65 @@ pub fn approval_bytes(app: &drn_engine::ApplicationId, number: &str, revision: i
     })
     .to_string()
     .into_bytes()
+}
+
+/// An intake's formulary as its officer (or API client) signs it: the intake without any
+/// signature field, and the bytes to sign. A value sent in the intake's data under
+/// [`drn_engine::services::FORMULARY_SIGNATURE`] is never kept as sent: a base64 CMS there is
+/// the API's way to send the signature (returned), anything else is refused.
+pub fn formulary_of(
+    lang: Lang,
+    accept: &mut drn_engine::commands::Accept,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    let sent = accept
+        .data
+        .as_object_mut()
+        .and_then(|o| o.remove(drn_engine::services::FORMULARY_SIGNATURE));
+    let cms = match sent {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(_) => {
+            let r = SignatureRefusal::Malformed("not a base64 CMS".to_string());
+            return Err(refusal(lang, &r.text(), r.code()));
+        }
+    };
+    // An intake whose data held only the signature reads as one sent without data.
+    if accept.data.as_object().is_some_and(|o| o.is_empty()) {
+        accept.data = serde_json::Value::Null;
+    }
+    let bytes = formulary_bytes(&drn_engine::Command::Accept(accept.clone()))?;
+    Ok((bytes, cms))
+}
+
+/// Certifies an intake's formulary where its service's rules and the policy ask for it,
+/// or where a signature is sent anyway: the signature (`cms`, or the one sent in the data)
+/// is checked over [`formulary_of`]'s bytes and what is kept of it goes into the intake's
+/// data, kept in the intake's own transaction. Refused: a missing signature where one is
+/// required, or one that does not verify; nothing is accepted then.
+pub async fn certify_intake(
+    st: &AppState,
+    actor: &Actor,
+    lang: Lang,
+    accept: &mut drn_engine::commands::Accept,
+    cms: Option<String>,
+) -> Result<(), ApiError> {
+    let (bytes, sent) = formulary_of(lang, accept)?;
+    let cms = cms.filter(|c| !c.trim().is_empty()).or(sent);
+    if cms.is_none() && !certifies_formulary(st, actor, &accept.service) {
+        return Ok(());
+    }
+    let certified =
+        certify_formulary(st, actor, lang, &bytes, cms.as_deref().unwrap_or_default()).await?;
+    if accept.data.is_null() {
+        accept.data = serde_json::json!({});
+    }
+    if let Some(o) = accept.data.as_object_mut() {
+        o.insert(
+            drn_engine::services::FORMULARY_SIGNATURE.to_string(),
+            certified,
+        );
+    }
+    Ok(())
 }
 
 /// Checks the officer's signature of an intake's formulary (`bytes`); what the intake

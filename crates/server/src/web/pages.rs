@@ -807,30 +807,21 @@ pub async fn accept(
     // The officer certifies the electronic formulary with their own ЭЦП (issue 33): the
     // page first asks for the bytes to sign (`certify=prepare`), then sends the form again
     // with the signature, checked over the same intake before it is accepted.
-    if signing::certifies_formulary(&st, &ctx.actor, &service) {
-        let bytes = match signing::formulary_bytes(&Command::Accept(accept.clone())) {
-            Ok(b) => b,
-            Err(e) => return back_to_form(ApiError::from(e)).await,
-        };
-        if field("certify") == "prepare" {
-            let iin = match st.engine.officer_on_record(&ctx.actor.id).await {
-                Ok(Some(o)) => o.iin.map(|i| i.to_string()).unwrap_or_default(),
-                Ok(None) => String::new(),
-                Err(e) => return ApiError::from(e).into_response(),
-            };
-            return axum::Json(signing::prepared_json(&st, &bytes, &iin)).into_response();
-        }
-        match signing::certify_formulary(&st, &ctx.actor, lang, &bytes, &field("signature")).await {
-            Ok(certified) => {
-                if let Some(o) = accept.data.as_object_mut() {
-                    o.insert(
-                        drn_engine::services::FORMULARY_SIGNATURE.to_string(),
-                        certified,
-                    );
-                }
-            }
+    if field("certify") == "prepare" && signing::certifies_formulary(&st, &ctx.actor, &service) {
+        let bytes = match signing::formulary_of(lang, &mut accept) {
+            Ok((b, _)) => b,
             Err(e) => return back_to_form(e).await,
-        }
+        };
+        let iin = match st.engine.officer_on_record(&ctx.actor.id).await {
+            Ok(Some(o)) => o.iin.map(|i| i.to_string()).unwrap_or_default(),
+            Ok(None) => String::new(),
+            Err(e) => return ApiError::from(e).into_response(),
+        };
+        return axum::Json(signing::prepared_json(&st, &bytes, &iin)).into_response();
+    }
+    let signature = Some(field("signature")).filter(|s| !s.is_empty());
+    if let Err(e) = signing::certify_intake(&st, &ctx.actor, lang, &mut accept, signature).await {
+        return back_to_form(e).await;
     }
     let cmd = Command::Accept(accept);
     submit_form(&st, &ctx, nav, &cmd, &field("idem"), back_to_form).await

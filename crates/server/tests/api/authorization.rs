@@ -62,6 +62,10 @@ async fn authorization_matrix(url: &str) {
         ("post", "/api/v1/applications"),
         vec![CounterOperator, DistrictOfficer],
     );
+    allowed.insert(
+        ("post", "/api/v1/applications/formulary"),
+        vec![CounterOperator, DistrictOfficer],
+    );
     allowed.insert(("get", "/api/v1/applications/{id}"), staff.clone());
     allowed.insert(("get", "/api/v1/applications/{id}/timeline"), staff.clone());
     allowed.insert(
@@ -273,7 +277,7 @@ async fn authorization_matrix(url: &str) {
                         json!({ "iin": iin.to_string(), "password": "x" })
                     }
                     "/api/v1/auth/citizen/verify" => json!({ "challenge": "x", "code": "1" }),
-                    "/api/v1/applications" => {
+                    "/api/v1/applications" | "/api/v1/applications/formulary" => {
                         json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() })
                     }
                     "/api/v1/applications/{id}/refuse" | "/api/v1/applications/{id}/annul" => {

@@ -37,7 +37,12 @@ fn cms_over(data: &[u8], signer: &drn_docs::Signer, at: jiff::Timestamp) -> Stri
 }
 
 async fn prepared(c: &Client, path: &str) -> (Value, Vec<u8>) {
-    let (s, p) = c.post(path, json!({})).await;
+    prepared_with(c, path, json!({})).await
+}
+
+/// What to sign, as `path` answers `body`: the answer, and the bytes.
+async fn prepared_with(c: &Client, path: &str, body: Value) -> (Value, Vec<u8>) {
+    let (s, p) = c.post(path, body).await;
     assert_eq!(s, 200, "{p}");
     let data = base64::engine::general_purpose::STANDARD
         .decode(p["data"].as_str().unwrap())
@@ -70,9 +75,18 @@ async fn formed_registry(app: &App, district_iin: &Iin, counter_iin: &Iin) -> Fo
     let counter = app.login("op.astana.1").await;
     let district = app.login("district.astana").await;
     let citizen = app.report.citizens[0].0.to_string();
-    let (s, v) = counter
-        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": citizen }))
-        .await;
+    // The counter officer certifies the S1 formulary with their own key.
+    let mut intake = json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": citizen });
+    let (p, bytes) =
+        prepared_with(&counter, "/api/v1/applications/formulary", intake.clone()).await;
+    assert_eq!(p["signer"], counter_iin.to_string());
+    let key = app
+        .state
+        .pki
+        .officer(counter_iin, "Counter Officer")
+        .unwrap();
+    intake["data"] = json!({ "formulary_signature": cms_over(&bytes, &key, app.clock.now()) });
+    let (s, v) = counter.post("/api/v1/applications", intake).await;
     assert_eq!(s, 200, "{v}");
     let a = complete_step(&counter, outcome_app(&v)).await;
     let (s, v) = district
@@ -374,9 +388,18 @@ async fn revocation_from_a_distribution_point(url: &str) {
     let pki = &app.state.pki;
     let (district_iin, counter_iin, other_iin) =
         (iin(4, Sex::Male), iin(5, Sex::Female), iin(6, Sex::Male));
-    let w = formed_registry(&app, &district_iin, &counter_iin).await;
     let own = pki.officer(&district_iin, "District Officer").unwrap();
     let other = pki.officer(&other_iin, "Another Officer").unwrap();
+    let list = |revoked: &[&drn_docs::Signer], next: jiff::civil::Date| {
+        drn_docs::pki::testing::revocation_list(pki, revoked, jiff::civil::date(2019, 3, 1), next)
+            .unwrap()
+    };
+    let current = jiff::civil::date(2019, 5, 1);
+
+    // Published, not fetched yet: the first check (the counter officer's formulary at
+    // intake) fetches it; it names the district's officer, whose signature is refused.
+    *published.lock().unwrap() = Some(list(&[&own], current));
+    let w = formed_registry(&app, &district_iin, &counter_iin).await;
     let path = format!("/api/v1/registries/{}/signature-draft", w.id);
     let sign = || async {
         let (p, data) = prepared(&w.district, &path).await;
@@ -387,14 +410,6 @@ async fn revocation_from_a_distribution_point(url: &str) {
             )
             .await
     };
-    let list = |revoked: &[&drn_docs::Signer], next: jiff::civil::Date| {
-        drn_docs::pki::testing::revocation_list(pki, revoked, jiff::civil::date(2019, 3, 1), next)
-            .unwrap()
-    };
-    let current = jiff::civil::date(2019, 5, 1);
-
-    // Published, not fetched yet: the check fetches it, and it names the officer.
-    *published.lock().unwrap() = Some(list(&[&own], current));
     let (s, v) = sign().await;
     assert_eq!(
         (s.as_u16(), &v["error"]["code"]),
@@ -438,4 +453,189 @@ async fn revocation_from_a_distribution_point(url: &str) {
 on_both!(
     revocation_lists_are_fetched_from_their_address,
     revocation_from_a_distribution_point
+);
+
+/// An API client of another state system acts under its own certificate (issue 33): its
+/// record names its organisation's BIN, and where an officer would sign (the S1 formulary at
+/// intake, a registry) the client signs with its system's key (`OU=BIN…`). Without the
+/// signature, with a forged "certified" value, or with a person's key, the intake is
+/// refused and nothing is accepted; with its own key it goes through, and the registry's
+/// PDF names the system, then the MVD.
+async fn api_clients_sign(url: &str) {
+    let app = spawn_app_with(url, "2019-04-02T10:00:00+06:00", |c| {
+        c.signatures.required = true
+    })
+    .await;
+    let pki = &app.state.pki;
+    let bin = drn_core::Bin::parse("990440100004").unwrap();
+    let system = pki.information_system(&bin, "АИС ЦОН (тест)").unwrap();
+    let someone = pki.officer(&iin(7, Sex::Female), "Some Officer").unwrap();
+    let counter = app
+        .api_client(
+            "ais-con-astana",
+            drn_engine::Role::CounterOperator,
+            &app.unit_of("op.astana.1"),
+            Some(&bin),
+        )
+        .await;
+    let district = app
+        .api_client(
+            "ais-district-astana",
+            drn_engine::Role::DistrictOfficer,
+            &app.unit_of("district.astana"),
+            Some(&bin),
+        )
+        .await;
+    let citizen = app.report.citizens[0].0.to_string();
+    let intake = json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": citizen });
+    let with_signature = |sig: Value| {
+        let mut i = intake.clone();
+        i["data"] = json!({ "formulary_signature": sig });
+        i
+    };
+    let applications = || async {
+        let rows = app
+            .db
+            .rows(drn_store::Statement::new(
+                "SELECT COUNT(*) FROM applications",
+                vec![],
+            ))
+            .await
+            .unwrap();
+        rows[0].try_get::<i64, _>(0).unwrap()
+    };
+    let before = applications().await;
+
+    // Not signed; a forged "certified" value; a person's key: refused, nothing accepted.
+    let (s, v) = counter.post("/api/v1/applications", intake.clone()).await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_required")),
+        "{v}"
+    );
+    let (s, v) = counter
+        .post(
+            "/api/v1/applications",
+            with_signature(json!({ "name": "forged", "subject": "OU=BIN990440100004" })),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_malformed")),
+        "{v}"
+    );
+    let (p, bytes) =
+        prepared_with(&counter, "/api/v1/applications/formulary", intake.clone()).await;
+    assert_eq!(p["signer"], format!("BIN{bin}"));
+    assert_eq!(p["required"], true);
+    let (s, v) = counter
+        .post(
+            "/api/v1/applications",
+            with_signature(json!(cms_over(&bytes, &someone, app.clock.now()))),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_another_person")),
+        "{v}"
+    );
+    assert_eq!(
+        applications().await,
+        before,
+        "refused intakes accept nothing"
+    );
+
+    // The system's own key: accepted, the certification kept with the intake.
+    let (s, v) = counter
+        .post(
+            "/api/v1/applications",
+            with_signature(json!(cms_over(&bytes, &system, app.clock.now()))),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let a = outcome_app(&v);
+    let kept = &a["data"]["input"]["formulary_signature"];
+    assert!(
+        kept["subject"]
+            .as_str()
+            .unwrap()
+            .contains("OU=BIN990440100004"),
+        "{kept}"
+    );
+    assert_eq!(
+        kept["position"]["ru"],
+        "Информационная система государственного органа"
+    );
+
+    // The registry: the district's system signs it.
+    let a = complete_step(&counter, a).await;
+    let (s, v) = district
+        .post("/api/v1/registries", json!({ "service": a["service"], "version": a["version"], "process": a["process"], "step": a["step"] }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let reg = v["registries"][0].clone();
+    let id = reg["id"].as_str().unwrap();
+    let (s, v) = district
+        .post(
+            &format!("/api/v1/registries/{id}/sign"),
+            json!({ "revision": reg["revision"] }),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), &v["error"]["code"]),
+        (422, &json!("signature_required")),
+        "{v}"
+    );
+    let (p, data) = prepared(
+        &district,
+        &format!("/api/v1/registries/{id}/signature-draft"),
+    )
+    .await;
+    assert_eq!(p["iin"], format!("BIN{bin}"));
+    let (s, v) = district
+        .post(
+            &format!("/api/v1/registries/{id}/sign"),
+            json!({ "revision": reg["revision"], "draft": p["draft"], "signature": cms_over(&data, &system, app.clock.now()) }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, docs) = district
+        .get(&format!("/api/v1/registries/{id}/documents"))
+        .await;
+    let r = district
+        .http
+        .get(format!(
+            "{}{}",
+            district.base,
+            docs[0]["pdf"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let pdf = r.bytes().await.unwrap();
+    let v = drn_docs::verify(&pdf, pki.ca_der()).unwrap();
+    assert!(v.genuine, "{v:?}");
+    assert!(
+        v.signatures[0].subject.contains("OU=BIN990440100004"),
+        "{v:?}"
+    );
+    assert_eq!(
+        v.signatures[1].common_name.as_deref(),
+        Some("Министерство внутренних дел Республики Казахстан")
+    );
+    // The audit names the client.
+    let (_, trail) = app
+        .login("auditor")
+        .await
+        .get(&format!("/api/v1/audit?subject=registry:{id}"))
+        .await;
+    assert!(
+        trail.to_string().contains("client:ais-district-astana"),
+        "{trail}"
+    );
+}
+
+on_both!(
+    api_clients_sign_under_their_own_certificate,
+    api_clients_sign
 );

@@ -180,6 +180,44 @@ impl App {
         ]
     }
 
+    /// A registered API client of another state system acting as `role` at `unit`, its
+    /// requests carrying its bearer token; `bin`, when it signs under its own certificate.
+    pub async fn api_client(
+        &self,
+        name: &str,
+        role: drn_engine::Role,
+        unit: &drn_engine::UnitId,
+        bin: Option<&drn_core::Bin>,
+    ) -> Client {
+        let token = drn_server::auth::create_api_client(&self.state.engine, name, role, unit, bin)
+            .await
+            .unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        Client {
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            csrf: String::new(),
+            base: self.base.clone(),
+        }
+    }
+
+    /// The unit of a demo account.
+    pub fn unit_of(&self, user: &str) -> drn_engine::UnitId {
+        self.report
+            .accounts
+            .iter()
+            .find(|a| a.username == user)
+            .unwrap_or_else(|| panic!("no demo account {user}"))
+            .unit
+            .clone()
+    }
+
     pub async fn login(&self, user: &str) -> Client {
         self.login_on(jar_client(), user).await
     }
