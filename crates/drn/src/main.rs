@@ -521,6 +521,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let bin = bin.map(|b| drn_core::Bin::parse(&b)).transpose()?;
             let engine =
                 open_engine(&dir, &db, std::sync::Arc::new(drn_engine::SystemClock)).await?;
+            // Named plainly rather than left to the database's key checks.
+            if engine.unit(&unit).await.is_err() {
+                return Err(CliError::Msg(format!("no unit {unit} in the unit tree")));
+            }
+            if engine.api_client_named(&name).await?.is_some() {
+                return Err(CliError::Msg(format!("an API client named {name} exists")));
+            }
             let token =
                 drn_server::auth::create_api_client(&engine, &name, role, &unit, bin.as_ref())
                     .await?;

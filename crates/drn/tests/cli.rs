@@ -543,3 +543,57 @@ fn signer_refuses_a_non_loopback_address_and_missing_keys() {
     assert_eq!(code, 1);
     assert!(err.contains("drn serve --demo --data"), "{err}");
 }
+
+/// `drn client add` (issue 33): an API client of another state system, with the BIN its
+/// signing certificate carries; a bad BIN, an unknown unit or a taken name is refused with
+/// what is wrong, and the audit chain stays whole.
+#[test]
+fn client_add_registers_an_api_client_and_names_what_is_wrong() {
+    let dir = std::env::temp_dir().join(format!("drn-client-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("c.db").display());
+    let data = dir.join("data");
+    let (code, _, err) = drn(&[
+        "simulate",
+        "--days",
+        "0",
+        "--db",
+        &db,
+        "--data",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let add = |name: &str, unit: &str, bin: &str| {
+        drn(&[
+            "client",
+            "add",
+            "--db",
+            &db,
+            "--name",
+            name,
+            "--role",
+            "district_officer",
+            "--unit",
+            unit,
+            "--bin",
+            bin,
+        ])
+    };
+    let (code, out, err) = add("ais-test", "KZ", "990440100004");
+    assert_eq!(code, 0, "{err}");
+    let token = out.trim().rsplit(' ').next().unwrap();
+    assert_eq!(token.len(), 64, "{out}");
+    let (code, _, err) = add("ais-test", "KZ", "990440100004");
+    assert_eq!(code, 1);
+    assert!(err.contains("an API client named ais-test exists"), "{err}");
+    let (code, _, err) = add("ais-other", "ZZ", "990440100004");
+    assert_eq!(code, 1);
+    assert!(err.contains("no unit ZZ"), "{err}");
+    let (code, _, err) = add("ais-other", "KZ", "990440100005");
+    assert_eq!(code, 1);
+    assert!(err.contains("check digit"), "{err}");
+    let (code, out, err) = drn(&["audit", "verify", "--db", &db]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
