@@ -146,24 +146,24 @@ impl Engine {
 
     /// The API client whose bearer token hashes to `token_hash`.
     pub async fn api_client(&self, token_hash: &str) -> Result<Option<ApiClient>, EngineError> {
-        let Some(r) = self
-            .first_row(
-                "SELECT name, role, unit_id, bin FROM api_clients WHERE token_hash = $1",
-                vec![Value::from(token_hash)],
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        client(&r).map(Some)
+        self.api_client_where("token_hash", token_hash).await
     }
 
     /// The API client named `name`.
     pub async fn api_client_named(&self, name: &str) -> Result<Option<ApiClient>, EngineError> {
+        self.api_client_where("name", name).await
+    }
+
+    /// The API client whose unique `column` (`token_hash` or `name`) holds `value`.
+    async fn api_client_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<ApiClient>, EngineError> {
         let Some(r) = self
             .first_row(
-                "SELECT name, role, unit_id, bin FROM api_clients WHERE name = $1",
-                vec![Value::from(name)],
+                &format!("SELECT name, role, unit_id, bin FROM api_clients WHERE {column} = $1"),
+                vec![Value::from(value)],
             )
             .await?
         else {
