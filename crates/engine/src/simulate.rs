@@ -926,7 +926,9 @@ impl Sim {
                                 steps,
                                 commands: 1,
                             },
-                            Err(e) => Done::Failed(format!("history of {}: {e}", application.number), 1),
+                            Err(e) => {
+                                Done::Failed(format!("history of {}: {e}", application.number), 1)
+                            }
                         }
                     }
                     Ok(Outcome::Accepted { application }) => Done::Accepted(application),
@@ -1017,9 +1019,9 @@ impl Sim {
             None => self.rng.pick(&self.counters).clone(),
         };
         let engine = self.engine.clone();
-        tokio::spawn(async move {
-            vec![renew(&engine, &online, applicant, channel, counter).await]
-        })
+        tokio::spawn(
+            async move { vec![renew(&engine, &online, applicant, channel, counter).await] },
+        )
     }
 
     /// The unit of `role` at or above `unit` (the district of a counter).
@@ -1420,20 +1422,30 @@ async fn do_step(
     }
 }
 
-/// The steps an intake completed at once, as the application's history has them (the
-/// dashboard's step times count the same): by unit, each within its due instant or not.
+/// The steps an intake completed at once, as the application's history has them: by
+/// unit, each within its due instant or not. As the dashboard's step times, only the steps
+/// the application entered (the first, the intake itself, has no time).
 async fn steps_done(
     engine: &Engine,
     actor: &Actor,
     app: &Application,
 ) -> Result<Vec<StepDone>, EngineError> {
-    Ok(engine
-        .timeline(actor, &app.id)
-        .await?
-        .into_iter()
-        .filter(|e| matches!(e.kind, EventKind::StepCompleted | EventKind::Refused))
-        .filter_map(|e| Some((e.unit?, e.step?, e.due_at.is_none_or(|d| e.at <= d))))
-        .collect())
+    let mut entered = HashSet::new();
+    let mut out = Vec::new();
+    for e in engine.timeline(actor, &app.id).await? {
+        match (e.kind, e.step, e.unit) {
+            (EventKind::StepEntered, Some(n), _) => {
+                entered.insert(n);
+            }
+            (EventKind::StepCompleted | EventKind::Refused, Some(n), Some(unit))
+                if entered.contains(&n) =>
+            {
+                out.push((unit, n, e.due_at.is_none_or(|d| e.at <= d)));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 /// One S1E session: the applicant's request signed with their key (the simulation's
@@ -1519,8 +1531,7 @@ async fn online_setup(engine: &Engine, dir: &std::path::Path) -> Result<Online, 
     let pki = drn_docs::Pki::open_or_create(dir)
         .map_err(|e| EngineError::Corrupt(format!("the simulation's PKI: {e}")))?;
     let persons = s1e::sandbox_persons(engine).await?;
-    let sandbox =
-        drn_registries::Sandbox::new(persons, s1e::bridge_clock(engine.clock.clone()));
+    let sandbox = drn_registries::Sandbox::new(persons, s1e::bridge_clock(engine.clock.clone()));
     let photo = s1e::photo::synthetic_photo(360, 480, [245, 245, 245], 0.0);
     sandbox.override_photo(&photo, true);
     engine.set_online_renewal(
@@ -1671,11 +1682,8 @@ pub async fn run(
     }
     let mut by_expiry: Vec<(Date, Iin)> = card_expires.iter().map(|(i, e)| (*e, *i)).collect();
     by_expiry.sort();
-    let pki_dir = std::env::temp_dir().join(format!(
-        "drn-sim-pki-{}-{}",
-        std::process::id(),
-        opts.seed
-    ));
+    let pki_dir =
+        std::env::temp_dir().join(format!("drn-sim-pki-{}-{}", std::process::id(), opts.seed));
     let online = if runs(engine, opts, s1e::SERVICE) {
         Some(Arc::new(online_setup(engine, &pki_dir).await?))
     } else {
