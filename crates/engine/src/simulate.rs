@@ -765,7 +765,10 @@ impl Sim {
                 self.s4_next += 1;
                 self.applicants[n - 1 - (self.s4_next - 1) % n]
             } else if service == crate::services::s1::SERVICE {
-                *self.rng.pick(&self.applicants)
+                // Not one whom a deregistration (S4) took: under the 2014 text S1 is given
+                // at the place of registration only.
+                let left = n.saturating_sub(self.s4_next).max(1);
+                *self.rng.pick(&self.applicants[..left])
             } else {
                 self.in_turn += 1;
                 self.applicants[(self.in_turn - 1) % n]
