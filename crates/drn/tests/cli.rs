@@ -324,6 +324,8 @@ fn simulate_the_pilot_period() {
         assert!(s1e["by_channel"][ch].as_u64().unwrap_or(0) > 0, "{s1e}");
     }
     assert!(s1e["issued"].as_u64().unwrap() > 0, "{s1e}");
+    // The printed report names it.
+    let db = std::env::temp_dir().join(format!("drn-sim-{}-g.db", std::process::id()));
     let (code, out, err) = drn(&[
         "simulate",
         "--days",
@@ -333,13 +335,11 @@ fn simulate_the_pilot_period() {
         "--per-day",
         "5",
         "--db",
-        &format!(
-            "sqlite://{}",
-            std::env::temp_dir()
-                .join(format!("drn-sim-{}-g.db", std::process::id()))
-                .display()
-        ),
+        &format!("sqlite://{}", db.display()),
     ]);
+    for f in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{f}", db.display()));
+    }
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("S1E") && out.contains("online renewal"),
