@@ -1515,10 +1515,11 @@ async fn renew(
         Err(e) => return Done::Failed(format!("application {id}: {e}"), commands),
     };
     match steps_done(engine, &who, &app).await {
+        // The session completed each of its steps with a command of its own.
         Ok(steps) => Done::Online {
             app,
+            commands: commands + steps.len() as u64,
             steps,
-            commands,
         },
         Err(e) => Done::Failed(format!("history of {}: {e}", app.number), commands),
     }
