@@ -1686,8 +1686,8 @@ pub async fn run(
     }
     let mut by_expiry: Vec<(Date, Iin)> = card_expires.iter().map(|(i, e)| (*e, *i)).collect();
     by_expiry.sort();
-    let pki_dir =
-        std::env::temp_dir().join(format!("drn-sim-pki-{}-{}", std::process::id(), opts.seed));
+    // A directory of the run's own (runs may share a process: the tests).
+    let pki_dir = std::env::temp_dir().join(format!("drn-sim-pki-{}", uuid::Uuid::now_v7()));
     let online = if runs(engine, opts, s1e::SERVICE) {
         Some(Arc::new(online_setup(engine, &pki_dir).await?))
     } else {
