@@ -1096,8 +1096,12 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         }
     );
     println!(
-        "Registries: {} formed, {} signed, {} sent, {} received.",
-        r.registries.formed, r.registries.signed, r.registries.sent, r.registries.received
+        "Registries: {} formed, {} signed, {} sent, {} received. Chip rewrites done at counters after portal registrations: {}.",
+        r.registries.formed,
+        r.registries.signed,
+        r.registries.sent,
+        r.registries.received,
+        r.counter_tasks_done
     );
     println!(
         "\n{:<4} {:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  by channel",
@@ -1112,7 +1116,13 @@ async fn simulate(dir: &std::path::Path, a: SimulateArgs) -> Result<ExitCode, Cl
         println!(
             "{:<4} {:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
             s,
-            c.name.chars().take(44).collect::<String>(),
+            // A part of a service (S1E of S1) by its own name, after the colon.
+            c.name
+                .rsplit_once(": ")
+                .map_or(c.name.as_str(), |(_, part)| part)
+                .chars()
+                .take(44)
+                .collect::<String>(),
             c.accepted,
             c.intake_refused,
             c.issued,

@@ -18,13 +18,20 @@
 //! mix's rates. At 17:59 every unit forms the registries of the applications waiting at
 //! its handover steps, signs and sends them.
 //!
+//! Online, S1E (the 2025 pilot's ID-card renewal, in its period only) runs the citizen's
+//! whole session ([`Engine::renewal_submit`]) with a request signed by the simulation's
+//! own citizens' keys and the sandboxed state systems answering, pays the duty in the
+//! sandbox, and its regional directorate reviews it at step 17 ([`Engine::renewal_review`]);
+//! S3 through the portal registers at once and leaves the chip rewrite to the counter the
+//! applicant chose, which does it in a later slot ([`Engine::complete_counter_task`]).
+//!
 //! The simulation keeps its own counts from the engine's answers (accepted by service and
 //! channel, refused at intake, issued, refused, annulled; the due instant of every open
 //! application as last seen; the steps done by unit and step, on time or late), so that
 //! they can be compared with the supervisor's dashboard over the same database, and the
 //! CPU time the run took ([`crate::metrics::process_cpu`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,6 +47,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::model::{Accept, Command, Outcome};
 use crate::queries::QueueItem;
+use crate::services::s1e;
 use crate::{Clock, Engine, ManualClock};
 
 /// What to simulate.
@@ -113,7 +121,7 @@ impl Mix {
                 return Err(EngineError::invalid(
                     "mix",
                     crate::Reason::note(format!(
-                        "{} through the channel {:?} is not simulated (only S1 through the portal; S1E not at all: its intake needs the applicant's signature and the state systems' answers)",
+                        "{} through the channel {:?} is not simulated (the portal only for S1, S3 and S1E; the mobile applications only for S1E)",
                         l.service, l.channel
                     )),
                 ));
@@ -161,15 +169,16 @@ impl Mix {
 }
 
 /// Whether the simulation can submit the service through the channel: every service at
-/// the counter and at the unit from its sample intake ([`crate::services::sample_intake`]),
-/// S1 through the portal too; not S1E (the online renewal: a signed request and the state
-/// systems' answers), nor the other services through the portal (S3's needs a chip ID
-/// card and an address of the register).
+/// the counter and at the unit from its sample intake ([`crate::services::sample_intake`]);
+/// S1 and S3 through the portal too (S3's 2014 text only for a holder of an ID card in
+/// force, whom the simulation picks); S1E, the online renewal, through the portal and the
+/// mobile applications (seed 001 para 9: one process for both) and nowhere else. Not the
+/// other services' portals (S5, S8).
 pub fn simulated(service: &str, channel: Channel) -> bool {
     match channel {
-        _ if service == crate::services::s1e::SERVICE => false,
+        _ if service == s1e::SERVICE => matches!(channel, Channel::Portal | Channel::Mobile),
         Channel::Counter | Channel::Unit => true,
-        Channel::Portal => service == crate::services::s1::SERVICE,
+        Channel::Portal => service == crate::services::s1::SERVICE || service == "S3",
         Channel::Mobile => false,
     }
 }
@@ -298,6 +307,9 @@ pub struct SimReport {
     /// Open applications at the end by the unit holding them (as last seen).
     pub open_by_unit: BTreeMap<String, u64>,
     pub registries: RegistryCounts,
+    /// Chip rewrites done at counters after a registration through the portal (S3: the
+    /// counter tasks it leaves).
+    pub counter_tasks_done: u64,
     /// By unit and step, the least compliant first.
     pub compliance: Vec<Compliance>,
     /// Units whose backlog grew over the run, the most first.
@@ -316,6 +328,15 @@ struct Open {
 /// What one task of the simulation reports back.
 enum Done {
     Accepted(Application),
+    /// Accepted with the steps its intake completed at once, as its history has them (the
+    /// online session's checks, the applicant's own steps on the portal).
+    Online {
+        app: Application,
+        steps: Vec<StepDone>,
+        commands: u64,
+    },
+    /// A counter did a task a portal registration left (S3's chip rewrite).
+    CounterTask(u64),
     IntakeRefused(String),
     /// A step completed (or the application closed) by a unit's officer.
     Step {
@@ -333,6 +354,18 @@ enum Done {
     /// A command that had nothing to do (no applications wait at a step).
     Nothing,
     Failed(String, u64),
+}
+
+/// A step completed: the unit, the step and whether within its due instant.
+type StepDone = (UnitId, u32, bool);
+
+/// What the online renewal (S1E) runs with: the citizens' keys that sign its requests and
+/// the sandbox answering for the state systems ([`online_setup`]).
+struct Online {
+    pki: drn_docs::Pki,
+    sandbox: drn_registries::Sandbox,
+    photo: Vec<u8>,
+    signature: Vec<u8>,
 }
 
 /// What a working day cost.
@@ -370,6 +403,17 @@ struct Sim {
     foreigners: u64,
     /// Persons taken in turn so far (see [`Sim::intake`]).
     in_turn: usize,
+    /// The applicants' ID cards' expiry (S3's portal, S1E's window).
+    card_expires: HashMap<Iin, Date>,
+    /// The applicants with an ID card, by its expiry, earliest first.
+    by_expiry: Vec<(Date, Iin)>,
+    /// S1E's keys and sandbox, when the mix has S1E in the run's days.
+    online: Option<Arc<Online>>,
+    /// Persons who applied for S1E in the run (one renewal each).
+    renewed: HashSet<Iin>,
+    /// Chip rewrites waiting at counters (the counter and the person), from S3's portal.
+    chip_rewrites: Vec<(UnitId, Iin)>,
+    counter_tasks_done: u64,
     open: HashMap<ApplicationId, Open>,
     /// Units that may hold work (their queue is read each slot).
     active: std::collections::BTreeSet<UnitId>,
@@ -461,49 +505,19 @@ impl Sim {
             match d {
                 Done::Accepted(app) => {
                     self.commands += 1;
-                    let c = self.by_service.entry(app.service.clone()).or_default();
-                    c.accepted += 1;
-                    *c.by_channel
-                        .entry(channel_code(app.channel).to_string())
-                        .or_default() += 1;
-                    self.by_day.entry(today).or_default().0 += 1;
-                    // Through the portal, the submission does the applicant's own steps
-                    // after the first (S1: annex 3 rows 3 and 5), at once: steps done on
-                    // time, as the dashboard's step times count them (the first, the
-                    // intake itself, has no time).
-                    if app.channel == Channel::Portal {
-                        let own: Vec<u32> = self
-                            .engine
-                            .catalog
-                            .service(&app.service)
-                            .and_then(|s| s.version(&app.version))
-                            .and_then(|v| v.process_for(Channel::Portal))
-                            .map(|p| {
-                                p.steps
-                                    .iter()
-                                    .skip(1)
-                                    .filter(|s| s.unit == UnitRole::Applicant)
-                                    .map(|s| s.n)
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        for n in own {
-                            let c = self
-                                .compliance
-                                .entry((app.accepted_unit.to_string(), app.service.clone(), n))
-                                .or_default();
-                            c.0 += 1;
-                            c.1 += 1;
-                        }
-                    }
-                    self.active.insert(app.holder_unit.clone());
-                    self.open.insert(
-                        app.id.clone(),
-                        Open {
-                            due: app.step_due_at,
-                            unit: app.holder_unit.clone(),
-                        },
-                    );
+                    self.accepted(app, None, today);
+                }
+                Done::Online {
+                    app,
+                    steps,
+                    commands,
+                } => {
+                    self.commands += commands;
+                    self.accepted(app, Some(steps), today);
+                }
+                Done::CounterTask(commands) => {
+                    self.commands += commands;
+                    self.counter_tasks_done += 1;
                 }
                 Done::IntakeRefused(service) => {
                     self.commands += 1;
@@ -599,6 +613,77 @@ impl Sim {
         }
     }
 
+    /// An accepted application: counted by service and channel, the steps its intake did
+    /// at once counted as done (`steps`, as its history has them; else the applicant's own
+    /// steps through the portal), and followed while it is open. Through the portal an
+    /// application may be done at intake (S3 registers at once, leaving the chip rewrite to
+    /// the counter), or end there (S1E's session refused or annulled after step 13).
+    fn accepted(&mut self, app: Application, steps: Option<Vec<StepDone>>, today: Date) {
+        let c = self.by_service.entry(app.service.clone()).or_default();
+        c.accepted += 1;
+        *c.by_channel
+            .entry(channel_code(app.channel).to_string())
+            .or_default() += 1;
+        self.by_day.entry(today).or_default().0 += 1;
+        let steps = match steps {
+            Some(s) => s,
+            // Through the portal, the submission does the applicant's own steps after the
+            // first (S1: annex 3 rows 3 and 5), at once: steps done on time, as the
+            // dashboard's step times count them (the first, the intake itself, has no
+            // time).
+            None if app.channel == Channel::Portal => self
+                .engine
+                .catalog
+                .service(&app.service)
+                .and_then(|s| s.version(&app.version))
+                .and_then(|v| v.process_for(Channel::Portal))
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .skip(1)
+                        .filter(|s| s.unit == UnitRole::Applicant)
+                        .map(|s| (app.accepted_unit.clone(), s.n, true))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        for (unit, n, on_time) in steps {
+            let c = self
+                .compliance
+                .entry((unit.to_string(), app.service.clone(), n))
+                .or_default();
+            c.0 += 1;
+            c.1 += u64::from(on_time);
+        }
+        let c = self.by_service.entry(app.service.clone()).or_default();
+        match app.status {
+            Status::Issued => {
+                c.issued += 1;
+                self.by_day.entry(today).or_default().1 += 1;
+                if crate::services::leaves_counter_tasks(&app.service)
+                    && app.channel != Channel::Counter
+                {
+                    if let Ok(iin) = Iin::parse(&app.applicant) {
+                        self.chip_rewrites.push((app.accepted_unit.clone(), iin));
+                    }
+                }
+            }
+            Status::Refused => c.refused += 1,
+            Status::Annulled => c.annulled += 1,
+            _ => {
+                self.active.insert(app.holder_unit.clone());
+                self.open.insert(
+                    app.id.clone(),
+                    Open {
+                        due: app.step_due_at,
+                        unit: app.holder_unit.clone(),
+                    },
+                );
+            }
+        }
+    }
+
     /// The morning: registries sent on earlier days are received.
     async fn receive(&mut self) {
         let regs = std::mem::take(&mut self.in_transit);
@@ -665,6 +750,10 @@ impl Sim {
                 continue;
             };
             let (service, channel) = (line.service, line.channel);
+            if service == s1e::SERVICE {
+                tasks.push(self.renewal(day, channel));
+                continue;
+            }
             // A deregistration (S4) ends the person's registration: each takes a person of
             // its own (from the end of the list), the others anyone.
             let sample = crate::services::sample_intake(&service);
@@ -676,7 +765,10 @@ impl Sim {
                 self.s4_next += 1;
                 self.applicants[n - 1 - (self.s4_next - 1) % n]
             } else if service == crate::services::s1::SERVICE {
-                *self.rng.pick(&self.applicants)
+                // Not one whom a deregistration (S4) took: under the 2014 text S1 is given
+                // at the place of registration only.
+                let left = n.saturating_sub(self.s4_next).max(1);
+                *self.rng.pick(&self.applicants[..left])
             } else {
                 self.in_turn += 1;
                 self.applicants[(self.in_turn - 1) % n]
@@ -686,6 +778,26 @@ impl Sim {
                 .catalog
                 .service(&service)
                 .and_then(|s| s.version_on(day));
+            // S3 through the portal under the 2014 text (order 165 para 6): only a holder
+            // of an ID card in force (with its electronic carrier) applies there; the next
+            // such person in turn.
+            let applicant = if channel == Channel::Portal
+                && service == "S3"
+                && ver.is_some_and(|v| v.id == crate::services::s3::RULES_OF_PARA_5_AND_6)
+            {
+                let chip = |i: &Iin| self.card_expires.get(i).is_some_and(|e| *e >= day);
+                let mut who = applicant;
+                for _ in 0..n {
+                    if chip(&who) {
+                        break;
+                    }
+                    self.in_turn += 1;
+                    who = self.applicants[(self.in_turn - 1) % n];
+                }
+                who
+            } else {
+                applicant
+            };
             // Where the act gives the service at the place of registration (2014), a
             // counter of the applicant's district; elsewhere any.
             let home = ver
@@ -804,8 +916,24 @@ impl Sim {
                 })
             };
             let engine = self.engine.clone();
+            // Through the portal (but S1's, whose own steps the simulation knows), the
+            // steps the submission did at once are read from the application's history,
+            // by the applicant.
+            let history = channel == Channel::Portal && service != crate::services::s1::SERVICE;
             tasks.push(tokio::spawn(async move {
                 vec![match engine.execute(&actor, &cmd, None).await {
+                    Ok(Outcome::Accepted { application }) if history => {
+                        match steps_done(&engine, &actor, &application).await {
+                            Ok(steps) => Done::Online {
+                                app: application,
+                                steps,
+                                commands: 1,
+                            },
+                            Err(e) => {
+                                Done::Failed(format!("history of {}: {e}", application.number), 1)
+                            }
+                        }
+                    }
                     Ok(Outcome::Accepted { application }) => Done::Accepted(application),
                     Ok(Outcome::IntakeRefused { .. }) => Done::IntakeRefused(service),
                     Ok(_) => Done::Nothing,
@@ -814,6 +942,89 @@ impl Sim {
             }));
         }
         tasks
+    }
+
+    /// The counters do the chip rewrites the portal's registrations (S3) left them in
+    /// earlier slots: the applicant comes to the counter they chose.
+    async fn counter_tasks(&mut self) {
+        let mut tasks = Vec::new();
+        for (unit, iin) in std::mem::take(&mut self.chip_rewrites) {
+            let Some(u) = self.units.iter().find(|u| u.id == unit) else {
+                continue;
+            };
+            let actor = actor_for(u);
+            let engine = self.engine.clone();
+            tasks.push(tokio::spawn(async move {
+                let waiting = match engine.counter_tasks(&actor, &iin).await {
+                    Ok(t) => t,
+                    Err(e) => return vec![Done::Failed(format!("counter tasks of {iin}: {e}"), 0)],
+                };
+                let mut out = Vec::new();
+                for t in waiting.iter().filter(|t| t.done_at.is_none()) {
+                    out.push(match engine.complete_counter_task(&actor, &t.id).await {
+                        Ok(()) => Done::CounterTask(1),
+                        Err(e) => Done::Failed(format!("counter task {}: {e}", t.id), 1),
+                    });
+                }
+                out
+            }));
+        }
+        let done = all(tasks).await;
+        self.record(done);
+    }
+
+    /// An applicant for S1E on `day`: one not yet renewing in the run whose ID card's
+    /// expiry is within п. 7's window (seed 001: 30 days ahead, 10 behind), the earliest
+    /// expiring first; when none is left, someone whose card is not in the window (whom
+    /// step 7 sends to the counter: online renewal is tried by some who may not have it).
+    fn renewal_applicant(&mut self, day: Date) -> Option<Iin> {
+        let lo = day.checked_sub(s1e::WINDOW_EXPIRED_DAYS.days()).ok()?;
+        let hi = day.checked_add(s1e::WINDOW_AHEAD_DAYS.days()).ok()?;
+        let from = self.by_expiry.partition_point(|(e, _)| *e < lo);
+        let to = self.by_expiry.partition_point(|(e, _)| *e <= hi);
+        let pick = self.by_expiry[from..to]
+            .iter()
+            .map(|(_, i)| *i)
+            .find(|i| !self.renewed.contains(i));
+        let pick = match pick {
+            Some(i) => Some(i),
+            None => (0..20).map(|_| *self.rng.pick(&self.applicants)).find(|i| {
+                !self.renewed.contains(i)
+                    && self.card_expires.get(i).is_none_or(|e| *e < lo || *e > hi)
+            }),
+        }?;
+        self.renewed.insert(pick);
+        Some(pick)
+    }
+
+    /// An S1E session on `day` through `channel` for the result at `counter`.
+    fn renewal(&mut self, day: Date, channel: Channel) -> tokio::task::JoinHandle<Vec<Done>> {
+        let (online, applicant) = match (self.online.clone(), self.renewal_applicant(day)) {
+            (Some(o), Some(a)) => (o, a),
+            _ => {
+                return tokio::spawn(async move {
+                    vec![Done::Failed(
+                        format!("{}: no applicant or no state systems", s1e::SERVICE),
+                        0,
+                    )]
+                })
+            }
+        };
+        // The registration point: a counter of the applicant's district, where the
+        // applicant lives (п. 6: permanent registration).
+        let counter = match self
+            .home
+            .get(&applicant)
+            .and_then(|d| self.counters_of.get(d))
+            .filter(|cs| !cs.is_empty())
+        {
+            Some(cs) => self.rng.pick(cs).clone(),
+            None => self.rng.pick(&self.counters).clone(),
+        };
+        let engine = self.engine.clone();
+        tokio::spawn(
+            async move { vec![renew(&engine, &online, applicant, channel, counter).await] },
+        )
     }
 
     /// The unit of `role` at or above `unit` (the district of a counter).
@@ -1055,6 +1266,9 @@ async fn unit_slot(
         let (r, n) = (rng.chance(refusal), rng.chance(annulment));
         let end = if by_system {
             Ending::No
+        } else if s1e::awaits_review(&a) && r {
+            // S1E's review annuls for a poor photo or signature (seed 001 п. 11).
+            Ending::Refuse
         } else if !last && unit.kind == UnitKind::District && r {
             Ending::Refuse
         } else if !last
@@ -1114,6 +1328,36 @@ async fn do_step(
             Ok(_) => {}
             Err(e) => return Done::Failed(format!("check {}: {e}", app.number), commands),
         }
+    }
+    if s1e::awaits_review(&app) {
+        // Step 17: the regional directorate approves (the approval certified with its
+        // officer's EDS, a note here: the server asks for the signature) or annuls.
+        use s1e::{AnnulGround, Review};
+        let review = if end == Ending::Refuse {
+            Review::Annul {
+                revision: app.revision,
+                ground: AnnulGround::PhotoOrSignature,
+                reason: "Фотография не соответствует требованиям".into(),
+            }
+        } else {
+            Review::Approve {
+                revision: app.revision,
+            }
+        };
+        commands += 1;
+        return match engine.renewal_review(actor, &app.id, &review).await {
+            Ok(Outcome::Application { application }) => Done::Step {
+                unit,
+                service,
+                step,
+                due,
+                at,
+                after: application,
+                commands,
+            },
+            Ok(_) => Done::Nothing,
+            Err(e) => Done::Failed(format!("review {}: {e}", app.number), commands),
+        };
     }
     let cmd = if end == Ending::Refuse {
         Command::Refuse {
@@ -1179,6 +1423,150 @@ async fn do_step(
         Ok(_) => Done::Nothing,
         Err(e) => Done::Failed(format!("{} {}: {e}", cmd.name(), app.number), commands),
     }
+}
+
+/// The steps an intake completed at once, as the application's history has them: by
+/// unit, each within its due instant or not. As the dashboard's step times, only the steps
+/// the application entered (the first, the intake itself, has no time).
+async fn steps_done(
+    engine: &Engine,
+    actor: &Actor,
+    app: &Application,
+) -> Result<Vec<StepDone>, EngineError> {
+    let mut entered = HashSet::new();
+    let mut out = Vec::new();
+    for e in engine.timeline(actor, &app.id).await? {
+        match (e.kind, e.step, e.unit) {
+            (EventKind::StepEntered, Some(n), _) => {
+                entered.insert(n);
+            }
+            (EventKind::StepCompleted | EventKind::Refused, Some(n), Some(unit))
+                if entered.contains(&n) =>
+            {
+                out.push((unit, n, e.due_at.is_none_or(|d| e.at <= d)));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// One S1E session: the applicant's request signed with their key (the simulation's
+/// citizens' CA), steps 1 to 16 run by the engine against the sandboxed state systems,
+/// the duty paid in the sandbox when invoiced; the application step 13 registered, or a
+/// refusal at intake when the session ended before it (to the counter).
+async fn renew(
+    engine: &Engine,
+    online: &Online,
+    applicant: Iin,
+    channel: Channel,
+    counter: UnitId,
+) -> Done {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let phone = online
+        .sandbox
+        .person(applicant)
+        .and_then(|p| p.phone)
+        .unwrap_or_else(|| "+7 701 000 00 00".into());
+    let content = s1e::request_to_sign(
+        &applicant,
+        counter.as_str(),
+        &phone,
+        &online.photo,
+        &online.signature,
+    );
+    let signed = online
+        .pki
+        .citizen(&applicant, "Citizen")
+        .and_then(|cert| drn_docs::cms::sign_detached_at(&content, &[&cert], engine.now()));
+    let cms = match signed {
+        Ok(c) => c,
+        Err(e) => return Done::Failed(format!("signing {applicant}'s request: {e}"), 0),
+    };
+    let req = s1e::RenewalRequest {
+        channel,
+        reason: "expiry".into(),
+        phone,
+        unit: counter.to_string(),
+        photo: b64(&online.photo),
+        signature_sample: b64(&online.signature),
+        selfie: None,
+        request_signature: b64(&cms),
+    };
+    let who = Actor::citizen(applicant);
+    let mut commands = 1;
+    let mut r = match engine.renewal_submit(&who, req).await {
+        Ok(r) => r,
+        Err(e) => return Done::Failed(format!("renewal of {applicant}: {e}"), commands),
+    };
+    if r.status == s1e::RenewalStatus::AwaitingPayment {
+        commands += 1;
+        r = match engine.renewal_pay_in_sandbox(&who, &r.id).await {
+            Ok(r) => r,
+            Err(e) => return Done::Failed(format!("payment of {}: {e}", r.id), commands),
+        };
+    }
+    let Some(id) = r.application else {
+        return Done::IntakeRefused(s1e::SERVICE.into());
+    };
+    let app = match crate::rows::load_application(&mut &engine.db, &id).await {
+        Ok(a) => a,
+        Err(e) => return Done::Failed(format!("application {id}: {e}"), commands),
+    };
+    match steps_done(engine, &who, &app).await {
+        // The session completed each of its steps with a command of its own.
+        Ok(steps) => Done::Online {
+            app,
+            commands: commands + steps.len() as u64,
+            steps,
+        },
+        Err(e) => Done::Failed(format!("history of {}: {e}", app.number), commands),
+    }
+}
+
+/// The state systems and the citizens' keys for S1E: a sandbox fed from the database's
+/// persons, answering on the engine's clock, and a PKI of the simulation's own (in a
+/// temporary directory, removed at the run's end) whose CA the engine trusts for the
+/// citizens' signatures. Every applicant sends the same synthetic photo, which the
+/// sandbox's Digital-ID matches: the simulation's refusals at S1E are its review's
+/// annulments at the mix's rate and the sessions step 7 sends to the counter.
+async fn online_setup(engine: &Engine, dir: &std::path::Path) -> Result<Online, EngineError> {
+    let pki = drn_docs::Pki::open_or_create(dir)
+        .map_err(|e| EngineError::Corrupt(format!("the simulation's PKI: {e}")))?;
+    let persons = s1e::sandbox_persons(engine).await?;
+    let sandbox = drn_registries::Sandbox::new(persons, s1e::bridge_clock(engine.clock.clone()));
+    let photo = s1e::photo::synthetic_photo(360, 480, [245, 245, 245], 0.0);
+    sandbox.override_photo(&photo, true);
+    engine.set_online_renewal(
+        s1e::Setup::sandboxed(sandbox.clone()).with_citizen_ca(pki.ca_der().to_vec()),
+    );
+    Ok(Online {
+        pki,
+        sandbox,
+        photo,
+        signature: s1e::photo::synthetic_signature(),
+    })
+}
+
+/// Whether a line of the mix for `service` is in force on some day of the run.
+fn runs(engine: &Engine, opts: &SimOptions, service: &str) -> bool {
+    let mut day = opts.start;
+    for _ in 0..opts.days {
+        if opts
+            .mix
+            .lines
+            .iter()
+            .any(|l| l.service == service && in_force(engine, l, day))
+        {
+            return true;
+        }
+        match day.checked_add(1.day()) {
+            Ok(d) => day = d,
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 async fn form_sign_send(engine: &Engine, actor: &Actor, cmd: &Command) -> Vec<Done> {
@@ -1282,6 +1670,7 @@ pub async fn run(
     let mut applicants = Vec::with_capacity(rows.len());
     // Each applicant's district of registration, for the services given there.
     let mut home = HashMap::new();
+    let mut card_expires = HashMap::new();
     for r in &rows {
         if let Ok(i) = Iin::parse(&r.try_get::<String, _>(0)?) {
             applicants.push(i);
@@ -1290,8 +1679,20 @@ pub async fn run(
             if let Some(d) = data["registration"]["district"].as_str() {
                 home.insert(i, UnitId::from_db(d.to_string()));
             }
+            if let Some(e) = crate::services::person_documents::id_card_expiry(&data) {
+                card_expires.insert(i, e);
+            }
         }
     }
+    let mut by_expiry: Vec<(Date, Iin)> = card_expires.iter().map(|(i, e)| (*e, *i)).collect();
+    by_expiry.sort();
+    // A directory of the run's own (runs may share a process: the tests).
+    let pki_dir = std::env::temp_dir().join(format!("drn-sim-pki-{}", uuid::Uuid::now_v7()));
+    let online = if runs(engine, opts, s1e::SERVICE) {
+        Some(Arc::new(online_setup(engine, &pki_dir).await?))
+    } else {
+        None
+    };
     let dwellings: Vec<String> = drn_store::query(
         "SELECT rka FROM ar_addresses WHERE active = 1 AND kind IN ('building', 'premise') ORDER BY rka LIMIT 5000",
     )
@@ -1343,6 +1744,12 @@ pub async fn run(
         s4_next: 0,
         foreigners: 0,
         in_turn: 0,
+        card_expires,
+        by_expiry,
+        online,
+        renewed: HashSet::new(),
+        chip_rewrites: Vec::new(),
+        counter_tasks_done: 0,
         open: HashMap::new(),
         active: Default::default(),
         in_transit: Vec::new(),
@@ -1379,6 +1786,7 @@ pub async fn run(
                 let n = opts.per_day * (i + 1) / slots - opts.per_day * i / slots;
                 let intake = sim.intake(n, day);
                 sim.work().await?;
+                sim.counter_tasks().await;
                 // After the work's record (which drops the units it found idle): the
                 // units the intake handed applications to are active again.
                 let done = all(intake).await;
@@ -1400,6 +1808,9 @@ pub async fn run(
         day = day.checked_add(1.day()).map_err(date_err)?;
     }
     sim.clock.set(end);
+    if sim.online.is_some() {
+        let _ = std::fs::remove_dir_all(&pki_dir);
+    }
     let cpu = cpu_since(cpu_before);
     Ok(sim.report(
         opts,
@@ -1534,6 +1945,7 @@ impl Sim {
                 .collect(),
             open_by_unit,
             registries: self.registries,
+            counter_tasks_done: self.counter_tasks_done,
             compliance,
             growing_queues: growing,
             errors: self.errors,

@@ -27,6 +27,7 @@ mod registries;
 mod residence;
 mod second_open;
 mod seed_rules;
+mod simulation;
 mod supervision;
 mod temporary_id;
 mod wanted;
