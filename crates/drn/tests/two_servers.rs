@@ -106,7 +106,7 @@ async fn count(db: &drn_store::Db, sql: &str) -> i64 {
     drn_store::query(sql)
         .fetch_one(db.reader())
         .await
-        .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+        .map(|r| r.get::<i64, _>(0))
         .unwrap()
 }
 
@@ -147,8 +147,8 @@ async fn two_servers_over_one_postgres_database() {
     .unwrap();
     let mut clients: BTreeMap<String, (String, Client)> = BTreeMap::new();
     for (i, r) in units.iter().enumerate() {
-        let id: String = drn_store::Row::get(r, 0);
-        let kind: String = drn_store::Row::get(r, 1);
+        let id: String = r.get(0);
+        let kind: String = r.get(1);
         let role = match kind.as_str() {
             "counter" => "counter_operator",
             "district" => "district_officer",
@@ -179,7 +179,7 @@ async fn two_servers_over_one_postgres_database() {
     .await
     .unwrap()
     .iter()
-    .map(|r| drn_store::Row::get(r, 0))
+    .map(|r| r.get(0))
     .collect();
     assert!(!applicants.is_empty());
 

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use drn_core::{Channel, Urgency};
 use drn_engine::commands::Accept;
 use drn_engine::*;
-use drn_store::{Backend, Db, Row};
+use drn_store::{Backend, Db};
 
 /// The test world (`world`, `app_of`), shared with the engine's tests.
 #[allow(dead_code, unused_imports, unused_macros)]
@@ -298,7 +298,7 @@ async fn settings(db: &Db) -> Res<String> {
             };
             Ok(format!(
                 "journal_mode={jm} synchronous={sync}, write pool {} connection(s)",
-                db.writer().options().get_max_connections()
+                db.writer().max_connections()
             ))
         }
         Backend::Postgres => {
@@ -320,7 +320,7 @@ async fn settings(db: &Db) -> Res<String> {
             Ok(format!(
                 "{version}; {}, write pool {} connection(s)",
                 out.join(" "),
-                db.writer().options().get_max_connections()
+                db.writer().max_connections()
             ))
         }
     }

@@ -30,7 +30,6 @@ use std::time::Instant;
 
 use drn_core::catalog::UnitRole;
 use drn_core::{Channel, Iin, Urgency};
-use drn_store::Row;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;

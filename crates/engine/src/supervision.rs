@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use drn_store::Row;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -265,9 +264,9 @@ impl Engine {
              CAST(SUM(CASE WHEN step_due_at IS NULL AND status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) \
              FROM applications WHERE {OPEN_EVERYWHERE} GROUP BY holder_unit, service, version, process, step"
         ))
-        .bind(now.as_microsecond())
-        .bind(now.as_microsecond())
-        .bind(eod.as_microsecond())
+        .bind(now)
+        .bind(now)
+        .bind(eod)
         .fetch_all(self.db.reader())
         .await?;
         let mut by_unit: HashMap<UnitId, Counts> = HashMap::new();
@@ -372,16 +371,15 @@ impl Engine {
         Ok(v)
     }
 
-    /// The start of a day (Kazakhstan time), in microseconds.
-    fn day_start(&self, d: Date) -> Result<i64, EngineError> {
+    /// The start of a day (Kazakhstan time).
+    fn day_start(&self, d: Date) -> Result<Timestamp, EngineError> {
         Ok(d.to_zoned(self.tz.clone())
             .map_err(|_| EngineError::invalid("date", Refusal::DateOutOfRange))?
-            .timestamp()
-            .as_microsecond())
+            .timestamp())
     }
 
-    /// The range `from..=to` as microseconds `[start, end)`, checked.
-    fn day_range(&self, from: Date, to: Date) -> Result<(i64, i64), EngineError> {
+    /// The range `from..=to` as instants `[start, end)`, checked.
+    fn day_range(&self, from: Date, to: Date) -> Result<(Timestamp, Timestamp), EngineError> {
         if to < from {
             return Err(EngineError::invalid("to", Refusal::DateRangeReversed));
         }
@@ -549,7 +547,7 @@ impl Engine {
         let rows = drn_store::query(&format!(
             "SELECT holder_unit, COUNT(*) FROM applications WHERE {OPEN_EVERYWHERE} AND step_due_at < $1 GROUP BY holder_unit"
         ))
-        .bind(self.now().as_microsecond())
+        .bind(self.now())
         .fetch_all(self.db.reader())
         .await?;
         let units = self.units().await?;
@@ -605,7 +603,7 @@ impl Engine {
         let items = rows
             .iter()
             .map(|r| {
-                let a = rows::application(&drn_store::DbRow::from_any(r)?)?;
+                let a = rows::application(r)?;
                 Ok(QueueItem {
                     overdue: a.step_due_at.is_some_and(|d| d < now),
                     application: a,
@@ -659,15 +657,10 @@ impl Engine {
             text.push(a.to_string());
         }
         let bad = |_: jiff::Error| EngineError::invalid("date", Refusal::DateOutOfRange);
-        let mut bounds: Vec<i64> = Vec::new();
+        let mut bounds: Vec<Timestamp> = Vec::new();
         if let Some(d) = f.from {
             sql.push_str(&format!(" AND at >= ${}", next()));
-            bounds.push(
-                d.to_zoned(self.tz.clone())
-                    .map_err(bad)?
-                    .timestamp()
-                    .as_microsecond(),
-            );
+            bounds.push(d.to_zoned(self.tz.clone()).map_err(bad)?.timestamp());
         }
         if let Some(d) = f.to {
             sql.push_str(&format!(" AND at < ${}", next()));
@@ -675,8 +668,7 @@ impl Engine {
                 d.tomorrow()
                     .and_then(|t| t.to_zoned(self.tz.clone()))
                     .map_err(bad)?
-                    .timestamp()
-                    .as_microsecond(),
+                    .timestamp(),
             );
         }
         let (l, o) = (next(), next());

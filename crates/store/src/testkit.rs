@@ -107,7 +107,7 @@ async fn sweep_databases(admin: &Db) {
         return;
     };
     for r in rows {
-        let Ok(name) = sqlx::Row::try_get::<String, _>(&r, 0) else {
+        let Ok(name) = r.try_get::<String, _>(0) else {
             continue;
         };
         let parts: Vec<&str> = name.split('_').collect();

@@ -64,7 +64,7 @@ async fn audit_tamper(url: &str) {
     let last: i64 = drn_store::query("SELECT MAX(seq) FROM audit")
         .fetch_one(db.reader())
         .await
-        .map(|r| drn_store::Row::get(&r, 0))
+        .map(|r| r.get(0))
         .unwrap();
     drn_store::query("DELETE FROM audit WHERE seq = $1")
         .bind(last)
@@ -88,7 +88,7 @@ async fn bookkeeping(url: &str) {
         drn_store::query("SELECT COUNT(*) FROM audit")
             .fetch_one(w.db.reader())
             .await
-            .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+            .map(|r| r.get::<i64, _>(0))
             .unwrap()
     };
     let audited = audit_count().await;

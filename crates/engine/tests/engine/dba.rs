@@ -3,7 +3,7 @@
 //! `date`, JSON documents as `jsonb`. On SQLite the migration changes nothing.
 
 use drn_core::Urgency;
-use drn_store::{Backend, Row};
+use drn_store::Backend;
 
 use crate::support::*;
 

@@ -483,7 +483,6 @@ async fn small_leaks_are_closed() {
 /// Recomputes the audit chain from record `from` on, `from` itself changed: what someone
 /// who can write the database can do, and `verify` alone does not see.
 async fn rewrite_chain_from(db: &drn_store::Db, from: i64) {
-    use drn_store::Row;
     let rows = drn_store::query(
         "SELECT seq, at, actor, action, subject, detail_json, prev_hash FROM audit ORDER BY seq",
     )
