@@ -372,7 +372,7 @@ async fn bench_backend(
 async fn fresh_postgres(pg: &str) -> Res<(String, String)> {
     let name = format!("drn_bench_{}", uuid::Uuid::new_v4().simple());
     let admin = Db::open(pg).await?;
-    drn_store::query(&format!("CREATE DATABASE {name}"))
+    drn_store::query(format!("CREATE DATABASE {name}"))
         .execute(admin.writer())
         .await?;
     admin.close().await;

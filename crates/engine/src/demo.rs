@@ -310,7 +310,7 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
 /// Rows in the tables `is_empty` does not look at (staff, persons, applications, audit).
 async fn holds_rows(engine: &Engine) -> Result<bool, EngineError> {
     for table in ["staff", "persons", "applications", "audit"] {
-        let row = drn_store::query(&format!("SELECT COUNT(*) FROM {table}"))
+        let row = drn_store::query(format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(engine.db.reader())
             .await?;
         let n: i64 = row.try_get(0)?;

@@ -249,8 +249,7 @@ impl Engine {
         .bind(reason.to_string())
         .bind(d.id.clone())
         .execute(&mut *tx)
-        .await
-        .map_err(drn_store::StoreError::from)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }

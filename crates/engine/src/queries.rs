@@ -505,9 +505,11 @@ impl Engine {
                 Refusal::PassportNumberForm,
             ));
         }
+        let backend = self.db.backend;
         let sql = format!(
-            "SELECT {} FROM applications WHERE applicant_iin LIKE $1 OR data_json LIKE $2 ORDER BY accepted_at DESC LIMIT 200",
-            *rows::APP_COLS
+            "SELECT {} FROM applications WHERE applicant_iin LIKE $1 OR {} LIKE $2 ORDER BY accepted_at DESC LIMIT 200",
+            *rows::APP_COLS,
+            backend.json_text("data_json"),
         );
         let rows = self
             .db
@@ -515,7 +517,7 @@ impl Engine {
                 sql,
                 vec![
                     Value::from(format!("F:%:{passport}")),
-                    Value::from(format!("%\"passport\":\"{passport}\"%")),
+                    Value::from(backend.json_pair_pattern("passport", &passport)),
                 ],
             ))
             .await?;

@@ -440,10 +440,10 @@ async fn load(
                             .bind(surname)
                             .bind(given)
                             .bind(patronymic)
-                            .bind(birth)
+                            .bind(drn_store::Value::date_text(birth))
                             .bind(sex)
                             .bind(cit)
-                            .bind(data);
+                            .bind(drn_store::Value::json(data));
                     }
                     q
                 }

@@ -257,7 +257,7 @@ impl Engine {
         let (units, area, root) = self.scope(actor, unit).await?;
         let now = self.now();
         let eod = self.end_of_today()?;
-        let rows = drn_store::query(&format!(
+        let rows = drn_store::query(format!(
             "SELECT holder_unit, service, version, process, step, COUNT(*), \
              CAST(SUM(CASE WHEN step_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN step_due_at >= $2 AND step_due_at < $3 THEN 1 ELSE 0 END) AS BIGINT), \
@@ -434,8 +434,8 @@ impl Engine {
                WHERE c.kind = 'step_completed' AND c.registry_id IS NOT NULL \
                  AND c.at >= $1 AND c.at < $2 AND {in_area}), \
              t AS (\
-               SELECT s, v, p, st, (at - en) / 1000000 AS secs, \
-                 CASE WHEN due IS NULL THEN NULL ELSE (due - en) / 1000000 END AS lim, \
+               SELECT s, v, p, st, {secs} AS secs, \
+                 CASE WHEN due IS NULL THEN NULL ELSE {lim} END AS lim, \
                  CASE WHEN due IS NULL OR at <= due THEN 1 ELSE 0 END AS ok \
                FROM d WHERE en IS NOT NULL), \
              r AS (\
@@ -447,7 +447,9 @@ impl Engine {
                CAST(SUM(secs) AS BIGINT) / COUNT(*), \
                CASE WHEN COUNT(lim) = 0 THEN 0 ELSE CAST(SUM(lim) AS BIGINT) / COUNT(lim) END, \
                MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN secs END) \
-             FROM r GROUP BY s, v, p, st"
+             FROM r GROUP BY s, v, p, st",
+            secs = self.db.backend.seconds_between("at", "en"),
+            lim = self.db.backend.seconds_between("due", "en"),
         );
         let mut q = drn_store::query(&sql).bind(start).bind(end);
         for u in ids {
@@ -489,8 +491,8 @@ impl Engine {
     ) -> Result<Vec<DayTrend>, EngineError> {
         let (_, area, _) = self.scope(actor, unit).await?;
         let (start, end) = self.day_range(from, to)?;
-        let rows = drn_store::query(
-            "SELECT kind, unit_id, CAST((at - $1) / 86400000000 AS BIGINT), \
+        let rows = drn_store::query(format!(
+            "SELECT kind, unit_id, {day}, \
              CAST(SUM(CASE WHEN kind = 'step_completed' AND due_at IS NOT NULL AND at > due_at THEN 1 ELSE 0 END) AS BIGINT), \
              COUNT(*) FROM (\
                SELECT kind, unit_id, at, due_at FROM events \
@@ -501,7 +503,8 @@ impl Engine {
                FROM events c JOIN registry_items i ON i.registry_id = c.registry_id \
                WHERE c.kind = 'step_completed' AND c.registry_id IS NOT NULL AND c.at >= $2 AND c.at < $3) AS d \
              GROUP BY kind, unit_id, 3",
-        )
+            day = self.db.backend.days_between("at", "$1"),
+        ))
         .bind(start)
         .bind(start)
         .bind(end)
@@ -544,7 +547,7 @@ impl Engine {
     /// Open overdue applications by the kind of unit holding them, the whole country (for
     /// the metrics).
     pub async fn overdue_by_unit_kind(&self) -> Result<Vec<(UnitKind, i64)>, EngineError> {
-        let rows = drn_store::query(&format!(
+        let rows = drn_store::query(format!(
             "SELECT holder_unit, COUNT(*) FROM applications WHERE {OPEN_EVERYWHERE} AND step_due_at < $1 GROUP BY holder_unit"
         ))
         .bind(self.now())

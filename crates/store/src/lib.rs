@@ -1,10 +1,12 @@
 //! DRN storage: one schema and one set of queries over SQLite (the embedded default) and
-//! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Both run
-//! through sqlx's `Any` driver, so every query is written once; the two backends differ
-//! only in connection setup and the auto-increment key type of the schema. The tables keep
-//! portable types (instants as microseconds, dates and JSON as text), since `Any` can
-//! neither bind nor read PostgreSQL's `timestamptz`, `date`, `jsonb` or `uuid`; on
-//! PostgreSQL the schema `dba` shows every table in those types (migration 23).
+//! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Every
+//! query is written once ([`query`], [`Statement`], [`run_many`]) and its values say what
+//! they are ([`Value`]: text, an integer, an instant, a date, a JSON document …), so each
+//! backend stores them in its own types: SQLite (through rusqlite, and sqlx's `Any` driver
+//! elsewhere) as integers and text, PostgreSQL (through sqlx's own driver, `pg.rs`) as
+//! `timestamptz`, `date` and `jsonb` (migration 28). Rows read back the same on both
+//! ([`DbRow`]: an instant as its microseconds, a date and a document as text). Where the
+//! SQL itself must differ, the fragment comes from [`Backend`], nowhere else.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -98,6 +100,59 @@ impl Backend {
     /// compile time, from the schema, and a key not declared `DEFERRABLE` may abort
     /// whatever `defer_foreign_keys` says. Those journals stay in the writer's memory
     /// (`temp_store=MEMORY`, see [`lite::LiteConn::open_writer`]).
+    /// Whole seconds from the instant `earlier` to the instant `later` (two SQL
+    /// expressions), truncated toward zero: on SQLite instants are microseconds, on
+    /// PostgreSQL `timestamptz`.
+    pub fn seconds_between(self, later: &str, earlier: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("(({later}) - ({earlier})) / 1000000"),
+            Backend::Postgres => {
+                format!("CAST(TRUNC(EXTRACT(EPOCH FROM ({later}) - ({earlier}))) AS BIGINT)")
+            }
+        }
+    }
+
+    /// Whole days (of 24 hours) from the instant `earlier` to the instant `later`,
+    /// truncated toward zero (see [`Backend::seconds_between`]).
+    pub fn days_between(self, later: &str, earlier: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("CAST((({later}) - ({earlier})) / 86400000000 AS BIGINT)"),
+            Backend::Postgres => format!(
+                "CAST(TRUNC(EXTRACT(EPOCH FROM ({later}) - ({earlier})) / 86400) AS BIGINT)"
+            ),
+        }
+    }
+
+    /// Whether the JSON document in the column `col` holds an object under `key` (a plain
+    /// word): SQLite keeps the document as the engine wrote it (compact text), PostgreSQL
+    /// as `jsonb`.
+    pub fn json_has_object(self, col: &str, key: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("{col} LIKE '%\"{key}\":{{%'"),
+            Backend::Postgres => format!("jsonb_typeof({col} -> '{key}') = 'object'"),
+        }
+    }
+
+    /// The JSON document in the column `col` as text, for `LIKE` (see
+    /// [`Backend::json_pair_pattern`]).
+    pub fn json_text(self, col: &str) -> String {
+        match self {
+            Backend::Sqlite => col.to_string(),
+            Backend::Postgres => format!("CAST({col} AS text)"),
+        }
+    }
+
+    /// A `LIKE` pattern for [`Backend::json_text`] that matches a document holding the
+    /// member `"key": "value"` at any depth (`key` and `value` hold no quote, `%` or `_`):
+    /// the engine writes compact JSON, PostgreSQL prints `jsonb` with a space after each
+    /// colon.
+    pub fn json_pair_pattern(self, key: &str, value: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("%\"{key}\":\"{value}\"%"),
+            Backend::Postgres => format!("%\"{key}\": \"{value}\"%"),
+        }
+    }
+
     pub fn or_fail(self) -> &'static str {
         match self {
             Backend::Sqlite => "OR FAIL ",
@@ -163,6 +218,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         27,
         include_str!("../migrations/0027_officer_signatures.sql"),
+    ),
+    (
+        28,
+        include_str!("../migrations/0028_postgres_native_types.sql"),
     ),
 ];
 
@@ -1162,6 +1221,106 @@ mod tests {
             assert_eq!(r.try_get::<i64, _>(1).unwrap(), -1);
             assert_eq!(r.try_get::<Vec<u8>, _>(2).unwrap(), vec![0, 1, 254]);
             assert_eq!(r.try_get::<Option<String>, _>(3).unwrap(), None);
+            tx.rollback().await.unwrap();
+            db.close().await;
+        }
+    }
+
+    /// An instant (to the microsecond), a date and a JSON document bound by the engine
+    /// read back as they were written, on both backends, whether the statement goes alone
+    /// (prepared: PostgreSQL's binary types) or with others (inlined literals, rows in
+    /// text), NULLs included.
+    #[tokio::test]
+    async fn typed_values_read_back_as_written() {
+        for url in testkit::fresh_urls("typed-values").await.unwrap() {
+            let db = Db::open(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            let at = 1_553_061_600_123_456i64;
+            let insert = |id: i64, at: Value, day: Value| {
+                Statement::new(
+                    "INSERT INTO calendar_transfers (id, year, off_day, work_day, cite, added_by, added_at) VALUES ($1, 2019, $2, NULL, 'c', 'a', $3)",
+                    vec![Value::from(id), day, at],
+                )
+            };
+            let read = Statement::new(
+                "SELECT added_at, off_day, work_day FROM calendar_transfers WHERE id = $1",
+                vec![Value::from(1)],
+            );
+            let mut tx = db.begin().await.unwrap();
+            run_many(
+                &mut tx,
+                db.backend,
+                &[insert(
+                    1,
+                    Value::Instant(Some(at)),
+                    Value::date_text("2019-03-08"),
+                )],
+            )
+            .await
+            .unwrap();
+            let alone = fetch(&mut tx, &read).await.unwrap();
+            let together = run_many(
+                &mut tx,
+                db.backend,
+                &[
+                    insert(2, Value::Instant(Some(-1)), Value::Date(None)),
+                    read.clone(),
+                ],
+            )
+            .await
+            .unwrap()
+            .rows;
+            for rows in [alone, together] {
+                let r = &rows[0];
+                assert_eq!(r.try_get::<i64, _>(0).unwrap(), at, "{url}");
+                assert_eq!(r.try_get::<String, _>(1).unwrap(), "2019-03-08");
+                assert_eq!(r.try_get::<Option<String>, _>(2).unwrap(), None);
+            }
+            let before_1970 = run_many(
+                &mut tx,
+                db.backend,
+                &[
+                    Statement::new("SELECT 1", vec![]),
+                    Statement::new(
+                        "SELECT added_at, off_day FROM calendar_transfers WHERE id = $1",
+                        vec![Value::from(2)],
+                    ),
+                ],
+            )
+            .await
+            .unwrap()
+            .rows;
+            assert_eq!(before_1970[1].try_get::<i64, _>(0).unwrap(), -1);
+            assert!(before_1970[1]
+                .try_get::<Option<String>, _>(1)
+                .unwrap()
+                .is_none());
+            let doc = r#"{"a":[1,2.5,"O'Brien \\ \u00e9 $1"],"b":{"c":null}}"#;
+            let want: serde_json::Value = serde_json::from_str(doc).unwrap();
+            for (k, together) in [(1, false), (2, true)] {
+                let iin = Value::from(format!("87100840000{k}"));
+                let ins = Statement::new(
+                    "INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, 'S', 'G', NULL, $2, 'M', 'KAZ', $3)",
+                    vec![iin.clone(), Value::date_text("1987-10-08"), Value::json(doc)],
+                );
+                let rd = Statement::new(
+                    "SELECT data_json, birth_date FROM persons WHERE iin = $1",
+                    vec![iin],
+                );
+                let rows = if together {
+                    run_many(&mut tx, db.backend, &[ins, rd])
+                        .await
+                        .unwrap()
+                        .rows
+                } else {
+                    run_many(&mut tx, db.backend, &[ins]).await.unwrap();
+                    fetch(&mut tx, &rd).await.unwrap()
+                };
+                let got: serde_json::Value =
+                    serde_json::from_str(&rows[0].try_get::<String, _>(0).unwrap()).unwrap();
+                assert_eq!(got, want, "{url}");
+                assert_eq!(rows[0].try_get::<String, _>(1).unwrap(), "1987-10-08");
+            }
             tx.rollback().await.unwrap();
             db.close().await;
         }

@@ -17,10 +17,6 @@ use crate::{DbRow, StoreError, Value};
 /// Microseconds from the Unix epoch to PostgreSQL's (2000-01-01 00:00 UTC).
 const PG_EPOCH_US: i64 = 946_684_800_000_000;
 
-/// Whether the typed kinds are bound in PostgreSQL's own types (`timestamptz`, `date`,
-/// `jsonb`); until the schema has them, as the portable kinds (`int8`, `text`).
-const NATIVE: bool = false;
-
 /// PostgreSQL's built-in type OIDs (fixed in its catalog).
 mod oid {
     pub const BOOL: u32 = 16;
@@ -61,16 +57,6 @@ impl sqlx::Type<Postgres> for Bind<'_> {
 
 impl<'q> sqlx::Encode<'q, Postgres> for Bind<'_> {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        if !NATIVE {
-            match self.0.portable() {
-                crate::Portable::Text(None) | crate::Portable::Int(None) => return Ok(IsNull::Yes),
-                crate::Portable::Text(Some(t)) => buf.extend_from_slice(t.as_bytes()),
-                crate::Portable::Int(Some(i)) => buf.extend_from_slice(&i.to_be_bytes()),
-                crate::Portable::Real(f) => buf.extend_from_slice(&f.to_be_bytes()),
-                crate::Portable::Blob(b) => buf.extend_from_slice(b),
-            }
-            return Ok(IsNull::No);
-        }
         match self.0 {
             Value::Text(None)
             | Value::Int(None)
@@ -95,14 +81,6 @@ impl<'q> sqlx::Encode<'q, Postgres> for Bind<'_> {
     }
 
     fn produces(&self) -> Option<PgTypeInfo> {
-        if !NATIVE {
-            return Some(info(match self.0.portable() {
-                crate::Portable::Text(_) => oid::TEXT,
-                crate::Portable::Int(_) => oid::INT8,
-                crate::Portable::Real(_) => oid::FLOAT8,
-                crate::Portable::Blob(_) => oid::BYTEA,
-            }));
-        }
         Some(info(match self.0 {
             Value::Text(_) | Value::Null => oid::TEXT,
             Value::Int(_) => oid::INT8,
@@ -133,9 +111,6 @@ fn date_of_days(days: i32) -> Result<String, StoreError> {
 /// A statement's SQL literal for `v` in the type it stands for, for the simple query
 /// protocol (see [`crate::inline`]); `None` for the portable kinds, written there.
 pub(crate) fn literal(v: &Value) -> Option<String> {
-    if !NATIVE {
-        return None;
-    }
     Some(match v {
         Value::Instant(Some(us)) => {
             format!(
@@ -152,7 +127,6 @@ pub(crate) fn literal(v: &Value) -> Option<String> {
 /// The type a typed kind is cast to in a literal (`CAST('…' AS date)`).
 pub(crate) fn literal_type(v: &Value) -> &'static str {
     match v {
-        _ if !NATIVE => "text",
         Value::Date(_) => "date",
         Value::Json(_) => "jsonb",
         _ => "text",

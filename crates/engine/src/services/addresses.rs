@@ -87,7 +87,7 @@ impl Engine {
             .fetch_all(self.db.reader())
             .await?;
         if !phrase.is_empty() {
-            return phrase.iter().map(|r| address_row(r)).collect();
+            return phrase.iter().map(address_row).collect();
         }
         let rows = if q.chars().all(|c| c.is_ascii_digit()) {
             drn_store::query("SELECT rka, kind, parent_rka, ate_kato, name, full_text, active FROM ar_addresses WHERE rka LIKE $1 ORDER BY rka LIMIT $2")
@@ -113,7 +113,7 @@ impl Engine {
             }
             qy.bind(limit).fetch_all(self.db.reader()).await?
         };
-        rows.iter().map(|r| address_row(r)).collect()
+        rows.iter().map(address_row).collect()
     }
 
     /// One address by its code.

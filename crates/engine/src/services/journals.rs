@@ -164,7 +164,7 @@ impl Engine {
                 q.bind(limit).fetch_all(self.db.reader()).await?
             }
             None => {
-                drn_store::query(&format!("{base} ORDER BY at DESC, number DESC LIMIT $2"))
+                drn_store::query(format!("{base} ORDER BY at DESC, number DESC LIMIT $2"))
                     .bind(journal.to_string())
                     .bind(limit)
                     .fetch_all(self.db.reader())

@@ -94,14 +94,17 @@ async fn bookkeeping(url: &str) {
     let audited = audit_count().await;
     let insert = |id: &str| {
         drn_store::Statement::new(
-            "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, 'staff', 'c1', 'counter_operator', NULL, NULL, 'x', 1, 1)",
-            vec![drn_store::Value::from(id)],
+            "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, 'staff', 'c1', 'counter_operator', NULL, NULL, 'x', $2, $2)",
+            vec![drn_store::Value::from(id), drn_store::Value::Instant(Some(1))],
         )
     };
     let touch = |id: &str, at: i64| {
         drn_store::Statement::new(
             "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
-            vec![drn_store::Value::from(at), drn_store::Value::from(id)],
+            vec![
+                drn_store::Value::Instant(Some(at)),
+                drn_store::Value::from(id),
+            ],
         )
     };
     assert_eq!(e.write_bookkeeping(vec![insert("h1")]).await.unwrap(), [1]);

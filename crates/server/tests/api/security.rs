@@ -184,7 +184,7 @@ async fn journal_scope(url: &str) {
         .bind(format!("TID-{id}"))
         .bind(unit)
         .bind(iin.clone())
-        .bind(app.clock_now_us())
+        .bind(app.clock_now())
         .execute(app.db.writer())
         .await
         .unwrap();
@@ -240,9 +240,9 @@ on_both!(
 );
 
 impl App {
-    fn clock_now_us(&self) -> i64 {
+    fn clock_now(&self) -> jiff::Timestamp {
         use drn_engine::Clock;
-        self.clock.now().as_microsecond()
+        self.clock.now()
     }
 }
 

@@ -325,7 +325,7 @@ fn person_of_row(r: &drn_store::DbRow) -> Result<Option<Person>, EngineError> {
 
 /// Every DRN person as a sandbox record.
 pub async fn sandbox_persons(engine: &Engine) -> Result<Vec<SandboxPerson>, EngineError> {
-    let rows = drn_store::query(&format!("SELECT {PERSON_COLUMNS} FROM persons"))
+    let rows = drn_store::query(format!("SELECT {PERSON_COLUMNS} FROM persons"))
         .fetch_all(engine.db.reader())
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -347,7 +347,7 @@ impl Engine {
         let Some(sandbox) = self.online_renewal().ok().and_then(|s| s.sandbox.clone()) else {
             return Ok(());
         };
-        let row = drn_store::query(&format!(
+        let row = drn_store::query(format!(
             "SELECT {PERSON_COLUMNS} FROM persons WHERE iin = $1"
         ))
         .bind(iin.to_string())
