@@ -897,11 +897,12 @@ fn log_if_slow(started: std::time::Instant, stmts: &[Statement]) {
 }
 
 /// A statement with its parameters written in as literals of the types they are bound as
-/// ([`run_one`]: text, `int8`, `float8`, `bytea`), for PostgreSQL's simple query protocol:
-/// text in single quotes with each quote doubled (the connection sets
-/// `standard_conforming_strings`, so a backslash is itself), in `CAST(… AS text)`, so that a
-/// statement means what it means with the value bound. Refused: text holding a NUL, which
-/// PostgreSQL cannot store either way.
+/// (`pg.rs`: text, `int8`, `float8`, `bytea`, `timestamptz`, `date`, `jsonb`), for
+/// PostgreSQL's simple query protocol: text in single quotes with each quote doubled (the
+/// connection sets `standard_conforming_strings`, so a backslash is itself), in
+/// `CAST(… AS text)` (`date`, `jsonb`), an instant as the epoch plus its microseconds
+/// (exact), so that a statement means what it means with the value bound. Refused: text
+/// holding a NUL, which PostgreSQL cannot store either way.
 fn inline(stmt: &Statement) -> Result<String, StoreError> {
     use std::fmt::Write as _;
     let sql = stmt.sql.trim_end().trim_end_matches(';');
@@ -1179,6 +1180,27 @@ mod tests {
         assert!(inline(&missing).is_err());
         let nul = Statement::new("SELECT $1", vec![Value::from("a\0b")]);
         assert!(inline(&nul).is_err());
+    }
+
+    #[test]
+    fn inlines_typed_values_in_postgres_types() {
+        let s = Statement::new(
+            "SELECT $1, $2, $3, $4, $5, $6",
+            vec![
+                Value::Instant(Some(-5)),
+                Value::Instant(None),
+                Value::date_text("2019-03-08"),
+                Value::Date(None),
+                Value::json(r#"{"a":"O'B"}"#),
+                Value::Json(None),
+            ],
+        );
+        assert_eq!(
+            inline(&s).unwrap(),
+            "SELECT (CAST('epoch' AS timestamptz) + CAST(-5 AS int8) * interval '1 microsecond'), \
+             CAST(NULL AS timestamptz), CAST('2019-03-08' AS date), CAST(NULL AS date), \
+             CAST('{\"a\":\"O''B\"}' AS jsonb), CAST(NULL AS jsonb)"
+        );
     }
 
     /// Several statements in one call on PostgreSQL (inlined into one simple query) change,
