@@ -130,7 +130,6 @@ async fn the_migration_moves_an_older_database(url: &str) {
             "ALTER TABLE applications DROP CONSTRAINT applications_data_object",
             "ALTER TABLE persons DROP CONSTRAINT persons_data_object",
             "DROP INDEX applications_accepted_at",
-            "DROP INDEX audit_at",
         ] {
             drn_store::query(sql).execute(w.db.writer()).await.unwrap();
         }
