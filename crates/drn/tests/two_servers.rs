@@ -106,7 +106,7 @@ async fn count(db: &drn_store::Db, sql: &str) -> i64 {
     drn_store::query(sql)
         .fetch_one(db.reader())
         .await
-        .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+        .map(|r| r.get::<i64, _>(0))
         .unwrap()
 }
 
@@ -163,8 +163,8 @@ async fn two_servers_over_one_postgres_database() {
     .unwrap();
     let mut clients: BTreeMap<String, (String, Client)> = BTreeMap::new();
     for (i, r) in units.iter().enumerate() {
-        let id: String = drn_store::Row::get(r, 0);
-        let kind: String = drn_store::Row::get(r, 1);
+        let id: String = r.get(0);
+        let kind: String = r.get(1);
         let role = match kind.as_str() {
             "counter" => "counter_operator",
             "district" => "district_officer",
@@ -189,14 +189,15 @@ async fn two_servers_over_one_postgres_database() {
         .map(|(_, c)| c.clone())
         .collect();
     assert!(counters.len() >= 2, "region 75 has counters");
-    let applicants: Vec<String> = drn_store::query(
-        "SELECT iin FROM persons WHERE birth_date < '2001-01-01' AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT 50",
-    )
+    let applicants: Vec<String> = drn_store::query(format!(
+        "SELECT iin FROM persons WHERE birth_date < '2001-01-01' AND {} ORDER BY iin LIMIT 50",
+        db.backend.json_has_object("data_json", "registration")
+    ))
     .fetch_all(db.reader())
     .await
     .unwrap()
     .iter()
-    .map(|r| drn_store::Row::get(r, 0))
+    .map(|r| r.get(0))
     .collect();
     assert!(!applicants.is_empty());
 

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use drn_core::Iin;
 use drn_engine::demo::SplitMix64;
 use drn_engine::{Actor, Engine, SystemClock};
-use drn_store::{Db, Row};
+use drn_store::Db;
 
 /// The test world's catalog loader, shared with the engine's tests.
 #[allow(dead_code, unused_imports, unused_macros)]

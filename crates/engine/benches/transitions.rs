@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use drn_core::{Channel, Urgency};
 use drn_engine::commands::Accept;
 use drn_engine::*;
-use drn_store::{Backend, Db, Row};
+use drn_store::{Backend, Db};
 
 /// The test world (`world`, `app_of`), shared with the engine's tests.
 #[allow(dead_code, unused_imports, unused_macros)]
@@ -298,7 +298,7 @@ async fn settings(db: &Db) -> Res<String> {
             };
             Ok(format!(
                 "journal_mode={jm} synchronous={sync}, write pool {} connection(s)",
-                db.writer().options().get_max_connections()
+                db.writer().max_connections()
             ))
         }
         Backend::Postgres => {
@@ -320,7 +320,7 @@ async fn settings(db: &Db) -> Res<String> {
             Ok(format!(
                 "{version}; {}, write pool {} connection(s)",
                 out.join(" "),
-                db.writer().options().get_max_connections()
+                db.writer().max_connections()
             ))
         }
     }
@@ -372,7 +372,7 @@ async fn bench_backend(
 async fn fresh_postgres(pg: &str) -> Res<(String, String)> {
     let name = format!("drn_bench_{}", uuid::Uuid::new_v4().simple());
     let admin = Db::open(pg).await?;
-    drn_store::query(&format!("CREATE DATABASE {name}"))
+    drn_store::query(format!("CREATE DATABASE {name}"))
         .execute(admin.writer())
         .await?;
     admin.close().await;

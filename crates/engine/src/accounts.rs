@@ -236,7 +236,6 @@ impl Engine {
 
     /// Stores a new session.
     pub async fn create_session(&self, s: NewSession<'_>) -> Result<(), EngineError> {
-        let now = s.at.as_microsecond();
         self.bookkeep(vec![Statement::new(
             "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             vec![
@@ -247,8 +246,8 @@ impl Engine {
                 Value::from(s.unit),
                 Value::from(s.iin),
                 Value::from(s.csrf),
-                Value::from(now),
-                Value::from(now),
+                Value::from(s.at),
+                Value::from(s.at),
             ],
         )])
         .await
@@ -258,7 +257,7 @@ impl Engine {
     pub async fn touch_session(&self, id_hash: &str, at: Timestamp) -> Result<(), EngineError> {
         self.bookkeep(vec![Statement::new(
             "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
-            vec![Value::from(at.as_microsecond()), Value::from(id_hash)],
+            vec![Value::from(at), Value::from(id_hash)],
         )])
         .await
     }
@@ -319,8 +318,8 @@ impl Engine {
                     vec![
                         Value::from(key),
                         Value::from(max_failures),
-                        Value::from(until.as_microsecond()),
-                        Value::from(now.as_microsecond()),
+                        Value::from(until),
+                        Value::from(now),
                     ],
                 ),
             ])
@@ -422,7 +421,7 @@ impl Engine {
             .write_bookkeeping(vec![
                 Statement::new(
                     "DELETE FROM otp_challenges WHERE expires_at < $1",
-                    vec![Value::from(o.at.as_microsecond() - hour)],
+                    vec![Value::Instant(Some(o.at.as_microsecond() - hour))],
                 ),
                 Statement::new(
                     "INSERT INTO otp_challenges (id, iin, code_hash, expires_at, attempts) \
@@ -432,9 +431,9 @@ impl Engine {
                         o.id.into(),
                         o.iin.into(),
                         o.code_hash.into(),
-                        o.expires_at.as_microsecond().into(),
+                        Value::from(o.expires_at),
                         o.iin.into(),
-                        window.into(),
+                        Value::Instant(Some(window)),
                         o.per_hour.into(),
                     ],
                 ),
@@ -444,7 +443,7 @@ impl Engine {
                     vec![
                         o.phone.into(),
                         o.text.into(),
-                        o.at.as_microsecond().into(),
+                        Value::from(o.at),
                         o.id.into(),
                     ],
                 ),

@@ -2,7 +2,7 @@
 //! carries the hash of the previous one, so a changed, deleted or reordered record breaks
 //! the chain.
 
-use drn_store::{next_counter, AnyConnection, Db, Row};
+use drn_store::{next_counter, Conn, Db};
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -57,7 +57,7 @@ pub fn hash_of(
 /// Appends a record inside the caller's transaction. The counter row's lock orders
 /// concurrent appenders on PostgreSQL; the last record's hash is read after taking it.
 pub async fn append(
-    tx: &mut AnyConnection,
+    tx: &mut Conn,
     at: Timestamp,
     actor: &str,
     action: &str,
@@ -77,7 +77,7 @@ pub async fn append(
         "INSERT INTO audit (seq, at, actor, action, subject, detail_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(seq)
-    .bind(at_us)
+    .bind(at)
     .bind(actor)
     .bind(action)
     .bind(subject)
@@ -158,7 +158,7 @@ pub(crate) async fn append_all(
             ));
             args.extend([
                 Value::from(seq),
-                Value::from(at_us),
+                Value::from(e.at),
                 Value::from(e.actor.as_str()),
                 Value::from(e.action.as_str()),
                 Value::from(e.subject.as_str()),
@@ -172,7 +172,7 @@ pub(crate) async fn append_all(
     ctx.flush().await
 }
 
-async fn sqlx_scalar(tx: &mut AnyConnection, seq: i64) -> Result<String, EngineError> {
+async fn sqlx_scalar(tx: &mut Conn, seq: i64) -> Result<String, EngineError> {
     let row = drn_store::query("SELECT hash FROM audit WHERE seq = $1")
         .bind(seq)
         .fetch_optional(&mut *tx)

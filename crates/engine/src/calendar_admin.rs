@@ -4,7 +4,7 @@
 
 use drn_core::calendar::TransferDef;
 use drn_core::Calendar;
-use drn_store::{Db, Row};
+use drn_store::Db;
 use serde_json::json;
 
 use crate::audit;
@@ -74,11 +74,11 @@ impl Engine {
         let mut tx = self.db.begin().await?;
         drn_store::query("INSERT INTO calendar_transfers (year, off_day, work_day, cite, added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(i64::from(t.year))
-            .bind(t.off.map(|d| d.to_string()))
-            .bind(t.work.map(|d| d.to_string()))
+            .bind(t.off)
+            .bind(t.work)
             .bind(t.cite.clone())
             .bind(actor.id.clone())
-            .bind(self.now().as_microsecond())
+            .bind(self.now())
             .execute(&mut *tx)
             .await?;
         let detail = json!({ "year": t.year, "off": t.off.map(|d| d.to_string()), "work": t.work.map(|d| d.to_string()), "cite": t.cite });

@@ -239,8 +239,8 @@ impl Engine {
                     Value::from(k),
                     Value::from(actor.id.as_str()),
                     Value::from(cmd.name()),
-                    Value::from(json),
-                    Value::from(now.as_microsecond()),
+                    Value::json(json),
+                    Value::from(now),
                     Value::from(request_sha256(cmd)?),
                 ],
             );
@@ -583,8 +583,8 @@ impl Engine {
             vec![
                 Value::from(app.status.stored()),
                 Value::from(i64::from(app.step)),
-                Value::from(app.step_entered_at.as_microsecond()),
-                Value::from(app.step_due_at.map(|t| t.as_microsecond())),
+                Value::from(app.step_entered_at),
+                Value::from(app.step_due_at),
                 Value::from(app.registry.as_ref().map(|r| r.as_str().to_string())),
                 Value::from(app.revision),
                 Value::from(app.id.as_str()),
@@ -957,16 +957,16 @@ impl Engine {
                 Value::from(app.urgency.code()),
                 Value::from(app.applicant.clone()),
                 Value::from(app.accepted_unit.as_str()),
-                Value::from(now.as_microsecond()),
+                Value::from(now),
                 Value::from(app.status.stored()),
                 Value::from(i64::from(app.step)),
                 Value::from(app.holder_unit.as_str()),
-                Value::from(app.step_entered_at.as_microsecond()),
-                Value::from(app.step_due_at.map(|t| t.as_microsecond())),
-                Value::from(app.due_at.map(|t| t.as_microsecond())),
+                Value::from(app.step_entered_at),
+                Value::from(app.step_due_at),
+                Value::from(app.due_at),
                 Value::Text(None),
                 Value::from(app.revision),
-                Value::from(app.data.to_string()),
+                Value::json(app.data.to_string()),
             ],
         );
         let Some(entered) = entered else {
@@ -1348,8 +1348,8 @@ impl Engine {
                 Value::from(app.service.clone()),
                 Value::from(number.clone()),
                 Value::from(app.applicant.clone()),
-                Value::from(now.as_microsecond()),
-                Value::from(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string()),
+                Value::from(now),
+                Value::json(json!({ "result": ver.result, "receiver": receiver.to_string(), "representative": rep }).to_string()),
             ],
         );
         rows::insert_step_end(
@@ -1499,7 +1499,7 @@ impl Engine {
                     Value::from(unit.as_str()),
                     Value::from(dest.as_str()),
                     Value::from(actor.id.clone()),
-                    Value::from(now.as_microsecond()),
+                    Value::from(now),
                 ],
             );
             rows::insert_registry_event(
@@ -1555,8 +1555,8 @@ impl Engine {
                         at + 4
                     ));
                     args.push(Value::from(w.id.as_str()));
-                    args.push(Value::from(w.entered_at));
-                    args.push(Value::from(w.due_at));
+                    args.push(Value::Instant(w.entered_at));
+                    args.push(Value::Instant(w.due_at));
                     args.push(Value::from(first_document.map(|first| {
                         document_number(service, year, first + i64::try_from(k).unwrap_or(0))
                     })));
@@ -1631,7 +1631,7 @@ impl Engine {
         if reg.status != from {
             return Err(EngineError::forbidden(Refusal::RegistryWrongState));
         }
-        let at = Value::from(now.as_microsecond());
+        let at = Value::from(now);
         let (id_v, rev_v) = (Value::from(id.as_str()), Value::from(revision));
         let update = if sign {
             Statement::new(
@@ -1732,7 +1732,7 @@ impl Engine {
             "UPDATE registries SET status = 'received', received_by = $1, received_at = $2, incoming_number = $3, incoming_year = $6, revision = revision + 1 WHERE id = $4 AND revision = $5",
             vec![
                 Value::from(actor.id.clone()),
-                Value::from(now.as_microsecond()),
+                Value::from(now),
                 Value::from(number.clone()),
                 Value::from(id.as_str()),
                 Value::from(revision),
@@ -1776,13 +1776,13 @@ impl Engine {
             let (holder, due) = self
                 .step_entry(c, &accepted_unit, urgency, accepted_at, p, next, now)
                 .await?;
-            let due = Value::from(due.map(|t| t.as_microsecond()));
+            let due = Value::from(due);
             c.push_guarded(
                 "UPDATE applications SET status = 'in_progress', step = $1, holder_unit = $2, step_entered_at = $3, step_due_at = $4, registry_id = NULL, revision = $5 WHERE id = $6 AND revision = $7",
                 vec![
                     Value::from(i64::from(next.n)),
                     Value::from(holder.as_str()),
-                    Value::from(now.as_microsecond()),
+                    Value::from(now),
                     due.clone(),
                     Value::from(rev + 1),
                     Value::from(app.as_str()),

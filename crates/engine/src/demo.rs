@@ -193,7 +193,6 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
     use crate::model::Accept;
     use crate::{Command, ManualClock, Outcome};
     use drn_core::{Channel, UnitRole, Urgency};
-    use drn_store::Row;
 
     let today = engine.now().to_zoned(engine.tz.clone()).date();
     let skip: std::collections::HashSet<Iin> = report.citizens.iter().map(|c| c.0).collect();
@@ -215,7 +214,7 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
         let rows = drn_store::query(
             "SELECT iin, data_json FROM persons WHERE birth_date < $1 ORDER BY iin LIMIT 2000",
         )
-        .bind(add_years(today, -18)?.to_string())
+        .bind(add_years(today, -18)?)
         .fetch_all(engine.db.reader())
         .await?;
         let mut applicants = Vec::new();
@@ -311,10 +310,10 @@ pub async fn seed_history(engine: &Engine, report: &DemoReport) -> Result<usize,
 /// Rows in the tables `is_empty` does not look at (staff, persons, applications, audit).
 async fn holds_rows(engine: &Engine) -> Result<bool, EngineError> {
     for table in ["staff", "persons", "applications", "audit"] {
-        let row = drn_store::query(&format!("SELECT COUNT(*) FROM {table}"))
+        let row = drn_store::query(format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(engine.db.reader())
             .await?;
-        let n: i64 = drn_store::Row::try_get(&row, 0)?;
+        let n: i64 = row.try_get(0)?;
         if n > 0 {
             return Ok(true);
         }

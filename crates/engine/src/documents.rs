@@ -219,12 +219,12 @@ impl Engine {
                 doc.registry.into(),
                 doc.kind.into(),
                 doc.number.into(),
-                doc.date.into(),
-                doc.issuer_json.into(),
+                Value::date_text(doc.date),
+                Value::json(doc.issuer_json),
                 doc.sha256.into(),
                 doc.pdf.into(),
                 doc.p7s.into(),
-                doc.issued_at.as_microsecond().into(),
+                Value::from(doc.issued_at),
             ],
         );
         self.record_made(insert, actor, "document_issued", &subject, detail)
@@ -245,12 +245,11 @@ impl Engine {
         let done = drn_store::query(
             "UPDATE documents SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL",
         )
-        .bind(at.as_microsecond())
+        .bind(at)
         .bind(reason.to_string())
         .bind(d.id.clone())
         .execute(&mut *tx)
-        .await
-        .map_err(drn_store::StoreError::from)?;
+        .await?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }

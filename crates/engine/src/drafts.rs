@@ -199,7 +199,7 @@ impl Engine {
             "UPDATE staff SET iin = $1, position_json = $2 WHERE username = $3",
             vec![
                 Value::from(iin.to_string()),
-                Value::from(serde_json::to_string(position).map_err(corrupt)?),
+                Value::json(serde_json::to_string(position).map_err(corrupt)?),
                 Value::from(username),
             ],
         );
@@ -234,14 +234,14 @@ impl Engine {
                 d.registry.into(),
                 d.kind.into(),
                 d.number.into(),
-                d.date.into(),
-                d.document_json.into(),
+                Value::date_text(d.date),
+                Value::json(d.document_json),
                 actor.id.clone().into(),
                 d.pdf.into(),
-                d.layout_json.into(),
-                d.placeholder_json.into(),
-                self.now().as_microsecond().into(),
-                d.expires_at.as_microsecond().into(),
+                Value::json(d.layout_json),
+                Value::json(d.placeholder_json),
+                Value::from(self.now()),
+                Value::from(d.expires_at),
             ],
         );
         self.record_made(insert, actor, "document_draft_prepared", &subject, detail)
@@ -298,8 +298,8 @@ impl Engine {
             "UPDATE document_drafts SET cms = $1, signer_json = $2, signed_at = $3 WHERE id = $4 AND cms IS NULL",
             vec![
                 Value::from(cms),
-                Value::from(signer.to_string()),
-                Value::from(self.now().as_microsecond()),
+                Value::json(signer.to_string()),
+                Value::from(self.now()),
                 Value::from(d.id.clone()),
             ],
         );

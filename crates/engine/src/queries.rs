@@ -1,7 +1,7 @@
 //! Queries: an application and its timeline, a unit's queue, what is due soon or overdue,
 //! registries, and persons. A read of a person's data is audited (who, when, what).
 
-use drn_store::{DbRow, Row, Statement, Value};
+use drn_store::{DbRow, Statement, Value};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
@@ -261,7 +261,7 @@ impl Engine {
         let mut args = vec![
             Value::from(unit.as_str()),
             Value::from(limit),
-            Value::from(at.as_microsecond()),
+            Value::from(at),
         ];
         let handover: Vec<String> = self
             .handover_keys()
@@ -323,7 +323,7 @@ impl Engine {
             ) => {}
             None => return Err(EngineError::forbidden(Refusal::NameYourUnit)),
         }
-        let before = Value::from(before.as_microsecond());
+        let before = Value::from(before);
         let read = match unit {
             Some(u) => Statement::new(
                 format!("SELECT {} FROM applications WHERE holder_unit = $2 AND status IN ('in_progress', 'in_transit') AND step_due_at < $1 ORDER BY step_due_at, step_entered_at LIMIT $3", *rows::APP_COLS),
@@ -365,7 +365,7 @@ impl Engine {
     /// A registry, for its two units and the centre.
     pub async fn registry(&self, actor: &Actor, id: &RegistryId) -> Result<Registry, EngineError> {
         let mut c = self.db.reader().acquire().await?;
-        let r = load_registry(&mut *c, id).await?;
+        let r = load_registry(&mut c, id).await?;
         let ok = matches!(
             actor.role,
             Role::System | Role::CentralOfficer | Role::Auditor
@@ -408,7 +408,7 @@ impl Engine {
         let mut c = self.db.reader().acquire().await?;
         let mut out = Vec::new();
         for r in rows {
-            out.push(load_registry(&mut *c, &RegistryId::from_db(r.try_get(0)?)).await?);
+            out.push(load_registry(&mut c, &RegistryId::from_db(r.try_get(0)?)).await?);
         }
         Ok(out)
     }
@@ -505,9 +505,11 @@ impl Engine {
                 Refusal::PassportNumberForm,
             ));
         }
+        let backend = self.db.backend;
         let sql = format!(
-            "SELECT {} FROM applications WHERE applicant_iin LIKE $1 OR data_json LIKE $2 ORDER BY accepted_at DESC LIMIT 200",
-            *rows::APP_COLS
+            "SELECT {} FROM applications WHERE applicant_iin LIKE $1 OR {} LIKE $2 ORDER BY accepted_at DESC LIMIT 200",
+            *rows::APP_COLS,
+            backend.json_text("data_json"),
         );
         let rows = self
             .db
@@ -515,7 +517,7 @@ impl Engine {
                 sql,
                 vec![
                     Value::from(format!("F:%:{passport}")),
-                    Value::from(format!("%\"passport\":\"{passport}\"%")),
+                    Value::from(backend.json_pair_pattern("passport", &passport)),
                 ],
             ))
             .await?;

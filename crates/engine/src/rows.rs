@@ -1,7 +1,7 @@
 //! Reading and writing the engine's rows.
 
 use drn_core::{Channel, Urgency, WorkingHours};
-use drn_store::{AnyConnection, DbRow, Statement, Value};
+use drn_store::{Conn, DbRow, Statement, Value};
 use jiff::Timestamp;
 
 use crate::error::EngineError;
@@ -19,7 +19,7 @@ pub(crate) trait Reads {
     async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError>;
 }
 
-impl Reads for AnyConnection {
+impl Reads for Conn {
     async fn rows(&mut self, stmt: Statement) -> Result<Vec<DbRow>, EngineError> {
         Ok(drn_store::fetch(self, &stmt).await?)
     }
@@ -286,10 +286,10 @@ fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
             Value::from(e.step.map(i64::from)),
             Value::from(e.actor),
             Value::from(e.unit.map(str::to_string)),
-            Value::from(e.at.as_microsecond()),
-            Value::from(e.due_at.map(|t| t.as_microsecond())),
-            Value::from(e.entered_at.map(|t| t.as_microsecond())),
-            Value::from(e.data.to_string()),
+            Value::from(e.at),
+            Value::from(e.due_at),
+            Value::from(e.entered_at),
+            Value::json(e.data.to_string()),
         ],
     );
 }

@@ -387,7 +387,7 @@ impl Engine {
             .fetch_optional(self.db.reader())
             .await?;
         Ok(match r {
-            Some(r) => drn_store::Row::try_get::<i64, _>(&r, 0)?.max(0) as u64,
+            Some(r) => r.try_get::<i64, _>(0)?.max(0) as u64,
             None => 0,
         })
     }
@@ -402,7 +402,7 @@ impl Engine {
 }
 
 async fn load(
-    conn: &mut drn_store::AnyConnection,
+    conn: &mut drn_store::Conn,
     mut rx: tokio::sync::mpsc::Receiver<Result<Batch, EngineError>>,
     from: u64,
     mark: &str,
@@ -440,10 +440,10 @@ async fn load(
                             .bind(surname)
                             .bind(given)
                             .bind(patronymic)
-                            .bind(birth)
+                            .bind(drn_store::Value::date_text(birth))
                             .bind(sex)
                             .bind(cit)
-                            .bind(data);
+                            .bind(drn_store::Value::json(data));
                     }
                     q
                 }
@@ -474,11 +474,7 @@ async fn load(
 }
 
 /// Records how far the load came and commits its transaction.
-async fn commit(
-    conn: &mut drn_store::AnyConnection,
-    mark: &str,
-    done: u64,
-) -> Result<(), EngineError> {
+async fn commit(conn: &mut drn_store::Conn, mark: &str, done: u64) -> Result<(), EngineError> {
     let done = i64::try_from(done).unwrap_or(i64::MAX);
     let changed = drn_store::query("UPDATE counters SET value = $1 WHERE name = $2")
         .bind(done)

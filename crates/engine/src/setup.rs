@@ -61,7 +61,7 @@ impl Engine {
                 .bind(u.name.kk.clone())
                 .bind(u.name.ru.clone())
                 .bind(u.name.en.clone())
-                .bind(serde_json::to_string(&u.hours).map_err(|e| EngineError::Corrupt(e.to_string()))?)
+                .bind(drn_store::Value::json(serde_json::to_string(&u.hours).map_err(|e| EngineError::Corrupt(e.to_string()))?))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -109,7 +109,7 @@ impl Engine {
                 .bind(s.unit.as_str().to_string())
                 .bind(s.iin.clone())
                 .bind(s.password_hash.clone())
-                .bind(position)
+                .bind(drn_store::Value::json_opt(position))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -180,10 +180,10 @@ impl Engine {
                 .bind(p.surname.clone())
                 .bind(p.given_name.clone())
                 .bind(p.patronymic.clone())
-                .bind(p.birth_date.to_string())
+                .bind(p.birth_date)
                 .bind(p.sex.code())
                 .bind(p.citizenship.clone())
-                .bind(p.data.to_string())
+                .bind(drn_store::Value::json(p.data.to_string()))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -244,10 +244,10 @@ impl Engine {
                     .bind(p.surname.clone())
                     .bind(p.given_name.clone())
                     .bind(p.patronymic.clone())
-                    .bind(p.birth_date.to_string())
+                    .bind(p.birth_date)
                     .bind(p.sex.code())
                     .bind(p.citizenship.clone())
-                    .bind(p.data.to_string());
+                    .bind(drn_store::Value::json(p.data.to_string()));
             }
             q.execute(&mut *tx).await?;
         }

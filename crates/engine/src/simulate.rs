@@ -37,7 +37,6 @@ use std::time::Instant;
 
 use drn_core::catalog::UnitRole;
 use drn_core::{Channel, Iin, Urgency};
-use drn_store::Row;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
@@ -1660,10 +1659,14 @@ pub async fn run(
     // Each deregistration (S4) ends a registration for good, so the run needs a registered
     // adult of its own for each one it may accept; the others draw from the same list.
     let deregistrations = deregistrations_at_most(engine, opts)?;
-    let rows = drn_store::query(
-        "SELECT iin, data_json FROM persons WHERE birth_date < $1 AND data_json LIKE '%\"registration\":{%' ORDER BY iin LIMIT $2",
-    )
-    .bind(adult)
+    let rows = drn_store::query(format!(
+        "SELECT iin, data_json FROM persons WHERE birth_date < $1 AND {} ORDER BY iin LIMIT $2",
+        engine
+            .db
+            .backend
+            .json_has_object("data_json", "registration")
+    ))
+    .bind(drn_store::Value::date_text(adult))
     .bind(deregistrations.max(50_000) as i64)
     .fetch_all(engine.db.reader())
     .await?;
@@ -1723,7 +1726,7 @@ pub async fn run(
             )),
         ));
     }
-    let pre = drn_store::query(&format!(
+    let pre = drn_store::query(format!(
         "SELECT COUNT(*) FROM applications WHERE {}",
         crate::rows::OPEN_EVERYWHERE
     ))

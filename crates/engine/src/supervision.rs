@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use drn_store::Row;
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -258,16 +257,16 @@ impl Engine {
         let (units, area, root) = self.scope(actor, unit).await?;
         let now = self.now();
         let eod = self.end_of_today()?;
-        let rows = drn_store::query(&format!(
+        let rows = drn_store::query(format!(
             "SELECT holder_unit, service, version, process, step, COUNT(*), \
              CAST(SUM(CASE WHEN step_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN step_due_at >= $2 AND step_due_at < $3 THEN 1 ELSE 0 END) AS BIGINT), \
              CAST(SUM(CASE WHEN step_due_at IS NULL AND status = 'in_progress' THEN 1 ELSE 0 END) AS BIGINT) \
              FROM applications WHERE {OPEN_EVERYWHERE} GROUP BY holder_unit, service, version, process, step"
         ))
-        .bind(now.as_microsecond())
-        .bind(now.as_microsecond())
-        .bind(eod.as_microsecond())
+        .bind(now)
+        .bind(now)
+        .bind(eod)
         .fetch_all(self.db.reader())
         .await?;
         let mut by_unit: HashMap<UnitId, Counts> = HashMap::new();
@@ -372,16 +371,15 @@ impl Engine {
         Ok(v)
     }
 
-    /// The start of a day (Kazakhstan time), in microseconds.
-    fn day_start(&self, d: Date) -> Result<i64, EngineError> {
+    /// The start of a day (Kazakhstan time).
+    fn day_start(&self, d: Date) -> Result<Timestamp, EngineError> {
         Ok(d.to_zoned(self.tz.clone())
             .map_err(|_| EngineError::invalid("date", Refusal::DateOutOfRange))?
-            .timestamp()
-            .as_microsecond())
+            .timestamp())
     }
 
-    /// The range `from..=to` as microseconds `[start, end)`, checked.
-    fn day_range(&self, from: Date, to: Date) -> Result<(i64, i64), EngineError> {
+    /// The range `from..=to` as instants `[start, end)`, checked.
+    fn day_range(&self, from: Date, to: Date) -> Result<(Timestamp, Timestamp), EngineError> {
         if to < from {
             return Err(EngineError::invalid("to", Refusal::DateRangeReversed));
         }
@@ -436,8 +434,8 @@ impl Engine {
                WHERE c.kind = 'step_completed' AND c.registry_id IS NOT NULL \
                  AND c.at >= $1 AND c.at < $2 AND {in_area}), \
              t AS (\
-               SELECT s, v, p, st, (at - en) / 1000000 AS secs, \
-                 CASE WHEN due IS NULL THEN NULL ELSE (due - en) / 1000000 END AS lim, \
+               SELECT s, v, p, st, {secs} AS secs, \
+                 CASE WHEN due IS NULL THEN NULL ELSE {lim} END AS lim, \
                  CASE WHEN due IS NULL OR at <= due THEN 1 ELSE 0 END AS ok \
                FROM d WHERE en IS NOT NULL), \
              r AS (\
@@ -449,7 +447,9 @@ impl Engine {
                CAST(SUM(secs) AS BIGINT) / COUNT(*), \
                CASE WHEN COUNT(lim) = 0 THEN 0 ELSE CAST(SUM(lim) AS BIGINT) / COUNT(lim) END, \
                MAX(CASE WHEN rn = (90 * n + 99) / 100 THEN secs END) \
-             FROM r GROUP BY s, v, p, st"
+             FROM r GROUP BY s, v, p, st",
+            secs = self.db.backend.seconds_between("at", "en"),
+            lim = self.db.backend.seconds_between("due", "en"),
         );
         let mut q = drn_store::query(&sql).bind(start).bind(end);
         for u in ids {
@@ -491,8 +491,8 @@ impl Engine {
     ) -> Result<Vec<DayTrend>, EngineError> {
         let (_, area, _) = self.scope(actor, unit).await?;
         let (start, end) = self.day_range(from, to)?;
-        let rows = drn_store::query(
-            "SELECT kind, unit_id, CAST((at - $1) / 86400000000 AS BIGINT), \
+        let rows = drn_store::query(format!(
+            "SELECT kind, unit_id, {day}, \
              CAST(SUM(CASE WHEN kind = 'step_completed' AND due_at IS NOT NULL AND at > due_at THEN 1 ELSE 0 END) AS BIGINT), \
              COUNT(*) FROM (\
                SELECT kind, unit_id, at, due_at FROM events \
@@ -503,7 +503,8 @@ impl Engine {
                FROM events c JOIN registry_items i ON i.registry_id = c.registry_id \
                WHERE c.kind = 'step_completed' AND c.registry_id IS NOT NULL AND c.at >= $2 AND c.at < $3) AS d \
              GROUP BY kind, unit_id, 3",
-        )
+            day = self.db.backend.days_between("at", "$1"),
+        ))
         .bind(start)
         .bind(start)
         .bind(end)
@@ -546,10 +547,10 @@ impl Engine {
     /// Open overdue applications by the kind of unit holding them, the whole country (for
     /// the metrics).
     pub async fn overdue_by_unit_kind(&self) -> Result<Vec<(UnitKind, i64)>, EngineError> {
-        let rows = drn_store::query(&format!(
+        let rows = drn_store::query(format!(
             "SELECT holder_unit, COUNT(*) FROM applications WHERE {OPEN_EVERYWHERE} AND step_due_at < $1 GROUP BY holder_unit"
         ))
-        .bind(self.now().as_microsecond())
+        .bind(self.now())
         .fetch_all(self.db.reader())
         .await?;
         let units = self.units().await?;
@@ -605,7 +606,7 @@ impl Engine {
         let items = rows
             .iter()
             .map(|r| {
-                let a = rows::application(&drn_store::DbRow::from_any(r)?)?;
+                let a = rows::application(r)?;
                 Ok(QueueItem {
                     overdue: a.step_due_at.is_some_and(|d| d < now),
                     application: a,
@@ -659,15 +660,10 @@ impl Engine {
             text.push(a.to_string());
         }
         let bad = |_: jiff::Error| EngineError::invalid("date", Refusal::DateOutOfRange);
-        let mut bounds: Vec<i64> = Vec::new();
+        let mut bounds: Vec<Timestamp> = Vec::new();
         if let Some(d) = f.from {
             sql.push_str(&format!(" AND at >= ${}", next()));
-            bounds.push(
-                d.to_zoned(self.tz.clone())
-                    .map_err(bad)?
-                    .timestamp()
-                    .as_microsecond(),
-            );
+            bounds.push(d.to_zoned(self.tz.clone()).map_err(bad)?.timestamp());
         }
         if let Some(d) = f.to {
             sql.push_str(&format!(" AND at < ${}", next()));
@@ -675,8 +671,7 @@ impl Engine {
                 d.tomorrow()
                     .and_then(|t| t.to_zoned(self.tz.clone()))
                     .map_err(bad)?
-                    .timestamp()
-                    .as_microsecond(),
+                    .timestamp(),
             );
         }
         let (l, o) = (next(), next());

@@ -3,7 +3,7 @@
 //! per batch, and the commands, the services, the rows and the audit write through it.
 
 use drn_store::lite::LiteConn;
-use drn_store::{run_many, AnyConnection, Backend, DbRow, Statement, Value};
+use drn_store::{run_many, Backend, Conn, DbRow, Statement, Value};
 
 use crate::error::EngineError;
 use crate::model::ApplicationId;
@@ -49,7 +49,7 @@ pub(crate) struct Ctx<'a> {
 
 /// The connection a [`Ctx`] writes through.
 pub(crate) enum Link<'a> {
-    Sqlx(&'a mut AnyConnection),
+    Sqlx(&'a mut Conn),
     Lite(&'a mut LiteConn),
 }
 
@@ -199,7 +199,7 @@ impl<'a> Ctx<'a> {
     /// One call to the connection.
     async fn call(&mut self, stmts: &[Statement]) -> Result<drn_store::RunResult, EngineError> {
         Ok(match &mut self.c {
-            Link::Sqlx(c) => run_many(c, self.backend, stmts).await?,
+            Link::Sqlx(c) => run_many(&mut **c, self.backend, stmts).await?,
             Link::Lite(c) => c.run_many(stmts)?,
         })
     }

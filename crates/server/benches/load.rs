@@ -122,7 +122,7 @@ async fn setup(dir: &Path) -> Res<Setup> {
     .await?;
     let mut applicants = Vec::new();
     for r in &rows {
-        applicants.push(Iin::parse(&drn_store::Row::try_get::<String, _>(r, 0)?)?);
+        applicants.push(Iin::parse(&r.try_get::<String, _>(0)?)?);
     }
     let mut citizens = Vec::new();
     for iin in applicants.iter().take(512) {

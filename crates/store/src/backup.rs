@@ -154,11 +154,12 @@ pub async fn restore(from: &Path, url: &str) -> Result<(), StoreError> {
         }
         Backend::Postgres => {
             let db = crate::Db::open(url).await?;
-            let tables: i64 = sqlx::query_scalar(
+            let tables: i64 = crate::query(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
             )
             .fetch_one(db.reader())
-            .await?;
+            .await?
+            .try_get(0)?;
             db.close().await;
             if tables > 0 {
                 return Err(StoreError::Backup(format!(

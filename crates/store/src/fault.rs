@@ -357,7 +357,7 @@ mod tests {
             .unwrap();
         let insert = || crate::query("INSERT INTO t (id) VALUES ('a')").execute(db.writer());
         insert().await.unwrap();
-        let dup = StoreError::from(insert().await.unwrap_err());
+        let dup = insert().await.unwrap_err();
         assert!(
             dup.is_unique_violation() && !dup.is_storage_fault(),
             "{dup}"
@@ -369,7 +369,6 @@ mod tests {
             .map(|_| ())
             .unwrap_err();
         broken.restore().unwrap();
-        let e = StoreError::from(e);
         assert!(e.is_storage_fault(), "{e}");
         // Only the writer's connection and the checkpointer keep a fault.
         assert_eq!(db.fault(), None);

@@ -1,34 +1,31 @@
 //! DRN storage: one schema and one set of queries over SQLite (the embedded default) and
-//! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Both run
-//! through sqlx's `Any` driver, so every query is written once; the two backends differ
-//! only in connection setup and the auto-increment key type of the schema. The tables keep
-//! portable types (instants as microseconds, dates and JSON as text), since `Any` can
-//! neither bind nor read PostgreSQL's `timestamptz`, `date`, `jsonb` or `uuid`; on
-//! PostgreSQL the schema `dba` shows every table in those types (migration 23).
+//! PostgreSQL, chosen by the URL scheme (as atuin chooses its server database). Every
+//! query is written once ([`query`], [`Statement`], [`run_many`]) and its values say what
+//! they are ([`Value`]: text, an integer, an instant, a date, a JSON document …), so each
+//! backend stores them in its own types: SQLite (through rusqlite, and sqlx's `Any` driver
+//! elsewhere) as integers and text, PostgreSQL (through sqlx's own driver, `pg.rs`) as
+//! `timestamptz`, `date` and `jsonb` (migration 28). Rows read back the same on both
+//! ([`DbRow`]: an instant as its microseconds, a date and a document as text). Where the
+//! SQL itself must differ, the fragment comes from [`Backend`], nowhere else.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection, Executor};
-
-pub use sqlx::any::AnyRow;
-pub use sqlx::{AnyConnection, Row, Transaction};
-
-/// A connection taken from a pool.
-pub type PoolConn = sqlx::pool::PoolConnection<sqlx::Any>;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Executor;
 
 pub mod backup;
+mod conn;
 mod fault;
 pub mod lite;
+mod pg;
 mod row;
 pub mod testkit;
 
+pub use conn::{Conn, Connection, Pool, PoolConn, Tx};
 pub use fault::Fault;
 pub use row::{ColumnRef, DbRow, FromCell};
-
-/// A transaction on either backend.
-pub type Tx<'a> = Transaction<'a, sqlx::Any>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -86,12 +83,8 @@ pub enum Backend {
 impl Backend {
     /// The backend a connection talks to: for code given only a connection (a transaction
     /// made outside the engine's writer, see [`next_counter`]).
-    pub fn of(conn: &AnyConnection) -> Backend {
-        if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME {
-            Backend::Postgres
-        } else {
-            Backend::Sqlite
-        }
+    pub fn of(conn: &Conn) -> Backend {
+        conn.backend()
     }
 
     /// The conflict clause a write that may change many rows takes, put after its verb
@@ -107,6 +100,59 @@ impl Backend {
     /// compile time, from the schema, and a key not declared `DEFERRABLE` may abort
     /// whatever `defer_foreign_keys` says. Those journals stay in the writer's memory
     /// (`temp_store=MEMORY`, see [`lite::LiteConn::open_writer`]).
+    /// Whole seconds from the instant `earlier` to the instant `later` (two SQL
+    /// expressions), truncated toward zero: on SQLite instants are microseconds, on
+    /// PostgreSQL `timestamptz`.
+    pub fn seconds_between(self, later: &str, earlier: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("(({later}) - ({earlier})) / 1000000"),
+            Backend::Postgres => {
+                format!("CAST(TRUNC(EXTRACT(EPOCH FROM ({later}) - ({earlier}))) AS BIGINT)")
+            }
+        }
+    }
+
+    /// Whole days (of 24 hours) from the instant `earlier` to the instant `later`,
+    /// truncated toward zero (see [`Backend::seconds_between`]).
+    pub fn days_between(self, later: &str, earlier: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("CAST((({later}) - ({earlier})) / 86400000000 AS BIGINT)"),
+            Backend::Postgres => format!(
+                "CAST(TRUNC(EXTRACT(EPOCH FROM ({later}) - ({earlier})) / 86400) AS BIGINT)"
+            ),
+        }
+    }
+
+    /// Whether the JSON document in the column `col` holds an object under `key` (a plain
+    /// word): SQLite keeps the document as the engine wrote it (compact text), PostgreSQL
+    /// as `jsonb`.
+    pub fn json_has_object(self, col: &str, key: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("{col} LIKE '%\"{key}\":{{%'"),
+            Backend::Postgres => format!("jsonb_typeof({col} -> '{key}') = 'object'"),
+        }
+    }
+
+    /// The JSON document in the column `col` as text, for `LIKE` (see
+    /// [`Backend::json_pair_pattern`]).
+    pub fn json_text(self, col: &str) -> String {
+        match self {
+            Backend::Sqlite => col.to_string(),
+            Backend::Postgres => format!("CAST({col} AS text)"),
+        }
+    }
+
+    /// A `LIKE` pattern for [`Backend::json_text`] that matches a document holding the
+    /// member `"key": "value"` at any depth (`key` and `value` hold no quote, `%` or `_`):
+    /// the engine writes compact JSON, PostgreSQL prints `jsonb` with a space after each
+    /// colon.
+    pub fn json_pair_pattern(self, key: &str, value: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("%\"{key}\":\"{value}\"%"),
+            Backend::Postgres => format!("%\"{key}\": \"{value}\"%"),
+        }
+    }
+
     pub fn or_fail(self) -> &'static str {
         match self {
             Backend::Sqlite => "OR FAIL ",
@@ -121,8 +167,8 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub backend: Backend,
-    write: AnyPool,
-    read: AnyPool,
+    write: Pool,
+    read: Pool,
     /// The SQLite file, for connections of the engine's writer ([`lite::LiteConn`]).
     file: Option<std::path::PathBuf>,
     /// SQLite: reads through rusqlite ([`Db::rows`]).
@@ -172,6 +218,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         27,
         include_str!("../migrations/0027_officer_signatures.sql"),
+    ),
+    (
+        28,
+        include_str!("../migrations/0028_postgres_native_types.sql"),
     ),
     (
         31,
@@ -224,39 +274,58 @@ impl Db {
             }
             _ => url.to_string(),
         };
-        let opts = AnyConnectOptions::from_str(&url)?;
-        // See `SLOW_CALL`.
-        let opts = match backend {
-            Backend::Sqlite => opts,
-            Backend::Postgres => sqlx::ConnectOptions::disable_statement_logging(opts),
-        };
         let (writers, readers) = match backend {
             Backend::Sqlite => (1, 4),
             Backend::Postgres => (16, 16),
         };
-        let make = |n: u32| {
-            AnyPoolOptions::new()
-                .max_connections(n)
-                .acquire_timeout(Duration::from_secs(30))
-                .after_connect(move |conn, _meta| {
-                    Box::pin(async move {
-                        match backend {
-                            Backend::Sqlite => {
+        let (write, read) = match backend {
+            Backend::Sqlite => {
+                let opts = AnyConnectOptions::from_str(&url)?;
+                let make = |n: u32| {
+                    AnyPoolOptions::new()
+                        .max_connections(n)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(move |conn, _meta| {
+                            Box::pin(async move {
                                 for pragma in lite::CONNECTION_PRAGMAS {
                                     conn.execute(*pragma).await?;
                                 }
-                            }
-                            // What `inline` relies on.
-                            Backend::Postgres => {
-                                conn.execute("SET standard_conforming_strings = on").await?;
-                            }
-                        }
-                        Ok(())
-                    })
-                })
+                                Ok(())
+                            })
+                        })
+                };
+                (
+                    Pool::Any(make(writers).connect_with(opts.clone()).await?),
+                    Pool::Any(make(readers).connect_with(opts).await?),
+                )
+            }
+            Backend::Postgres => {
+                // See `SLOW_CALL`.
+                let opts = sqlx::ConnectOptions::disable_statement_logging(
+                    PgConnectOptions::from_str(&url)?,
+                );
+                let make = |n: u32| {
+                    PgPoolOptions::new()
+                        .max_connections(n)
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(move |conn, _meta| {
+                            Box::pin(async move {
+                                // What `inline` relies on; instants read as text (a simple
+                                // query's rows) are in UTC.
+                                conn.execute(
+                                    "SET standard_conforming_strings = on; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                };
+                (
+                    Pool::Pg(make(writers).connect_with(opts.clone()).await?),
+                    Pool::Pg(make(readers).connect_with(opts).await?),
+                )
+            }
         };
-        let write = make(writers).connect_with(opts.clone()).await?;
-        let read = make(readers).connect_with(opts).await?;
         let lite_read = file
             .clone()
             .map(|f| lite::LitePool::new(f, readers as usize));
@@ -275,17 +344,16 @@ impl Db {
     /// to be applied after a storage fault (see [`Fault`]).
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         let mut conn = self.write.acquire().await?;
-        conn.execute(
+        conn.run_simple(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)",
         )
         .await?;
         let mut ran = 0;
         for (version, sql) in MIGRATIONS {
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(*version)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+            let done = query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *conn)
+                .await?;
             if done.is_some() {
                 continue;
             }
@@ -304,14 +372,15 @@ impl Db {
             self.fault.refuse()?;
             let mut tx = conn.begin().await?;
             for stmt in split_statements(&sql) {
-                tx.execute(stmt.as_str())
-                    .await
-                    .map_err(|source| StoreError::Migration {
+                tx.run_simple(stmt.as_str()).await.map_err(|e| match e {
+                    StoreError::Db(source) => StoreError::Migration {
                         version: *version,
                         source,
-                    })?;
+                    },
+                    e => e,
+                })?;
             }
-            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
                 .bind(*version)
                 .bind(format!("{:?}", std::time::SystemTime::now()))
                 .execute(&mut *tx)
@@ -339,10 +408,15 @@ impl Db {
         }
         let small = std::fs::metadata(file).is_ok_and(|m| m.len() <= QUICK_CHECK_MAX_BYTES);
         if small {
-            match sqlx::query_scalar::<_, String>("PRAGMA quick_check")
+            let lines = query("PRAGMA quick_check")
                 .fetch_all(&self.write)
                 .await
-            {
+                .and_then(|rows| {
+                    rows.iter()
+                        .map(|r| r.try_get::<String, _>(0))
+                        .collect::<Result<Vec<String>, _>>()
+                });
+            match lines {
                 Ok(lines) if lines.first().map(String::as_str) == Some("ok") => {}
                 Ok(lines) => {
                     let mut reason = lines.join("; ");
@@ -352,25 +426,25 @@ impl Db {
                     return;
                 }
                 Err(e) => {
-                    self.fault.record("start-up check", e.into());
+                    self.fault.record("start-up check", e);
                     return;
                 }
             }
         }
         let probe = async {
             let mut tx = self.write.begin().await?;
-            sqlx::query(
+            query(
                 "INSERT INTO schema_migrations (version, applied_at) VALUES (-1, 'start-up probe')",
             )
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM schema_migrations WHERE version = -1")
+            query("DELETE FROM schema_migrations WHERE version = -1")
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await
+            tx.commit().await.map_err(StoreError::from)
         };
         if let Err(e) = probe.await {
-            let e = self.fault.record("start-up probe write", e.into());
+            let e = self.fault.record("start-up probe write", e);
             tracing::error!(error = %e, "the start-up probe write failed");
         }
     }
@@ -436,8 +510,7 @@ impl Db {
             Some(p) => p.rows_together(stmts).await,
             None => {
                 let mut tx = self.read.begin().await?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .execute(&mut *tx)
+                tx.run_simple("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                     .await?;
                 let mut all = Vec::with_capacity(stmts.len());
                 for s in &stmts {
@@ -450,27 +523,28 @@ impl Db {
     }
 
     /// The pool for reads.
-    pub fn reader(&self) -> &AnyPool {
+    pub fn reader(&self) -> &Pool {
         &self.read
     }
 
     /// The pool for writes (one connection on SQLite).
-    pub fn writer(&self) -> &AnyPool {
+    pub fn writer(&self) -> &Pool {
         &self.write
     }
 
     /// The pool for writes, refused after a storage fault (see [`Fault`]): for writes made
     /// outside the engine's writer and [`Db::begin`].
-    pub fn writable(&self) -> Result<&AnyPool, StoreError> {
+    pub fn writable(&self) -> Result<&Pool, StoreError> {
         self.fault.refuse()?;
         Ok(&self.write)
     }
 
     /// True when the database has no units yet (a fresh database).
     pub async fn is_empty(&self) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
+        let n: i64 = query("SELECT COUNT(*) FROM units")
             .fetch_one(&self.read)
-            .await?;
+            .await?
+            .try_get(0)?;
         Ok(n == 0)
     }
 
@@ -523,26 +597,28 @@ pub fn lock_counters() -> Statement {
 /// it first takes [`COUNTERS_LOCK`], as the writer's batches do, so that it cannot
 /// deadlock with one over two counters; the row's update lock then serialises writers of
 /// one counter. SQLite has one writer anyway.
-pub async fn next_counter(tx: &mut AnyConnection, name: &str) -> Result<i64, StoreError> {
-    if Backend::of(tx) == Backend::Postgres {
+pub async fn next_counter(tx: &mut Conn, name: &str) -> Result<i64, StoreError> {
+    if tx.backend() == Backend::Postgres {
         fetch(tx, &lock_counters()).await?;
     }
-    let v: Option<i64> =
-        sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(v) = v {
-        return Ok(v);
+    let name = [Value::from(name)];
+    let v = tx
+        .run(
+            "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
+            &name,
+        )
+        .await?;
+    if let Some(v) = v.rows.first() {
+        return v.try_get(0);
     }
-    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1)")
-        .bind(name)
-        .execute(&mut *tx)
+    tx.run("INSERT INTO counters (name, value) VALUES ($1, 1)", &name)
         .await?;
     Ok(1)
 }
 
-/// A value bound to a parameter of a [`Statement`].
+/// A value bound to a parameter of a [`Statement`]. The typed kinds (an instant, a date, a
+/// JSON document) say what a value IS, so that each backend stores it in its own type:
+/// SQLite as an integer or text, as the portable kinds are stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Text(Option<String>),
@@ -551,13 +627,36 @@ pub enum Value {
     /// A real number (read from aggregates).
     Real(f64),
     /// A NULL read from the database (a NULL bound as a parameter carries its type:
-    /// `Text(None)`, `Int(None)`).
+    /// `Text(None)`, `Int(None)`, …).
     Null,
+    /// An instant, in microseconds since the Unix epoch (SQLite: an integer).
+    Instant(Option<i64>),
+    /// A calendar date, `YYYY-MM-DD` (SQLite: text).
+    Date(Option<String>),
+    /// A JSON document's text (SQLite: text).
+    Json(Option<String>),
+}
+
+/// A value as SQLite stores it (and as a row reads it): typed kinds become the portable
+/// kind that holds them.
+pub(crate) enum Portable<'a> {
+    Text(Option<&'a str>),
+    Int(Option<i64>),
+    Blob(&'a [u8]),
+    Real(f64),
 }
 
 impl Value {
     pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null | Value::Text(None) | Value::Int(None))
+        matches!(
+            self,
+            Value::Null
+                | Value::Text(None)
+                | Value::Int(None)
+                | Value::Instant(None)
+                | Value::Date(None)
+                | Value::Json(None)
+        )
     }
 
     /// The kind of value, for errors.
@@ -569,7 +668,102 @@ impl Value {
             Value::Blob(_) => "bytes",
             Value::Real(_) => "a real",
             Value::Null => "NULL",
+            Value::Instant(_) => "an instant",
+            Value::Date(_) => "a date",
+            Value::Json(_) => "a JSON document",
         }
+    }
+
+    /// A JSON document, given as its text.
+    pub fn json(text: impl Into<String>) -> Value {
+        Value::Json(Some(text.into()))
+    }
+
+    /// A JSON document or NULL.
+    pub fn json_opt(text: Option<String>) -> Value {
+        Value::Json(text)
+    }
+
+    /// A date given as `YYYY-MM-DD` text (checked where it is parsed, not here).
+    pub fn date_text(text: impl Into<String>) -> Value {
+        Value::Date(Some(text.into()))
+    }
+
+    /// The portable kind that holds this value.
+    pub(crate) fn portable(&self) -> Portable<'_> {
+        match self {
+            Value::Text(t) | Value::Date(t) | Value::Json(t) => Portable::Text(t.as_deref()),
+            Value::Int(i) | Value::Instant(i) => Portable::Int(*i),
+            Value::Blob(b) => Portable::Blob(b),
+            Value::Real(f) => Portable::Real(*f),
+            Value::Null => Portable::Text(None),
+        }
+    }
+}
+
+impl From<jiff::Timestamp> for Value {
+    fn from(t: jiff::Timestamp) -> Value {
+        Value::Instant(Some(t.as_microsecond()))
+    }
+}
+
+impl From<Option<jiff::Timestamp>> for Value {
+    fn from(t: Option<jiff::Timestamp>) -> Value {
+        Value::Instant(t.map(|t| t.as_microsecond()))
+    }
+}
+
+impl From<&jiff::Timestamp> for Value {
+    fn from(t: &jiff::Timestamp) -> Value {
+        Value::from(*t)
+    }
+}
+
+impl From<jiff::civil::Date> for Value {
+    fn from(d: jiff::civil::Date) -> Value {
+        Value::Date(Some(d.to_string()))
+    }
+}
+
+impl From<Option<jiff::civil::Date>> for Value {
+    fn from(d: Option<jiff::civil::Date>) -> Value {
+        Value::Date(d.map(|d| d.to_string()))
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Value {
+        Value::Int(Some(i64::from(i)))
+    }
+}
+
+impl From<u32> for Value {
+    fn from(i: u32) -> Value {
+        Value::Int(Some(i64::from(i)))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Value {
+        Value::Int(Some(i64::from(b)))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Value {
+        Value::Real(f)
+    }
+}
+
+impl From<&String> for Value {
+    fn from(s: &String) -> Value {
+        Value::Text(Some(s.clone()))
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(s: Option<&str>) -> Value {
+        Value::Text(s.map(str::to_string))
     }
 }
 
@@ -645,12 +839,15 @@ pub struct RunResult {
 /// literals ([`inline`]): one round trip. One statement alone stays prepared. When a
 /// statement fails, the ones before it have run: the caller rolls back (to a savepoint).
 pub async fn run_many(
-    conn: &mut AnyConnection,
+    conn: &mut Conn,
     backend: Backend,
     stmts: &[Statement],
 ) -> Result<RunResult, StoreError> {
     let mut out = RunResult::default();
     match backend {
+        Backend::Sqlite if stmts.len() == 1 => {
+            out = conn.run(&stmts[0].sql, &stmts[0].args).await?;
+        }
         Backend::Sqlite => {
             let mut sql = String::new();
             let mut offset = 0;
@@ -659,8 +856,8 @@ pub async fn run_many(
                 sql.push_str(";\n");
                 offset += s.args.len();
             }
-            let args = stmts.iter().flat_map(|s| s.args.iter());
-            run_one(conn, &sql, args, &mut out).await?;
+            let args: Vec<Value> = stmts.iter().flat_map(|s| s.args.iter().cloned()).collect();
+            out = conn.run(&sql, &args).await?;
         }
         Backend::Postgres if stmts.len() > 1 => {
             let mut sql = String::new();
@@ -669,13 +866,15 @@ pub async fn run_many(
                 sql.push_str(";\n");
             }
             let started = std::time::Instant::now();
-            run_simple(conn, &sql, &mut out).await?;
+            out = conn.run_simple(&sql).await?;
             log_if_slow(started, stmts);
         }
         Backend::Postgres => {
             for s in stmts {
                 let started = std::time::Instant::now();
-                run_one(conn, &s.sql, s.args.iter(), &mut out).await?;
+                let done = conn.run(&s.sql, &s.args).await?;
+                out.changed.extend(done.changed);
+                out.rows.extend(done.rows);
                 log_if_slow(started, std::slice::from_ref(s));
             }
         }
@@ -702,11 +901,12 @@ fn log_if_slow(started: std::time::Instant, stmts: &[Statement]) {
 }
 
 /// A statement with its parameters written in as literals of the types they are bound as
-/// ([`run_one`]: text, `int8`, `float8`, `bytea`), for PostgreSQL's simple query protocol:
-/// text in single quotes with each quote doubled (the connection sets
-/// `standard_conforming_strings`, so a backslash is itself), in `CAST(… AS text)`, so that a
-/// statement means what it means with the value bound. Refused: text holding a NUL, which
-/// PostgreSQL cannot store either way.
+/// (`pg.rs`: text, `int8`, `float8`, `bytea`, `timestamptz`, `date`, `jsonb`), for
+/// PostgreSQL's simple query protocol: text in single quotes with each quote doubled (the
+/// connection sets `standard_conforming_strings`, so a backslash is itself), in
+/// `CAST(… AS text)` (`date`, `jsonb`), an instant as the epoch plus its microseconds
+/// (exact), so that a statement means what it means with the value bound. Refused: text
+/// holding a NUL, which PostgreSQL cannot store either way.
 fn inline(stmt: &Statement) -> Result<String, StoreError> {
     use std::fmt::Write as _;
     let sql = stmt.sql.trim_end().trim_end_matches(';');
@@ -733,20 +933,29 @@ fn inline(stmt: &Statement) -> Result<String, StoreError> {
                 stmt.args.len()
             )));
         };
+        if let Some(lit) = pg::literal(v) {
+            out.push_str(&lit);
+            continue;
+        }
         // Writing into a String cannot fail.
-        let _ = match v {
-            Value::Text(Some(t)) => {
+        let _ = match v.portable() {
+            Portable::Real(f) if f.is_finite() => write!(out, "CAST('{f:e}' AS float8)"),
+            Portable::Real(f) => write!(out, "CAST('{f}' AS float8)"),
+            Portable::Text(Some(t)) => {
                 if t.contains('\0') {
                     return Err(StoreError::Decode("text holding a NUL character".into()));
                 }
-                write!(out, "CAST('{}' AS text)", t.replace('\'', "''"))
+                write!(
+                    out,
+                    "CAST('{}' AS {})",
+                    t.replace('\'', "''"),
+                    pg::literal_type(v)
+                )
             }
-            Value::Text(None) | Value::Null => write!(out, "CAST(NULL AS text)"),
-            Value::Int(Some(i)) => write!(out, "CAST({i} AS int8)"),
-            Value::Int(None) => write!(out, "CAST(NULL AS int8)"),
-            Value::Real(f) if f.is_finite() => write!(out, "CAST('{f:e}' AS float8)"),
-            Value::Real(f) => write!(out, "CAST('{f}' AS float8)"),
-            Value::Blob(b) => {
+            Portable::Text(None) => write!(out, "CAST(NULL AS text)"),
+            Portable::Int(Some(i)) => write!(out, "CAST({i} AS int8)"),
+            Portable::Int(None) => write!(out, "CAST(NULL AS int8)"),
+            Portable::Blob(b) => {
                 out.push_str("CAST('\\x");
                 for byte in b {
                     let _ = write!(out, "{byte:02x}");
@@ -759,55 +968,8 @@ fn inline(stmt: &Statement) -> Result<String, StoreError> {
 }
 
 /// Runs one statement on a connection and returns its rows.
-pub async fn fetch(conn: &mut AnyConnection, stmt: &Statement) -> Result<Vec<DbRow>, StoreError> {
-    let mut out = RunResult::default();
-    run_one(conn, &stmt.sql, stmt.args.iter(), &mut out).await?;
-    Ok(out.rows)
-}
-
-async fn run_one<'a>(
-    conn: &mut AnyConnection,
-    sql: &str,
-    args: impl Iterator<Item = &'a Value>,
-    out: &mut RunResult,
-) -> Result<(), StoreError> {
-    use futures_util::TryStreamExt;
-    let mut q = sqlx::query(sql);
-    for a in args {
-        q = match a {
-            Value::Text(t) => q.bind(t.clone()),
-            Value::Int(i) => q.bind(*i),
-            Value::Blob(b) => q.bind(b.clone()),
-            Value::Real(f) => q.bind(*f),
-            Value::Null => q.bind(Option::<String>::None),
-        };
-    }
-    let mut steps = conn.fetch_many(q);
-    while let Some(step) = steps.try_next().await? {
-        match step {
-            sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-            sqlx::Either::Right(row) => out.rows.push(DbRow::from_any(&row)?),
-        }
-    }
-    Ok(())
-}
-
-/// Runs statements without parameters as one simple query (PostgreSQL's text protocol: a
-/// `&str` without arguments is not prepared).
-async fn run_simple(
-    conn: &mut AnyConnection,
-    sql: &str,
-    out: &mut RunResult,
-) -> Result<(), StoreError> {
-    use futures_util::TryStreamExt;
-    let mut steps = conn.fetch_many(sql);
-    while let Some(step) = steps.try_next().await? {
-        match step {
-            sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-            sqlx::Either::Right(row) => out.rows.push(DbRow::from_any(&row)?),
-        }
-    }
-    Ok(())
+pub async fn fetch(conn: &mut Conn, stmt: &Statement) -> Result<Vec<DbRow>, StoreError> {
+    Ok(conn.run(&stmt.sql, &stmt.args).await?.rows)
 }
 
 /// Adds `offset` to every `$N` parameter of `sql` (the engine's SQL has no `$` in its
@@ -839,9 +1001,98 @@ fn renumber(sql: &str, offset: usize) -> String {
 /// The underlying database error, for layers that convert it.
 pub use sqlx::Error as SqlxError;
 
-/// A query on either backend (`$1`, `$2` … placeholders on both).
-pub fn query(sql: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-    sqlx::query(sql)
+/// A query on either backend (`$1`, `$2` … placeholders on both), shaped like sqlx's:
+/// `query(sql).bind(a).bind(b).fetch_all(db.reader())`. Its values are [`Value`]s, so the
+/// store, not the caller, decides how each backend stores them; its rows are [`DbRow`]s.
+pub fn query(sql: impl Into<String>) -> Statement {
+    Statement::new(sql, Vec::new())
+}
+
+/// Where a [`query`] runs: a pool (a connection taken for the call) or a connection (a
+/// transaction's).
+pub enum On<'c> {
+    Pool(&'c Pool),
+    Conn(&'c mut Conn),
+}
+
+impl<'c> From<&'c Pool> for On<'c> {
+    fn from(p: &'c Pool) -> On<'c> {
+        On::Pool(p)
+    }
+}
+
+impl<'c> From<&'c mut Conn> for On<'c> {
+    fn from(c: &'c mut Conn) -> On<'c> {
+        On::Conn(c)
+    }
+}
+
+impl<'c> From<&'c mut Tx<'_>> for On<'c> {
+    fn from(c: &'c mut Tx<'_>) -> On<'c> {
+        On::Conn(&mut **c)
+    }
+}
+
+impl<'c> From<&'c mut PoolConn> for On<'c> {
+    fn from(c: &'c mut PoolConn) -> On<'c> {
+        On::Conn(&mut **c)
+    }
+}
+
+impl On<'_> {
+    async fn run(self, stmt: Statement) -> Result<RunResult, StoreError> {
+        match self {
+            On::Pool(p) => {
+                let mut c = p.acquire().await?;
+                c.run(&stmt.sql, &stmt.args).await
+            }
+            On::Conn(c) => c.run(&stmt.sql, &stmt.args).await,
+        }
+    }
+}
+
+/// What a statement run by [`Statement::execute`] changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Changed(u64);
+
+impl Changed {
+    /// The rows the statement inserted, updated or deleted.
+    pub fn rows_affected(self) -> u64 {
+        self.0
+    }
+}
+
+impl Statement {
+    /// The statement with one more parameter (`$N` for the N-th bound).
+    pub fn bind(mut self, v: impl Into<Value>) -> Statement {
+        self.args.push(v.into());
+        self
+    }
+
+    /// Runs it and returns its rows.
+    pub async fn fetch_all<'c>(self, on: impl Into<On<'c>>) -> Result<Vec<DbRow>, StoreError> {
+        Ok(on.into().run(self).await?.rows)
+    }
+
+    /// Runs it and returns its first row, if any.
+    pub async fn fetch_optional<'c>(
+        self,
+        on: impl Into<On<'c>>,
+    ) -> Result<Option<DbRow>, StoreError> {
+        Ok(on.into().run(self).await?.rows.into_iter().next())
+    }
+
+    /// Runs it and returns its first row; an error when it returned none.
+    pub async fn fetch_one<'c>(self, on: impl Into<On<'c>>) -> Result<DbRow, StoreError> {
+        self.fetch_optional(on)
+            .await?
+            .ok_or(StoreError::Db(sqlx::Error::RowNotFound))
+    }
+
+    /// Runs it and returns how many rows it changed.
+    pub async fn execute<'c>(self, on: impl Into<On<'c>>) -> Result<Changed, StoreError> {
+        Ok(Changed(on.into().run(self).await?.changed.iter().sum()))
+    }
 }
 
 #[cfg(test)]
@@ -935,6 +1186,27 @@ mod tests {
         assert!(inline(&nul).is_err());
     }
 
+    #[test]
+    fn inlines_typed_values_in_postgres_types() {
+        let s = Statement::new(
+            "SELECT $1, $2, $3, $4, $5, $6",
+            vec![
+                Value::Instant(Some(-5)),
+                Value::Instant(None),
+                Value::date_text("2019-03-08"),
+                Value::Date(None),
+                Value::json(r#"{"a":"O'B"}"#),
+                Value::Json(None),
+            ],
+        );
+        assert_eq!(
+            inline(&s).unwrap(),
+            "SELECT (CAST('epoch' AS timestamptz) + CAST(-5 AS int8) * interval '1 microsecond'), \
+             CAST(NULL AS timestamptz), CAST('2019-03-08' AS date), CAST(NULL AS date), \
+             CAST('{\"a\":\"O''B\"}' AS jsonb), CAST(NULL AS jsonb)"
+        );
+    }
+
     /// Several statements in one call on PostgreSQL (inlined into one simple query) change,
     /// count and return what they do one by one: quotes, backslashes, NULLs, bytes and a
     /// guard's count of changed rows.
@@ -975,6 +1247,106 @@ mod tests {
             assert_eq!(r.try_get::<i64, _>(1).unwrap(), -1);
             assert_eq!(r.try_get::<Vec<u8>, _>(2).unwrap(), vec![0, 1, 254]);
             assert_eq!(r.try_get::<Option<String>, _>(3).unwrap(), None);
+            tx.rollback().await.unwrap();
+            db.close().await;
+        }
+    }
+
+    /// An instant (to the microsecond), a date and a JSON document bound by the engine
+    /// read back as they were written, on both backends, whether the statement goes alone
+    /// (prepared: PostgreSQL's binary types) or with others (inlined literals, rows in
+    /// text), NULLs included.
+    #[tokio::test]
+    async fn typed_values_read_back_as_written() {
+        for url in testkit::fresh_urls("typed-values").await.unwrap() {
+            let db = Db::open(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            let at = 1_553_061_600_123_456i64;
+            let insert = |id: i64, at: Value, day: Value| {
+                Statement::new(
+                    "INSERT INTO calendar_transfers (id, year, off_day, work_day, cite, added_by, added_at) VALUES ($1, 2019, $2, NULL, 'c', 'a', $3)",
+                    vec![Value::from(id), day, at],
+                )
+            };
+            let read = Statement::new(
+                "SELECT added_at, off_day, work_day FROM calendar_transfers WHERE id = $1",
+                vec![Value::from(1)],
+            );
+            let mut tx = db.begin().await.unwrap();
+            run_many(
+                &mut tx,
+                db.backend,
+                &[insert(
+                    1,
+                    Value::Instant(Some(at)),
+                    Value::date_text("2019-03-08"),
+                )],
+            )
+            .await
+            .unwrap();
+            let alone = fetch(&mut tx, &read).await.unwrap();
+            let together = run_many(
+                &mut tx,
+                db.backend,
+                &[
+                    insert(2, Value::Instant(Some(-1)), Value::Date(None)),
+                    read.clone(),
+                ],
+            )
+            .await
+            .unwrap()
+            .rows;
+            for rows in [alone, together] {
+                let r = &rows[0];
+                assert_eq!(r.try_get::<i64, _>(0).unwrap(), at, "{url}");
+                assert_eq!(r.try_get::<String, _>(1).unwrap(), "2019-03-08");
+                assert_eq!(r.try_get::<Option<String>, _>(2).unwrap(), None);
+            }
+            let before_1970 = run_many(
+                &mut tx,
+                db.backend,
+                &[
+                    Statement::new("SELECT 1", vec![]),
+                    Statement::new(
+                        "SELECT added_at, off_day FROM calendar_transfers WHERE id = $1",
+                        vec![Value::from(2)],
+                    ),
+                ],
+            )
+            .await
+            .unwrap()
+            .rows;
+            assert_eq!(before_1970[1].try_get::<i64, _>(0).unwrap(), -1);
+            assert!(before_1970[1]
+                .try_get::<Option<String>, _>(1)
+                .unwrap()
+                .is_none());
+            let doc = r#"{"a":[1,2.5,"O'Brien \\ \u00e9 $1"],"b":{"c":null}}"#;
+            let want: serde_json::Value = serde_json::from_str(doc).unwrap();
+            for (k, together) in [(1, false), (2, true)] {
+                let iin = Value::from(format!("87100840000{k}"));
+                let ins = Statement::new(
+                    "INSERT INTO persons (iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json) VALUES ($1, 'S', 'G', NULL, $2, 'M', 'KAZ', $3)",
+                    vec![iin.clone(), Value::date_text("1987-10-08"), Value::json(doc)],
+                );
+                let rd = Statement::new(
+                    "SELECT data_json, birth_date FROM persons WHERE iin = $1",
+                    vec![iin],
+                );
+                let rows = if together {
+                    run_many(&mut tx, db.backend, &[ins, rd])
+                        .await
+                        .unwrap()
+                        .rows
+                } else {
+                    run_many(&mut tx, db.backend, &[ins]).await.unwrap();
+                    fetch(&mut tx, &rd).await.unwrap()
+                };
+                let got: serde_json::Value =
+                    serde_json::from_str(&rows[0].try_get::<String, _>(0).unwrap()).unwrap();
+                assert_eq!(got, want, "{url}");
+                assert_eq!(rows[0].try_get::<String, _>(1).unwrap(), "1987-10-08");
+            }
             tx.rollback().await.unwrap();
             db.close().await;
         }

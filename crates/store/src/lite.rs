@@ -459,14 +459,13 @@ struct Bind<'a>(&'a Value);
 
 impl rusqlite::ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Value::Int(Some(i)) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
-            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
-            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-            Value::Text(None) | Value::Int(None) | Value::Null => {
-                ToSqlOutput::Borrowed(ValueRef::Null)
-            }
+        use crate::Portable;
+        Ok(match self.0.portable() {
+            Portable::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Portable::Int(Some(i)) => ToSqlOutput::Borrowed(ValueRef::Integer(i)),
+            Portable::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(f)),
+            Portable::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Portable::Text(None) | Portable::Int(None) => ToSqlOutput::Borrowed(ValueRef::Null),
         })
     }
 }

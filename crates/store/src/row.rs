@@ -125,6 +125,16 @@ impl DbRow {
         })
     }
 
+    /// The cell at `col` as a `T`; panics when it is missing or of another type (as sqlx's
+    /// `Row::get`): for tests and for columns a query itself guarantees.
+    #[track_caller]
+    pub fn get<T: FromCell, C: ColumnRef>(&self, col: C) -> T {
+        match self.try_get(col) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     /// The columns of the row.
     pub fn len(&self) -> usize {
         self.cells.len()

@@ -47,7 +47,7 @@ pub async fn fresh_urls(name: &str) -> Result<Vec<String>, StoreError> {
         if !SWEPT_DATABASES.swap(true, std::sync::atomic::Ordering::Relaxed) {
             sweep_databases(&admin).await;
         }
-        crate::query(&format!("CREATE DATABASE {db}"))
+        crate::query(format!("CREATE DATABASE {db}"))
             .execute(admin.writer())
             .await?;
         admin.close().await;
@@ -107,7 +107,7 @@ async fn sweep_databases(admin: &Db) {
         return;
     };
     for r in rows {
-        let Ok(name) = sqlx::Row::try_get::<String, _>(&r, 0) else {
+        let Ok(name) = r.try_get::<String, _>(0) else {
             continue;
         };
         let parts: Vec<&str> = name.split('_').collect();
@@ -117,7 +117,7 @@ async fn sweep_databases(admin: &Db) {
             _ => false,
         };
         if leftover {
-            let _ = crate::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            let _ = crate::query(format!("DROP DATABASE IF EXISTS {name}"))
                 .execute(admin.writer())
                 .await;
         }

@@ -2,7 +2,7 @@
 //! streets, buildings and premises, each with its registration code (РКА), its search, and
 //! its seeding and retirement by an administrator. S3 and S5 read it.
 
-use drn_store::{DbRow, Row, Value};
+use drn_store::{DbRow, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -87,10 +87,7 @@ impl Engine {
             .fetch_all(self.db.reader())
             .await?;
         if !phrase.is_empty() {
-            return phrase
-                .iter()
-                .map(|r| address_row(&DbRow::from_any(r)?))
-                .collect();
+            return phrase.iter().map(address_row).collect();
         }
         let rows = if q.chars().all(|c| c.is_ascii_digit()) {
             drn_store::query("SELECT rka, kind, parent_rka, ate_kato, name, full_text, active FROM ar_addresses WHERE rka LIKE $1 ORDER BY rka LIMIT $2")
@@ -116,9 +113,7 @@ impl Engine {
             }
             qy.bind(limit).fetch_all(self.db.reader()).await?
         };
-        rows.iter()
-            .map(|r| address_row(&DbRow::from_any(r)?))
-            .collect()
+        rows.iter().map(address_row).collect()
     }
 
     /// One address by its code.
@@ -129,7 +124,7 @@ impl Engine {
             .fetch_optional(self.db.reader())
             .await?
             .ok_or_else(|| EngineError::not_found("address", rka))?;
-        address_row(&DbRow::from_any(&r)?)
+        address_row(&r)
     }
 
     pub(crate) fn may_read_addresses(actor: &Actor) -> Result<(), EngineError> {
@@ -319,7 +314,7 @@ impl Engine {
         drn_store::query("INSERT INTO ar_owners (rka, owner_iin, since, added_by) VALUES ($1, $2, $3, $4) ON CONFLICT (rka, owner_iin) DO NOTHING")
             .bind(rka.to_string())
             .bind(owner.to_string())
-            .bind(now.as_microsecond())
+            .bind(now)
             .bind(actor.id.clone())
             .execute(&mut *tx)
             .await?;

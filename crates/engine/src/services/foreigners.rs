@@ -411,7 +411,7 @@ impl Engine {
                 uuid::Uuid::now_v7().to_string().into(),
                 subject.trim().to_uppercase().into(),
                 reason.into(),
-                self.now().as_microsecond().into(),
+                Value::from(self.now()),
             ],
         );
         self.record_made(

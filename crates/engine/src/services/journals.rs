@@ -2,7 +2,7 @@
 //! ID cards (S2), chip rewrites (S3), departure sheets (S4), address certificates (S5),
 //! border-zone passes (S6), invitations (S7), registered foreigners (S8), formed IINs (S9).
 
-use drn_store::{Row, Value};
+use drn_store::Value;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -99,8 +99,8 @@ impl Engine {
                 Value::from(app.service.as_str()),
                 Value::from(unit.as_str()),
                 Value::from(subject),
-                Value::from(now.as_microsecond()),
-                Value::from(data.to_string()),
+                Value::from(now),
+                Value::json(data.to_string()),
             ],
         );
         Ok(number)
@@ -164,7 +164,7 @@ impl Engine {
                 q.bind(limit).fetch_all(self.db.reader()).await?
             }
             None => {
-                drn_store::query(&format!("{base} ORDER BY at DESC, number DESC LIMIT $2"))
+                drn_store::query(format!("{base} ORDER BY at DESC, number DESC LIMIT $2"))
                     .bind(journal.to_string())
                     .bind(limit)
                     .fetch_all(self.db.reader())

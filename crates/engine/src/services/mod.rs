@@ -586,7 +586,7 @@ impl Engine {
                 vec![
                     Value::from(app.id.as_str()),
                     Value::from(i64::from(step)),
-                    Value::from(app.step_entered_at.as_microsecond()),
+                    Value::from(app.step_entered_at),
                 ],
             )
             .await?;

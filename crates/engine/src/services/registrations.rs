@@ -2,7 +2,7 @@
 //! ended by S3 and S4, corrected by S5, and the person record's address kept in step.
 
 use drn_core::Iin;
-use drn_store::{Row, Statement, Value};
+use drn_store::{Statement, Value};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -200,9 +200,9 @@ impl Engine {
                 Value::from(rka.map(String::from)),
                 Value::from(app.id.as_str()),
                 Value::from(owner.map(Iin::to_string)),
-                Value::from(now.as_microsecond()),
-                Value::from(valid_to.map(|t| t.as_microsecond())),
-                Value::from(data.to_string()),
+                Value::from(now),
+                Value::from(valid_to),
+                Value::json(data.to_string()),
             ],
         );
     }
@@ -257,7 +257,7 @@ impl Engine {
         });
         c.push(
             "UPDATE persons SET data_json = $1 WHERE iin = $2",
-            vec![Value::from(d.to_string()), Value::from(iin)],
+            vec![Value::json(d.to_string()), Value::from(iin)],
         );
         Ok(())
     }
@@ -282,7 +282,7 @@ impl Engine {
             .execute_counted(Statement::new(
                 format!("UPDATE registrations SET ended_at = $1, ended_by = $2 WHERE person_iin = $3 AND ended_at IS NULL AND kind IN {kinds}"),
                 vec![
-                    Value::from(now.as_microsecond()),
+                    Value::from(now),
                     Value::from(ended_by(app)),
                     Value::from(person.to_string()),
                 ],
@@ -336,10 +336,10 @@ impl Engine {
             vec![
                 Value::from(uuid::Uuid::now_v7().to_string()),
                 Value::from(person),
-                Value::from(since.as_microsecond()),
-                Value::from(now.as_microsecond()),
+                Value::from(since),
+                Value::from(now),
                 Value::from(ended_by(app)),
-                Value::from(json!({ "address": reg["address"], "rka": reg["rka"], "region": reg["region"], "district": reg["district"], "source": "person_record" }).to_string()),
+                Value::json(json!({ "address": reg["address"], "rka": reg["rka"], "region": reg["region"], "district": reg["district"], "source": "person_record" }).to_string()),
             ],
         );
         Ok(1)

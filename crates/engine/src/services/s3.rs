@@ -5,7 +5,7 @@
 
 use drn_core::catalog::{Process, Version};
 use drn_core::{Channel, Iin};
-use drn_store::{next_counter, Row, Value};
+use drn_store::{next_counter, Value};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -483,8 +483,8 @@ impl Engine {
                     Value::from(task.clone()),
                     Value::from(person.as_str()),
                     Value::from(app.id.as_str()),
-                    Value::from(now.as_microsecond()),
-                    Value::from(json!({ "rka": rka, "address": addr.full }).to_string()),
+                    Value::from(now),
+                    Value::json(json!({ "rka": rka, "address": addr.full }).to_string()),
                 ],
             );
             out["notice"] = json!({
@@ -558,7 +558,7 @@ impl Engine {
         let done = drn_store::query(
             "UPDATE counter_tasks SET done_at = $1, done_by = $2 WHERE id = $3 AND done_at IS NULL",
         )
-        .bind(now.as_microsecond())
+        .bind(now)
         .bind(actor.id.clone())
         .bind(task.to_string())
         .execute(&mut *tx)
@@ -577,8 +577,8 @@ impl Engine {
             .bind(format!("{unit}-{year}-CHIP{seq:06}"))
             .bind(unit.as_str().to_string())
             .bind(person.clone())
-            .bind(now.as_microsecond())
-            .bind(data)
+            .bind(now)
+            .bind(Value::json(data))
             .execute(&mut *tx)
             .await?;
         crate::audit::append(

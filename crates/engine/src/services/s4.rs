@@ -233,7 +233,7 @@ impl ServiceRules for Deregistration {
                 c.push(
                     "UPDATE persons SET data_json = $1 WHERE iin = $2",
                     vec![
-                        Value::from(d.to_string()),
+                        Value::json(d.to_string()),
                         Value::from(app.applicant.as_str()),
                     ],
                 );

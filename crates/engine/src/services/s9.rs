@@ -475,10 +475,10 @@ impl Engine {
                 Value::from(iin.to_string()),
                 Value::from(f.surname.trim().to_string()),
                 Value::from(f.given_name.trim().to_string()),
-                Value::from(f.birth_date.to_string()),
+                Value::from(f.birth_date),
                 Value::from(f.sex.code()),
                 Value::from(f.citizenship_code()),
-                Value::from(json!({ "passport": f.passport.trim().to_uppercase(), "iin_application": app }).to_string()),
+                Value::json(json!({ "passport": f.passport.trim().to_uppercase(), "iin_application": app }).to_string()),
             ],
         );
         Ok(iin)

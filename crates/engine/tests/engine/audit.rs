@@ -64,7 +64,7 @@ async fn audit_tamper(url: &str) {
     let last: i64 = drn_store::query("SELECT MAX(seq) FROM audit")
         .fetch_one(db.reader())
         .await
-        .map(|r| drn_store::Row::get(&r, 0))
+        .map(|r| r.get(0))
         .unwrap();
     drn_store::query("DELETE FROM audit WHERE seq = $1")
         .bind(last)
@@ -88,20 +88,23 @@ async fn bookkeeping(url: &str) {
         drn_store::query("SELECT COUNT(*) FROM audit")
             .fetch_one(w.db.reader())
             .await
-            .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+            .map(|r| r.get::<i64, _>(0))
             .unwrap()
     };
     let audited = audit_count().await;
     let insert = |id: &str| {
         drn_store::Statement::new(
-            "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, 'staff', 'c1', 'counter_operator', NULL, NULL, 'x', 1, 1)",
-            vec![drn_store::Value::from(id)],
+            "INSERT INTO sessions (id_hash, kind, subject, role, unit_id, iin, csrf, created_at, last_seen) VALUES ($1, 'staff', 'c1', 'counter_operator', NULL, NULL, 'x', $2, $2)",
+            vec![drn_store::Value::from(id), drn_store::Value::Instant(Some(1))],
         )
     };
     let touch = |id: &str, at: i64| {
         drn_store::Statement::new(
             "UPDATE sessions SET last_seen = $1 WHERE id_hash = $2",
-            vec![drn_store::Value::from(at), drn_store::Value::from(id)],
+            vec![
+                drn_store::Value::Instant(Some(at)),
+                drn_store::Value::from(id),
+            ],
         )
     };
     assert_eq!(e.write_bookkeeping(vec![insert("h1")]).await.unwrap(), [1]);

@@ -1,9 +1,9 @@
-//! Issue 32: a DBA queries a PostgreSQL database the engine wrote with PostgreSQL's own
-//! types, through the schema `dba` (migration 23): instants as `timestamptz`, dates as
-//! `date`, JSON documents as `jsonb`. On SQLite the migration changes nothing.
+//! Issue 32: a DBA queries the tables of a PostgreSQL database the engine wrote in
+//! PostgreSQL's own types (migration 28): instants as `timestamptz`, dates as `date`, JSON
+//! documents as `jsonb`. On SQLite the migrations change nothing.
 
 use drn_core::Urgency;
-use drn_store::{Backend, Row};
+use drn_store::Backend;
 
 use crate::support::*;
 
@@ -18,18 +18,18 @@ async fn text_of(db: &drn_store::Db, sql: &str, arg: &str) -> Option<String> {
 }
 
 /// The application's instant and document, the applicant's birth date and address, and
-/// the application's events, each read in PostgreSQL's types by a query a DBA would write
-/// (`now() - interval '1 day'`, `data->'…'->>'…'`, a date literal).
+/// the application's events, each read from the tables in PostgreSQL's types by a query a
+/// DBA would write (`now() - interval '1 day'`, `data_json->'…'->>'…'`, a date literal).
 async fn a_dba_reads_the_engines_rows_in_postgres_types(url: &str) {
     let w = world(url, "2019-03-20T10:00").await;
     let app = accept(&w, Urgency::General).await;
     if w.db.backend != Backend::Postgres {
         let n = count_of(
             &w.db,
-            "SELECT COUNT(*) FROM schema_migrations WHERE version = 23",
+            "SELECT COUNT(*) FROM schema_migrations WHERE version IN (23, 28)",
         )
         .await;
-        assert_eq!(n, 1, "the migration is recorded on SQLite too, as a no-op");
+        assert_eq!(n, 2, "the migrations are recorded on SQLite too, as no-ops");
         return;
     }
     let id = app.id.to_string();
@@ -37,7 +37,7 @@ async fn a_dba_reads_the_engines_rows_in_postgres_types(url: &str) {
     let when = app.accepted_at.to_string();
     let n = text_of(
         &w.db,
-        "SELECT CAST(COUNT(*) AS TEXT) FROM dba.applications \
+        "SELECT CAST(COUNT(*) AS TEXT) FROM applications \
          WHERE accepted_at > CAST($1 AS timestamptz) - interval '1 day' \
          AND accepted_at <= CAST($1 AS timestamptz)",
         &when,
@@ -46,14 +46,14 @@ async fn a_dba_reads_the_engines_rows_in_postgres_types(url: &str) {
     assert_eq!(n.as_deref(), Some("1"));
     let recent = count_of(
         &w.db,
-        "SELECT COUNT(*) FROM dba.applications WHERE accepted_at > now() - interval '1 day'",
+        "SELECT COUNT(*) FROM applications WHERE accepted_at > now() - interval '1 day'",
     )
     .await;
     assert_eq!(recent, 0, "accepted in 2019, not in the last day");
     // The exact instant, to the microsecond, as PostgreSQL prints it in UTC.
     let exact = text_of(
         &w.db,
-        "SELECT to_char(accepted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM dba.applications WHERE id = $1",
+        "SELECT to_char(accepted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') FROM applications WHERE id = $1",
         &id,
     )
     .await
@@ -66,21 +66,34 @@ async fn a_dba_reads_the_engines_rows_in_postgres_types(url: &str) {
     );
     let kinds = text_of(
         &w.db,
-        "SELECT pg_typeof(accepted_at)::text || ',' || pg_typeof(data)::text FROM dba.applications WHERE id = $1",
+        "SELECT pg_typeof(accepted_at)::text || ',' || pg_typeof(data_json)::text FROM applications WHERE id = $1",
         &id,
     )
     .await;
     assert_eq!(kinds.as_deref(), Some("timestamp with time zone,jsonb"));
+    let birth = text_of(
+        &w.db,
+        "SELECT pg_typeof(birth_date)::text FROM persons WHERE iin = $1",
+        &w.applicant.to_string(),
+    )
+    .await;
+    assert_eq!(birth.as_deref(), Some("date"));
+    let old_views = count_of(
+        &w.db,
+        "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'dba'",
+    )
+    .await;
+    assert_eq!(old_views, 0, "the tables themselves are what a DBA reads");
     let iin = w.applicant.to_string();
     let district = text_of(
         &w.db,
-        "SELECT data->'registration'->>'district' FROM dba.persons WHERE iin = $1 AND birth_date = date '1987-10-08'",
+        "SELECT data_json->'registration'->>'district' FROM persons WHERE iin = $1 AND birth_date = date '1987-10-08'",
         &iin,
     )
     .await;
     assert_eq!(district.as_deref(), Some("D71-1"));
     let events: i64 = drn_store::query(
-        "SELECT COUNT(*) FROM dba.events WHERE application_id = $1 AND at = CAST($2 AS timestamptz)",
+        "SELECT COUNT(*) FROM events WHERE application_id = $1 AND at = CAST($2 AS timestamptz)",
     )
     .bind(id.clone())
     .bind(when.clone())
@@ -98,21 +111,66 @@ on_both!(
     a_dba_reads_the_engines_rows_in_postgres_types
 );
 
-/// A database at the previous level (21: no `dba` schema, no `drn_instant`, no index) with
-/// an application in it is brought to level 23 by `migrate`; the engine then reads the
-/// application as before and the DBA's view shows it.
+/// A PostgreSQL database written before migration 28 (instants as BIGINT microseconds,
+/// dates and JSON documents as TEXT, the `dba` views of migration 23 over them) is brought
+/// to the native types by `migrate`; the engine then reads what it wrote before exactly:
+/// the instant to the microsecond, the date, the JSON document. On SQLite the migration is
+/// a no-op and the same reads hold.
 async fn the_migration_moves_an_older_database(url: &str) {
-    let w = world(url, "2019-03-20T10:00").await;
+    let w = world(url, "2019-03-20T10:00:00.123456").await;
     let app = accept(&w, Urgency::General).await;
+    let person = w
+        .engine
+        .person(&w.counter, &w.applicant, "test")
+        .await
+        .unwrap();
     if w.db.backend == Backend::Postgres {
+        // Back to the types every migration before 28 gave the columns.
         for sql in [
-            "DROP SCHEMA dba CASCADE",
-            "DROP FUNCTION drn_instant(bigint) CASCADE",
+            "ALTER TABLE applications DROP CONSTRAINT applications_data_object",
+            "ALTER TABLE persons DROP CONSTRAINT persons_data_object",
+            "DROP INDEX applications_accepted_at",
+        ] {
+            drn_store::query(sql).execute(w.db.writer()).await.unwrap();
+        }
+        let typed =
+            "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT), CAST(data_type AS TEXT) \
+             FROM information_schema.columns WHERE table_schema = 'public' \
+             AND data_type IN ('timestamp with time zone', 'date', 'jsonb')";
+        let cols = drn_store::query(typed)
+            .fetch_all(w.db.reader())
+            .await
+            .unwrap();
+        assert!(cols.len() > 40, "{} typed columns", cols.len());
+        for c in &cols {
+            let (t, col, ty): (String, String, String) = (c.get(0), c.get(1), c.get(2));
+            let back = match ty.as_str() {
+                "timestamp with time zone" => format!(
+                    "BIGINT USING CAST(EXTRACT(EPOCH FROM {col} - timestamptz 'epoch') * 1000000 AS BIGINT)"
+                ),
+                _ => format!("TEXT USING CAST({col} AS TEXT)"),
+            };
+            drn_store::query(format!("ALTER TABLE {t} ALTER COLUMN {col} TYPE {back}"))
+                .execute(w.db.writer())
+                .await
+                .unwrap();
+        }
+        let left = drn_store::query(typed)
+            .fetch_all(w.db.reader())
+            .await
+            .unwrap();
+        assert!(left.is_empty());
+        // Migration 23's function, index and views, as an older database has them.
+        for sql in [
+            "CREATE FUNCTION drn_instant(bigint) RETURNS timestamptz LANGUAGE sql IMMUTABLE STRICT AS 'SELECT timestamptz ''epoch'' + $1 * interval ''1 microsecond'''",
+            "CREATE INDEX applications_accepted_instant ON applications (drn_instant(accepted_at))",
+            "CREATE SCHEMA dba",
+            "CREATE VIEW dba.applications AS SELECT id, drn_instant(accepted_at) AS accepted_at, CAST(data_json AS jsonb) AS data FROM public.applications",
         ] {
             drn_store::query(sql).execute(w.db.writer()).await.unwrap();
         }
     }
-    drn_store::query("DELETE FROM schema_migrations WHERE version = 23")
+    drn_store::query("DELETE FROM schema_migrations WHERE version = 28")
         .execute(w.db.writer())
         .await
         .unwrap();
@@ -123,11 +181,22 @@ async fn the_migration_moves_an_older_database(url: &str) {
         .await
         .unwrap();
     assert_eq!(back.accepted_at, app.accepted_at);
+    assert_eq!(back.accepted_at.subsec_microsecond(), 123_456);
     assert_eq!(back.number, app.number);
+    assert_eq!(back.data, app.data);
+    assert_eq!(back.due_at, app.due_at);
+    let again = w
+        .engine
+        .person(&w.counter, &w.applicant, "test")
+        .await
+        .unwrap();
+    assert_eq!(again.birth_date, person.birth_date);
+    assert_eq!(again.data, person.data);
     if w.db.backend == Backend::Postgres {
         let n = text_of(
             &w.db,
-            "SELECT CAST(COUNT(*) AS TEXT) FROM dba.applications WHERE accepted_at = CAST($1 AS timestamptz)",
+            "SELECT CAST(COUNT(*) AS TEXT) FROM applications WHERE accepted_at = CAST($1 AS timestamptz) \
+             AND pg_typeof(accepted_at) = CAST('timestamptz' AS regtype)",
             &app.accepted_at.to_string(),
         )
         .await;

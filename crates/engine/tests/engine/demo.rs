@@ -67,14 +67,14 @@ async fn demo_seed(url: &str) {
     let mut seen = std::collections::HashSet::new();
     let mut window = 0;
     for r in &rows {
-        let iin: String = drn_store::Row::get(r, 0);
+        let iin: String = r.get(0);
         let iin = Iin::parse(&iin).unwrap();
         assert!(seen.insert(iin), "duplicate {iin}");
-        let birth: String = drn_store::Row::get(r, 1);
-        let sex: String = drn_store::Row::get(r, 2);
+        let birth: String = r.get(1);
+        let sex: String = r.get(2);
         let w = iin.check_person(birth.parse().unwrap(), Sex::parse(&sex).unwrap());
         assert!(w.is_empty(), "{iin}: {w:?}");
-        let data: String = drn_store::Row::get(r, 3);
+        let data: String = r.get(3);
         let data: serde_json::Value = serde_json::from_str(&data).unwrap();
         assert!(data["registration"]["region"].is_string());
         if let Some(card) = data["documents"]

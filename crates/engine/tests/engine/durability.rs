@@ -227,14 +227,14 @@ async fn crash(url: &str) {
         .await
         .unwrap();
     for r in &rows {
-        let step: i64 = drn_store::Row::get(r, 1);
-        let last: Option<i64> = drn_store::Row::get(r, 2);
+        let step: i64 = r.get(1);
+        let last: Option<i64> = r.get(2);
         assert_eq!(Some(step), last);
     }
     let accepts: i64 = drn_store::query("SELECT COUNT(*) FROM audit WHERE action = 'accept'")
         .fetch_one(db.reader())
         .await
-        .map(|r| drn_store::Row::get(&r, 0))
+        .map(|r| r.get(0))
         .unwrap();
     assert_eq!(accepts, rows.len() as i64);
     let v = engine.verify_audit().await.unwrap();

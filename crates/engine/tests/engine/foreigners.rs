@@ -359,7 +359,6 @@ async fn iin_forming_concurrency(url: &str) {
         .fetch_one(w.db.reader())
         .await
         .unwrap();
-    use drn_store::Row;
     assert_eq!(rows.try_get::<i64, _>(0).unwrap(), n as i64);
 }
 

@@ -198,17 +198,17 @@ async fn registry_per_destination(url: &str) {
         matches!(again, Err(EngineError::Invalid { .. })),
         "{again:?}"
     );
-    let items = count_of(
-        &w.db,
-        &format!(
-            "SELECT COUNT(*) FROM registry_items WHERE registry_id = '{}' AND application_id = '{}' AND entered_at = {} AND due_at = {}",
-            registries[1].id.as_str(),
-            b.id.as_str(),
-            entered.as_microsecond(),
-            due.unwrap().as_microsecond()
-        ),
+    let items: i64 = drn_store::query(
+        "SELECT COUNT(*) FROM registry_items WHERE registry_id = $1 AND application_id = $2 AND entered_at = $3 AND due_at = $4",
     )
-    .await;
+    .bind(registries[1].id.as_str())
+    .bind(b.id.as_str())
+    .bind(entered)
+    .bind(due.unwrap())
+    .fetch_one(w.db.reader())
+    .await
+    .unwrap()
+    .get(0);
     assert_eq!(items, 1);
     // Each region receives its own: R75's application enters step 8 there.
     let b = hand_over_formed(&w, &w.centre, &reg75, &registries[1], &b).await;

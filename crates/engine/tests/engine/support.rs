@@ -196,7 +196,7 @@ pub async fn count_of(db: &Db, sql: &str) -> i64 {
     drn_store::query(sql)
         .fetch_one(db.reader())
         .await
-        .map(|r| drn_store::Row::get::<i64, _>(&r, 0))
+        .map(|r| r.get::<i64, _>(0))
         .unwrap()
 }
 

@@ -41,7 +41,6 @@ async fn documents_flow(url: &str) {
     .await
     .unwrap();
     {
-        use drn_store::Row;
         assert_eq!(made.try_get::<i64, _>(0).unwrap(), 1);
         assert_eq!(made.try_get::<i64, _>(1).unwrap(), 1);
     }
@@ -230,7 +229,6 @@ async fn documents_flow(url: &str) {
         .fetch_one(app.db.reader())
         .await
         .unwrap();
-    use drn_store::Row;
     let (rid, kind): (String, String) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
     assert_eq!(kind, "district_registry");
     let (s, reg_pdf) = district

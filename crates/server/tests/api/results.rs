@@ -218,7 +218,6 @@ async fn service_results(url: &str) {
         .fetch_one(app.db.reader())
         .await
         .unwrap();
-    use drn_store::Row;
     let (rka, full): (String, String) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
     // S3: registration at the place of residence.
     let a = accept_at(

@@ -184,7 +184,7 @@ async fn journal_scope(url: &str) {
         .bind(format!("TID-{id}"))
         .bind(unit)
         .bind(iin.clone())
-        .bind(app.clock_now_us())
+        .bind(app.clock_now())
         .execute(app.db.writer())
         .await
         .unwrap();
@@ -240,9 +240,9 @@ on_both!(
 );
 
 impl App {
-    fn clock_now_us(&self) -> i64 {
+    fn clock_now(&self) -> jiff::Timestamp {
         use drn_engine::Clock;
-        self.clock.now().as_microsecond()
+        self.clock.now()
     }
 }
 
@@ -483,7 +483,6 @@ async fn small_leaks_are_closed() {
 /// Recomputes the audit chain from record `from` on, `from` itself changed: what someone
 /// who can write the database can do, and `verify` alone does not see.
 async fn rewrite_chain_from(db: &drn_store::Db, from: i64) {
-    use drn_store::Row;
     let rows = drn_store::query(
         "SELECT seq, at, actor, action, subject, detail_json, prev_hash FROM audit ORDER BY seq",
     )

@@ -302,8 +302,7 @@ const PERSON_COLUMNS: &str =
     "iin, surname, given_name, patronymic, birth_date, sex, citizenship, data_json";
 
 /// A DRN person from a row of [`PERSON_COLUMNS`]; `None` when its IIN does not parse.
-fn person_of_row(r: &drn_store::AnyRow) -> Result<Option<Person>, EngineError> {
-    use drn_store::Row;
+fn person_of_row(r: &drn_store::DbRow) -> Result<Option<Person>, EngineError> {
     let iin: String = r.try_get(0)?;
     let Ok(iin) = Iin::parse(&iin) else {
         return Ok(None);
@@ -326,7 +325,7 @@ fn person_of_row(r: &drn_store::AnyRow) -> Result<Option<Person>, EngineError> {
 
 /// Every DRN person as a sandbox record.
 pub async fn sandbox_persons(engine: &Engine) -> Result<Vec<SandboxPerson>, EngineError> {
-    let rows = drn_store::query(&format!("SELECT {PERSON_COLUMNS} FROM persons"))
+    let rows = drn_store::query(format!("SELECT {PERSON_COLUMNS} FROM persons"))
         .fetch_all(engine.db.reader())
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -348,7 +347,7 @@ impl Engine {
         let Some(sandbox) = self.online_renewal().ok().and_then(|s| s.sandbox.clone()) else {
             return Ok(());
         };
-        let row = drn_store::query(&format!(
+        let row = drn_store::query(format!(
             "SELECT {PERSON_COLUMNS} FROM persons WHERE iin = $1"
         ))
         .bind(iin.to_string())
@@ -797,7 +796,7 @@ impl Engine {
             return Ok(None);
         };
         let mut c = self.db.reader().acquire().await?;
-        let ext = extended_until(&mut *c, SERVICE).await?;
+        let ext = extended_until(&mut c, SERVICE).await?;
         let today = self.today();
         if let Some(v) = svc.version_on(today) {
             let until = match (v.effective_to, ext) {
@@ -806,14 +805,13 @@ impl Engine {
             };
             return Ok(Some((v.id.clone(), until)));
         }
-        Ok(extended_version(&mut *c, svc, today)
+        Ok(extended_version(&mut c, svc, today)
             .await?
             .map(|v| (v.id.clone(), ext)))
     }
 
     /// The extensions of the pilot's period an administrator stored, oldest first.
     pub async fn pilot_extensions(&self) -> Result<Vec<PilotExtension>, EngineError> {
-        use drn_store::Row;
         let rows = drn_store::query("SELECT until_day, cite, added_by, added_at FROM service_extensions WHERE service = $1 ORDER BY id")
             .bind(SERVICE)
             .fetch_all(self.db.reader())
@@ -842,7 +840,7 @@ impl Engine {
             .and_then(|s| s.versions.iter().max_by_key(|v| v.effective_from))
             .and_then(|v| v.effective_to);
         let mut c = self.db.reader().acquire().await?;
-        let ext = extended_until(&mut *c, SERVICE).await?;
+        let ext = extended_until(&mut c, SERVICE).await?;
         Ok((catalog, ext.filter(|x| catalog.is_some_and(|c| x > &c))))
     }
 
@@ -872,10 +870,10 @@ impl Engine {
         let mut tx = self.db.begin().await?;
         drn_store::query("INSERT INTO service_extensions (service, until_day, cite, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(SERVICE)
-            .bind(until.to_string())
+            .bind(until)
             .bind(cite.trim().to_string())
             .bind(actor.id.clone())
-            .bind(now.as_microsecond())
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         let detail = json!({ "service": SERVICE, "until": until.to_string(), "was": end.to_string(), "cite": cite.trim() });
@@ -1032,7 +1030,6 @@ impl Engine {
     /// The number of an open application of the applicant for a passport or an ID card
     /// (S1 at a counter or on the portal, or S1E), if any.
     async fn open_id_card_application(&self, iin: &Iin) -> Result<Option<String>, EngineError> {
-        use drn_store::Row;
         let row = drn_store::query("SELECT number FROM applications WHERE applicant_iin = $1 AND service IN ($2, $3) AND status IN ('in_progress', 'in_transit') ORDER BY number LIMIT 1")
             .bind(iin.to_string())
             .bind(super::s1::SERVICE)
@@ -1177,7 +1174,6 @@ impl Engine {
             .await?;
         match row {
             Some(r) => {
-                use drn_store::Row;
                 let id: String = r.try_get(0)?;
                 self.renewal(actor, &id).await.map(Some)
             }
@@ -1194,7 +1190,6 @@ impl Engine {
         card: &str,
         except: &str,
     ) -> Result<bool, EngineError> {
-        use drn_store::Row;
         let rows = drn_store::query(
             "SELECT id FROM online_renewals WHERE applicant_iin = $1 AND status = 'annulled' AND id <> $2",
         )
@@ -1218,7 +1213,6 @@ impl Engine {
 
     /// The id of the renewal that registered `app`, if any.
     async fn renewal_id_of(&self, app: &ApplicationId) -> Result<Option<String>, EngineError> {
-        use drn_store::Row;
         let row = drn_store::query("SELECT id FROM online_renewals WHERE application_id = $1")
             .bind(app.as_str().to_string())
             .fetch_optional(self.db.reader())
@@ -1235,7 +1229,6 @@ impl Engine {
             .await?;
         let mut out = Vec::new();
         for r in &rows {
-            use drn_store::Row;
             let id: String = r.try_get(0)?;
             let mut st = self.load_renewal(&id).await?;
             self.settle(&mut st).await?;
@@ -2046,10 +2039,10 @@ impl Engine {
                 .bind(st.view.status.code())
                 .bind(i64::from(st.view.step))
                 .bind(st.view.application.as_ref().map(|a| a.as_str().to_string()))
-                .bind(st.view.created_at.as_microsecond())
-                .bind(now.as_microsecond())
+                .bind(st.view.created_at)
+                .bind(now)
                 .bind(st.view.revision)
-                .bind(json)
+                .bind(drn_store::Value::json(json))
                 .execute(self.db.writable()?)
                 .await?
         } else {
@@ -2057,9 +2050,9 @@ impl Engine {
                 .bind(st.view.status.code())
                 .bind(i64::from(st.view.step))
                 .bind(st.view.application.as_ref().map(|a| a.as_str().to_string()))
-                .bind(now.as_microsecond())
+                .bind(now)
                 .bind(st.view.revision)
-                .bind(json)
+                .bind(drn_store::Value::json(json))
                 .bind(st.view.id.clone())
                 .bind(expected)
                 .execute(self.db.writable()?)
@@ -2076,7 +2069,6 @@ impl Engine {
     }
 
     async fn load_renewal(&self, id: &str) -> Result<Stored, EngineError> {
-        use drn_store::Row;
         let r = drn_store::query(
             "SELECT data_json, status, revision FROM online_renewals WHERE id = $1",
         )
@@ -2104,14 +2096,13 @@ impl Engine {
         let Some(r) = row else {
             return Ok(None);
         };
-        use drn_store::Row;
         let data = rows::json(&r.try_get::<String, _>(0).map_err(EngineError::from)?)?;
         Ok(recorded_place_of_birth(&data))
     }
 
     async fn load_app(&self, id: &ApplicationId) -> Result<Application, EngineError> {
         let mut c = self.db.reader().acquire().await?;
-        rows::load_application(&mut *c, id).await
+        rows::load_application(&mut c, id).await
     }
 
     async fn load_unit(&self, id: &UnitId) -> Option<Unit> {
