@@ -177,7 +177,9 @@ pub fn simulated(service: &str, channel: Channel) -> bool {
     match channel {
         _ if service == s1e::SERVICE => matches!(channel, Channel::Portal | Channel::Mobile),
         Channel::Counter | Channel::Unit => true,
-        Channel::Portal => service == crate::services::s1::SERVICE || service == "S3",
+        Channel::Portal => {
+            service == crate::services::s1::SERVICE || service == crate::services::s3::SERVICE
+        }
         Channel::Mobile => false,
     }
 }
@@ -781,7 +783,7 @@ impl Sim {
             // of an ID card in force (with its electronic carrier) applies there; the next
             // such person in turn.
             let applicant = if channel == Channel::Portal
-                && service == "S3"
+                && service == crate::services::s3::SERVICE
                 && ver.is_some_and(|v| v.id == crate::services::s3::RULES_OF_PARA_5_AND_6)
             {
                 let chip = |i: &Iin| self.card_expires.get(i).is_some_and(|e| *e >= day);

@@ -26,6 +26,23 @@ pub trait Connection: Send {
     fn run_simple<'a>(&'a mut self, sql: &'a str) -> Fut<'a, RunResult>;
 }
 
+/// What a statement's steps give, on either driver: the rows each statement changed, and
+/// its rows read as [`DbRow`]s.
+async fn collect<D, R>(
+    mut steps: impl futures_util::Stream<Item = Result<sqlx::Either<D, R>, sqlx::Error>> + Unpin,
+    changed: impl Fn(&D) -> u64,
+    row: impl Fn(&R) -> Result<DbRow, StoreError>,
+) -> Result<RunResult, StoreError> {
+    let mut out = RunResult::default();
+    while let Some(step) = steps.try_next().await? {
+        match step {
+            sqlx::Either::Left(done) => out.changed.push(changed(&done)),
+            sqlx::Either::Right(r) => out.rows.push(row(&r)?),
+        }
+    }
+    Ok(out)
+}
+
 /// A connection the engine runs statements on: a transaction's or a pool's.
 pub type Conn = dyn Connection;
 
@@ -45,29 +62,13 @@ impl Connection for sqlx::AnyConnection {
                     crate::Portable::Real(f) => q.bind(f),
                 };
             }
-            let mut out = RunResult::default();
-            let mut steps = self.fetch_many(q);
-            while let Some(step) = steps.try_next().await? {
-                match step {
-                    sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-                    sqlx::Either::Right(row) => out.rows.push(DbRow::from_any(&row)?),
-                }
-            }
-            Ok(out)
+            collect(self.fetch_many(q), |d| d.rows_affected(), DbRow::from_any).await
         })
     }
 
     fn run_simple<'a>(&'a mut self, sql: &'a str) -> Fut<'a, RunResult> {
         Box::pin(async move {
-            let mut out = RunResult::default();
-            let mut steps = self.fetch_many(sql);
-            while let Some(step) = steps.try_next().await? {
-                match step {
-                    sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-                    sqlx::Either::Right(row) => out.rows.push(DbRow::from_any(&row)?),
-                }
-            }
-            Ok(out)
+            collect(self.fetch_many(sql), |d| d.rows_affected(), DbRow::from_any).await
         })
     }
 }
@@ -83,30 +84,12 @@ impl Connection for sqlx::PgConnection {
             for a in args {
                 q = q.bind(pg::Bind(a));
             }
-            let mut out = RunResult::default();
-            let mut steps = self.fetch_many(q);
-            while let Some(step) = steps.try_next().await? {
-                match step {
-                    sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-                    sqlx::Either::Right(row) => out.rows.push(pg::row(&row)?),
-                }
-            }
-            Ok(out)
+            collect(self.fetch_many(q), |d| d.rows_affected(), pg::row).await
         })
     }
 
     fn run_simple<'a>(&'a mut self, sql: &'a str) -> Fut<'a, RunResult> {
-        Box::pin(async move {
-            let mut out = RunResult::default();
-            let mut steps = self.fetch_many(sql);
-            while let Some(step) = steps.try_next().await? {
-                match step {
-                    sqlx::Either::Left(done) => out.changed.push(done.rows_affected()),
-                    sqlx::Either::Right(row) => out.rows.push(pg::row(&row)?),
-                }
-            }
-            Ok(out)
-        })
+        Box::pin(async move { collect(self.fetch_many(sql), |d| d.rows_affected(), pg::row).await })
     }
 }
 

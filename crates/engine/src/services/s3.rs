@@ -9,6 +9,9 @@ use drn_store::{next_counter, Value};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// The service's code in the catalog.
+pub const SERVICE: &str = "S3";
 use serde_json::json;
 
 use super::intake::{text, FieldText, IntakeData};
