@@ -204,11 +204,9 @@ const FOREIGNER_FIELDS: &[&str] = &[
 impl HomePage {
     /// What was typed into `name` when the S9 form came back with an error.
     fn typed(&self, name: &str) -> String {
-        self.error
-            .as_ref()
-            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
-            .map(|(_, v)| v.clone())
+        FormError::typed(self.error.as_ref(), None, name)
             .unwrap_or_default()
+            .to_string()
     }
 
     /// The error to show beside field `name`, if it is the one at fault.
@@ -550,6 +548,19 @@ pub struct FormError {
 }
 
 impl FormError {
+    /// What was typed into field `name` when the form came back refused; `service` names
+    /// the form where a page has one per service (`None`: the page's only form).
+    pub fn typed<'a>(
+        error: Option<&'a FormError>,
+        service: Option<&str>,
+        name: &str,
+    ) -> Option<&'a str> {
+        error
+            .filter(|e| service.is_none_or(|s| e.service == s))
+            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The refusal beside field `name`, when that field is at fault.
     pub fn at<'a>(error: Option<&'a FormError>, name: &str) -> Option<&'a str> {
         error
@@ -569,12 +580,9 @@ impl FormError {
 impl PersonPage {
     /// What was typed into `name` of `service`'s form when it came back with an error.
     fn typed(&self, service: &str, name: &str) -> String {
-        self.error
-            .as_ref()
-            .filter(|e| e.service == service)
-            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
-            .map(|(_, v)| v.clone())
+        FormError::typed(self.error.as_ref(), Some(service), name)
             .unwrap_or_default()
+            .to_string()
     }
 
     /// Whether `name` of `service`'s form is the field at fault.

@@ -312,12 +312,9 @@ const APPLY_FIELDS: &[&str] = &[
 impl Apply {
     /// What was typed into `name` of `service`'s form when it came back refused.
     fn typed(&self, service: &str, name: &str) -> String {
-        self.error
-            .as_ref()
-            .filter(|e| e.service == service)
-            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
-            .map(|(_, v)| v.clone())
+        super::pages::FormError::typed(self.error.as_ref(), Some(service), name)
             .unwrap_or_default()
+            .to_string()
     }
 
     /// Whether a box of `service`'s form was ticked when it came back refused (all are

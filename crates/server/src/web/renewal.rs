@@ -73,10 +73,7 @@ impl Entry {
     }
 
     fn typed(&self, name: &str) -> Option<&str> {
-        self.error
-            .as_ref()
-            .and_then(|e| e.typed.iter().find(|(n, _)| n == name))
-            .map(|(_, v)| v.as_str())
+        super::pages::FormError::typed(self.error.as_ref(), None, name)
     }
 
     /// The phone to show: as typed when the form came back, else the one on record.
