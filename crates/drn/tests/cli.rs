@@ -286,10 +286,11 @@ fn simulate_the_2014_mix_and_a_mix_file() {
         );
     }
     assert!(r["by_service"]["S9"]["issued"].as_u64().unwrap() > 0, "{r}");
-    // A line the simulation cannot submit is refused before the run, naming it.
+    // A line the simulation cannot submit is refused before the run, naming it (S1's
+    // mobile applications: only S1E's process is theirs).
     std::fs::write(
         &mix,
-        "[[line]]\nservice = \"S5\"\nchannel = \"portal\"\nweight = 1\n",
+        "[[line]]\nservice = \"S1\"\nchannel = \"mobile\"\nweight = 1\n",
     )
     .unwrap();
     let (code, _, err) = drn(&[
@@ -304,7 +305,7 @@ fn simulate_the_2014_mix_and_a_mix_file() {
         mix.to_str().unwrap(),
     ]);
     assert_eq!(code, 1);
-    assert!(err.contains("S5"), "{err}");
+    assert!(err.contains("S1") && err.contains("Mobile"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

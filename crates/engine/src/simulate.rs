@@ -23,7 +23,14 @@
 //! own citizens' keys and the sandboxed state systems answering, pays the duty in the
 //! sandbox, and its regional directorate reviews it at step 17 ([`Engine::renewal_review`]);
 //! S3 through the portal registers at once and leaves the chip rewrite to the counter the
-//! applicant chose, which does it in a later slot ([`Engine::complete_counter_task`]).
+//! applicant chose, which does it in a later slot ([`Engine::complete_counter_task`]); S5
+//! through the portal gives the certificate at once, or refuses the request of a person
+//! whose address the register does not hold (counted refused at intake: the data decide
+//! the rate, and the demo's persons' addresses are not in the register); S8 through the
+//! portal (the host citizen registering a foreigner) waits for the district above the
+//! chosen counter, whose officer issues the e-signed insert at step 2 (never refused: seed
+//! 003 gives S8 no ground to refuse, and its portal process no check). A portal applicant
+//! chooses a counter of their own district.
 //!
 //! The simulation keeps its own counts from the engine's answers (accepted by service and
 //! channel, refused at intake, issued, refused, annulled; the due instant of every open
@@ -120,7 +127,7 @@ impl Mix {
                 return Err(EngineError::invalid(
                     "mix",
                     crate::Reason::note(format!(
-                        "{} through the channel {:?} is not simulated (the portal only for S1, S3 and S1E; the mobile applications only for S1E)",
+                        "{} through the channel {:?} is not simulated (the portal only for S1, S3, S5, S8 and S1E; the mobile applications only for S1E)",
                         l.service, l.channel
                     )),
                 ));
@@ -170,16 +177,22 @@ impl Mix {
 /// Whether the simulation can submit the service through the channel: every service at
 /// the counter and at the unit from its sample intake ([`crate::services::sample_intake`]);
 /// S1 and S3 through the portal too (S3's 2014 text only for a holder of an ID card in
-/// force, whom the simulation picks); S1E, the online renewal, through the portal and the
-/// mobile applications (seed 001 para 9: one process for both) and nowhere else. Not the
-/// other services' portals (S5, S8).
+/// force, whom the simulation picks), S5 (seed 002, the S5 regulation's annex 3 table 1)
+/// and S8 (seed 003, S8 para 4) through the portal too; S1E, the online renewal, through
+/// the portal and the mobile applications (seed 001 para 9: one process for both) and
+/// nowhere else.
 pub fn simulated(service: &str, channel: Channel) -> bool {
+    use crate::services::{foreigners, s1, s3, s5};
     match channel {
         _ if service == s1e::SERVICE => matches!(channel, Channel::Portal | Channel::Mobile),
         Channel::Counter | Channel::Unit => true,
-        Channel::Portal => {
-            service == crate::services::s1::SERVICE || service == crate::services::s3::SERVICE
-        }
+        Channel::Portal => [
+            s1::SERVICE,
+            s3::SERVICE,
+            s5::SERVICE,
+            foreigners::REGISTRATION,
+        ]
+        .contains(&service),
         Channel::Mobile => false,
     }
 }
@@ -800,9 +813,11 @@ impl Sim {
                 applicant
             };
             // Where the act gives the service at the place of registration (2014), a
-            // counter of the applicant's district; elsewhere any.
+            // counter of the applicant's district; through the portal too (its form offers
+            // the counters of the applicant's region, `web::portal::counters_for`, and S8's
+            // district is the one of the host's address, seed 003 S8 para 6); elsewhere any.
             let home = ver
-                .filter(|v| v.provided_at.is_some())
+                .filter(|v| v.provided_at.is_some() || channel == Channel::Portal)
                 .and_then(|_| self.home.get(&applicant))
                 .and_then(|d| self.counters_of.get(d))
                 .filter(|cs| !cs.is_empty());
@@ -938,6 +953,14 @@ impl Sim {
                     Ok(Outcome::Accepted { application }) => Done::Accepted(application),
                     Ok(Outcome::IntakeRefused { .. }) => Done::IntakeRefused(service),
                     Ok(_) => Done::Nothing,
+                    // The portal refused the request on a ground of the act (S5: the
+                    // address is not in the register), registering nothing.
+                    Err(e)
+                        if channel == Channel::Portal
+                            && crate::services::refused_on_the_portal(&service, &e) =>
+                    {
+                        Done::IntakeRefused(service)
+                    }
                     Err(e) => Done::Failed(format!("accept {service} ({channel:?}): {e}"), 1),
                 }]
             }));

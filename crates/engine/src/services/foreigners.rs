@@ -22,6 +22,10 @@ use crate::Refusal;
 use drn_core::Text;
 use drn_docs::DocumentKind;
 
+/// The code in the catalog of S8, the registration of foreigners (the one of the three
+/// with a portal process, seed 003 S8 para 4).
+pub const REGISTRATION: &str = "S8";
+
 /// Which of the three services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ForeignerService {

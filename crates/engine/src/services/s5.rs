@@ -24,6 +24,9 @@ use crate::Refusal;
 use drn_core::Text;
 use drn_docs::DocumentKind;
 
+/// The service's code in the catalog.
+pub const SERVICE: &str = "S5";
+
 /// The journal of address certificates.
 pub const JOURNAL: &str = "address_certificates";
 
@@ -155,6 +158,21 @@ impl ServiceRules for AddressCertificate {
             data["iin"] = json!(at.applicant);
         }
         Ok(())
+    }
+
+    /// Through the portal the applicant's and the portal's steps run at once, the
+    /// certificate given at step 7 after the address check; a person whose registered
+    /// address has no valid code in the register is refused the request (seed 002, the S5
+    /// regulation's annex 3 table 1 rows 5 and 6: «нарушения в данных услугополучателя»,
+    /// the portal's refusal message), and nothing is registered: the district's
+    /// correction is the counter's route (annex 1 table 1 row 2).
+    fn refused_on_the_portal(&self, e: &EngineError) -> bool {
+        matches!(
+            e,
+            EngineError::Forbidden {
+                reason: crate::Reason::Kind(Refusal::AddressMismatchNoCertificate)
+            }
+        )
     }
 
     fn after_accept(&self, channel: Channel) -> AfterAccept {
