@@ -111,21 +111,21 @@ pub(crate) async fn append_all(
     ctx: &mut crate::tx::Ctx<'_>,
     entries: &[Entry],
 ) -> Result<(), EngineError> {
-    use drn_store::Value;
+    use drn_store::{Statement, Value};
     let n = entries.len() as i64;
-    let last = ctx.take_counter("audit", n).await?;
+    // The head's hash is read in the same call as the numbers are taken (see
+    // `Ctx::take_counter_then`): the record before the first number taken.
+    let head = Statement::new(
+        "SELECT hash AS drn_head FROM audit WHERE seq = (SELECT value FROM counters WHERE name = $1) - $2",
+        vec![Value::from("audit"), Value::from(n)],
+    );
+    let (last, head) = ctx.take_counter_then("audit", n, Some(head)).await?;
     let first = last - n + 1;
     let mut prev = if first == 1 {
         GENESIS.to_string()
     } else {
-        let head = ctx
-            .fetch_optional(
-                "SELECT hash FROM audit WHERE seq = $1",
-                vec![Value::from(first - 1)],
-            )
-            .await?;
-        match head {
-            Some(r) => r.try_get::<String, _>(0)?,
+        match head.iter().find(|r| r.has("drn_head")) {
+            Some(r) => r.try_get::<String, _>("drn_head")?,
             None => return Err(missing(first - 1)),
         }
     };

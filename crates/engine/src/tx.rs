@@ -213,29 +213,57 @@ impl<'a> Ctx<'a> {
     /// The row's update lock orders this transaction after others that took values of
     /// the same counter, until it commits (PostgreSQL).
     pub(crate) async fn take_counter(&mut self, name: &str, n: i64) -> Result<i64, EngineError> {
-        if self.backend == Backend::Postgres && !self.counters_locked {
+        Ok(self.take_counter_then(name, n, None).await?.0)
+    }
+
+    /// [`Ctx::take_counter`], then the read `then` in the same call (its statements see the
+    /// counter taken, and on PostgreSQL everything committed before the counters' lock was
+    /// granted: each statement of a simple query takes its own snapshot). Returns the last
+    /// value taken and `then`'s rows. One round trip where there were up to three (the
+    /// lock, the counter, the read), all while the batch holds the lock to its commit.
+    pub(crate) async fn take_counter_then(
+        &mut self,
+        name: &str,
+        n: i64,
+        then: Option<Statement>,
+    ) -> Result<(i64, Vec<DbRow>), EngineError> {
+        let locking = self.backend == Backend::Postgres && !self.counters_locked;
+        if locking {
             // Batches take counters' rows in the order of their commands and hold them to
             // commit, so a batch takes every counter under the one lock that other
             // transactions take theirs under too (see `drn_store::COUNTERS_LOCK`), until
             // it commits; the batches' other work still runs side by side.
             let lock = drn_store::lock_counters();
-            self.fetch_optional(&lock.sql, lock.args).await?;
+            self.push(lock.sql, lock.args);
+        }
+        self.push(
+            "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value AS drn_counter",
+            vec![Value::from(n), Value::from(name)],
+        );
+        let rows = match then {
+            Some(read) => self.run(Some(read)).await?,
+            None => self.run(None).await?,
+        };
+        if locking {
             self.counters_locked = true;
         }
-        let last = self
-            .fetch_optional(
-                "UPDATE counters SET value = value + $1 WHERE name = $2 RETURNING value",
-                vec![Value::from(n), Value::from(name)],
-            )
-            .await?;
+        let mut last = None;
+        let mut read = Vec::new();
+        for r in rows {
+            if r.has("drn_counter") {
+                last = Some(r.try_get::<i64, _>("drn_counter")?);
+            } else if !r.has(drn_store::COUNTERS_LOCK_COLUMN) {
+                read.push(r);
+            }
+        }
         match last {
-            Some(r) => Ok(r.try_get(0)?),
+            Some(v) => Ok((v, read)),
             None => {
                 self.push(
                     "INSERT INTO counters (name, value) VALUES ($1, $2)",
                     vec![Value::from(name), Value::from(n)],
                 );
-                Ok(n)
+                Ok((n, read))
             }
         }
     }

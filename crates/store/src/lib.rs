@@ -584,10 +584,14 @@ fn split_statements(sql: &str) -> Vec<String> {
 /// instead. Taking it again in the same transaction succeeds at once.
 pub const COUNTERS_LOCK: i64 = 0x0000_6472_6e63_7472;
 
+/// The name of the one column of [`lock_counters`]'s row, by which a caller that sends it
+/// with other reads tells its row apart.
+pub const COUNTERS_LOCK_COLUMN: &str = "drn_counters_lock";
+
 /// The statement that takes [`COUNTERS_LOCK`] (PostgreSQL only).
 pub fn lock_counters() -> Statement {
     Statement::new(
-        "SELECT pg_advisory_xact_lock($1)",
+        format!("SELECT pg_advisory_xact_lock($1) AS {COUNTERS_LOCK_COLUMN}"),
         vec![Value::from(COUNTERS_LOCK)],
     )
 }

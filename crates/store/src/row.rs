@@ -135,6 +135,11 @@ impl DbRow {
         }
     }
 
+    /// Whether the row has a column of this name.
+    pub fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
     /// The columns of the row.
     pub fn len(&self) -> usize {
         self.cells.len()
