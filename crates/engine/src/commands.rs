@@ -29,7 +29,7 @@ const WAITING_AT_STEP: &str = "holder_unit = $1 AND status = 'in_progress' AND s
 
 /// One application waiting for a registry, as the formation read it.
 struct WaitingItem {
-    id: String,
+    id: ApplicationId,
     entered_at: Option<i64>,
     due_at: Option<i64>,
 }
@@ -585,9 +585,9 @@ impl Engine {
                 Value::from(i64::from(app.step)),
                 Value::from(app.step_entered_at),
                 Value::from(app.step_due_at),
-                Value::from(app.registry.as_ref().map(|r| r.as_str().to_string())),
+                RegistryId::value_opt(app.registry.as_ref()),
                 Value::from(app.revision),
-                Value::from(app.id.as_str()),
+                Value::from(&app.id),
                 Value::from(expected),
                 Value::from(app.holder_unit.as_str()),
                 Value::from(app.process.as_str()),
@@ -948,7 +948,7 @@ impl Engine {
         c.push(
             format!("INSERT INTO applications ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)", rows::APP_COLUMNS),
             vec![
-                Value::from(app.id.as_str()),
+                Value::from(&app.id),
                 Value::from(app.number.clone()),
                 Value::from(app.service.clone()),
                 Value::from(app.version.clone()),
@@ -964,7 +964,7 @@ impl Engine {
                 Value::from(app.step_entered_at),
                 Value::from(app.step_due_at),
                 Value::from(app.due_at),
-                Value::Text(None),
+                Value::Uuid(None),
                 Value::from(app.revision),
                 Value::json(app.data.to_string()),
             ],
@@ -1343,8 +1343,8 @@ impl Engine {
         c.push(
             "INSERT INTO issued_documents (id, application_id, kind, number, holder_iin, issued_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             vec![
-                Value::from(uuid::Uuid::now_v7().to_string()),
-                Value::from(app.id.as_str()),
+                Value::uuid(uuid::Uuid::now_v7().to_string()),
+                Value::from(&app.id),
                 Value::from(app.service.clone()),
                 Value::from(number.clone()),
                 Value::from(app.applicant.clone()),
@@ -1434,8 +1434,8 @@ impl Engine {
         let mut by_dest: std::collections::BTreeMap<UnitId, Vec<WaitingItem>> = Default::default();
         let mut dest_of: Option<(String, UnitId)> = None;
         for r in &waiting {
-            let id: String = r.try_get(0)?;
-            if left_out.iter().any(|a| a.as_str() == id) {
+            let id = ApplicationId::from_db(r.try_get(0)?);
+            if left_out.contains(&id) {
                 continue;
             }
             let accepted: String = r.try_get(1)?;
@@ -1489,7 +1489,7 @@ impl Engine {
             c.push(
                 "INSERT INTO registries (id, number, kind, service, version, process, step, from_unit, to_unit, status, formed_by, formed_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'formed', $10, $11, 1)",
                 vec![
-                    Value::from(id.as_str()),
+                    Value::from(&id),
                     Value::from(number.clone()),
                     Value::from(kind.clone()),
                     Value::from(service),
@@ -1518,7 +1518,7 @@ impl Engine {
                 // read (PostgreSQL), and then the registry is not formed. (Its unit follows
                 // from its step; leaving the unit out keeps the lookups by id.)
                 let mut args = vec![
-                    Value::from(id.as_str()),
+                    Value::from(&id),
                     Value::from(service),
                     Value::from(version),
                     Value::from(process),
@@ -1528,7 +1528,7 @@ impl Engine {
                     .map(|i| format!("${}", args.len() + 1 + i))
                     .collect::<Vec<_>>()
                     .join(", ");
-                args.extend(chunk.iter().map(|w| Value::from(w.id.as_str())));
+                args.extend(chunk.iter().map(|w| Value::from(&w.id)));
                 let marked = c
                     .execute_counted(Statement::new(
                         format!("UPDATE {or_fail}applications SET registry_id = $1, revision = revision + 1 WHERE id IN ({marks}) AND status = 'in_progress' AND registry_id IS NULL AND service = $2 AND version = $3 AND process = $4 AND step = $5"),
@@ -1543,7 +1543,7 @@ impl Engine {
                 // Each item keeps when its application entered the step the registry ends
                 // and when that was due (the sending completes the step for each at its
                 // own time).
-                let mut args = vec![Value::from(id.as_str())];
+                let mut args = vec![Value::from(&id)];
                 let mut rows_sql = Vec::with_capacity(chunk.len());
                 for (k, w) in (nth_chunk * ITEMS_PER_STATEMENT..).zip(chunk) {
                     let at = args.len();
@@ -1554,7 +1554,7 @@ impl Engine {
                         at + 3,
                         at + 4
                     ));
-                    args.push(Value::from(w.id.as_str()));
+                    args.push(Value::from(&w.id));
                     args.push(Value::Instant(w.entered_at));
                     args.push(Value::Instant(w.due_at));
                     args.push(Value::from(first_document.map(|first| {
@@ -1632,7 +1632,7 @@ impl Engine {
             return Err(EngineError::forbidden(Refusal::RegistryWrongState));
         }
         let at = Value::from(now);
-        let (id_v, rev_v) = (Value::from(id.as_str()), Value::from(revision));
+        let (id_v, rev_v) = (Value::from(id), Value::from(revision));
         let update = if sign {
             Statement::new(
                 "UPDATE registries SET status = 'signed', signed_by = $1, signed_at = $2, revision = revision + 1 WHERE id = $3 AND revision = $4",
@@ -1713,7 +1713,7 @@ impl Engine {
                     Value::from(reg.to_unit.as_str()),
                     Value::from(i64::from(year)),
                     Value::from(number.clone()),
-                    Value::from(id.as_str()),
+                    Value::from(id),
                 ],
             )
             .await?;
@@ -1734,7 +1734,7 @@ impl Engine {
                 Value::from(actor.id.clone()),
                 Value::from(now),
                 Value::from(number.clone()),
-                Value::from(id.as_str()),
+                Value::from(id),
                 Value::from(revision),
                 Value::from(i64::from(year)),
             ],
@@ -1762,7 +1762,7 @@ impl Engine {
         let moving = c
             .fetch_all(
                 "SELECT a.id, a.urgency, a.accepted_unit, a.accepted_at, a.revision FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 AND a.registry_id = $1 AND a.status = 'in_progress' ORDER BY i.application_id",
-                vec![Value::from(id.as_str())],
+                vec![Value::from(id)],
             )
             .await?;
         for r in &moving {
@@ -1785,7 +1785,7 @@ impl Engine {
                     Value::from(now),
                     due.clone(),
                     Value::from(rev + 1),
-                    Value::from(app.as_str()),
+                    Value::from(&app),
                     Value::from(rev),
                 ],
                 Guard::Application {
@@ -1798,8 +1798,8 @@ impl Engine {
                 vec![
                     Value::from(i64::from(next.n)),
                     due,
-                    Value::from(id.as_str()),
-                    Value::from(app.as_str()),
+                    Value::from(id),
+                    Value::from(&app),
                 ],
             );
         }
@@ -1822,7 +1822,7 @@ async fn manufactured_number(
 ) -> Result<Option<String>, EngineError> {
     c.fetch_optional(
         "SELECT i.document_number FROM registry_items i JOIN registries r ON r.id = i.registry_id WHERE i.application_id = $1 AND i.document_number IS NOT NULL ORDER BY r.formed_at DESC LIMIT 1",
-        vec![Value::from(id.as_str())],
+        vec![Value::from(id)],
     )
     .await?
     .map(|r| r.try_get::<String, _>(0))

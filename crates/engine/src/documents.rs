@@ -134,13 +134,22 @@ impl Engine {
     }
 
     /// Document records read by `sql` with one parameter.
-    async fn stored_rows(&self, sql: String, arg: &str) -> Result<Vec<Stored>, EngineError> {
+    async fn stored_rows(&self, sql: String, arg: Value) -> Result<Vec<Stored>, EngineError> {
         self.db
-            .rows(Statement::new(sql, vec![Value::from(arg)]))
+            .rows(Statement::new(sql, vec![arg]))
             .await?
             .iter()
             .map(stored)
             .collect()
+    }
+
+    /// Document records read by `sql` with one identifier that is always a UUID: none
+    /// when `id` is not one (it names no row; see [`crate::uuid_value`]).
+    async fn stored_rows_of(&self, sql: String, id: &str) -> Result<Vec<Stored>, EngineError> {
+        match crate::uuid_value(id) {
+            Some(v) => self.stored_rows(sql, v).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     // ------------------------------------------------------------ stored documents
@@ -148,7 +157,7 @@ impl Engine {
     /// One document's record.
     pub async fn document(&self, id: &str) -> Result<Option<Stored>, EngineError> {
         let sql = format!("SELECT {COLS} FROM documents WHERE id = $1");
-        Ok(self.stored_rows(sql, id).await?.pop())
+        Ok(self.stored_rows_of(sql, id).await?.pop())
     }
 
     /// The documents of an application, oldest first.
@@ -156,14 +165,14 @@ impl Engine {
         let sql = format!(
             "SELECT {COLS} FROM documents WHERE application_id = $1 ORDER BY issued_at, kind"
         );
-        self.stored_rows(sql, id).await
+        self.stored_rows_of(sql, id).await
     }
 
     /// The documents of a registry.
     pub async fn documents_of_registry(&self, id: &str) -> Result<Vec<Stored>, EngineError> {
         let sql =
             format!("SELECT {COLS} FROM documents WHERE registry_id = $1 ORDER BY issued_at, kind");
-        self.stored_rows(sql, id).await
+        self.stored_rows_of(sql, id).await
     }
 
     /// The documents of a person's applications (the portal's "my documents"), newest first.
@@ -173,7 +182,7 @@ impl Engine {
             "SELECT {} FROM documents d JOIN applications a ON a.id = d.application_id WHERE a.applicant_iin = $1 ORDER BY d.issued_at DESC LIMIT 200",
             cols.join(", ")
         );
-        self.stored_rows(sql, iin).await
+        self.stored_rows(sql, Value::from(iin)).await
     }
 
     /// The PDF or the detached signature of a document.
@@ -186,10 +195,13 @@ impl Engine {
             DocumentPart::P7s => "p7s",
             DocumentPart::Pdf => "pdf",
         };
+        let Some(id) = crate::uuid_value(id) else {
+            return Ok(None);
+        };
         let row = self
             .first_doc_row(
                 format!("SELECT {col} FROM documents WHERE id = $1"),
-                vec![Value::from(id.to_string())],
+                vec![id],
             )
             .await?;
         Ok(row.map(|r| r.try_get::<Vec<u8>, _>(0)).transpose()?)
@@ -214,9 +226,9 @@ impl Engine {
         let insert = Statement::new(
             "INSERT INTO documents (id, application_id, registry_id, kind, number, doc_date, issuer_json, sha256, pdf, p7s, issued_at, revoked_at, revoked_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, NULL) ON CONFLICT DO NOTHING",
             vec![
-                doc.id.into(),
-                doc.application.into(),
-                doc.registry.into(),
+                Value::uuid(doc.id),
+                Value::uuid_opt(doc.application),
+                Value::uuid_opt(doc.registry),
                 doc.kind.into(),
                 doc.number.into(),
                 Value::date_text(doc.date),
@@ -247,7 +259,7 @@ impl Engine {
         )
         .bind(at)
         .bind(reason.to_string())
-        .bind(d.id.clone())
+        .bind(Value::uuid(d.id.clone()))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -281,7 +293,7 @@ impl Engine {
             _ => return Ok(Vec::new()),
         };
         let r = self
-            .first_doc_row(sql, vec![Value::from(id.clone())])
+            .first_doc_row(sql, vec![Value::uuid(id.clone())])
             .await?;
         Ok(match r {
             Some(r) => vec![r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?],
@@ -341,7 +353,7 @@ impl Engine {
         Ok(self
             .first_doc_row(
                 "SELECT number FROM issued_documents WHERE application_id = $1 ORDER BY issued_at DESC LIMIT 1",
-                vec![Value::from(id.as_str().to_string())],
+                vec![Value::from(id)],
             )
             .await?
             .map(|r| r.try_get::<String, _>(0))
@@ -356,7 +368,7 @@ impl Engine {
         let r = self
             .first_doc_row(
                 "SELECT at, data_json FROM events WHERE application_id = $1 AND kind = 'issued' ORDER BY seq DESC LIMIT 1",
-                vec![Value::from(id.as_str().to_string())],
+                vec![Value::from(id)],
             )
             .await?;
         let Some(r) = r else {
@@ -378,7 +390,7 @@ impl Engine {
         let r = self
             .first_doc_row(
                 "SELECT kind, at, unit_id, data_json FROM events WHERE application_id = $1 AND kind IN ('refused', 'annulled', 'error_message') ORDER BY seq DESC LIMIT 1",
-                vec![Value::from(id.as_str().to_string())],
+                vec![Value::from(id)],
             )
             .await?;
         r.map(|r| {
@@ -402,7 +414,7 @@ impl Engine {
             .first_doc_row(
                 "SELECT number, at, data_json FROM journal_entries WHERE application_id = $1 AND journal = $2 ORDER BY at DESC LIMIT 1",
                 vec![
-                    Value::from(id.as_str().to_string()),
+                    Value::from(id),
                     Value::from(journal.to_string()),
                 ],
             )
@@ -420,9 +432,8 @@ impl Engine {
     async fn registration_where(
         &self,
         sql: &str,
-        binds: &[String],
+        args: Vec<Value>,
     ) -> Result<Option<RegRow>, EngineError> {
-        let args = binds.iter().map(|b| Value::from(b.as_str())).collect();
         let r = self.first_doc_row(sql, args).await?;
         r.map(|r| {
             Ok((
@@ -439,7 +450,7 @@ impl Engine {
     pub async fn open_registration(&self, iin: &str) -> Result<Option<RegRow>, EngineError> {
         self.registration_where(
             "SELECT kind, rka, valid_from, valid_to FROM registrations WHERE person_iin = $1 AND ended_at IS NULL ORDER BY valid_from DESC LIMIT 1",
-            &[iin.to_string()],
+            vec![Value::from(iin.to_string())],
         )
         .await
     }
@@ -451,7 +462,7 @@ impl Engine {
     ) -> Result<Option<RegRow>, EngineError> {
         self.registration_where(
             "SELECT kind, rka, valid_from, valid_to FROM registrations WHERE application_id = $1 ORDER BY valid_from DESC LIMIT 1",
-            &[id.as_str().to_string()],
+            vec![Value::from(id)],
         )
         .await
     }
@@ -464,7 +475,10 @@ impl Engine {
     ) -> Result<Option<RegRow>, EngineError> {
         self.registration_where(
             "SELECT kind, rka, valid_from, valid_to FROM registrations WHERE person_iin = $1 AND ended_by = $2 ORDER BY valid_from DESC LIMIT 1",
-            &[iin.to_string(), format!("application:{number}")],
+            vec![
+                Value::from(iin.to_string()),
+                Value::from(format!("application:{number}")),
+            ],
         )
         .await
     }

@@ -229,9 +229,9 @@ impl Engine {
         let insert = Statement::new(
             format!("INSERT INTO document_drafts ({COLS}, signed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, NULL)"),
             vec![
-                d.id.into(),
-                d.application.into(),
-                d.registry.into(),
+                Value::uuid(d.id),
+                Value::uuid_opt(d.application),
+                Value::uuid_opt(d.registry),
                 d.kind.into(),
                 d.number.into(),
                 Value::date_text(d.date),
@@ -251,11 +251,15 @@ impl Engine {
 
     /// A draft by id.
     pub async fn draft(&self, id: &str) -> Result<Option<Draft>, EngineError> {
+        // An id that is not a UUID names no draft (see `crate::uuid_value`).
+        let Some(id) = crate::uuid_value(id) else {
+            return Ok(None);
+        };
         let rows = self
             .db
             .rows(Statement::new(
                 format!("SELECT {COLS} FROM document_drafts WHERE id = $1"),
-                vec![Value::from(id)],
+                vec![id],
             ))
             .await?;
         rows.first().map(draft).transpose()
@@ -274,11 +278,14 @@ impl Engine {
             (None, Some(r)) => ("registry_id", r),
             _ => return Ok(None),
         };
+        let Some(id) = crate::uuid_value(id) else {
+            return Ok(None);
+        };
         let rows = self
             .db
             .rows(Statement::new(
                 format!("SELECT {COLS} FROM document_drafts WHERE {col} = $1 AND kind = $2 AND cms IS NOT NULL ORDER BY signed_at DESC LIMIT 1"),
-                vec![Value::from(id), Value::from(kind)],
+                vec![id, Value::from(kind)],
             ))
             .await?;
         rows.first().map(draft).transpose()
@@ -300,7 +307,7 @@ impl Engine {
                 Value::from(cms),
                 Value::json(signer.to_string()),
                 Value::from(self.now()),
-                Value::from(d.id.clone()),
+                Value::uuid(d.id.clone()),
             ],
         );
         self.record_made(
@@ -317,11 +324,14 @@ impl Engine {
 impl Engine {
     /// Is a draft of `kind` kept for the application (signed or waiting for its officer)?
     pub async fn has_draft(&self, application: &str, kind: &str) -> Result<bool, EngineError> {
+        let Some(application) = crate::uuid_value(application) else {
+            return Ok(false);
+        };
         Ok(!self
             .db
             .rows(Statement::new(
                 "SELECT id FROM document_drafts WHERE application_id = $1 AND kind = $2 LIMIT 1",
-                vec![Value::from(application), Value::from(kind)],
+                vec![application, Value::from(kind)],
             ))
             .await?
             .is_empty())

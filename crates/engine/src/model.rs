@@ -11,6 +11,20 @@ use serde::{Deserialize, Serialize};
 use crate::error::EngineError;
 use crate::Refusal;
 
+/// Whether `s` is a UUID in its canonical text (lower-case, hyphenated): what the engine
+/// writes and what PostgreSQL's `uuid` prints back, so that a lookup finds the same rows on
+/// both backends.
+pub fn is_canonical_uuid(s: &str) -> bool {
+    uuid::Uuid::try_parse(s).is_ok_and(|u| u.hyphenated().to_string() == s)
+}
+
+/// `s` bound as a UUID (PostgreSQL's `uuid`, migration 32) when it is one (see
+/// [`is_canonical_uuid`]); `None` when it is not, and so names no row: the caller answers
+/// "not found" without asking the database, which would refuse the statement.
+pub fn uuid_value(s: &str) -> Option<drn_store::Value> {
+    is_canonical_uuid(s).then(|| drn_store::Value::uuid(s))
+}
+
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident, $what:literal) => {
         $(#[$m])*
@@ -21,16 +35,71 @@ macro_rules! id_type {
         impl $name {
             /// Parses an identifier: 1 to 64 characters of letters, digits, `-`, `_`, `.`, `:`.
             pub fn parse(s: &str) -> Result<Self, EngineError> {
-                let ok = !s.is_empty()
-                    && s.len() <= 64
-                    && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
-                if ok {
+                if is_identifier(s) {
                     Ok(Self(s.to_string()))
                 } else {
                     Err(EngineError::invalid($what, $crate::Refusal::NotAnIdentifier))
                 }
             }
+        }
 
+        id_type!(@common $name);
+    };
+    ($(#[$m:meta])* uuid $name:ident, $what:literal) => {
+        $(#[$m])*
+        ///
+        /// Always a UUID (the engine makes it, UUIDv7): PostgreSQL keeps it as `uuid`
+        /// (migration 32), and it is bound as one.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an identifier as [`Self::parse`] of any identifier did before
+            /// migration 32: text that is no identifier at all is refused as such; an
+            /// identifier that is not a UUID (lower-case, hyphenated: see
+            /// [`is_canonical_uuid`]) names no row, and is refused as an unknown one is,
+            /// "not found", without asking the database (whose `uuid` would refuse it).
+            pub fn parse(s: &str) -> Result<Self, EngineError> {
+                if !is_identifier(s) {
+                    Err(EngineError::invalid($what, $crate::Refusal::NotAnIdentifier))
+                } else if !is_canonical_uuid(s) {
+                    Err(EngineError::not_found($what, s))
+                } else {
+                    Ok(Self(s.to_string()))
+                }
+            }
+        }
+
+        /// Read from JSON (a command, a stored view) only as a UUID: see [`Self::parse`].
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                if is_canonical_uuid(&s) {
+                    Ok(Self(s))
+                } else {
+                    Err(serde::de::Error::custom(format!("{} id {s:?} is not a UUID", $what)))
+                }
+            }
+        }
+
+        impl From<&$name> for drn_store::Value {
+            fn from(id: &$name) -> drn_store::Value {
+                drn_store::Value::uuid(id.0.clone())
+            }
+        }
+
+        impl $name {
+            /// The id or NULL, bound as a UUID.
+            pub fn value_opt(id: Option<&$name>) -> drn_store::Value {
+                drn_store::Value::uuid_opt(id.map(|i| i.0.clone()))
+            }
+        }
+
+        id_type!(@common $name);
+    };
+    (@common $name:ident) => {
+        impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -48,9 +117,17 @@ macro_rules! id_type {
     };
 }
 
+/// 1 to 64 characters of letters, digits, `-`, `_`, `.`, `:`.
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+}
+
 id_type!(
     /// An application (заявление, өтініш).
-    ApplicationId, "application"
+    uuid ApplicationId, "application"
 );
 id_type!(
     /// An organisational unit (структурное подразделение).
@@ -58,7 +135,7 @@ id_type!(
 );
 id_type!(
     /// A registry passed between units (реестр).
-    RegistryId, "registry"
+    uuid RegistryId, "registry"
 );
 
 impl ApplicationId {
@@ -425,6 +502,44 @@ impl EventKind {
 impl fmt::Display for EventKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::{ApplicationId, RegistryId, UnitId};
+
+    /// An application's and a registry's id is a UUID (migration 32): another identifier
+    /// names none and is "not found", as an unknown one is; text that is no identifier at
+    /// all is refused as before. A unit's id stays any identifier.
+    #[test]
+    fn uuid_ids_parse_only_uuids() {
+        let id = ApplicationId::new();
+        assert_eq!(ApplicationId::parse(id.as_str()).unwrap(), id);
+        let r = RegistryId::new();
+        assert_eq!(RegistryId::parse(r.as_str()).unwrap(), r);
+        for other in [
+            "K-1",
+            "0",
+            &id.as_str().to_uppercase(),
+            &id.as_str().replace('-', ""),
+        ] {
+            assert_eq!(
+                ApplicationId::parse(other).unwrap_err().code(),
+                "not_found",
+                "{other}"
+            );
+            assert_eq!(
+                RegistryId::parse(other).unwrap_err().code(),
+                "not_found",
+                "{other}"
+            );
+        }
+        assert_eq!(ApplicationId::parse("a b").unwrap_err().code(), "invalid");
+        assert_eq!(UnitId::parse("C71-1").unwrap().as_str(), "C71-1");
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(serde_json::from_str::<ApplicationId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<ApplicationId>("\"K-1\"").is_err());
     }
 }
 

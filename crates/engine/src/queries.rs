@@ -158,7 +158,7 @@ impl Engine {
                  FROM registry_items i JOIN events e ON e.registry_id = i.registry_id \
                  WHERE i.application_id = $1 AND e.registry_id IS NOT NULL \
                  ORDER BY 1",
-                vec![Value::from(app.id.as_str())],
+                vec![Value::from(&app.id)],
             ))
             .await?;
         let (_, p) = self.locate(&app.service, &app.version, &app.process)?;

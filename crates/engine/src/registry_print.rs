@@ -166,7 +166,7 @@ impl Engine {
             .db
             .rows(Statement::new(
                 "SELECT a.number, a.applicant_iin, a.urgency, i.document_number FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 ORDER BY i.application_id",
-                vec![Value::from(reg.id.as_str())],
+                vec![Value::from(&reg.id)],
             ))
             .await?;
         rows.iter()
@@ -189,7 +189,7 @@ impl Engine {
             .rows(Statement::new(
                 "SELECT DISTINCT r.number, r.incoming_number FROM registry_items i JOIN registry_items j ON j.application_id = i.application_id JOIN registries r ON r.id = j.registry_id WHERE i.registry_id = $1 AND r.id <> $1 AND r.to_unit = $2 AND r.status = 'received' ORDER BY r.number",
                 vec![
-                    Value::from(reg.id.as_str()),
+                    Value::from(&reg.id),
                     Value::from(reg.from_unit.as_str()),
                 ],
             ))

@@ -132,9 +132,7 @@ pub(crate) async fn load_application<R: Reads>(
     id: &ApplicationId,
 ) -> Result<Application, EngineError> {
     let sql = format!("SELECT {} FROM applications WHERE id = $1", *APP_COLS);
-    let rows = c
-        .rows(Statement::new(sql, vec![Value::from(id.as_str())]))
-        .await?;
+    let rows = c.rows(Statement::new(sql, vec![Value::from(id)])).await?;
     application(
         rows.first()
             .ok_or_else(|| EngineError::not_found("application", id.as_str()))?,
@@ -151,7 +149,7 @@ pub(crate) async fn load_registry_applications<R: Reads>(
         "SELECT {} FROM registry_items i JOIN applications a ON a.id = i.application_id WHERE i.registry_id = $1 ORDER BY i.application_id",
         app_cols("a")
     );
-    c.rows(Statement::new(sql, vec![Value::from(registry.as_str())]))
+    c.rows(Statement::new(sql, vec![Value::from(registry)]))
         .await?
         .iter()
         .map(application)
@@ -218,11 +216,11 @@ fn registry_reads(id: &RegistryId) -> (drn_store::Statement, drn_store::Statemen
     (
         drn_store::Statement::new(
             format!("SELECT {REG_COLS} FROM registries WHERE id = $1"),
-            vec![Value::from(id.as_str())],
+            vec![Value::from(id)],
         ),
         drn_store::Statement::new(
             "SELECT application_id FROM registry_items WHERE registry_id = $1 ORDER BY application_id",
-            vec![Value::from(id.as_str())],
+            vec![Value::from(id)],
         ),
     )
 }
@@ -280,8 +278,8 @@ fn push_event(c: &mut Ctx<'_>, e: NewEvent<'_>) {
     c.push(
         "INSERT INTO events (application_id, registry_id, kind, step, actor, unit_id, at, due_at, entered_at, data_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         vec![
-            Value::from(app.map(str::to_string)),
-            Value::from(reg.map(str::to_string)),
+            Value::uuid_opt(app.map(str::to_string)),
+            Value::uuid_opt(reg.map(str::to_string)),
             Value::from(e.kind.code()),
             Value::from(e.step.map(i64::from)),
             Value::from(e.actor),

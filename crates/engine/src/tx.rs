@@ -176,7 +176,7 @@ impl<'a> Ctx<'a> {
             if done.changed.get(i).copied() != Some(1) {
                 let read = Statement::new(
                     "SELECT revision FROM applications WHERE id = $1",
-                    vec![Value::from(id.as_str())],
+                    vec![Value::from(id)],
                 );
                 let current = self
                     .call(std::slice::from_ref(&read))

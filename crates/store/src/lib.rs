@@ -4,7 +4,8 @@
 //! they are ([`Value`]: text, an integer, an instant, a date, a JSON document …), so each
 //! backend stores them in its own types: SQLite (through rusqlite, and sqlx's `Any` driver
 //! elsewhere) as integers and text, PostgreSQL (through sqlx's own driver, `pg.rs`) as
-//! `timestamptz`, `date` and `jsonb` (migration 28). Rows read back the same on both
+//! `timestamptz`, `date` and `jsonb` (migration 28), an identifier that is always a UUID
+//! as `uuid` (migration 32). Rows read back the same on both
 //! ([`DbRow`]: an instant as its microseconds, a date and a document as text). Where the
 //! SQL itself must differ, the fragment comes from [`Backend`], nowhere else.
 
@@ -227,6 +228,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         31,
         include_str!("../migrations/0031_api_client_certificates.sql"),
     ),
+    (32, include_str!("../migrations/0032_postgres_uuid_ids.sql")),
 ];
 
 /// The lines of a migration for `backend` (see [`MIGRATIONS`]).
@@ -554,10 +556,12 @@ impl Db {
     }
 }
 
-/// Splits a migration into statements: on `;` at the end of a line, skipping comments.
+/// Splits a migration into statements: on `;` at the end of a line, skipping comments,
+/// and not inside a `$$ … $$` body (a PostgreSQL `DO` block's statements end in `;` too).
 fn split_statements(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
+    let mut in_body = false;
     for line in sql.lines() {
         let code = line.split("--").next().unwrap_or("").trim_end();
         if code.trim().is_empty() {
@@ -565,7 +569,10 @@ fn split_statements(sql: &str) -> Vec<String> {
         }
         cur.push_str(code);
         cur.push('\n');
-        if code.ends_with(';') {
+        if code.matches("$$").count() % 2 == 1 {
+            in_body = !in_body;
+        }
+        if code.ends_with(';') && !in_body {
             out.push(std::mem::take(&mut cur));
         }
     }
@@ -639,6 +646,10 @@ pub enum Value {
     Date(Option<String>),
     /// A JSON document's text (SQLite: text).
     Json(Option<String>),
+    /// An identifier that is always a UUID, as its hyphenated text (SQLite: text;
+    /// PostgreSQL: `uuid`, migration 32). Its text must be a UUID: PostgreSQL refuses
+    /// the statement otherwise, so callers parse what they were given first.
+    Uuid(Option<String>),
 }
 
 /// A value as SQLite stores it (and as a row reads it): typed kinds become the portable
@@ -660,6 +671,7 @@ impl Value {
                 | Value::Instant(None)
                 | Value::Date(None)
                 | Value::Json(None)
+                | Value::Uuid(None)
         )
     }
 
@@ -675,6 +687,7 @@ impl Value {
             Value::Instant(_) => "an instant",
             Value::Date(_) => "a date",
             Value::Json(_) => "a JSON document",
+            Value::Uuid(_) => "a UUID",
         }
     }
 
@@ -688,6 +701,17 @@ impl Value {
         Value::Json(text)
     }
 
+    /// An identifier that is always a UUID, given as its hyphenated text (checked where it
+    /// is parsed, not here).
+    pub fn uuid(text: impl Into<String>) -> Value {
+        Value::Uuid(Some(text.into()))
+    }
+
+    /// An identifier that is always a UUID, or NULL.
+    pub fn uuid_opt(text: Option<String>) -> Value {
+        Value::Uuid(text)
+    }
+
     /// A date given as `YYYY-MM-DD` text (checked where it is parsed, not here).
     pub fn date_text(text: impl Into<String>) -> Value {
         Value::Date(Some(text.into()))
@@ -696,7 +720,9 @@ impl Value {
     /// The portable kind that holds this value.
     pub(crate) fn portable(&self) -> Portable<'_> {
         match self {
-            Value::Text(t) | Value::Date(t) | Value::Json(t) => Portable::Text(t.as_deref()),
+            Value::Text(t) | Value::Date(t) | Value::Json(t) | Value::Uuid(t) => {
+                Portable::Text(t.as_deref())
+            }
             Value::Int(i) | Value::Instant(i) => Portable::Int(*i),
             Value::Blob(b) => Portable::Blob(b),
             Value::Real(f) => Portable::Real(*f),
@@ -905,10 +931,10 @@ fn log_if_slow(started: std::time::Instant, stmts: &[Statement]) {
 }
 
 /// A statement with its parameters written in as literals of the types they are bound as
-/// (`pg.rs`: text, `int8`, `float8`, `bytea`, `timestamptz`, `date`, `jsonb`), for
+/// (`pg.rs`: text, `int8`, `float8`, `bytea`, `timestamptz`, `date`, `jsonb`, `uuid`), for
 /// PostgreSQL's simple query protocol: text in single quotes with each quote doubled (the
 /// connection sets `standard_conforming_strings`, so a backslash is itself), in
-/// `CAST(… AS text)` (`date`, `jsonb`), an instant as the epoch plus its microseconds
+/// `CAST(… AS text)` (`date`, `jsonb`, `uuid`), an instant as the epoch plus its microseconds
 /// (exact), so that a statement means what it means with the value bound. Refused: text
 /// holding a NUL, which PostgreSQL cannot store either way.
 fn inline(stmt: &Statement) -> Result<String, StoreError> {
@@ -1109,6 +1135,9 @@ mod tests {
             split_statements("-- c\nCREATE TABLE a (x TEXT); -- t\nCREATE INDEX i\n ON a (x);\n");
         assert_eq!(s.len(), 2);
         assert!(s[1].contains("ON a (x);"));
+        let s = split_statements("DO $$\nBEGIN\n  PERFORM 1;\nEND\n$$;\nSELECT 2;\n");
+        assert_eq!(s.len(), 2);
+        assert!(s[0].contains("PERFORM 1;\nEND\n$$;"));
     }
 
     #[test]
@@ -1193,7 +1222,7 @@ mod tests {
     #[test]
     fn inlines_typed_values_in_postgres_types() {
         let s = Statement::new(
-            "SELECT $1, $2, $3, $4, $5, $6",
+            "SELECT $1, $2, $3, $4, $5, $6, $7, $8",
             vec![
                 Value::Instant(Some(-5)),
                 Value::Instant(None),
@@ -1201,13 +1230,16 @@ mod tests {
                 Value::Date(None),
                 Value::json(r#"{"a":"O'B"}"#),
                 Value::Json(None),
+                Value::uuid("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+                Value::Uuid(None),
             ],
         );
         assert_eq!(
             inline(&s).unwrap(),
             "SELECT (CAST('epoch' AS timestamptz) + CAST(-5 AS int8) * interval '1 microsecond'), \
              CAST(NULL AS timestamptz), CAST('2019-03-08' AS date), CAST(NULL AS date), \
-             CAST('{\"a\":\"O''B\"}' AS jsonb), CAST(NULL AS jsonb)"
+             CAST('{\"a\":\"O''B\"}' AS jsonb), CAST(NULL AS jsonb), \
+             CAST('0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b' AS uuid), CAST(NULL AS uuid)"
         );
     }
 
@@ -1350,6 +1382,46 @@ mod tests {
                     serde_json::from_str(&rows[0].try_get::<String, _>(0).unwrap()).unwrap();
                 assert_eq!(got, want, "{url}");
                 assert_eq!(rows[0].try_get::<String, _>(1).unwrap(), "1987-10-08");
+            }
+            tx.rollback().await.unwrap();
+            db.close().await;
+        }
+    }
+
+    /// A UUID bound by the engine (migration 32) reads back as the same text on both
+    /// backends, prepared or inlined, NULL included; PostgreSQL has it as a `uuid`.
+    #[tokio::test]
+    async fn uuids_read_back_as_written() {
+        for url in testkit::fresh_urls("uuid-values").await.unwrap() {
+            let db = Db::open(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+            let read = Statement::new("SELECT $1, $2", vec![Value::uuid(id), Value::Uuid(None)]);
+            let mut tx = db.begin().await.unwrap();
+            let alone = run_many(&mut tx, db.backend, std::slice::from_ref(&read))
+                .await
+                .unwrap()
+                .rows;
+            let together = run_many(
+                &mut tx,
+                db.backend,
+                &[Statement::new("SELECT 1", vec![]), read],
+            )
+            .await
+            .unwrap()
+            .rows;
+            for r in [&alone[0], &together[1]] {
+                assert_eq!(r.try_get::<String, _>(0).unwrap(), id, "{url}");
+                assert_eq!(r.try_get::<Option<String>, _>(1).unwrap(), None);
+            }
+            if db.backend == Backend::Postgres {
+                let ty = fetch(
+                    &mut tx,
+                    &Statement::new("SELECT CAST(pg_typeof($1) AS text)", vec![Value::uuid(id)]),
+                )
+                .await
+                .unwrap();
+                assert_eq!(ty[0].try_get::<String, _>(0).unwrap(), "uuid");
             }
             tx.rollback().await.unwrap();
             db.close().await;

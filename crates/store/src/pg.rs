@@ -1,8 +1,9 @@
 //! PostgreSQL through sqlx's own driver: the store's [`Value`]s bound in PostgreSQL's
 //! types (an instant as `timestamptz`, a date as `date`, a JSON document as `jsonb`), and
 //! a row's cells read back as the values the engine reads on SQLite (an instant as its
-//! microseconds, a date as `YYYY-MM-DD` text, a document and a `uuid` as text). Written
-//! here rather than through sqlx's `chrono`/`time` features: four small binary formats.
+//! microseconds, a date as `YYYY-MM-DD` text, a document and a `uuid` as text); an
+//! identifier that is always a UUID is bound as `uuid` (migration 32). Written here rather
+//! than through sqlx's `chrono`/`time`/`uuid` features: five small binary formats.
 
 use std::sync::Arc;
 
@@ -63,7 +64,8 @@ impl<'q> sqlx::Encode<'q, Postgres> for Bind<'_> {
             | Value::Null
             | Value::Instant(None)
             | Value::Date(None)
-            | Value::Json(None) => return Ok(IsNull::Yes),
+            | Value::Json(None)
+            | Value::Uuid(None) => return Ok(IsNull::Yes),
             Value::Text(Some(t)) => buf.extend_from_slice(t.as_bytes()),
             Value::Int(Some(i)) => buf.extend_from_slice(&i.to_be_bytes()),
             Value::Real(f) => buf.extend_from_slice(&f.to_be_bytes()),
@@ -76,6 +78,7 @@ impl<'q> sqlx::Encode<'q, Postgres> for Bind<'_> {
                 buf.push(1);
                 buf.extend_from_slice(j.as_bytes());
             }
+            Value::Uuid(Some(u)) => buf.extend_from_slice(&uuid_bytes(u)?),
         }
         Ok(IsNull::No)
     }
@@ -89,6 +92,7 @@ impl<'q> sqlx::Encode<'q, Postgres> for Bind<'_> {
             Value::Instant(_) => oid::TIMESTAMPTZ,
             Value::Date(_) => oid::DATE,
             Value::Json(_) => oid::JSONB,
+            Value::Uuid(_) => oid::UUID,
         }))
     }
 }
@@ -120,6 +124,7 @@ pub(crate) fn literal(v: &Value) -> Option<String> {
         Value::Instant(None) => "CAST(NULL AS timestamptz)".into(),
         Value::Date(None) => "CAST(NULL AS date)".into(),
         Value::Json(None) => "CAST(NULL AS jsonb)".into(),
+        Value::Uuid(None) => "CAST(NULL AS uuid)".into(),
         _ => return None,
     })
 }
@@ -129,6 +134,7 @@ pub(crate) fn literal_type(v: &Value) -> &'static str {
     match v {
         Value::Date(_) => "date",
         Value::Json(_) => "jsonb",
+        Value::Uuid(_) => "uuid",
         _ => "text",
     }
 }
@@ -228,6 +234,13 @@ fn hex_bytea(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The 16 bytes of a UUID given as text (PostgreSQL's binary `uuid`). A text that is not a
+/// UUID is refused here, before it reaches the server: the engine parses identifiers at
+/// its edge (a lookup of one that is not a UUID finds nothing without asking).
+fn uuid_bytes(u: &str) -> Result<[u8; 16], BoxDynError> {
+    Ok(*uuid::Uuid::parse_str(u)?.as_bytes())
+}
+
 /// A `uuid`'s 16 bytes as its hyphenated text.
 fn uuid_text(b: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -261,5 +274,8 @@ mod tests {
         assert_eq!(uuid_text(&b), "00010203-0405-0607-0809-0a0b0c0d0e0f");
         assert_eq!(hex_bytea("\\x00ff"), Some(vec![0, 255]));
         assert_eq!(hex_bytea("00ff"), None);
+        let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+        assert_eq!(uuid_text(&uuid_bytes(id).unwrap()), id);
+        assert!(uuid_bytes("K-1").is_err());
     }
 }

@@ -95,7 +95,7 @@ impl Engine {
                 Value::from(uuid::Uuid::now_v7().to_string()),
                 Value::from(journal),
                 Value::from(number.clone()),
-                Value::from(app.id.as_str()),
+                Value::from(&app.id),
                 Value::from(app.service.as_str()),
                 Value::from(unit.as_str()),
                 Value::from(subject),
@@ -243,7 +243,7 @@ impl Engine {
         let already = c
             .fetch_optional(
                 "SELECT number FROM journal_entries WHERE application_id = $1 AND journal = $2",
-                vec![Value::from(app.id.as_str()), Value::from(journal)],
+                vec![Value::from(&app.id), Value::from(journal)],
             )
             .await?
             .map(|r| r.try_get::<String, _>(0))

@@ -603,7 +603,7 @@ impl Engine {
             .fetch_optional(
                 "SELECT data_json FROM events WHERE application_id = $1 AND kind = 'checked' AND step = $2 AND at >= $3 ORDER BY seq DESC LIMIT 1",
                 vec![
-                    Value::from(app.id.as_str()),
+                    Value::from(&app.id),
                     Value::from(i64::from(step)),
                     Value::from(app.step_entered_at),
                 ],

@@ -198,7 +198,7 @@ impl Engine {
                 Value::from(person),
                 Value::from(kind),
                 Value::from(rka.map(String::from)),
-                Value::from(app.id.as_str()),
+                Value::from(&app.id),
                 Value::from(owner.map(Iin::to_string)),
                 Value::from(now),
                 Value::from(valid_to),

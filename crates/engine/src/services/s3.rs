@@ -485,7 +485,7 @@ impl Engine {
                 vec![
                     Value::from(task.clone()),
                     Value::from(person.as_str()),
-                    Value::from(app.id.as_str()),
+                    Value::from(&app.id),
                     Value::from(now),
                     Value::json(json!({ "rka": rka, "address": addr.full }).to_string()),
                 ],

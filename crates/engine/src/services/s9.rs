@@ -383,7 +383,7 @@ impl Engine {
             .await?;
         c.push(
             "UPDATE applications SET applicant_iin = $1 WHERE id = $2",
-            vec![Value::from(iin.to_string()), Value::from(app.id.as_str())],
+            vec![Value::from(iin.to_string()), Value::from(&app.id)],
         );
         app.applicant = iin.to_string();
         app.data["formed_iin"] = json!(iin.to_string());

@@ -85,7 +85,7 @@ async fn a_storage_fault_stops_every_change_and_reads_go_on() {
     let row =
         w.db.rows(drn_store::Statement::new(
             "SELECT step FROM applications WHERE id = $1",
-            vec![drn_store::Value::from(kept.id.as_str())],
+            vec![drn_store::Value::from(&kept.id)],
         ))
         .await
         .unwrap();

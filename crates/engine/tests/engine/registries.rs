@@ -201,8 +201,8 @@ async fn registry_per_destination(url: &str) {
     let items: i64 = drn_store::query(
         "SELECT COUNT(*) FROM registry_items WHERE registry_id = $1 AND application_id = $2 AND entered_at = $3 AND due_at = $4",
     )
-    .bind(registries[1].id.as_str())
-    .bind(b.id.as_str())
+    .bind(&registries[1].id)
+    .bind(&b.id)
     .bind(entered)
     .bind(due.unwrap())
     .fetch_one(w.db.reader())

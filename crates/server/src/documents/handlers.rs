@@ -222,11 +222,11 @@ pub async fn revoke(
             drn_engine::Refusal::RevocationReasonForm,
         ));
     }
-    let d = match uuid::Uuid::parse_str(id) {
-        Ok(_) => st.engine.document(id).await?,
-        Err(_) => None,
-    }
-    .ok_or_else(|| EngineError::not_found("document", id))?;
+    let d = st
+        .engine
+        .document(id)
+        .await?
+        .ok_or_else(|| EngineError::not_found("document", id))?;
     if actor.role != Role::CentralOfficer {
         let units = st.engine.issuing_units(&d).await?;
         let own = actor

@@ -13,11 +13,7 @@ async fn documents_flow(url: &str) {
     let app = spawn_app(url).await;
     let counter = app.login("op.astana.1").await;
     let (iin, _, _) = &app.report.citizens[0];
-    let (s, v) = counter
-        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let a = outcome_app(&v).clone();
+    let a = accept_s1(&counter, iin).await;
     let app_id = a["id"].as_str().unwrap().to_string();
     let (s, docs) = counter
         .get(&format!("/api/v1/applications/{app_id}/documents"))
@@ -35,7 +31,7 @@ async fn documents_flow(url: &str) {
     let made = drn_store::query(
         "SELECT (SELECT COUNT(*) FROM documents WHERE application_id = $1), (SELECT COUNT(*) FROM audit WHERE action = 'document_issued' AND subject = $2)",
     )
-    .bind(app_id.clone())
+    .bind(drn_store::Value::uuid(app_id.clone()))
     .bind(format!("application:{app_id}"))
     .fetch_one(app.db.reader())
     .await
@@ -225,7 +221,7 @@ async fn documents_flow(url: &str) {
     let district = app.login("district.astana").await;
     let (reg_id, _) = form_and_sign(&district, &a).await;
     let row = drn_store::query("SELECT id, kind FROM documents WHERE registry_id = $1")
-        .bind(reg_id.clone())
+        .bind(drn_store::Value::uuid(reg_id.clone()))
         .fetch_one(app.db.reader())
         .await
         .unwrap();
@@ -247,4 +243,74 @@ async fn documents_flow(url: &str) {
 on_both!(
     documents_talon_receipt_registry_verify_and_access,
     documents_flow
+);
+
+/// Issue 32: an application's, a registry's and a document's id is a `uuid` on
+/// PostgreSQL (migration 32). An id in a URL that is not one (a unit code, an upper-case
+/// UUID, a word) is not found as an unknown UUID is, in each language: the same status, the
+/// same error code and the same sentence around the id, never a database error.
+async fn an_id_that_is_no_uuid_is_not_found(url: &str) {
+    let app = spawn_app(url).await;
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let known = accept_s1(&counter, iin).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, _) = counter.get(&format!("/api/v1/applications/{known}")).await;
+    assert_eq!(s, 200);
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let answer = |path: String, lang: &'static str| {
+        let req = counter
+            .http
+            .get(format!("{}{path}", counter.base))
+            .header("accept-language", lang);
+        async move {
+            let r = req.send().await.unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let paths = [
+        "/api/v1/applications/{}",
+        "/api/v1/applications/{}/timeline",
+        "/api/v1/applications/{}/documents",
+        "/api/v1/registries/{}",
+        "/api/v1/registries/{}/documents",
+        "/api/v1/documents/{}.pdf",
+        "/api/v1/verify/{}",
+    ];
+    let upper = known.to_uppercase();
+    for path in paths {
+        for lang in ["kk", "ru", "en"] {
+            let (s0, v0) = answer(path.replace("{}", unknown), lang).await;
+            assert_eq!(s0, StatusCode::NOT_FOUND, "{path} {lang}: {v0}");
+            for bad in ["K-1", "not-a-uuid", "0", upper.as_str()] {
+                let (s, v) = answer(path.replace("{}", bad), lang).await;
+                assert_eq!(s, s0, "{path} with {bad} ({lang}): {v}");
+                assert_eq!(v["error"]["code"], v0["error"]["code"], "{path} {bad}: {v}");
+                let said = |v: &Value, id: &str| {
+                    v["error"]["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .replace(id, "ID")
+                };
+                assert_eq!(said(&v, bad), said(&v0, unknown), "{path} {bad} {lang}");
+            }
+        }
+    }
+    // A command on such an id: not found as well.
+    let (s, v) = counter
+        .post(
+            "/api/v1/applications/K-1/complete",
+            json!({ "revision": 1 }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["error"]["code"], "not_found", "{v}");
+}
+
+on_both!(
+    an_id_that_is_no_uuid_is_not_found_as_an_unknown_one,
+    an_id_that_is_no_uuid_is_not_found
 );

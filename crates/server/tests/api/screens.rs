@@ -257,12 +257,9 @@ async fn friday_evening(url: &str) {
     let app = spawn_app_at(url, "2020-01-03T17:45:00+06:00").await;
     let counter = app.login("op.astana.1").await;
     let (iin, _, _) = &app.report.citizens[0];
-    let (s, v) = counter
-        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
-        .await;
-    assert_eq!(s, 200, "{v}");
+    let a = accept_s1(&counter, iin).await;
     let tz = drn_core::kz_tz().unwrap();
-    let talon: jiff::Timestamp = outcome_app(&v)["due_at"].as_str().unwrap().parse().unwrap();
+    let talon: jiff::Timestamp = a["due_at"].as_str().unwrap().parse().unwrap();
     let talon = drn_core::kz_time(&talon.to_zoned(tz.clone()));
     // The API's plan.
     let (s, p) = counter
@@ -302,10 +299,7 @@ async fn friday_evening(url: &str) {
     // The card and the talon print it as 05.02.2020.
     let card = page(
         &counter,
-        &format!(
-            "/ws/applications/{}",
-            outcome_app(&v)["id"].as_str().unwrap()
-        ),
+        &format!("/ws/applications/{}", a["id"].as_str().unwrap()),
     )
     .await;
     assert!(card.contains("05.02.2020"), "the card's due date");

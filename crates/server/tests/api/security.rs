@@ -431,11 +431,7 @@ async fn small_leaks_are_closed() {
 
     let almaty = app.login("op.almaty.1").await;
     let (iin, _, _) = &app.report.citizens[3];
-    let (s, v) = almaty
-        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": iin.to_string() }))
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let a = outcome_app(&v).clone();
+    let a = accept_s1(&almaty, iin).await;
     let id = a["id"].as_str().unwrap();
     let astana = app.login("op.astana.1").await;
     let (read, rv) = astana.get(&format!("/api/v1/applications/{id}")).await;

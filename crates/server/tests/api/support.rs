@@ -256,6 +256,16 @@ pub fn outcome_app(v: &Value) -> &Value {
     &v["application"]
 }
 
+/// Accepts an S1 application at `c`'s counter (general urgency) for `applicant`, through
+/// the API: the application.
+pub async fn accept_s1(c: &Client, applicant: &impl std::fmt::Display) -> Value {
+    let (s, v) = c
+        .post("/api/v1/applications", json!({ "service": "S1", "channel": "counter", "urgency": "general", "applicant": applicant.to_string() }))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    outcome_app(&v).clone()
+}
+
 /// Completes the application's current step: the application after it.
 pub async fn complete_step(c: &Client, a: &Value) -> Value {
     let (s, v) = c

@@ -1169,7 +1169,7 @@ impl Engine {
         app: &ApplicationId,
     ) -> Result<Option<Renewal>, EngineError> {
         let row = drn_store::query("SELECT id FROM online_renewals WHERE application_id = $1")
-            .bind(app.as_str().to_string())
+            .bind(app)
             .fetch_optional(self.db.reader())
             .await?;
         match row {
@@ -1214,7 +1214,7 @@ impl Engine {
     /// The id of the renewal that registered `app`, if any.
     async fn renewal_id_of(&self, app: &ApplicationId) -> Result<Option<String>, EngineError> {
         let row = drn_store::query("SELECT id FROM online_renewals WHERE application_id = $1")
-            .bind(app.as_str().to_string())
+            .bind(app)
             .fetch_optional(self.db.reader())
             .await?;
         Ok(row.map(|r| r.try_get(0)).transpose()?)
@@ -2038,7 +2038,7 @@ impl Engine {
                 .bind(st.view.applicant.to_string())
                 .bind(st.view.status.code())
                 .bind(i64::from(st.view.step))
-                .bind(st.view.application.as_ref().map(|a| a.as_str().to_string()))
+                .bind(ApplicationId::value_opt(st.view.application.as_ref()))
                 .bind(st.view.created_at)
                 .bind(now)
                 .bind(st.view.revision)
@@ -2049,7 +2049,7 @@ impl Engine {
             drn_store::query("UPDATE online_renewals SET status = $1, step = $2, application_id = $3, updated_at = $4, revision = $5, data_json = $6 WHERE id = $7 AND revision = $8")
                 .bind(st.view.status.code())
                 .bind(i64::from(st.view.step))
-                .bind(st.view.application.as_ref().map(|a| a.as_str().to_string()))
+                .bind(ApplicationId::value_opt(st.view.application.as_ref()))
                 .bind(now)
                 .bind(st.view.revision)
                 .bind(drn_store::Value::json(json))
