@@ -129,6 +129,7 @@ test('the portal form keeps what was typed and says what is wrong beside the fie
     await card.locator('select[name="d.foreigner.sex"]').selectOption('F');
     await card.locator('input[name="d.foreigner.citizenship"]').fill('C3');
     await card.locator('input[name="d.foreigner.passport"]').fill('41287736');
+    await card.locator('input[name="d.until"]').fill('2014-07-15');
     await card.locator('button[type="submit"]').click();
     // Back on the form: the reason beside the citizenship, everything typed still there.
     const again = portal.locator('#apply-S8');

@@ -221,8 +221,9 @@ export async function home3(page, iin) {
   return person.data.registration.district;
 }
 
-/// At the district officer's person page of the 2014 server: takes S6 or S7 in for the
-/// resident host `iin`, with the foreigner's passport data; returns the application's page.
+/// At the district officer's person page of the 2014 server: takes S6, S7 or S8 in for the
+/// resident host `iin`, with the foreigner's passport data (and S8's last day of the stay,
+/// `until`, when given); returns the application's page.
 export async function foreignerIntake(district, service, iin, foreigner) {
   await district.goto(`${base3}/ws/person?iin=${iin}`);
   const card = district.locator('details', { has: district.locator(`input[name="service"][value="${service}"]`) });
@@ -234,6 +235,7 @@ export async function foreignerIntake(district, service, iin, foreigner) {
   await card.locator('input[name="d.foreigner.citizenship"]').fill(foreigner.citizenship);
   await card.locator('input[name="d.foreigner.passport"]').fill(foreigner.passport);
   if (service === 'S6') await card.locator('input[name="d.zone"]').fill(foreigner.zone);
+  if (foreigner.until) await card.locator('input[name="d.until"]').fill(foreigner.until);
   await shot(district, `${service.toLowerCase()}-2014-intake`);
   await card.locator('button[type="submit"]').click();
   await district.locator('a[href^="/ws/applications/"]').first().waitFor();

@@ -882,8 +882,16 @@ impl Sim {
                     Some(d) => actor_for(d),
                     None => continue,
                 },
-                // The applicant, choosing this counter for the result.
+                // The applicant, choosing this counter for the result. S3's dwelling owner
+                // is not sent: order 165 of 2014 (seed 002, S3 para 5) takes the owner's ID
+                // card and consent at the State Corporation's counter only, the portal
+                // (para 6) asks for neither, the engine checks no owner there, and the
+                // portal's form has no such field (an owner sent unchecked would only be
+                // written onto the registration).
                 Channel::Portal | Channel::Mobile => {
+                    if let Some(o) = data.as_object_mut() {
+                        o.remove("owner_iin");
+                    }
                     data["unit"] = serde_json::json!(counter.as_str());
                     Actor::citizen(applicant)
                 }

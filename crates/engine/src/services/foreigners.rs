@@ -19,7 +19,7 @@ use crate::model::*;
 use crate::tx::Ctx;
 use crate::Engine;
 use crate::Refusal;
-use drn_core::Text;
+use drn_core::{Channel, Text};
 use drn_docs::DocumentKind;
 
 /// The code in the catalog of S8, the registration of foreigners (the one of the three
@@ -258,9 +258,9 @@ impl ServiceRules for ForeignerService {
 
     async fn intake(
         &self,
-        _e: &Engine,
+        e: &Engine,
         _c: &mut Ctx<'_>,
-        _at: &Intake<'_>,
+        at: &Intake<'_>,
         data: &mut serde_json::Value,
     ) -> Result<(), EngineError> {
         let input = ForeignerIntake::parse(data)?;
@@ -270,6 +270,9 @@ impl ServiceRules for ForeignerService {
                 "data.zone",
                 Refusal::BorderZoneRequired,
             ));
+        }
+        if *self == ForeignerService::Registration {
+            registration_until(e, at, input.until)?;
         }
         Ok(())
     }
@@ -354,6 +357,28 @@ impl ServiceRules for ForeignerService {
                 json!({ "signed_by": actor.id, "electronic": true, "document": document });
         }
         Ok(out)
+    }
+}
+
+/// S8's last day of the registered stay (`until`), which the stamp and the portal's insert
+/// print ("Срок регистрации", [`ForeignerService::result_fields`]). Seed 003 (regulation 3,
+/// S8) sets no term of the registration, so no longest one is checked.
+/// ASSUMPTIONS (the seed is silent: its application is "в произвольной форме", annex 2, and
+/// names no content): the last day is a day after the day of application, as for S3's
+/// temporary stay (a stay that has ended is none to register); through the portal it is
+/// required, since the e-signed insert (para 4) is made from the application alone and would
+/// else show a registration with no end, while at the unit the officer stamps the migration
+/// card, which carries the stay, so it may be left out there.
+fn registration_until(e: &Engine, at: &Intake<'_>, until: Option<Date>) -> Result<(), EngineError> {
+    match until {
+        Some(u) => {
+            let today = e.now().to_zoned(e.tz.clone()).date();
+            super::intake::stay_ends_after_today(u, today)
+        }
+        None if at.process.channel == Channel::Portal => {
+            Err(EngineError::invalid("data.until", Refusal::StayEndRequired))
+        }
+        None => Ok(()),
     }
 }
 

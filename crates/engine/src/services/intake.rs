@@ -157,6 +157,19 @@ where
     }
 }
 
+/// The last day of a stay given at intake is a day after `today`, the day of the
+/// application: a stay that has ended is none to register (S3's temporary registration,
+/// S8's registration of a foreigner).
+pub(crate) fn stay_ends_after_today(until: Date, today: Date) -> Result<(), EngineError> {
+    if until <= today {
+        return Err(EngineError::invalid(
+            "data.until",
+            Refusal::StayEndsAfterToday,
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,12 +313,7 @@ impl Engine {
                 .until
                 .ok_or_else(|| EngineError::invalid("data.until", Refusal::StayEndRequired))?;
             let today = self.now().to_zoned(self.tz.clone()).date();
-            if until <= today {
-                return Err(EngineError::invalid(
-                    "data.until",
-                    Refusal::StayEndsAfterToday,
-                ));
-            }
+            super::intake::stay_ends_after_today(until, today)?;
             let latest = today
                 .checked_add(jiff::Span::new().months(TEMPORARY_MAX_MONTHS))
                 .map_err(|e| EngineError::Corrupt(e.to_string()))?;

@@ -128,19 +128,44 @@ async fn foreigners_services(url: &str) {
         assert_eq!(checked.data["passed"], false);
         assert_eq!(checked.data["detail"]["reason"], "entry banned until 2016");
     }
-    // S8 through the portal: the e-signed insert to the passport.
+    // S8 through the portal: the e-signed insert to the passport. The last day of the stay
+    // is required there and is a day after the day of application (2014-06-02).
     let citizen = Actor::citizen(w.applicant);
-    let a = run(
+    let portal = |until: Option<&str>| {
+        let mut d = serde_json::json!({ "unit": "C71-1", "foreigner": foreigner("P0000777") });
+        if let Some(u) = until {
+            d["until"] = serde_json::json!(u);
+        }
+        accept_cmd("S8", Channel::Portal, w.applicant, d)
+    };
+    for until in [
+        None,
+        Some("2014-06-02"),
+        Some("2014-05-30"),
+        Some("02.13.2014"),
+    ] {
+        let err = run_err(&w, &citizen, portal(until)).await;
+        assert_eq!(
+            (err.code(), err.field()),
+            ("invalid", Some("data.until")),
+            "{until:?}: {err}"
+        );
+    }
+    // At the unit it may be left out, but not be a day already past.
+    let err = run_err(
         &w,
-        &citizen,
+        &w.district,
         accept_cmd(
             "S8",
-            Channel::Portal,
+            Channel::Unit,
             w.applicant,
-            serde_json::json!({ "unit": "C71-1", "foreigner": foreigner("P0000777") }),
+            serde_json::json!({ "foreigner": foreigner("P0000778"), "until": "2014-06-01" }),
         ),
     )
     .await;
+    assert_eq!(err.field(), Some("data.until"), "{err}");
+    let a = run(&w, &citizen, portal(Some("2014-06-03"))).await;
+    assert_eq!(a.data["input"]["until"], "2014-06-03");
     assert_eq!(
         (a.process.as_str(), a.step, a.holder_unit.as_str()),
         ("portal", 2, "D71-1")

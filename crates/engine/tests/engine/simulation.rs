@@ -176,6 +176,14 @@ async fn s3_through_the_portal(url: &str, start: &str) {
     )
     .await;
     assert_eq!(done as u64, r.counter_tasks_done);
+    // The portal request names no dwelling owner (the portal's form asks none, the act
+    // takes the owner's consent at a counter only): no portal registration records one.
+    let owned = count_of(
+        &db,
+        "SELECT COUNT(*) FROM registrations r JOIN applications a ON a.id = r.application_id WHERE a.channel = 'portal' AND r.owner_iin IS NOT NULL",
+    )
+    .await;
+    assert_eq!(owned, 0, "{start}");
     agrees_with_dashboard(&engine, &r).await;
 }
 

@@ -225,6 +225,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("f_passport", "Паспорт", "Паспорт", "Passport"),
     ("f_reason", "Себебі", "Причина", "Reason"),
     ("f_reg_kind", "Тіркеу түрі", "Вид регистрации", "Kind of registration"),
+    ("f_registered_until", "Тіркеу мерзімі (соңғы күні)", "Срок регистрации (последний день)", "Registered until (the last day)"),
     ("f_sex", "Жынысы", "Пол", "Sex"),
     ("f_surname", "Тегі", "Фамилия", "Surname"),
     ("f_until", "Мерзімі (дейін)", "Срок (до)", "Until"),

@@ -292,6 +292,9 @@ struct Apply {
     idem: String,
     /// The form that came back refused, with what was typed (issue 29).
     error: Option<super::pages::FormError>,
+    /// The first day an end of a stay may fall on (S8's `until`: a day after the day of
+    /// application, as the engine checks it), for the date field's `min`.
+    tomorrow: String,
 }
 
 /// The names of the portal form's fields (`d.` for the service's own data).
@@ -413,10 +416,10 @@ async fn apply_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormEr
         return to_login(true);
     };
     let services = super::pages::services_open(st, Channel::Portal, ctx.lang);
+    let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
     let counters = if services.is_empty() {
         Vec::new()
     } else {
-        let today = st.engine.now().to_zoned(st.engine.tz.clone()).date();
         let at_home = services.iter().any(|s| {
             st.engine
                 .catalog
@@ -438,6 +441,7 @@ async fn apply_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormEr
             counters,
             idem: format!("portal-apply-{}", auth::random_token()),
             error,
+            tomorrow: today.tomorrow().map(|d| d.to_string()).unwrap_or_default(),
         },
         ctx.lang,
     );
@@ -564,7 +568,8 @@ pub async fn apply_submit(
             .filter_map(|(_, v)| v.parse().ok())
             .collect(),
         missing: vec![],
-        // The service's own fields (S3's address, S8's foreigner) and the chosen unit.
+        // The service's own fields (S3's address, S8's foreigner and the last day of the
+        // stay) and the chosen unit.
         data: {
             let mut data = super::pages::form_data(&pairs);
             data["unit"] = serde_json::json!(unit);

@@ -72,11 +72,7 @@ type Form = (String, Vec<String>, Vec<(String, String)>);
 
 /// A browser that does not follow redirects, signed in as `user`; its CSRF token.
 async fn browser(app: &App, user: &str) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = jar_client_no_redirects();
     let c = app.login_on(http, user).await;
     (c.http, c.csrf)
 }
@@ -401,6 +397,7 @@ async fn portal_form_sends_the_service_fields(url: &str) {
         ("d.foreigner.sex", "F".into()),
         ("d.foreigner.citizenship", "DE".into()),
         ("d.foreigner.passport", "C01X00T47".into()),
+        ("d.until", "2014-07-15".into()),
     ])
     .await
     .unwrap();
@@ -443,4 +440,127 @@ async fn portal_form_sends_the_service_fields(url: &str) {
 on_both!(
     portal_form_sends_the_service_fields_s3_s8_2014,
     portal_form_sends_the_service_fields
+);
+
+/// S8 through the portal with the last day of the registered stay (`d.until`, which the
+/// e-signed insert prints): none, or a day not after the day of application, comes back on
+/// the form beside the field in the citizen's language with what was typed, nothing made;
+/// a good one reaches the application's data, and the insert the district issues to the
+/// personal cabinet prints the term.
+async fn portal_s8_until(url: &str) {
+    let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
+    let http = jar_client_no_redirects();
+    // A resident of a region the demo staffs, so the district above the counter has an
+    // officer to issue the insert.
+    let idx = app
+        .report
+        .citizens
+        .iter()
+        .position(|c| c.2.starts_with("Almaty resident"))
+        .expect("the demo's Almaty resident");
+    let citizen = citizen_client_on(&app, idx, http).await;
+    let iin = app.report.citizens[idx].0.to_string();
+    let html = page(&citizen, "/portal/apply").await;
+    assert!(
+        html.contains(
+            "id=\"p-s8-until\" type=\"date\" name=\"d.until\" required min=\"2014-06-03\""
+        ),
+        "S8's last day of the stay on the portal form, a day after today at the least"
+    );
+    let unit = first_unit_option(&html);
+    let post = |until: &str, idem: &str| {
+        let form = s8_portal_form(&unit, idem, ["Novak", "Petra", "CZ", "C01X00T48"], until);
+        portal_apply(&citizen, form)
+    };
+    let mine = || my_applications(&citizen, "S8");
+    for (until, idem, why) in [
+        (
+            "2014-06-02",
+            "s8-until-1",
+            ["бүгіннен кейінгі күн", "позже сегодняшнего"],
+        ),
+        (
+            "2014-05-01",
+            "s8-until-2",
+            ["бүгіннен кейінгі күн", "позже сегодняшнего"],
+        ),
+        (
+            "",
+            "s8-until-3",
+            ["уақытша болудың соңғы күні", "последний день временного"],
+        ),
+        ("15.13.2014", "s8-until-4", ["", ""]),
+    ] {
+        let r = post(until, idem).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{until}");
+        let html = r.text().await.unwrap();
+        let at = html
+            .find("id=\"err-S8-until\"")
+            .unwrap_or_else(|| panic!("{until}: the reason beside the field: {html}"));
+        let reason = &html[at..at + html[at..].find("</p>").unwrap()];
+        assert!(why.iter().any(|w| reason.contains(w)), "{until}: {reason}");
+        assert!(
+            html.contains(&format!(
+                "name=\"d.until\" required min=\"2014-06-03\" value=\"{until}\" aria-invalid=\"true\""
+            )),
+            "{until}: the field keeps what was typed and is marked"
+        );
+        assert!(
+            html.contains("value=\"C01X00T48\"") && html.contains("id=\"apply-S8\" open"),
+            "{until}: the other fields keep what was typed"
+        );
+    }
+    assert!(mine().await.is_empty(), "nothing made");
+    // A day after today: taken in, the last day in the application's data.
+    let r = post("2014-07-15", "s8-until-5").await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let made = mine().await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let id = made[0]["id"].as_str().unwrap().to_string();
+    // The district above the chosen counter signs the insert at step 2.
+    let holder = made[0]["holder_unit"].as_str().unwrap().to_string();
+    let officer = app
+        .report
+        .accounts
+        .iter()
+        .find(|a| a.unit.as_str() == holder && a.role == drn_engine::Role::DistrictOfficer)
+        .unwrap_or_else(|| panic!("an officer of {holder}"))
+        .username
+        .clone();
+    let district = app.login(&officer).await;
+    let (s, a) = district.get(&format!("/api/v1/applications/{id}")).await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(
+        (
+            a["process"].as_str(),
+            a["step"].as_i64(),
+            a["status"].as_str()
+        ),
+        (Some("portal"), Some(2), Some("in_progress")),
+        "{a}"
+    );
+    assert_eq!(a["data"]["input"]["until"], "2014-07-15", "{a}");
+    let a = crate::results::step(&district, &a, "issue", json!({ "receiver": iin })).await;
+    assert_eq!(a["status"], "issued", "{a}");
+    let (_, _, t) =
+        crate::results::doc_of(&app, &citizen, &id, "foreigner_registration_insert").await;
+    crate::results::has_all(
+        "insert",
+        &t,
+        &[
+            "Вкладыш к паспорту о регистрации иностранца",
+            "Тіркелген мерзімі",
+            "Срок регистрации",
+            "02.06.2014 – 15.07.2014",
+            "C01X00T48",
+        ],
+    );
+    // The citizen's cabinet lists it.
+    let docs = page(&citizen, "/portal/documents").await;
+    assert!(docs.contains("data-doc-pdf"), "{docs}");
+}
+
+on_both!(
+    portal_s8_takes_the_last_day_of_the_stay_2014,
+    portal_s8_until
 );

@@ -10,11 +10,7 @@ use crate::support::*;
 
 /// A client that keeps cookies and does not follow redirects, with its CSRF token.
 async fn browser(app: &App, user: &str) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = jar_client_no_redirects();
     let c = app.login_on(http, user).await;
     (c.http, c.csrf)
 }
@@ -523,41 +519,18 @@ on_both!(the_s9_form_keeps_what_was_typed, s9_form_keeps_input);
 /// its talon's own page), and the same form sent again (a reload) makes no second one.
 async fn portal_form_keeps_input(url: &str) {
     let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = jar_client_no_redirects();
     let citizen = citizen_client_on(&app, 3, http).await;
     let html = page(&citizen, "/portal/apply").await;
     let unit = crate::intake::first_unit_option(&html);
     let post = |citizenship: &str, idem: &str| {
-        citizen
-            .http
-            .post(format!("{}/portal/apply?_csrf={}", app.base, citizen.csrf))
-            .form(&[
-                ("service", "S8"),
-                ("idem", idem),
-                ("unit", unit.as_str()),
-                ("urgency", "general"),
-                ("d.foreigner.surname", "Шмидт"),
-                ("d.foreigner.given_name", "Анна"),
-                ("d.foreigner.birth_date", "1990-07-01"),
-                ("d.foreigner.sex", "F"),
-                ("d.foreigner.citizenship", citizenship),
-                ("d.foreigner.passport", "C01X00T47"),
-            ])
-            .send()
+        let foreigner = ["Шмидт", "Анна", citizenship, "C01X00T47"];
+        portal_apply(
+            &citizen,
+            s8_portal_form(&unit, idem, foreigner, "2014-07-15"),
+        )
     };
-    let count = || async {
-        let (s, mine) = citizen.get("/api/v1/my/applications").await;
-        assert_eq!(s, 200, "{mine}");
-        mine.as_array()
-            .unwrap()
-            .iter()
-            .filter(|a| a["service"] == "S8")
-            .count()
-    };
+    let count = || async { my_applications(&citizen, "S8").await.len() };
     // Refused: a citizenship that is no country's code.
     let r = post("Q1", "portal-keep-1").await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -158,6 +158,15 @@ pub fn jar_client() -> reqwest::Client {
         .unwrap()
 }
 
+/// [`jar_client`] that does not follow redirects (to see a Post/Redirect/Get's 303).
+pub fn jar_client_no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 impl App {
     pub fn password(&self, user: &str) -> String {
         self.report
@@ -344,6 +353,62 @@ pub async fn page(c: &Client, path: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.text().await.unwrap()
+}
+
+/// The citizen's applications of `service`, as the API lists them to them.
+pub async fn my_applications(citizen: &Client, service: &str) -> Vec<Value> {
+    let (s, mine) = citizen.get("/api/v1/my/applications").await;
+    assert_eq!(s, 200, "{mine}");
+    mine.as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["service"] == service)
+        .cloned()
+        .collect()
+}
+
+/// Sends the portal's apply form as `citizen` (with their session's CSRF token).
+pub async fn portal_apply(
+    citizen: &Client,
+    form: Vec<(&'static str, String)>,
+) -> reqwest::Result<reqwest::Response> {
+    citizen
+        .http
+        .post(format!(
+            "{}/portal/apply?_csrf={}",
+            citizen.base, citizen.csrf
+        ))
+        .form(&form)
+        .send()
+        .await
+}
+
+/// The portal's S8 form as a citizen sends it: the counter `unit`, the form's one-time key
+/// `idem`, the foreigner (surname, given name, citizenship, passport; a woman born
+/// 18.04.1992) and the last day of the stay `until`.
+pub fn s8_portal_form(
+    unit: &str,
+    idem: &str,
+    foreigner: [&str; 4],
+    until: &str,
+) -> Vec<(&'static str, String)> {
+    let [surname, given_name, citizenship, passport] = foreigner;
+    [
+        ("service", "S8"),
+        ("idem", idem),
+        ("unit", unit),
+        ("urgency", "general"),
+        ("d.foreigner.surname", surname),
+        ("d.foreigner.given_name", given_name),
+        ("d.foreigner.birth_date", "1992-04-18"),
+        ("d.foreigner.sex", "F"),
+        ("d.foreigner.citizenship", citizenship),
+        ("d.foreigner.passport", passport),
+        ("d.until", until),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n, v.to_string()))
+    .collect()
 }
 
 /// `on_both!(test_name, scenario)`: the scenario on each backend, a fresh database each.
