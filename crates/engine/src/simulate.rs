@@ -53,6 +53,7 @@ use crate::error::EngineError;
 use crate::model::*;
 use crate::model::{Accept, Command, Outcome};
 use crate::queries::QueueItem;
+use crate::refusal::{Reason, Refusal};
 use crate::services::s1e;
 use crate::{Clock, Engine, ManualClock};
 
@@ -361,6 +362,9 @@ enum Done {
         at: Timestamp,
         after: Application,
         commands: u64,
+        /// The step was left by a return for correction, not completed (the dashboard's
+        /// step times count completions only).
+        returned: bool,
     },
     Formed(Vec<Registry>),
     Sent(Registry, u64),
@@ -545,11 +549,12 @@ impl Sim {
                     at,
                     after,
                     commands,
+                    returned,
                 } => {
                     self.commands += commands;
                     // An annulment undoes the intake: no step was done (the dashboard's
-                    // step times leave it out too).
-                    if after.status != Status::Annulled {
+                    // step times leave it out too), nor does a return for correction.
+                    if after.status != Status::Annulled && !returned {
                         let c = self
                             .compliance
                             .entry((unit.to_string(), service.clone(), step))
@@ -1386,6 +1391,7 @@ async fn do_step(
                 at,
                 after: application,
                 commands,
+                returned: false,
             },
             Ok(_) => Done::Nothing,
             Err(e) => Done::Failed(format!("review {}: {e}", app.number), commands),
@@ -1422,23 +1428,51 @@ async fn do_step(
     };
     commands += 1;
     let mut result = engine.execute(actor, &cmd, None).await;
-    if matches!(&result, Err(EngineError::Invalid { field, .. }) if field == "note") {
-        // The step records something in its note (S9: the applicant's written consent).
-        commands += 1;
-        let cmd = Command::CompleteStep {
-            application: app.id.clone(),
-            revision: app.revision,
-            note: Some(format!("Письменное согласие № {}", app.number)),
-        };
-        result = engine.execute(actor, &cmd, None).await;
+    let mut returned = false;
+    if let Err(EngineError::Invalid { field, reason }) = &result {
+        if field == "note" {
+            // The step records something in its note: the district's corrected address
+            // (S5: a premise of the register in its district), or the applicant's written
+            // consent (S9).
+            let note = if *reason == Reason::Kind(Refusal::CorrectedRkaRequired) {
+                match premise_in_district(engine, &unit, &app.number).await {
+                    Ok(Some(rka)) => format!("Адрес исправлен по регистру: {rka}"),
+                    Ok(None) => return Done::Failed(format!("no premise in {unit}"), commands),
+                    Err(e) => return Done::Failed(format!("premise in {unit}: {e}"), commands),
+                }
+            } else {
+                format!("Письменное согласие № {}", app.number)
+            };
+            commands += 1;
+            let cmd = Command::CompleteStep {
+                application: app.id.clone(),
+                revision: app.revision,
+                note: Some(note),
+            };
+            result = engine.execute(actor, &cmd, None).await;
+        }
     }
     if last && matches!(result, Err(EngineError::Forbidden { .. })) {
-        // The check found a ground to refuse (S5: the address does not match).
+        // The check found the applicant's data not matching (S5: the address is not the
+        // register's). Where the step returns the application for correction, it goes to
+        // the unit that corrects it and comes back (S5: the district, seed 002, the S5
+        // regulation's annex 1 table 1 row 2); elsewhere it is refused.
         commands += 1;
-        let cmd = Command::Refuse {
-            application: app.id.clone(),
-            revision: app.revision,
-            reason: "Адресные данные не совпадают с регистром".into(),
+        let cmd = match engine.correction_step(&app) {
+            Some(to_step) => {
+                returned = true;
+                Command::Return {
+                    application: app.id.clone(),
+                    revision: app.revision,
+                    to_step,
+                    reason: "Адресные данные не совпадают с регистром: на корректировку".into(),
+                }
+            }
+            None => Command::Refuse {
+                application: app.id.clone(),
+                revision: app.revision,
+                reason: "Адресные данные не совпадают с регистром".into(),
+            },
         };
         result = engine.execute(actor, &cmd, None).await;
     }
@@ -1451,10 +1485,32 @@ async fn do_step(
             at,
             after: application,
             commands,
+            returned,
         },
         Ok(_) => Done::Nothing,
         Err(e) => Done::Failed(format!("{} {}: {e}", cmd.name(), app.number), commands),
     }
+}
+
+/// A premise of the address register in the district a unit serves, the same one for an
+/// application (by its number) each time: the address the simulated district officer
+/// corrects an S5 applicant's data to.
+async fn premise_in_district(
+    engine: &Engine,
+    unit: &UnitId,
+    number: &str,
+) -> Result<Option<String>, EngineError> {
+    let rows = drn_store::query(
+        "SELECT a.rka FROM ar_addresses a JOIN ar_ate t ON t.kato = a.ate_kato WHERE t.unit_id = $1 AND a.kind = 'premise' AND a.active = 1 ORDER BY a.rka LIMIT 100",
+    )
+    .bind(unit.as_str())
+    .fetch_all(engine.db.reader())
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let k = number.bytes().map(usize::from).sum::<usize>() % rows.len();
+    Ok(Some(rows[k].try_get::<String, _>(0)?))
 }
 
 /// The steps an intake completed at once, as the application's history has them: by

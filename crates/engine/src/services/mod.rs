@@ -388,9 +388,9 @@ impl Rules {
 
 /// The default mix of `drn simulate`: (service, channel, weight). ASSUMPTION (the seeds
 /// give no volumes): passports (S1) first, most at the counter; registrations (S3, S4) and
-/// the temporary card (S2) next; the address certificate (S5, mostly refused in the demo,
-/// whose persons' addresses the register does not hold) and the foreigners' services (S6
-/// to S9) a few each. ASSUMPTION: S3 through the portal a third of S3 (the seeds give the
+/// the temporary card (S2) next; the address certificate (S5: in the demo the register
+/// holds no person's address, so at a counter the district corrects it first, and through
+/// the portal the request is refused) and the foreigners' services (S6 to S9) a few each. ASSUMPTION: S3 through the portal a third of S3 (the seeds give the
 /// channel, orders 165 and 55 annex 3, not its share); S1E (the 2025 pilot, seed 001, in
 /// force 28.05.2025-31.03.2026, when no other version of the catalog is: it is the whole
 /// mix then) half through the portal, half through the mobile applications (seed 001 para
@@ -497,6 +497,18 @@ impl Engine {
     pub fn check_needed(&self, app: &Application) -> Option<&'static str> {
         let (_, p) = self.locate(&app.service, &app.version, &app.process).ok()?;
         p.step(app.step)?.check.map(StepCheck::as_str)
+    }
+
+    /// The detour step the application's current step returns it to for correction (a
+    /// `return` branch to a detour: S5's address data corrected by the district, seed 002,
+    /// the S5 regulation's annex 1 table 1 row 2 and para 5), if its process has one.
+    pub fn correction_step(&self, app: &Application) -> Option<u32> {
+        let (_, p) = self.locate(&app.service, &app.version, &app.process).ok()?;
+        p.step(app.step)?
+            .branches
+            .iter()
+            .filter_map(|b| b.to)
+            .find(|to| p.detour_from(app.step, *to).is_some())
     }
 
     pub(crate) async fn person_row(

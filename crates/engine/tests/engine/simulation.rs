@@ -345,6 +345,35 @@ async fn s5_through_the_portal(url: &str, start: &str, before: &str) {
     )
     .await;
     assert_eq!(denied as u64, refused_online);
+    // At the counter a person whose address the register does not hold is not refused:
+    // the application goes to the district, which corrects the address to one of the
+    // register (seed 002, the S5 regulation's annex 1 table 1 row 2, para 5), and comes
+    // back to the counter, which issues the certificate.
+    let corrected = count_of(
+        &db,
+        "SELECT COUNT(*) FROM events e JOIN applications a ON a.id = e.application_id WHERE a.service = 'S5' AND a.channel = 'counter' AND e.kind = 'address_corrected'",
+    )
+    .await;
+    assert!(corrected > 0, "{s5:?}");
+    let refused_at_counter = count_of(
+        &db,
+        "SELECT COUNT(*) FROM applications WHERE service = 'S5' AND channel = 'counter' AND status = 'refused'",
+    )
+    .await;
+    assert_eq!(refused_at_counter, 0, "{s5:?}");
+    let corrected_and_issued = count_of(
+        &db,
+        "SELECT COUNT(DISTINCT a.id) FROM events e JOIN applications a ON a.id = e.application_id WHERE a.service = 'S5' AND e.kind = 'address_corrected' AND a.status = 'issued'",
+    )
+    .await;
+    assert!(corrected_and_issued > 0, "{s5:?}");
+    assert!(
+        r.compliance
+            .iter()
+            .any(|c| c.service == "S5" && c.step == 2 && c.unit.starts_with('D')),
+        "{:?}",
+        r.compliance
+    );
     agrees_with_dashboard(&engine, &r).await;
 }
 
