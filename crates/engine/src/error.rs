@@ -157,11 +157,14 @@ impl EngineError {
             Lang::En => en,
         };
         match self {
-            EngineError::NotFound { what, id } => t(
-                format!("Табылмады: {what} {id}"),
-                format!("Не найдено: {what} {id}"),
-                format!("Not found: {what} {id}"),
-            ),
+            EngineError::NotFound { what, id } => {
+                let (kk, ru) = what_text(what);
+                t(
+                    format!("Табылмады: {kk} {id}"),
+                    format!("Не найдено: {ru} {id}"),
+                    format!("Not found: {what} {id}"),
+                )
+            }
             // The reason in the user's language; a note of the operators' tools stays off a
             // kk/ru page (issue 29).
             EngineError::Forbidden { reason } => match reason.say(lang) {
@@ -261,6 +264,25 @@ impl EngineError {
                 "Storage fault: the system has stopped accepting changes and nothing was saved. Contact the administrator.".into(),
             ),
         }
+    }
+}
+
+/// What was not found, for people, in Kazakh and Russian (a kk/ru page shows no English
+/// word; the engine's own name where unknown).
+fn what_text(what: &'static str) -> (&'static str, &'static str) {
+    match what {
+        "active user" | "staff" => ("қызметкер", "сотрудник"),
+        "address" => ("мекенжай", "адрес"),
+        "application" => ("өтініш", "заявление"),
+        "document" => ("құжат", "документ"),
+        "journal" => ("журнал", "журнал"),
+        "online renewal" => ("онлайн ауыстыру өтініші", "заявка на онлайн-замену"),
+        "person" => ("тұлға", "лицо"),
+        "registry" => ("тізілім", "реестр"),
+        "service" => ("қызмет", "услуга"),
+        "task" => ("тапсырма", "задача"),
+        "unit" => ("бөлімше", "подразделение"),
+        other => (other, other),
     }
 }
 

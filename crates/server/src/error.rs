@@ -172,6 +172,23 @@ impl ApiError {
         }
     }
 
+    /// A one-time code that is wrong, expired or spent: said as such (not "wrong password",
+    /// which sends the citizen back to a password that was right); the code stays the
+    /// API's `bad_credentials`.
+    pub fn bad_code(lang: Lang) -> ApiError {
+        ApiError::Http {
+            status: StatusCode::UNAUTHORIZED,
+            code: "bad_credentials".into(),
+            message: tr(
+                lang,
+                "Бір реттік код қате немесе оның мерзімі өтті",
+                "Неверный или просроченный одноразовый код",
+                "Wrong or expired one-time code",
+            ),
+            field: None,
+        }
+    }
+
     pub fn bad_credentials(lang: Lang) -> ApiError {
         ApiError::Http {
             status: StatusCode::UNAUTHORIZED,
