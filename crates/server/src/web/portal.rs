@@ -474,6 +474,8 @@ struct Applied {
     service: String,
     unit: String,
     at: String,
+    /// Where the application stands now (the page is where "my applications" lead).
+    status: String,
     expected: String,
     missing: Vec<String>,
     docs: Vec<crate::documents::DocLink>,
@@ -658,6 +660,7 @@ pub async fn applied(
             service,
             unit: unit_name(&st, &a.accepted_unit, lang).await,
             at: kz(a.accepted_at),
+            status: super::i18n::label(lang, "st_", a.status.code()),
             expected: if a.status == drn_engine::Status::InProgress {
                 a.due_at.map(kz).unwrap_or_default()
             } else {

@@ -83,6 +83,19 @@ async fn portal_walk(url: &str) {
             home.contains(&format!("href=\"/portal/applications/{id}\"")),
             "{lang}: my applications link to the application's page"
         );
+        // The application's page says where it stands now (it said only "submitted").
+        let (s, html) = get_in(&citizen, &format!("/portal/applications/{id}"), lang).await;
+        assert_eq!(s, StatusCode::OK);
+        let status = if lang == "kk" {
+            "Орындалуда"
+        } else {
+            "В работе"
+        };
+        assert!(
+            main_text(&html).contains(status),
+            "{lang}: the status on the application's page: {}",
+            main_text(&html)
+        );
         // An unknown application and a mistyped id: "not found" in the page's language,
         // with no English word (the engine's "application") and a way back.
         for path in [
