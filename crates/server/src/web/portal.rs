@@ -618,7 +618,6 @@ pub async fn applied(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/portal");
     let lang = ctx.lang;
     let a = match drn_engine::ApplicationId::parse(&id) {
         Ok(id) => match st
@@ -627,10 +626,12 @@ pub async fn applied(
             .await
         {
             Ok(a) => a,
-            Err(e) => return error_page(nav, lang, e, "/portal"),
+            Err(e) => return error_page(Nav::for_ctx(&ctx, "/portal"), lang, e, "/portal"),
         },
-        Err(e) => return error_page(nav, lang, e, "/portal"),
+        Err(e) => return error_page(Nav::for_ctx(&ctx, "/portal"), lang, e, "/portal"),
     };
+    // The language switch comes back to this page (it led to the list).
+    let nav = Nav::for_ctx(&ctx, &format!("/portal/applications/{}", a.id));
     let events = st
         .engine
         .timeline(&ctx.actor, &a.id)

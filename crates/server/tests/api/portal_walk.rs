@@ -96,6 +96,12 @@ async fn portal_walk(url: &str) {
             "{lang}: the status on the application's page: {}",
             main_text(&html)
         );
+        // The language switch on the application's page comes back to it.
+        assert!(
+            html.contains(&format!("/lang/kk?back=/portal/applications/{id}\""))
+                || html.contains(&format!("/lang/kk?back=%2Fportal%2Fapplications%2F{id}\"")),
+            "{lang}: the language switch keeps the page"
+        );
         // An unknown application and a mistyped id: "not found" in the page's language,
         // with no English word (the engine's "application") and a way back.
         for path in [
