@@ -287,8 +287,9 @@ fn what_text(what: &'static str) -> (&'static str, &'static str) {
 }
 
 /// A request field's name for people, in Kazakh and Russian (the field's path as it
-/// stands where unknown: it is the API's, which a program reads).
-fn field_text(field: &str) -> (String, String) {
+/// stands where unknown: it is the API's, which a program reads). The server's own
+/// refusals of a field name it so too.
+pub fn field_text(field: &str) -> (String, String) {
     let key = field.strip_prefix("data.").unwrap_or(field);
     let key = key.strip_prefix("foreigner.").unwrap_or(key);
     let (kk, ru) = match key {

@@ -321,8 +321,15 @@ impl ApiError {
         let message = match field {
             Some(f) => tr(
                 lang,
-                &format!("«{f}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
-                &format!("Поле «{f}» не заполнено или заполнено неверно"),
+                // The field's name for people (ИИН, not `iin`) on a kk/ru page.
+                &format!(
+                    "«{}» өрісі толтырылмаған немесе дұрыс толтырылмаған",
+                    drn_engine::error::field_text(f).0
+                ),
+                &format!(
+                    "Поле «{}» не заполнено или заполнено неверно",
+                    drn_engine::error::field_text(f).1
+                ),
                 &format!("The field «{f}» is missing or has a wrong value: {detail}"),
             ),
             None => tr(
@@ -358,8 +365,14 @@ impl ApiError {
                 let message = match &field {
                     Some(f) => tr(
                         lang,
-                        &format!("«{f}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
-                        &format!("Поле «{f}» не заполнено или заполнено неверно"),
+                        &format!(
+                            "«{}» өрісі толтырылмаған немесе дұрыс толтырылмаған",
+                            drn_engine::error::field_text(f).0
+                        ),
+                        &format!(
+                            "Поле «{}» не заполнено или заполнено неверно",
+                            drn_engine::error::field_text(f).1
+                        ),
                         &format!("The field «{f}» is missing or has a wrong value"),
                     ),
                     None => tr(

@@ -152,7 +152,8 @@ on_both!(the_portal_walk_in_kazakh_and_russian, portal_walk);
 
 /// A wrong one-time code is said as such (it was "wrong login or password", which sends
 /// the citizen back to a password that was right), the form keeps no "code sent to: "
-/// with nothing after it, and the page offers a way back to the first step.
+/// with nothing after it, and the page offers a way back to the first step; a mistyped
+/// IIN names the field as people know it.
 async fn wrong_code(url: &str) {
     let app = spawn_app(url).await;
     let (iin, pw, _) = &app.report.citizens[2];
@@ -190,6 +191,19 @@ async fn wrong_code(url: &str) {
             html.contains("<a href=\"/portal/login\">"),
             "{lang}: a way back to the first step"
         );
+    }
+    // An IIN of 5 digits: the field named for people (it was «iin», the API's key).
+    for (lang, said) in [("kk", "«ЖСН» өрісі"), ("ru", "Поле «ИИН»")] {
+        let r = http
+            .post(format!("{}/portal/login", app.base))
+            .header("accept-language", lang)
+            .form(&[("iin", "12345"), ("password", "x")])
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains(said), "{lang}: {}", main_text(&html));
+        assert!(!html.contains("«iin»"), "{lang}: no API key");
     }
     // The API says the same, its code unchanged.
     let r = http
