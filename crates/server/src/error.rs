@@ -319,17 +319,9 @@ impl ApiError {
     /// language; the parser's own English detail only in English.
     pub fn field_value(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
         let message = match field {
-            Some(f) => tr(
+            Some(f) => wrong_field(
                 lang,
-                // The field's name for people (ИИН, not `iin`) on a kk/ru page.
-                &format!(
-                    "«{}» өрісі толтырылмаған немесе дұрыс толтырылмаған",
-                    drn_engine::error::field_text(f).0
-                ),
-                &format!(
-                    "Поле «{}» не заполнено или заполнено неверно",
-                    drn_engine::error::field_text(f).1
-                ),
+                f,
                 &format!("The field «{f}» is missing or has a wrong value: {detail}"),
             ),
             None => tr(
@@ -363,16 +355,9 @@ impl ApiError {
                     .map(|(path, _)| path.to_string())
                     .filter(|p| !p.contains(' ') && !p.is_empty() && p != ".");
                 let message = match &field {
-                    Some(f) => tr(
+                    Some(f) => wrong_field(
                         lang,
-                        &format!(
-                            "«{}» өрісі толтырылмаған немесе дұрыс толтырылмаған",
-                            drn_engine::error::field_text(f).0
-                        ),
-                        &format!(
-                            "Поле «{}» не заполнено или заполнено неверно",
-                            drn_engine::error::field_text(f).1
-                        ),
+                        f,
                         &format!("The field «{f}» is missing or has a wrong value"),
                     ),
                     None => tr(
@@ -438,6 +423,18 @@ impl ApiError {
     pub fn internal() -> ApiError {
         ApiError::from(EngineError::Corrupt("internal".into()))
     }
+}
+
+/// "The field is missing or wrong", the field named for people in kk/ru (ИИН, not the
+/// API's `iin`); `en` as given.
+fn wrong_field(lang: Lang, field: &str, en: &str) -> String {
+    let (kk, ru) = drn_engine::error::field_text(field);
+    tr(
+        lang,
+        &format!("«{kk}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
+        &format!("Поле «{ru}» не заполнено или заполнено неверно"),
+        en,
+    )
 }
 
 impl IntoResponse for ApiError {

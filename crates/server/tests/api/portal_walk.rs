@@ -156,18 +156,8 @@ on_both!(the_portal_walk_in_kazakh_and_russian, portal_walk);
 /// IIN names the field as people know it.
 async fn wrong_code(url: &str) {
     let app = spawn_app(url).await;
-    let (iin, pw, _) = &app.report.citizens[2];
     let http = jar_client();
-    let r: Value = http
-        .post(format!("{}/api/v1/auth/citizen/login", app.base))
-        .json(&json!({ "iin": iin.to_string(), "password": pw }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let challenge = r["challenge"].as_str().unwrap().to_string();
+    let challenge = citizen_challenge(&app, 2, &http).await;
     for (lang, said) in [
         ("kk", "Бір реттік код қате"),
         ("ru", "Неверный или просроченный одноразовый код"),
