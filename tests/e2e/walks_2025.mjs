@@ -17,6 +17,11 @@ test('the online ID-card renewal: upload, signed request, payment, regional appr
   await portal.getByRole('heading', { name: /Заменить удостоверение личности онлайн|Renew my ID card online/ }).waitFor();
   await portal.getByText(/Онлайн заменить удостоверение личности можно только/).waitFor();
   await portal.getByText(/сервер подписывает ваш запрос сертификатом/).waitFor();
+  // Dates as the rest of the pages write them: the pilot's last day and the card's expiry
+  // were ISO (2026-03-31).
+  const entry = await portal.locator('main').innerText();
+  assert.doesNotMatch(entry, /\b\d{4}-\d{2}-\d{2}\b/, entry);
+  assert.match(entry, /пилотного проекта по \d{2}\.\d{2}\.\d{4}\./, entry);
   const fixtures = join(root, 'crates', 'engine', 'tests', 'fixtures');
   await portal.getByLabel(/^Фото/).setInputFiles(join(fixtures, 'photo_ok.jpg'));
   await portal.getByLabel(/^Образец подписи/).setInputFiles(join(fixtures, 'signature.png'));
@@ -29,6 +34,9 @@ test('the online ID-card renewal: upload, signed request, payment, regional appr
   await portal.getByRole('button', { name: /^Оплатить$/ }).click();
   await portal.getByText('На рассмотрении в региональном управлении').first().waitFor();
   await portal.locator('[data-duty="Оплачена"]').waitFor();
+  // The citizen's steps show no state systems' raw answers (JSON keys, ids, English).
+  const steps = await portal.locator('main table').innerText();
+  assert.doesNotMatch(steps, /[{}]|gbd_fl|photo_bytes|consent/, steps);
   const id = new URL(portal.url()).pathname.split('/').pop();
   const renewal = await (await portal.request.get(`${base2}/api/v1/online-renewal/${id}`)).json();
   assert.equal(renewal.status, 'under_review');

@@ -157,11 +157,14 @@ impl EngineError {
             Lang::En => en,
         };
         match self {
-            EngineError::NotFound { what, id } => t(
-                format!("Табылмады: {what} {id}"),
-                format!("Не найдено: {what} {id}"),
-                format!("Not found: {what} {id}"),
-            ),
+            EngineError::NotFound { what, id } => {
+                let (kk, ru) = what_text(what);
+                t(
+                    format!("Табылмады: {kk} {id}"),
+                    format!("Не найдено: {ru} {id}"),
+                    format!("Not found: {what} {id}"),
+                )
+            }
             // The reason in the user's language; a note of the operators' tools stays off a
             // kk/ru page (issue 29).
             EngineError::Forbidden { reason } => match reason.say(lang) {
@@ -264,9 +267,29 @@ impl EngineError {
     }
 }
 
+/// What was not found, for people, in Kazakh and Russian (a kk/ru page shows no English
+/// word; the engine's own name where unknown).
+fn what_text(what: &'static str) -> (&'static str, &'static str) {
+    match what {
+        "active user" | "staff" => ("қызметкер", "сотрудник"),
+        "address" => ("мекенжай", "адрес"),
+        "application" => ("өтініш", "заявление"),
+        "document" => ("құжат", "документ"),
+        "journal" => ("журнал", "журнал"),
+        "online renewal" => ("онлайн ауыстыру өтініші", "заявка на онлайн-замену"),
+        "person" => ("тұлға", "лицо"),
+        "registry" => ("тізілім", "реестр"),
+        "service" => ("қызмет", "услуга"),
+        "task" => ("тапсырма", "задача"),
+        "unit" => ("бөлімше", "подразделение"),
+        other => (other, other),
+    }
+}
+
 /// A request field's name for people, in Kazakh and Russian (the field's path as it
-/// stands where unknown: it is the API's, which a program reads).
-fn field_text(field: &str) -> (String, String) {
+/// stands where unknown: it is the API's, which a program reads). The server's own
+/// refusals of a field name it so too.
+pub fn field_text(field: &str) -> (String, String) {
     let key = field.strip_prefix("data.").unwrap_or(field);
     let key = key.strip_prefix("foreigner.").unwrap_or(key);
     let (kk, ru) = match key {

@@ -281,7 +281,7 @@ pub async fn citizen_second_factor(
         .engine
         .otp_challenge(challenge)
         .await?
-        .ok_or_else(|| ApiError::bad_credentials(lang))?;
+        .ok_or_else(|| ApiError::bad_code(lang))?;
     let iin = Iin::parse(&row.iin).map_err(|_| ApiError::internal())?;
     // Each try at a code is an attempt of the account, reserved before the code is
     // compared: wrong codes count toward the account's lock (issue 31 item 8).
@@ -295,7 +295,7 @@ pub async fn citizen_second_factor(
             &format!("person:{iin}"),
         )
         .await;
-        return Err(ApiError::bad_credentials(lang));
+        return Err(ApiError::bad_code(lang));
     }
     st.engine.end_otp_challenge(challenge).await?;
     attempt.succeeded(st).await?;

@@ -172,6 +172,23 @@ impl ApiError {
         }
     }
 
+    /// A one-time code that is wrong, expired or spent: said as such (not "wrong password",
+    /// which sends the citizen back to a password that was right); the code stays the
+    /// API's `bad_credentials`.
+    pub fn bad_code(lang: Lang) -> ApiError {
+        ApiError::Http {
+            status: StatusCode::UNAUTHORIZED,
+            code: "bad_credentials".into(),
+            message: tr(
+                lang,
+                "Бір реттік код қате немесе оның мерзімі өтті",
+                "Неверный или просроченный одноразовый код",
+                "Wrong or expired one-time code",
+            ),
+            field: None,
+        }
+    }
+
     pub fn bad_credentials(lang: Lang) -> ApiError {
         ApiError::Http {
             status: StatusCode::UNAUTHORIZED,
@@ -302,10 +319,9 @@ impl ApiError {
     /// language; the parser's own English detail only in English.
     pub fn field_value(lang: Lang, field: Option<&str>, detail: &str) -> ApiError {
         let message = match field {
-            Some(f) => tr(
+            Some(f) => wrong_field(
                 lang,
-                &format!("«{f}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
-                &format!("Поле «{f}» не заполнено или заполнено неверно"),
+                f,
                 &format!("The field «{f}» is missing or has a wrong value: {detail}"),
             ),
             None => tr(
@@ -339,10 +355,9 @@ impl ApiError {
                     .map(|(path, _)| path.to_string())
                     .filter(|p| !p.contains(' ') && !p.is_empty() && p != ".");
                 let message = match &field {
-                    Some(f) => tr(
+                    Some(f) => wrong_field(
                         lang,
-                        &format!("«{f}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
-                        &format!("Поле «{f}» не заполнено или заполнено неверно"),
+                        f,
                         &format!("The field «{f}» is missing or has a wrong value"),
                     ),
                     None => tr(
@@ -408,6 +423,18 @@ impl ApiError {
     pub fn internal() -> ApiError {
         ApiError::from(EngineError::Corrupt("internal".into()))
     }
+}
+
+/// "The field is missing or wrong", the field named for people in kk/ru (ИИН, not the
+/// API's `iin`); `en` as given.
+fn wrong_field(lang: Lang, field: &str, en: &str) -> String {
+    let (kk, ru) = drn_engine::error::field_text(field);
+    tr(
+        lang,
+        &format!("«{kk}» өрісі толтырылмаған немесе дұрыс толтырылмаған"),
+        &format!("Поле «{ru}» не заполнено или заполнено неверно"),
+        en,
+    )
 }
 
 impl IntoResponse for ApiError {

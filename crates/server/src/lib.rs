@@ -380,6 +380,8 @@ fn web_routes(state: AppState) -> Router {
                 )
             }),
         )
+        // Any other address: a page in the visitor's language (the API's: its JSON error).
+        .fallback(pages::not_found)
         // A page's form may send its CSRF token as a hidden field (see the function).
         .layer(axum::middleware::from_fn(auth::csrf_from_form))
         .with_state(state)

@@ -46,6 +46,14 @@ pub struct VerifyAnswer {
     pub sha256: String,
 }
 
+/// An instant of the API's answer (RFC 3339) as the pages write it (dd.mm.yyyy hh:mm,
+/// Kazakhstan time); as it stands when it is none.
+pub(crate) fn when(at: &str) -> String {
+    at.parse::<jiff::Timestamp>()
+        .map(crate::web::kz)
+        .unwrap_or_else(|_| at.to_string())
+}
+
 /// Checks a stored document; `None` when there is none.
 pub async fn check(st: &AppState, id: &str) -> Result<Option<VerifyAnswer>, EngineError> {
     // An id that is not a UUID names no document: the engine answers none.

@@ -358,6 +358,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Сегодня через портал услуги не оказываются",
         "No services are open on the portal today",
     ),
+    ("not_found", "Табылмады", "Не найдено", "Not found"),
     ("note", "Ескерту", "Примечание", "Note"),
     ("number", "Нөмір", "Номер", "Number"),
     ("older", "Ескірек", "Старее", "Older"),
@@ -548,6 +549,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("overdue", "Мерзімі өткен", "Просрочено", "Overdue"),
     ("p90_hours", "90-процентиль, сағ.", "90-й процентиль, ч", "90th percentile, h"),
     ("p90_time", "90-процентиль", "90-й процентиль", "90th percentile"),
+    ("page_not_found", "Бұл мекенжайда бет жоқ", "По этому адресу страницы нет", "There is no page at this address"),
     ("pages", "Беттер", "Страницы", "Pages"),
     (
         "parent",

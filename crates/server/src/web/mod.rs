@@ -183,7 +183,16 @@ pub fn error_page(nav: Nav, lang: Lang, e: impl Into<ApiError>, back: &str) -> R
     let page = MessagePage {
         tr: Tr { lang },
         nav,
-        title: i18n::t(lang, "actions").to_string(),
+        // Not found: what a mistyped or stale address answers, said as such (not "Actions").
+        title: i18n::t(
+            lang,
+            if status == StatusCode::NOT_FOUND {
+                "not_found"
+            } else {
+                "actions"
+            },
+        )
+        .to_string(),
         message: e.message(lang),
         back: back.to_string(),
     };

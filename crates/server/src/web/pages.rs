@@ -53,6 +53,25 @@ pub async fn root(page: Page) -> Response {
     }
 }
 
+/// An address no route answers: a page in the visitor's language with a way back to their
+/// home (not the browser's own English error page); the API keeps its JSON error.
+pub async fn not_found(uri: axum::http::Uri, LangOf(lang): LangOf, page: Page) -> Response {
+    if uri.path().starts_with("/api/") {
+        return ApiError::not_found(lang).into_response();
+    }
+    let (nav, back) = match &page {
+        Ok(ctx) => (Nav::for_ctx(ctx, uri.path()), home_of(ctx.actor.role)),
+        Err(_) => (Nav::anonymous(uri.path()), "/"),
+    };
+    let e = ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        i18n::t(lang, "page_not_found"),
+        None,
+    );
+    error_page(nav, lang, e, back)
+}
+
 fn home_of(role: Role) -> &'static str {
     match role {
         Role::Supervisor => "/ws/supervision",

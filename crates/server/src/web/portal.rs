@@ -109,6 +109,8 @@ pub(super) fn citizen(page: Result<Ctx, ApiError>) -> Result<Ctx, Response> {
 }
 
 pub struct Row {
+    /// The application's id: its number links to its own page (status, talon, documents).
+    pub id: String,
     pub number: String,
     pub service: String,
     pub status: String,
@@ -146,6 +148,7 @@ pub async fn home(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> Re
                 .service(&a.service)
                 .map(|s| s.name.get(ctx.lang).to_string())
                 .unwrap_or_else(|| a.service.clone()),
+            id: a.id.to_string(),
             number: a.number,
             status: super::i18n::label(ctx.lang, "st_", a.status.code()),
             step: a.step,
@@ -292,6 +295,9 @@ struct Apply {
     idem: String,
     /// The form that came back refused, with what was typed (issue 29).
     error: Option<super::pages::FormError>,
+    /// The online ID-card renewal (S1E) is in force today: the page points to it, which
+    /// has a page of its own (in 2025 the apply page had nothing else to offer).
+    renewal_open: bool,
     /// The first day an end of a stay may fall on (S8's `until`: a day after the day of
     /// application, as the engine checks it), for the date field's `min`.
     tomorrow: String,
@@ -441,6 +447,12 @@ async fn apply_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormEr
             counters,
             idem: format!("portal-apply-{}", auth::random_token()),
             error,
+            renewal_open: st
+                .engine
+                .catalog
+                .service(drn_engine::online_renewal::SERVICE)
+                .and_then(|s| s.version_on(today))
+                .is_some(),
             tomorrow: today.tomorrow().map(|d| d.to_string()).unwrap_or_default(),
         },
         ctx.lang,
@@ -462,6 +474,8 @@ struct Applied {
     service: String,
     unit: String,
     at: String,
+    /// Where the application stands now (the page is where "my applications" lead).
+    status: String,
     expected: String,
     missing: Vec<String>,
     docs: Vec<crate::documents::DocLink>,
@@ -604,7 +618,6 @@ pub async fn applied(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let nav = Nav::for_ctx(&ctx, "/portal");
     let lang = ctx.lang;
     let a = match drn_engine::ApplicationId::parse(&id) {
         Ok(id) => match st
@@ -613,10 +626,12 @@ pub async fn applied(
             .await
         {
             Ok(a) => a,
-            Err(e) => return error_page(nav, lang, e, "/portal"),
+            Err(e) => return error_page(Nav::for_ctx(&ctx, "/portal"), lang, e, "/portal"),
         },
-        Err(e) => return error_page(nav, lang, e, "/portal"),
+        Err(e) => return error_page(Nav::for_ctx(&ctx, "/portal"), lang, e, "/portal"),
     };
+    // The language switch comes back to this page (it led to the list).
+    let nav = Nav::for_ctx(&ctx, &format!("/portal/applications/{}", a.id));
     let events = st
         .engine
         .timeline(&ctx.actor, &a.id)
@@ -646,6 +661,7 @@ pub async fn applied(
             service,
             unit: unit_name(&st, &a.accepted_unit, lang).await,
             at: kz(a.accepted_at),
+            status: super::i18n::label(lang, "st_", a.status.code()),
             expected: if a.status == drn_engine::Status::InProgress {
                 a.due_at.map(kz).unwrap_or_default()
             } else {

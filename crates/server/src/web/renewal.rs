@@ -150,8 +150,15 @@ async fn entry_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormEr
             .as_ref()
             .map(|m| tr.text(m).to_string())
             .unwrap_or_default(),
-        card_expires: el.card_expires.map(|d| d.to_string()).unwrap_or_default(),
-        pilot_until: el.pilot_until.map(|d| d.to_string()).unwrap_or_default(),
+        // Dates as the rest of the pages write them (dd.mm.yyyy), not ISO.
+        card_expires: el
+            .card_expires
+            .map(|d| d.strftime("%d.%m.%Y").to_string())
+            .unwrap_or_default(),
+        pilot_until: el
+            .pilot_until
+            .map(|d| d.strftime("%d.%m.%Y").to_string())
+            .unwrap_or_default(),
         duty: el.duty_tenge.map(|d| d.to_string()).unwrap_or_default(),
         active,
         counters,
@@ -325,7 +332,6 @@ pub struct CheckRow {
     pub outcome: String,
     pub passed: bool,
     pub at: String,
-    pub detail: String,
 }
 
 #[derive(Template)]
@@ -361,16 +367,6 @@ fn step_action(st: &AppState, n: u32, lang: Lang) -> String {
         .and_then(|p| p.step(n))
         .map(|s| s.action.get(lang).to_string())
         .unwrap_or_default()
-}
-
-fn short(v: &serde_json::Value) -> String {
-    // Spaces after the separators, so a long detail wraps in its cell.
-    let s = v.to_string().replace(",\"", ", \"").replace("\":", "\": ");
-    if s.chars().count() > 240 {
-        format!("{}…", s.chars().take(240).collect::<String>())
-    } else {
-        s
-    }
 }
 
 /// The counters of every region, each named with its region ("Город Астана · ЦОН №1"):
@@ -468,8 +464,9 @@ pub async fn status(
                 },
             ),
             passed: c.outcome == CheckOutcome::Passed,
+            // The check's detail (the state systems' answers as JSON, keys and ids) is the
+            // officer's, on the review card and in the API; the citizen reads the reason.
             at: kz(c.at),
-            detail: short(&c.detail),
         })
         .collect();
     let page = StatusPage {

@@ -115,6 +115,14 @@ async fn documents_flow(url: &str) {
     let html = r.text().await.unwrap();
     assert!(html.contains("data-verdict=\"valid\""), "{html}");
     assert!(!html.contains(&iin.to_string()));
+    // The document's date as the pages write dates (it was ISO, 2019-04-02).
+    let date = v["date"].as_str().unwrap();
+    let (y, rest) = date.split_once('-').unwrap();
+    let (m, d) = rest.split_once('-').unwrap();
+    assert!(
+        html.contains(&format!("<dd>{d}.{m}.{y}</dd>")) && !html.contains(date),
+        "{date} as dd.mm.yyyy"
+    );
     let r = anon
         .get(format!(
             "{}/api/v1/verify/00000000-0000-4000-8000-000000000000",

@@ -14,6 +14,7 @@ mod documents;
 mod intake;
 mod operations;
 mod passports;
+mod portal_walk;
 mod refusals;
 mod registries;
 mod results;

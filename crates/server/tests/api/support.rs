@@ -419,9 +419,9 @@ pub async fn citizen_client(app: &App, idx: usize) -> Client {
     citizen_client_on(app, idx, jar_client()).await
 }
 
-/// [`citizen_client`] on a client of the caller's making (one that does not follow
-/// redirects, to see a Post/Redirect/Get).
-pub async fn citizen_client_on(app: &App, idx: usize, http: reqwest::Client) -> Client {
+/// The first factor of the demo's citizen `idx` (their password): the one-time code's
+/// challenge.
+pub async fn citizen_challenge(app: &App, idx: usize, http: &reqwest::Client) -> String {
     let (ciin, cpw, _) = &app.report.citizens[idx];
     let r: Value = http
         .post(format!("{}/api/v1/auth/citizen/login", app.base))
@@ -432,7 +432,13 @@ pub async fn citizen_client_on(app: &App, idx: usize, http: reqwest::Client) -> 
         .json()
         .await
         .unwrap();
-    let challenge = r["challenge"].as_str().unwrap().to_string();
+    r["challenge"].as_str().unwrap().to_string()
+}
+
+/// [`citizen_client`] on a client of the caller's making (one that does not follow
+/// redirects, to see a Post/Redirect/Get).
+pub async fn citizen_client_on(app: &App, idx: usize, http: reqwest::Client) -> Client {
+    let challenge = citizen_challenge(app, idx, &http).await;
     let sms: Value = http
         .get(format!("{}/api/v1/sandbox/sms", app.base))
         .send()
