@@ -94,6 +94,8 @@ refusals! {
         "нені түзету керектігін жазыңыз (кемінде 5 таңба)", "укажите, что исправить (не менее 5 символов)";
     AddressMismatchNoCertificate => "the address data do not match the register: the certificate cannot be issued",
         "мекенжай деректері тізілімге сәйкес емес: анықтама берілмейді", "адресные данные не совпадают с регистром: справка не может быть выдана";
+    AddressMismatchOnPortal => "the address data do not match the register: the certificate cannot be issued through the portal; at a State Corporation counter the migration service corrects the address and the certificate is issued",
+        "мекенжай деректері тізілімге сәйкес емес: анықтама портал арқылы берілмейді; ХҚКО-ға жүгініңіз, көші-қон қызметі мекенжайды түзетеді және анықтама беріледі", "адресные данные не совпадают с регистром: через портал справка не может быть выдана; обратитесь в ЦОН, миграционная служба исправит адрес и справка будет выдана";
     AddressMismatchReturnOrRefuse => "the address data do not match the register: return the application to the district for correction, or refuse",
         "мекенжай деректері тізілімге сәйкес емес: өтінішті түзетуге ауданға қайтарыңыз немесе бас тартыңыз", "адресные данные не совпадают с регистром: верните заявление в район на исправление или откажите";
     ChipAtCounter => "the chip is rewritten at a counter",

@@ -170,7 +170,7 @@ impl ServiceRules for AddressCertificate {
         matches!(
             e,
             EngineError::Forbidden {
-                reason: crate::Reason::Kind(Refusal::AddressMismatchNoCertificate)
+                reason: crate::Reason::Kind(Refusal::AddressMismatchOnPortal)
             }
         )
     }
@@ -319,9 +319,13 @@ impl ServiceRules for AddressCertificate {
         let unit = app.holder_unit.clone();
         let (passed, detail) = e.s5_check(c, app).await?;
         if !passed {
-            return Err(EngineError::forbidden(
-                Refusal::AddressMismatchNoCertificate,
-            ));
+            // Through the portal the applicant is told where the address is corrected
+            // (the counter's route, annex 1 table 1 row 2).
+            return Err(EngineError::forbidden(if app.channel == Channel::Portal {
+                Refusal::AddressMismatchOnPortal
+            } else {
+                Refusal::AddressMismatchNoCertificate
+            }));
         }
         let checked = json!({ "detail": detail });
         let subject = input.subject(app);

@@ -1050,7 +1050,7 @@ const MORE: &[(&str, &str, &str, &str)] = &[
     ("proc_counter", "ХҚКО арқылы", "через ЦОН", "through a counter"),
     ("proc_counter-electronic", "ХҚКО арқылы, электрондық", "через ЦОН, электронно", "through a counter, electronic"),
     ("renewal_apply_again", "Басқа фотомен жаңа өтініш беру", "Подать новое заявление с другим фото", "Apply again with another photo"),
-    ("renewal_photo_again", "Фото талаптарға сай емес: басқа фотомен қазір онлайн қайта өтініш беруге болады", "Фото не соответствует требованиям: можно сразу подать заявление онлайн заново с другим фото", "The photo does not meet the requirements: you can apply online again at once with another photo"),
+    ("renewal_photo_again", "Фото талаптарға сай емес: басқа фотомен қазір онлайн қайта өтініш беруге немесе ХҚКО-ға жүгінуге болады", "Фото не соответствует требованиям: можно сразу подать заявление онлайн заново с другим фото или обратиться в ЦОН", "The photo does not meet the requirements: you can apply online again at once with another photo, or at a State Corporation counter"),
     ("proc_portal", "портал арқылы", "через портал", "through the portal"),
     ("proc_mobile", "мобильдік қосымша арқылы", "через мобильное приложение", "through the mobile application"),
     ("proc_unit", "бөлімшеде", "в подразделении", "at the unit"),

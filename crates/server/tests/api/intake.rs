@@ -564,3 +564,56 @@ on_both!(
     portal_s8_takes_the_last_day_of_the_stay_2014,
     portal_s8_until
 );
+
+on_both!(
+    portal_s5_refusal_says_where_the_address_is_corrected_2014,
+    portal_s5_without_a_register_address
+);
+
+/// S5 through the portal for a person whose address the register does not hold (a demo
+/// person before any registration): the portal refuses the request (seed 002, the S5
+/// regulation's annex 3 table 1 rows 5 and 6), nothing is made, and the message tells the
+/// citizen, in their language, where the address is corrected: at a State Corporation
+/// counter, by the migration service (the counter's route, annex 1 table 1 row 2).
+async fn portal_s5_without_a_register_address(url: &str) {
+    let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
+    let idx = app
+        .report
+        .citizens
+        .iter()
+        .position(|c| c.2.starts_with("Almaty resident"))
+        .expect("the demo's Almaty resident");
+    let citizen = citizen_client_on(&app, idx, jar_client_no_redirects()).await;
+    for (lang, words) in [
+        (
+            "ru",
+            "через портал справка не может быть выдана; обратитесь в ЦОН, миграционная служба исправит адрес",
+        ),
+        (
+            "kk",
+            "анықтама портал арқылы берілмейді; ХҚКО-ға жүгініңіз, көші-қон қызметі мекенжайды түзетеді",
+        ),
+    ] {
+        citizen
+            .http
+            .get(format!("{}/lang/{lang}?back=/portal/apply", citizen.base))
+            .send()
+            .await
+            .unwrap();
+        let html = page(&citizen, "/portal/apply").await;
+        let form = vec![
+            ("service", "S5".to_string()),
+            ("idem", format!("s5-portal-{lang}")),
+            ("unit", first_unit_option(&html)),
+            ("urgency", "general".to_string()),
+        ];
+        let r = portal_apply(&citizen, form).await.unwrap();
+        assert!(r.status().is_client_error(), "{lang}: {}", r.status());
+        let html = r.text().await.unwrap();
+        assert!(html.contains(words), "{lang}: {html}");
+    }
+    assert!(
+        my_applications(&citizen, "S5").await.is_empty(),
+        "nothing made"
+    );
+}
