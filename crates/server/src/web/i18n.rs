@@ -944,6 +944,14 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("unit", "Бөлімше", "Подразделение", "Unit"),
     ("units", "Бөлімшелер", "Подразделения", "Units"),
     ("urgency", "Шұғылдық", "Срочность", "Urgency"),
+    // Seed 000 (row 5 of the S1 standard): «для 1 и 2 категорий срочности»; seed 002:
+    // «1 және 2-санаттағы жеделдік».
+    (
+        "urgency_category",
+        "{n}-санаттағы жеделдік",
+        "{n}-я категория срочности",
+        "Urgency category {n}",
+    ),
     (
         "urgency_general",
         "Жалпы тәртіп",
@@ -1024,6 +1032,27 @@ const MORE: &[(&str, &str, &str, &str)] = &[
     ("au_read_person_photo", "ЖТ МДҚ-дағы фотоны қарау", "Просмотр фото из ГБД ФЛ", "Photo on record viewed"),
     ("au_read_journal", "Журналды қарау", "Просмотр журнала", "Journal viewed"),
     ("au_read_registrations", "Тіркеулерді қарау", "Просмотр регистраций", "Registrations viewed"),
+    // The engine's commands (drn_engine::Command::name) and documents as the audit log names
+    // them: an auditor read "complete_step", "document_issued".
+    ("au_accept", "Өтінішті қабылдау", "Приём заявления", "Application accepted"),
+    ("au_accept_foreigner", "Шетелдіктің өтінішін қабылдау", "Приём заявления иностранца", "Foreigner's application accepted"),
+    ("au_annul", "Өтініштің күшін жою", "Аннулирование заявления", "Application annulled"),
+    ("au_api_client_registered", "Ақпараттық жүйе тіркелді", "Зарегистрирована информационная система", "API client registered"),
+    ("au_applicant_arrived", "Өтініш беруші келді", "Заявитель явился", "Applicant arrived"),
+    ("au_check", "Тексеру", "Проверка", "Check"),
+    ("au_complete_step", "Қадам аяқталды", "Шаг завершён", "Step completed"),
+    ("au_document_draft_prepared", "Құжат қол қоюға дайындалды", "Документ подготовлен к подписи", "Document prepared for signing"),
+    ("au_document_issued", "Құжат берілді", "Документ выдан", "Document issued"),
+    ("au_document_signed", "Құжатқа қол қойылды", "Документ подписан", "Document signed"),
+    ("au_form_registry", "Тізілім қалыптастырылды", "Реестр сформирован", "Registry formed"),
+    ("au_issue", "Нәтиже берілді", "Результат выдан", "Result issued"),
+    ("au_login_failed", "Сәтсіз кіру әрекеті", "Неудачная попытка входа", "Failed sign-in"),
+    ("au_receive_registry", "Тізілім қабылданды", "Реестр принят", "Registry received"),
+    ("au_refuse", "Бас тарту", "Отказ", "Refusal"),
+    ("au_return", "Қайтару", "Возврат", "Return"),
+    ("au_send_registry", "Тізілім жіберілді", "Реестр отправлен", "Registry sent"),
+    ("au_sign_registry", "Тізілімге қол қойылды", "Реестр подписан", "Registry signed"),
+    ("au_signature_refused", "Қолтаңба қабылданбады", "Подпись отклонена", "Signature refused"),
     ("by_system", "Жүйе (автоматты түрде)", "Система (автоматически)", "The system (automatically)"),
     ("by_you", "Сіз", "Вы", "You"),
     ("case_data", "Өтініш деректері", "Данные заявления", "Application data"),
@@ -1097,6 +1126,16 @@ pub fn label(lang: Lang, prefix: &str, code: &str) -> String {
     }
 }
 
+/// An urgency as the seeds name it ("1-я категория срочности", «Общий порядок»), not the
+/// catalog's code "1".
+pub fn urgency(lang: Lang, u: drn_core::Urgency) -> String {
+    if u == drn_core::Urgency::General {
+        t(lang, "urgency_general").to_string()
+    } else {
+        t(lang, "urgency_category").replace("{n}", u.code())
+    }
+}
+
 /// Every key, for the templates' test.
 pub fn has(key: &str) -> bool {
     WORDS.binary_search_by(|(k, ..)| (*k).cmp(key)).is_ok() || MORE.iter().any(|(k, ..)| *k == key)
@@ -1123,6 +1162,14 @@ mod tests {
         }
         assert_eq!(t(Lang::Kk, "login"), "Кіру");
         assert_eq!(t(Lang::En, "nope"), "?");
+        assert_eq!(
+            urgency(Lang::Ru, drn_core::Urgency::Two),
+            "2-я категория срочности"
+        );
+        assert_eq!(
+            urgency(Lang::Kk, drn_core::Urgency::General),
+            "Жалпы тәртіп"
+        );
     }
 
     /// Every `tr.t("key")` in the templates has a translation.

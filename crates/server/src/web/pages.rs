@@ -158,6 +158,7 @@ pub async fn set_lang(
 pub struct QueueRow {
     pub id: String,
     pub number: String,
+    /// "S1 · Выдача паспортов…": the code alone tells a new operator nothing.
     pub service: String,
     pub step: u32,
     pub step_action: String,
@@ -272,7 +273,7 @@ async fn home_page(
             by_registry: step.is_some_and(|p| p.handover_after(a.step).is_some()),
             id: a.id.to_string(),
             number: a.number,
-            service: a.service,
+            service: service_name(st, &a.service, ctx.lang),
             step: a.step,
             applicant,
             due: a.step_due_at.map(kz).unwrap_or_default(),
@@ -427,16 +428,7 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
                 urgencies: v
                     .urgencies
                     .iter()
-                    .map(|u| {
-                        (
-                            u.code().to_string(),
-                            if *u == Urgency::General {
-                                tr.t("urgency_general").to_string()
-                            } else {
-                                u.code().to_string()
-                            },
-                        )
-                    })
+                    .map(|u| (u.code().to_string(), super::i18n::urgency(lang, *u)))
                     .collect(),
                 documents: v.documents.iter().map(|d| tr.text(d).to_string()).collect(),
                 channel: channel.code(),
@@ -1808,6 +1800,8 @@ pub async fn act(
 
 pub struct PendingRow {
     pub service: String,
+    /// The code with the service's name, as the queue and the card show it.
+    pub service_name: String,
     pub version: String,
     pub process: String,
     pub step: u32,
@@ -1887,8 +1881,9 @@ async fn registries_page(st: &AppState, ctx: &Ctx, error: Option<RegistryError>)
                 .locate(&service, &version, &process)
                 .ok()
                 .and_then(|(_, p)| p.step(step))
-                .map(|s| tr.text(&s.action).chars().take(120).collect())
+                .map(|s| super::roles::clip(&tr.text(&s.action), 120))
                 .unwrap_or_default(),
+            service_name: service_name(st, &service, lang),
             service,
             version,
             process,

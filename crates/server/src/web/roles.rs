@@ -51,6 +51,17 @@ struct SupervisionPage {
     times_svg: String,
 }
 
+impl SupervisionPage {
+    /// The period as the page's other dates read (dd.mm.yyyy); the date fields keep ISO.
+    fn period(&self) -> String {
+        format!(
+            "{} – {}",
+            super::pages::dmy(&self.d.from),
+            super::pages::dmy(&self.d.to)
+        )
+    }
+}
+
 /// Step times in a table row.
 pub struct TimeRow {
     pub label: String,
@@ -91,12 +102,20 @@ pub struct SupervisionQuery {
     table: Option<String>,
 }
 
-/// At most `n` characters, with an ellipsis when cut.
-fn clip(s: &str, n: usize) -> String {
+/// At most `n` characters, with an ellipsis when cut, at a word's end where one is near
+/// (not "…экземпляром сводного р").
+pub(crate) fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
         let mut out: String = s.chars().take(n).collect();
+        if let Some(i) = out
+            .rfind(char::is_whitespace)
+            .filter(|i| *i > out.len() / 2)
+        {
+            out.truncate(i);
+            out.truncate(out.trim_end_matches([',', ';', ':', ' ']).len());
+        }
         out.push('…');
         out
     }
@@ -141,14 +160,7 @@ fn limit_text(
         StepLimit::Single(l) => l.amount.text(lang),
         StepLimit::ByUrgency(m) => m
             .iter()
-            .map(|(u, l)| {
-                let urgency = if *u == drn_core::Urgency::General {
-                    i18n::t(lang, "urgency_general").to_string()
-                } else {
-                    u.code().to_string()
-                };
-                format!("{urgency}: {}", l.amount.text(lang))
-            })
+            .map(|(u, l)| format!("{}: {}", i18n::urgency(lang, *u), l.amount.text(lang)))
             .collect::<Vec<_>>()
             .join("; "),
     }

@@ -722,3 +722,65 @@ on_both!(
     a_refused_registry_action_keeps_what_was_typed,
     registry_actions_keep_input
 );
+
+/// A staff member's day in Russian (qa-staff walk): the queue and the registries name the
+/// service («S1 · Выдача паспортов…», not a bare "S1"), the intake form offers the
+/// urgencies as the seeds name them («1-я категория срочности», not "1"), the audit log
+/// names the engine's commands in words (not "complete_step", "document_issued"), and
+/// the supervisor's period reads dd.mm.yyyy like the rest of the page.
+async fn staff_screens_in_words(url: &str) {
+    let app = spawn_app(url).await;
+    let ru = |user: &'static str| {
+        let app = &app;
+        async move {
+            let (http, _) = browser(app, user).await;
+            let r = http
+                .get(format!("{}/lang/ru", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_redirection() || r.status().is_success());
+            http
+        }
+    };
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let a = accept_s1(&counter, iin).await;
+    let name = "S1 · Выдача паспортов, удостоверений личности гражданам Республики Казахстан";
+    let op = ru("op.astana.1").await;
+    let home = text(&op, format!("{}/ws", app.base)).await;
+    assert!(home.contains(name), "the queue names the service: {home}");
+    let person = text(&op, format!("{}/ws/person?iin={iin}", app.base)).await;
+    assert!(
+        person.contains(">1-я категория срочности</option>"),
+        "{person}"
+    );
+    assert!(!person.contains("\">1</option>"), "not the catalog's code");
+    // The counter's step done, the district forms a registry of it.
+    complete_step(&counter, &a).await;
+    let district = ru("district.astana").await;
+    let regs = text(&district, format!("{}/ws/registries", app.base)).await;
+    assert!(
+        regs.contains(name),
+        "the registries name the service: {regs}"
+    );
+    let auditor = ru("auditor").await;
+    let log = text(&auditor, format!("{}/ws/audit?limit=200", app.base)).await;
+    assert!(
+        log.contains("Приём заявления") && log.contains("Шаг завершён"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(">complete_step<") && !log.contains(">accept<"),
+        "{log}"
+    );
+    let supervisor = ru("supervisor").await;
+    let dash = text(
+        &supervisor,
+        format!("{}/ws/supervision?from=2019-10-22&to=2019-11-20", app.base),
+    )
+    .await;
+    assert!(dash.contains("период: 22.10.2019 – 20.11.2019."), "{dash}");
+}
+
+on_both!(staff_screens_name_things_in_words, staff_screens_in_words);
