@@ -102,6 +102,11 @@ pub struct SupervisionQuery {
     table: Option<String>,
 }
 
+/// A date as the rest of the pages write it (31.12.2019), not ISO.
+fn dmy(d: jiff::civil::Date) -> String {
+    super::pages::dmy(&d.to_string())
+}
+
 /// At most `n` characters, with an ellipsis when cut, at a word's end where one is near
 /// (not "…экземпляром сводного р").
 pub(crate) fn clip(s: &str, n: usize) -> String {
@@ -786,7 +791,15 @@ pub async fn audit(
             seq: r.seq,
             at: kz(r.at),
             actor: r.actor,
-            action: i18n::label(lang, "au_", &r.action),
+            // A command the engine refused is kept as "denied:issue".
+            action: match r.action.strip_prefix("denied:") {
+                Some(c) => format!(
+                    "{}: {}",
+                    i18n::t(lang, "au_denied"),
+                    i18n::label(lang, "au_", c)
+                ),
+                None => i18n::label(lang, "au_", &r.action),
+            },
             subject: r.subject,
             detail: clip(&r.detail, 300),
         })
@@ -968,7 +981,7 @@ pub async fn admin(
     let pilot_extensions = match st.engine.pilot_extensions().await {
         Ok(x) => x
             .into_iter()
-            .map(|x| (x.until.to_string(), x.cite, x.added_by, kz(x.added_at)))
+            .map(|x| (dmy(x.until), x.cite, x.added_by, kz(x.added_at)))
             .collect(),
         Err(e) => return error_page(nav, lang, e, "/"),
     };
@@ -979,8 +992,8 @@ pub async fn admin(
         .iter()
         .map(|t| TransferRow {
             year: t.year,
-            off: t.off.map(|d| d.to_string()).unwrap_or_default(),
-            work: t.work.map(|d| d.to_string()).unwrap_or_default(),
+            off: t.off.map(dmy).unwrap_or_default(),
+            work: t.work.map(dmy).unwrap_or_default(),
             cite: t.cite.clone(),
         })
         .collect();
@@ -1005,18 +1018,14 @@ pub async fn admin(
             .iter()
             .map(|t| TransferRow {
                 year: t.year,
-                off: t.off.map(|d| d.to_string()).unwrap_or_default(),
-                work: t.work.map(|d| d.to_string()).unwrap_or_default(),
+                off: t.off.map(dmy).unwrap_or_default(),
+                work: t.work.map(dmy).unwrap_or_default(),
                 cite: t.cite.clone(),
             })
             .collect(),
         years: format!("{y0}–{y1}"),
-        pilot_catalog_until: pilot.0.map(|d| d.to_string()).unwrap_or_default(),
-        pilot_until: pilot
-            .1
-            .or(pilot.0)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        pilot_catalog_until: pilot.0.map(dmy).unwrap_or_default(),
+        pilot_until: pilot.1.or(pilot.0).map(dmy).unwrap_or_default(),
         pilot_extensions,
         nav,
     };

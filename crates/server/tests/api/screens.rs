@@ -727,7 +727,7 @@ on_both!(
 /// service («S1 · Выдача паспортов…», not a bare "S1"), the intake form offers the
 /// urgencies as the seeds name them («1-я категория срочности», not "1"), the audit log
 /// names the engine's commands in words (not "complete_step", "document_issued"), and
-/// the supervisor's period reads dd.mm.yyyy like the rest of the page.
+/// the supervisor's period and the administrator's calendar read dd.mm.yyyy like the rest.
 async fn staff_screens_in_words(url: &str) {
     let app = spawn_app(url).await;
     let ru = |user: &'static str| {
@@ -757,17 +757,28 @@ async fn staff_screens_in_words(url: &str) {
     );
     assert!(!person.contains("\">1</option>"), "not the catalog's code");
     // The counter's step done, the district forms a registry of it.
-    complete_step(&counter, &a).await;
+    let a = complete_step(&counter, &a).await;
     let district = ru("district.astana").await;
     let regs = text(&district, format!("{}/ws/registries", app.base)).await;
     assert!(
         regs.contains(name),
         "the registries name the service: {regs}"
     );
+    // A command refused is in the log too, in words.
+    let (st, _) = counter
+        .post(
+            &format!(
+                "/api/v1/applications/{}/complete",
+                a["id"].as_str().unwrap()
+            ),
+            json!({ "revision": a["revision"] }),
+        )
+        .await;
+    assert_eq!(st, 403, "the district's step, not the counter's");
     let auditor = ru("auditor").await;
     let log = text(&auditor, format!("{}/ws/audit?limit=200", app.base)).await;
     assert!(
-        log.contains("Приём заявления") && log.contains("Шаг завершён"),
+        log.contains("Приём заявления") && log.contains("Завершение шага"),
         "{log}"
     );
     assert!(
@@ -781,6 +792,11 @@ async fn staff_screens_in_words(url: &str) {
     )
     .await;
     assert!(dash.contains("период: 22.10.2019 – 20.11.2019."), "{dash}");
+    // The administrator's calendar of transferred days off, in the same form.
+    let admin = ru("admin").await;
+    let page = text(&admin, format!("{}/ws/admin", app.base)).await;
+    assert!(page.contains("<td>28.12.2013</td>"), "{page}");
+    assert!(!page.contains("<td>2013-12-28</td>"), "not ISO");
 }
 
 on_both!(staff_screens_name_things_in_words, staff_screens_in_words);
