@@ -1138,7 +1138,7 @@ async fn case_fields(
     (name, out)
 }
 
-fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
+pub(crate) fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
     st.engine
         .catalog
         .service(code)
@@ -1997,7 +1997,7 @@ pub async fn registry(State(st): State<AppState>, page: Page, Path(id): Path<Str
         .map(|a| RegistryLine {
             id: a.id.to_string(),
             number: a.number,
-            service: a.service,
+            service: service_name(&st, &a.service, lang),
             step: a.step,
             status: i18n::label(lang, "st_", a.status.code()),
         })

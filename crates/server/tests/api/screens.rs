@@ -797,6 +797,15 @@ async fn staff_screens_in_words(url: &str) {
     let page = text(&admin, format!("{}/ws/admin", app.base)).await;
     assert!(page.contains("<td>28.12.2013</td>"), "{page}");
     assert!(!page.contains("<td>2013-12-28</td>"), "not ISO");
+    // The registry's page names the service too; the journals name the unit.
+    let (reg, _) = form_and_sign(&app.login("district.astana").await, &a).await;
+    let detail = text(&district, format!("{}/ws/registries/{reg}", app.base)).await;
+    assert!(detail.contains(&format!("<td>{name}</td>")), "{detail}");
+    let journals = text(&district, format!("{}/ws/journals", app.base)).await;
+    assert!(
+        journals.contains("Подразделение: Район Алматы<"),
+        "{journals}"
+    );
 }
 
 on_both!(staff_screens_name_things_in_words, staff_screens_in_words);
