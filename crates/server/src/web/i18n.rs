@@ -990,6 +990,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Ожидают реестра",
         "Waiting for a registry",
     ),
+    (
+        "waiting_registry_empty",
+        "Бөлімшеңіз тізіліммен беретін қадамы аяқталған өтініштер осында шығады.",
+        "Здесь появятся заявления, у которых завершён шаг вашего подразделения, после которого их передают реестром.",
+        "Applications appear here once your unit's step after which they go on by registry is complete.",
+    ),
     ("within_limit", "Мерзімінде", "В срок", "Within the limit"),
     ("working_day", "Жұмыс күні", "Рабочий день", "Working day"),
     ("workstation", "Жұмыс орны", "Рабочее место", "Workstation"),

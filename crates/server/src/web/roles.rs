@@ -646,7 +646,7 @@ pub async fn supervision_unit(
             OpenRow {
                 id: a.id.to_string(),
                 number: a.number,
-                service: a.service,
+                service: super::pages::service_name(&st, &a.service, lang),
                 step: format!("{}. {action}", a.step),
                 status: i18n::label(lang, "st_", a.status.code()),
                 applicant: a.applicant,

@@ -750,6 +750,12 @@ async fn staff_screens_in_words(url: &str) {
     let op = ru("op.astana.1").await;
     let home = text(&op, format!("{}/ws", app.base)).await;
     assert!(home.contains(name), "the queue names the service: {home}");
+    // Nothing waits for a registry at the counter yet: the page says when something will.
+    let regs = text(&op, format!("{}/ws/registries", app.base)).await;
+    assert!(
+        regs.contains("Здесь появятся заявления, у которых завершён шаг"),
+        "{regs}"
+    );
     let person = text(&op, format!("{}/ws/person?iin={iin}", app.base)).await;
     assert!(
         person.contains(">1-я категория срочности</option>"),
@@ -792,6 +798,12 @@ async fn staff_screens_in_words(url: &str) {
     )
     .await;
     assert!(dash.contains("период: 22.10.2019 – 20.11.2019."), "{dash}");
+    let unit = text(
+        &supervisor,
+        format!("{}/ws/supervision/unit/D71-1", app.base),
+    )
+    .await;
+    assert!(unit.contains(&format!("<td>{name}</td>")), "{unit}");
     // The administrator's calendar of transferred days off, in the same form.
     let admin = ru("admin").await;
     let page = text(&admin, format!("{}/ws/admin", app.base)).await;
