@@ -609,13 +609,14 @@ async fn person_page(st: &AppState, ctx: &Ctx, q: IinQuery, error: Option<FormEr
     }
     let iin = match Iin::parse(q.iin.trim()) {
         Ok(i) => i,
-        Err(e) => {
+        Err(_) => {
+            let typed: String = q.iin.trim().chars().take(20).collect();
             return error_page(
                 nav,
                 ctx.lang,
-                ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()),
+                ApiError::bad_iin(ctx.lang, "iin", &typed),
                 "/ws",
-            )
+            );
         }
     };
     let p = match st.engine.person(&ctx.actor, &iin, "ws:person").await {
@@ -1767,15 +1768,12 @@ pub async fn act(
             reason,
         },
         "issue" => {
-            let receiver = match Iin::parse(f.receiver.as_deref().unwrap_or("").trim()) {
+            let typed = f.receiver.as_deref().unwrap_or("").trim();
+            let receiver = match Iin::parse(typed) {
                 Ok(i) => i,
-                Err(e) => {
-                    return back_to_card(ApiError::invalid_value(
-                        lang,
-                        Some("receiver"),
-                        &e.to_string(),
-                    ))
-                    .await
+                Err(_) => {
+                    let typed: String = typed.chars().take(20).collect();
+                    return back_to_card(ApiError::bad_iin(lang, "receiver", &typed)).await;
                 }
             };
             let authority = f.authority.clone().unwrap_or_default();

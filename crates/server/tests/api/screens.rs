@@ -750,6 +750,26 @@ async fn staff_screens_in_words(url: &str) {
     let op = ru("op.astana.1").await;
     let home = text(&op, format!("{}/ws", app.base)).await;
     assert!(home.contains(name), "the queue names the service: {home}");
+    // An IIN typed short or with a wrong check digit: said in Russian, not the parser's
+    // English behind «Неверный запрос:».
+    for typed in ["123", "000101500017"] {
+        let r = op
+            .get(format!("{}/ws/person?iin={typed}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!(
+                "ИИН указан неверно: нужно 12 цифр с верной контрольной цифрой (введено: «{typed}»)"
+            )),
+            "{html}"
+        );
+        assert!(
+            !html.contains("must have") && !html.contains("check digit"),
+            "{html}"
+        );
+    }
     // Nothing waits for a registry at the counter yet: the page says when something will.
     let regs = text(&op, format!("{}/ws/registries", app.base)).await;
     assert!(
@@ -781,6 +801,31 @@ async fn staff_screens_in_words(url: &str) {
         )
         .await;
     assert_eq!(st, 403, "the district's step, not the counter's");
+    // A receiver's IIN typed wrong on the card: the same words, not «receiver».
+    let (card, csrf) = browser(&app, "district.astana").await;
+    card.get(format!("{}/lang/ru", app.base))
+        .send()
+        .await
+        .unwrap();
+    let r = card
+        .post(format!(
+            "{}/ws/applications/{}/issue?_csrf={csrf}",
+            app.base,
+            a["id"].as_str().unwrap()
+        ))
+        .form(&[
+            ("revision", a["revision"].to_string()),
+            ("receiver", "12".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("ИИН указан неверно") && html.contains("(введено: «12»)"),
+        "{html}"
+    );
+    assert!(!html.contains("«receiver»"), "{html}");
     let auditor = ru("auditor").await;
     let log = text(&auditor, format!("{}/ws/audit?limit=200", app.base)).await;
     assert!(
