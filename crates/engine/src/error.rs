@@ -157,11 +157,25 @@ impl EngineError {
             Lang::En => en,
         };
         match self {
-            EngineError::NotFound { what, id } => t(
-                format!("Табылмады: {what} {id}"),
-                format!("Не найдено: {what} {id}"),
-                format!("Not found: {what} {id}"),
-            ),
+            // What was not found in the user's language: «Не найдено: application …» on a
+            // Russian page read as a fault of the system (qa-staff walk).
+            EngineError::NotFound { what, id } => {
+                let (kk, ru) = match *what {
+                    "application" => ("өтініш", "заявление"),
+                    "registry" => ("тізілім", "реестр"),
+                    "applications waiting for a registry" => {
+                        ("тізілімді күтетін өтініштер", "заявления, ожидающие реестра")
+                    }
+                    "online renewal" => ("онлайн ауыстыру", "онлайн-замена"),
+                    "task" => ("тапсырма", "задание"),
+                    other => (other, other),
+                };
+                t(
+                    format!("Табылмады: {kk} {id}"),
+                    format!("Не найдено: {ru} {id}"),
+                    format!("Not found: {what} {id}"),
+                )
+            }
             // The reason in the user's language; a note of the operators' tools stays off a
             // kk/ru page (issue 29).
             EngineError::Forbidden { reason } => match reason.say(lang) {

@@ -770,6 +770,19 @@ async fn staff_screens_in_words(url: &str) {
             "{html}"
         );
     }
+    // A card not there (or not this unit's): what was not found, in words.
+    let html = op
+        .get(format!(
+            "{}/ws/applications/01a2534c-40f2-742a-b275-7f31857b0d3d",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Не найдено: заявление "), "{html}");
     // Nothing waits for a registry at the counter yet: the page says when something will.
     let regs = text(&op, format!("{}/ws/registries", app.base)).await;
     assert!(
