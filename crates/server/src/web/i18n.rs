@@ -1048,6 +1048,8 @@ const MORE: &[(&str, &str, &str, &str)] = &[
     ("au_applicant_arrived", "Өтініш берушінің келуі", "Явка заявителя", "Applicant's arrival"),
     ("au_check", "Тексеру", "Проверка", "Check"),
     ("au_complete_step", "Қадамды аяқтау", "Завершение шага", "Step completion"),
+    ("chk_no_rka", "Тіркелген мекенжайының мекенжай тізілімінде жарамды коды (РКА) жоқ", "У адреса регистрации нет действующего кода (РКА) в адресном регистре", "The registered address has no valid code (РКА) in the address register"),
+    ("chk_not_in_register", "Мекенжай тізілімде жоқ", "Адреса нет в адресном регистре", "The address is not in the register"),
     ("au_denied", "Рұқсат етілмеді", "Отклонено", "Denied"),
     ("au_document_draft_prepared", "Құжат қол қоюға дайындалды", "Документ подготовлен к подписи", "Document prepared for signing"),
     ("au_document_issued", "Құжат берілді", "Документ выдан", "Document issued"),

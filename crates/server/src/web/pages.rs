@@ -1345,9 +1345,27 @@ async fn card_extra(
         })
         .map(|e| {
             let d = &e.data["detail"];
+            // Each detail under its name in the officer's language, and the engine's
+            // sentences for S5's mismatches in words (seed 000, S5: the district corrects
+            // the address data when they do not match), not "mismatch: the person's …".
+            let tr = Tr { lang: ctx.lang };
             let text = ["address", "rka", "mismatch", "reason", "iin", "bin"]
                 .iter()
-                .filter_map(|k| d[*k].as_str().map(|v| format!("{k}: {v}")))
+                .filter_map(|k| {
+                    let v = d[*k].as_str()?;
+                    Some(match *k {
+                        "mismatch" => match v {
+                            "the address is not in the register" => tr.t("chk_not_in_register").to_string(),
+                            "the person's registered address has no valid code in the address register" => {
+                                tr.t("chk_no_rka").to_string()
+                            }
+                            other => other.to_string(),
+                        },
+                        "rka" => format!("РКА: {v}"),
+                        "bin" => format!("{}: {v}", tr.t("f_bin")),
+                        k => format!("{}: {v}", tr.t(k)),
+                    })
+                })
                 .collect::<Vec<_>>()
                 .join(" · ");
             (e.data["passed"].as_bool().unwrap_or(false), text)

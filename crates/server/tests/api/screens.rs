@@ -770,6 +770,32 @@ async fn staff_screens_in_words(url: &str) {
             "{html}"
         );
     }
+    // S5's check against the address register, on the card: the finding in words.
+    let (iin5, _, _) = &app.report.citizens[2];
+    let s5 =
+        crate::results::accept_at(&counter, "S5", "counter", &iin5.to_string(), json!({})).await;
+    let s5 = crate::results::step(&counter, &s5, "check", json!({})).await;
+    let html = text(
+        &op,
+        format!(
+            "{}/ws/applications/{}",
+            app.base,
+            s5["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let check = &html[html.find("id=\"check-result\"").unwrap()..];
+    let check = &check[..check.find("</p>").unwrap()];
+    assert!(check.contains("Проверка выявила несоответствие"), "{check}");
+    assert!(
+        check.contains("У адреса регистрации нет действующего кода (РКА) в адресном регистре")
+            && check.contains(&format!("ИИН: {iin5}")),
+        "{check}"
+    );
+    assert!(
+        !check.contains("mismatch") && !check.contains("iin:"),
+        "{check}"
+    );
     // A card not there (or not this unit's): what was not found, in words.
     let html = op
         .get(format!(
