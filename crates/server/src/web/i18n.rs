@@ -358,6 +358,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Сегодня через портал услуги не оказываются",
         "No services are open on the portal today",
     ),
+    ("not_done", "Орындалмады", "Не выполнено", "Not done"),
     ("note", "Ескерту", "Примечание", "Note"),
     ("number", "Нөмір", "Номер", "Number"),
     ("older", "Ескірек", "Старее", "Older"),

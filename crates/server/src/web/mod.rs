@@ -183,7 +183,8 @@ pub fn error_page(nav: Nav, lang: Lang, e: impl Into<ApiError>, back: &str) -> R
     let page = MessagePage {
         tr: Tr { lang },
         nav,
-        title: i18n::t(lang, "actions").to_string(),
+        // Not «Действия»: the page says something was not done.
+        title: i18n::t(lang, "not_done").to_string(),
         message: e.message(lang),
         back: back.to_string(),
     };
