@@ -97,6 +97,10 @@ for (const lang of ['kk', 'ru']) {
         }
         if (role === 'counter_operator' || role === 'district_officer') {
           await look(page, lang, who, 'person', `/ws/person?iin=${resident.iin}`);
+          // An IIN typed short: said in the page's language (qa-staff), a way back to the desk.
+          const wrong = await look(page, lang, who, 'person-wrong-iin', '/ws/person?iin=123');
+          assert.match(wrong, lang === 'kk' ? /ЖСН қате: 12 цифр/ : /ИИН указан неверно: нужно 12 цифр/);
+          assert.ok(await page.locator('main a[href="/ws"]').count(), 'a way back to the desk');
           if (role === 'counter_operator') {
             // S9 at the counter: a foreigner without an IIN; the talon, then the card names
             // them by name and passport, with the data entered.
@@ -126,6 +130,16 @@ for (const lang of ['kk', 'ru']) {
           await page.locator('#passport-q').press('Enter');
           await page.waitForURL(/passport=ZZ00000/);
           await look(page, lang, who, 'passport-search');
+        }
+      }
+      if (role === 'supervisor') {
+        // A unit's open applications name the service, not a bare "S1" (qa-staff).
+        const unit = page.locator('table a[href^="/ws/supervision/unit/"]').first();
+        if (await unit.count()) {
+          await unit.click();
+          await page.waitForURL(/\/ws\/supervision\/unit\//);
+          const text = await look(page, lang, who, 'unit');
+          if (await page.locator('tbody tr').count()) assert.match(text, /S\d · \S/);
         }
       }
       assert.ok(home.length > 0);

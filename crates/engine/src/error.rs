@@ -274,6 +274,10 @@ fn what_text(what: &'static str) -> (&'static str, &'static str) {
         "active user" | "staff" => ("қызметкер", "сотрудник"),
         "address" => ("мекенжай", "адрес"),
         "application" => ("өтініш", "заявление"),
+        "applications waiting for a registry" => (
+            "тізілімді күтетін өтініштер",
+            "заявления, ожидающие реестра",
+        ),
         "document" => ("құжат", "документ"),
         "journal" => ("журнал", "журнал"),
         "online renewal" => ("онлайн ауыстыру өтініші", "заявка на онлайн-замену"),

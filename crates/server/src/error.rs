@@ -304,6 +304,23 @@ impl ApiError {
         }
     }
 
+    /// An IIN typed wrong (too short, a letter, a check digit that does not match), said
+    /// in the caller's language: the IIN parser's own English ("must have 12 digits, has
+    /// 3 characters") behind «Неверный запрос:» told an operator nothing.
+    pub fn bad_iin(lang: Lang, field: &str, typed: &str) -> ApiError {
+        ApiError::Http {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid".into(),
+            message: tr(
+                lang,
+                &format!("ЖСН қате: 12 цифр және дұрыс бақылау цифры болуы керек (енгізілгені: «{typed}»)"),
+                &format!("ИИН указан неверно: нужно 12 цифр с верной контрольной цифрой (введено: «{typed}»)"),
+                &format!("The IIN is wrong: it needs 12 digits with a valid check digit (typed: «{typed}»)"),
+            ),
+            field: Some(field.into()),
+        }
+    }
+
     /// A value the operation cannot take: JSON that does not fit the operation's body, a
     /// parameter its rules refuse (422; a body that is not JSON at all is 400).
     /// The field in the caller's language; the parser's English detail only in English

@@ -358,6 +358,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Сегодня через портал услуги не оказываются",
         "No services are open on the portal today",
     ),
+    ("not_done", "Орындалмады", "Не выполнено", "Not done"),
     ("not_found", "Табылмады", "Не найдено", "Not found"),
     ("note", "Ескерту", "Примечание", "Note"),
     ("number", "Нөмір", "Номер", "Number"),
@@ -946,6 +947,14 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("unit", "Бөлімше", "Подразделение", "Unit"),
     ("units", "Бөлімшелер", "Подразделения", "Units"),
     ("urgency", "Шұғылдық", "Срочность", "Urgency"),
+    // Seed 000 (row 5 of the S1 standard): «для 1 и 2 категорий срочности»; seed 002:
+    // «1 және 2-санаттағы жеделдік».
+    (
+        "urgency_category",
+        "{n}-санаттағы жеделдік",
+        "{n}-я категория срочности",
+        "Urgency category {n}",
+    ),
     (
         "urgency_general",
         "Жалпы тәртіп",
@@ -983,6 +992,12 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
         "Тізілімге күтуде",
         "Ожидают реестра",
         "Waiting for a registry",
+    ),
+    (
+        "waiting_registry_empty",
+        "Бөлімшеңіз тізіліммен беретін қадамы аяқталған өтініштер осында шығады.",
+        "Здесь появятся заявления, у которых завершён шаг вашего подразделения, после которого их передают реестром.",
+        "Applications appear here once your unit's step after which they go on by registry is complete.",
     ),
     ("within_limit", "Мерзімінде", "В срок", "Within the limit"),
     ("working_day", "Жұмыс күні", "Рабочий день", "Working day"),
@@ -1026,6 +1041,31 @@ const MORE: &[(&str, &str, &str, &str)] = &[
     ("au_read_person_photo", "ЖТ МДҚ-дағы фотоны қарау", "Просмотр фото из ГБД ФЛ", "Photo on record viewed"),
     ("au_read_journal", "Журналды қарау", "Просмотр журнала", "Journal viewed"),
     ("au_read_registrations", "Тіркеулерді қарау", "Просмотр регистраций", "Registrations viewed"),
+    // The engine's commands (drn_engine::Command::name, named as actions: a refused one reads
+    // «Отклонено: Завершение шага») and documents as the audit log names them: an auditor
+    // read "complete_step", "denied:issue", "document_issued".
+    ("au_accept", "Өтінішті қабылдау", "Приём заявления", "Application intake"),
+    ("au_accept_foreigner", "Шетелдіктің өтінішін қабылдау", "Приём заявления иностранца", "Foreigner's application intake"),
+    ("au_annul", "Өтініштің күшін жою", "Аннулирование заявления", "Annulment"),
+    ("au_api_client_registered", "Ақпараттық жүйе тіркелді", "Зарегистрирована информационная система", "API client registered"),
+    ("au_applicant_arrived", "Өтініш берушінің келуі", "Явка заявителя", "Applicant's arrival"),
+    ("au_check", "Тексеру", "Проверка", "Check"),
+    ("au_complete_step", "Қадамды аяқтау", "Завершение шага", "Step completion"),
+    ("chk_no_rka", "Тіркелген мекенжайының мекенжай тізілімінде жарамды коды (РКА) жоқ", "У адреса регистрации нет действующего кода (РКА) в адресном регистре", "The registered address has no valid code (РКА) in the address register"),
+    ("chk_not_in_register", "Мекенжай тізілімде жоқ", "Адреса нет в адресном регистре", "The address is not in the register"),
+    ("au_denied", "Рұқсат етілмеді", "Отклонено", "Denied"),
+    ("au_document_draft_prepared", "Құжат қол қоюға дайындалды", "Документ подготовлен к подписи", "Document prepared for signing"),
+    ("au_document_issued", "Құжат берілді", "Документ выдан", "Document issued"),
+    ("au_document_signed", "Құжатқа қол қойылды", "Документ подписан", "Document signed"),
+    ("au_form_registry", "Тізілімді қалыптастыру", "Формирование реестра", "Registry forming"),
+    ("au_issue", "Нәтижені беру", "Выдача результата", "Issue of the result"),
+    ("au_login_failed", "Сәтсіз кіру әрекеті", "Неудачная попытка входа", "Failed sign-in"),
+    ("au_receive_registry", "Тізілімді қабылдау", "Приём реестра", "Registry receipt"),
+    ("au_refuse", "Бас тарту", "Отказ", "Refusal"),
+    ("au_return", "Қайтару", "Возврат", "Return"),
+    ("au_send_registry", "Тізілімді жіберу", "Отправка реестра", "Registry sending"),
+    ("au_sign_registry", "Тізілімге қол қою", "Подписание реестра", "Registry signing"),
+    ("au_signature_refused", "Қолтаңба қабылданбады", "Подпись отклонена", "Signature refused"),
     ("by_system", "Жүйе (автоматты түрде)", "Система (автоматически)", "The system (automatically)"),
     ("by_you", "Сіз", "Вы", "You"),
     ("case_data", "Өтініш деректері", "Данные заявления", "Application data"),
@@ -1099,6 +1139,16 @@ pub fn label(lang: Lang, prefix: &str, code: &str) -> String {
     }
 }
 
+/// An urgency as the seeds name it ("1-я категория срочности", «Общий порядок»), not the
+/// catalog's code "1".
+pub fn urgency(lang: Lang, u: drn_core::Urgency) -> String {
+    if u == drn_core::Urgency::General {
+        t(lang, "urgency_general").to_string()
+    } else {
+        t(lang, "urgency_category").replace("{n}", u.code())
+    }
+}
+
 /// Every key, for the templates' test.
 pub fn has(key: &str) -> bool {
     WORDS.binary_search_by(|(k, ..)| (*k).cmp(key)).is_ok() || MORE.iter().any(|(k, ..)| *k == key)
@@ -1125,6 +1175,14 @@ mod tests {
         }
         assert_eq!(t(Lang::Kk, "login"), "Кіру");
         assert_eq!(t(Lang::En, "nope"), "?");
+        assert_eq!(
+            urgency(Lang::Ru, drn_core::Urgency::Two),
+            "2-я категория срочности"
+        );
+        assert_eq!(
+            urgency(Lang::Kk, drn_core::Urgency::General),
+            "Жалпы тәртіп"
+        );
     }
 
     /// Every `tr.t("key")` in the templates has a translation.

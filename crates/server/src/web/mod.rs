@@ -183,13 +183,14 @@ pub fn error_page(nav: Nav, lang: Lang, e: impl Into<ApiError>, back: &str) -> R
     let page = MessagePage {
         tr: Tr { lang },
         nav,
-        // Not found: what a mistyped or stale address answers, said as such (not "Actions").
+        // Not found: what a mistyped or stale address answers, said as such; anything else
+        // was not done (not «Действия»).
         title: i18n::t(
             lang,
             if status == StatusCode::NOT_FOUND {
                 "not_found"
             } else {
-                "actions"
+                "not_done"
             },
         )
         .to_string(),

@@ -177,6 +177,7 @@ pub async fn set_lang(
 pub struct QueueRow {
     pub id: String,
     pub number: String,
+    /// "S1 · Выдача паспортов…": the code alone tells a new operator nothing.
     pub service: String,
     pub step: u32,
     pub step_action: String,
@@ -291,7 +292,7 @@ async fn home_page(
             by_registry: step.is_some_and(|p| p.handover_after(a.step).is_some()),
             id: a.id.to_string(),
             number: a.number,
-            service: a.service,
+            service: service_name(st, &a.service, ctx.lang),
             step: a.step,
             applicant,
             due: a.step_due_at.map(kz).unwrap_or_default(),
@@ -446,16 +447,7 @@ pub fn services_open(st: &AppState, channel: Channel, lang: Lang) -> Vec<Service
                 urgencies: v
                     .urgencies
                     .iter()
-                    .map(|u| {
-                        (
-                            u.code().to_string(),
-                            if *u == Urgency::General {
-                                tr.t("urgency_general").to_string()
-                            } else {
-                                u.code().to_string()
-                            },
-                        )
-                    })
+                    .map(|u| (u.code().to_string(), super::i18n::urgency(lang, *u)))
                     .collect(),
                 documents: v.documents.iter().map(|d| tr.text(d).to_string()).collect(),
                 channel: channel.code(),
@@ -636,13 +628,14 @@ async fn person_page(st: &AppState, ctx: &Ctx, q: IinQuery, error: Option<FormEr
     }
     let iin = match Iin::parse(q.iin.trim()) {
         Ok(i) => i,
-        Err(e) => {
+        Err(_) => {
+            let typed: String = q.iin.trim().chars().take(20).collect();
             return error_page(
                 nav,
                 ctx.lang,
-                ApiError::bad_input(ctx.lang, Some("iin"), &e.to_string()),
+                ApiError::bad_iin(ctx.lang, "iin", &typed),
                 "/ws",
-            )
+            );
         }
     };
     let p = match st.engine.person(&ctx.actor, &iin, "ws:person").await {
@@ -1165,7 +1158,7 @@ async fn case_fields(
     (name, out)
 }
 
-fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
+pub(crate) fn service_name(st: &AppState, code: &str, lang: Lang) -> String {
     st.engine
         .catalog
         .service(code)
@@ -1371,9 +1364,27 @@ async fn card_extra(
         })
         .map(|e| {
             let d = &e.data["detail"];
+            // Each detail under its name in the officer's language, and the engine's
+            // sentences for S5's mismatches in words (seed 000, S5: the district corrects
+            // the address data when they do not match), not "mismatch: the person's …".
+            let tr = Tr { lang: ctx.lang };
             let text = ["address", "rka", "mismatch", "reason", "iin", "bin"]
                 .iter()
-                .filter_map(|k| d[*k].as_str().map(|v| format!("{k}: {v}")))
+                .filter_map(|k| {
+                    let v = d[*k].as_str()?;
+                    Some(match *k {
+                        "mismatch" => match v {
+                            "the address is not in the register" => tr.t("chk_not_in_register").to_string(),
+                            "the person's registered address has no valid code in the address register" => {
+                                tr.t("chk_no_rka").to_string()
+                            }
+                            other => other.to_string(),
+                        },
+                        "rka" => format!("РКА: {v}"),
+                        "bin" => format!("{}: {v}", tr.t("f_bin")),
+                        k => format!("{}: {v}", tr.t(k)),
+                    })
+                })
                 .collect::<Vec<_>>()
                 .join(" · ");
             (e.data["passed"].as_bool().unwrap_or(false), text)
@@ -1794,15 +1805,12 @@ pub async fn act(
             reason,
         },
         "issue" => {
-            let receiver = match Iin::parse(f.receiver.as_deref().unwrap_or("").trim()) {
+            let typed = f.receiver.as_deref().unwrap_or("").trim();
+            let receiver = match Iin::parse(typed) {
                 Ok(i) => i,
-                Err(e) => {
-                    return back_to_card(ApiError::invalid_value(
-                        lang,
-                        Some("receiver"),
-                        &e.to_string(),
-                    ))
-                    .await
+                Err(_) => {
+                    let typed: String = typed.chars().take(20).collect();
+                    return back_to_card(ApiError::bad_iin(lang, "receiver", &typed)).await;
                 }
             };
             let authority = f.authority.clone().unwrap_or_default();
@@ -1827,6 +1835,8 @@ pub async fn act(
 
 pub struct PendingRow {
     pub service: String,
+    /// The code with the service's name, as the queue and the card show it.
+    pub service_name: String,
     pub version: String,
     pub process: String,
     pub step: u32,
@@ -1906,8 +1916,9 @@ async fn registries_page(st: &AppState, ctx: &Ctx, error: Option<RegistryError>)
                 .locate(&service, &version, &process)
                 .ok()
                 .and_then(|(_, p)| p.step(step))
-                .map(|s| tr.text(&s.action).chars().take(120).collect())
+                .map(|s| super::roles::clip(&tr.text(&s.action), 120))
                 .unwrap_or_default(),
+            service_name: service_name(st, &service, lang),
             service,
             version,
             process,
@@ -2021,7 +2032,7 @@ pub async fn registry(State(st): State<AppState>, page: Page, Path(id): Path<Str
         .map(|a| RegistryLine {
             id: a.id.to_string(),
             number: a.number,
-            service: a.service,
+            service: service_name(&st, &a.service, lang),
             step: a.step,
             status: i18n::label(lang, "st_", a.status.code()),
         })

@@ -51,6 +51,17 @@ struct SupervisionPage {
     times_svg: String,
 }
 
+impl SupervisionPage {
+    /// The period as the page's other dates read (dd.mm.yyyy); the date fields keep ISO.
+    fn period(&self) -> String {
+        format!(
+            "{} – {}",
+            super::pages::dmy(&self.d.from),
+            super::pages::dmy(&self.d.to)
+        )
+    }
+}
+
 /// Step times in a table row.
 pub struct TimeRow {
     pub label: String,
@@ -91,12 +102,25 @@ pub struct SupervisionQuery {
     table: Option<String>,
 }
 
-/// At most `n` characters, with an ellipsis when cut.
-fn clip(s: &str, n: usize) -> String {
+/// A date as the rest of the pages write it (31.12.2019), not ISO.
+fn dmy(d: jiff::civil::Date) -> String {
+    super::pages::dmy(&d.to_string())
+}
+
+/// At most `n` characters, with an ellipsis when cut, at a word's end where one is near
+/// (not "…экземпляром сводного р").
+pub(crate) fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
         let mut out: String = s.chars().take(n).collect();
+        if let Some(i) = out
+            .rfind(char::is_whitespace)
+            .filter(|i| *i > out.len() / 2)
+        {
+            out.truncate(i);
+            out.truncate(out.trim_end_matches([',', ';', ':', ' ']).len());
+        }
         out.push('…');
         out
     }
@@ -141,14 +165,7 @@ fn limit_text(
         StepLimit::Single(l) => l.amount.text(lang),
         StepLimit::ByUrgency(m) => m
             .iter()
-            .map(|(u, l)| {
-                let urgency = if *u == drn_core::Urgency::General {
-                    i18n::t(lang, "urgency_general").to_string()
-                } else {
-                    u.code().to_string()
-                };
-                format!("{urgency}: {}", l.amount.text(lang))
-            })
+            .map(|(u, l)| format!("{}: {}", i18n::urgency(lang, *u), l.amount.text(lang)))
             .collect::<Vec<_>>()
             .join("; "),
     }
@@ -629,7 +646,7 @@ pub async fn supervision_unit(
             OpenRow {
                 id: a.id.to_string(),
                 number: a.number,
-                service: a.service,
+                service: super::pages::service_name(&st, &a.service, lang),
                 step: format!("{}. {action}", a.step),
                 status: i18n::label(lang, "st_", a.status.code()),
                 applicant: a.applicant,
@@ -774,7 +791,15 @@ pub async fn audit(
             seq: r.seq,
             at: kz(r.at),
             actor: r.actor,
-            action: i18n::label(lang, "au_", &r.action),
+            // A command the engine refused is kept as "denied:issue".
+            action: match r.action.strip_prefix("denied:") {
+                Some(c) => format!(
+                    "{}: {}",
+                    i18n::t(lang, "au_denied"),
+                    i18n::label(lang, "au_", c)
+                ),
+                None => i18n::label(lang, "au_", &r.action),
+            },
             subject: r.subject,
             detail: clip(&r.detail, 300),
         })
@@ -956,7 +981,7 @@ pub async fn admin(
     let pilot_extensions = match st.engine.pilot_extensions().await {
         Ok(x) => x
             .into_iter()
-            .map(|x| (x.until.to_string(), x.cite, x.added_by, kz(x.added_at)))
+            .map(|x| (dmy(x.until), x.cite, x.added_by, kz(x.added_at)))
             .collect(),
         Err(e) => return error_page(nav, lang, e, "/"),
     };
@@ -967,8 +992,8 @@ pub async fn admin(
         .iter()
         .map(|t| TransferRow {
             year: t.year,
-            off: t.off.map(|d| d.to_string()).unwrap_or_default(),
-            work: t.work.map(|d| d.to_string()).unwrap_or_default(),
+            off: t.off.map(dmy).unwrap_or_default(),
+            work: t.work.map(dmy).unwrap_or_default(),
             cite: t.cite.clone(),
         })
         .collect();
@@ -993,18 +1018,14 @@ pub async fn admin(
             .iter()
             .map(|t| TransferRow {
                 year: t.year,
-                off: t.off.map(|d| d.to_string()).unwrap_or_default(),
-                work: t.work.map(|d| d.to_string()).unwrap_or_default(),
+                off: t.off.map(dmy).unwrap_or_default(),
+                work: t.work.map(dmy).unwrap_or_default(),
                 cite: t.cite.clone(),
             })
             .collect(),
         years: format!("{y0}–{y1}"),
-        pilot_catalog_until: pilot.0.map(|d| d.to_string()).unwrap_or_default(),
-        pilot_until: pilot
-            .1
-            .or(pilot.0)
-            .map(|d| d.to_string())
-            .unwrap_or_default(),
+        pilot_catalog_until: pilot.0.map(dmy).unwrap_or_default(),
+        pilot_until: pilot.1.or(pilot.0).map(dmy).unwrap_or_default(),
         pilot_extensions,
         nav,
     };

@@ -56,6 +56,8 @@ struct JournalsPage {
     all_units: bool,
     units: Vec<(String, String)>,
     unit: String,
+    /// The unit by name ("Алматы ауданы", not "D71-1").
+    unit_name: String,
     rows: Vec<JournalRow>,
 }
 
@@ -156,13 +158,15 @@ pub async fn journals(
     } else {
         vec![]
     };
+    let names = super::pages::unit_names(&st, lang).await;
+    let name_of = |id: String| names.get(&id).cloned().unwrap_or(id);
     let rows = entries
         .into_iter()
         .map(|e| JournalRow {
             number: e.number,
             at: kz(e.at),
             service: e.service,
-            unit: e.unit.to_string(),
+            unit: name_of(e.unit.to_string()),
             subject: e.subject,
             application: e.application.map(|a| a.to_string()),
             details: details(&e.data, ctx.lang),
@@ -177,6 +181,10 @@ pub async fn journals(
             journal,
             all_units,
             units,
+            unit_name: unit
+                .as_ref()
+                .map(|u| name_of(u.to_string()))
+                .unwrap_or_default(),
             unit: unit.map(|u| u.to_string()).unwrap_or_default(),
             rows,
             tr,

@@ -15,6 +15,11 @@ async fn browser(app: &App, user: &str) -> (reqwest::Client, String) {
     (c.http, c.csrf)
 }
 
+/// A page's HTML whatever its status (an error page's too).
+async fn any_text(http: &reqwest::Client, url: String) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn text(http: &reqwest::Client, url: String) -> String {
     let r = http.get(url).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -722,3 +727,170 @@ on_both!(
     a_refused_registry_action_keeps_what_was_typed,
     registry_actions_keep_input
 );
+
+/// A staff member's day in Russian (qa-staff walk): the queue and the registries name the
+/// service («S1 · Выдача паспортов…», not a bare "S1"), the intake form offers the
+/// urgencies as the seeds name them («1-я категория срочности», not "1"), the audit log
+/// names the engine's commands in words (not "complete_step", "document_issued"), and
+/// the supervisor's period and the administrator's calendar read dd.mm.yyyy like the rest.
+async fn staff_screens_in_words(url: &str) {
+    let app = spawn_app(url).await;
+    let ru = |user: &'static str| {
+        let app = &app;
+        async move {
+            let (http, _) = browser(app, user).await;
+            let r = http
+                .get(format!("{}/lang/ru", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_redirection() || r.status().is_success());
+            http
+        }
+    };
+    let counter = app.login("op.astana.1").await;
+    let (iin, _, _) = &app.report.citizens[0];
+    let a = accept_s1(&counter, iin).await;
+    let name = "S1 · Выдача паспортов, удостоверений личности гражданам Республики Казахстан";
+    let op = ru("op.astana.1").await;
+    let home = text(&op, format!("{}/ws", app.base)).await;
+    assert!(home.contains(name), "the queue names the service: {home}");
+    // An IIN typed short or with a wrong check digit: said in Russian, not the parser's
+    // English behind «Неверный запрос:».
+    for typed in ["123", "000101500017"] {
+        let html = any_text(&op, format!("{}/ws/person?iin={typed}", app.base)).await;
+        assert!(
+            html.contains(&format!(
+                "ИИН указан неверно: нужно 12 цифр с верной контрольной цифрой (введено: «{typed}»)"
+            )),
+            "{html}"
+        );
+        assert!(
+            !html.contains("must have") && !html.contains("check digit"),
+            "{html}"
+        );
+    }
+    // S5's check against the address register, on the card: the finding in words.
+    let (iin5, _, _) = &app.report.citizens[2];
+    let s5 =
+        crate::results::accept_at(&counter, "S5", "counter", &iin5.to_string(), json!({})).await;
+    let s5 = crate::results::step(&counter, &s5, "check", json!({})).await;
+    let html = text(
+        &op,
+        format!(
+            "{}/ws/applications/{}",
+            app.base,
+            s5["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let check = &html[html.find("id=\"check-result\"").unwrap()..];
+    let check = &check[..check.find("</p>").unwrap()];
+    assert!(check.contains("Проверка выявила несоответствие"), "{check}");
+    assert!(
+        check.contains("У адреса регистрации нет действующего кода (РКА) в адресном регистре")
+            && check.contains(&format!("ИИН: {iin5}")),
+        "{check}"
+    );
+    assert!(
+        !check.contains("mismatch") && !check.contains("iin:"),
+        "{check}"
+    );
+    // A card not there (or not this unit's): what was not found, in words.
+    let html = any_text(
+        &op,
+        format!(
+            "{}/ws/applications/01a2534c-40f2-742a-b275-7f31857b0d3d",
+            app.base
+        ),
+    )
+    .await;
+    assert!(html.contains("Не найдено: заявление "), "{html}");
+    // Nothing waits for a registry at the counter yet: the page says when something will.
+    let regs = text(&op, format!("{}/ws/registries", app.base)).await;
+    assert!(
+        regs.contains("Здесь появятся заявления, у которых завершён шаг"),
+        "{regs}"
+    );
+    let person = text(&op, format!("{}/ws/person?iin={iin}", app.base)).await;
+    assert!(
+        person.contains(">1-я категория срочности</option>"),
+        "{person}"
+    );
+    assert!(!person.contains("\">1</option>"), "not the catalog's code");
+    // The counter's step done, the district forms a registry of it.
+    let a = complete_step(&counter, &a).await;
+    let district = ru("district.astana").await;
+    let regs = text(&district, format!("{}/ws/registries", app.base)).await;
+    assert!(
+        regs.contains(name),
+        "the registries name the service: {regs}"
+    );
+    // A command refused is in the log too, in words.
+    let (st, _) = try_complete_step(&counter, &a).await;
+    assert_eq!(st, 403, "the district's step, not the counter's");
+    // A receiver's IIN typed wrong on the card: the same words, not «receiver».
+    let (card, csrf) = browser(&app, "district.astana").await;
+    card.get(format!("{}/lang/ru", app.base))
+        .send()
+        .await
+        .unwrap();
+    let r = card
+        .post(format!(
+            "{}/ws/applications/{}/issue?_csrf={csrf}",
+            app.base,
+            a["id"].as_str().unwrap()
+        ))
+        .form(&[
+            ("revision", a["revision"].to_string()),
+            ("receiver", "12".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("ИИН указан неверно") && html.contains("(введено: «12»)"),
+        "{html}"
+    );
+    assert!(!html.contains("«receiver»"), "{html}");
+    let auditor = ru("auditor").await;
+    let log = text(&auditor, format!("{}/ws/audit?limit=200", app.base)).await;
+    assert!(
+        log.contains("Приём заявления") && log.contains("Завершение шага"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(">complete_step<") && !log.contains(">accept<"),
+        "{log}"
+    );
+    let supervisor = ru("supervisor").await;
+    let dash = text(
+        &supervisor,
+        format!("{}/ws/supervision?from=2019-10-22&to=2019-11-20", app.base),
+    )
+    .await;
+    assert!(dash.contains("период: 22.10.2019 – 20.11.2019."), "{dash}");
+    let unit = text(
+        &supervisor,
+        format!("{}/ws/supervision/unit/D71-1", app.base),
+    )
+    .await;
+    assert!(unit.contains(&format!("<td>{name}</td>")), "{unit}");
+    // The administrator's calendar of transferred days off, in the same form.
+    let admin = ru("admin").await;
+    let page = text(&admin, format!("{}/ws/admin", app.base)).await;
+    assert!(page.contains("<td>28.12.2013</td>"), "{page}");
+    assert!(!page.contains("<td>2013-12-28</td>"), "not ISO");
+    // The registry's page names the service too; the journals name the unit.
+    let (reg, _) = form_and_sign(&app.login("district.astana").await, &a).await;
+    let detail = text(&district, format!("{}/ws/registries/{reg}", app.base)).await;
+    assert!(detail.contains(&format!("<td>{name}</td>")), "{detail}");
+    let journals = text(&district, format!("{}/ws/journals", app.base)).await;
+    assert!(
+        journals.contains("Подразделение: Район Алматы<"),
+        "{journals}"
+    );
+}
+
+on_both!(staff_screens_name_things_in_words, staff_screens_in_words);
