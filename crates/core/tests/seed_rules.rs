@@ -623,3 +623,34 @@ fn s9_unit_step_2_says_why_the_seeds_actor_is_not_followed() {
         |s| s.cite.paragraph.as_deref() == Some("9.4") && s.unit == drn_core::UnitRole::Counter
     ));
 }
+
+/// A Kazakh text of the catalog reads in Cyrillic: the seeds' old fonts write «і» as a Latin
+/// «i» inside Kazakh words (seed 002: «жерiнен»), which a page in Kazakh must not show
+/// (the browser walks flag a Latin word on a kk page).
+#[test]
+fn kazakh_texts_have_no_latin_letters_inside_words() {
+    for e in std::fs::read_dir(root().join("services")).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("kk = \"") {
+                let s = &rest[at + 6..];
+                let end = s.find('"').unwrap_or(s.len());
+                let kk: Vec<char> = s[..end].chars().collect();
+                for w in kk.windows(2) {
+                    let cyr = |c: char| ('\u{0400}'..='\u{04FF}').contains(&c);
+                    assert!(
+                        !(cyr(w[0]) && w[1].is_ascii_alphabetic()
+                            || w[0].is_ascii_alphabetic() && cyr(w[1])),
+                        "{}:{}: a Latin letter inside a Kazakh word: {}",
+                        p.display(),
+                        n + 1,
+                        &s[..end]
+                    );
+                }
+                rest = &s[end..];
+            }
+        }
+    }
+}
