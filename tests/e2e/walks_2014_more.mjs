@@ -209,6 +209,12 @@ test('S5 of 2014 through the portal: the address certificate signed by the MVD a
   await shot(portal, 's5-portal-2014-documents');
 });
 
+/// Opens the S3 form on the portal's apply page, where its address search is.
+async function openS3(portal) {
+  const card = portal.locator('#apply-S3');
+  if ((await card.getAttribute('open')) === null) await card.locator('summary').click();
+}
+
 /// On the portal's apply page: opens the form of `service`; returns it and the first unit offered.
 async function portalForm(portal, service) {
   await portal.goto(`${base3}/portal/apply`);
@@ -293,15 +299,30 @@ test('S8 of 2014 through the portal with the last day of the stay (kk, ru): a da
 test('S3 of 2014 through the portal: the registration and its notice in the personal cabinet, the chip rewritten at the counter (walks 2014, more)', async () => {
   const c = citizen(/Almaty resident/);
   const portal = await citizenOn(base3, c);
-  const { card, unit } = await portalForm(portal, 'S3');
+  const { unit } = await portalForm(portal, 'S3');
   const counter = await staff3(who(unit));
   // The dwelling's code (РКА) as the register gives it.
   const [, dwelling] = await premises(counter, 'Алматы Абая');
   assert.ok(dwelling, 'the register has dwellings in Almaty');
-  await card.locator('select[name="d.kind"]').selectOption('permanent');
-  await card.locator('input[name="d.rka"]').fill(dwelling.rka);
+  // The citizen finds the dwelling in the address register and chooses it (nobody knows a
+  // 16-digit code): in Kazakh first, then in Russian, where they apply.
+  await portal.goto(`${base3}/lang/kk?back=/portal/apply`);
+  await openS3(portal);
+  await portal.locator('#p-addr-q').fill('Алматы Абая');
+  await portal.getByRole('button', { name: /Мекенжайды табу/ }).click();
+  await portal.locator(`#p-addr-results a[href*="rka=${dwelling.rka}"]`).waitFor();
+  await clean(portal, 'kk S3 portal address search');
+  await shot(portal, 's3-portal-2014-kk-address-search');
+  await portal.goto(`${base3}/lang/ru?back=/portal/apply`);
+  await openS3(portal);
+  await portal.locator('#p-addr-q').fill('Алматы Абая');
+  await portal.getByRole('button', { name: /Найти адрес/ }).click();
+  await portal.locator(`#p-addr-results a[href*="rka=${dwelling.rka}"]`).click();
+  const s3 = portal.locator('#apply-S3');
+  assert.equal(await s3.locator('input[name="d.rka"]').inputValue(), dwelling.rka, 'the code chosen fills the form');
+  await s3.locator('select[name="d.kind"]').selectOption('permanent');
   await shot(portal, 's3-portal-2014-apply');
-  await card.getByRole('button', { name: /Подать заявление/ }).click();
+  await s3.getByRole('button', { name: /Подать заявление/ }).click();
   await portal.getByRole('heading', { name: /Заявление подано/ }).waitFor();
   const talon = await portal.locator('dd strong').first().innerText();
   await assertPdf(portal, /Уведомление о регистрации по месту жительства/);

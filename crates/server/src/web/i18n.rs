@@ -1097,6 +1097,7 @@ const MORE: &[(&str, &str, &str, &str)] = &[
     ("proc_unit-electronic", "КҚБ ақпараттық жүйесі арқылы", "через ИС УМС", "through the migration unit's system"),
     ("by_applicant", "Өтініш беруші (портал)", "Заявитель (портал)", "The applicant (portal)"),
     ("rka", "РКА", "РКА", "РКА (address code)"),
+    ("rka_full", "Мекенжайдың тіркеу коды (РКА)", "Регистрационный код адреса (РКА)", "Address registration code"),
     ("rk_accompanying", "Ілеспе тізілім", "Сопроводительный реестр", "Accompanying registry"),
     ("rk_cover_letter", "Ілеспе хат", "Сопроводительное письмо", "Cover letter"),
     ("rk_dispatch", "Жөнелту тізілімі", "Отправочный реестр", "Dispatch registry"),

@@ -707,10 +707,7 @@ async fn person_page(st: &AppState, ctx: &Ctx, q: IinQuery, error: Option<FormEr
             nav,
             p: view,
             services,
-            picked: q
-                .rka
-                .filter(|r| r.len() == 16 && r.chars().all(|c| c.is_ascii_digit()))
-                .unwrap_or_default(),
+            picked: super::services::rka_picked(q.rka),
             addr_q,
             addresses,
             addr_error,

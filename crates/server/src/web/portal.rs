@@ -301,6 +301,26 @@ struct Apply {
     /// The first day an end of a stay may fall on (S8's `until`: a day after the day of
     /// application, as the engine checks it), for the date field's `min`.
     tomorrow: String,
+    /// The address register's search in the S3 form: no citizen knows their flat's
+    /// 16-digit code (РКА), so they find the address and choose it.
+    addr: AddressSearch,
+}
+
+/// A search of the address register on the apply page, and the code chosen from it.
+#[derive(Default)]
+struct AddressSearch {
+    q: String,
+    found: Vec<super::services::AddressRow>,
+    error: Option<String>,
+    /// The code chosen (16 digits), which the S3 form carries.
+    picked: String,
+}
+
+/// The apply page's query: a search of the address register and the code chosen.
+#[derive(Deserialize, Default)]
+pub struct ApplyQuery {
+    addr_q: Option<String>,
+    rka: Option<String>,
 }
 
 /// The names of the portal form's fields (`d.` for the service's own data).
@@ -406,17 +426,44 @@ pub(super) async fn counters_for(
 }
 
 /// Apply: the services the catalog opens to the portal today.
-pub async fn apply_form(State(st): State<AppState>, page: Result<Ctx, ApiError>) -> Response {
+pub async fn apply_form(
+    State(st): State<AppState>,
+    page: Result<Ctx, ApiError>,
+    axum::extract::Query(q): axum::extract::Query<ApplyQuery>,
+) -> Response {
     let ctx = match citizen(page) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    apply_page(&st, &ctx, None).await
+    let addr_q = q.addr_q.unwrap_or_default().trim().to_string();
+    let (found, error) = match super::services::search_addresses(&st, &ctx, &addr_q).await {
+        // Only what S3 registers at: a building or a premise (a settlement or a street
+        // chosen would be refused as not a dwelling).
+        Ok(v) => (
+            v.into_iter()
+                .filter(|a| matches!(a.kind.as_str(), "building" | "premise"))
+                .collect(),
+            None,
+        ),
+        Err(m) => (vec![], Some(m)),
+    };
+    let addr = AddressSearch {
+        q: addr_q,
+        found,
+        error,
+        picked: super::services::rka_picked(q.rka),
+    };
+    apply_page(&st, &ctx, None, addr).await
 }
 
 /// The apply page; with a refused form's error and what was typed, answered with the
 /// refusal's status (422, 409, 403).
-async fn apply_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormError>) -> Response {
+async fn apply_page(
+    st: &AppState,
+    ctx: &Ctx,
+    error: Option<super::pages::FormError>,
+    addr: AddressSearch,
+) -> Response {
     let nav = Nav::for_ctx(ctx, "/portal/apply");
     let Some(iin) = ctx.actor.iin else {
         return to_login(true);
@@ -454,6 +501,7 @@ async fn apply_page(st: &AppState, ctx: &Ctx, error: Option<super::pages::FormEr
                 .and_then(|s| s.version_on(today))
                 .is_some(),
             tomorrow: today.tomorrow().map(|d| d.to_string()).unwrap_or_default(),
+            addr,
         },
         ctx.lang,
     );
@@ -542,7 +590,7 @@ pub async fn apply_submit(
                 .collect(),
         };
         let (st, ctx) = (st.clone(), ctx.clone());
-        async move { apply_page(&st, &ctx, Some(error)).await }
+        async move { apply_page(&st, &ctx, Some(error), AddressSearch::default()).await }
     };
     let urgency = match Urgency::parse(&field("urgency")) {
         Ok(u) => u,

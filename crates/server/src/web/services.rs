@@ -269,6 +269,12 @@ pub struct AddressRow {
     pub kind: String,
 }
 
+/// The code chosen from the address register's search (16 digits), or none.
+pub fn rka_picked(rka: Option<String>) -> String {
+    rka.filter(|r| r.len() == 16 && r.chars().all(|c| c.is_ascii_digit()))
+        .unwrap_or_default()
+}
+
 /// The address register's matches for the counter's search field (none for an empty query;
 /// the error's text for a query the register refuses).
 pub async fn search_addresses(

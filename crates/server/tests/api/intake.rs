@@ -617,3 +617,71 @@ async fn portal_s5_without_a_register_address(url: &str) {
         "nothing made"
     );
 }
+
+on_both!(
+    portal_s3_finds_the_address_in_the_register_2014,
+    portal_s3_address_search
+);
+
+/// S3 through the portal: no citizen knows their flat's 16-digit code (РКА), so the form
+/// searches the address register, lists the addresses found with a "choose" link, and the
+/// code chosen fills the form, which registers the citizen at that address. A search of
+/// one letter is refused in the citizen's language.
+async fn portal_s3_address_search(url: &str) {
+    let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
+    let citizen = citizen_client(&app, 3).await;
+    // "Абая": the street every demo district has.
+    let html = page(&citizen, "/portal/apply?addr_q=%D0%90%D0%B1%D0%B0%D1%8F").await;
+    assert!(html.contains("id=\"p-addr-results\""), "{html}");
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("кв.") && r.contains("rka="))
+        .expect("a flat among the addresses found");
+    let at = row.find("rka=").unwrap() + 4;
+    let rka: String = row[at..].chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(rka.len(), 16, "{row}");
+    assert!(
+        !html
+            .split("<tr>")
+            .any(|r| r.contains("rka=") && !r.contains("д. ")),
+        "only buildings and premises to choose: {html}"
+    );
+    let chosen = page(
+        &citizen,
+        &format!("/portal/apply?addr_q=%D0%90%D0%B1%D0%B0%D1%8F&rka={rka}"),
+    )
+    .await;
+    assert!(
+        chosen.contains(&format!("name=\"d.rka\" size=\"18\" inputmode=\"numeric\" pattern=\"[0-9]{{16}}\" required value=\"{rka}\"")),
+        "the code chosen fills the form: {chosen}"
+    );
+    assert!(
+        chosen.contains("id=\"apply-S3\" open"),
+        "the S3 form is open"
+    );
+    assert!(chosen.contains("Регистрационный код адреса"), "{chosen}");
+    let short = page(&citizen, "/portal/apply?addr_q=%D0%B0").await;
+    assert!(short.contains("role=\"alert\""), "{short}");
+    assert!(!short.contains("p-addr-results"), "nothing listed");
+    citizen
+        .http
+        .get(format!("{}/lang/kk?back=/portal/apply", citizen.base))
+        .send()
+        .await
+        .unwrap();
+    let kk = page(&citizen, &format!("/portal/apply?rka={rka}")).await;
+    assert!(kk.contains("Мекенжайдың тіркеу коды"), "{kk}");
+    let form = vec![
+        ("service", "S3".to_string()),
+        ("idem", "s3-search".to_string()),
+        ("unit", first_unit_option(&chosen)),
+        ("urgency", "general".to_string()),
+        ("d.kind", "permanent".to_string()),
+        ("d.rka", rka.clone()),
+    ];
+    let r = portal_apply(&citizen, form).await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let mine = my_applications(&citizen, "S3").await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert!(mine[0].to_string().contains(&rka), "{}", mine[0]);
+}
