@@ -160,9 +160,9 @@ async fn seed_address_register(engine: &Engine, sys: &Actor) -> Result<(), Engin
             districts.push(crate::services::DistrictAddresses {
                 unit: unit.clone(),
                 region_kato: format!("{}0000000", r.code),
-                region_name: r.name[1].to_string(),
+                region_name: r.name.map(str::to_string),
                 kato: format!("{}{:02}00000", r.code, (i + 1) * 2),
-                name: dd.name[1].to_string(),
+                name: dd.name.map(str::to_string),
                 settlement: dd.place.to_string(),
             });
         }

@@ -33,9 +33,11 @@ pub struct Address {
 pub struct DistrictAddresses {
     pub unit: UnitId,
     pub region_kato: String,
-    pub region_name: String,
+    /// The region's name in Kazakh, Russian and English.
+    pub region_name: [String; 3],
     pub kato: String,
-    pub name: String,
+    /// The district's name in Kazakh, Russian and English.
+    pub name: [String; 3],
     pub settlement: String,
 }
 
@@ -116,6 +118,37 @@ impl Engine {
         rows.iter().map(address_row).collect()
     }
 
+    /// The names of the districts with these KATO codes, in Kazakh, Russian and English:
+    /// a list of addresses names each one's district, as the register's full text does
+    /// not (a city's districts have streets of the same name).
+    pub async fn district_names(
+        &self,
+        actor: &Actor,
+        katos: &[String],
+    ) -> Result<std::collections::HashMap<String, [String; 3]>, EngineError> {
+        Self::may_read_addresses(actor)?;
+        let mut out = std::collections::HashMap::new();
+        if katos.is_empty() {
+            return Ok(out);
+        }
+        let marks: Vec<String> = (1..=katos.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT kato, name_kk, name_ru, name_en FROM ar_ate WHERE kato IN ({})",
+            marks.join(", ")
+        );
+        let mut q = drn_store::query(&sql);
+        for k in katos {
+            q = q.bind(k.clone());
+        }
+        for r in q.fetch_all(self.db.reader()).await? {
+            out.insert(
+                r.try_get::<String, _>(0)?,
+                [r.try_get(1)?, r.try_get(2)?, r.try_get(3)?],
+            );
+        }
+        Ok(out)
+    }
+
     /// One address by its code.
     pub async fn address(&self, actor: &Actor, rka: &str) -> Result<Address, EngineError> {
         Self::may_read_addresses(actor)?;
@@ -178,9 +211,9 @@ impl Engine {
                         .bind(level)
                         .bind(parent)
                         .bind(unit)
-                        .bind(name.clone())
-                        .bind(name.clone())
-                        .bind(name.clone())
+                        .bind(name[0].clone())
+                        .bind(name[1].clone())
+                        .bind(name[2].clone())
                         .execute(&mut *tx)
                         .await?;
                 }

@@ -208,9 +208,9 @@ pub async fn addresses(w: &World) -> Vec<String> {
             &[DistrictAddresses {
                 unit: uid("D71-1"),
                 region_kato: "710000000".into(),
-                region_name: "Город Астана".into(),
+                region_name: ["Астана қаласы", "Город Астана", "Astana city"].map(String::from),
                 kato: "710200000".into(),
-                name: "Район Алматы".into(),
+                name: ["Алматы ауданы", "Район Алматы", "Almaty District"].map(String::from),
                 settlement: "г. Астана".into(),
             }],
             &["ул. Абая", "ул. Кенесары"],

@@ -156,6 +156,7 @@ const WORDS: &[(&str, &str, &str, &str)] = &[
     ("deactivate", "Өшіру", "Деактивировать", "Deactivate"),
     ("detail", "Толығырақ", "Подробности", "Detail"),
     ("details", "Мәліметтер", "Сведения", "Details"),
+    ("district", "Аудан", "Район", "District"),
     ("documents", "Құжаттар", "Документы", "Documents"),
     ("due", "Мерзімі", "Срок", "Due"),
     ("due_today", "Бүгін мерзімі", "Срок сегодня", "Due today"),

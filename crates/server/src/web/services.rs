@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use drn_core::Iin;
+use drn_core::{Iin, Lang};
 use drn_engine::services::JOURNALS;
 use drn_engine::{Actor, ApplicationId, Role, UnitId};
 use serde::Deserialize;
@@ -267,6 +267,8 @@ pub struct AddressRow {
     pub rka: String,
     pub full: String,
     pub kind: String,
+    /// The district the address is in, in the reader's language.
+    pub district: String,
 }
 
 /// The code chosen from the address register's search (16 digits), or none.
@@ -285,17 +287,35 @@ pub async fn search_addresses(
     if q.trim().is_empty() {
         return Ok(vec![]);
     }
-    st.engine
+    let msg = |e: drn_engine::EngineError| ApiError::from(e).message(ctx.lang);
+    let found = st
+        .engine
         .search_addresses(&ctx.actor, q, 20)
         .await
-        .map(|v| {
-            v.into_iter()
-                .map(|a| AddressRow {
-                    rka: a.rka,
-                    full: a.full,
-                    kind: a.kind,
-                })
-                .collect()
+        .map_err(msg)?;
+    let mut katos: Vec<String> = found.iter().map(|a| a.kato.clone()).collect();
+    katos.sort();
+    katos.dedup();
+    let names = st
+        .engine
+        .district_names(&ctx.actor, &katos)
+        .await
+        .map_err(msg)?;
+    let lang = match ctx.lang {
+        Lang::Kk => 0,
+        Lang::Ru => 1,
+        Lang::En => 2,
+    };
+    Ok(found
+        .into_iter()
+        .map(|a| AddressRow {
+            district: names
+                .get(&a.kato)
+                .map(|n| n[lang].clone())
+                .unwrap_or_default(),
+            rka: a.rka,
+            full: a.full,
+            kind: a.kind,
         })
-        .map_err(|e| ApiError::from(e).message(ctx.lang))
+        .collect())
 }

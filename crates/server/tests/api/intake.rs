@@ -640,6 +640,8 @@ async fn portal_s3_address_search(url: &str) {
     let at = row.find("rka=").unwrap() + 4;
     let rka: String = row[at..].chars().take_while(char::is_ascii_digit).collect();
     assert_eq!(rka.len(), 16, "{row}");
+    // Each address with its district: a city's districts have streets of the same name.
+    assert!(row.contains("район</td>"), "{row}");
     assert!(
         !html
             .split("<tr>")
@@ -669,6 +671,11 @@ async fn portal_s3_address_search(url: &str) {
         .send()
         .await
         .unwrap();
+    let kk_found = page(&citizen, "/portal/apply?addr_q=%D0%90%D0%B1%D0%B0%D1%8F").await;
+    assert!(
+        kk_found.contains("ауданы</td>"),
+        "the district in Kazakh: {kk_found}"
+    );
     let kk = page(&citizen, &format!("/portal/apply?rka={rka}")).await;
     assert!(kk.contains("Мекенжайдың тіркеу коды"), "{kk}");
     let form = vec![
