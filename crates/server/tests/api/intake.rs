@@ -342,6 +342,15 @@ on_both!(
 );
 
 /// The first `<option value="…">` after `name="unit"` on a page.
+/// The demo's citizen who lives in Almaty (a region the demo staffs down to its districts).
+fn almaty_resident(app: &App) -> usize {
+    app.report
+        .citizens
+        .iter()
+        .position(|c| c.2.starts_with("Almaty resident"))
+        .expect("the demo's Almaty resident")
+}
+
 pub(crate) fn first_unit_option(html: &str) -> String {
     let from = html.find("name=\"unit\"").expect("a unit select");
     let rest = &html[from..];
@@ -452,12 +461,7 @@ async fn portal_s8_until(url: &str) {
     let http = jar_client_no_redirects();
     // A resident of a region the demo staffs, so the district above the counter has an
     // officer to issue the insert.
-    let idx = app
-        .report
-        .citizens
-        .iter()
-        .position(|c| c.2.starts_with("Almaty resident"))
-        .expect("the demo's Almaty resident");
+    let idx = almaty_resident(&app);
     let citizen = citizen_client_on(&app, idx, http).await;
     let iin = app.report.citizens[idx].0.to_string();
     let html = page(&citizen, "/portal/apply").await;
@@ -577,12 +581,7 @@ on_both!(
 /// counter, by the migration service (the counter's route, annex 1 table 1 row 2).
 async fn portal_s5_without_a_register_address(url: &str) {
     let app = spawn_app_at(url, "2014-06-02T10:00:00+06:00").await;
-    let idx = app
-        .report
-        .citizens
-        .iter()
-        .position(|c| c.2.starts_with("Almaty resident"))
-        .expect("the demo's Almaty resident");
+    let idx = almaty_resident(&app);
     let citizen = citizen_client_on(&app, idx, jar_client_no_redirects()).await;
     for (lang, words) in [
         (
